@@ -1,0 +1,53 @@
+/*
+ * Output: lines as they arrive ("host: line"), gathered (-b, identical
+ * outputs once, dshbak -c style), per-host files (--outdir/--errdir), or
+ * one JSON object per host (--json); and the final failure summary.
+ *
+ * Memory stays bounded: stdout writes are buffered and, past a high
+ * watermark, the run is paused (run_set_output_paused) until it drains;
+ * gather/json keep at most opt->gather_max bytes per host per stream and
+ * note the cut.
+ */
+#ifndef MRSH_OUTPUT_H
+#define MRSH_OUTPUT_H
+
+#include <stddef.h>
+
+#include "mrsh/session.h"
+
+struct run;
+struct output;
+
+/* Returns NULL after printing a one-line error (e.g. --outdir unusable). */
+struct output *output_new(struct run *);
+void	output_free(struct output *);
+
+/* Per-session state (stored in session->out); created on first data. */
+void	output_data(struct output *, struct session *, enum stream,
+	    const char *, size_t);
+/* Stream EOF: flush a last line without newline, once. */
+void	output_eof(struct output *, struct session *, enum stream);
+/* Session finished (DONE or FAILED): json line, close files, etc. */
+void	output_session_done(struct output *, struct session *);
+void	output_session_free(struct session *);
+
+/*
+ * After the loop: print gathered output (-b), then the failure summary on
+ * stderr (one line per reason with compressed host ranges) when anything
+ * failed. Flushes everything (blocking).
+ */
+void	output_finish(struct output *);
+
+/* Is stdout congested above the high watermark? */
+int	output_blocked(const struct output *);
+
+/* Write what is buffered, blocking; used on exit paths. */
+void	output_flush(struct output *);
+
+/* Progress line on a terminal stderr: draw / erase. */
+void	output_progress(struct output *, int erase);
+
+/* JSON string escaping (valid UTF-8 out; invalid bytes as \u00XX). */
+char	*output_json_string(const char *, size_t);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * The run: one event loop, the session table, the fanout window, signals
+ * and the pieces every transport shares (DNS, port pool, output, stats).
+ */
+#ifndef MRSH_RUN_H
+#define MRSH_RUN_H
+
+#include <sys/queue.h>
+#include <stddef.h>
+
+#include "mrsh/session.h"
+
+struct event_base;
+struct evdns_base;
+struct event;
+struct options;
+struct output;
+struct portpool;
+struct stats;
+
+TAILQ_HEAD(session_q, session);
+
+struct run {
+	const struct options	*opt;
+	struct event_base	*base;
+	struct evdns_base	*dns;		/* created on first use */
+	const struct transport_ops *ops;
+
+	struct session		*sessions;	/* one per host, host order */
+	size_t			 nsessions;
+	size_t			 next;		/* next session to start */
+	struct session_q	 active;	/* started, not finished */
+	size_t			 nactive;
+	struct session_q	 portwait;	/* PENDING for a source port */
+	size_t			 ndone;
+	size_t			 nfailed;
+	int			 fanout;	/* after the fd-limit check */
+
+	struct portpool		*pool;		/* NULL with --ports ephemeral */
+	struct output		*out;
+	struct stats		*stats;
+
+	int			 interrupted;	/* ctrl-c count */
+	int			 aborting;
+	int			 output_paused;
+	void			*tpriv;		/* transport's per-run state */
+
+	struct event		*ev_sigint;
+	struct event		*ev_sigterm;
+	struct event		*ev_sigchld;
+	struct event		*ev_progress;
+	double			 last_sigint;
+};
+
+/* Lazily create the evdns base (honours /etc/hosts, /etc/resolv.conf). */
+struct evdns_base *run_dns(struct run *);
+
+/*
+ * A source port was released: resume sessions parked by
+ * session_wait_port() (on the next loop iteration, not recursively).
+ */
+void	run_port_released(struct run *);
+
+/* Register a child pid for the SIGCHLD reaper (exec transport). */
+typedef void (*run_child_cb)(pid_t, int status, void *arg);
+void	run_watch_child(struct run *, pid_t, run_child_cb, void *arg);
+
+/* Output backpressure from output.c: pause / resume every session. */
+void	run_set_output_paused(struct run *, int paused);
+
+/* Monotonic clock in seconds. */
+double	run_now(void);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * One host = one session, driven by a state machine shared by every
+ * transport. States are ordered; session_set_state() is the only setter and
+ * traces every transition at -vv.
+ *
+ * A transport reports what happens through the session_* calls below; the
+ * session decides when it is finished: stdout EOF, stderr EOF and the exit
+ * status must all have arrived (any order), then the transport closes the
+ * connection (CLOSING) and calls session_closed().
+ */
+#ifndef MRSH_SESSION_H
+#define MRSH_SESSION_H
+
+#include <sys/queue.h>
+#include <sys/time.h>
+#include <stddef.h>
+
+struct run;
+struct host;
+struct transport_ops;
+struct event;
+
+enum session_state {
+	S_NEW = 0,
+	S_PENDING,	/* waiting for a fanout slot or a source port */
+	S_RESOLVING,	/* name lookup (evdns) */
+	S_CONNECTING,	/* TCP connect */
+	S_SETUP,	/* handshake, host key, auth / rcmd handshake / spawn */
+	S_RUNNING,	/* command running, output flowing */
+	S_CLOSING,	/* all data in; waiting for the remote FIN / reap */
+	S_DONE,
+	S_FAILED
+};
+#define S_COUNT (S_FAILED + 1)
+
+/* Why a session failed; decides the exit status and the summary grouping. */
+enum fail_kind {
+	FAIL_NONE = 0,
+	FAIL_UNREACHABLE,	/* resolve/connect/banner/kex/ports: exit 255 */
+	FAIL_AUTH,		/* host key or authentication: exit 255 */
+	FAIL_TIMEOUT,		/* connect or command timeout: exit 255 */
+	FAIL_PROTOCOL,		/* server broke the protocol: exit 255 */
+	FAIL_ABORTED,		/* ctrl-c: exit 130 overall */
+	FAIL_LOCAL		/* local resource (fork, pipe, fd): exit 255 */
+};
+
+/* How the connection (if any) was finally closed. */
+enum close_how {
+	CLOSED_NONE = 0,	/* no socket (exec) or never connected */
+	CLOSED_REMOTE_FIRST,	/* server's FIN seen before our close() */
+	CLOSED_LOCAL_FIRST,	/* we closed first (--close local) */
+	CLOSED_RESET		/* SO_LINGER {1,0}: RST */
+};
+
+enum stream { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;		/* run's active or wait queue */
+	struct run		*run;
+	size_t			 idx;		/* position in the host list */
+	const struct host	*host;
+	const char		*user;		/* effective user (host, -l, $USER) */
+	enum session_state	 state;
+
+	const struct transport_ops *ops;
+	void			*tdata;		/* transport private */
+
+	int			 eof[2];	/* STREAM_* EOF seen */
+	int			 have_exit;	/* exit status or signal known */
+	int			 exit_code;	/* valid if have_exit && !exit_signal */
+	int			 exit_signal;	/* signal number, 0 if none */
+	char			*exit_signame;	/* ssh signal name, or NULL */
+	int			 exit_unknown;	/* status could not be determined */
+
+	enum fail_kind		 fail_kind;
+	enum session_state	 fail_stage;	/* state when it failed */
+	char			*fail_reason;	/* one line */
+
+	enum close_how		 close_how;
+	int			 paused;	/* output backpressure */
+	int			 in_active;	/* on run->active */
+	int			 waiting_port;	/* on run->portwait */
+
+	struct event		*timer;		/* connect / command timeout */
+	struct timeval		 t[S_COUNT];	/* time each state was entered */
+
+	void			*out;		/* output module per-host state */
+};
+
+const char *session_state_name(enum session_state);
+const char *session_fail_kind_name(enum fail_kind);
+
+/* The one setter: records the time, traces "host: -> STATE" at -vv. */
+void	session_set_state_at(struct session *, enum session_state,
+	    const char *func, int line);
+#define session_set_state(s, st) \
+	session_set_state_at((s), (st), __func__, __LINE__)
+
+/* Transport -> session: data and events. */
+void	session_output(struct session *, enum stream, const char *, size_t);
+void	session_eof(struct session *, enum stream);
+void	session_exit_status(struct session *, int code);
+void	session_exit_signal(struct session *, int signo, const char *name);
+void	session_exit_unknown(struct session *, const char *why);
+
+/*
+ * The session failed in its current state with a one-line reason. The
+ * session asks the transport to tear down (ops->close with abort = 1); the
+ * transport then calls session_closed(). Safe to call more than once: the
+ * first reason wins.
+ */
+void	session_fail(struct session *, enum fail_kind, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Transport finished closing and released every resource it held. */
+void	session_closed(struct session *, enum close_how);
+
+/* No source port is free: park in PENDING until run_port_released(). */
+void	session_wait_port(struct session *);
+
+/* Deadlines: (re)arm the session timer; 0 disarms. */
+void	session_set_timeout(struct session *, double seconds);
+
+/* Output backpressure: is output congested right now? */
+int	session_output_blocked(const struct session *);
+
+int	session_is_finished(const struct session *);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * Allocation wrappers that never return NULL: running out of memory is one of
+ * the few things mrsh treats as fatal.
+ */
+#ifndef MRSH_XMALLOC_H
+#define MRSH_XMALLOC_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 xvasprintf(char **, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+/* Copy with truncation, always NUL-terminated; returns strlen(src). */
+size_t	 mrsh_strlcpy(char *, const char *, size_t);
+
+#endif

@@ -1,0 +1,2 @@
+/* Placeholder: hostlist is being written; see include/mrsh/. */
+#include "config.h"

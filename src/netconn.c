@@ -1,0 +1,2 @@
+/* Placeholder: netconn is being written; see include/mrsh/. */
+#include "config.h"

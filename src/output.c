@@ -1,0 +1,2 @@
+/* Placeholder: output is being written; see include/mrsh/. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* Placeholder: portpool is being written; see include/mrsh/. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* Placeholder: sockdiag is being written; see include/mrsh/. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* Placeholder: sshconfig is being written; see include/mrsh/. */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* Placeholder: stats is being written; see include/mrsh/. */
+#include "config.h"

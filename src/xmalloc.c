@@ -1,0 +1,108 @@
+/*
+ * Allocation wrappers: out of memory is fatal, so callers never check.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrsh/log.h"
+#include "mrsh/xmalloc.h"
+
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if (size == 0)
+		size = 1;
+	if ((p = malloc(size)) == NULL)
+		fatal("xmalloc %zu bytes", size);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if ((p = calloc(n, size)) == NULL)
+		fatal("xcalloc %zu * %zu bytes", n, size);
+	return p;
+}
+
+void *
+xreallocarray(void *ptr, size_t n, size_t size)
+{
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("xreallocarray: %zu * %zu overflows", n, size);
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if ((p = realloc(ptr, n * size)) == NULL)
+		fatal("xreallocarray %zu * %zu bytes", n, size);
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("xstrdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p;
+
+	if ((p = strndup(s, n)) == NULL)
+		fatal("xstrndup");
+	return p;
+}
+
+int
+xvasprintf(char **ret, const char *fmt, va_list ap)
+{
+	int n;
+
+	n = vasprintf(ret, fmt, ap);
+	if (n < 0 || *ret == NULL)
+		fatal("xvasprintf");
+	return n;
+}
+
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = xvasprintf(ret, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+size_t
+mrsh_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size > 0) {
+		size_t n = len >= size ? size - 1 : len;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
