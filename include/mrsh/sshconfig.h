@@ -1,15 +1,73 @@
 /*
  * ssh_config and known_hosts as OpenSSH reads them: ~/.ssh/config then
- * /etc/ssh/ssh_config (or -F), -o overrides, Include with globs, Host
- * patterns with * ? !, first value wins. Used by the ssh transport and by
- * -G HOST.
+ * /etc/ssh/ssh_config (or -F FILE instead), -o Key=Value overrides first,
+ * Include with globs, Host patterns with * ? !, first value wins. Used by the
+ * ssh transport (once per host, before connecting) and by -G HOST.
  */
 #ifndef MRSH_SSHCONFIG_H
 #define MRSH_SSHCONFIG_H
 
-struct options;
+#include <stddef.h>
+
+#include "mrsh/options.h"
+
+struct sshconfig;	/* parsed files, shared by every host of a run */
+
+#define SSHCFG_MAX_FILES 16
+
+/* The effective configuration for one host. */
+struct ssh_host_config {
+	char	*hostname;		/* HostName with %h expanded */
+	char	*user;			/* -l, user@, User, then $USER */
+	int	 port;			/* host:port, -p, Port, then 22 */
+	char	*identity[SSHCFG_MAX_FILES];	/* expanded (~, %d %u %h %r) */
+	int	 nidentity;
+	int	 identity_explicit;	/* came from -i or IdentityFile */
+	int	 identities_only;
+	char	*identity_agent;	/* NULL: $SSH_AUTH_SOCK; "none" */
+	double	 connect_timeout;	/* 0: none set (use -t) */
+	enum strict_mode strict;	/* default STRICT_YES */
+	char	*user_known_hosts[SSHCFG_MAX_FILES];
+	int	 nuser_known_hosts;
+	char	*global_known_hosts[SSHCFG_MAX_FILES];
+	int	 nglobal_known_hosts;
+	int	 server_alive_interval;	/* 0: off */
+	int	 server_alive_count_max;	/* default 3 */
+	int	 batch_mode;
+	int	 password_auth;		/* PasswordAuthentication (default yes) */
+};
+
+/*
+ * Read the configuration files once per run (-F or the defaults, and -o).
+ * Returns NULL after printing a one-line error (file:line) on a bad file.
+ */
+struct sshconfig *sshconfig_load(const struct options *);
+void	sshconfig_free(struct sshconfig *);
+
+/*
+ * Fill hc for host (name as in the host list; user/port as given there, or
+ * NULL/0). Never fails: unknown keywords are ignored (noted once at -v).
+ */
+void	sshconfig_resolve(struct sshconfig *, const struct options *,
+	    const char *host, const char *user, int port,
+	    struct ssh_host_config *hc);
+void	ssh_host_config_free(struct ssh_host_config *);
 
 /* mrsh -G HOST: print the effective configuration like ssh -G; exit status. */
 int	sshconfig_dump_host(const struct options *, const char *host);
+
+/*
+ * known_hosts (user files then global files; hashed entries and
+ * [host]:port forms). session is a LIBSSH2_SESSION after the handshake.
+ * Returns 0 if the host key may be used, -1 with a one-line reason in err
+ * (unknown under StrictHostKeyChecking yes, with how to accept it; changed
+ * key: always refused unless "no"). accept-new appends the key to the first
+ * user known_hosts file (created with mode 0600 if missing, appended with
+ * O_APPEND in one write so parallel sessions do not interleave).
+ */
+struct _LIBSSH2_SESSION;
+int	knownhosts_check(struct _LIBSSH2_SESSION *, const char *host,
+	    int port, const struct ssh_host_config *, char *err,
+	    size_t errlen);
 
 #endif
