@@ -1,2 +1,528 @@
-/* Placeholder: being written. */
+/*
+ * Command-line parsing. Options stop at the first non-option argument, so
+ * "mrsh -w h ls -l" runs "ls -l" on h, as pdsh and ssh do. Every usage error
+ * is one line on stderr and exit status 2.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mrsh/hostlist.h"
+#include "mrsh/log.h"
+#include "mrsh/options.h"
+#include "mrsh/xmalloc.h"
+
+#define DEFAULT_FANOUT		64
+#define DEFAULT_CONNECT_TIMEOUT	10.0
+#define DEFAULT_CLOSE_WAIT	3.0
+#define DEFAULT_GATHER_MAX	(1024 * 1024)
+
+enum {
+	OPT_LIST_HOSTS = 256,
+	OPT_GATHER_MAX,
+	OPT_OUTDIR,
+	OPT_ERRDIR,
+	OPT_JSON,
+	OPT_STATS,
+	OPT_ASKPASS,
+	OPT_CLOSE,
+	OPT_CLOSE_WAIT,
+	OPT_PORTS,
+	OPT_PORTS_REPORT,
+	OPT_RSH_STDERR,
+	OPT_NO_PROGRESS
+};
+
+static const char short_opts[] = "+f:w:x:R:j:t:u:vqVhNbl:p:i:F:o:G:I";
+
+static const struct option long_opts[] = {
+	{ "hosts-file",		required_argument, NULL, 'f' },
+	{ "hosts",		required_argument, NULL, 'w' },
+	{ "exclude",		required_argument, NULL, 'x' },
+	{ "list-hosts",		no_argument,	   NULL, OPT_LIST_HOSTS },
+	{ "transport",		required_argument, NULL, 'R' },
+	{ "fanout",		required_argument, NULL, 'j' },
+	{ "connect-timeout",	required_argument, NULL, 't' },
+	{ "command-timeout",	required_argument, NULL, 'u' },
+	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "quiet",		no_argument,	   NULL, 'q' },
+	{ "version",		no_argument,	   NULL, 'V' },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "no-label",		no_argument,	   NULL, 'N' },
+	{ "gather",		no_argument,	   NULL, 'b' },
+	{ "gather-max",		required_argument, NULL, OPT_GATHER_MAX },
+	{ "outdir",		required_argument, NULL, OPT_OUTDIR },
+	{ "errdir",		required_argument, NULL, OPT_ERRDIR },
+	{ "json",		no_argument,	   NULL, OPT_JSON },
+	{ "stats",		no_argument,	   NULL, OPT_STATS },
+	{ "no-progress",	no_argument,	   NULL, OPT_NO_PROGRESS },
+	{ "user",		required_argument, NULL, 'l' },
+	{ "port",		required_argument, NULL, 'p' },
+	{ "identity",		required_argument, NULL, 'i' },
+	{ "config",		required_argument, NULL, 'F' },
+	{ "option",		required_argument, NULL, 'o' },
+	{ "dump-config",	required_argument, NULL, 'G' },
+	{ "stdin",		no_argument,	   NULL, 'I' },
+	{ "askpass",		no_argument,	   NULL, OPT_ASKPASS },
+	{ "close",		required_argument, NULL, OPT_CLOSE },
+	{ "close-wait",		required_argument, NULL, OPT_CLOSE_WAIT },
+	{ "ports",		required_argument, NULL, OPT_PORTS },
+	{ "ports-report",	optional_argument, NULL, OPT_PORTS_REPORT },
+	{ "rsh-stderr",		required_argument, NULL, OPT_RSH_STDERR },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char usage_text[] =
+"usage: mrsh [options] [--] command [arg ...]\n"
+"       mrsh -w hosts --list-hosts | -G host | --ports-report[=LO-HI]\n"
+"\n"
+"Run a command on many hosts at once (ssh, rsh or a local command per host),\n"
+"closing every connection so that TIME_WAIT stays on the servers.\n"
+"\n"
+"Hosts:\n"
+"  -f, --hosts-file FILE   hosts from FILE, one per line (- = stdin; repeatable)\n"
+"  -w, --hosts LIST        hosts, comma separated, with ranges: node[01-10,15],\n"
+"                          r[1-2]n[1-3], ^FILE; entries are [user@]host[:port]\n"
+"  -x, --exclude LIST      remove these hosts (same syntax)\n"
+"      --list-hosts        print the final host list and exit\n"
+"\n"
+"Running:\n"
+"  -R, --transport NAME    ssh (default), rsh or exec\n"
+"  -j, --fanout N          sessions at once (default 64)\n"
+"  -t, --connect-timeout S connect/setup timeout in seconds (default 10; 0 = none)\n"
+"  -u, --command-timeout S command timeout in seconds (default none)\n"
+"  -I, --stdin             send mrsh's standard input to every host (ssh)\n"
+"\n"
+"Output:\n"
+"  -N, --no-label          do not prefix lines with the host name\n"
+"  -b, --gather            print identical outputs once, after the run\n"
+"      --gather-max BYTES  output held per host and stream with -b/--json\n"
+"                          (default 1048576; suffixes K, M, G)\n"
+"      --outdir DIR        write each host's stdout to DIR/HOST\n"
+"      --errdir DIR        write each host's stderr to DIR/HOST\n"
+"      --json              one JSON object per host per line\n"
+"      --stats             print close and timing statistics on stderr\n"
+"      --no-progress       no progress line, even on a terminal\n"
+"  -v, --verbose           more diagnostics (-vv traces every state change)\n"
+"  -q, --quiet             fewer diagnostics\n"
+"  -V, --version           print the version and exit\n"
+"  -h, --help              print this help and exit\n"
+"\n"
+"ssh (as for ssh(1)):\n"
+"  -l, --user USER         remote user\n"
+"  -p, --port PORT         remote port\n"
+"  -i, --identity FILE     identity (private key) file (repeatable)\n"
+"  -F, --config FILE       ssh_config file instead of ~/.ssh/config and\n"
+"                          /etc/ssh/ssh_config\n"
+"  -o, --option KEY=VALUE  ssh_config option (repeatable)\n"
+"  -G, --dump-config HOST  print the configuration used for HOST and exit\n"
+"      --askpass           allow password authentication (asks once)\n"
+"\n"
+"Connections and source ports:\n"
+"      --close MODE        remote (default): wait for the server's FIN, then\n"
+"                          close; local: close at once (leaves TIME_WAIT here);\n"
+"                          abort: reset the connection\n"
+"      --close-wait S      how long to wait for the server's FIN before a\n"
+"                          reset (default 3)\n"
+"      --ports SPEC        source ports: ephemeral (default), reserved\n"
+"                          (512-1023, needs root), or LO-HI\n"
+"      --ports-report[=R]  show what the kernel holds in a port range, exit\n"
+"      --rsh-stderr MODE   connect (default) or merge (stderr into stdout)\n"
+"\n"
+"exec transport: %h, %u, %p and %% in the command are replaced by the host,\n"
+"user, port and a percent sign; the command runs locally, once per host.\n"
+"\n"
+"Exit status: 0 if every host ran the command and it exited 0; 255 if any\n"
+"host could not be reached, failed authentication or timed out; otherwise\n"
+"the largest exit status of the remote commands (128+N for signal N);\n"
+"2 for usage errors; 130 when interrupted.\n";
+
+void
+options_usage(int status)
+{
+	FILE *fp = status == 0 ? stdout : stderr;
+
+	if (status == 0)
+		fputs(usage_text, fp);
+	else
+		fprintf(fp, "Try 'mrsh --help' for more information.\n");
+	exit(status);
+}
+
+/* One-line usage error, exit 2. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+options_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "mrsh: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(EXIT_USAGE);
+}
+
+static double
+options_seconds(const char *name, const char *s)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || d < 0 || d > 1e7)
+		options_die("%s: bad number of seconds \"%s\"", name, s);
+	return d;
+}
+
+static long
+options_long(const char *name, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		options_die("%s: \"%s\" is not a number from %ld to %ld", name,
+		    s, lo, hi);
+	return v;
+}
+
+static size_t
+options_size(const char *name, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || s[0] == '-')
+		options_die("%s: bad size \"%s\"", name, s);
+	switch (*end) {
+	case 'k': case 'K':
+		v <<= 10, end++;
+		break;
+	case 'm': case 'M':
+		v <<= 20, end++;
+		break;
+	case 'g': case 'G':
+		v <<= 30, end++;
+		break;
+	}
+	if (*end != '\0' || v == 0)
+		options_die("%s: bad size \"%s\"", name, s);
+	return (size_t)v;
+}
+
+int
+options_parse_range(const char *s, int *lo, int *hi, char *err, size_t errlen)
+{
+	char *end;
+	long a, b;
+
+	errno = 0;
+	a = strtol(s, &end, 10);
+	if (end == s || *end != '-')
+		goto bad;
+	s = end + 1;
+	b = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0)
+		goto bad;
+	if (a < 1 || b > 65535 || a > b) {
+		snprintf(err, errlen, "port range %ld-%ld: must be within "
+		    "1-65535 with LO <= HI", a, b);
+		return -1;
+	}
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+bad:
+	snprintf(err, errlen, "bad port range \"%s\": expected LO-HI", s);
+	return -1;
+}
+
+static void
+options_ports(struct options *o, const char *s)
+{
+	char err[256];
+
+	if (strcmp(s, "ephemeral") == 0) {
+		o->ports_mode = PORTS_EPHEMERAL;
+		return;
+	}
+	o->ports_mode = PORTS_RANGE;
+	if (strcmp(s, "reserved") == 0) {
+		o->ports_lo = 512;
+		o->ports_hi = 1023;
+		return;
+	}
+	if (options_parse_range(s, &o->ports_lo, &o->ports_hi, err,
+	    sizeof err) != 0)
+		options_die("--ports: %s (or ephemeral, reserved)", err);
+}
+
+/* Join argv with single spaces, as ssh does for the remote command. */
+static char *
+options_join(char **argv, int argc)
+{
+	size_t len = 1;
+	char *s;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+struct hostarg {
+	int		 kind;	/* 'f', 'w', 'x' */
+	const char	*arg;
+};
+
+void
+options_parse(struct options *o, int argc, char **argv)
+{
+	struct hostarg *ha;
+	struct hostlist excl;
+	char err[512];
+	int ch, nha = 0, have_ports = 0, i, r;
+	const char *report_arg = NULL;
+
+	memset(o, 0, sizeof *o);
+	hostlist_init(&o->hosts);
+	o->transport = "ssh";
+	o->fanout = DEFAULT_FANOUT;
+	o->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	o->close_wait = DEFAULT_CLOSE_WAIT;
+	o->gather_max = DEFAULT_GATHER_MAX;
+	o->close_mode = CLOSE_REMOTE;
+	o->ports_mode = PORTS_EPHEMERAL;
+	o->rsh_stderr = RSH_STDERR_CONNECT;
+	o->progress = isatty(STDERR_FILENO);
+	ha = xcalloc(argc + 1, sizeof *ha);
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, short_opts, long_opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+		case 'w':
+		case 'x':
+			ha[nha].kind = ch;
+			ha[nha++].arg = optarg;
+			break;
+		case OPT_LIST_HOSTS:
+			o->list_hosts = 1;
+			break;
+		case 'R':
+			if (strcmp(optarg, "ssh") != 0 &&
+			    strcmp(optarg, "rsh") != 0 &&
+			    strcmp(optarg, "exec") != 0)
+				options_die("-R: unknown transport \"%s\" "
+				    "(ssh, rsh or exec)", optarg);
+			o->transport = optarg;
+			break;
+		case 'j':
+			o->fanout = (int)options_long("-j", optarg, 1, 100000);
+			break;
+		case 't':
+			o->connect_timeout = options_seconds("-t", optarg);
+			break;
+		case 'u':
+			o->command_timeout = options_seconds("-u", optarg);
+			break;
+		case 'v':
+			if (o->verbose >= 0)
+				o->verbose++;
+			break;
+		case 'q':
+			o->verbose = -1;
+			o->progress = 0;
+			break;
+		case 'V':
+			printf("mrsh %s (libevent, libssh2)\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			options_usage(0);
+		case 'N':
+			o->nolabel = 1;
+			break;
+		case 'b':
+			o->gather = 1;
+			break;
+		case OPT_GATHER_MAX:
+			o->gather_max = options_size("--gather-max", optarg);
+			break;
+		case OPT_OUTDIR:
+			o->outdir = optarg;
+			break;
+		case OPT_ERRDIR:
+			o->errdir = optarg;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_STATS:
+			o->stats = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
+		case 'l':
+			if (*optarg == '\0')
+				options_die("-l: empty user name");
+			o->user = optarg;
+			break;
+		case 'p':
+			o->port = (int)options_long("-p", optarg, 1, 65535);
+			break;
+		case 'i':
+			if (o->nidentity == OPT_MAX_LIST)
+				options_die("-i: at most %d identity files",
+				    OPT_MAX_LIST);
+			o->identity[o->nidentity++] = optarg;
+			break;
+		case 'F':
+			o->ssh_config = optarg;
+			break;
+		case 'o':
+			if (o->nssh_opts == OPT_MAX_LIST)
+				options_die("-o: at most %d options",
+				    OPT_MAX_LIST);
+			o->ssh_opts[o->nssh_opts++] = optarg;
+			break;
+		case 'G':
+			o->dump_config_host = optarg;
+			break;
+		case 'I':
+			o->stdin_stream = 1;
+			break;
+		case OPT_ASKPASS:
+			o->askpass = 1;
+			break;
+		case OPT_CLOSE:
+			if (strcmp(optarg, "remote") == 0)
+				o->close_mode = CLOSE_REMOTE;
+			else if (strcmp(optarg, "local") == 0)
+				o->close_mode = CLOSE_LOCAL;
+			else if (strcmp(optarg, "abort") == 0)
+				o->close_mode = CLOSE_ABORT;
+			else
+				options_die("--close: \"%s\" is not remote, "
+				    "local or abort", optarg);
+			break;
+		case OPT_CLOSE_WAIT:
+			o->close_wait = options_seconds("--close-wait",
+			    optarg);
+			break;
+		case OPT_PORTS:
+			options_ports(o, optarg);
+			have_ports = 1;
+			break;
+		case OPT_PORTS_REPORT:
+			o->ports_report = 1;
+			report_arg = optarg;
+			break;
+		case OPT_RSH_STDERR:
+			if (strcmp(optarg, "connect") == 0)
+				o->rsh_stderr = RSH_STDERR_CONNECT;
+			else if (strcmp(optarg, "merge") == 0)
+				o->rsh_stderr = RSH_STDERR_MERGE;
+			else
+				options_die("--rsh-stderr: \"%s\" is not "
+				    "connect or merge", optarg);
+			break;
+		case ':':
+			options_die("option %s needs an argument",
+			    argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt != 0 && optopt < 256)
+				options_die("unknown option -%c", optopt);
+			options_die("unknown option %s", argv[optind - 1]);
+		}
+	}
+	o->cmd_argv = argv + optind;
+	o->cmd_argc = argc - optind;
+
+	if (o->ports_report) {
+		if (report_arg == NULL && o->cmd_argc > 0)
+			report_arg = o->cmd_argv[0];
+		if (report_arg != NULL) {
+			if (options_parse_range(report_arg, &o->report_lo,
+			    &o->report_hi, err, sizeof err) != 0)
+				options_die("--ports-report: %s", err);
+		} else {
+			o->report_lo = 0;
+			o->report_hi = 0;
+		}
+		free(ha);
+		return;
+	}
+	if (o->dump_config_host != NULL) {
+		free(ha);
+		return;
+	}
+
+	/* rsh servers demand a reserved source port. */
+	if (strcmp(o->transport, "rsh") == 0 && !have_ports) {
+		o->ports_mode = PORTS_RANGE;
+		o->ports_lo = 512;
+		o->ports_hi = 1023;
+	}
+
+	hostlist_init(&excl);
+	for (i = 0; i < nha; i++) {
+		if (ha[i].kind == 'f')
+			r = hostlist_add_file(&o->hosts, ha[i].arg, err,
+			    sizeof err);
+		else if (ha[i].kind == 'w')
+			r = hostlist_add_expr(&o->hosts, ha[i].arg, err,
+			    sizeof err);
+		else
+			r = hostlist_add_expr(&excl, ha[i].arg, err,
+			    sizeof err);
+		if (r != 0)
+			options_die("%s", err);
+	}
+	free(ha);
+	if (excl.n > 0)
+		hostlist_exclude(&o->hosts, &excl);
+	hostlist_free(&excl);
+	hostlist_uniq(&o->hosts);
+	if (nha == 0)
+		options_die("no hosts given (use -w LIST or -f FILE)");
+	if (o->hosts.n == 0)
+		options_die("the host list is empty");
+	if (o->list_hosts)
+		return;
+	if (o->cmd_argc == 0)
+		options_die("no command given");
+	o->cmdline = options_join(o->cmd_argv, o->cmd_argc);
+	if (o->stdin_stream && strcmp(o->transport, "ssh") != 0)
+		options_die("-I/--stdin works with -R ssh only");
+}
+
+void
+options_free(struct options *o)
+{
+	hostlist_free(&o->hosts);
+	free(o->cmdline);
+	o->cmdline = NULL;
+}

@@ -1,2 +1,276 @@
-/* Placeholder: being written. */
+/*
+ * The per-host state machine shared by every transport. The transport
+ * reports data, EOFs, the exit status and failures; the session joins them
+ * (finished only when stdout EOF, stderr EOF and the exit status have all
+ * arrived, in any order), then asks the transport to close, from the loop
+ * and never from inside the transport's own call.
+ */
 #include "config.h"
+
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mrsh/hostlist.h"
+#include "mrsh/log.h"
+#include "mrsh/options.h"
+#include "mrsh/output.h"
+#include "mrsh/run.h"
+#include "mrsh/session.h"
+#include "mrsh/transport.h"
+#include "mrsh/xmalloc.h"
+
+static const char *session_state_names[S_COUNT] = {
+	"NEW", "PENDING", "RESOLVING", "CONNECTING", "SETUP", "RUNNING",
+	"CLOSING", "DONE", "FAILED"
+};
+
+static const char *session_fail_names[] = {
+	"none", "unreachable", "auth", "timeout", "protocol", "aborted",
+	"local"
+};
+
+static void	session_schedule_close(struct session *, int);
+static void	session_arm(struct session *, double);
+
+const char *
+session_state_name(enum session_state st)
+{
+	if ((unsigned)st >= S_COUNT)
+		return "?";
+	return session_state_names[st];
+}
+
+const char *
+session_fail_kind_name(enum fail_kind k)
+{
+	if ((unsigned)k >= sizeof session_fail_names /
+	    sizeof session_fail_names[0])
+		return "?";
+	return session_fail_names[k];
+}
+
+/* The one state setter: time stamp, timers that belong to a state, trace. */
+void
+session_set_state_at(struct session *s, enum session_state st,
+    const char *func, int line)
+{
+	const struct options *opt = s->run->opt;
+	struct timespec ts;
+
+	if (s->state == st)
+		return;
+	log_msg(LOG_DEBUG, func, line, "%s: %s -> %s", s->host->label,
+	    session_state_name(s->state), session_state_name(st));
+	s->state = st;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->t[st].tv_sec = ts.tv_sec;
+	s->t[st].tv_usec = ts.tv_nsec / 1000;
+
+	switch (st) {
+	case S_RUNNING:
+		/* The command timeout replaces the connect timeout. */
+		session_arm(s, opt->command_timeout);
+		break;
+	case S_CLOSING:
+	case S_DONE:
+	case S_FAILED:
+		if (!s->close_pending && s->timer != NULL)
+			event_del(s->timer);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+session_is_finished(const struct session *s)
+{
+	return s->finished;
+}
+
+/* All three parts in: schedule the close. */
+static void
+session_check_join(struct session *s)
+{
+	if (s->fail_kind != FAIL_NONE || s->close_pending || s->close_called)
+		return;
+	if (s->eof[STREAM_STDOUT] && s->eof[STREAM_STDERR] && s->have_exit)
+		session_schedule_close(s, 0);
+}
+
+void
+session_output(struct session *s, enum stream st, const char *buf, size_t len)
+{
+	if (s->finished || len == 0)
+		return;
+	output_data(s->run->out, s, st, buf, len);
+}
+
+void
+session_eof(struct session *s, enum stream st)
+{
+	if (s->finished || s->eof[st])
+		return;
+	s->eof[st] = 1;
+	output_eof(s->run->out, s, st);
+	session_check_join(s);
+}
+
+void
+session_exit_status(struct session *s, int code)
+{
+	if (s->finished || s->have_exit)
+		return;
+	s->have_exit = 1;
+	s->exit_code = code;
+	if (code != 0)
+		log_msg(LOG_INFO, NULL, 0, "%s: exited with exit code %d",
+		    s->host->label, code);
+	session_check_join(s);
+}
+
+void
+session_exit_signal(struct session *s, int signo, const char *name)
+{
+	if (s->finished || s->have_exit)
+		return;
+	s->have_exit = 1;
+	s->exit_signal = signo > 0 ? signo : 255 - 128;
+	if (name != NULL)
+		s->exit_signame = xstrdup(name);
+	log_msg(LOG_INFO, NULL, 0, "%s: killed by signal %s", s->host->label,
+	    name != NULL ? name : "?");
+	session_check_join(s);
+}
+
+void
+session_exit_unknown(struct session *s, const char *why)
+{
+	if (s->finished || s->have_exit)
+		return;
+	s->have_exit = 1;
+	s->exit_unknown = 1;
+	log_msg(LOG_WARN, NULL, 0, "%s: exit status unknown%s%s",
+	    s->host->label, why != NULL ? ": " : "", why != NULL ? why : "");
+	session_check_join(s);
+}
+
+void
+session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
+{
+	char buf[1024], *p;
+	va_list ap;
+
+	if (s->finished || s->fail_kind != FAIL_NONE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	for (p = buf; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	}
+	s->fail_kind = kind;
+	s->fail_stage = s->state;
+	s->fail_reason = xstrdup(buf);
+	if (kind != FAIL_ABORTED || !s->run->stdout_broken)
+		log_msg(kind == FAIL_ABORTED ? LOG_INFO : LOG_WARN, NULL, 0,
+		    "%s: %s: %s", s->host->label,
+		    session_state_name(s->state), buf);
+	if (!s->started) {
+		/* Never given to the transport: nothing to close. */
+		session_closed(s, CLOSED_NONE);
+		return;
+	}
+	if (!s->close_called)
+		session_schedule_close(s, 1);
+}
+
+/* Timer: a deferred ops->close, or a connect/command timeout. */
+static void
+session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	const struct options *opt = s->run->opt;
+
+	if (s->finished)
+		return;
+	if (s->close_pending) {
+		s->close_pending = 0;
+		if (s->close_called)
+			return;
+		s->close_called = 1;
+		session_set_state(s, S_CLOSING);
+		s->ops->close(s, s->close_abort);
+		return;
+	}
+	if (s->state >= S_CLOSING)
+		return;
+	if (s->state == S_RUNNING)
+		session_fail(s, FAIL_TIMEOUT, "command timeout after %gs",
+		    opt->command_timeout);
+	else if (s->state == S_PENDING && s->waiting_port)
+		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs "
+		    "waiting for a source port", opt->connect_timeout);
+	else
+		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs",
+		    s->connect_timeout_used);
+}
+
+static void
+session_arm(struct session *s, double secs)
+{
+	struct timeval tv;
+
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->run->base, session_timer_cb, s);
+	if (s->close_pending)
+		return;
+	if (secs <= 0) {
+		event_del(s->timer);
+		return;
+	}
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	evtimer_add(s->timer, &tv);
+}
+
+void
+session_set_timeout(struct session *s, double secs)
+{
+	if (s->state < S_RUNNING)
+		s->connect_timeout_used = secs;
+	session_arm(s, secs);
+}
+
+/* Ask for ops->close on the next loop iteration. */
+static void
+session_schedule_close(struct session *s, int abort_it)
+{
+	struct timeval zero = { 0, 0 };
+
+	if (s->close_called)
+		return;
+	if (s->close_pending) {
+		s->close_abort |= abort_it;
+		return;
+	}
+	s->close_pending = 1;
+	s->close_abort = abort_it;
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->run->base, session_timer_cb, s);
+	evtimer_add(s->timer, &zero);
+}
+
+int
+session_output_blocked(const struct session *s)
+{
+	return s->run->output_paused;
+}

@@ -5,6 +5,7 @@
 #ifndef MRSH_RUN_H
 #define MRSH_RUN_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 #include <stddef.h>
 
@@ -17,6 +18,8 @@ struct options;
 struct output;
 struct portpool;
 struct stats;
+struct transport_ops;
+struct childmap;
 
 TAILQ_HEAD(session_q, session);
 
@@ -49,8 +52,27 @@ struct run {
 	struct event		*ev_sigterm;
 	struct event		*ev_sigchld;
 	struct event		*ev_progress;
+	struct event		*ev_kick;	/* deferred scheduling work */
+	struct session_q	 freeq;		/* finished, tdata to free */
 	double			 last_sigint;
+	int			 stdout_broken;
+	int			 port_released;
+	int			 exit_override;	/* 130, 141, 143 or 0 */
+	struct childmap		*children;
 };
+
+/*
+ * Set up a run for opt->hosts with transport ops: event base, sessions,
+ * output, stats, port pool, fd limit, signals; then ops->init. Returns 0,
+ * or -1 after printing a one-line error (the caller exits EXIT_USAGE).
+ */
+int	run_init(struct run *, const struct options *,
+	    const struct transport_ops *);
+/* Run the loop until every session is finished; returns the exit status. */
+int	run_loop(struct run *);
+void	run_free(struct run *);
+/* Exit status from the finished sessions (documented in mrsh(1)). */
+int	run_exit_status(const struct run *);
 
 /* Lazily create the evdns base (honours /etc/hosts, /etc/resolv.conf). */
 struct evdns_base *run_dns(struct run *);

@@ -7,6 +7,11 @@
  * session decides when it is finished: stdout EOF, stderr EOF and the exit
  * status must all have arrived (any order), then the transport closes the
  * connection (CLOSING) and calls session_closed().
+ *
+ * ops->close() is never called from inside a session_* call: the join (or a
+ * failure) schedules it, and the loop calls it on its next iteration, so a
+ * transport may keep using its state after session_eof()/session_fail()
+ * return. Data that arrives after a failure is still shown.
  */
 #ifndef MRSH_SESSION_H
 #define MRSH_SESSION_H
@@ -80,6 +85,13 @@ struct session {
 	int			 paused;	/* output backpressure */
 	int			 in_active;	/* on run->active */
 	int			 waiting_port;	/* on run->portwait */
+	int			 started;	/* ops->start called once */
+	int			 close_pending;	/* ops->close due (deferred) */
+	int			 close_abort;
+	int			 close_called;
+	int			 finished;	/* session_closed() done */
+	int			 freed;		/* ops->free done */
+	double			 connect_timeout_used;
 
 	struct event		*timer;		/* connect / command timeout */
 	struct timeval		 t[S_COUNT];	/* time each state was entered */
