@@ -43,6 +43,8 @@ int	hostlist_add_file(struct hostlist *, const char *path, char *err,
 /* Parse one [user@]host[:port] entry (no ranges). */
 int	hostlist_parse_entry(const char *entry, struct host *out, char *err,
 	    size_t errlen);
+/* Free the strings of one host (as filled by hostlist_parse_entry). */
+void	hostlist_free_host(struct host *);
 /* Remove every host of excl (matched on name, and on user/port if given). */
 void	hostlist_exclude(struct hostlist *, const struct hostlist *excl);
 /* Remove duplicates (same user, name and port), keeping the first. */
