@@ -1,9 +1,416 @@
-/* Placeholder unit test; replaced by the module's real tests. */
-#include "../unit/tap.h"
+/*
+ * Unit tests for the session state machine and the run's scheduler, with a
+ * scripted fake transport: every join order of stdout EOF, stderr EOF and
+ * exit status; failures; connect and command timeouts; the fanout window;
+ * waiting for a port; deferred close.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mrsh/hostlist.h"
+#include "mrsh/options.h"
+#include "mrsh/run.h"
+#include "mrsh/session.h"
+#include "mrsh/transport.h"
+#include "mrsh/xmalloc.h"
+#include "tap.h"
+
+/* A script: one character per step, run 1 ms apart. */
+struct fake {
+	struct session	*s;
+	const char	*script;
+	size_t		 pos;
+	struct event	*ev;
+	int		 closes;
+	int		 close_abort;
+	int		 in_call;	/* inside a session_* call */
+	int		 close_in_call;	/* close arrived re-entrantly */
+	int		 starts;
+	int		 async_close;
+};
+
+static const char *scripts[64];
+static struct fake fakes[64];
+static int concurrent, max_concurrent;
+
+static void
+fake_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct fake *f = arg;
+	struct timeval ms = { 0, 1000 };
+	char c;
+
+	if (f->script[f->pos] == '\0')
+		return;
+	c = f->script[f->pos++];
+	f->in_call = 1;
+	switch (c) {
+	case 'c':
+		session_set_state(f->s, S_CONNECTING);
+		break;
+	case 's':
+		session_set_state(f->s, S_SETUP);
+		break;
+	case 'r':
+		session_set_state(f->s, S_RUNNING);
+		break;
+	case 'O':
+		session_output(f->s, STREAM_STDOUT, "out\n", 4);
+		break;
+	case 'E':
+		session_output(f->s, STREAM_STDERR, "err\n", 4);
+		break;
+	case 'o':
+		session_eof(f->s, STREAM_STDOUT);
+		break;
+	case 'e':
+		session_eof(f->s, STREAM_STDERR);
+		break;
+	case '0':
+	case '3':
+	case '7':
+		session_exit_status(f->s, c - '0');
+		break;
+	case 'K':
+		session_exit_signal(f->s, 9, "KILL");
+		break;
+	case 'F':
+		session_fail(f->s, FAIL_PROTOCOL, "scripted failure");
+		break;
+	case 'W':	/* wait for a port, once */
+		f->in_call = 0;
+		session_wait_port(f->s);
+		return;
+	case 'P':	/* release a port for everyone */
+		run_port_released(f->s->run);
+		break;
+	case 'H':	/* hang: stop the script */
+		f->in_call = 0;
+		return;
+	}
+	f->in_call = 0;
+	evtimer_add(f->ev, &ms);
+}
+
+static void
+fake_start(struct session *s)
+{
+	struct fake *f = &fakes[s->idx];
+	struct timeval ms = { 0, 1000 };
+
+	f->starts++;
+	if (f->starts == 1) {
+		f->s = s;
+		f->script = scripts[s->idx];
+		f->ev = evtimer_new(s->run->base, fake_step, f);
+		concurrent++;
+		if (concurrent > max_concurrent)
+			max_concurrent = concurrent;
+	}
+	s->tdata = f;
+	evtimer_add(f->ev, &ms);
+}
+
+static void
+fake_closed_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct fake *f = arg;
+
+	session_closed(f->s, CLOSED_REMOTE_FIRST);
+}
+
+static void
+fake_close(struct session *s, int abort_it)
+{
+	struct fake *f = s->tdata;
+	struct timeval ms = { 0, 2000 };
+
+	f->closes++;
+	f->close_abort = abort_it;
+	if (f->in_call)
+		f->close_in_call = 1;
+	event_del(f->ev);
+	concurrent--;
+	if (f->async_close) {
+		event_free(f->ev);
+		f->ev = evtimer_new(s->run->base, fake_closed_later, f);
+		evtimer_add(f->ev, &ms);
+		return;
+	}
+	session_closed(s, CLOSED_NONE);
+}
+
+static void
+fake_free(struct session *s)
+{
+	struct fake *f = s->tdata;
+
+	if (f != NULL && f->ev != NULL) {
+		event_free(f->ev);
+		f->ev = NULL;
+	}
+	s->tdata = NULL;
+}
+
+static const struct transport_ops fake_ops = {
+	.name = "fake",
+	.start = fake_start,
+	.close = fake_close,
+	.free = fake_free,
+};
+
+static char tmpdir[64];
+
+static void
+opts_init(struct options *o, size_t nhosts)
+{
+	size_t i;
+	char *name;
+
+	memset(o, 0, sizeof *o);
+	hostlist_init(&o->hosts);
+	o->hosts.hosts = xcalloc(nhosts, sizeof *o->hosts.hosts);
+	o->hosts.n = o->hosts.cap = nhosts;
+	for (i = 0; i < nhosts; i++) {
+		xasprintf(&name, "h%zu", i);
+		o->hosts.hosts[i].name = name;
+		o->hosts.hosts[i].label = xstrdup(name);
+	}
+	o->transport = "fake";
+	o->fanout = 64;
+	o->connect_timeout = 5;
+	o->close_wait = 1;
+	o->gather_max = 1 << 20;
+	o->outdir = tmpdir;	/* keep host output off TAP's stdout */
+	o->errdir = tmpdir;
+	o->verbose = -1;
+}
+
+/* Run the scripts; returns the exit status. */
+static int
+run_scripts(struct options *o, struct run *run, int async_close)
+{
+	size_t i;
+
+	memset(fakes, 0, sizeof fakes);
+	concurrent = max_concurrent = 0;
+	for (i = 0; i < o->hosts.n; i++)
+		fakes[i].async_close = async_close;
+	if (run_init(run, o, &fake_ops) != 0)
+		return -1;
+	return run_loop(run);
+}
+
+static void
+test_join_orders(void)
+{
+	static const char *orders[] = {
+		"csrOEoe0", "csrOE0oe", "csrOEeo0", "csrOE0eo", "csrOEe0o",
+		"csrOEo0e"
+	};
+	struct options o;
+	struct run run;
+	size_t i;
+	int st, ok_all = 1, once = 1, reent = 0, done_ok = 1;
+
+	opts_init(&o, 6);
+	for (i = 0; i < 6; i++)
+		scripts[i] = orders[i];
+	st = run_scripts(&o, &run, 0);
+	is_int(st, 0, "all join orders: exit status 0");
+	for (i = 0; i < 6; i++) {
+		if (run.sessions[i].state != S_DONE)
+			done_ok = 0;
+		if (fakes[i].closes != 1)
+			once = 0;
+		if (fakes[i].close_in_call)
+			reent = 1;
+		if (fakes[i].close_abort)
+			ok_all = 0;
+		if (run.sessions[i].t[S_CLOSING].tv_sec == 0)
+			ok_all = 0;
+	}
+	ok(done_ok, "every join order ends DONE");
+	ok(once, "close called exactly once per session");
+	ok(!reent, "close never called from inside a session_* call");
+	ok(ok_all, "normal close (not abort) after CLOSING");
+	is_int(run.ndone, 6, "ndone counts all");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
+static void
+test_not_joined(void)
+{
+	struct options o;
+	struct run run;
+	int st;
+
+	/* Exit status but stderr EOF never comes: must not finish early. */
+	opts_init(&o, 1);
+	o.command_timeout = 0.2;
+	scripts[0] = "csrOo0H";
+	st = run_scripts(&o, &run, 0);
+	is_int(run.sessions[0].state, S_FAILED,
+	    "missing stderr EOF: not DONE, times out");
+	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT, "fail kind timeout");
+	is_int(run.sessions[0].fail_stage, S_RUNNING, "failed in RUNNING");
+	is_int(st, 255, "timeout -> exit 255");
+	ok(fakes[0].close_abort == 1, "timeout closes with abort");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
+static void
+test_exit_codes(void)
+{
+	struct options o;
+	struct run run;
+	int st;
+
+	opts_init(&o, 3);
+	scripts[0] = "csroe0";
+	scripts[1] = "csroe3";
+	scripts[2] = "csroe7";
+	st = run_scripts(&o, &run, 0);
+	is_int(st, 7, "exit status is the largest remote status");
+	is_int(run.sessions[1].exit_code, 3, "exit code recorded");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+
+	opts_init(&o, 2);
+	scripts[0] = "csroe3";
+	scripts[1] = "csroeK";
+	st = run_scripts(&o, &run, 0);
+	is_int(st, 128 + 9, "signal -> 128 + signal number");
+	is_str(run.sessions[1].exit_signame, "KILL", "signal name kept");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+
+	opts_init(&o, 2);
+	scripts[0] = "csroe3";
+	scripts[1] = "csF";
+	st = run_scripts(&o, &run, 0);
+	is_int(st, 255, "a failed host -> 255 even if another exited 3");
+	is_int(run.sessions[1].fail_stage, S_SETUP, "failure records stage");
+	is_str(run.sessions[1].fail_reason, "scripted failure",
+	    "failure records reason");
+	is_int(run.nfailed, 1, "nfailed counts it");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
+static void
+test_timeouts(void)
+{
+	struct options o;
+	struct run run;
+
+	opts_init(&o, 2);
+	o.connect_timeout = 0.1;
+	scripts[0] = "cH";		/* stuck connecting */
+	scripts[1] = "csroe0";
+	run_scripts(&o, &run, 0);
+	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT, "connect timeout");
+	is_int(run.sessions[0].fail_stage, S_CONNECTING,
+	    "connect timeout in CONNECTING");
+	ok(strstr(run.sessions[0].fail_reason, "connect timeout") != NULL,
+	    "reason says connect timeout");
+	is_int(run.sessions[1].state, S_DONE,
+	    "a stuck host does not stop another");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+
+	opts_init(&o, 1);
+	o.connect_timeout = 0.1;
+	o.command_timeout = 0;
+	scripts[0] = "csrOoe";	/* no exit status ever; no command timeout */
+	o.command_timeout = 0.15;
+	run_scripts(&o, &run, 0);
+	ok(strstr(run.sessions[0].fail_reason, "command timeout") != NULL,
+	    "command timeout replaces the connect timeout in RUNNING");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
+static void
+test_fanout(void)
+{
+	struct options o;
+	struct run run;
+	size_t i;
+	int st;
+
+	opts_init(&o, 20);
+	o.fanout = 3;
+	for (i = 0; i < 20; i++)
+		scripts[i] = "csrOoe0";
+	st = run_scripts(&o, &run, 1);
+	is_int(st, 0, "fanout run succeeds");
+	is_int(max_concurrent, 3, "never more than -j sessions at once");
+	is_int(run.ndone, 20, "all 20 done");
+	ok(run.sessions[19].close_how == CLOSED_REMOTE_FIRST,
+	    "asynchronous close recorded");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
+static void
+test_port_wait(void)
+{
+	struct options o;
+	struct run run;
+
+	opts_init(&o, 2);
+	scripts[0] = "W";		/* parks; resumed by host 1 */
+	scripts[1] = "csrPoe0";
+	/* After resume host 0's script continues from its next step. */
+	scripts[0] = "Wcsroe0";
+	run_scripts(&o, &run, 0);
+	is_int(fakes[0].starts, 2, "parked session started again");
+	is_int(run.sessions[0].state, S_DONE, "resumed session finishes");
+	ok(run.sessions[0].t[S_PENDING].tv_sec != 0, "went through PENDING");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+
+	opts_init(&o, 1);
+	o.connect_timeout = 0.1;
+	scripts[0] = "W";
+	run_scripts(&o, &run, 0);
+	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT,
+	    "waiting for a port ends at the connect timeout");
+	ok(strstr(run.sessions[0].fail_reason, "source port") != NULL,
+	    "reason mentions the source port");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
 
 int
 main(void)
 {
-	ok(1, "placeholder");
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/mrsh-test-session.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	test_join_orders();
+	test_not_joined();
+	test_exit_codes();
+	test_timeouts();
+	test_fanout();
+	test_port_wait();
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			diag("cleanup of %s failed", tmpdir);
+	}
 	return done_testing();
 }
