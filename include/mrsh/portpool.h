@@ -41,7 +41,11 @@ int	portpool_seed_kernel(struct portpool *, double now);
 int	portpool_bind(struct portpool *, int fd, const struct sockaddr *dst,
 	    socklen_t dstlen, double now);
 
-/* connect() said EADDRNOTAVAIL/EADDRINUSE: mark (port, dst), count a retry. */
+/*
+ * connect() said EADDRNOTAVAIL/EADDRINUSE: mark (port, dst) cooling for
+ * 60 s, count a retry. The port goes back to the pool (no longer in use);
+ * a later portpool_release() of it is harmless.
+ */
 void	portpool_conflict(struct portpool *, int port,
 	    const struct sockaddr *dst, socklen_t dstlen, double now);
 
@@ -53,10 +57,19 @@ void	portpool_release(struct portpool *, int port,
 	    const struct sockaddr *dst, socklen_t dstlen, double cool_secs,
 	    double now);
 
-/* Counts for an error message: in use, cooling towards dst. */
+/*
+ * Counts for an error message: in use (by this run or by other programs),
+ * cooling towards dst (and not in use).
+ */
 void	portpool_describe(struct portpool *, const struct sockaddr *dst,
 	    socklen_t dstlen, double now, size_t *total, size_t *in_use,
 	    size_t *cooling_dst);
+/*
+ * The whole explanatory error, e.g. "no source port free in 40000-40015:
+ * 16 ports, 10 in use, 6 cooling towards 127.0.1.3:22". Returns its length.
+ */
+size_t	portpool_explain(struct portpool *, const struct sockaddr *dst,
+	    socklen_t dstlen, double now, char *buf, size_t len);
 void	portpool_get_stats(struct portpool *, struct portpool_stats *);
 void	portpool_count_wait(struct portpool *);
 
