@@ -1,2 +1,1425 @@
-/* Placeholder: output is being written; see include/mrsh/. */
+/*
+ * Output: everything the hosts send ends up here, and leaves in one of four
+ * shapes chosen by the options:
+ *
+ * - lines as they arrive, "label: line", stdout to fd 1 and stderr to fd 2
+ *   (-N drops the label);
+ * - gathered (-b): stdout is held per host and printed at the end, hosts
+ *   with the same output and exit status once under a compressed range
+ *   header (clush -b / dshbak -c); stderr lines still go out as they come;
+ * - per-host files (--outdir / --errdir), raw bytes, one file per label;
+ * - one JSON object per host (--json) on stdout when the host is done.
+ *
+ * Lines are reassembled per host and per stream. A partial line is held up
+ * to OUTPUT_LINE_MAX bytes; past that the held bytes are printed as a line
+ * of their own (label and newline added) so that a host that never sends a
+ * newline cannot make us hold unbounded memory. Apart from that and the
+ * label, bytes pass through unchanged (binary data included); a last line
+ * without a newline is printed once, with a newline, at EOF.
+ *
+ * Writes go to an evbuffer per fd. When fd 1 or 2 is a pipe or a socket it
+ * is made non-blocking for the run (the original flags are restored by
+ * output_flush, output_free and at exit) and drained by a write event;
+ * terminals and regular files are written at once, blocking. Past
+ * OUTPUT_HIWAT buffered bytes the run is paused (run_set_output_paused),
+ * and resumed below OUTPUT_LOWAT. Gathered and JSON data keep at most
+ * opt->gather_max bytes per host per stream and record the cut.
+ */
 #include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "mrsh/hostlist.h"
+#include "mrsh/log.h"
+#include "mrsh/options.h"
+#include "mrsh/output.h"
+#include "mrsh/run.h"
+#include "mrsh/session.h"
+#include "mrsh/xmalloc.h"
+
+#define OUTPUT_LINE_MAX		(64 * 1024)	/* longest partial line held */
+#define OUTPUT_HIWAT		(4 * 1024 * 1024) /* pause the run above */
+#define OUTPUT_LOWAT		(1024 * 1024)	/* resume below */
+#define OUTPUT_GATHER_DEFAULT	(1024 * 1024)	/* if gather_max is 0 */
+#define OUTPUT_RULE		"---------------"
+
+/* Where one stream of a host goes (besides an optional file). */
+enum output_sink {
+	SINK_NONE = 0,
+	SINK_PRINT,		/* prefixed lines to fd 1 / fd 2 */
+	SINK_HOLD		/* kept for -b or --json, bounded */
+};
+
+/* A growable byte buffer. */
+struct output_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* One of fd 1 / fd 2. */
+struct output_fd {
+	int			 fd;
+	int			 stream;	/* pipe or socket: non-blocking */
+	int			 tty;
+	int			 saved_flags;	/* -1: unchanged */
+	int			 dead;		/* EPIPE or error: discard */
+	int			 busy;		/* inside output_fd_kick */
+	struct evbuffer		*buf;
+	struct event		*ev;		/* EV_WRITE, added while buf */
+};
+
+/* Per-host state, stored in session->out. */
+struct output_host {
+	struct output_buf	 line[2];	/* partial line per stream */
+	struct output_buf	 hold[2];	/* -b / --json */
+	int			 cut[2];	/* hold reached gather_max */
+	int			 fd[2];		/* --outdir / --errdir file */
+	int			 fd_failed[2];
+	int			 done;
+};
+
+/* A finished host as remembered for the gathered output and summary. */
+struct output_rec {
+	size_t		 idx;
+	char		*label;
+	int		 failed;	/* FAILED (not just a non-zero exit) */
+	char		*status;	/* NULL when it ran and exited 0 */
+	char		*data;		/* -b: held stdout */
+	size_t		 len;
+	int		 cut;
+	uint64_t	 hash;
+};
+
+struct output {
+	struct run		*run;
+	const struct options	*opt;
+	struct output_fd	 fds[2];
+	enum output_sink	 sink[2];
+	const char		*dir[2];	/* outdir, errdir */
+	size_t			 hold_max;
+	int			 same_tty;	/* stdout is stderr's terminal */
+	int			 progress_shown;
+	int			 paused;
+
+	struct output_rec	*recs;
+	size_t			 nrecs;
+	size_t			 caprecs;
+};
+
+/* What to put back at exit if output_free is never reached. */
+static struct {
+	int	registered;
+	int	active;
+	int	flags[2];
+} output_restore;
+
+static void	output_fd_kick(struct output *, int);
+
+/* Restore the original fd 1 / fd 2 flags (atexit and explicit paths). */
+static void
+output_restore_flags(void)
+{
+	int i;
+
+	if (!output_restore.active)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (output_restore.flags[i] != -1)
+			(void)fcntl(i + 1, F_SETFL, output_restore.flags[i]);
+	}
+	output_restore.active = 0;
+}
+
+static void
+output_buf_add(struct output_buf *b, const void *p, size_t n)
+{
+	size_t cap;
+
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap) {
+		cap = b->cap == 0 ? 256 : b->cap;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = xreallocarray(b->p, 1, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void
+output_buf_addstr(struct output_buf *b, const char *s)
+{
+	output_buf_add(b, s, strlen(s));
+}
+
+static void
+output_buf_free(struct output_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Append to a held stream, keeping at most max bytes. */
+static void
+output_hold_add(struct output_buf *b, int *cut, size_t max, const char *p,
+    size_t n)
+{
+	size_t room, cap;
+
+	room = max - b->len;
+	if (n > room) {
+		n = room;
+		*cut = 1;
+	}
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap) {
+		cap = b->cap == 0 ? 4096 : b->cap;
+		while (cap < b->len + n)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		b->p = xreallocarray(b->p, 1, cap);
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static const char *
+output_label(const struct session *s)
+{
+	if (s->host == NULL)
+		return "?";
+	if (s->host->label != NULL)
+		return s->host->label;
+	return s->host->name != NULL ? s->host->name : "?";
+}
+
+/* Signal number to name without "SIG"; NULL if unknown. */
+static const char *
+output_signame(int sig)
+{
+	static const struct {
+		int		 sig;
+		const char	*name;
+	} names[] = {
+		{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" },
+		{ SIGILL, "ILL" }, { SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" },
+		{ SIGBUS, "BUS" }, { SIGFPE, "FPE" }, { SIGKILL, "KILL" },
+		{ SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
+		{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" },
+		{ SIGCHLD, "CHLD" }, { SIGCONT, "CONT" }, { SIGSTOP, "STOP" },
+		{ SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" }, { SIGTTOU, "TTOU" },
+		{ SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
+		{ SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" },
+		{ SIGWINCH, "WINCH" }, { SIGSYS, "SYS" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (names[i].sig == sig)
+			return names[i].name;
+	}
+	return NULL;
+}
+
+/* The signal a session died of, as "KILL" (allocated), or NULL. */
+static char *
+output_session_signal(const struct session *s)
+{
+	const char *name;
+	char *r;
+
+	if (s->exit_signame != NULL) {
+		name = s->exit_signame;
+		if (strncmp(name, "SIG", 3) == 0)
+			name += 3;
+		return xstrdup(name);
+	}
+	if (s->exit_signal == 0)
+		return NULL;
+	if ((name = output_signame(s->exit_signal)) != NULL)
+		return xstrdup(name);
+	xasprintf(&r, "%d", s->exit_signal);
+	return r;
+}
+
+/*
+ * How a finished session ended, as text for headers and the summary:
+ * NULL for exit 0, otherwise the failure reason, "exit N", "signal NAME" or
+ * "exit status unknown". Control characters become spaces (one line).
+ */
+static char *
+output_status_text(const struct session *s)
+{
+	char *r, *sig, *p;
+
+	if (s->state == S_FAILED) {
+		if (s->fail_reason != NULL && *s->fail_reason != '\0')
+			r = xstrdup(s->fail_reason);
+		else
+			r = xstrdup(session_fail_kind_name(s->fail_kind));
+	} else if ((sig = output_session_signal(s)) != NULL) {
+		xasprintf(&r, "signal %s", sig);
+		free(sig);
+	} else if (s->exit_unknown || !s->have_exit)
+		r = xstrdup("exit status unknown");
+	else if (s->exit_code != 0)
+		xasprintf(&r, "exit %d", s->exit_code);
+	else
+		return NULL;
+	for (p = r; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return r;
+}
+
+/* The --json "status" word. */
+static const char *
+output_status_word(const struct session *s)
+{
+	if (s->state == S_FAILED)
+		return s->fail_kind == FAIL_TIMEOUT ? "timeout" : "failed";
+	if (s->exit_signal != 0 || s->exit_signame != NULL)
+		return "signal";
+	if (s->exit_unknown || !s->have_exit)
+		return "unknown";
+	return s->exit_code == 0 ? "ok" : "exit";
+}
+
+/* ---- writing to fd 1 / fd 2 ------------------------------------------ */
+
+/* fd 1 or 2 can no longer be written: drop what is queued. */
+static void
+output_fd_dead(struct output *out, int which, int err)
+{
+	struct output_fd *ofd = &out->fds[which];
+
+	if (ofd->dead)
+		return;
+	ofd->dead = 1;
+	evbuffer_drain(ofd->buf, evbuffer_get_length(ofd->buf));
+	if (ofd->ev != NULL)
+		event_del(ofd->ev);
+	if (which == STREAM_STDOUT && err == EPIPE) {
+		if (out->run != NULL)
+			run_stdout_broken(out->run);
+	} else if (which == STREAM_STDOUT && err != EBADF)
+		error("stdout: %s", strerror(err));
+}
+
+/* Pause or resume the run according to how much is queued. */
+static void
+output_watermark(struct output *out)
+{
+	size_t queued;
+
+	queued = evbuffer_get_length(out->fds[0].buf) +
+	    evbuffer_get_length(out->fds[1].buf);
+	if (!out->paused && queued > OUTPUT_HIWAT) {
+		out->paused = 1;
+		if (out->run != NULL)
+			run_set_output_paused(out->run, 1);
+	} else if (out->paused && queued < OUTPUT_LOWAT) {
+		out->paused = 0;
+		if (out->run != NULL)
+			run_set_output_paused(out->run, 0);
+	}
+}
+
+/*
+ * Write what the fd can take now. Returns 0 when the buffer is empty, 1 if
+ * the fd would block, -1 if the fd is dead.
+ */
+static int
+output_fd_write(struct output *out, int which)
+{
+	struct output_fd *ofd = &out->fds[which];
+	int n;
+
+	while (evbuffer_get_length(ofd->buf) > 0) {
+		if (ofd->dead)
+			return -1;
+		n = evbuffer_write(ofd->buf, ofd->fd);
+		if (n >= 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 1;
+		output_fd_dead(out, which, errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* Drain one fd completely, waiting in poll() when it would block. */
+static void
+output_fd_drain(struct output *out, int which)
+{
+	struct output_fd *ofd = &out->fds[which];
+	struct pollfd pfd;
+
+	while (output_fd_write(out, which) == 1) {
+		pfd.fd = ofd->fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		(void)poll(&pfd, 1, -1);
+	}
+	if (ofd->ev != NULL)
+		event_del(ofd->ev);
+}
+
+/* The write event: fd is writable again. */
+static void
+output_fd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct output *out = arg;
+	int which = (fd == 1) ? STREAM_STDOUT : STREAM_STDERR;
+
+	if (output_fd_write(out, which) != 1 && out->fds[which].ev != NULL)
+		event_del(out->fds[which].ev);
+	output_watermark(out);
+}
+
+/*
+ * Push queued data out: at once and blocking for terminals and files; as
+ * far as it goes for pipes and sockets, the rest from the write event.
+ */
+static void
+output_fd_kick(struct output *out, int which)
+{
+	struct output_fd *ofd = &out->fds[which];
+
+	if (ofd->busy)
+		return;
+	ofd->busy = 1;
+	if (ofd->dead)
+		evbuffer_drain(ofd->buf, evbuffer_get_length(ofd->buf));
+	else if (!ofd->stream || ofd->ev == NULL)
+		output_fd_drain(out, which);
+	else if (output_fd_write(out, which) == 1)
+		event_add(ofd->ev, NULL);
+	ofd->busy = 0;
+	output_watermark(out);
+}
+
+/* Before anything goes to the terminal under the progress line: erase it. */
+static void
+output_before_write(struct output *out, int which)
+{
+	if (!out->progress_shown)
+		return;
+	if (which == STREAM_STDERR || out->same_tty)
+		output_progress(out, 1);
+}
+
+static void
+output_fd_add(struct output *out, int which, const void *p, size_t n)
+{
+	if (out->fds[which].dead || n == 0)
+		return;
+	output_before_write(out, which);
+	evbuffer_add(out->fds[which].buf, p, n);
+}
+
+/* Look at fd 1 or 2 and prepare it for the run. */
+static void
+output_fd_init(struct output *out, int which, int flags)
+{
+	struct output_fd *ofd = &out->fds[which];
+	struct stat st;
+
+	ofd->fd = which + 1;
+	ofd->saved_flags = -1;
+	ofd->buf = evbuffer_new();
+	if (ofd->buf == NULL)
+		fatalx("evbuffer_new");
+	if (fstat(ofd->fd, &st) == -1 || flags == -1) {
+		ofd->dead = 1;
+		return;
+	}
+	ofd->tty = isatty(ofd->fd);
+	ofd->stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	if (!ofd->stream || out->run == NULL || out->run->base == NULL)
+		return;
+	ofd->ev = event_new(out->run->base, ofd->fd, EV_WRITE | EV_PERSIST,
+	    output_fd_cb, out);
+	if (ofd->ev == NULL)
+		fatalx("event_new");
+	if ((flags & O_NONBLOCK) == 0) {
+		ofd->saved_flags = flags;
+		if (fcntl(ofd->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+			fatal("fcntl O_NONBLOCK on fd %d", ofd->fd);
+	}
+}
+
+/* Are fd 1 and fd 2 the same terminal? */
+static int
+output_same_tty(void)
+{
+	struct stat st1, st2;
+
+	if (!isatty(1) || !isatty(2))
+		return 0;
+	if (fstat(1, &st1) == -1 || fstat(2, &st2) == -1)
+		return 0;
+	return st1.st_rdev == st2.st_rdev;
+}
+
+/* ---- per-host files ----------------------------------------------------- */
+
+/* mkdir -p, 0755; then check we can create files there. */
+static int
+output_mkdirs(const char *dir)
+{
+	char *path, *p;
+	struct stat st;
+	int r = -1, saved;
+	char c;
+
+	if (*dir == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	path = xstrdup(dir);
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			c = *p;
+			*p = '\0';
+			if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+				saved = errno;
+				if (stat(path, &st) == -1 ||
+				    !S_ISDIR(st.st_mode)) {
+					errno = saved;
+					goto out;
+				}
+			}
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+	if (stat(dir, &st) == -1)
+		goto out;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto out;
+	}
+	if (access(dir, W_OK | X_OK) == -1)
+		goto out;
+	r = 0;
+out:
+	free(path);
+	return r;
+}
+
+/* DIR/label with '/' in the label made '_' (and "." / ".." avoided). */
+static char *
+output_file_path(const char *dir, const char *label)
+{
+	char *name, *p, *path;
+
+	name = xstrdup(label);
+	for (p = name; *p != '\0'; p++) {
+		if (*p == '/')
+			*p = '_';
+	}
+	if (*name == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		for (p = name; *p != '\0'; p++)
+			*p = '_';
+		if (*name == '\0') {
+			free(name);
+			name = xstrdup("_");
+		}
+	}
+	xasprintf(&path, "%s/%s", dir, name);
+	free(name);
+	return path;
+}
+
+/* Open (create, truncate) the file of one stream of a host. */
+static int
+output_file_open(struct output *out, struct session *s,
+    struct output_host *h, int stream)
+{
+	char *path;
+
+	if (h->fd[stream] != -1 || h->fd_failed[stream])
+		return h->fd[stream];
+	path = output_file_path(out->dir[stream], output_label(s));
+	h->fd[stream] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	if (h->fd[stream] == -1) {
+		error("%s: %s", path, strerror(errno));
+		h->fd_failed[stream] = 1;
+	}
+	free(path);
+	return h->fd[stream];
+}
+
+static void
+output_file_write(struct output *out, struct session *s,
+    struct output_host *h, int stream, const char *p, size_t n)
+{
+	ssize_t w;
+	char *path;
+	int fd;
+
+	if ((fd = output_file_open(out, s, h, stream)) == -1)
+		return;
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1) {
+			path = output_file_path(out->dir[stream],
+			    output_label(s));
+			error("%s: %s", path, strerror(errno));
+			free(path);
+			close(fd);
+			h->fd[stream] = -1;
+			h->fd_failed[stream] = 1;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* ---- lines --------------------------------------------------------------- */
+
+/* Queue one line (without its newline) of a host, labelled. */
+static void
+output_line(struct output *out, struct session *s, int stream, const char *p,
+    size_t n)
+{
+	struct evbuffer *b = out->fds[stream].buf;
+	const char *label;
+
+	if (out->fds[stream].dead)
+		return;
+	output_before_write(out, stream);
+	if (!out->opt->nolabel) {
+		label = output_label(s);
+		evbuffer_add(b, label, strlen(label));
+		evbuffer_add(b, ": ", 2);
+	}
+	evbuffer_add(b, p, n);
+	evbuffer_add(b, "\n", 1);
+}
+
+/* Split a chunk into lines, holding a partial last line (bounded). */
+static void
+output_lines(struct output *out, struct session *s, struct output_host *h,
+    int stream, const char *p, size_t n)
+{
+	struct output_buf *pl = &h->line[stream];
+	const char *nl;
+	size_t take;
+
+	while (n > 0) {
+		nl = memchr(p, '\n', n);
+		if (nl != NULL) {
+			take = (size_t)(nl - p);
+			if (pl->len > 0) {
+				output_buf_add(pl, p, take);
+				output_line(out, s, stream, pl->p, pl->len);
+				pl->len = 0;
+			} else
+				output_line(out, s, stream, p, take);
+			p += take + 1;
+			n -= take + 1;
+			continue;
+		}
+		take = OUTPUT_LINE_MAX - pl->len;
+		if (take > n)
+			take = n;
+		output_buf_add(pl, p, take);
+		p += take;
+		n -= take;
+		if (pl->len >= OUTPUT_LINE_MAX) {
+			output_line(out, s, stream, pl->p, pl->len);
+			pl->len = 0;
+		}
+	}
+	/* A line longer than the cap does not keep its big buffer. */
+	if (pl->len == 0 && pl->cap > 4096)
+		output_buf_free(pl);
+}
+
+/* Print a held partial line, once. */
+static void
+output_line_flush(struct output *out, struct session *s,
+    struct output_host *h, int stream)
+{
+	struct output_buf *pl = &h->line[stream];
+
+	if (pl->len > 0) {
+		output_line(out, s, stream, pl->p, pl->len);
+		output_fd_kick(out, stream);
+	}
+	output_buf_free(pl);
+}
+
+static struct output_host *
+output_host_get(struct session *s)
+{
+	struct output_host *h;
+
+	if ((h = s->out) == NULL) {
+		h = xcalloc(1, sizeof *h);
+		h->fd[0] = h->fd[1] = -1;
+		s->out = h;
+	}
+	return h;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
+static size_t
+output_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* no overlong forms */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* no surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* nothing above U+10FFFF */
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return len;
+}
+
+/*
+ * Append s as a quoted JSON string. Valid UTF-8 passes through; ", \ and
+ * control characters are escaped; every byte that is not part of a valid
+ * UTF-8 sequence becomes \u00XX, i.e. it is read as Latin-1 (lossy: such a
+ * byte and the character U+00XX look the same in the result).
+ */
+static void
+output_json_add(struct output_buf *b, const char *str, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	const unsigned char *run;
+	char esc[8];
+	size_t len;
+
+	output_buf_add(b, "\"", 1);
+	run = p;
+	while (n > 0) {
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			p++;
+			n--;
+			continue;
+		}
+		if (*p >= 0x80 && (len = output_utf8_len(p, n)) != 0) {
+			p += len;
+			n -= len;
+			continue;
+		}
+		output_buf_add(b, run, (size_t)(p - run));
+		switch (*p) {
+		case '"':
+			output_buf_add(b, "\\\"", 2);
+			break;
+		case '\\':
+			output_buf_add(b, "\\\\", 2);
+			break;
+		case '\n':
+			output_buf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			output_buf_add(b, "\\r", 2);
+			break;
+		case '\t':
+			output_buf_add(b, "\\t", 2);
+			break;
+		case '\b':
+			output_buf_add(b, "\\b", 2);
+			break;
+		case '\f':
+			output_buf_add(b, "\\f", 2);
+			break;
+		default:
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			output_buf_add(b, esc, 6);
+			break;
+		}
+		p++;
+		n--;
+		run = p;
+	}
+	output_buf_add(b, run, (size_t)(p - run));
+	output_buf_add(b, "\"", 1);
+}
+
+char *
+output_json_string(const char *s, size_t n)
+{
+	struct output_buf b = { NULL, 0, 0 };
+
+	output_json_add(&b, s, n);
+	output_buf_add(&b, "", 1);
+	return b.p;
+}
+
+static void
+output_json_str_or_null(struct output_buf *b, const char *s)
+{
+	if (s == NULL)
+		output_buf_addstr(b, "null");
+	else
+		output_json_add(b, s, strlen(s));
+}
+
+static int
+output_tv_set(const struct timeval *tv)
+{
+	return tv->tv_sec != 0 || tv->tv_usec != 0;
+}
+
+static double
+output_tv_diff(const struct timeval *a, const struct timeval *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (double)(b->tv_usec - a->tv_usec) / 1e6;
+}
+
+/*
+ * Time spent in states first..last: from the first of them entered to the
+ * next state entered after last. -1 if none of them was entered (or, which
+ * output_session_done does not see, no later state yet).
+ */
+static double
+output_phase(const struct session *s, int first, int last)
+{
+	const struct timeval *start = NULL;
+	double d;
+	int i;
+
+	for (i = first; i <= last && start == NULL; i++) {
+		if (output_tv_set(&s->t[i]))
+			start = &s->t[i];
+	}
+	if (start == NULL)
+		return -1;
+	for (i = last + 1; i < S_COUNT; i++) {
+		if (output_tv_set(&s->t[i])) {
+			d = output_tv_diff(start, &s->t[i]);
+			return d < 0 ? 0 : d;
+		}
+	}
+	return -1;
+}
+
+static void
+output_json_time(struct output_buf *b, const char *name, double t, int comma)
+{
+	char tmp[64];
+
+	if (t < 0)
+		snprintf(tmp, sizeof tmp, "\"%s\":null", name);
+	else
+		snprintf(tmp, sizeof tmp, "\"%s\":%.6f", name, t);
+	output_buf_addstr(b, tmp);
+	if (comma)
+		output_buf_add(b, ",", 1);
+}
+
+/* One host as one JSON line on stdout. */
+static void
+output_json_host(struct output *out, struct session *s, struct output_host *h)
+{
+	struct output_buf b = { NULL, 0, 0 };
+	char tmp[64], *sig, stage[32];
+	const char *name;
+	size_t i;
+
+	output_buf_addstr(&b, "{\"host\":");
+	output_json_str_or_null(&b, output_label(s));
+	output_buf_addstr(&b, ",\"name\":");
+	output_json_str_or_null(&b, s->host != NULL ? s->host->name : NULL);
+	output_buf_addstr(&b, ",\"user\":");
+	output_json_str_or_null(&b, s->user);
+	if (s->host != NULL && s->host->port != 0)
+		snprintf(tmp, sizeof tmp, ",\"port\":%d", s->host->port);
+	else
+		snprintf(tmp, sizeof tmp, ",\"port\":null");
+	output_buf_addstr(&b, tmp);
+	output_buf_addstr(&b, ",\"status\":");
+	output_json_str_or_null(&b, output_status_word(s));
+
+	sig = output_session_signal(s);
+	if (s->have_exit && !s->exit_unknown && sig == NULL)
+		snprintf(tmp, sizeof tmp, ",\"exit_code\":%d", s->exit_code);
+	else
+		snprintf(tmp, sizeof tmp, ",\"exit_code\":null");
+	output_buf_addstr(&b, tmp);
+	output_buf_addstr(&b, ",\"signal\":");
+	output_json_str_or_null(&b, sig);
+	free(sig);
+
+	output_buf_addstr(&b, ",\"stage\":");
+	if (s->state == S_FAILED) {
+		name = session_state_name(s->fail_stage);
+		for (i = 0; name != NULL && name[i] != '\0' &&
+		    i < sizeof stage - 1; i++) {
+			stage[i] = name[i];
+			if (stage[i] >= 'A' && stage[i] <= 'Z')
+				stage[i] += 'a' - 'A';
+		}
+		stage[i] = '\0';
+		output_json_str_or_null(&b, stage);
+		output_buf_addstr(&b, ",\"reason\":");
+		output_json_str_or_null(&b, s->fail_reason);
+	} else
+		output_buf_addstr(&b, "null,\"reason\":null");
+
+	output_buf_addstr(&b, ",\"timings\":{");
+	output_json_time(&b, "connect", output_phase(s, S_RESOLVING,
+	    S_CONNECTING), 1);
+	output_json_time(&b, "setup", output_phase(s, S_SETUP, S_SETUP), 1);
+	output_json_time(&b, "command", output_phase(s, S_RUNNING,
+	    S_RUNNING), 1);
+	output_json_time(&b, "close", output_phase(s, S_CLOSING, S_CLOSING),
+	    1);
+	output_json_time(&b, "total", output_phase(s, S_RESOLVING,
+	    S_CLOSING), 0);
+	output_buf_addstr(&b, "},\"stdout\":");
+	output_json_add(&b, h->hold[0].p, h->hold[0].len);
+	output_buf_addstr(&b, h->cut[0] ? ",\"stdout_truncated\":true" :
+	    ",\"stdout_truncated\":false");
+	output_buf_addstr(&b, ",\"stderr\":");
+	output_json_add(&b, h->hold[1].p, h->hold[1].len);
+	output_buf_addstr(&b, h->cut[1] ? ",\"stderr_truncated\":true" :
+	    ",\"stderr_truncated\":false");
+	output_buf_addstr(&b, "}\n");
+
+	output_fd_add(out, STREAM_STDOUT, b.p, b.len);
+	output_buf_free(&b);
+	output_fd_kick(out, STREAM_STDOUT);
+}
+
+/* ---- the module interface ---------------------------------------------- */
+
+struct output *
+output_new(struct run *run)
+{
+	struct output *out;
+	const struct options *opt = run->opt;
+	int flags[2], i;
+
+	out = xcalloc(1, sizeof *out);
+	out->run = run;
+	out->opt = opt;
+	out->dir[STREAM_STDOUT] = opt->outdir;
+	out->dir[STREAM_STDERR] = opt->errdir;
+	for (i = 0; i < 2; i++) {
+		if (out->dir[i] != NULL && output_mkdirs(out->dir[i]) == -1) {
+			error("cannot use %s %s: %s",
+			    i == 0 ? "--outdir" : "--errdir", out->dir[i],
+			    strerror(errno));
+			free(out);
+			return NULL;
+		}
+	}
+	out->hold_max = opt->gather_max != 0 ? opt->gather_max :
+	    OUTPUT_GATHER_DEFAULT;
+	if (opt->json) {
+		out->sink[STREAM_STDOUT] = SINK_HOLD;
+		out->sink[STREAM_STDERR] = SINK_HOLD;
+	} else {
+		if (out->dir[STREAM_STDOUT] != NULL)
+			out->sink[STREAM_STDOUT] = SINK_NONE;
+		else if (opt->gather)
+			out->sink[STREAM_STDOUT] = SINK_HOLD;
+		else
+			out->sink[STREAM_STDOUT] = SINK_PRINT;
+		out->sink[STREAM_STDERR] = out->dir[STREAM_STDERR] != NULL ?
+		    SINK_NONE : SINK_PRINT;
+	}
+
+	/* Both flags first: fd 1 and 2 may share one open file description. */
+	for (i = 0; i < 2; i++)
+		flags[i] = fcntl(i + 1, F_GETFL);
+	for (i = 0; i < 2; i++)
+		output_fd_init(out, i, flags[i]);
+	out->same_tty = output_same_tty();
+	output_restore.flags[0] = out->fds[0].saved_flags;
+	output_restore.flags[1] = out->fds[1].saved_flags;
+	output_restore.active = 1;
+	if (!output_restore.registered) {
+		output_restore.registered = 1;
+		atexit(output_restore_flags);
+	}
+	return out;
+}
+
+void
+output_free(struct output *out)
+{
+	size_t i;
+	int j;
+
+	if (out == NULL)
+		return;
+	output_flush(out);
+	for (j = 0; j < 2; j++) {
+		if (out->fds[j].ev != NULL)
+			event_free(out->fds[j].ev);
+		evbuffer_free(out->fds[j].buf);
+	}
+	for (i = 0; i < out->nrecs; i++) {
+		free(out->recs[i].label);
+		free(out->recs[i].status);
+		free(out->recs[i].data);
+	}
+	free(out->recs);
+	free(out);
+}
+
+void
+output_data(struct output *out, struct session *s, enum stream stream,
+    const char *buf, size_t len)
+{
+	struct output_host *h;
+
+	if (out == NULL || len == 0)
+		return;
+	h = output_host_get(s);
+	if (h->done)
+		return;
+	if (out->dir[stream] != NULL)
+		output_file_write(out, s, h, stream, buf, len);
+	switch (out->sink[stream]) {
+	case SINK_PRINT:
+		output_lines(out, s, h, stream, buf, len);
+		output_fd_kick(out, stream);
+		break;
+	case SINK_HOLD:
+		output_hold_add(&h->hold[stream], &h->cut[stream],
+		    out->hold_max, buf, len);
+		break;
+	case SINK_NONE:
+		break;
+	}
+}
+
+void
+output_eof(struct output *out, struct session *s, enum stream stream)
+{
+	struct output_host *h;
+
+	if (out == NULL || (h = s->out) == NULL || h->done)
+		return;
+	output_line_flush(out, s, h, stream);
+}
+
+/* Remember a finished host for -b and the summary. */
+static void
+output_record(struct output *out, struct session *s, struct output_host *h)
+{
+	struct output_rec *r;
+	uint64_t hash = 1469598103934665603ULL;	/* FNV-1a */
+	size_t i;
+
+	if (out->nrecs == out->caprecs) {
+		out->caprecs = out->caprecs == 0 ? 64 : out->caprecs * 2;
+		out->recs = xreallocarray(out->recs, out->caprecs,
+		    sizeof *out->recs);
+	}
+	r = &out->recs[out->nrecs++];
+	memset(r, 0, sizeof *r);
+	r->idx = s->idx;
+	r->label = xstrdup(output_label(s));
+	r->failed = s->state == S_FAILED;
+	r->status = output_status_text(s);
+	if (out->opt->gather && !out->opt->json &&
+	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
+		r->data = h->hold[0].p;
+		r->len = h->hold[0].len;
+		r->cut = h->cut[0];
+		h->hold[0].p = NULL;
+		h->hold[0].len = h->hold[0].cap = 0;
+		for (i = 0; i < r->len; i++) {
+			hash ^= (unsigned char)r->data[i];
+			hash *= 1099511628211ULL;
+		}
+		r->hash = hash;
+	}
+}
+
+void
+output_session_done(struct output *out, struct session *s)
+{
+	struct output_host *h;
+	int i;
+
+	if (out == NULL)
+		return;
+	h = output_host_get(s);
+	if (h->done)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (out->sink[i] == SINK_PRINT)
+			output_line_flush(out, s, h, i);
+		if (out->dir[i] != NULL) {
+			(void)output_file_open(out, s, h, i);
+			if (h->fd[i] != -1)
+				close(h->fd[i]);
+			h->fd[i] = -1;
+		}
+	}
+	if (out->opt->json)
+		output_json_host(out, s, h);
+	output_record(out, s, h);
+	for (i = 0; i < 2; i++) {
+		output_buf_free(&h->hold[i]);
+		output_buf_free(&h->line[i]);
+	}
+	h->done = 1;
+}
+
+void
+output_session_free(struct session *s)
+{
+	struct output_host *h = s->out;
+	int i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		output_buf_free(&h->line[i]);
+		output_buf_free(&h->hold[i]);
+		if (h->fd[i] != -1)
+			close(h->fd[i]);
+	}
+	free(h);
+	s->out = NULL;
+}
+
+/* Gather key: same stdout, same cut, same status. */
+static int
+output_key_data(const struct output_rec *ra, const struct output_rec *rb)
+{
+	int c;
+
+	if (ra->hash != rb->hash)
+		return ra->hash < rb->hash ? -1 : 1;
+	if (ra->len != rb->len)
+		return ra->len < rb->len ? -1 : 1;
+	if (ra->cut != rb->cut)
+		return ra->cut - rb->cut;
+	if ((ra->status == NULL) != (rb->status == NULL))
+		return ra->status == NULL ? -1 : 1;
+	if (ra->status != NULL && (c = strcmp(ra->status, rb->status)) != 0)
+		return c;
+	if (ra->len != 0)
+		return memcmp(ra->data, rb->data, ra->len);
+	return 0;
+}
+
+/* Summary key: failures before non-zero exits, then the status text. */
+static int
+output_key_status(const struct output_rec *ra, const struct output_rec *rb)
+{
+	if (ra->failed != rb->failed)
+		return rb->failed - ra->failed;
+	return strcmp(ra->status, rb->status);
+}
+
+static int
+output_idx_cmp(const struct output_rec *ra, const struct output_rec *rb)
+{
+	if (ra->idx != rb->idx)
+		return ra->idx < rb->idx ? -1 : 1;
+	return 0;
+}
+
+/* qsort orders: by key, then host order. */
+static int
+output_sort_data(const void *a, const void *b)
+{
+	const struct output_rec *ra = *(struct output_rec *const *)a;
+	const struct output_rec *rb = *(struct output_rec *const *)b;
+	int c;
+
+	if ((c = output_key_data(ra, rb)) != 0)
+		return c;
+	return output_idx_cmp(ra, rb);
+}
+
+static int
+output_sort_status(const void *a, const void *b)
+{
+	const struct output_rec *ra = *(struct output_rec *const *)a;
+	const struct output_rec *rb = *(struct output_rec *const *)b;
+	int c;
+
+	if ((c = output_key_status(ra, rb)) != 0)
+		return c;
+	return output_idx_cmp(ra, rb);
+}
+
+/* A run of records with the same key inside a sorted array. */
+struct output_group {
+	struct output_rec	**first;
+	size_t			  n;
+};
+
+static int
+output_group_cmp(const void *a, const void *b)
+{
+	const struct output_group *ga = a, *gb = b;
+	const struct output_rec *ra = ga->first[0], *rb = gb->first[0];
+
+	if (ra->failed != rb->failed)
+		return rb->failed - ra->failed;
+	return output_idx_cmp(ra, rb);
+}
+
+/*
+ * Sort v and cut it into groups of records with the same key, hosts in
+ * host order inside each group; groups come back ordered by first host
+ * (failures first, for the summary).
+ */
+static struct output_group *
+output_groups(struct output_rec **v, size_t n,
+    int (*sort)(const void *, const void *),
+    int (*key)(const struct output_rec *, const struct output_rec *),
+    size_t *ngroups)
+{
+	struct output_group *g;
+	size_t i, ng = 0;
+
+	qsort(v, n, sizeof *v, sort);
+	g = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *g);
+	for (i = 0; i < n; i++) {
+		if (ng > 0 && key(g[ng - 1].first[0], v[i]) == 0) {
+			g[ng - 1].n++;
+			continue;
+		}
+		g[ng].first = &v[i];
+		g[ng].n = 1;
+		ng++;
+	}
+	qsort(g, ng, sizeof *g, output_group_cmp);
+	*ngroups = ng;
+	return g;
+}
+
+/* The compressed host range of a group. */
+static char *
+output_group_hosts(const struct output_group *g)
+{
+	const char **names;
+	char *r;
+	size_t i;
+
+	names = xreallocarray(NULL, g->n, sizeof *names);
+	for (i = 0; i < g->n; i++)
+		names[i] = g->first[i]->label;
+	r = hostlist_compress(names, g->n);
+	free(names);
+	return r;
+}
+
+/* -b: every distinct output once, under its hosts. */
+static void
+output_print_gathered(struct output *out)
+{
+	struct output_rec **v;
+	struct output_group *g;
+	struct output_rec *r;
+	size_t i, n = 0, ng;
+	char *hosts, *hdr;
+
+	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].len > 0)
+			v[n++] = &out->recs[i];
+	}
+	g = output_groups(v, n, output_sort_data, output_key_data, &ng);
+	for (i = 0; i < ng; i++) {
+		r = g[i].first[0];
+		hosts = output_group_hosts(&g[i]);
+		if (r->cut) {
+			xasprintf(&hdr, "%s\n%s (%zu)%s%s%soutput cut at %zu "
+			    "bytes\n%s\n", OUTPUT_RULE, hosts, g[i].n,
+			    r->status != NULL ? " " : "",
+			    r->status != NULL ? r->status : "",
+			    r->status != NULL ? ", " : " ", out->hold_max,
+			    OUTPUT_RULE);
+		} else {
+			xasprintf(&hdr, "%s\n%s (%zu)%s%s\n%s\n", OUTPUT_RULE,
+			    hosts, g[i].n, r->status != NULL ? " " : "",
+			    r->status != NULL ? r->status : "", OUTPUT_RULE);
+		}
+		output_fd_add(out, STREAM_STDOUT, hdr, strlen(hdr));
+		output_fd_add(out, STREAM_STDOUT, r->data, r->len);
+		if (r->data[r->len - 1] != '\n')
+			output_fd_add(out, STREAM_STDOUT, "\n", 1);
+		output_fd_drain(out, STREAM_STDOUT);
+		free(hdr);
+		free(hosts);
+	}
+	free(g);
+	free(v);
+}
+
+/* The one-line summary of what failed, on stderr. */
+static void
+output_print_summary(struct output *out)
+{
+	struct output_rec **v;
+	struct output_group *g;
+	struct output_buf b = { NULL, 0, 0 };
+	size_t i, n = 0, ng, nfailed = 0, nbad = 0, total;
+	char tmp[128], *hosts;
+	int first = 1;
+
+	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].status == NULL)
+			continue;
+		v[n++] = &out->recs[i];
+		if (out->recs[i].failed)
+			nfailed++;
+		else
+			nbad++;
+	}
+	if (n == 0) {
+		free(v);
+		return;
+	}
+	total = out->nrecs;
+	if (out->run != NULL && out->run->nsessions > total)
+		total = out->run->nsessions;
+	if (nfailed > 0)
+		snprintf(tmp, sizeof tmp, "%s: %zu of %zu host%s failed: ",
+		    log_progname(), nfailed, total, total == 1 ? "" : "s");
+	else
+		snprintf(tmp, sizeof tmp, "%s: %zu of %zu host%s exited "
+		    "non-zero: ", log_progname(), nbad, total,
+		    total == 1 ? "" : "s");
+	output_buf_addstr(&b, tmp);
+
+	g = output_groups(v, n, output_sort_status, output_key_status, &ng);
+	for (i = 0; i < ng; i++) {
+		hosts = output_group_hosts(&g[i]);
+		if (!first)
+			output_buf_addstr(&b, "; ");
+		first = 0;
+		output_buf_addstr(&b, g[i].first[0]->status);
+		output_buf_addstr(&b, ": ");
+		output_buf_addstr(&b, hosts);
+		free(hosts);
+	}
+	output_buf_add(&b, "\n", 1);
+	output_fd_add(out, STREAM_STDERR, b.p, b.len);
+	output_buf_free(&b);
+	free(g);
+	free(v);
+}
+
+void
+output_finish(struct output *out)
+{
+	if (out == NULL)
+		return;
+	output_progress(out, 1);
+	if (out->opt->gather && !out->opt->json)
+		output_print_gathered(out);
+	output_print_summary(out);
+	output_fd_drain(out, STREAM_STDOUT);
+	output_fd_drain(out, STREAM_STDERR);
+	output_watermark(out);
+}
+
+int
+output_blocked(const struct output *out)
+{
+	return out != NULL && out->paused;
+}
+
+void
+output_flush(struct output *out)
+{
+	if (out == NULL)
+		return;
+	output_fd_drain(out, STREAM_STDOUT);
+	output_fd_drain(out, STREAM_STDERR);
+	output_restore_flags();
+	out->fds[0].saved_flags = out->fds[1].saved_flags = -1;
+	if (out->paused)
+		output_watermark(out);
+}
+
+void
+output_progress(struct output *out, int erase)
+{
+	const struct run *run;
+	char line[160];
+	int n;
+
+	if (out == NULL || !out->opt->progress || out->fds[1].dead)
+		return;
+	run = out->run;
+	if (erase) {
+		if (out->progress_shown) {
+			out->progress_shown = 0;
+			(void)write(STDERR_FILENO, "\r\033[K", 4);
+		}
+		return;
+	}
+	if (run == NULL || evbuffer_get_length(out->fds[1].buf) > 0)
+		return;
+	n = snprintf(line, sizeof line,
+	    "\r[done %zu, running %zu, failed %zu, total %zu]\033[K",
+	    run->ndone, run->nactive, run->nfailed, run->nsessions);
+	if (n > 0 && (size_t)n < sizeof line &&
+	    write(STDERR_FILENO, line, (size_t)n) == n)
+		out->progress_shown = 1;
+}
