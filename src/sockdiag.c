@@ -584,7 +584,8 @@ portsreport_run(int lo, int hi)
 {
 	int	elo, ehi, r = 0;
 
-	if (lo != 0 || hi != 65535) {
+	/* lo 0 (0-0 or 0-65535): no range given. */
+	if (lo > 0) {
 		if (report_range(lo, hi, NULL) != 0)
 			return 1;
 		fflush(stdout);

@@ -29,7 +29,10 @@ int	sockdiag_count_timewait(int lo, int hi, size_t *count);
 
 const char *sockdiag_state_name(int state);
 
-/* mrsh --ports-report [RANGE]: print the report, return exit status. */
+/*
+ * mrsh --ports-report [RANGE]: print the report, return exit status.
+ * lo 0 means no range given: the ephemeral range and 512-1023.
+ */
 int	portsreport_run(int lo, int hi);
 
 #endif

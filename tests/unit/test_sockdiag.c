@@ -1,0 +1,310 @@
+/*
+ * Unit tests for sockdiag (the kernel's TCP socket table through
+ * NETLINK_SOCK_DIAG) and --ports-report. The test runs in a network
+ * namespace of its own (unshare(CLONE_NEWNET), lo brought up) so that the
+ * sockets it lists and the TIME_WAIT it makes on 127.0.0.1 are only its own.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mrsh/portpool.h"
+#include "mrsh/sockdiag.h"
+#include "tap.h"
+
+/* Enter a private network namespace with lo up. */
+static int
+netns_enter(void)
+{
+	struct ifreq	ifr;
+	int		fd;
+
+	if (unshare(CLONE_NEWNET) != 0)
+		return -1;
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+		close(fd);
+		return -1;
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static struct sockaddr_in
+loaddr(int port)
+{
+	struct sockaddr_in	sin;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sin;
+}
+
+/* Listener on 127.0.0.1:port (0: any); returns fd, port in *out. */
+static int
+listen4(int port, int *out)
+{
+	struct sockaddr_in	sin = loaddr(port);
+	socklen_t		len = sizeof sin;
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(fd, 8) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+		close(fd);
+		return -1;
+	}
+	*out = ntohs(sin.sin_port);
+	return fd;
+}
+
+struct find {
+	uint32_t	inode;
+	int		port;
+	int		family;
+	int		found;
+	int		state;
+	uint32_t	timer_ms;
+	int		rport;
+};
+
+static int
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static int
+find_cb(const struct sockdiag_entry *se, void *arg)
+{
+	struct find	*f = arg;
+
+	if (port_of(&se->local) != f->port || se->family != f->family)
+		return 0;
+	if (f->inode != 0 && se->inode != f->inode)
+		return 0;
+	f->found++;
+	f->state = se->state;
+	f->timer_ms = se->timer_ms;
+	f->rport = port_of(&se->remote);
+	return 0;
+}
+
+/* Run portsreport_run with stdout captured into buf. */
+static int
+report(int lo, int hi, char *buf, size_t len)
+{
+	FILE	*tmp = tmpfile();
+	size_t	 n;
+	int	 saved, r;
+
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fileno(tmp), 1);
+	r = portsreport_run(lo, hi);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, len - 1, tmp);
+	buf[n] = '\0';
+	fclose(tmp);
+	return r;
+}
+
+/* Client on cport connects to 127.0.0.1:sport and closes first. */
+static int
+make_timewait(int lfd, int cport, int sport)
+{
+	struct sockaddr_in	sin = loaddr(cport), to = loaddr(sport);
+	int			c, a, one = 1, i;
+	char			ch;
+	size_t			n;
+
+	if ((c = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(c, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    connect(c, (struct sockaddr *)&to, sizeof to) != 0)
+		return -1;
+	if ((a = accept(lfd, NULL, NULL)) == -1)
+		return -1;
+	close(c);				/* client FIN first */
+	if (read(a, &ch, 1) != 0)		/* server sees EOF */
+		return -1;
+	close(a);				/* server FIN: client TIME_WAIT */
+	/* Wait (bounded) for the client side to reach TIME_WAIT. */
+	for (i = 0; i < 200; i++) {
+		if (sockdiag_count_timewait(cport, cport, &n) == 0 && n == 1)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+int
+main(void)
+{
+	struct stat		 sb;
+	struct find		 f;
+	struct sockaddr_in6	 sin6;
+	struct sockaddr_in	 other;
+	struct portpool		*pp;
+	size_t			 n, cool;
+	char			 buf[16384], want[128];
+	int			 lfd, l6, lr, port, p6, rport, fd, i, ok6;
+	int			 fds[16], nfds = 0;
+
+	is_str(sockdiag_state_name(TCP_TIME_WAIT), "TIME_WAIT", "state name");
+	is_str(sockdiag_state_name(TCP_LISTEN), "LISTEN", "state name");
+	is_str(sockdiag_state_name(99), "UNKNOWN", "unknown state");
+
+	if (netns_enter() != 0) {
+		ok(0, "private network namespace (needs root)");
+		return done_testing();
+	}
+	ok(1, "private network namespace");
+
+	/* A listener of ours is in the dump, with its inode. */
+	lfd = listen4(0, &port);
+	ok(lfd >= 0, "listener on 127.0.0.1");
+	fstat(lfd, &sb);
+	memset(&f, 0, sizeof f);
+	f.inode = (uint32_t)sb.st_ino;
+	f.port = port;
+	f.family = AF_INET;
+	ok(sockdiag_foreach(find_cb, &f) == 0, "sockdiag_foreach");
+	is_int(f.found, 1, "our listener found by port and inode");
+	is_int(f.state, TCP_LISTEN, "in state LISTEN");
+
+	/* IPv6 too. */
+	ok6 = 0;
+	if ((l6 = socket(AF_INET6, SOCK_STREAM, 0)) != -1) {
+		memset(&sin6, 0, sizeof sin6);
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_addr = in6addr_loopback;
+		socklen_t len = sizeof sin6;
+		if (bind(l6, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
+		    listen(l6, 1) == 0 && getsockname(l6,
+		    (struct sockaddr *)&sin6, &len) == 0)
+			ok6 = 1;
+	}
+	if (ok6) {
+		p6 = ntohs(sin6.sin6_port);
+		memset(&f, 0, sizeof f);
+		f.port = p6;
+		f.family = AF_INET6;
+		sockdiag_foreach(find_cb, &f);
+		is_int(f.found, 1, "IPv6 listener on ::1 found");
+	} else
+		ok(1, "# SKIP no IPv6 loopback in this kernel");
+
+	/* A real TIME_WAIT on the client side, local port 40005. */
+	ok(make_timewait(lfd, 40005, port) == 0,
+	    "client closed first: TIME_WAIT on 40005");
+	memset(&f, 0, sizeof f);
+	f.port = 40005;
+	f.family = AF_INET;
+	sockdiag_foreach(find_cb, &f);
+	is_int(f.state, TCP_TIME_WAIT, "listed in TIME_WAIT");
+	ok(f.timer_ms > 0 && f.timer_ms <= 60000, "with its remaining timer");
+	is_int(f.rport, port, "towards the listener's port");
+	ok(sockdiag_count_timewait(40000, 40015, &n) == 0 && n == 1,
+	    "count_timewait in the range: 1");
+	ok(sockdiag_count_timewait(40006, 40015, &n) == 0 && n == 0,
+	    "count_timewait outside: 0");
+	ok(sockdiag_count_timewait(0, 65535, &n) == 0 && n == 1,
+	    "count_timewait everywhere: 1");
+
+	/* The pool, seeded from the kernel, avoids 40005 for that host. */
+	lr = listen4(40010, &rport);
+	pp = portpool_new(40000, 40015);
+	ok(portpool_seed_kernel(pp, 1000) == 0, "pool seeded");
+	{
+		struct sockaddr_in to = loaddr(port);
+
+		portpool_describe(pp, (struct sockaddr *)&to, sizeof to, 1000,
+		    NULL, NULL, &cool);
+		is_int(cool, 1, "seeded: 40005 cools towards the listener");
+		for (i = 40000; i <= 40004; i++) {
+			fds[nfds++] = fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (portpool_bind(pp, fd, (struct sockaddr *)&to,
+			    sizeof to, 1000) != i)
+				break;
+		}
+		is_int(i, 40005, "ports before it handed out in order");
+		fds[nfds++] = fd = socket(AF_INET, SOCK_STREAM, 0);
+		is_int(portpool_bind(pp, fd, (struct sockaddr *)&to, sizeof to,
+		    1000), 40006, "40005 skipped towards the TIME_WAIT host");
+		other = loaddr(port);
+		other.sin_addr.s_addr = htonl(0x7f000002);
+		fds[nfds++] = fd = socket(AF_INET, SOCK_STREAM, 0);
+		is_int(portpool_bind(pp, fd, (struct sockaddr *)&other,
+		    sizeof other, 1000), 40005,
+		    "40005 really bound towards another host");
+		for (i = 0; i < 3; i++) {
+			fds[nfds++] = fd = socket(AF_INET, SOCK_STREAM, 0);
+			portpool_bind(pp, fd, (struct sockaddr *)&other,
+			    sizeof other, 1000);
+		}
+		fds[nfds++] = fd = socket(AF_INET, SOCK_STREAM, 0);
+		is_int(portpool_bind(pp, fd, (struct sockaddr *)&other,
+		    sizeof other, 1000), 40011,
+		    "40010 (our listener) skipped");
+	}
+	portpool_free(pp);
+	while (nfds > 0)
+		close(fds[--nfds]);
+
+	/* --ports-report on the range. */
+	is_int(report(40000, 40015, buf, sizeof buf), 0, "report runs");
+	diag("report:\n%s", buf);
+	ok(strstr(buf, "local port in 40000-40015") != NULL,
+	    "report names the range");
+	ok(strstr(buf, "TIME_WAIT ") != NULL, "report counts TIME_WAIT");
+	snprintf(want, sizeof want, "127.0.0.1:%d ", port);
+	ok(strstr(buf, want) != NULL, "report lists the TIME_WAIT destination");
+	ok(strstr(buf, "LISTEN ") != NULL, "report counts LISTEN");
+	snprintf(want, sizeof want, "%ld ", (long)getpid());
+	ok(strstr(buf, want) != NULL && strstr(buf, "test_sockdiag") != NULL,
+	    "report names our process as holder");
+	ok(strstr(buf, " 40010\n") != NULL, "report shows the held port");
+	ok(strstr(buf, "closed first") != NULL, "report explains TIME_WAIT");
+	is_int(report(41000, 41010, buf, sizeof buf), 0, "empty range report");
+	ok(strstr(buf, ": 0\n") != NULL && strstr(buf, "free to bind") != NULL,
+	    "empty range: nothing held");
+	is_int(report(0, 0, buf, sizeof buf), 0, "default report");
+	ok(strstr(buf, "512-1023") != NULL && strstr(buf, "ephemeral") != NULL,
+	    "default: reserved and ephemeral ranges");
+	close(lr);
+	close(lfd);
+	return done_testing();
+}
