@@ -1,2 +1,1569 @@
-/* Placeholder: sshconfig is being written; see include/mrsh/. */
+/*
+ * ssh_config as OpenSSH 9.2 reads it, for the keywords mrsh uses. The files
+ * (-o options, then -F FILE or ~/.ssh/config and /etc/ssh/ssh_config, and
+ * everything they Include) are read and checked once per run by
+ * sshconfig_load(); a malformed value anywhere is an error then, as in ssh,
+ * even inside a Host block that matches nothing. sshconfig_resolve() then
+ * walks the parsed lines for each host: Host and Match switch blocks on and
+ * off, the first value obtained for a keyword wins, IdentityFile
+ * accumulates. Keywords mrsh has no use for are noted once at -v and
+ * ignored. Unlike ssh, ~ means $HOME (falling back to the password file) so
+ * that tests can point it somewhere harmless.
+ */
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "mrsh/log.h"
+#include "mrsh/options.h"
+#include "mrsh/sshconfig.h"
+#include "mrsh/xmalloc.h"
+
+#define SSHCFG_MAX_DEPTH	16		/* Include nesting, as OpenSSH */
+#define SSHCFG_USER_DIR		".ssh"
+#define SSHCFG_SYSTEM_DIR	"/etc/ssh"
+#define SSHCFG_SYSTEM_FILE	"/etc/ssh/ssh_config"
+#define SSHCFG_DEFAULT_PORT	22
+#define SSHCFG_DEFAULT_ALIVE_MAX 3
+
+/* Percent tokens accepted in file names (IdentityFile, known hosts...). */
+#define SSHCFG_PATH_TOKENS	"dhijklLnpru%"
+
+enum sshcfg_opcode {
+	oUnknown,
+	oHost,
+	oMatch,
+	oInclude,
+	oHostname,
+	oUser,
+	oPort,
+	oIdentityFile,
+	oIdentitiesOnly,
+	oIdentityAgent,
+	oConnectTimeout,
+	oStrictHostKeyChecking,
+	oUserKnownHostsFile,
+	oGlobalKnownHostsFile,
+	oServerAliveInterval,
+	oServerAliveCountMax,
+	oBatchMode,
+	oPasswordAuthentication
+};
+
+/* Keywords mrsh implements; matched case-insensitively. */
+static const struct {
+	const char		*name;
+	enum sshcfg_opcode	 opcode;
+} sshcfg_keywords[] = {
+	{ "Host", oHost },
+	{ "Match", oMatch },
+	{ "Include", oInclude },
+	{ "HostName", oHostname },
+	{ "User", oUser },
+	{ "Port", oPort },
+	{ "IdentityFile", oIdentityFile },
+	{ "IdentitiesOnly", oIdentitiesOnly },
+	{ "IdentityAgent", oIdentityAgent },
+	{ "ConnectTimeout", oConnectTimeout },
+	{ "StrictHostKeyChecking", oStrictHostKeyChecking },
+	{ "UserKnownHostsFile", oUserKnownHostsFile },
+	{ "GlobalKnownHostsFile", oGlobalKnownHostsFile },
+	{ "ServerAliveInterval", oServerAliveInterval },
+	{ "ServerAliveCountMax", oServerAliveCountMax },
+	{ "BatchMode", oBatchMode },
+	{ "PasswordAuthentication", oPasswordAuthentication },
+};
+
+/* StrictHostKeyChecking as written; "ask" behaves as "yes" in mrsh. */
+#define SSHCFG_STRICT_ASK	3
+
+static const char *sshcfg_default_identities[] = {
+	"~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ecdsa_sk",
+	"~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss",
+	"~/.ssh/id_dsa"
+};
+static const char *sshcfg_default_user_kh[] = {
+	"~/.ssh/known_hosts", "~/.ssh/known_hosts2"
+};
+static const char *sshcfg_default_global_kh[] = {
+	"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"
+};
+
+struct sshcfg_file;
+
+/* One keyword line, checked at load time. */
+struct sshcfg_line {
+	enum sshcfg_opcode	  opcode;
+	const char		 *name;		/* canonical keyword name */
+	char			**argv;
+	int			  argc;
+	int			  lineno;
+	int			  unsupported;	/* Match mrsh cannot evaluate */
+	struct sshcfg_file	**incl;		/* Include: the files found */
+	size_t			  nincl;
+};
+
+struct sshcfg_file {
+	char			*path;
+	struct sshcfg_line	*lines;
+	size_t			 nlines;
+};
+
+struct sshconfig {
+	struct sshcfg_file	*cmdline;	/* -o Key=Value */
+	struct sshcfg_file	*files[2];	/* -F, or user + system */
+	int			 nfiles;
+	char			*home;		/* %d and ~ */
+	char			*local_user;	/* %u, default User */
+	char			*local_host;	/* %l */
+	char			*local_short;	/* %L */
+	uid_t			 uid;
+	char			**noted;	/* keywords noted at -v */
+	size_t			 nnoted;
+};
+
+/* Values obtained so far while walking the files for one host. */
+struct sshcfg_ctx {
+	const struct sshconfig	*cfg;
+	const char		*host;		/* as given (Host, %n) */
+	char			*hostname;	/* HostName, unexpanded */
+	char			*user;
+	int			 port;
+	char			*ids[SSHCFG_MAX_FILES];	/* as written */
+	int			 nids;
+	int			 ids_explicit;
+	int			 ids_only;
+	char			*agent;
+	int			 ct_set;
+	long			 connect_timeout;	/* -1: none */
+	int			 strict;
+	int			 ukh_set;
+	char			*ukh[SSHCFG_MAX_FILES];
+	int			 nukh;
+	int			 gkh_set;
+	char			*gkh[SSHCFG_MAX_FILES];
+	int			 ngkh;
+	long			 alive_interval;
+	int			 alive_max;
+	int			 batch;
+	int			 pwauth;
+};
+
+static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
+		    int, int, struct sshcfg_file **);
+static void	sshcfg_file_free(struct sshcfg_file *);
+
+/* Look a keyword up in the table. */
+static enum sshcfg_opcode
+sshcfg_keyword(const char *kw, const char **name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof sshcfg_keywords / sizeof sshcfg_keywords[0];
+	    i++) {
+		if (strcasecmp(kw, sshcfg_keywords[i].name) == 0) {
+			*name = sshcfg_keywords[i].name;
+			return sshcfg_keywords[i].opcode;
+		}
+	}
+	*name = NULL;
+	return oUnknown;
+}
+
+/* Note an ignored keyword at -v, once per run. */
+static void
+sshcfg_note_unknown(struct sshconfig *cfg, const char *file, int lineno,
+    const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nnoted; i++) {
+		if (strcasecmp(cfg->noted[i], kw) == 0)
+			return;
+	}
+	cfg->noted = xreallocarray(cfg->noted, cfg->nnoted + 1,
+	    sizeof *cfg->noted);
+	cfg->noted[cfg->nnoted++] = xstrdup(kw);
+	log_msg(LOG_INFO, NULL, 0, "%s:%d: ssh_config keyword %s is not used "
+	    "by mrsh; ignored", file, lineno, kw);
+}
+
+/*
+ * Split the rest of a line into words as OpenSSH's argv_split() does:
+ * whitespace separates, single or double quotes group, a backslash escapes
+ * a quote, a backslash or a space, and a word starting with # ends the line.
+ * Returns -1 on an unterminated quote.
+ */
+static int
+sshcfg_split(const char *s, char ***argvp, int *argcp)
+{
+	char **argv = NULL, *word;
+	int argc = 0, quote;
+	size_t i = 0, j;
+
+	*argvp = NULL;
+	*argcp = 0;
+	for (;;) {
+		while (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+		    s[i] == '\n')
+			i++;
+		if (s[i] == '\0' || s[i] == '#')
+			break;
+		word = xmalloc(strlen(s + i) + 1);
+		j = 0;
+		quote = 0;
+		for (; s[i] != '\0'; i++) {
+			if (quote == 0 && (s[i] == ' ' || s[i] == '\t' ||
+			    s[i] == '\r' || s[i] == '\n'))
+				break;
+			if (s[i] == '\\' && (s[i + 1] == '\'' ||
+			    s[i + 1] == '"' || s[i + 1] == '\\' ||
+			    (quote == 0 && s[i + 1] == ' '))) {
+				word[j++] = s[++i];
+			} else if (quote == 0 && (s[i] == '"' ||
+			    s[i] == '\'')) {
+				quote = s[i];
+			} else if (quote != 0 && s[i] == quote) {
+				quote = 0;
+			} else
+				word[j++] = s[i];
+		}
+		word[j] = '\0';
+		argv = xreallocarray(argv, argc + 2, sizeof *argv);
+		argv[argc++] = word;
+		argv[argc] = NULL;
+		if (quote != 0) {
+			*argvp = argv;
+			*argcp = argc;
+			return -1;
+		}
+	}
+	*argvp = argv;
+	*argcp = argc;
+	return 0;
+}
+
+static void
+sshcfg_argv_free(char **argv, int argc)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* yes/true or no/false; -1 if neither. */
+static int
+sshcfg_parse_flag(const char *s)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0)
+		return 1;
+	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0)
+		return 0;
+	return -1;
+}
+
+/* A port number 1-65535 or a service name; -1 if neither. */
+static int
+sshcfg_parse_port(const char *s)
+{
+	struct servent *se;
+	char *ep;
+	long v;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &ep, 10);
+	if (*ep == '\0' && errno == 0)
+		return v >= 1 && v <= 65535 ? (int)v : -1;
+	if ((se = getservbyname(s, "tcp")) != NULL)
+		return ntohs(se->s_port);
+	return -1;
+}
+
+/* A non-negative decimal integer; -1 if not. */
+static long
+sshcfg_parse_int(const char *s)
+{
+	char *ep;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &ep, 10);
+	if (*ep != '\0' || errno != 0 || v > INT_MAX)
+		return -1;
+	return v;
+}
+
+/* A time as OpenSSH's convtime(): 90, 1m30s, 2h, 1w; -1 if malformed. */
+static long
+sshcfg_parse_time(const char *s)
+{
+	long total = 0, v, mult;
+	char *ep;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		v = strtol(s, &ep, 10);
+		if (errno != 0 || v < 0)
+			return -1;
+		switch (*ep) {
+		case '\0':
+			mult = 1;
+			break;
+		case 's': case 'S':
+			mult = 1;
+			ep++;
+			break;
+		case 'm': case 'M':
+			mult = 60;
+			ep++;
+			break;
+		case 'h': case 'H':
+			mult = 3600;
+			ep++;
+			break;
+		case 'd': case 'D':
+			mult = 86400;
+			ep++;
+			break;
+		case 'w': case 'W':
+			mult = 604800;
+			ep++;
+			break;
+		default:
+			return -1;
+		}
+		if (v > (INT_MAX - total) / mult)
+			return -1;
+		total += v * mult;
+		s = ep;
+	}
+	return total;
+}
+
+/* StrictHostKeyChecking value; -2 if malformed. */
+static int
+sshcfg_parse_strict(const char *s)
+{
+	int flag;
+
+	if (strcasecmp(s, "accept-new") == 0)
+		return STRICT_ACCEPT_NEW;
+	if (strcasecmp(s, "ask") == 0)
+		return SSHCFG_STRICT_ASK;
+	if (strcasecmp(s, "off") == 0)
+		return STRICT_NO;
+	if ((flag = sshcfg_parse_flag(s)) == -1)
+		return -2;
+	return flag ? STRICT_YES : STRICT_NO;
+}
+
+/* Check that every %x in s is one of the allowed tokens. */
+static int
+sshcfg_check_tokens(const char *s, const char *allowed)
+{
+	for (; *s != '\0'; s++) {
+		if (*s != '%')
+			continue;
+		s++;
+		if (*s == '\0' || strchr(allowed, *s) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* Report a bad value as "FILE:LINE: bad value for Keyword: value". */
+static int
+sshcfg_bad_value(const char *file, int lineno, const char *name,
+    const char *value)
+{
+	error("%s:%d: bad value for %s: %s", file, lineno, name, value);
+	return -1;
+}
+
+/*
+ * Check the arguments of a Match line. Criteria mrsh cannot evaluate (exec,
+ * localnetwork, canonical, final, unknown ones) mark the block unsupported:
+ * it is reported once here and never applied.
+ */
+static int
+sshcfg_check_match(const char *file, struct sshcfg_line *l)
+{
+	const char *attr;
+	int i;
+
+	for (i = 0; i < l->argc; i++) {
+		attr = l->argv[i];
+		if (*attr == '!')
+			attr++;
+		if (strcasecmp(attr, "all") == 0) {
+			if (l->argc != 1) {
+				error("%s:%d: Match all cannot be combined "
+				    "with other criteria", file, l->lineno);
+				return -1;
+			}
+			continue;
+		}
+		if (strcasecmp(attr, "canonical") == 0 ||
+		    strcasecmp(attr, "final") == 0) {
+			if (!l->unsupported)
+				warnx_m("%s:%d: Match %s not supported; block "
+				    "ignored", file, l->lineno, attr);
+			l->unsupported = 1;
+			continue;
+		}
+		if (i + 1 >= l->argc) {
+			error("%s:%d: missing Match criteria for %s", file,
+			    l->lineno, attr);
+			return -1;
+		}
+		i++;
+		if (strcasecmp(attr, "host") == 0 ||
+		    strcasecmp(attr, "originalhost") == 0 ||
+		    strcasecmp(attr, "user") == 0 ||
+		    strcasecmp(attr, "localuser") == 0)
+			continue;
+		if (!l->unsupported)
+			warnx_m("%s:%d: Match %s %s not supported; block "
+			    "ignored", file, l->lineno, attr, l->argv[i]);
+		l->unsupported = 1;
+	}
+	return 0;
+}
+
+/* Expand a leading ~ or ~/ with $HOME, ~user/ with that user's home. */
+static char *
+sshcfg_tilde(const struct sshconfig *cfg, const char *s)
+{
+	struct passwd *pw;
+	const char *slash;
+	char *user, *out;
+
+	if (s[0] != '~')
+		return xstrdup(s);
+	if (s[1] == '\0' || s[1] == '/') {
+		xasprintf(&out, "%s%s", cfg->home, s + 1);
+		return out;
+	}
+	slash = strchr(s, '/');
+	user = slash != NULL ? xstrndup(s + 1, slash - s - 1) :
+	    xstrdup(s + 1);
+	pw = getpwnam(user);
+	free(user);
+	if (pw == NULL)
+		return xstrdup(s);
+	xasprintf(&out, "%s%s", pw->pw_dir, slash != NULL ? slash : "");
+	return out;
+}
+
+/* Expand the Include arguments of one line and read the files they name. */
+static int
+sshcfg_include(struct sshconfig *cfg, const char *file,
+    struct sshcfg_line *l, int userconf, int depth)
+{
+	struct sshcfg_file *f;
+	glob_t gl;
+	char *path, *pattern;
+	size_t j;
+	int i, r;
+
+	if (depth >= SSHCFG_MAX_DEPTH) {
+		error("%s:%d: Include nested too deeply", file, l->lineno);
+		return -1;
+	}
+	for (i = 0; i < l->argc; i++) {
+		if (l->argv[i][0] == '~' && !userconf) {
+			error("%s:%d: bad include path %s", file, l->lineno,
+			    l->argv[i]);
+			return -1;
+		}
+		if (l->argv[i][0] == '/')
+			path = xstrdup(l->argv[i]);
+		else if (l->argv[i][0] == '~')
+			path = sshcfg_tilde(cfg, l->argv[i]);
+		else if (userconf)
+			xasprintf(&path, "%s/%s/%s", cfg->home,
+			    SSHCFG_USER_DIR, l->argv[i]);
+		else
+			xasprintf(&path, "%s/%s", SSHCFG_SYSTEM_DIR,
+			    l->argv[i]);
+		pattern = path;
+		memset(&gl, 0, sizeof gl);
+		r = glob(pattern, 0, NULL, &gl);
+		if (r == GLOB_NOMATCH) {
+			debug("%s:%d: Include %s matched no files", file,
+			    l->lineno, pattern);
+			free(pattern);
+			continue;
+		}
+		if (r != 0) {
+			error("%s:%d: glob failed for %s", file, l->lineno,
+			    pattern);
+			free(pattern);
+			return -1;
+		}
+		free(pattern);
+		for (j = 0; j < gl.gl_pathc; j++) {
+			f = NULL;
+			if (sshcfg_read_file(cfg, gl.gl_pathv[j], userconf, 1,
+			    0, depth + 1, &f) != 0) {
+				globfree(&gl);
+				return -1;
+			}
+			if (f == NULL)
+				continue;
+			l->incl = xreallocarray(l->incl, l->nincl + 1,
+			    sizeof *l->incl);
+			l->incl[l->nincl++] = f;
+		}
+		globfree(&gl);
+	}
+	return 0;
+}
+
+/* Check the values of a keyword line as OpenSSH would. */
+static int
+sshcfg_check_line(const char *file, struct sshcfg_line *l)
+{
+	const char *a = l->argv[0];
+	int i;
+
+	switch (l->opcode) {
+	case oHostname:
+		if (l->argc != 1 || sshcfg_check_tokens(a, "h%") != 0)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oUser:
+		if (l->argc != 1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oPort:
+		if (l->argc != 1 || sshcfg_parse_port(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oIdentityFile:
+	case oIdentityAgent:
+		if (l->argc != 1 ||
+		    sshcfg_check_tokens(a, SSHCFG_PATH_TOKENS) != 0)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oIdentitiesOnly:
+	case oBatchMode:
+	case oPasswordAuthentication:
+		if (l->argc != 1 || sshcfg_parse_flag(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oConnectTimeout:
+		if (l->argc != 1 || (strcasecmp(a, "none") != 0 &&
+		    sshcfg_parse_time(a) == -1))
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oServerAliveInterval:
+		if (l->argc != 1 || sshcfg_parse_time(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oServerAliveCountMax:
+		if (l->argc != 1 || sshcfg_parse_int(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oStrictHostKeyChecking:
+		if (l->argc != 1 || sshcfg_parse_strict(a) == -2)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oUserKnownHostsFile:
+	case oGlobalKnownHostsFile:
+		if (l->argc > SSHCFG_MAX_FILES)
+			return sshcfg_bad_value(file, l->lineno, l->name,
+			    "too many files");
+		for (i = 0; i < l->argc; i++) {
+			if (strcasecmp(l->argv[i], "none") == 0 &&
+			    l->argc != 1)
+				return sshcfg_bad_value(file, l->lineno,
+				    l->name, "none must appear alone");
+			if (sshcfg_check_tokens(l->argv[i],
+			    SSHCFG_PATH_TOKENS) != 0)
+				return sshcfg_bad_value(file, l->lineno,
+				    l->name, l->argv[i]);
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Parse one line into f. file/lineno name it in messages; cmdline is set
+ * for -o options, which may not contain Host, Match or Include.
+ */
+static int
+sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
+    int lineno, int userconf, int cmdline, int depth)
+{
+	struct sshcfg_line l;
+	enum sshcfg_opcode op;
+	const char *name;
+	char *p = buf, *kw, **argv;
+	int argc;
+
+	/* The keyword ends at whitespace or one '='. */
+	p += strspn(p, " \t\r\n\f");
+	if (*p == '\0' || *p == '#')
+		return 0;
+	kw = p;
+	p += strcspn(p, " \t\r\n\f=");
+	if (*p != '\0') {
+		if (*p == '=') {
+			*p++ = '\0';
+			p += strspn(p, " \t\r\n\f");
+		} else {
+			*p++ = '\0';
+			p += strspn(p, " \t\r\n\f");
+			if (*p == '=') {
+				p++;
+				p += strspn(p, " \t\r\n\f");
+			}
+		}
+	}
+	if (sshcfg_split(p, &argv, &argc) != 0) {
+		error("%s:%d: invalid quotes", f->path, lineno);
+		sshcfg_argv_free(argv, argc);
+		return -1;
+	}
+	if (argc == 0) {
+		error("%s:%d: no argument after keyword \"%s\"", f->path,
+		    lineno, kw);
+		sshcfg_argv_free(argv, argc);
+		return -1;
+	}
+	op = sshcfg_keyword(kw, &name);
+	if (op == oUnknown) {
+		sshcfg_note_unknown(cfg, f->path, lineno, kw);
+		sshcfg_argv_free(argv, argc);
+		return 0;
+	}
+	if (cmdline && (op == oHost || op == oMatch || op == oInclude)) {
+		error("%s:%d: %s is not supported with -o", f->path, lineno,
+		    name);
+		sshcfg_argv_free(argv, argc);
+		return -1;
+	}
+
+	memset(&l, 0, sizeof l);
+	l.opcode = op;
+	l.name = name;
+	l.argv = argv;
+	l.argc = argc;
+	l.lineno = lineno;
+	f->lines = xreallocarray(f->lines, f->nlines + 1, sizeof *f->lines);
+	f->lines[f->nlines++] = l;
+
+	/* From here on the line belongs to f and is freed with it. */
+	if (op == oMatch)
+		return sshcfg_check_match(f->path, &f->lines[f->nlines - 1]);
+	if (op == oInclude)
+		return sshcfg_include(cfg, f->path, &f->lines[f->nlines - 1],
+		    userconf, depth);
+	return sshcfg_check_line(f->path, &f->lines[f->nlines - 1]);
+}
+
+/* Refuse a user file others may write to, as ssh does. */
+static int
+sshcfg_check_perm(const struct sshconfig *cfg, const char *path, FILE *fp)
+{
+	struct stat sb;
+
+	if (fstat(fileno(fp), &sb) == -1)
+		return 0;
+	if ((sb.st_uid != 0 && sb.st_uid != cfg->uid) ||
+	    (sb.st_mode & 022) != 0) {
+		error("%s: bad owner or permissions", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read and check one file. A missing file is fine (*fp stays NULL) unless
+ * must_exist. Returns -1 after an error message.
+ */
+static int
+sshcfg_read_file(struct sshconfig *cfg, const char *path, int userconf,
+    int checkperm, int must_exist, int depth, struct sshcfg_file **fp)
+{
+	struct sshcfg_file *f;
+	FILE *in;
+	char *buf = NULL;
+	size_t bufsz = 0;
+	int lineno = 0, rc = 0;
+
+	*fp = NULL;
+	if ((in = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		error("can't open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (checkperm && sshcfg_check_perm(cfg, path, in) != 0) {
+		fclose(in);
+		return -1;
+	}
+	debug("reading %s", path);
+	f = xcalloc(1, sizeof *f);
+	f->path = xstrdup(path);
+	while (getline(&buf, &bufsz, in) != -1) {
+		lineno++;
+		if (sshcfg_parse_line(cfg, f, buf, lineno, userconf, 0,
+		    depth) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(buf);
+	fclose(in);
+	if (rc != 0) {
+		sshcfg_file_free(f);
+		return -1;
+	}
+	*fp = f;
+	return 0;
+}
+
+static void
+sshcfg_file_free(struct sshcfg_file *f)
+{
+	size_t i, j;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->nlines; i++) {
+		sshcfg_argv_free(f->lines[i].argv, f->lines[i].argc);
+		for (j = 0; j < f->lines[i].nincl; j++)
+			sshcfg_file_free(f->lines[i].incl[j]);
+		free(f->lines[i].incl);
+	}
+	free(f->lines);
+	free(f->path);
+	free(f);
+}
+
+/* Local facts used for ~ and the % tokens. */
+static void
+sshcfg_init_local(struct sshconfig *cfg)
+{
+	struct passwd *pw;
+	const char *home, *user;
+	char host[256], *dot;
+
+	cfg->uid = getuid();
+	pw = getpwuid(cfg->uid);
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		home = pw != NULL ? pw->pw_dir : "/";
+	cfg->home = xstrdup(home);
+	if (pw != NULL)
+		user = pw->pw_name;
+	else if ((user = getenv("USER")) == NULL || *user == '\0')
+		user = "root";
+	cfg->local_user = xstrdup(user);
+	if (gethostname(host, sizeof host) != 0)
+		mrsh_strlcpy(host, "localhost", sizeof host);
+	host[sizeof host - 1] = '\0';
+	cfg->local_host = xstrdup(host);
+	if ((dot = strchr(host, '.')) != NULL)
+		*dot = '\0';
+	cfg->local_short = xstrdup(host);
+}
+
+struct sshconfig *
+sshconfig_load(const struct options *opt)
+{
+	struct sshconfig *cfg;
+	struct sshcfg_file *f;
+	char *buf, *path;
+	int i;
+
+	cfg = xcalloc(1, sizeof *cfg);
+	sshcfg_init_local(cfg);
+
+	cfg->cmdline = xcalloc(1, sizeof *cfg->cmdline);
+	cfg->cmdline->path = xstrdup("command-line");
+	for (i = 0; i < opt->nssh_opts; i++) {
+		buf = xstrdup(opt->ssh_opts[i]);
+		if (sshcfg_parse_line(cfg, cfg->cmdline, buf, i + 1, 1, 1,
+		    0) != 0) {
+			free(buf);
+			sshconfig_free(cfg);
+			return NULL;
+		}
+		free(buf);
+	}
+
+	if (opt->ssh_config != NULL) {
+		if (strcasecmp(opt->ssh_config, "none") == 0)
+			return cfg;
+		/* -F FILE must exist; it is a user file for Include. */
+		if (sshcfg_read_file(cfg, opt->ssh_config, 1, 0, 1, 0,
+		    &f) != 0) {
+			sshconfig_free(cfg);
+			return NULL;
+		}
+		cfg->files[cfg->nfiles++] = f;
+		return cfg;
+	}
+
+	xasprintf(&path, "%s/%s/config", cfg->home, SSHCFG_USER_DIR);
+	if (sshcfg_read_file(cfg, path, 1, 1, 0, 0, &f) != 0) {
+		free(path);
+		sshconfig_free(cfg);
+		return NULL;
+	}
+	free(path);
+	if (f != NULL)
+		cfg->files[cfg->nfiles++] = f;
+	if (sshcfg_read_file(cfg, SSHCFG_SYSTEM_FILE, 0, 0, 0, 0,
+	    &f) != 0) {
+		sshconfig_free(cfg);
+		return NULL;
+	}
+	if (f != NULL)
+		cfg->files[cfg->nfiles++] = f;
+	return cfg;
+}
+
+void
+sshconfig_free(struct sshconfig *cfg)
+{
+	size_t i;
+	int j;
+
+	if (cfg == NULL)
+		return;
+	sshcfg_file_free(cfg->cmdline);
+	for (j = 0; j < cfg->nfiles; j++)
+		sshcfg_file_free(cfg->files[j]);
+	for (i = 0; i < cfg->nnoted; i++)
+		free(cfg->noted[i]);
+	free(cfg->noted);
+	free(cfg->home);
+	free(cfg->local_user);
+	free(cfg->local_host);
+	free(cfg->local_short);
+	free(cfg);
+	knownhosts_cache_free();
+}
+
+/* Shell-style match of one pattern: * and ? (OpenSSH match_pattern). */
+static int
+sshcfg_match_pattern(const char *s, const char *p)
+{
+	for (;;) {
+		if (*p == '\0')
+			return *s == '\0';
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			if (*p == '\0')
+				return 1;
+			for (; *s != '\0'; s++) {
+				if (sshcfg_match_pattern(s, p))
+					return 1;
+			}
+			return 0;
+		}
+		if (*s == '\0')
+			return 0;
+		if (*p != '?' && *p != *s)
+			return 0;
+		s++;
+		p++;
+	}
+}
+
+/*
+ * Match s against a comma-separated list of patterns, some negated with !.
+ * Returns 1 on a positive match, -1 if a negated pattern matched, else 0
+ * (OpenSSH match_pattern_list). With lower, the patterns are lowercased.
+ */
+static int
+sshcfg_match_list(const char *s, const char *list, int lower)
+{
+	char *copy, *pat, *next, *c;
+	int negated, got = 0;
+
+	copy = xstrdup(list);
+	for (pat = copy; pat != NULL; pat = next) {
+		if ((next = strchr(pat, ',')) != NULL)
+			*next++ = '\0';
+		if ((negated = (*pat == '!')))
+			pat++;
+		if (lower) {
+			for (c = pat; *c != '\0'; c++)
+				*c = tolower((unsigned char)*c);
+		}
+		if (sshcfg_match_pattern(s, pat)) {
+			if (negated) {
+				free(copy);
+				return -1;
+			}
+			got = 1;
+		}
+	}
+	free(copy);
+	return got;
+}
+
+/*
+ * Does a Host line apply? Patterns are separated by spaces or commas; any
+ * negated match rules the line out. (OpenSSH only splits on spaces; a
+ * pattern with a comma can never match a host name there.)
+ */
+static int
+sshcfg_match_host(const char *host, const struct sshcfg_line *l)
+{
+	int i, r, match = 0;
+
+	for (i = 0; i < l->argc; i++) {
+		r = sshcfg_match_list(host, l->argv[i], 0);
+		if (r == -1)
+			return 0;
+		if (r == 1)
+			match = 1;
+	}
+	return match;
+}
+
+/* Replace %h and %% in HostName (nothing else is allowed there). */
+static char *
+sshcfg_expand_hostname(const char *fmt, const char *host)
+{
+	const char *p;
+	char *out;
+	size_t len = 0, cap;
+
+	cap = strlen(fmt) + 1;
+	for (p = fmt; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 'h')
+			cap += strlen(host);
+	}
+	out = xmalloc(cap);
+	for (; *fmt != '\0'; fmt++) {
+		if (fmt[0] == '%' && fmt[1] == 'h') {
+			memcpy(out + len, host, strlen(host));
+			len += strlen(host);
+			fmt++;
+		} else if (fmt[0] == '%' && fmt[1] == '%') {
+			out[len++] = '%';
+			fmt++;
+		} else
+			out[len++] = *fmt;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static char *
+sshcfg_lower(const char *s)
+{
+	char *out, *c;
+
+	out = xstrdup(s);
+	for (c = out; *c != '\0'; c++)
+		*c = tolower((unsigned char)*c);
+	return out;
+}
+
+/* Evaluate a Match line for the values obtained so far. */
+static int
+sshcfg_match_eval(const struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
+{
+	const struct sshconfig *cfg = ctx->cfg;
+	const char *attr, *arg, *ruser;
+	char *host, *subject;
+	int i, negate, r, result = 1;
+
+	if (l->unsupported)
+		return 0;
+	ruser = ctx->user != NULL ? ctx->user : cfg->local_user;
+	if (ctx->hostname != NULL)
+		host = sshcfg_expand_hostname(ctx->hostname, ctx->host);
+	else
+		host = xstrdup(ctx->host);
+	for (i = 0; i < l->argc; i++) {
+		attr = l->argv[i];
+		if ((negate = (*attr == '!')))
+			attr++;
+		if (strcasecmp(attr, "all") == 0) {
+			result = !negate;
+			break;
+		}
+		arg = l->argv[++i];
+		if (strcasecmp(attr, "host") == 0) {
+			subject = sshcfg_lower(host);
+			r = sshcfg_match_list(subject, arg, 1) == 1;
+			free(subject);
+		} else if (strcasecmp(attr, "originalhost") == 0) {
+			subject = sshcfg_lower(ctx->host);
+			r = sshcfg_match_list(subject, arg, 1) == 1;
+			free(subject);
+		} else if (strcasecmp(attr, "user") == 0)
+			r = sshcfg_match_list(ruser, arg, 0) == 1;
+		else if (strcasecmp(attr, "localuser") == 0)
+			r = sshcfg_match_list(cfg->local_user, arg, 0) == 1;
+		else
+			r = 0;
+		if (r == negate)
+			result = 0;
+	}
+	free(host);
+	return result;
+}
+
+/* Add an identity file unless it is already in the list, as ssh does. */
+static void
+sshcfg_add_identity(struct sshcfg_ctx *ctx, const char *path)
+{
+	int i;
+
+	for (i = 0; i < ctx->nids; i++) {
+		if (strcmp(ctx->ids[i], path) == 0)
+			return;
+	}
+	if (ctx->nids >= SSHCFG_MAX_FILES) {
+		debug("too many identity files; %s ignored", path);
+		return;
+	}
+	ctx->ids[ctx->nids++] = xstrdup(path);
+}
+
+/* Set a list of files (known hosts) if no earlier line did. */
+static void
+sshcfg_set_files(char **list, int *n, int *set, const struct sshcfg_line *l)
+{
+	int i;
+
+	if (*set)
+		return;
+	*set = 1;
+	if (strcasecmp(l->argv[0], "none") == 0)
+		return;
+	for (i = 0; i < l->argc && i < SSHCFG_MAX_FILES; i++)
+		list[(*n)++] = xstrdup(l->argv[i]);
+}
+
+/* Apply one keyword line of an active block: the first value wins. */
+static void
+sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
+{
+	const char *a = l->argv[0];
+
+	switch (l->opcode) {
+	case oHostname:
+		if (ctx->hostname == NULL)
+			ctx->hostname = xstrdup(a);
+		break;
+	case oUser:
+		if (ctx->user == NULL)
+			ctx->user = xstrdup(a);
+		break;
+	case oPort:
+		if (ctx->port == 0)
+			ctx->port = sshcfg_parse_port(a);
+		break;
+	case oIdentityFile:
+		sshcfg_add_identity(ctx, a);
+		ctx->ids_explicit = 1;
+		break;
+	case oIdentitiesOnly:
+		if (ctx->ids_only == -1)
+			ctx->ids_only = sshcfg_parse_flag(a);
+		break;
+	case oIdentityAgent:
+		if (ctx->agent == NULL)
+			ctx->agent = xstrdup(a);
+		break;
+	case oConnectTimeout:
+		if (!ctx->ct_set) {
+			ctx->ct_set = 1;
+			ctx->connect_timeout = strcasecmp(a, "none") == 0 ?
+			    -1 : sshcfg_parse_time(a);
+		}
+		break;
+	case oStrictHostKeyChecking:
+		if (ctx->strict == STRICT_UNSET)
+			ctx->strict = sshcfg_parse_strict(a);
+		break;
+	case oUserKnownHostsFile:
+		sshcfg_set_files(ctx->ukh, &ctx->nukh, &ctx->ukh_set, l);
+		break;
+	case oGlobalKnownHostsFile:
+		sshcfg_set_files(ctx->gkh, &ctx->ngkh, &ctx->gkh_set, l);
+		break;
+	case oServerAliveInterval:
+		if (ctx->alive_interval == -1)
+			ctx->alive_interval = sshcfg_parse_time(a);
+		break;
+	case oServerAliveCountMax:
+		if (ctx->alive_max == -1)
+			ctx->alive_max = (int)sshcfg_parse_int(a);
+		break;
+	case oBatchMode:
+		if (ctx->batch == -1)
+			ctx->batch = sshcfg_parse_flag(a);
+		break;
+	case oPasswordAuthentication:
+		if (ctx->pwauth == -1)
+			ctx->pwauth = sshcfg_parse_flag(a);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Walk one file. *activep is whether the current block applies; an
+ * included file starts with the including line's state, and cannot switch
+ * blocks on when that state was off (never).
+ */
+static void
+sshcfg_walk(struct sshcfg_ctx *ctx, const struct sshcfg_file *f,
+    int *activep, int never)
+{
+	const struct sshcfg_line *l;
+	size_t i, j;
+	int oactive;
+
+	for (i = 0; i < f->nlines; i++) {
+		l = &f->lines[i];
+		switch (l->opcode) {
+		case oHost:
+			*activep = !never && sshcfg_match_host(ctx->host, l);
+			break;
+		case oMatch:
+			*activep = !never && sshcfg_match_eval(ctx, l);
+			break;
+		case oInclude:
+			oactive = *activep;
+			for (j = 0; j < l->nincl; j++) {
+				sshcfg_walk(ctx, l->incl[j], activep,
+				    never || !oactive);
+				*activep = oactive;
+			}
+			break;
+		default:
+			if (*activep)
+				sshcfg_apply(ctx, l);
+			break;
+		}
+	}
+}
+
+/* Collect the values for host: command line first, then every file. */
+static void
+sshcfg_collect(const struct sshconfig *cfg, const struct options *opt,
+    const char *host, const char *user, int port, struct sshcfg_ctx *ctx)
+{
+	char *p;
+	int active, i;
+
+	memset(ctx, 0, sizeof *ctx);
+	ctx->cfg = cfg;
+	ctx->host = host;
+	ctx->ids_only = ctx->batch = ctx->pwauth = ctx->alive_max = -1;
+	ctx->alive_interval = -1;
+	ctx->connect_timeout = -1;
+	ctx->strict = STRICT_UNSET;
+
+	/* user@host:port beats -l/-p, which beat the files. */
+	if (user != NULL)
+		ctx->user = xstrdup(user);
+	else if (opt->user != NULL)
+		ctx->user = xstrdup(opt->user);
+	ctx->port = port > 0 ? port : (opt->port > 0 ? opt->port : 0);
+	for (i = 0; i < opt->nidentity; i++) {
+		p = sshcfg_tilde(cfg, opt->identity[i]);
+		sshcfg_add_identity(ctx, p);
+		free(p);
+		ctx->ids_explicit = 1;
+	}
+
+	active = 1;
+	sshcfg_walk(ctx, cfg->cmdline, &active, 0);
+	for (i = 0; i < cfg->nfiles; i++) {
+		active = 1;
+		sshcfg_walk(ctx, cfg->files[i], &active, 0);
+	}
+}
+
+static void
+sshcfg_ctx_free(struct sshcfg_ctx *ctx)
+{
+	int i;
+
+	free(ctx->hostname);
+	free(ctx->user);
+	free(ctx->agent);
+	for (i = 0; i < ctx->nids; i++)
+		free(ctx->ids[i]);
+	for (i = 0; i < ctx->nukh; i++)
+		free(ctx->ukh[i]);
+	for (i = 0; i < ctx->ngkh; i++)
+		free(ctx->gkh[i]);
+	memset(ctx, 0, sizeof *ctx);
+}
+
+/* Append n bytes to a growing string. */
+static void
+sshcfg_append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	while (*len + n + 1 > *cap) {
+		*cap = *cap == 0 ? 64 : *cap * 2;
+		*out = xreallocarray(*out, *cap, 1);
+	}
+	memcpy(*out + *len, s, n);
+	*len += n;
+	(*out)[*len] = '\0';
+}
+
+/*
+ * Expand a file name for hc: ~ first, then the % tokens (%d home, %u local
+ * user, %h remote host name, %r remote user, %p port, %n host as given,
+ * %k host key alias (the host as given), %l/%L local host name, %i uid,
+ * %j ProxyJump (empty), %%) and ${VAR} environment references, as ssh does.
+ */
+static char *
+sshcfg_expand_path(const struct sshconfig *cfg,
+    const struct ssh_host_config *hc, const char *host, const char *in)
+{
+	char *t, *out = NULL, num[32], *name;
+	const char *p, *v, *end;
+	size_t len = 0, cap = 0;
+
+	t = sshcfg_tilde(cfg, in);
+	sshcfg_append(&out, &len, &cap, "", 0);
+	for (p = t; *p != '\0'; p++) {
+		if (p[0] == '$' && p[1] == '{' &&
+		    (end = strchr(p + 2, '}')) != NULL) {
+			name = xstrndup(p + 2, end - p - 2);
+			if ((v = getenv(name)) != NULL)
+				sshcfg_append(&out, &len, &cap, v, strlen(v));
+			free(name);
+			p = end;
+			continue;
+		}
+		if (p[0] != '%' || p[1] == '\0') {
+			sshcfg_append(&out, &len, &cap, p, 1);
+			continue;
+		}
+		v = NULL;
+		switch (*++p) {
+		case '%':
+			v = "%";
+			break;
+		case 'd':
+			v = cfg->home;
+			break;
+		case 'u':
+			v = cfg->local_user;
+			break;
+		case 'h':
+			v = hc->hostname;
+			break;
+		case 'r':
+			v = hc->user;
+			break;
+		case 'n':
+		case 'k':
+			v = host;
+			break;
+		case 'j':
+			v = "";		/* ProxyJump: mrsh has none */
+			break;
+		case 'l':
+			v = cfg->local_host;
+			break;
+		case 'L':
+			v = cfg->local_short;
+			break;
+		case 'p':
+			snprintf(num, sizeof num, "%d", hc->port);
+			v = num;
+			break;
+		case 'i':
+			snprintf(num, sizeof num, "%u", (unsigned)cfg->uid);
+			v = num;
+			break;
+		default:
+			/* Rejected at load time; keep it as written. */
+			sshcfg_append(&out, &len, &cap, p - 1, 2);
+			continue;
+		}
+		sshcfg_append(&out, &len, &cap, v, strlen(v));
+	}
+	free(t);
+	return out;
+}
+
+/* Turn the collected values into hc, with defaults and expansions. */
+static void
+sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
+    struct ssh_host_config *hc)
+{
+	size_t i;
+	int j;
+
+	memset(hc, 0, sizeof *hc);
+	if (ctx->hostname != NULL)
+		hc->hostname = sshcfg_expand_hostname(ctx->hostname,
+		    ctx->host);
+	else
+		hc->hostname = sshcfg_lower(ctx->host);
+	hc->user = xstrdup(ctx->user != NULL ? ctx->user : cfg->local_user);
+	hc->port = ctx->port > 0 ? ctx->port : SSHCFG_DEFAULT_PORT;
+
+	if (ctx->nids == 0) {
+		for (i = 0; i < sizeof sshcfg_default_identities /
+		    sizeof sshcfg_default_identities[0]; i++)
+			ctx->ids[ctx->nids++] =
+			    xstrdup(sshcfg_default_identities[i]);
+		ctx->ids_explicit = 0;
+	}
+	for (j = 0; j < ctx->nids; j++)
+		hc->identity[j] = sshcfg_expand_path(cfg, hc, ctx->host,
+		    ctx->ids[j]);
+	hc->nidentity = ctx->nids;
+	hc->identity_explicit = ctx->ids_explicit;
+	hc->identities_only = ctx->ids_only == 1;
+
+	if (ctx->agent != NULL && strcmp(ctx->agent, "SSH_AUTH_SOCK") != 0) {
+		if (strcasecmp(ctx->agent, "none") == 0)
+			hc->identity_agent = xstrdup("none");
+		else if (ctx->agent[0] == '$')
+			hc->identity_agent = getenv(ctx->agent + 1) != NULL ?
+			    xstrdup(getenv(ctx->agent + 1)) : NULL;
+		else
+			hc->identity_agent = sshcfg_expand_path(cfg, hc,
+			    ctx->host, ctx->agent);
+	}
+	hc->connect_timeout = ctx->connect_timeout > 0 ?
+	    (double)ctx->connect_timeout : 0;
+	switch (ctx->strict) {
+	case STRICT_NO:
+	case STRICT_ACCEPT_NEW:
+		hc->strict = ctx->strict;
+		break;
+	default:
+		hc->strict = STRICT_YES;
+		break;
+	}
+
+	if (!ctx->ukh_set) {
+		for (i = 0; i < 2; i++)
+			ctx->ukh[ctx->nukh++] =
+			    xstrdup(sshcfg_default_user_kh[i]);
+	}
+	for (j = 0; j < ctx->nukh; j++)
+		hc->user_known_hosts[j] = sshcfg_expand_path(cfg, hc,
+		    ctx->host, ctx->ukh[j]);
+	hc->nuser_known_hosts = ctx->nukh;
+	if (!ctx->gkh_set) {
+		for (i = 0; i < 2; i++)
+			ctx->gkh[ctx->ngkh++] =
+			    xstrdup(sshcfg_default_global_kh[i]);
+	}
+	for (j = 0; j < ctx->ngkh; j++)
+		hc->global_known_hosts[j] = sshcfg_expand_path(cfg, hc,
+		    ctx->host, ctx->gkh[j]);
+	hc->nglobal_known_hosts = ctx->ngkh;
+
+	hc->server_alive_interval = ctx->alive_interval > 0 ?
+	    (int)ctx->alive_interval : 0;
+	hc->server_alive_count_max = ctx->alive_max >= 0 ? ctx->alive_max :
+	    SSHCFG_DEFAULT_ALIVE_MAX;
+	hc->batch_mode = ctx->batch == 1;
+	hc->password_auth = ctx->pwauth != 0;
+}
+
+void
+sshconfig_resolve(struct sshconfig *cfg, const struct options *opt,
+    const char *host, const char *user, int port, struct ssh_host_config *hc)
+{
+	struct sshcfg_ctx ctx;
+
+	sshcfg_collect(cfg, opt, host, user, port, &ctx);
+	sshcfg_finish(cfg, &ctx, hc);
+	sshcfg_ctx_free(&ctx);
+}
+
+void
+ssh_host_config_free(struct ssh_host_config *hc)
+{
+	int i;
+
+	if (hc == NULL)
+		return;
+	free(hc->hostname);
+	free(hc->user);
+	for (i = 0; i < hc->nidentity; i++)
+		free(hc->identity[i]);
+	free(hc->identity_agent);
+	for (i = 0; i < hc->nuser_known_hosts; i++)
+		free(hc->user_known_hosts[i]);
+	for (i = 0; i < hc->nglobal_known_hosts; i++)
+		free(hc->global_known_hosts[i]);
+	memset(hc, 0, sizeof *hc);
+}
+
+/*
+ * Split a -G argument [user@]host[:port] ([v6]:port for an IPv6 address
+ * with a port; a bare v6 address has none). Returns -1 on a bad port.
+ */
+static int
+sshcfg_split_target(const char *arg, char **user, char **host, int *port)
+{
+	const char *at, *h, *colon, *close;
+	char *name;
+
+	*user = NULL;
+	*port = 0;
+	if ((at = strrchr(arg, '@')) != NULL) {
+		*user = xstrndup(arg, at - arg);
+		h = at + 1;
+	} else
+		h = arg;
+	colon = NULL;
+	if (*h == '[' && (close = strchr(h, ']')) != NULL) {
+		name = xstrndup(h + 1, close - h - 1);
+		if (close[1] == ':')
+			colon = close + 1;
+		else if (close[1] != '\0') {
+			free(name);
+			goto bad;
+		}
+	} else if ((colon = strchr(h, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL)
+		name = xstrndup(h, colon - h);
+	else {
+		colon = NULL;
+		name = xstrdup(h);
+	}
+	if (colon != NULL) {
+		if ((*port = (int)sshcfg_parse_int(colon + 1)) < 1 ||
+		    *port > 65535) {
+			free(name);
+			goto bad;
+		}
+	}
+	if (*name == '\0') {
+		free(name);
+		goto bad;
+	}
+	*host = name;
+	return 0;
+bad:
+	free(*user);
+	*user = NULL;
+	*host = NULL;
+	return -1;
+}
+
+static const char *
+sshcfg_yesno(int v)
+{
+	return v ? "yes" : "no";
+}
+
+/* Print a list of files on one line, as ssh -G does ("none" if empty). */
+static void
+sshcfg_print_files(const char *key, char *const *list, int n)
+{
+	int i;
+
+	printf("%s", key);
+	if (n == 0)
+		printf(" none");
+	for (i = 0; i < n; i++)
+		printf(" %s", list[i]);
+	printf("\n");
+}
+
+int
+sshconfig_dump_host(const struct options *opt, const char *arg)
+{
+	struct sshconfig *cfg;
+	struct sshcfg_ctx ctx;
+	struct ssh_host_config hc;
+	char *user, *host;
+	int i, port;
+
+	if (sshcfg_split_target(arg, &user, &host, &port) != 0) {
+		error("bad host for -G: %s", arg);
+		return EXIT_USAGE;
+	}
+	if ((cfg = sshconfig_load(opt)) == NULL) {
+		free(user);
+		free(host);
+		return EXIT_USAGE;
+	}
+	sshcfg_collect(cfg, opt, host, user, port, &ctx);
+	sshcfg_finish(cfg, &ctx, &hc);
+
+	printf("hostname %s\n", hc.hostname);
+	printf("user %s\n", hc.user);
+	printf("port %d\n", hc.port);
+	/* Like ssh -G: identity files as written, before expansion. */
+	for (i = 0; i < ctx.nids; i++)
+		printf("identityfile %s\n", ctx.ids[i]);
+	printf("identitiesonly %s\n", sshcfg_yesno(hc.identities_only));
+	if (ctx.agent != NULL) {
+		if (strcmp(ctx.agent, "SSH_AUTH_SOCK") == 0 ||
+		    strcasecmp(ctx.agent, "none") == 0 || ctx.agent[0] == '$')
+			printf("identityagent %s\n", ctx.agent);
+		else
+			printf("identityagent %s\n", hc.identity_agent);
+	}
+	if (ctx.ct_set && ctx.connect_timeout >= 0)
+		printf("connecttimeout %ld\n", ctx.connect_timeout);
+	else
+		printf("connecttimeout none\n");
+	/* "ask" is printed as what mrsh does with it: refuse unknown keys. */
+	printf("stricthostkeychecking %s\n", hc.strict == STRICT_NO ? "false" :
+	    hc.strict == STRICT_ACCEPT_NEW ? "accept-new" : "true");
+	sshcfg_print_files("userknownhostsfile", hc.user_known_hosts,
+	    hc.nuser_known_hosts);
+	sshcfg_print_files("globalknownhostsfile", hc.global_known_hosts,
+	    hc.nglobal_known_hosts);
+	printf("serveraliveinterval %d\n", hc.server_alive_interval);
+	printf("serveralivecountmax %d\n", hc.server_alive_count_max);
+	printf("batchmode %s\n", sshcfg_yesno(hc.batch_mode));
+	printf("passwordauthentication %s\n", sshcfg_yesno(hc.password_auth));
+	fflush(stdout);
+
+	ssh_host_config_free(&hc);
+	sshcfg_ctx_free(&ctx);
+	sshconfig_free(cfg);
+	free(user);
+	free(host);
+	return 0;
+}

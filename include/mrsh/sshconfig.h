@@ -69,5 +69,10 @@ struct _LIBSSH2_SESSION;
 int	knownhosts_check(struct _LIBSSH2_SESSION *, const char *host,
 	    int port, const struct ssh_host_config *, char *err,
 	    size_t errlen);
+/*
+ * Drop the known_hosts files cached by knownhosts_check (each file is read
+ * once per run). sshconfig_free() calls it; safe to call more than once.
+ */
+void	knownhosts_cache_free(void);
 
 #endif

@@ -1,9 +1,611 @@
-/* Placeholder unit test; replaced by the module's real tests. */
-#include "../unit/tap.h"
+/*
+ * Unit tests for sshconfig: Host patterns, first value wins, IdentityFile
+ * accumulation, Include with globs, -o and -F, % and ~ expansion, the
+ * user/port precedence, Match, errors with FILE:LINE, and -G output. HOME
+ * points at a temporary directory so the real ~/.ssh is never touched.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mrsh/log.h"
+#include "mrsh/options.h"
+#include "mrsh/sshconfig.h"
+#include "mrsh/xmalloc.h"
+
+#include "tap.h"
+
+static char tmpdir[256];
+static char home[512];
+static char localuser[256];
+
+/* Write a file under tmpdir (or an absolute path) with printf content. */
+static char *
+put(const char *name, const char *fmt, ...)
+{
+	static char path[PATH_MAX];
+	va_list ap;
+	FILE *fp;
+	char *p;
+
+	if (name[0] == '/')
+		p = xstrdup(name);
+	else
+		xasprintf(&p, "%s/%s", tmpdir, name);
+	mrsh_strlcpy(path, p, sizeof path);
+	free(p);
+	if ((fp = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(99);
+	}
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	fclose(fp);
+	return path;
+}
+
+static void
+opt_init(struct options *opt, const char *cfgfile)
+{
+	memset(opt, 0, sizeof *opt);
+	opt->ssh_config = cfgfile;
+}
+
+/* Resolve host with opt; fills hc; returns 0 if the files loaded. */
+static int
+resolve(const struct options *opt, const char *host, const char *user,
+    int port, struct ssh_host_config *hc)
+{
+	struct sshconfig *cfg;
+
+	memset(hc, 0, sizeof *hc);
+	if ((cfg = sshconfig_load(opt)) == NULL)
+		return -1;
+	sshconfig_resolve(cfg, opt, host, user, port, hc);
+	sshconfig_free(cfg);
+	return 0;
+}
+
+/* Run fn with fd (1 or 2) going to a file; return what was written. */
+static char *
+capture(int fd, int (*fn)(const struct options *, const char *),
+    const struct options *opt, const char *arg, int *ret)
+{
+	static char buf[8192];
+	char path[PATH_MAX];
+	int saved, tmp;
+	ssize_t n;
+
+	fflush(stdout);
+	fflush(stderr);
+	snprintf(path, sizeof path, "%s/capture", tmpdir);
+	tmp = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	saved = dup(fd);
+	dup2(tmp, fd);
+	*ret = fn(opt, arg);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved, fd);
+	close(saved);
+	lseek(tmp, 0, SEEK_SET);
+	n = read(tmp, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(tmp);
+	return buf;
+}
+
+/* sshconfig_load as an int-returning function for capture(). */
+static int
+load_only(const struct options *opt, const char *unused)
+{
+	struct sshconfig *cfg;
+
+	if ((cfg = sshconfig_load(opt)) == NULL)
+		return -1;
+	sshconfig_free(cfg);
+	return 0;
+}
+
+static void
+cleanup(void)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (tmpdir[0] != '\0') {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+	}
+}
+
+static void
+test_host_patterns(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char *cfg;
+
+	cfg = put("patterns",
+	    "# comment\n"
+	    "Host web?? !web99\n"
+	    "  User webuser\n"
+	    "Host db*,cache* \"quoted host\"\n"
+	    "  Port 2200\n"
+	    "Host *.example.com\n"
+	    "  HostName %%h.internal\n"
+	    "Host *\n"
+	    "  User fallback\n"
+	    "  Port 2222\n");
+	opt_init(&opt, cfg);
+
+	resolve(&opt, "web01", NULL, 0, &hc);
+	is_str(hc.user, "webuser", "Host web?? matches web01");
+	is_int(hc.port, 2222, "Host * applies after");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "web99", NULL, 0, &hc);
+	is_str(hc.user, "fallback", "!web99 rules the line out");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "web100", NULL, 0, &hc);
+	is_str(hc.user, "fallback", "? matches exactly one character");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "db7", NULL, 0, &hc);
+	is_int(hc.port, 2200, "comma-separated list, first pattern");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "cache3", NULL, 0, &hc);
+	is_int(hc.port, 2200, "comma-separated list, second pattern");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "quoted host", NULL, 0, &hc);
+	is_int(hc.port, 2200, "quoted pattern");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "a.example.com", NULL, 0, &hc);
+	is_str(hc.hostname, "a.example.com.internal", "%h in HostName");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "WEB01", NULL, 0, &hc);
+	is_str(hc.user, "fallback", "Host patterns are case-sensitive");
+	is_str(hc.hostname, "web01", "host name lowercased without HostName");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_first_wins(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char *cfg;
+
+	cfg = put("first",
+	    "Host foo\n"
+	    "  User first\n"
+	    "  ConnectTimeout 7\n"
+	    "  StrictHostKeyChecking=accept-new\n"
+	    "  UserKnownHostsFile ~/kh1 %%d/kh2_%%h\n"
+	    "  PasswordAuthentication no\n"
+	    "Host *\n"
+	    "  User second\n"
+	    "  ConnectTimeout 99\n"
+	    "  StrictHostKeyChecking no\n"
+	    "  UserKnownHostsFile /never\n"
+	    "  GlobalKnownHostsFile none\n"
+	    "  ServerAliveInterval 1m30s\n"
+	    "  ServerAliveCountMax = 9\n"
+	    "  BatchMode yes\n"
+	    "  IdentitiesOnly yes\n"
+	    "  PasswordAuthentication yes\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "foo", NULL, 0, &hc);
+	is_str(hc.user, "first", "first User wins");
+	ok(hc.connect_timeout == 7, "first ConnectTimeout wins");
+	is_int(hc.strict, STRICT_ACCEPT_NEW, "first StrictHostKeyChecking");
+	is_int(hc.nuser_known_hosts, 2, "first UserKnownHostsFile line wins");
+	if (hc.nuser_known_hosts == 2) {
+		char want[PATH_MAX];
+
+		snprintf(want, sizeof want, "%s/kh1", home);
+		is_str(hc.user_known_hosts[0], want, "~ in known hosts");
+		snprintf(want, sizeof want, "%s/kh2_foo", home);
+		is_str(hc.user_known_hosts[1], want, "%d and %h in known hosts");
+	}
+	is_int(hc.nglobal_known_hosts, 0, "GlobalKnownHostsFile none");
+	is_int(hc.server_alive_interval, 90, "ServerAliveInterval 1m30s");
+	is_int(hc.server_alive_count_max, 9, "ServerAliveCountMax = 9");
+	is_int(hc.batch_mode, 1, "BatchMode yes");
+	is_int(hc.identities_only, 1, "IdentitiesOnly yes");
+	is_int(hc.password_auth, 0, "first PasswordAuthentication wins");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "bar", NULL, 0, &hc);
+	is_int(hc.strict, STRICT_NO, "StrictHostKeyChecking no");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_defaults(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char want[PATH_MAX];
+
+	opt_init(&opt, "none");
+	resolve(&opt, "Host1", NULL, 0, &hc);
+	is_str(hc.hostname, "host1", "-F none: hostname");
+	is_str(hc.user, localuser, "default user is the local user");
+	is_int(hc.port, 22, "default port 22");
+	is_int(hc.nidentity, 7, "seven default identity files");
+	is_int(hc.identity_explicit, 0, "defaults are not explicit");
+	snprintf(want, sizeof want, "%s/.ssh/id_rsa", home);
+	is_str(hc.identity[0], want, "first default: ~/.ssh/id_rsa");
+	snprintf(want, sizeof want, "%s/.ssh/id_dsa", home);
+	is_str(hc.identity[6], want, "last default: ~/.ssh/id_dsa");
+	snprintf(want, sizeof want, "%s/.ssh/known_hosts2", home);
+	ok(hc.nuser_known_hosts == 2 &&
+	    strcmp(hc.user_known_hosts[1], want) == 0,
+	    "default UserKnownHostsFile");
+	ok(hc.nglobal_known_hosts == 2 &&
+	    strcmp(hc.global_known_hosts[0], "/etc/ssh/ssh_known_hosts") == 0,
+	    "default GlobalKnownHostsFile");
+	is_int(hc.strict, STRICT_YES, "default StrictHostKeyChecking yes");
+	ok(hc.connect_timeout == 0, "default ConnectTimeout none");
+	is_int(hc.server_alive_count_max, 3, "default ServerAliveCountMax 3");
+	is_int(hc.password_auth, 1, "default PasswordAuthentication yes");
+	ok(hc.identity_agent == NULL, "default IdentityAgent unset");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_identity(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char *cfg, want[PATH_MAX];
+
+	cfg = put("ident",
+	    "Host foo\n"
+	    "  HostName real.%%h\n"
+	    "  IdentityFile ~/.ssh/k_%%h_%%r_%%u_%%%%\n"
+	    "  IdentityFile /abs/one\n"
+	    "Host *\n"
+	    "  IdentityFile /abs/one\n"
+	    "  IdentityFile %%d/two_%%p\n"
+	    "  User remote\n"
+	    "  IdentityAgent ~/agent.sock\n");
+	opt_init(&opt, cfg);
+	opt.identity[opt.nidentity++] = "~/cli_key";
+	resolve(&opt, "foo", NULL, 0, &hc);
+	is_int(hc.nidentity, 4, "-i + IdentityFile accumulate, no duplicates");
+	is_int(hc.identity_explicit, 1, "identities are explicit");
+	snprintf(want, sizeof want, "%s/cli_key", home);
+	is_str(hc.identity[0], want, "-i comes first, ~ expanded");
+	snprintf(want, sizeof want, "%s/.ssh/k_real.foo_remote_%s_%%", home,
+	    localuser);
+	is_str(hc.identity[1], want, "~ %h %r %u %% in IdentityFile");
+	is_str(hc.identity[2], "/abs/one", "second IdentityFile");
+	snprintf(want, sizeof want, "%s/two_22", home);
+	is_str(hc.identity[3], want, "%d %p from a later block");
+	snprintf(want, sizeof want, "%s/agent.sock", home);
+	is_str(hc.identity_agent, want, "IdentityAgent expanded");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_include(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char *cfg, dir[PATH_MAX], abs[PATH_MAX];
+
+	snprintf(dir, sizeof dir, "%s/.ssh/conf.d", home);
+	mkdir(dir, 0700);
+	snprintf(abs, sizeof abs, "%s/.ssh/conf.d/a.conf", home);
+	put(abs, "User fromA\nHost beta\n  User betaA\n");
+	snprintf(abs, sizeof abs, "%s/.ssh/conf.d/b.conf", home);
+	put(abs, "Port 4444\n");
+	snprintf(abs, sizeof abs, "%s/.ssh/conf.d/skip.txt", home);
+	put(abs, "Port 1\n");
+	snprintf(abs, sizeof abs, "%s/abs.conf", tmpdir);
+	put(abs, "Host gamma\n  Port 5555\n");
+
+	cfg = put("incl",
+	    "Host alpha\n"
+	    "  Include conf.d/*.conf\n"
+	    "  Port 1111\n"
+	    "  ServerAliveInterval 5\n"
+	    "Host gamma\n"
+	    "  Include %s nothing/*.none\n"
+	    "Host *\n"
+	    "  User last\n", abs);
+	opt_init(&opt, cfg);
+
+	resolve(&opt, "alpha", NULL, 0, &hc);
+	is_str(hc.user, "fromA", "relative Include glob read ~/.ssh/conf.d");
+	is_int(hc.port, 4444, "second file of the glob read, in order");
+	is_int(hc.server_alive_interval, 5,
+	    "Host in an included file does not end the outer block");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "beta", NULL, 0, &hc);
+	is_str(hc.user, "last", "Include inside a block that does not apply "
+	    "is never active");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "gamma", NULL, 0, &hc);
+	is_int(hc.port, 5555, "absolute Include; glob with no match is fine");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_cmdline(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char *cfg;
+
+	cfg = put("cmdline",
+	    "Host *\n"
+	    "  User cfguser\n"
+	    "  Port 2000\n"
+	    "  ConnectTimeout 30\n");
+	opt_init(&opt, cfg);
+	opt.ssh_opts[opt.nssh_opts++] = "User=ouser";
+	opt.ssh_opts[opt.nssh_opts++] = "ConnectTimeout 4";
+	opt.ssh_opts[opt.nssh_opts++] = "port = 2100";
+	opt.ssh_opts[opt.nssh_opts++] = "ForwardAgent yes";
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_str(hc.user, "ouser", "-o User=ouser beats the file");
+	ok(hc.connect_timeout == 4, "-o 'ConnectTimeout 4' beats the file");
+	is_int(hc.port, 2100, "-o 'port = 2100' (case, spaces around =)");
+	ssh_host_config_free(&hc);
+
+	/* -l / -p beat -o and the files; user@host:port beats -l / -p. */
+	opt.user = "luser";
+	opt.port = 2300;
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_str(hc.user, "luser", "-l beats ssh_config User");
+	is_int(hc.port, 2300, "-p beats ssh_config Port");
+	ssh_host_config_free(&hc);
+	resolve(&opt, "h", "hostuser", 2400, &hc);
+	is_str(hc.user, "hostuser", "user@host beats -l");
+	is_int(hc.port, 2400, "host:port beats -p");
+	ssh_host_config_free(&hc);
+
+	/* Without -F the user file is read. */
+	put(".ssh/config", "Host *\n  User fromdefault\n");
+	opt_init(&opt, NULL);
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_str(hc.user, "fromdefault", "~/.ssh/config read without -F");
+	ssh_host_config_free(&hc);
+	opt_init(&opt, "none");
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_str(hc.user, localuser, "-F none reads no file");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_match(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char *cfg, *err;
+	int ret;
+
+	cfg = put("match",
+	    "Host short\n"
+	    "  HostName long.example.org\n"
+	    "Match host *.example.org\n"
+	    "  Port 1001\n"
+	    "Match originalhost short user bob\n"
+	    "  ServerAliveInterval 11\n"
+	    "Match exec \"exit 0\"\n"
+	    "  User fromexec\n"
+	    "Match !host nomatch localuser %s\n"
+	    "  ServerAliveCountMax 7\n"
+	    "Match all\n"
+	    "  User fromall\n", localuser);
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_int(ret, 0, "Match exec does not make the file fail");
+	ok(strstr(err, ":7: Match exec exit 0 not supported; block ignored")
+	    != NULL, "Match exec reported with FILE:LINE");
+	diag("stderr: %s", err);
+
+	resolve(&opt, "short", "bob", 0, &hc);
+	is_int(hc.port, 1001, "Match host sees the HostName");
+	is_int(hc.server_alive_interval, 11, "Match originalhost + user");
+	is_str(hc.user, "bob", "Match exec block not applied");
+	is_int(hc.server_alive_count_max, 7, "Match !host + localuser");
+	ssh_host_config_free(&hc);
+
+	resolve(&opt, "other", NULL, 0, &hc);
+	is_int(hc.port, 22, "Match host does not match");
+	is_int(hc.server_alive_interval, 0, "Match user needs both criteria");
+	is_str(hc.user, "fromall", "Match all");
+	ssh_host_config_free(&hc);
+}
+
+static void
+test_errors(void)
+{
+	struct options opt;
+	char *cfg, *err, want[PATH_MAX + 64];
+	int ret;
+
+	cfg = put("bad",
+	    "Host nothing-matches-this\n"
+	    "  User x\n"
+	    "  Port abc\n");
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_int(ret, -1, "Port abc: load fails");
+	snprintf(want, sizeof want, "mrsh: %s:3: bad value for Port: abc\n",
+	    cfg);
+	is_str(err, want, "one line FILE:LINE: bad value for Port: abc");
+
+	cfg = put("bad2", "BatchMode perhaps\n");
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(ret == -1 && strstr(err, "bad2:1: bad value for BatchMode: "
+	    "perhaps") != NULL, "bad flag value");
+
+	cfg = put("bad3", "StrictHostKeyChecking maybe\n");
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(ret == -1 && strstr(err, "bad value for StrictHostKeyChecking")
+	    != NULL, "bad StrictHostKeyChecking value");
+
+	cfg = put("bad4", "Host x\n  User \"unterminated\n");
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(ret == -1 && strstr(err, "bad4:2: invalid quotes") != NULL,
+	    "unterminated quote");
+
+	cfg = put("unknown", "FooBarBaz yes\nForwardX11 no\nPort 22\n");
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_int(ret, 0, "unknown keywords are not fatal");
+	is_str(err, "", "unknown keywords silent without -v");
+	log_init("mrsh", 1);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(strstr(err, "unknown:1: ssh_config keyword FooBarBaz is not used")
+	    != NULL, "unknown keyword noted at -v");
+	log_init("mrsh", 0);
+
+	cfg = put("incbad", "Include %s/bad\n", tmpdir);
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	snprintf(want, sizeof want, "%s/bad:3: bad value for Port: abc",
+	    tmpdir);
+	ok(ret == -1 && strstr(err, want) != NULL,
+	    "error inside an included file names that file");
+
+	opt_init(&opt, "none");
+	opt.ssh_opts[opt.nssh_opts++] = "Port=0";
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(ret == -1 && strstr(err, "command-line:1: bad value for Port: 0")
+	    != NULL, "bad -o value");
+
+	opt_init(&opt, NULL);
+	snprintf(want, sizeof want, "%s/nonexistent", tmpdir);
+	opt.ssh_config = want;
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(ret == -1 && strstr(err, "nonexistent") != NULL,
+	    "-F with a missing file is an error");
+
+	put(".ssh/config", "User x\n");
+	snprintf(want, sizeof want, "%s/.ssh/config", home);
+	chmod(want, 0666);
+	opt_init(&opt, NULL);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	ok(ret == -1 && strstr(err, "bad owner or permissions") != NULL,
+	    "world-writable ~/.ssh/config refused");
+	unlink(want);
+}
+
+static void
+test_dump(void)
+{
+	struct options opt;
+	char *cfg, *out, want[PATH_MAX * 2];
+	int ret;
+
+	cfg = put("dump",
+	    "Host foo\n"
+	    "  HostName %%h.example.com\n"
+	    "  User bob\n"
+	    "  Port 2222\n"
+	    "  IdentityFile ~/.ssh/k_%%h\n"
+	    "  ConnectTimeout 1m\n"
+	    "  StrictHostKeyChecking ask\n"
+	    "  UserKnownHostsFile ~/kh\n");
+	opt_init(&opt, cfg);
+	out = capture(1, sshconfig_dump_host, &opt, "alice@foo:2022", &ret);
+	is_int(ret, 0, "-G returns 0");
+	snprintf(want, sizeof want,
+	    "hostname foo.example.com\n"
+	    "user alice\n"
+	    "port 2022\n"
+	    "identityfile ~/.ssh/k_%%h\n"
+	    "identitiesonly no\n"
+	    "connecttimeout 60\n"
+	    "stricthostkeychecking true\n"
+	    "userknownhostsfile %s/kh\n"
+	    "globalknownhostsfile /etc/ssh/ssh_known_hosts "
+	    "/etc/ssh/ssh_known_hosts2\n"
+	    "serveraliveinterval 0\n"
+	    "serveralivecountmax 3\n"
+	    "batchmode no\n"
+	    "passwordauthentication yes\n", home);
+	is_str(out, want, "-G user@host:port output");
+
+	opt_init(&opt, "none");
+	opt.ssh_opts[opt.nssh_opts++] = "StrictHostKeyChecking=off";
+	opt.ssh_opts[opt.nssh_opts++] = "IdentityAgent=none";
+	out = capture(1, sshconfig_dump_host, &opt, "[::1]:23", &ret);
+	ok(strstr(out, "hostname ::1\nuser ") != NULL &&
+	    strstr(out, "\nport 23\n") != NULL, "-G [v6]:port");
+	ok(strstr(out, "\nstricthostkeychecking false\n") != NULL,
+	    "StrictHostKeyChecking off prints false");
+	ok(strstr(out, "\nidentityagent none\n") != NULL,
+	    "IdentityAgent none printed");
+	ok(strstr(out, "\nidentityfile ~/.ssh/id_rsa\n") != NULL,
+	    "default identity printed as ssh does");
+
+	out = capture(1, sshconfig_dump_host, &opt, "host:notaport", &ret);
+	is_int(ret, EXIT_USAGE, "-G with a bad port fails");
+}
 
 int
 main(void)
 {
-	ok(1, "placeholder");
+	struct passwd *pw;
+	char path[PATH_MAX];
+
+	log_init("mrsh", 0);
+	snprintf(tmpdir, sizeof tmpdir, "%s/mrsh-sshcfg.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	atexit(cleanup);
+	snprintf(home, sizeof home, "%s/home", tmpdir);
+	mkdir(home, 0700);
+	snprintf(path, sizeof path, "%s/.ssh", home);
+	mkdir(path, 0700);
+	setenv("HOME", home, 1);
+	pw = getpwuid(getuid());
+	snprintf(localuser, sizeof localuser, "%s",
+	    pw != NULL ? pw->pw_name : getenv("USER"));
+	/* put() takes names relative to tmpdir; make .ssh/config land in HOME */
+	snprintf(path, sizeof path, "%s/.ssh", tmpdir);
+	if (symlink("home/.ssh", path) != 0) {
+		perror("symlink");
+		return 99;
+	}
+
+	test_host_patterns();
+	test_first_wins();
+	test_defaults();
+	test_identity();
+	test_include();
+	test_cmdline();
+	test_match();
+	test_errors();
+	test_dump();
 	return done_testing();
 }
