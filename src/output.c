@@ -75,7 +75,6 @@ struct output_buf {
 struct output_fd {
 	int			 fd;
 	int			 stream;	/* pipe or socket: non-blocking */
-	int			 tty;
 	int			 saved_flags;	/* -1: unchanged */
 	int			 dead;		/* EPIPE or error: discard */
 	int			 busy;		/* inside output_fd_kick */
@@ -114,6 +113,7 @@ struct output {
 	size_t			 hold_max;
 	int			 same_tty;	/* stdout is stderr's terminal */
 	int			 progress_shown;
+	char			 progress_last[128];	/* as drawn */
 	int			 paused;
 
 	struct output_rec	*recs;
@@ -459,7 +459,6 @@ output_fd_init(struct output *out, int which, int flags)
 		ofd->dead = 1;
 		return;
 	}
-	ofd->tty = isatty(ofd->fd);
 	ofd->stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 	if (!ofd->stream || out->run == NULL || out->run->base == NULL)
 		return;
@@ -1401,7 +1400,7 @@ void
 output_progress(struct output *out, int erase)
 {
 	const struct run *run;
-	char line[160];
+	char line[128];
 	int n;
 
 	if (out == NULL || !out->opt->progress || out->fds[1].dead)
@@ -1410,7 +1409,8 @@ output_progress(struct output *out, int erase)
 	if (erase) {
 		if (out->progress_shown) {
 			out->progress_shown = 0;
-			(void)write(STDERR_FILENO, "\r\033[K", 4);
+			if (write(STDERR_FILENO, "\r\033[K", 4) != 4)
+				debug2("progress: erase failed");
 		}
 		return;
 	}
@@ -1419,7 +1419,13 @@ output_progress(struct output *out, int erase)
 	n = snprintf(line, sizeof line,
 	    "\r[done %zu, running %zu, failed %zu, total %zu]\033[K",
 	    run->ndone, run->nactive, run->nfailed, run->nsessions);
-	if (n > 0 && (size_t)n < sizeof line &&
-	    write(STDERR_FILENO, line, (size_t)n) == n)
+	if (n <= 0 || (size_t)n >= sizeof line)
+		return;
+	/* Redraw only what changed: a terminal over ssh is slow. */
+	if (out->progress_shown && strcmp(line, out->progress_last) == 0)
+		return;
+	if (write(STDERR_FILENO, line, (size_t)n) == n) {
 		out->progress_shown = 1;
+		memcpy(out->progress_last, line, (size_t)n + 1);
+	}
 }

@@ -47,7 +47,10 @@ void	output_flush(struct output *);
 /* Progress line on a terminal stderr: draw / erase. */
 void	output_progress(struct output *, int erase);
 
-/* JSON string escaping (valid UTF-8 out; invalid bytes as \u00XX). */
+/*
+ * JSON string escaping (valid UTF-8 out; invalid bytes as \u00XX). Returns
+ * an allocated string with the surrounding double quotes.
+ */
 char	*output_json_string(const char *, size_t);
 
 #endif

@@ -811,13 +811,21 @@ test_progress(void)
 	put(&f, 0, STREAM_STDERR, "e\n");
 	output_progress(f.out, 1);
 	output_progress(f.out, 0);
+	output_progress(f.out, 0);	/* unchanged: not drawn again */
+	f.run.ndone = 2;
+	f.run.nactive = 0;
+	f.run.nfailed = 1;
+	output_progress(f.out, 0);
 	output_progress(f.out, 1);
+	output_progress(f.out, 1);	/* nothing shown: nothing to erase */
 	fix_free(&f);
 	cap_end(&o, &ol, &e, &el);
 	is_str(e, "\r[done 1, running 2, failed 0, total 3]\033[K\r\033[K"
 	    "node01: e\n"
-	    "\r[done 1, running 2, failed 0, total 3]\033[K\r\033[K",
-	    "progress drawn, erased before a line and at the end");
+	    "\r[done 1, running 2, failed 0, total 3]\033[K"
+	    "\r[done 2, running 0, failed 1, total 3]\033[K\r\033[K",
+	    "progress drawn when it changes, erased before a line and at "
+	    "the end");
 	free(o);
 	free(e);
 }
