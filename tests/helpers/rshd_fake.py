@@ -53,8 +53,9 @@ def connect_back(client_addr, port, src_addr, reserved):
     else:
         s.bind((src_addr, 0))
     s.settimeout(10)
+    # Logged before connect(): mrsh may reset it before connect() returns.
+    log("connecting back from", s.getsockname(), "to", (client_addr, port))
     s.connect((client_addr, port))
-    log("connected back from", s.getsockname(), "to", (client_addr, port))
     return s
 
 
