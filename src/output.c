@@ -1104,8 +1104,15 @@ output_session_done(struct output *out, struct session *s)
 	for (i = 0; i < 2; i++) {
 		if (out->sink[i] == SINK_PRINT)
 			output_line_flush(out, s, h, i);
-		if (out->dir[i] != NULL) {
+		/*
+		 * A host whose command ran gets its file even if it printed
+		 * nothing; one that never got that far (unreachable, not
+		 * started) does not: the summary tells about it.
+		 */
+		if (out->dir[i] != NULL && (s->state == S_DONE ||
+		    output_tv_set(&s->t[S_RUNNING])))
 			(void)output_file_open(out, s, h, i);
+		if (out->dir[i] != NULL) {
 			if (h->fd[i] != -1)
 				close(h->fd[i]);
 			h->fd[i] = -1;

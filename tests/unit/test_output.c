@@ -508,7 +508,7 @@ test_outdir(void)
 
 	snprintf(od, sizeof od, "%s/out/a/b", tmpdir);
 	snprintf(ed, sizeof ed, "%s/err", tmpdir);
-	fix_init(&f, 3);
+	fix_init(&f, 4);
 	f.hosts[1].label = "u/v";
 	f.opt.outdir = od;
 	f.opt.errdir = ed;
@@ -520,13 +520,15 @@ test_outdir(void)
 	fix_exit(&f, 0, 0);
 	fix_exit(&f, 1, 0);
 	fix_exit(&f, 2, 0);
+	fix_fail(&f, 3, FAIL_UNREACHABLE, S_CONNECTING, "connection refused");
 	output_finish(f.out);
 	fix_free(&f);
 	cap_end(&o, &ol, &e, &el);
 	ok(stat(od, &st) == 0 && S_ISDIR(st.st_mode),
 	    "--outdir: nested directory created");
 	is_str(o, "", "--outdir: nothing on stdout");
-	is_str(e, "", "--errdir: nothing on stderr");
+	is_str(e, "mrsh: 1 of 4 hosts failed: connection refused: node04\n",
+	    "--errdir: nothing on stderr but the summary");
 	snprintf(path, sizeof path, "%s/node01", od);
 	c = slurp(path, &cl);
 	is_str(c, "one\ntwo", "--outdir: raw stdout in DIR/label");
@@ -545,6 +547,9 @@ test_outdir(void)
 	snprintf(path, sizeof path, "%s/node03", ed);
 	ok(stat(path, &st) == 0 && st.st_size == 0,
 	    "--errdir: empty file for a silent host");
+	snprintf(path, sizeof path, "%s/node04", od);
+	ok(stat(path, &st) == -1 && errno == ENOENT,
+	    "--outdir: no file for a host that never ran");
 	free(o);
 	free(e);
 
