@@ -1,2 +1,1657 @@
-/* Placeholder: transport_ssh is being written; see include/mrsh/. */
+/*
+ * The ssh transport (-R ssh, the default): libssh2 in non-blocking mode,
+ * driven by the run's one event loop. Each session walks a chain of
+ * sub-steps (resolve, connect, handshake, host key, auth, channel, exec,
+ * running, wait for the channel close, then the cleanup calls). Every
+ * libssh2 call that can return EAGAIN owns a sub-step and is repeated with
+ * the same arguments; the fd is then watched for exactly the directions
+ * libssh2_session_block_directions() reports. Output is drained from both
+ * streams until both say EAGAIN before re-arming, because libssh2 buffers
+ * above the socket and the kernel will not wake us for what it holds.
+ *
+ * libssh2 keeps at most one half-sent packet per session, and a later send
+ * of another kind flushes that packet and then reports success without
+ * sending its own (1.10 transport_send). So once a call leaves a packet
+ * half-sent (EAGAIN with BLOCK_OUTBOUND) that same call is the only one
+ * made until it completes: no read (a read may send a window adjust), no
+ * stdin write, no keepalive. See ssh_pending.
+ *
+ * Closing follows DESIGN.md: stdin EOF is in-band (channel EOF), never a
+ * TCP half-close; after the server's channel close the channel is freed,
+ * the session disconnected and freed, and the fd goes to net_close(),
+ * which waits for the server's FIN.
+ */
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+#include <libssh2.h>
+
+#include "mrsh/hostlist.h"
+#include "mrsh/log.h"
+#include "mrsh/netconn.h"
+#include "mrsh/options.h"
+#include "mrsh/run.h"
+#include "mrsh/session.h"
+#include "mrsh/sshconfig.h"
+#include "mrsh/transport.h"
+#include "mrsh/xmalloc.h"
+
+#include "ssh_keys.h"
+
+/* One read buffer for every session of the run. */
+#define SSH_READ_SIZE		(32 * 1024)
+/* Bytes read from one host before letting the others run. */
+#define SSH_FAIR_BYTES		(256 * 1024)
+/*
+ * Channel receive window and packet size: what libssh2 may hold for one
+ * host while output is paused. libssh2 widens the window by up to one read
+ * buffer as we read.
+ */
+#define SSH_WINDOW		(64 * 1024)
+#define SSH_PACKET		(32 * 1024)
+/* -I: read ahead of the slowest host by at most this much. */
+#define SSH_STDIN_AHEAD		(1024 * 1024)
+#define SSH_STDIN_READ		(64 * 1024)
+
+#define SSH_KEX_PREF \
+	"curve25519-sha256,curve25519-sha256@libssh.org," \
+	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
+	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
+	"diffie-hellman-group18-sha512," \
+	"diffie-hellman-group-exchange-sha256,diffie-hellman-group14-sha1"
+#define SSH_HOSTKEY_PREF \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,ssh-rsa"
+
+#define SSH_RSA_HINT \
+	"libssh2 1.10 cannot do rsa-sha2-256/512 (OpenSSH >= 8.8 refuses " \
+	"ssh-rsa): use an ed25519 key, or build mrsh with libssh2 >= 1.11"
+
+enum ssh_step {
+	SSH_NEW = 0,
+	SSH_RESOLVE,
+	SSH_CONNECT,
+	SSH_HANDSHAKE,
+	SSH_AUTHLIST,
+	SSH_AUTH_AGENT,
+	SSH_AUTH_KEY,
+	SSH_AUTH_PASSWORD,
+	SSH_AUTH_KBDINT,
+	SSH_CHANNEL_OPEN,
+	SSH_EXEC,
+	SSH_RUNNING,
+	SSH_WAIT_CLOSED,
+	SSH_EXITED,		/* status reported, waiting for ops->close */
+	SSH_CH_FREE,
+	SSH_DISCONNECT,
+	SSH_SESS_FREE,
+	SSH_NETCLOSE,
+	SSH_CLOSED
+};
+
+static const char *ssh_step_names[] = {
+	"NEW", "RESOLVE", "CONNECT", "HANDSHAKE", "AUTHLIST", "AUTH_AGENT",
+	"AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT", "CHANNEL_OPEN", "EXEC",
+	"RUNNING", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
+	"SESS_FREE", "NETCLOSE", "CLOSED"
+};
+
+/* A call that left a packet half-sent and must be repeated alone. */
+enum ssh_pending {
+	PEND_NONE = 0,
+	PEND_READ,
+	PEND_WRITE,
+	PEND_SENDEOF,
+	PEND_KEEPALIVE
+};
+
+struct ssh_run;
+
+struct ssh_conn {
+	struct session		*s;
+	struct ssh_run		*r;
+	enum ssh_step		 step;
+	struct ssh_host_config	 hc;
+	int			 have_hc;
+
+	/* resolve and connect */
+	struct net_resolve	*resolve;
+	struct sockaddr_storage	*addr;
+	socklen_t		*addrlen;
+	int			 naddr;
+	int			 iaddr;
+	char			*connect_err;
+	int			 fd;
+	int			 src_port;
+	struct event		*ev_rd;
+	struct event		*ev_wr;
+	struct event		*ev_timer;	/* keepalive / cleanup deadline */
+
+	/* libssh2 */
+	LIBSSH2_SESSION		*ssh;
+	LIBSSH2_CHANNEL		*ch;
+	LIBSSH2_AGENT		*agent;
+	struct libssh2_agent_publickey *agent_id;
+	char			*authlist;
+	int			 ikey;
+	int			 nkeys_tried;
+	int			 nrsa_tried;
+	int			 nagent_tried;
+	int			 password_tried;
+	enum ssh_pending	 pending;
+	int			 pend_stream;
+
+	/* running */
+	int			 paused;
+	int			 wblocked;	/* stdin write said EAGAIN */
+	int			 eof_sent;
+	uint64_t		 in_off;	/* -I: absolute stdin offset */
+	int			 in_attached;
+	int			 in_waiting;	/* wants more stdin */
+	TAILQ_ENTRY(ssh_conn)	 in_entry;
+	double			 last_rx;
+
+	int			 failed;	/* session_fail() called */
+	int			 closing;	/* ops->close() called */
+	int			 cleanup_abort;
+};
+
+TAILQ_HEAD(ssh_conn_q, ssh_conn);
+
+struct ssh_run {
+	struct run		*run;
+	struct sshconfig	*cfg;
+	struct ssh_keyring	 keys;
+	char			*password;	/* --askpass */
+	int			 devnull;
+	char			 buf[SSH_READ_SIZE];
+
+	/* -I: one copy of stdin shared by every host */
+	char			*in;
+	size_t			 inlen;
+	size_t			 incap;
+	uint64_t		 in_base;	/* offset of in[0] */
+	int			 in_eof;
+	int			 in_reading;
+	struct event		*ev_in;
+	struct ssh_conn_q	 inq;
+};
+
+static void	ssh_step(struct ssh_conn *);
+static void	ssh_io_cb(evutil_socket_t, short, void *);
+static void	ssh_connect_next(struct ssh_conn *);
+static void	ssh_teardown(struct ssh_conn *);
+static void	ssh_stdin_update(struct ssh_run *);
+
+/* The one setter of the sub-step; traces at -vvv. */
+static void
+ssh_set_step(struct ssh_conn *c, enum ssh_step step)
+{
+	if (c->step == step)
+		return;
+	debug2("%s: ssh %s -> %s", c->s->host->label,
+	    ssh_step_names[c->step], ssh_step_names[step]);
+	c->step = step;
+}
+
+/* The session failed: record it once; the engine calls ops->close. */
+static void
+ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	if (c->failed || c->closing)
+		return;
+	c->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (c->ev_rd != NULL)
+		event_del(c->ev_rd);
+	if (c->ev_wr != NULL)
+		event_del(c->ev_wr);
+	if (c->ev_timer != NULL)
+		event_del(c->ev_timer);
+	session_fail(c->s, kind, "%s", buf);
+}
+
+/* libssh2's last error text for this session. */
+static const char *
+ssh_errstr(struct ssh_conn *c)
+{
+	char	*msg = NULL;
+
+	if (c->ssh == NULL)
+		return ("no session");
+	libssh2_session_last_error(c->ssh, &msg, NULL, 0);
+	return (msg != NULL && *msg != '\0' ? msg : "unknown error");
+}
+
+static int
+ssh_blocked_out(struct ssh_conn *c)
+{
+	return ((libssh2_session_block_directions(c->ssh) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0);
+}
+
+static const char *
+ssh_user(struct ssh_conn *c)
+{
+	return (c->hc.user != NULL ? c->hc.user : "");
+}
+
+/* ---- events --------------------------------------------------------- */
+
+/*
+ * Watch the fd for what libssh2 is blocked on. While running with nothing
+ * half-sent and output not paused, incoming data is always welcome.
+ */
+static void
+ssh_arm(struct ssh_conn *c)
+{
+	int	dirs = 0, rd, wr;
+
+	if (c->failed || c->fd < 0 || c->ev_rd == NULL)
+		return;
+	if (c->ssh != NULL)
+		dirs = libssh2_session_block_directions(c->ssh);
+	rd = (dirs & LIBSSH2_SESSION_BLOCK_INBOUND) != 0;
+	wr = (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0;
+	if (c->step == SSH_RUNNING) {
+		if (c->pending == PEND_KEEPALIVE)
+			rd = wr = 0;	/* the keepalive timer finishes it */
+		else if (c->pending == PEND_NONE) {
+			rd = !c->paused || (c->wblocked && rd);
+			wr = c->wblocked && wr;
+		}
+	}
+	if (c->step == SSH_WAIT_CLOSED && c->pending == PEND_NONE)
+		rd = 1;
+	if (c->step == SSH_EXITED)
+		rd = wr = 0;
+	if (rd)
+		event_add(c->ev_rd, NULL);
+	else
+		event_del(c->ev_rd);
+	if (wr)
+		event_add(c->ev_wr, NULL);
+	else
+		event_del(c->ev_wr);
+}
+
+/* Run the session again on the next loop iteration. */
+static void
+ssh_kick(struct ssh_conn *c)
+{
+	if (c->ev_wr != NULL && !c->failed)
+		event_active(c->ev_wr, EV_WRITE, 0);
+}
+
+static void
+ssh_events_free(struct ssh_conn *c)
+{
+	if (c->ev_rd != NULL)
+		event_free(c->ev_rd);
+	if (c->ev_wr != NULL)
+		event_free(c->ev_wr);
+	c->ev_rd = c->ev_wr = NULL;
+}
+
+/* ---- stdin (-I) ----------------------------------------------------- */
+
+static void
+ssh_stdin_detach(struct ssh_conn *c)
+{
+	if (!c->in_attached)
+		return;
+	TAILQ_REMOVE(&c->r->inq, c, in_entry);
+	c->in_attached = 0;
+	c->in_waiting = 0;
+	ssh_stdin_update(c->r);
+}
+
+/* mrsh's stdin is readable: append one read, wake the hosts waiting. */
+static void
+ssh_stdin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ssh_run	*r = arg;
+	struct ssh_conn	*c;
+	ssize_t		 n;
+
+	if (r->incap - r->inlen < SSH_STDIN_READ) {
+		r->incap = r->inlen + SSH_STDIN_READ * 2;
+		r->in = xreallocarray(r->in, 1, r->incap);
+	}
+	n = read(fd, r->in + r->inlen, SSH_STDIN_READ);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		if (n == -1)
+			warnx_m("reading stdin: %s", strerror(errno));
+		r->in_eof = 1;
+		event_del(r->ev_in);
+		r->in_reading = 0;
+	} else
+		r->inlen += (size_t)n;
+	TAILQ_FOREACH(c, &r->inq, in_entry) {
+		if (c->in_waiting)
+			ssh_kick(c);
+	}
+	ssh_stdin_update(r);
+}
+
+/*
+ * Flow control for -I: read stdin while the slowest attached host is less
+ * than SSH_STDIN_AHEAD behind; forget what every host has sent once no
+ * host can start from the beginning any more.
+ */
+static void
+ssh_stdin_update(struct ssh_run *r)
+{
+	struct ssh_conn	*c;
+	uint64_t	 end, min;
+	size_t		 drop;
+
+	if (r->ev_in == NULL)
+		return;
+	end = r->in_base + r->inlen;
+	min = end;
+	TAILQ_FOREACH(c, &r->inq, in_entry) {
+		if (c->in_off < min)
+			min = c->in_off;
+	}
+	if (r->run->next >= r->run->nsessions && min > r->in_base) {
+		drop = (size_t)(min - r->in_base);
+		memmove(r->in, r->in + drop, r->inlen - drop);
+		r->inlen -= drop;
+		r->in_base = min;
+	}
+	if (r->in_eof)
+		return;
+	if (end - min < SSH_STDIN_AHEAD) {
+		if (!r->in_reading) {
+			event_add(r->ev_in, NULL);
+			r->in_reading = 1;
+		}
+	} else if (r->in_reading) {
+		event_del(r->ev_in);
+		r->in_reading = 0;
+	}
+}
+
+/* Read a regular-file stdin at once (epoll cannot watch files). */
+static void
+ssh_stdin_slurp(struct ssh_run *r)
+{
+	ssize_t	n;
+
+	for (;;) {
+		if (r->incap - r->inlen < SSH_STDIN_READ) {
+			r->incap = r->inlen + SSH_STDIN_READ * 4;
+			r->in = xreallocarray(r->in, 1, r->incap);
+		}
+		n = read(STDIN_FILENO, r->in + r->inlen, SSH_STDIN_READ);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		r->inlen += (size_t)n;
+	}
+	r->in_eof = 1;
+}
+
+/* ---- init / cleanup ------------------------------------------------- */
+
+static void
+ssh_home_key(char *buf, size_t len, const char *name)
+{
+	const char	*home = getenv("HOME");
+	struct passwd	*pw;
+
+	if ((home == NULL || *home == '\0') &&
+	    (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	snprintf(buf, len, "%s/.ssh/%s", home != NULL ? home : "", name);
+}
+
+static int
+ssh_init(struct run *run)
+{
+	const struct options	*opt = run->opt;
+	struct ssh_host_config	 hc;
+	struct ssh_run		*r;
+	struct stat		 st;
+	const char		*sock;
+	int			 i;
+
+	if (libssh2_init(0) != 0) {
+		error("libssh2_init failed");
+		return (-1);
+	}
+	r = xcalloc(1, sizeof *r);
+	r->run = run;
+	TAILQ_INIT(&r->inq);
+	run->tpriv = r;
+	if ((r->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
+		error("/dev/null: %s", strerror(errno));
+		return (-1);
+	}
+	if ((r->cfg = sshconfig_load(opt)) == NULL)
+		return (-1);
+
+	r->keys.prompt_ok = 1;
+	if (opt->askpass) {
+		r->password = ssh_prompt_secret("Password: ");
+		if (r->password == NULL) {
+			error("--askpass: no terminal to ask the password on");
+			return (-1);
+		}
+	}
+
+	/*
+	 * Read the keys of the first host now so that passphrases are asked
+	 * before the first connection, unless an agent may do the work.
+	 */
+	sock = getenv("SSH_AUTH_SOCK");
+	if (opt->hosts.n > 0 && (sock == NULL || *sock == '\0')) {
+		sshconfig_resolve(r->cfg, opt, opt->hosts.hosts[0].name,
+		    opt->hosts.hosts[0].user, opt->hosts.hosts[0].port, &hc);
+		for (i = 0; i < hc.nidentity; i++)
+			(void)ssh_key_get(&r->keys, hc.identity[i],
+			    hc.identity_explicit);
+		ssh_host_config_free(&hc);
+	}
+
+	if (opt->stdin_stream) {
+		if (fstat(STDIN_FILENO, &st) == 0 && (S_ISREG(st.st_mode) ||
+		    (S_ISCHR(st.st_mode) && !isatty(STDIN_FILENO))))
+			ssh_stdin_slurp(r);
+		else {
+			r->ev_in = event_new(run->base, STDIN_FILENO, EV_READ |
+			    EV_PERSIST, ssh_stdin_cb, r);
+			if (r->ev_in == NULL)
+				fatalx("event_new failed");
+			event_add(r->ev_in, NULL);
+			r->in_reading = 1;
+		}
+	}
+	return (0);
+}
+
+static void
+ssh_cleanup(struct run *run)
+{
+	struct ssh_run	*r = run->tpriv;
+
+	if (r == NULL)
+		return;
+	if (r->ev_in != NULL)
+		event_free(r->ev_in);
+	free(r->in);
+	ssh_keyring_free(&r->keys);
+	ssh_secret_free(r->password);
+	if (r->cfg != NULL)
+		sshconfig_free(r->cfg);
+	if (r->devnull != -1)
+		close(r->devnull);
+	free(r);
+	run->tpriv = NULL;
+	libssh2_exit();
+}
+
+/* ---- resolve and connect -------------------------------------------- */
+
+static void
+ssh_resolved(struct evutil_addrinfo *ai, const char *err, void *arg)
+{
+	struct ssh_conn		*c = arg;
+	struct evutil_addrinfo	*a;
+	int			 n;
+
+	c->resolve = NULL;
+	if (c->closing || c->failed)
+		return;
+	if (ai == NULL) {
+		ssh_fail(c, FAIL_UNREACHABLE, "%s", err != NULL ? err :
+		    "name not found");
+		return;
+	}
+	for (n = 0, a = ai; a != NULL; a = a->ai_next)
+		n++;
+	c->addr = xcalloc((size_t)n, sizeof *c->addr);
+	c->addrlen = xcalloc((size_t)n, sizeof *c->addrlen);
+	for (n = 0, a = ai; a != NULL; a = a->ai_next) {
+		if (a->ai_addrlen > sizeof *c->addr)
+			continue;
+		memcpy(&c->addr[n], a->ai_addr, a->ai_addrlen);
+		c->addrlen[n] = (socklen_t)a->ai_addrlen;
+		n++;
+	}
+	c->naddr = n;
+	c->iaddr = 0;
+	ssh_set_step(c, SSH_CONNECT);
+	ssh_connect_next(c);
+}
+
+/* Try the current address, then the next ones, until one connects. */
+static void
+ssh_connect_next(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	char		 a[128], *msg;
+	int		 fd, port;
+
+	while (c->iaddr < c->naddr) {
+		if (s->state != S_CONNECTING)
+			session_set_state(s, S_CONNECTING);
+		fd = net_connect(s->run, (struct sockaddr *)&c->addr[c->iaddr],
+		    c->addrlen[c->iaddr], &port);
+		if (fd == -1 && errno == EAGAIN) {
+			session_wait_port(s);	/* start() resumes here */
+			return;
+		}
+		if (fd == -1) {
+			net_addr_str((struct sockaddr *)&c->addr[c->iaddr], a,
+			    sizeof a);
+			free(c->connect_err);
+			if (errno == EADDRNOTAVAIL)
+				xasprintf(&c->connect_err, "connect to %s: no "
+				    "free local port (%s)", a,
+				    strerror(errno));
+			else
+				xasprintf(&c->connect_err, "connect to %s: %s",
+				    a, strerror(errno));
+			c->iaddr++;
+			continue;
+		}
+		c->fd = fd;
+		c->src_port = port;
+		c->ev_rd = event_new(s->run->base, fd, EV_READ, ssh_io_cb, c);
+		c->ev_wr = event_new(s->run->base, fd, EV_WRITE, ssh_io_cb, c);
+		if (c->ev_rd == NULL || c->ev_wr == NULL)
+			fatalx("event_new failed");
+		event_add(c->ev_wr, NULL);
+		return;
+	}
+	msg = c->connect_err;
+	ssh_fail(c, FAIL_UNREACHABLE, "%s", msg != NULL ? msg :
+	    "no address to connect to");
+}
+
+/* Lower-case strerror for the common connect errors. */
+static const char *
+ssh_connect_strerror(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return ("connection refused");
+	case EHOSTUNREACH:
+		return ("no route to host");
+	case ENETUNREACH:
+		return ("network is unreachable");
+	case ETIMEDOUT:
+		return ("connection timed out");
+	default:
+		return (strerror(err));
+	}
+}
+
+/* The connect finished (writable): error, or start the SSH handshake. */
+static void
+ssh_connected(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	socklen_t	 len = sizeof(int);
+	char		 a[128];
+	int		 err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY) {
+		event_add(c->ev_wr, NULL);
+		return;
+	}
+	if (err != 0) {
+		net_addr_str((struct sockaddr *)&c->addr[c->iaddr], a,
+		    sizeof a);
+		free(c->connect_err);
+		xasprintf(&c->connect_err, "connect to %s: %s", a,
+		    ssh_connect_strerror(err));
+		debug("%s: %s", s->host->label, c->connect_err);
+		ssh_events_free(c);
+		net_close(s->run, c->fd, c->src_port,
+		    (struct sockaddr *)&c->addr[c->iaddr],
+		    c->addrlen[c->iaddr], 1, NULL, NULL);
+		c->fd = -1;
+		c->src_port = 0;
+		c->iaddr++;
+		ssh_connect_next(c);
+		return;
+	}
+
+	session_set_state(s, S_SETUP);
+	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
+	if (c->ssh == NULL) {
+		ssh_fail(c, FAIL_LOCAL, "cannot create an SSH session");
+		return;
+	}
+	libssh2_session_set_blocking(c->ssh, 0);
+	if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_KEX,
+	    SSH_KEX_PREF) != 0)
+		debug("kex preference refused: %s", ssh_errstr(c));
+	if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
+	    SSH_HOSTKEY_PREF) != 0)
+		debug("host key preference refused: %s", ssh_errstr(c));
+	ssh_set_step(c, SSH_HANDSHAKE);
+	ssh_step(c);
+}
+
+/* ---- setup: handshake, host key, authentication -------------------- */
+
+/* The handshake failed: say why in the user's terms. */
+static void
+ssh_handshake_failed(struct ssh_conn *c, int rc)
+{
+	const char	*banner = libssh2_session_banner_get(c->ssh);
+	const char	*msg = ssh_errstr(c);
+
+	if (banner != NULL && *banner != '\0' &&
+	    strncmp(banner, "SSH-", 4) != 0) {
+		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (bad banner)");
+		return;
+	}
+	switch (rc) {
+	case LIBSSH2_ERROR_BANNER_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+		if (banner == NULL || *banner == '\0')
+			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
+			    "before the SSH banner (not an SSH server?): %s",
+			    msg);
+		else
+			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
+			    "during key exchange: %s", msg);
+		return;
+	case LIBSSH2_ERROR_KEX_FAILURE:
+	case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
+	case LIBSSH2_ERROR_HOSTKEY_INIT:
+	case LIBSSH2_ERROR_HOSTKEY_SIGN:
+		ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: %s "
+		    "(we offer kex %s; host keys %s; if the server has only "
+		    "an RSA host key: %s)", msg, SSH_KEX_PREF,
+		    SSH_HOSTKEY_PREF, SSH_RSA_HINT);
+		return;
+	default:
+		ssh_fail(c, FAIL_UNREACHABLE, "SSH handshake failed: %s", msg);
+		return;
+	}
+}
+
+static int
+ssh_authlist_has(struct ssh_conn *c, const char *method)
+{
+	const char	*p = c->authlist;
+	size_t		 len = strlen(method);
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, method, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return (1);
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
+	return (0);
+}
+
+/* Every method we could try was refused: one line naming them. */
+static void
+ssh_auth_failed(struct ssh_conn *c)
+{
+	char	tried[256];
+
+	if (c->nagent_tried == 0 && c->nkeys_tried == 0 &&
+	    !c->password_tried) {
+		if (ssh_authlist_has(c, "publickey"))
+			ssh_fail(c, FAIL_AUTH, "permission denied (%s): no key "
+			    "to offer (no agent keys, no identity file found)%s",
+			    c->authlist, ssh_authlist_has(c, "password") ||
+			    ssh_authlist_has(c, "keyboard-interactive") ?
+			    "; password authentication needs --askpass" : "");
+		else
+			ssh_fail(c, FAIL_AUTH, "permission denied: the server "
+			    "offers only %s%s", c->authlist,
+			    c->r->password == NULL ? " (password "
+			    "authentication needs --askpass)" : "");
+		return;
+	}
+	snprintf(tried, sizeof tried, "tried%s%s%s%s%s",
+	    c->nagent_tried ? " agent keys" : "",
+	    c->nagent_tried && c->nkeys_tried ? "," : "",
+	    c->nkeys_tried ? " key files" : "",
+	    c->password_tried && (c->nagent_tried || c->nkeys_tried) ? "," :
+	    "", c->password_tried ? " password" : "");
+	if (c->nkeys_tried > 0 && c->nrsa_tried == c->nkeys_tried &&
+	    c->nagent_tried == 0)
+		ssh_fail(c, FAIL_AUTH, "permission denied (%s): %s; the only "
+		    "key tried is RSA and %s", c->authlist, tried,
+		    SSH_RSA_HINT);
+	else
+		ssh_fail(c, FAIL_AUTH, "permission denied (%s): %s, all "
+		    "refused%s", c->authlist, tried,
+		    c->r->password == NULL && (ssh_authlist_has(c, "password")
+		    || ssh_authlist_has(c, "keyboard-interactive")) ?
+		    " (password authentication needs --askpass)" : "");
+}
+
+/* Set up the agent for this session; 0 if there is one with keys. */
+static int
+ssh_agent_open(struct ssh_conn *c)
+{
+	const char	*path = c->hc.identity_agent;
+	const char	*sock = getenv("SSH_AUTH_SOCK");
+
+	if (c->hc.identities_only)
+		return (-1);
+	if (path != NULL && strcmp(path, "none") == 0)
+		return (-1);
+	if (path == NULL && (sock == NULL || *sock == '\0'))
+		return (-1);
+	if ((c->agent = libssh2_agent_init(c->ssh)) == NULL)
+		return (-1);
+	if (path != NULL)
+		libssh2_agent_set_identity_path(c->agent, path);
+	/* Blocking on a local unix socket: short and bounded. */
+	if (libssh2_agent_connect(c->agent) != 0 ||
+	    libssh2_agent_list_identities(c->agent) != 0) {
+		debug("%s: ssh-agent: %s", c->s->host->label, ssh_errstr(c));
+		libssh2_agent_free(c->agent);
+		c->agent = NULL;
+		return (-1);
+	}
+	c->agent_id = NULL;
+	return (0);
+}
+
+static void
+ssh_agent_close(struct ssh_conn *c)
+{
+	if (c->agent == NULL)
+		return;
+	libssh2_agent_disconnect(c->agent);
+	libssh2_agent_free(c->agent);
+	c->agent = NULL;
+	c->agent_id = NULL;
+}
+
+/* The key file of index i for this host (defaults when none named). */
+static struct ssh_key *
+ssh_key_at(struct ssh_conn *c, int i)
+{
+	static const char *defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	char	path[4096];
+
+	if (c->hc.nidentity > 0) {
+		if (i >= c->hc.nidentity)
+			return (NULL);
+		return (ssh_key_get(&c->r->keys, c->hc.identity[i],
+		    c->hc.identity_explicit));
+	}
+	if (i >= (int)(sizeof defaults / sizeof defaults[0]))
+		return (NULL);
+	ssh_home_key(path, sizeof path, defaults[i]);
+	return (ssh_key_get(&c->r->keys, path, 0));
+}
+
+/*
+ * Choose the next authentication attempt, after AUTHLIST or a refusal:
+ * agent keys, then key files, then (with --askpass) password and
+ * keyboard-interactive. The step names the attempt to make.
+ */
+static void
+ssh_auth_next(struct ssh_conn *c)
+{
+	struct ssh_key	*k;
+
+	if (c->step == SSH_AUTHLIST) {
+		c->ikey = -1;
+		c->agent_id = NULL;
+		if (ssh_authlist_has(c, "publickey") && ssh_agent_open(c) == 0)
+			ssh_set_step(c, SSH_AUTH_AGENT);
+		else
+			ssh_set_step(c, SSH_AUTH_KEY);
+	}
+	if (c->step == SSH_AUTH_AGENT) {
+		/* 0: next identity; 1: no more; < 0: agent error */
+		if (libssh2_agent_get_identity(c->agent, &c->agent_id,
+		    c->agent_id) == 0)
+			return;
+		ssh_agent_close(c);
+		ssh_set_step(c, SSH_AUTH_KEY);
+	}
+	if (c->step == SSH_AUTH_KEY) {
+		if (ssh_authlist_has(c, "publickey")) {
+			while ((k = ssh_key_at(c, ++c->ikey)) != NULL) {
+				if (!k->unusable)
+					return;
+			}
+		}
+		ssh_set_step(c, SSH_AUTH_PASSWORD);
+		if (c->r->password != NULL && c->hc.password_auth &&
+		    ssh_authlist_has(c, "password"))
+			return;
+		c->step = SSH_AUTH_PASSWORD;	/* skipped */
+		goto kbdint;
+	}
+	if (c->step == SSH_AUTH_PASSWORD) {
+kbdint:
+		if (c->r->password != NULL &&
+		    ssh_authlist_has(c, "keyboard-interactive")) {
+			ssh_set_step(c, SSH_AUTH_KBDINT);
+			return;
+		}
+	}
+	ssh_auth_failed(c);
+}
+
+/* The keyboard-interactive prompts: answer each with the password. */
+static void
+ssh_kbdint_cb(const char *name, int name_len, const char *instruction,
+    int instruction_len, int num_prompts,
+    const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
+    LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
+{
+	struct ssh_conn	*c = *abstract;
+	int		 i;
+
+	for (i = 0; i < num_prompts; i++) {
+		responses[i].text = strdup(c->r->password);
+		responses[i].length = responses[i].text != NULL ?
+		    (unsigned int)strlen(c->r->password) : 0;
+	}
+}
+
+/*
+ * One authentication attempt. Returns 1 to go on (authenticated or next
+ * attempt chosen), 0 on EAGAIN.
+ */
+static int
+ssh_auth_step(struct ssh_conn *c)
+{
+	const char	*user = ssh_user(c);
+	struct ssh_key	*k;
+	int		 rc;
+
+	switch (c->step) {
+	case SSH_AUTH_AGENT:
+		rc = libssh2_agent_userauth(c->agent, user, c->agent_id);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		c->nagent_tried++;
+		debug("%s: agent key %s refused", c->s->host->label,
+		    c->agent_id->comment != NULL ? c->agent_id->comment : "");
+		ssh_auth_next(c);
+		return (1);
+	case SSH_AUTH_KEY:
+		k = ssh_key_at(c, c->ikey);
+		rc = libssh2_userauth_publickey_frommemory(c->ssh, user,
+		    strlen(user), k->pub, k->pub != NULL ? k->publen : 0,
+		    k->priv, k->privlen, k->passphrase);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		if (rc == LIBSSH2_ERROR_FILE) {
+			if (!k->warned)
+				warnx_m("key %s: %s", k->path, ssh_errstr(c));
+			k->warned = 1;
+			k->unusable = 1;
+		} else {
+			c->nkeys_tried++;
+			if (k->rsa)
+				c->nrsa_tried++;
+			debug("%s: key %s refused: %s", c->s->host->label,
+			    k->path, ssh_errstr(c));
+		}
+		ssh_auth_next(c);
+		return (1);
+	case SSH_AUTH_PASSWORD:
+		rc = libssh2_userauth_password_ex(c->ssh, user,
+		    (unsigned int)strlen(user), c->r->password,
+		    (unsigned int)strlen(c->r->password), NULL);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		c->password_tried = 1;
+		ssh_auth_next(c);
+		return (1);
+	case SSH_AUTH_KBDINT:
+		rc = libssh2_userauth_keyboard_interactive_ex(c->ssh, user,
+		    (unsigned int)strlen(user), ssh_kbdint_cb);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		c->password_tried = 1;
+		ssh_auth_next(c);
+		return (1);
+	default:
+		fatalx("ssh_auth_step in %s", ssh_step_names[c->step]);
+	}
+	ssh_agent_close(c);
+	debug("%s: authenticated as %s", c->s->host->label, user);
+	ssh_set_step(c, SSH_CHANNEL_OPEN);
+	return (1);
+}
+
+/* ---- running -------------------------------------------------------- */
+
+/*
+ * Send stdin (with -I) and then the in-band EOF. Returns -1 if the
+ * session failed, 0 otherwise (done, blocked or waiting for stdin).
+ */
+static int
+ssh_write_stdin(struct ssh_conn *c)
+{
+	struct ssh_run	*r = c->r;
+	ssize_t		 w;
+	size_t		 n;
+	int		 rc;
+
+	while (!c->eof_sent) {
+		if (c->pending != PEND_NONE && c->pending != PEND_WRITE &&
+		    c->pending != PEND_SENDEOF)
+			return (0);
+		c->in_waiting = 0;
+		c->wblocked = 0;
+		if (c->pending != PEND_SENDEOF && c->in_attached &&
+		    c->in_off < r->in_base + r->inlen) {
+			n = (size_t)(r->in_base + r->inlen - c->in_off);
+			if (n > SSH_PACKET)
+				n = SSH_PACKET;
+			w = libssh2_channel_write_ex(c->ch, 0,
+			    r->in + (c->in_off - r->in_base), n);
+			if (w == LIBSSH2_ERROR_EAGAIN || w == 0) {
+				/* 0: the server's window is full */
+				c->pending = w != 0 && ssh_blocked_out(c) ?
+				    PEND_WRITE : PEND_NONE;
+				c->wblocked = 1;
+				return (0);
+			}
+			c->pending = PEND_NONE;
+			c->wblocked = 0;
+			if (w < 0) {
+				ssh_fail(c, FAIL_PROTOCOL, "sending stdin: %s",
+				    ssh_errstr(c));
+				return (-1);
+			}
+			c->in_off += (uint64_t)w;
+			ssh_stdin_update(r);
+			continue;
+		}
+		if (c->in_attached && !r->in_eof) {
+			c->in_waiting = 1;
+			return (0);
+		}
+		rc = libssh2_channel_send_eof(c->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN) {
+			c->pending = ssh_blocked_out(c) ? PEND_SENDEOF :
+			    PEND_NONE;
+			c->wblocked = 1;
+			return (0);
+		}
+		c->pending = PEND_NONE;
+		c->wblocked = 0;
+		if (rc < 0) {
+			ssh_fail(c, FAIL_PROTOCOL, "sending EOF: %s",
+			    ssh_errstr(c));
+			return (-1);
+		}
+		c->eof_sent = 1;
+		ssh_stdin_detach(c);
+	}
+	return (0);
+}
+
+/*
+ * Read both streams until both say EAGAIN (or EOF). Returns -1 if the
+ * session failed, 1 at the channel's EOF, 0 otherwise.
+ */
+static int
+ssh_drain(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	ssize_t		 n;
+	size_t		 total = 0;
+	int		 st, progress, zero;
+
+	for (;;) {
+		progress = 0;
+		zero = 0;
+		for (st = STREAM_STDOUT; st <= STREAM_STDERR; st++) {
+			if (c->pending == PEND_READ && c->pend_stream != st)
+				continue;
+			n = libssh2_channel_read_ex(c->ch, st == STREAM_STDOUT ?
+			    0 : SSH_EXTENDED_DATA_STDERR, c->r->buf,
+			    sizeof c->r->buf);
+			if (n == LIBSSH2_ERROR_EAGAIN) {
+				if (ssh_blocked_out(c)) {
+					c->pending = PEND_READ;
+					c->pend_stream = st;
+					return (0);
+				}
+				c->pending = PEND_NONE;
+				continue;
+			}
+			c->pending = PEND_NONE;
+			if (n < 0) {
+				ssh_fail(c, FAIL_PROTOCOL, "connection lost: "
+				    "%s", ssh_errstr(c));
+				return (-1);
+			}
+			if (n == 0) {
+				zero++;
+				continue;
+			}
+			progress = 1;
+			total += (size_t)n;
+			session_output(s, (enum stream)st, c->r->buf,
+			    (size_t)n);
+			if (c->failed || c->closing)
+				return (-1);
+		}
+		if (libssh2_channel_eof(c->ch) == 1) {
+			/* Data still queued masks the EOF; none is left. */
+			if (!progress)
+				return (1);
+			continue;
+		}
+		if (!progress || c->paused)
+			return (0);
+		if (total >= SSH_FAIR_BYTES) {
+			ssh_kick(c);	/* let the other hosts run */
+			return (0);
+		}
+		(void)zero;
+	}
+}
+
+/* Map an SSH signal name ("TERM") to a number; 0 if unknown. */
+static int
+ssh_signo(const char *name)
+{
+	static const struct {
+		const char	*name;
+		int		 signo;
+	} sigs[] = {
+		{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
+		{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
+		{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
+		{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+		{ "USR2", SIGUSR2 }, { "BUS", SIGBUS }, { "TRAP", SIGTRAP },
+		{ "SYS", SIGSYS }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (strcmp(sigs[i].name, name) == 0)
+			return (sigs[i].signo);
+	}
+	return (0);
+}
+
+/*
+ * The server closed the channel: report how the command ended.
+ *
+ * libssh2 1.10 keeps the last exit-status value (0 until one arrives) and
+ * the exit-signal name, but cannot say whether an exit-status message came
+ * at all. With libssh2_channel_has_exit_status (configure checks for it)
+ * "no status" is told apart; without it a channel closed with neither
+ * message reads as exit 0. What we can still tell: an exit signal, a
+ * non-zero status, and a connection lost before the channel close (the
+ * session fails instead).
+ */
+static void
+ssh_report_exit(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	char		*sig = NULL;
+	size_t		 siglen = 0;
+
+	libssh2_channel_get_exit_signal(c->ch, &sig, &siglen, NULL, NULL,
+	    NULL, NULL);
+	if (sig != NULL && siglen > 0) {
+		session_exit_signal(s, ssh_signo(sig), sig);
+		libssh2_free(c->ssh, sig);
+		return;
+	}
+	if (sig != NULL)
+		libssh2_free(c->ssh, sig);
+#ifdef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
+	if (!libssh2_channel_has_exit_status(c->ch)) {
+		session_exit_unknown(s, "the server sent no exit status");
+		return;
+	}
+#endif
+	session_exit_status(s, libssh2_channel_get_exit_status(c->ch));
+}
+
+/* RUNNING: stdin out, output in. Returns 1 to go on to WAIT_CLOSED. */
+static int
+ssh_running(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	int		 r;
+
+	/* A half-sent packet is finished first, by the call that began it. */
+	if (c->pending == PEND_KEEPALIVE)
+		return (0);	/* the keepalive timer flushes it */
+	if (c->pending == PEND_NONE || c->pending == PEND_WRITE ||
+	    c->pending == PEND_SENDEOF) {
+		if (ssh_write_stdin(c) == -1)
+			return (-1);
+	}
+	if (c->paused && c->pending != PEND_READ)
+		return (0);
+	if (c->pending != PEND_NONE && c->pending != PEND_READ)
+		return (0);
+	if ((r = ssh_drain(c)) <= 0)
+		return (r);
+
+	/* Channel EOF: both streams are done. */
+	ssh_stdin_detach(c);
+	session_eof(s, STREAM_STDOUT);
+	session_eof(s, STREAM_STDERR);
+	if (c->failed || c->closing)
+		return (-1);
+	ssh_set_step(c, SSH_WAIT_CLOSED);
+	return (1);
+}
+
+/* ServerAliveInterval: send a keepalive; fail a silent server. */
+static void
+ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ssh_conn	*c = arg;
+	double		 silent;
+	int		 next;
+
+	if (c->failed || c->closing || c->ssh == NULL)
+		return;
+	if (c->step != SSH_RUNNING && c->step != SSH_WAIT_CLOSED)
+		return;
+	silent = run_now() - c->last_rx;
+	if (!c->paused && c->hc.server_alive_count_max > 0 && silent >
+	    (double)c->hc.server_alive_interval *
+	    c->hc.server_alive_count_max) {
+		ssh_fail(c, FAIL_TIMEOUT, "no answer from the server for %.0fs "
+		    "(ServerAliveInterval %d, ServerAliveCountMax %d)", silent,
+		    c->hc.server_alive_interval,
+		    c->hc.server_alive_count_max);
+		return;
+	}
+	/*
+	 * Never interleave with another call's half-sent packet. Our own
+	 * half-sent keepalive is flushed by the next (due) keepalive_send:
+	 * libssh2 then finishes the old packet and sends nothing new.
+	 */
+	if (c->pending != PEND_NONE && c->pending != PEND_KEEPALIVE)
+		return;
+	if (libssh2_keepalive_send(c->ssh, &next) < 0) {
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s",
+		    ssh_errstr(c));
+		return;
+	}
+	if (ssh_blocked_out(c))
+		c->pending = PEND_KEEPALIVE;
+	else if (c->pending == PEND_KEEPALIVE) {
+		c->pending = PEND_NONE;
+		ssh_kick(c);
+	}
+	ssh_arm(c);
+}
+
+/* ---- the driver ----------------------------------------------------- */
+
+/* Advance the session as far as it goes without blocking, then arm. */
+static void
+ssh_step(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	struct timeval	 tv;
+	char		 err[512], *list;
+	const char	*cmd;
+	int		 rc;
+
+	for (;;) {
+		if (c->failed)
+			return;
+		switch (c->step) {
+		case SSH_HANDSHAKE:
+			rc = libssh2_session_handshake(c->ssh, c->fd);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				goto wait;
+			if (rc != 0) {
+				ssh_handshake_failed(c, rc);
+				return;
+			}
+			if (knownhosts_check(c->ssh, c->hc.hostname,
+			    c->hc.port, &c->hc, err, sizeof err) != 0) {
+				ssh_fail(c, FAIL_AUTH, "%s", err);
+				return;
+			}
+			if (c->hc.server_alive_interval > 0) {
+				libssh2_keepalive_config(c->ssh, 1,
+				    (unsigned)c->hc.server_alive_interval);
+				c->ev_timer = event_new(s->run->base, -1,
+				    EV_PERSIST, ssh_keepalive_cb, c);
+				tv.tv_sec = c->hc.server_alive_interval;
+				tv.tv_usec = 0;
+				event_add(c->ev_timer, &tv);
+			}
+			ssh_set_step(c, SSH_AUTHLIST);
+			break;
+		case SSH_AUTHLIST:
+			list = libssh2_userauth_list(c->ssh, ssh_user(c),
+			    (unsigned int)strlen(ssh_user(c)));
+			if (list == NULL) {
+				if (libssh2_userauth_authenticated(c->ssh)) {
+					ssh_set_step(c, SSH_CHANNEL_OPEN);
+					break;
+				}
+				if (libssh2_session_last_errno(c->ssh) ==
+				    LIBSSH2_ERROR_EAGAIN)
+					goto wait;
+				ssh_fail(c, FAIL_PROTOCOL, "cannot get the "
+				    "authentication methods: %s",
+				    ssh_errstr(c));
+				return;
+			}
+			c->authlist = xstrdup(list);
+			debug("%s: server allows %s", s->host->label, list);
+			ssh_auth_next(c);
+			break;
+		case SSH_AUTH_AGENT:
+		case SSH_AUTH_KEY:
+		case SSH_AUTH_PASSWORD:
+		case SSH_AUTH_KBDINT:
+			if (ssh_auth_step(c) == 0)
+				goto wait;
+			break;
+		case SSH_CHANNEL_OPEN:
+			c->ch = libssh2_channel_open_ex(c->ssh, "session",
+			    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET,
+			    NULL, 0);
+			if (c->ch == NULL) {
+				if (libssh2_session_last_errno(c->ssh) ==
+				    LIBSSH2_ERROR_EAGAIN)
+					goto wait;
+				ssh_fail(c, FAIL_PROTOCOL, "channel open "
+				    "refused: %s", ssh_errstr(c));
+				return;
+			}
+			ssh_set_step(c, SSH_EXEC);
+			break;
+		case SSH_EXEC:
+			cmd = s->run->opt->cmdline != NULL ?
+			    s->run->opt->cmdline : "";
+			rc = libssh2_channel_process_startup(c->ch, "exec",
+			    sizeof "exec" - 1, cmd, (unsigned int)strlen(cmd));
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				goto wait;
+			if (rc != 0) {
+				ssh_fail(c, FAIL_PROTOCOL, "exec refused by "
+				    "the server: %s", ssh_errstr(c));
+				return;
+			}
+			ssh_set_step(c, SSH_RUNNING);
+			c->last_rx = run_now();
+			session_set_state(s, S_RUNNING);
+			break;
+		case SSH_RUNNING:
+			rc = ssh_running(c);
+			if (rc < 0)
+				return;
+			if (rc == 0)
+				goto wait;
+			break;
+		case SSH_WAIT_CLOSED:
+			rc = libssh2_channel_wait_closed(c->ch);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				goto wait;
+			if (rc != 0) {
+				ssh_fail(c, FAIL_PROTOCOL, "connection lost "
+				    "before the exit status: %s",
+				    ssh_errstr(c));
+				return;
+			}
+			ssh_set_step(c, SSH_EXITED);
+			event_del(c->ev_rd);
+			event_del(c->ev_wr);
+			if (c->ev_timer != NULL)
+				event_del(c->ev_timer);
+			ssh_report_exit(c);
+			return;
+		case SSH_EXITED:
+			return;
+		case SSH_CH_FREE:
+		case SSH_DISCONNECT:
+		case SSH_SESS_FREE:
+			ssh_teardown(c);
+			return;
+		default:
+			return;
+		}
+	}
+
+wait:
+	ssh_arm(c);
+}
+
+static void
+ssh_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	if (what & EV_READ)
+		c->last_rx = run_now();
+	if (c->failed)
+		return;
+	if (c->step == SSH_CONNECT) {
+		ssh_connected(c);
+		return;
+	}
+	ssh_step(c);
+}
+
+/* ---- ops ------------------------------------------------------------ */
+
+static void
+ssh_start(struct session *s)
+{
+	struct ssh_run	*r = s->run->tpriv;
+	struct ssh_conn	*c = s->tdata;
+	const struct host *h = s->host;
+
+	if (c != NULL) {
+		/* Resumed after session_wait_port(). */
+		if (c->step == SSH_CONNECT && c->fd == -1 && !c->failed)
+			ssh_connect_next(c);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->s = s;
+	c->r = r;
+	c->fd = -1;
+	s->tdata = c;
+	sshconfig_resolve(r->cfg, s->run->opt, h->name, h->user, h->port,
+	    &c->hc);
+	c->have_hc = 1;
+	if (c->hc.connect_timeout > 0 && (s->run->opt->connect_timeout <= 0 ||
+	    c->hc.connect_timeout < s->run->opt->connect_timeout))
+		session_set_timeout(s, c->hc.connect_timeout);
+	if (s->run->opt->stdin_stream) {
+		TAILQ_INSERT_TAIL(&r->inq, c, in_entry);
+		c->in_attached = 1;
+		c->in_off = 0;
+		ssh_stdin_update(r);
+	}
+	ssh_set_step(c, SSH_RESOLVE);
+	session_set_state(s, S_RESOLVING);
+	c->resolve = net_resolve(s->run, c->hc.hostname != NULL ?
+	    c->hc.hostname : h->name, c->hc.port > 0 ? c->hc.port : 22,
+	    ssh_resolved, c);
+}
+
+/* The fd is closed: tell the engine, once. */
+static void
+ssh_net_closed(enum close_how how, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	ssh_set_step(c, SSH_CLOSED);
+	session_closed(c->s, how);
+}
+
+/* Give the fd to net_close (its events are ours and go first). */
+static void
+ssh_netclose(struct ssh_conn *c, int abort_now)
+{
+	int	fd = c->fd;
+
+	ssh_events_free(c);
+	if (c->ev_timer != NULL) {
+		event_free(c->ev_timer);
+		c->ev_timer = NULL;
+	}
+	ssh_set_step(c, SSH_NETCLOSE);
+	c->fd = -1;
+	net_close(c->s->run, fd, c->src_port, c->naddr > 0 ?
+	    (struct sockaddr *)&c->addr[c->iaddr] : NULL,
+	    c->naddr > 0 ? c->addrlen[c->iaddr] : 0, abort_now,
+	    ssh_net_closed, c);
+}
+
+/*
+ * Free the libssh2 objects without waiting on the network: the socket is
+ * reset first and its fd number pointed at /dev/null, so every send or
+ * recv libssh2 still tries fails at once instead of returning EAGAIN.
+ */
+static void
+ssh_free_now(struct ssh_conn *c)
+{
+	struct linger	l;
+
+	ssh_agent_close(c);
+	if (c->ssh == NULL)
+		return;
+	if (c->fd >= 0) {
+		l.l_onoff = 1;
+		l.l_linger = 0;
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+		if (dup2(c->r->devnull, c->fd) == -1)
+			fatal("dup2");
+	}
+	if (c->ch != NULL)
+		(void)libssh2_channel_free(c->ch);
+	c->ch = NULL;
+	(void)libssh2_session_free(c->ssh);
+	c->ssh = NULL;
+}
+
+/* The graceful cleanup took longer than --close-wait: reset. */
+static void
+ssh_cleanup_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	debug("%s: SSH cleanup timed out, reset", c->s->host->label);
+	ssh_free_now(c);
+	ssh_netclose(c, 1);
+}
+
+/*
+ * Graceful cleanup: free the channel (sends our channel close), send
+ * disconnect, free the session, then the close discipline of netconn.
+ */
+static void
+ssh_teardown(struct ssh_conn *c)
+{
+	int	rc;
+
+	for (;;) {
+		switch (c->step) {
+		case SSH_CH_FREE:
+			if (c->ch != NULL) {
+				rc = libssh2_channel_free(c->ch);
+				if (rc == LIBSSH2_ERROR_EAGAIN)
+					goto wait;
+				if (rc != 0)
+					c->cleanup_abort = 1;
+				c->ch = NULL;
+			}
+			ssh_set_step(c, SSH_DISCONNECT);
+			break;
+		case SSH_DISCONNECT:
+			if (!c->cleanup_abort) {
+				rc = libssh2_session_disconnect(c->ssh,
+				    "mrsh: done");
+				if (rc == LIBSSH2_ERROR_EAGAIN)
+					goto wait;
+				if (rc != 0)
+					c->cleanup_abort = 1;
+			}
+			ssh_set_step(c, SSH_SESS_FREE);
+			break;
+		case SSH_SESS_FREE:
+			if (c->cleanup_abort) {
+				ssh_free_now(c);
+				ssh_netclose(c, 1);
+				return;
+			}
+			rc = libssh2_session_free(c->ssh);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				goto wait;
+			c->ssh = NULL;
+			ssh_netclose(c, 0);
+			return;
+		default:
+			return;
+		}
+	}
+wait:
+	if (libssh2_session_block_directions(c->ssh) &
+	    LIBSSH2_SESSION_BLOCK_INBOUND)
+		event_add(c->ev_rd, NULL);
+	else
+		event_del(c->ev_rd);
+	if (libssh2_session_block_directions(c->ssh) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		event_add(c->ev_wr, NULL);
+	else
+		event_del(c->ev_wr);
+}
+
+static void
+ssh_close(struct session *s, int abort_it)
+{
+	struct ssh_conn	*c = s->tdata;
+	struct timeval	 tv;
+	double		 wait;
+
+	if (c == NULL) {
+		session_closed(s, CLOSED_NONE);
+		return;
+	}
+	if (c->closing)
+		return;
+	c->closing = 1;
+	c->failed = 0;		/* from here on the teardown drives events */
+	net_resolve_cancel(c->resolve);
+	c->resolve = NULL;
+	ssh_stdin_detach(c);
+	if (c->ev_timer != NULL) {
+		event_free(c->ev_timer);
+		c->ev_timer = NULL;
+	}
+
+	if (c->fd < 0) {
+		ssh_free_now(c);
+		ssh_set_step(c, SSH_CLOSED);
+		session_closed(s, CLOSED_NONE);
+		return;
+	}
+	if (abort_it || c->ssh == NULL || c->ch == NULL ||
+	    c->step != SSH_EXITED) {
+		ssh_free_now(c);
+		ssh_netclose(c, 1);
+		return;
+	}
+
+	/* Bound the graceful part by --close-wait as well. */
+	wait = s->run->opt->close_wait > 0 ? s->run->opt->close_wait : 1;
+	c->ev_timer = evtimer_new(s->run->base, ssh_cleanup_deadline_cb, c);
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+	evtimer_add(c->ev_timer, &tv);
+	event_del(c->ev_rd);
+	event_del(c->ev_wr);
+	c->pending = PEND_NONE;
+	ssh_set_step(c, SSH_CH_FREE);
+	ssh_teardown(c);
+}
+
+static void
+ssh_set_paused(struct session *s, int paused)
+{
+	struct ssh_conn	*c = s->tdata;
+
+	if (c == NULL || c->paused == paused)
+		return;
+	c->paused = paused;
+	if (c->step != SSH_RUNNING || c->failed || c->closing)
+		return;
+	if (paused)
+		ssh_arm(c);
+	else
+		ssh_kick(c);	/* drain what libssh2 already holds */
+}
+
+static void
+ssh_free(struct session *s)
+{
+	struct ssh_conn	*c = s->tdata;
+
+	if (c == NULL)
+		return;
+	net_resolve_cancel(c->resolve);
+	ssh_stdin_detach(c);
+	if (c->ssh != NULL)
+		ssh_free_now(c);
+	ssh_events_free(c);
+	if (c->ev_timer != NULL)
+		event_free(c->ev_timer);
+	if (c->fd >= 0)
+		net_close_rst(c->fd);
+	if (c->have_hc)
+		ssh_host_config_free(&c->hc);
+	free(c->addr);
+	free(c->addrlen);
+	free(c->connect_err);
+	free(c->authlist);
+	free(c);
+	s->tdata = NULL;
+}
+
+const struct transport_ops transport_ssh = {
+	.name = "ssh",
+	.init = ssh_init,
+	.start = ssh_start,
+	.close = ssh_close,
+	.set_paused = ssh_set_paused,
+	.signal = NULL,
+	.free = ssh_free,
+	.cleanup = ssh_cleanup,
+};

@@ -1,0 +1,283 @@
+/*
+ * User keys for the ssh transport. Each key file is read once per run and
+ * handed to libssh2_userauth_publickey_frommemory() for every host, so a
+ * run of a thousand hosts does not read ~/.ssh a thousand times. The file
+ * is inspected just enough to know whether it is encrypted (then its
+ * passphrase is asked once on /dev/tty and reused) and whether it is an RSA
+ * key (libssh2 1.10 can only sign with ssh-rsa/SHA-1, which OpenSSH >= 8.8
+ * refuses; the transport says so when such a key is turned down).
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "mrsh/log.h"
+#include "mrsh/xmalloc.h"
+
+#include "ssh_keys.h"
+
+/* Larger files are not keys. */
+#define SSH_KEY_MAX	(64 * 1024)
+
+#define OPENSSH_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----"
+#define OPENSSH_MAGIC	"openssh-key-v1"
+
+/* Read a whole small file; NULL with errno on failure. */
+static char *
+ssh_key_readfile(const char *path, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (NULL);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > SSH_KEY_MAX) {
+		close(fd);
+		errno = EINVAL;
+		return (NULL);
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return (buf);
+}
+
+static int
+ssh_b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (c - 'a' + 26);
+	if (c >= '0' && c <= '9')
+		return (c - '0' + 52);
+	if (c == '+')
+		return (62);
+	if (c == '/')
+		return (63);
+	return (-1);
+}
+
+/* Decode base64 from text until the next '-' line; returns bytes. */
+static size_t
+ssh_b64decode(const char *p, unsigned char *out, size_t outlen)
+{
+	unsigned int	acc = 0;
+	size_t		n = 0;
+	int		bits = 0, v;
+
+	for (; *p != '\0' && *p != '-' && *p != '='; p++) {
+		if ((v = ssh_b64val((unsigned char)*p)) == -1)
+			continue;	/* newlines */
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n < outlen)
+				out[n++] = (acc >> bits) & 0xff;
+		}
+	}
+	return (n);
+}
+
+/* Read an SSH string at *off; returns its length or -1. */
+static long
+ssh_getstr(const unsigned char *b, size_t len, size_t *off,
+    const unsigned char **str)
+{
+	size_t	l;
+
+	if (*off + 4 > len)
+		return (-1);
+	l = ((size_t)b[*off] << 24) | ((size_t)b[*off + 1] << 16) |
+	    ((size_t)b[*off + 2] << 8) | b[*off + 3];
+	*off += 4;
+	if (l > len - *off)
+		return (-1);
+	*str = b + *off;
+	*off += l;
+	return ((long)l);
+}
+
+/* Is it encrypted, is it RSA: OpenSSH format or PEM. */
+static void
+ssh_key_sniff(struct ssh_key *k)
+{
+	unsigned char		 bin[SSH_KEY_MAX];
+	const unsigned char	*str, *kt;
+	const char		*p;
+	size_t			 len, off, klen;
+	long			 l;
+
+	if ((p = strstr(k->priv, OPENSSH_BEGIN)) != NULL) {
+		len = ssh_b64decode(p + strlen(OPENSSH_BEGIN), bin,
+		    sizeof bin);
+		off = sizeof OPENSSH_MAGIC;	/* with its NUL */
+		if (len < off || memcmp(bin, OPENSSH_MAGIC, off) != 0)
+			return;
+		if ((l = ssh_getstr(bin, len, &off, &str)) < 0)
+			return;
+		k->encrypted = !(l == 4 && memcmp(str, "none", 4) == 0);
+		/* kdfname, kdfoptions, nkeys, then the first public key. */
+		if (ssh_getstr(bin, len, &off, &str) < 0 ||
+		    ssh_getstr(bin, len, &off, &str) < 0 || off + 4 > len)
+			return;
+		off += 4;
+		if ((l = ssh_getstr(bin, len, &off, &str)) < 0)
+			return;
+		klen = (size_t)l;
+		off = 0;
+		if ((l = ssh_getstr(str, klen, &off, &kt)) == 7 &&
+		    memcmp(kt, "ssh-rsa", 7) == 0)
+			k->rsa = 1;
+		return;
+	}
+	if (strstr(k->priv, "BEGIN RSA PRIVATE KEY") != NULL)
+		k->rsa = 1;
+	if (strstr(k->priv, "ENCRYPTED") != NULL)
+		k->encrypted = 1;
+	if (k->pub != NULL && strncmp(k->pub, "ssh-rsa ", 8) == 0)
+		k->rsa = 1;
+}
+
+char *
+ssh_prompt_secret(const char *prompt)
+{
+	struct termios	 old, noecho;
+	char		 buf[1024], *nl;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd, restore = 0;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
+		return (NULL);
+	if (tcgetattr(fd, &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= ~(ECHO | ECHONL);
+		noecho.c_lflag |= ICANON;
+		if (tcsetattr(fd, TCSAFLUSH, &noecho) == 0)
+			restore = 1;
+	}
+	(void)write(fd, prompt, strlen(prompt));
+	while (len < sizeof buf - 1) {
+		n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf, '\n', len) != NULL)
+			break;
+	}
+	buf[len] = '\0';
+	if (restore)
+		(void)tcsetattr(fd, TCSAFLUSH, &old);
+	(void)write(fd, "\n", 1);
+	close(fd);
+	if ((nl = strchr(buf, '\n')) != NULL)
+		*nl = '\0';
+	nl = xstrdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	return (nl);
+}
+
+void
+ssh_secret_free(char *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+struct ssh_key *
+ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
+{
+	struct ssh_key	*k;
+	char		*pubpath, *prompt;
+	int		 save;
+
+	for (k = kr->keys; k != NULL; k = k->next) {
+		if (strcmp(k->path, path) == 0)
+			break;
+	}
+	if (k == NULL) {
+		k = xcalloc(1, sizeof *k);
+		k->path = xstrdup(path);
+		k->next = kr->keys;
+		kr->keys = k;
+		if ((k->priv = ssh_key_readfile(path, &k->privlen)) == NULL) {
+			save = errno;
+			k->unusable = 1;
+			if (explicit && save != ENOENT)
+				warnx_m("identity file %s: %s", path,
+				    strerror(save));
+			else if (explicit)
+				info("identity file %s not found", path);
+			return (k);
+		}
+		xasprintf(&pubpath, "%s.pub", path);
+		k->pub = ssh_key_readfile(pubpath, &k->publen);
+		free(pubpath);
+		ssh_key_sniff(k);
+		debug("key %s:%s%s%s", path, k->encrypted ? " encrypted" : "",
+		    k->rsa ? " rsa" : "", k->pub != NULL ? " with .pub" : "");
+	}
+	if (k->unusable || !k->encrypted || k->passphrase != NULL)
+		return (k);
+
+	/* Encrypted: ask once; without a terminal the key is skipped. */
+	if (!kr->prompt_ok) {
+		k->unusable = 1;
+		return (k);
+	}
+	xasprintf(&prompt, "Enter passphrase for key '%s': ", path);
+	k->passphrase = ssh_prompt_secret(prompt);
+	free(prompt);
+	if (k->passphrase == NULL) {
+		k->unusable = 1;
+		warnx_m("key %s is encrypted and there is no terminal to ask "
+		    "for its passphrase: skipped", path);
+	}
+	return (k);
+}
+
+void
+ssh_keyring_free(struct ssh_keyring *kr)
+{
+	struct ssh_key	*k, *next;
+
+	for (k = kr->keys; k != NULL; k = next) {
+		next = k->next;
+		if (k->priv != NULL)
+			explicit_bzero(k->priv, k->privlen);
+		free(k->priv);
+		free(k->pub);
+		ssh_secret_free(k->passphrase);
+		free(k->path);
+		free(k);
+	}
+	kr->keys = NULL;
+}

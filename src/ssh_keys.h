@@ -1,0 +1,44 @@
+/*
+ * Private to the ssh transport: user key files read once per run into
+ * memory (with their .pub when present), the passphrase of an encrypted key
+ * asked once on /dev/tty and reused for every host, and the tty prompt.
+ */
+#ifndef MRSH_SSH_KEYS_H
+#define MRSH_SSH_KEYS_H
+
+#include <stddef.h>
+
+struct ssh_key {
+	char		*path;
+	char		*priv;		/* file contents, NUL-terminated */
+	size_t		 privlen;
+	char		*pub;		/* PATH.pub contents or NULL */
+	size_t		 publen;
+	int		 encrypted;
+	int		 rsa;		/* an ssh-rsa key (libssh2 1.10: SHA-1) */
+	char		*passphrase;	/* asked once; NULL if not encrypted */
+	int		 unusable;	/* missing, unreadable, no passphrase */
+	int		 warned;
+	struct ssh_key	*next;
+};
+
+struct ssh_keyring {
+	struct ssh_key	*keys;
+	int		 prompt_ok;	/* may ask on /dev/tty now */
+};
+
+/*
+ * The key for path, read on first use. Never NULL; check ->unusable.
+ * explicit = named by -i or IdentityFile (a missing file is reported).
+ */
+struct ssh_key *ssh_key_get(struct ssh_keyring *, const char *path,
+	    int explicit);
+void	ssh_keyring_free(struct ssh_keyring *);
+
+/* Ask on /dev/tty without echo; NULL if there is no terminal. */
+char	*ssh_prompt_secret(const char *prompt);
+
+/* Overwrite and free a secret. */
+void	ssh_secret_free(char *);
+
+#endif
