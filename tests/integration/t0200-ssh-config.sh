@@ -1,0 +1,282 @@
+#!/bin/bash
+# t0200: mrsh -G HOST prints the configuration OpenSSH's ssh -G prints for
+# the same files and options, on the keys mrsh uses. Each case writes a
+# config into a temp dir (HOME is a temp dir too) and compares the two
+# outputs key by key. Normalised, and only that: ssh expands ~ with the
+# password file's home where mrsh uses $HOME, and ssh prints
+# "stricthostkeychecking ask" for what mrsh does as "true" (refuse unknown
+# keys: mrsh never prompts).
+
+set -u
+
+if ! command -v ssh >/dev/null 2>&1; then
+	echo "1..0 # SKIP no ssh client"
+	exit 0
+fi
+: "${MRSH:?MRSH must point at the mrsh binary}"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-t0200.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+export HOME=$tmp/home
+mkdir -p "$HOME/.ssh/conf.d"
+chmod 700 "$HOME/.ssh"
+unset SSH_AUTH_SOCK
+pwhome=$(getent passwd "$(id -u)" | cut -d: -f6)
+cd "$tmp" || exit 1
+
+keys="hostname user port identityfile identitiesonly identityagent
+connecttimeout stricthostkeychecking userknownhostsfile globalknownhostsfile
+serveraliveinterval serveralivecountmax batchmode passwordauthentication"
+
+n=0
+failed=0
+
+# ok NAME / not_ok NAME
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+
+# Put ssh's view in mrsh's terms (see the top of the file).
+normalise_ssh() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"stricthostkeychecking ask")
+			line="stricthostkeychecking true" ;;
+		esac
+		if [ "$pwhome" != "$HOME" ] && [ -n "$pwhome" ]; then
+			line=${line//" $pwhome/"/" $HOME/"}
+		fi
+		printf '%s\n' "$line"
+	done
+}
+
+# compare NAME MRSH_ARGS -- SSH_ARGS: both end with the host.
+compare() {
+	local name=$1 m s k mv sv diffs="" mrc
+	shift
+	local margs=() sargs=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do margs+=("$1"); shift; done
+	shift
+	sargs=("$@")
+	m=$("$MRSH" "${margs[@]}" 2>"$tmp/mrsh.err")
+	mrc=$?
+	s=$(ssh "${sargs[@]}" 2>/dev/null </dev/null | normalise_ssh)
+	if [ $mrc -ne 0 ]; then
+		not_ok "$name (mrsh exit $mrc: $(head -1 "$tmp/mrsh.err"))"
+		return
+	fi
+	if [ -z "$s" ]; then
+		not_ok "$name (ssh -G printed nothing)"
+		return
+	fi
+	for k in $keys; do
+		mv=$(printf '%s\n' "$m" | grep "^$k ")
+		sv=$(printf '%s\n' "$s" | grep "^$k ")
+		if [ "$mv" != "$sv" ]; then
+			diffs="$diffs
+#   mrsh: ${mv:-(none)}
+#   ssh:  ${sv:-(none)}"
+		fi
+	done
+	if [ -n "$diffs" ]; then
+		not_ok "$name"
+		echo "#   differences:$diffs"
+	else
+		ok "$name"
+	fi
+}
+
+# cmp_host NAME CFG HOST: the simple case, same arguments for both.
+cmp_host() {
+	compare "$1" -F "$2" -G "$3" -- -F "$2" -G "$3"
+}
+
+# --- 1: HostName with %h and %%, User, Port --------------------------------
+cat > basic.cfg <<'EOF'
+# a comment
+Host foo
+    HostName %h.example.com
+    User bob
+    Port 2222
+Host pct
+    HostName %h.%%literal
+EOF
+cmp_host "HostName %h, User, Port" basic.cfg foo
+cmp_host "host that matches nothing: defaults" basic.cfg bar
+cmp_host "%% in HostName" basic.cfg pct
+cmp_host "upper-case host: no match, hostname lowercased" basic.cfg FOO
+
+# --- 2: patterns -----------------------------------------------------------
+cat > patterns.cfg <<'EOF'
+Host web?? !web99
+    User webuser
+Host *.example.com db*
+    Port 2200
+Host *
+    User fallback
+    ServerAliveInterval 15
+EOF
+for h in web01 web99 web100 a.example.com db3 other; do
+	cmp_host "Host patterns: $h" patterns.cfg "$h"
+done
+
+# --- 3: first value wins, lists, values ------------------------------------
+cat > values.cfg <<'EOF'
+Host foo
+    User first
+    ConnectTimeout 1m
+    StrictHostKeyChecking accept-new
+    UserKnownHostsFile ~/kh1 %d/kh2_%h /abs/kh3
+    IdentityFile ~/.ssh/k_%h_%r
+    IdentitiesOnly yes
+    BatchMode yes
+Host *
+    User second
+    ConnectTimeout 99
+    StrictHostKeyChecking no
+    UserKnownHostsFile /never
+    GlobalKnownHostsFile /g1 /g2
+    IdentityFile /abs/id_other
+    IdentityFile ~/.ssh/k_%h_%r
+    ServerAliveInterval 1h30m
+    ServerAliveCountMax 7
+    PasswordAuthentication no
+    IdentitiesOnly no
+EOF
+cmp_host "first value wins; IdentityFile accumulates" values.cfg foo
+cmp_host "later block alone" values.cfg bar
+
+# --- 4: Key=Value forms, quotes, case-insensitive keywords ------------------
+cat > forms.cfg <<'EOF'
+host foo
+	hostname=real.example.com
+	USER = "bob smith"
+	Port=2022
+	identityfile "/path with spaces/key"
+	UserKnownHostsFile "/a b/kh" /c/kh
+	connecttimeout=5
+	UnknownToMrshButKnownToSsh yes
+EOF
+# ssh refuses unknown keywords; mrsh ignores them. Compare without that line.
+grep -v UnknownToMrsh forms.cfg > forms-ssh.cfg
+compare "Key=Value, quotes, keyword case" -F forms.cfg -G foo -- \
+	-F forms-ssh.cfg -G foo
+
+# --- 5: Include ------------------------------------------------------------
+cat > "$HOME/.ssh/conf.d/10-a.conf" <<'EOF'
+User from-include
+Host beta
+    User beta-include
+EOF
+cat > "$HOME/.ssh/conf.d/20-b.conf" <<'EOF'
+Port 4444
+EOF
+echo "Port 1" > "$HOME/.ssh/conf.d/ignored.txt"
+cat > "$tmp/abs.conf" <<'EOF'
+Host gamma
+    HostName gamma.abs
+EOF
+cat > include.cfg <<EOF
+Host alpha
+    Include conf.d/*.conf
+    ServerAliveInterval 5
+Host gamma
+    Include $tmp/abs.conf nothing/*.matches
+Host *
+    User last
+EOF
+for h in alpha beta gamma delta; do
+	cmp_host "Include (relative glob, absolute, in blocks): $h" include.cfg "$h"
+done
+
+# --- 6: Match --------------------------------------------------------------
+cat > match.cfg <<EOF
+Host short
+    HostName long.example.org
+Match host *.example.org
+    Port 1001
+Match originalhost short user bob
+    ServerAliveInterval 11
+Match !host nomatch localuser $(id -un)
+    ServerAliveCountMax 8
+Match all
+    User from-all
+EOF
+cmp_host "Match host sees HostName" match.cfg short
+cmp_host "Match: nothing but all" match.cfg other
+compare "Match user (user given with -l)" -F match.cfg -l bob -G short -- \
+	-F match.cfg -l bob -G short
+
+# --- 7: -o, -l, -p, -F none, user@host:port --------------------------------
+compare "-o beats the file" -F basic.cfg -o User=ouser -o "Port 2100" \
+	-o ConnectTimeout=3 -G foo -- \
+	-F basic.cfg -o User=ouser -o "Port 2100" -o ConnectTimeout=3 -G foo
+compare "-l and -p beat the file" -F basic.cfg -l luser -p 99 -G foo -- \
+	-F basic.cfg -l luser -p 99 -G foo
+compare "-F none" -F none -G somehost -- -F none -G somehost
+compare "user@host:port" -F basic.cfg -G alice@foo:2023 -- \
+	-F basic.cfg -l alice -p 2023 -G foo
+for v in yes no off ask accept-new true false; do
+	compare "StrictHostKeyChecking $v" -F none \
+		-o "StrictHostKeyChecking=$v" -G h -- \
+		-F none -o "StrictHostKeyChecking=$v" -G h
+done
+for v in none SSH_AUTH_SOCK "~/agent.sock" "/tmp/agent-%h"; do
+	compare "IdentityAgent $v" -F none -o "IdentityAgent=$v" -G h -- \
+		-F none -o "IdentityAgent=$v" -G h
+done
+compare "UserKnownHostsFile none" -F none -o "UserKnownHostsFile=none" \
+	-G h -- -F none -o "UserKnownHostsFile=none" -G h
+compare "ConnectTimeout 0" -F none -o "ConnectTimeout=0" -G h -- \
+	-F none -o "ConnectTimeout=0" -G h
+
+# --- 8: errors ---------------------------------------------------------------
+cat > bad.cfg <<'EOF'
+Host nothing-matches-this
+    User x
+    Port abc
+EOF
+err=$("$MRSH" -F bad.cfg -G foo 2>&1 >/dev/null)
+rc=$?
+if [ $rc -ne 0 ] && [ "$err" = "mrsh: bad.cfg:3: bad value for Port: abc" ]; then
+	ok "bad value: one line FILE:LINE, non-zero exit"
+else
+	not_ok "bad value: one line FILE:LINE, non-zero exit (rc $rc)"
+	echo "#   got: $err"
+fi
+if ! ssh -F bad.cfg -G foo >/dev/null 2>&1; then
+	ok "ssh also refuses the bad value"
+else
+	not_ok "ssh also refuses the bad value"
+fi
+
+out=$("$MRSH" -v -F forms.cfg -G foo 2>&1 >/dev/null)
+if [ $? -eq 0 ] &&
+    printf '%s\n' "$out" | grep -q "forms.cfg:8: ssh_config keyword UnknownToMrshButKnownToSsh is not used by mrsh; ignored"; then
+	ok "unknown keyword: noted at -v, not fatal"
+else
+	not_ok "unknown keyword: noted at -v, not fatal"
+	echo "#   got: $out"
+fi
+
+cat > exec.cfg <<'EOF'
+Match exec "true"
+    User from-exec
+EOF
+out=$("$MRSH" -F exec.cfg -G foo 2>"$tmp/exec.err")
+if grep -q "exec.cfg:1: Match exec true not supported; block ignored" \
+    "$tmp/exec.err" && ! printf '%s\n' "$out" | grep -q "^user from-exec"; then
+	ok "Match exec: reported, block not applied"
+else
+	not_ok "Match exec: reported, block not applied"
+	sed 's/^/#   /' "$tmp/exec.err"
+fi
+
+if "$MRSH" -F "$tmp/does-not-exist" -G foo >/dev/null 2>&1; then
+	not_ok "-F with a missing file fails"
+else
+	ok "-F with a missing file fails"
+fi
+
+echo "1..$n"
+exit $failed
