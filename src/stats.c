@@ -245,7 +245,8 @@ stats_tw_snapshot(struct stats_tw_set *set, int lo, int hi)
 	set->hi = hi;
 	if (sockdiag_foreach(stats_tw_cb, set) != 0)
 		return -1;
-	qsort(set->tw, set->n, sizeof *set->tw, stats_tw_cmp);
+	if (set->n > 0)
+		qsort(set->tw, set->n, sizeof *set->tw, stats_tw_cmp);
 	return 0;
 }
 
@@ -302,8 +303,8 @@ stats_print_tw(struct stats *st, FILE *f)
 	}
 	for (i = 0; i < now.n; i++) {
 		/* Present at the start: not this run's. */
-		if (bsearch(&now.tw[i], st->tw_start.tw, st->tw_start.n,
-		    sizeof *now.tw, stats_tw_cmp) != NULL)
+		if (st->tw_start.n > 0 && bsearch(&now.tw[i], st->tw_start.tw,
+		    st->tw_start.n, sizeof *now.tw, stats_tw_cmp) != NULL)
 			continue;
 		if (now.tw[i].lport >= now.lo && now.tw[i].lport <= now.hi)
 			client++;
