@@ -232,7 +232,8 @@ knownhosts_append(struct knownhosts_file *kf, const char *name,
     const char *key, size_t keylen, int keybits, char *err, size_t errlen)
 {
 	struct libssh2_knownhost *entry;
-	char *line;
+	struct stat sb;
+	char *line, last;
 	size_t len = 0;
 	ssize_t n;
 	int fd;
@@ -245,7 +246,7 @@ knownhosts_append(struct knownhosts_file *kf, const char *name,
 	}
 	line = xmalloc(KNOWNHOSTS_LINE_MAX);
 	if (libssh2_knownhost_writeline(kf->hosts, entry, line,
-	    KNOWNHOSTS_LINE_MAX - 1, &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+	    KNOWNHOSTS_LINE_MAX - 2, &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
 		snprintf(err, errlen, "cannot format host key for %s", name);
 		goto fail;
 	}
@@ -253,11 +254,18 @@ knownhosts_append(struct knownhosts_file *kf, const char *name,
 		line[len++] = '\n';
 
 	knownhosts_mkdir(kf->path);
-	fd = open(kf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(kf->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot add host key for %s to %s: %s",
 		    name, kf->path, strerror(errno));
 		goto fail;
+	}
+	/* A file whose last line lacks its newline must not swallow ours. */
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+	    pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n') {
+		memmove(line + 1, line, len);
+		line[0] = '\n';
+		len++;
 	}
 	n = write(fd, line, len);
 	if (n != (ssize_t)len) {
