@@ -1,0 +1,67 @@
+#!/bin/bash
+# rsh close discipline against a real in.rshd: a normal command ends with
+# rshd closing first (remote-first in --stats); a background job that keeps
+# the connection open gets --close-wait, then an RST, and the session still
+# completes (counted as reset); SIGTERM to mrsh forwards a signal byte over
+# the stderr connection, which makes rshd kill the remote command.
+. "$top_srcdir/tests/helpers/rshd.sh"
+rshd_enter_ns "$@"
+rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
+rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
+
+rshd_plan 12
+T=$RSHD_DIR
+
+# 1-3: normal commands: every connection closed by rshd first.
+"$MRSH" -R rsh --stats -w '127.0.1.[1-5]' -- 'echo hi' >"$T/out" 2>"$T/err"
+rshd_is "$?" 0 "normal: exit 0"
+rshd_is "$(grep -c ': hi$' "$T/out")" 5 "normal: output from 5 hosts"
+rshd_grep '^mrsh: stats: closed remote-first 5, local-first 0, reset 0' \
+    "$T/err" "normal: 5 closed remote-first, none reset"
+
+# 4-7: a background job holds stdout and stderr open after the command.
+"$MRSH" -R rsh --stats --close-wait 1 -u 60 -w 127.0.1.6 -- \
+    'echo hi; sleep 30 & echo $! >'"$T/bg.pid" >"$T/out" 2>"$T/err"
+rshd_is "$?" 0 "background job: exit status 0 (from the marker)"
+rshd_is "$(cat "$T/out")" "127.0.1.6: hi" "background job: output"
+rshd_grep '^mrsh: stats: closed remote-first 0, local-first 0, reset 1' \
+    "$T/err" "background job: the session was reset after --close-wait"
+rshd_grep '^mrsh: stats: sessions 1, ok 1, failed 0' "$T/err" \
+    "background job: the session completed"
+[ -s "$T/bg.pid" ] && kill "$(cat "$T/bg.pid")" 2>/dev/null
+
+# 8-9: output of the background job within --close-wait is still shown.
+"$MRSH" -R rsh --close-wait 20 -u 60 -w 127.0.1.7 -- \
+    'echo a; (sleep 0.3; echo b) &' >"$T/out" 2>"$T/err"
+rshd_is "$?" 0 "late background output: exit 0"
+rshd_is "$(cat "$T/out")" "127.0.1.7: a
+127.0.1.7: b" "late background output: shown"
+
+# 10-12: SIGTERM: the signal byte goes over the stderr connection and rshd
+# kills the remote command's process group (a foreground command: "&" jobs
+# of a non-interactive shell ignore SIGINT).
+rm -f "$T/sleep.pid"
+"$MRSH" -R rsh -w 127.0.1.8 -- \
+    "sh -c 'echo \$\$ >$T/sleep.pid; exec sleep 60'" >"$T/out" 2>"$T/err" &
+mpid=$!
+for ((i = 0; i < 200; i++)); do
+	[ -s "$T/sleep.pid" ] && break
+	sleep 0.05
+done
+spid=$(cat "$T/sleep.pid" 2>/dev/null)
+[ -n "$spid" ] && kill -0 "$spid" 2>/dev/null
+rshd_ok $? "signal: the remote command is running (pid ${spid:-?})"
+kill -TERM "$mpid"
+wait "$mpid"
+rshd_is "$?" 143 "signal: mrsh exits 143 after SIGTERM"
+gone=1
+for ((i = 0; i < 200; i++)); do
+	if ! kill -0 "$spid" 2>/dev/null; then
+		gone=0
+		break
+	fi
+	sleep 0.05
+done
+rshd_ok $gone "signal: rshd killed the remote command"
+
+exit 0
