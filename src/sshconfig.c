@@ -60,7 +60,8 @@ enum sshcfg_opcode {
 	oServerAliveInterval,
 	oServerAliveCountMax,
 	oBatchMode,
-	oPasswordAuthentication
+	oPasswordAuthentication,
+	oProxy
 };
 
 /* Keywords mrsh implements; matched case-insensitively. */
@@ -85,6 +86,9 @@ static const struct {
 	{ "ServerAliveCountMax", oServerAliveCountMax },
 	{ "BatchMode", oBatchMode },
 	{ "PasswordAuthentication", oPasswordAuthentication },
+	/* Not implemented, but worth a warning when they apply: see below. */
+	{ "ProxyJump", oProxy },
+	{ "ProxyCommand", oProxy },
 };
 
 /* StrictHostKeyChecking as written; "ask" behaves as "yes" in mrsh. */
@@ -133,11 +137,12 @@ struct sshconfig {
 	uid_t			 uid;
 	char			**noted;	/* keywords noted at -v */
 	size_t			 nnoted;
+	int			 proxy_warned;
 };
 
 /* Values obtained so far while walking the files for one host. */
 struct sshcfg_ctx {
-	const struct sshconfig	*cfg;
+	struct sshconfig	*cfg;
 	const char		*host;		/* as given (Host, %n) */
 	char			*hostname;	/* HostName, unexpanded */
 	char			*user;
@@ -1136,6 +1141,14 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->pwauth == -1)
 			ctx->pwauth = sshcfg_parse_flag(a);
 		break;
+	case oProxy:
+		/* Connecting directly may not be what the user expects. */
+		if (strcasecmp(a, "none") != 0 && !ctx->cfg->proxy_warned) {
+			ctx->cfg->proxy_warned = 1;
+			warnx_m("%s applies to %s but mrsh does not support "
+			    "it; connecting directly", l->name, ctx->host);
+		}
+		break;
 	default:
 		break;
 	}
@@ -1181,7 +1194,7 @@ sshcfg_walk(struct sshcfg_ctx *ctx, const struct sshcfg_file *f,
 
 /* Collect the values for host: command line first, then every file. */
 static void
-sshcfg_collect(const struct sshconfig *cfg, const struct options *opt,
+sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
     const char *host, const char *user, int port, struct sshcfg_ctx *ctx)
 {
 	char *p;

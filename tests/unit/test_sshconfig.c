@@ -516,6 +516,50 @@ test_errors(void)
 	unlink(want);
 }
 
+/* Resolve two hosts with one loaded config, for capture(). */
+static int
+resolve_two(const struct options *opt, const char *hosts)
+{
+	struct sshconfig *cfg;
+	struct ssh_host_config hc;
+	char *copy, *second;
+
+	if ((cfg = sshconfig_load(opt)) == NULL)
+		return -1;
+	copy = xstrdup(hosts);
+	second = strchr(copy, ' ');
+	*second++ = '\0';
+	sshconfig_resolve(cfg, opt, copy, NULL, 0, &hc);
+	ssh_host_config_free(&hc);
+	sshconfig_resolve(cfg, opt, second, NULL, 0, &hc);
+	ssh_host_config_free(&hc);
+	free(copy);
+	sshconfig_free(cfg);
+	return 0;
+}
+
+static void
+test_proxy(void)
+{
+	struct options opt;
+	char *cfg, *err;
+	int ret;
+
+	cfg = put("proxy",
+	    "Host direct*\n"
+	    "  ProxyJump none\n"
+	    "Host jumped*\n"
+	    "  ProxyJump bastion\n"
+	    "  ProxyCommand ssh -W %%h:%%p bastion\n");
+	opt_init(&opt, cfg);
+	err = capture(2, resolve_two, &opt, "direct1 direct2", &ret);
+	is_str(err, "", "ProxyJump none: no warning");
+	err = capture(2, resolve_two, &opt, "jumped1 jumped2", &ret);
+	is_str(err, "mrsh: ProxyJump applies to jumped1 but mrsh does not "
+	    "support it; connecting directly\n",
+	    "ProxyJump that applies: warned once per run");
+}
+
 static void
 test_dump(void)
 {
@@ -606,6 +650,7 @@ main(void)
 	test_cmdline();
 	test_match();
 	test_errors();
+	test_proxy();
 	test_dump();
 	return done_testing();
 }
