@@ -21,7 +21,9 @@
  * streams are declared finished and both sockets are reset.
  *
  * Closing follows DESIGN.md: both sockets are read to EOF and closed after
- * rshd's FIN (net_close), so TIME_WAIT lands on the server.
+ * rshd's FIN (net_close), so TIME_WAIT lands on the server. --close local
+ * half-closes the main connection once the command started, as "rsh -n"
+ * does, to reproduce the classic failure (TIME_WAIT here) in benchmarks.
  */
 #include "config.h"
 
@@ -627,6 +629,15 @@ rsh_handshake_input(struct rsh_conn *c, const char *buf, size_t len)
 		if (buf[0] == 0) {
 			c->hs = HS_OK;
 			debug2("%s: rcmd status ok", c->s->host->label);
+			/*
+			 * --close local reproduces the classic "rsh -n":
+			 * stdin EOF as a TCP half-close, our FIN first, so
+			 * TIME_WAIT lands here. Never done otherwise.
+			 */
+			if (c->s->run->opt->close_mode == CLOSE_LOCAL &&
+			    shutdown(c->fd, SHUT_WR) == -1)
+				debug("%s: shutdown: %s", c->s->host->label,
+				    strerror(errno));
 			if (c->s->run->opt->rsh_stderr == RSH_STDERR_MERGE &&
 			    !c->err_eof) {
 				c->err_eof = 1;

@@ -82,4 +82,4 @@ rshd_start 127.0.0.1 2514 || echo "# second rshd did not start"
 rshd_is "$?" 0 "host:port: exit 0"
 rshd_is "$(cat "$T/out")" "127.0.0.1:2514: p" "host:port: output"
 
-exit 0
+exit $((RSHD_TAP_FAILED > 0))

@@ -98,4 +98,4 @@ rshd_is "$?" 0 "ps of the wrapped command: exit 0"
 rshd_is "$(tail -n 1 "$T/out")" "127.0.1.4: after" \
     "ps of the wrapped command does not end the output"
 
-exit 0
+exit $((RSHD_TAP_FAILED > 0))

@@ -64,4 +64,4 @@ for ((i = 0; i < 200; i++)); do
 done
 rshd_ok $gone "signal: rshd killed the remote command"
 
-exit 0
+exit $((RSHD_TAP_FAILED > 0))
