@@ -278,5 +278,130 @@ else
 	ok "-F with a missing file fails"
 fi
 
+# --- 9: known_hosts against a private sshd ------------------------------------
+# StrictHostKeyChecking yes / accept-new / no, [host]:port entries, hashed
+# entries, a changed key. Skipped when there is no sshd.
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ ! -x "${SSHD_BIN:-/usr/sbin/sshd}" ] ||
+    [ ! -f "$srcdir/tests/helpers/sshd.sh" ]; then
+	echo "# no sshd: known_hosts checks skipped"
+	echo "1..$n"
+	exit $failed
+fi
+. "$srcdir/tests/helpers/sshd.sh"
+trap 'sshd_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+if ! sshd_start 3 >/dev/null; then
+	echo "Bail out! sshd did not start"
+	exit 1
+fi
+kh=$HOME/.ssh/kh_test
+# The helper's client config, with our own known_hosts file.
+sed -e "s|^\([[:space:]]*\)UserKnownHostsFile.*|\1UserKnownHostsFile $kh|" \
+    -e "s|^\([[:space:]]*\)StrictHostKeyChecking.*|\1StrictHostKeyChecking yes|" \
+    "$SSH_CONFIG" > kh.cfg
+h1=127.0.1.1 h2=127.0.1.2 h3=127.0.1.3
+fp=$(ssh-keygen -lf <(echo "x $HOST_KEY_PUB") | awk '{print $2}')
+
+# run_mrsh ARGS...: output in $out, stdout+stderr; status in $rc.
+run_mrsh() {
+	out=$(timeout 60 "$MRSH" -F kh.cfg "$@" 2>&1)
+	rc=$?
+}
+
+run_mrsh -w $h1 echo hi
+if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qF \
+    "host key for $h1 not known (ssh-ed25519 $fp); accept it with -o StrictHostKeyChecking=accept-new" &&
+    printf '%s\n' "$out" | grep -qF "(ssh-keyscan -p $SSHD_PORT $h1)" &&
+    ! printf '%s\n' "$out" | grep -q "^$h1: hi"; then
+	ok "unknown host key refused under StrictHostKeyChecking yes"
+else
+	not_ok "unknown host key refused under StrictHostKeyChecking yes"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
+run_mrsh -o StrictHostKeyChecking=accept-new -w $h1,$h2 echo hi
+if [ $rc -eq 0 ] && [ "$(grep -c "^\[127\.0\.1\.[12]\]:$SSHD_PORT ssh-ed25519 " "$kh")" = 2 ] &&
+    [ "$(wc -l < "$kh")" -eq 2 ] && [ "$(stat -c %a "$kh")" = 600 ]; then
+	ok "accept-new: two [host]:port lines appended, file mode 0600"
+else
+	not_ok "accept-new: two [host]:port lines appended, file mode 0600"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+	sed 's/^/#   kh: /' "$kh" 2>/dev/null
+fi
+
+if ssh -F kh.cfg -o BatchMode=yes $h1 true </dev/null >/dev/null 2>&1; then
+	ok "ssh accepts the lines accept-new wrote"
+else
+	not_ok "ssh accepts the lines accept-new wrote"
+fi
+
+run_mrsh -w $h1,$h2 echo hi
+if [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c ": hi$")" = 2 ]; then
+	ok "accepted keys are known on the next run"
+else
+	not_ok "accepted keys are known on the next run"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
+# A plain "host" line does not count for another port, as in OpenSSH.
+echo "$h3 $HOST_KEY_PUB" > "$kh"
+run_mrsh -w $h3 echo hi
+if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -q "not known"; then
+	ok "a plain host entry does not match a non-22 port"
+else
+	not_ok "a plain host entry does not match a non-22 port"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
+# Hashed entries, with lines libssh2 cannot parse around them.
+echo "[$h3]:$SSHD_PORT $HOST_KEY_PUB" > "$tmp/hashed"
+ssh-keygen -H -f "$tmp/hashed" >/dev/null 2>&1
+{
+	echo "@cert-authority *.example.com $HOST_KEY_PUB"
+	echo "junk"
+	echo "# comment"
+	cat "$tmp/hashed"
+} > "$kh"
+run_mrsh -w $h3 echo hi
+if [ $rc -eq 0 ] && grep -q '^|1|' "$kh" && ! grep -q "$h3" "$kh"; then
+	ok "hashed known_hosts entry matches"
+else
+	not_ok "hashed known_hosts entry matches"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
+# A different key for the host: refused, even with accept-new.
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/other" </dev/null >/dev/null
+echo "[$h1]:$SSHD_PORT $(cut -d' ' -f1,2 "$tmp/other.pub")" > "$kh"
+run_mrsh -o StrictHostKeyChecking=accept-new -w $h1 echo hi
+if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qF \
+    "host key for $h1 has CHANGED (ssh-ed25519 $fp)" &&
+    printf '%s\n' "$out" | grep -qF \
+    "remove the old key with: ssh-keygen -R '[$h1]:$SSHD_PORT' -f $kh" &&
+    [ "$(wc -l < "$kh")" -eq 1 ]; then
+	ok "changed host key refused, with the ssh-keygen -R hint"
+else
+	not_ok "changed host key refused, with the ssh-keygen -R hint"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
+run_mrsh -o StrictHostKeyChecking=no -w $h1 echo hi
+if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^$h1: hi"; then
+	ok "StrictHostKeyChecking no connects anyway"
+else
+	not_ok "StrictHostKeyChecking no connects anyway"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
+# The global file is read too.
+rm -f "$kh"
+run_mrsh -o "GlobalKnownHostsFile=$KNOWN_HOSTS" -w $h2 echo hi
+if [ $rc -eq 0 ] && [ ! -e "$kh" ]; then
+	ok "key found in GlobalKnownHostsFile"
+else
+	not_ok "key found in GlobalKnownHostsFile"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
 echo "1..$n"
 exit $failed
