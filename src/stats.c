@@ -147,8 +147,13 @@ stats_session(struct stats *st, const struct session *s)
 	    stats_ms(&s->t[S_SETUP], &s->t[S_RUNNING]));
 	stats_add(&st->phase[PHASE_COMMAND],
 	    stats_ms(&s->t[S_RUNNING], &s->t[S_CLOSING]));
-	end = stats_tv_set(&s->t[S_DONE]) ? &s->t[S_DONE] : &s->t[S_FAILED];
-	stats_add(&st->phase[PHASE_CLOSE], stats_ms(&s->t[S_CLOSING], end));
+	/* Closing something that never got past connect is no close. */
+	if (stats_tv_set(&s->t[S_SETUP])) {
+		end = stats_tv_set(&s->t[S_DONE]) ? &s->t[S_DONE] :
+		    &s->t[S_FAILED];
+		stats_add(&st->phase[PHASE_CLOSE],
+		    stats_ms(&s->t[S_CLOSING], end));
+	}
 }
 
 static int

@@ -193,8 +193,9 @@ main(void)
 		    CLOSED_RESET, i, 20, 100, 2, i == 10 ? 3 : 0);
 		stats_session(st, &s);
 	}
-	/* One failed at connect. */
+	/* One failed at connect (closed after 5 s: not a close time). */
 	fake(&s, S_FAILED, CLOSED_NONE, -1, -1, -1, 5000, 0);
+	s.t[S_CLOSING] = s.t[S_CONNECTING];
 	stats_session(st, &s);
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
