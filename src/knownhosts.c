@@ -33,7 +33,7 @@
 /* One known_hosts file, parsed. */
 struct knownhosts_file {
 	char			*path;
-	LIBSSH2_KNOWNHOSTS	*hosts;		/* empty if the file is missing */
+	LIBSSH2_KNOWNHOSTS	*hosts;		/* empty if no file */
 	struct knownhosts_file	*next;
 };
 
@@ -246,7 +246,8 @@ knownhosts_append(struct knownhosts_file *kf, const char *name,
 	}
 	line = xmalloc(KNOWNHOSTS_LINE_MAX);
 	if (libssh2_knownhost_writeline(kf->hosts, entry, line,
-	    KNOWNHOSTS_LINE_MAX - 2, &len, LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+	    KNOWNHOSTS_LINE_MAX - 2, &len,
+	    LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
 		snprintf(err, errlen, "cannot format host key for %s", name);
 		goto fail;
 	}
@@ -292,7 +293,8 @@ knownhosts_check(LIBSSH2_SESSION *session, const char *host, int port,
     const struct ssh_host_config *hc, char *err, size_t errlen)
 {
 	struct knownhosts_file *kf;
-	const char *key, *keyname, *changed = NULL, *files[2 * SSHCFG_MAX_FILES];
+	const char *files[2 * SSHCFG_MAX_FILES];
+	const char *key, *keyname, *changed = NULL;
 	char *name, fp[96];
 	size_t keylen;
 	int i, nfiles = 0, keytype, keybits, r, rc = -1;

@@ -32,7 +32,7 @@
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
 
-#define SSHCFG_MAX_DEPTH	16		/* Include nesting, as OpenSSH */
+#define SSHCFG_MAX_DEPTH	16	/* Include nesting, as OpenSSH */
 #define SSHCFG_USER_DIR		".ssh"
 #define SSHCFG_SYSTEM_DIR	"/etc/ssh"
 #define SSHCFG_SYSTEM_FILE	"/etc/ssh/ssh_config"
@@ -111,12 +111,12 @@ struct sshcfg_file;
 /* One keyword line, checked at load time. */
 struct sshcfg_line {
 	enum sshcfg_opcode	  opcode;
-	const char		 *name;		/* canonical keyword name */
+	const char		 *name;		/* canonical keyword */
 	char			**argv;
 	int			  argc;
 	int			  lineno;
-	int			  unsupported;	/* Match mrsh cannot evaluate */
-	struct sshcfg_file	**incl;		/* Include: the files found */
+	int			  unsupported;	/* Match not evaluated */
+	struct sshcfg_file	**incl;		/* Include: files */
 	size_t			  nincl;
 };
 
@@ -143,11 +143,11 @@ struct sshconfig {
 /* Values obtained so far while walking the files for one host. */
 struct sshcfg_ctx {
 	struct sshconfig	*cfg;
-	const char		*host;		/* as given (Host, %n) */
+	const char		*host;		/* as given (%n) */
 	char			*hostname;	/* HostName, unexpanded */
 	char			*user;
 	int			 port;
-	char			*ids[SSHCFG_MAX_FILES];	/* as written */
+	char			*ids[SSHCFG_MAX_FILES]; /* raw */
 	int			 nids;
 	int			 ids_explicit;
 	int			 ids_only;

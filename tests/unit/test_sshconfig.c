@@ -220,7 +220,7 @@ test_first_wins(void)
 		snprintf(want, sizeof want, "%s/kh1", home);
 		is_str(hc.user_known_hosts[0], want, "~ in known hosts");
 		snprintf(want, sizeof want, "%s/kh2_foo", home);
-		is_str(hc.user_known_hosts[1], want, "%d and %h in known hosts");
+		is_str(hc.user_known_hosts[1], want, "%d %h in known hosts");
 	}
 	is_int(hc.nglobal_known_hosts, 0, "GlobalKnownHostsFile none");
 	is_int(hc.server_alive_interval, 90, "ServerAliveInterval 1m30s");
@@ -635,7 +635,7 @@ main(void)
 	pw = getpwuid(getuid());
 	snprintf(localuser, sizeof localuser, "%s",
 	    pw != NULL ? pw->pw_name : getenv("USER"));
-	/* put() takes names relative to tmpdir; make .ssh/config land in HOME */
+	/* put() names are relative to tmpdir: .ssh/config lands in HOME */
 	snprintf(path, sizeof path, "%s/.ssh", tmpdir);
 	if (symlink("home/.ssh", path) != 0) {
 		perror("symlink");
