@@ -62,6 +62,7 @@ struct stats_tw_set {
 	struct stats_tw	*tw;
 	size_t		 n;
 	size_t		 alloc;
+	uint8_t		 listening[65536 / 8];	/* ports with a LISTEN */
 };
 
 struct stats {
@@ -202,9 +203,13 @@ stats_tw_cb(const struct sockdiag_entry *se, void *arg)
 	struct stats_tw_set	*set = arg;
 	struct stats_tw		 k;
 
+	stats_tw_make(&k, se);
+	if (se->state == TCP_LISTEN) {
+		set->listening[k.lport / 8] |= 1 << (k.lport % 8);
+		return 0;
+	}
 	if (se->state != TCP_TIME_WAIT)
 		return 0;
-	stats_tw_make(&k, se);
 	if (!stats_tw_relevant(set, &k))
 		return 0;
 	if (set->n == set->alloc) {
@@ -295,6 +300,23 @@ stats_pct(const struct stats_series *s, double pct)
 	return s->v[rank - 1];
 }
 
+/*
+ * Client side: the local port is in the run's range and is not a port
+ * something listens on (a local server's port may fall in the ephemeral
+ * range too, and its TIME_WAIT is the server's).
+ */
+static int
+stats_tw_client(const struct stats_tw_set *now,
+    const struct stats_tw_set *start, const struct stats_tw *k)
+{
+	int	p = k->lport;
+
+	if (p < now->lo || p > now->hi)
+		return 0;
+	return !(now->listening[p / 8] & (1 << (p % 8))) &&
+	    !(start->listening[p / 8] & (1 << (p % 8)));
+}
+
 static void
 stats_print_tw(struct stats *st, FILE *f)
 {
@@ -311,7 +333,7 @@ stats_print_tw(struct stats *st, FILE *f)
 		if (st->tw_start.n > 0 && bsearch(&now.tw[i], st->tw_start.tw,
 		    st->tw_start.n, sizeof *now.tw, stats_tw_cmp) != NULL)
 			continue;
-		if (now.tw[i].lport >= now.lo && now.tw[i].lport <= now.hi)
+		if (stats_tw_client(&now, &st->tw_start, &now.tw[i]))
 			client++;
 		else
 			server++;

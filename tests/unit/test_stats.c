@@ -152,7 +152,7 @@ main(void)
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof sin;
 	char			 buf[4096];
-	int			 lfd, sport, i, fd;
+	int			 lfd, lfd2, sport, i, fd;
 
 	if (netns_enter() != 0) {
 		ok(0, "private network namespace (needs root)");
@@ -184,6 +184,13 @@ main(void)
 	ok(connection(lfd, 40002, sport, 1) == 0, "client TIME_WAIT");
 	ok(connection(lfd, 40003, sport, 1) == 0, "client TIME_WAIT");
 	ok(connection(lfd, 40004, sport, 0) == 0, "server TIME_WAIT");
+	/* A server listening inside the range closes first: server side. */
+	lfd2 = socket(AF_INET, SOCK_STREAM, 0);
+	sin = loaddr(40010);
+	bind(lfd2, (struct sockaddr *)&sin, sizeof sin);
+	listen(lfd2, 8);
+	ok(connection(lfd2, 40500, 40010, 0) == 0,
+	    "server TIME_WAIT on a listening port in the range");
 	/* Outside the range: ignored. */
 	ok(connection(lfd, 41000, sport, 1) == 0, "TIME_WAIT out of range");
 
@@ -208,7 +215,7 @@ main(void)
 	    "exit-nonzero 1, not-finished 1\n") != NULL, "sessions line");
 	ok(strstr(buf, "mrsh: stats: closed remote-first 8, local-first 0, "
 	    "reset 2, no-socket 1\n") != NULL, "closed line");
-	ok(strstr(buf, "mrsh: stats: time-wait client 2, server 1 ") != NULL,
+	ok(strstr(buf, "mrsh: stats: time-wait client 2, server 2 ") != NULL,
 	    "TIME_WAIT left by the run, per side");
 	ok(strstr(buf, "mrsh: stats: connect-ms p50 5.0, p95 10.0, "
 	    "max 10.0, n 10\n") != NULL, "connect percentiles");
@@ -247,6 +254,7 @@ main(void)
 	    "not started: TIME_WAIT unknown");
 	stats_free(st);
 	close(fd);
+	close(lfd2);
 	close(lfd);
 	return done_testing();
 }
