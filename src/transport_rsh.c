@@ -301,6 +301,16 @@ rsh_init(struct run *run)
 		info("rsh: --ports ephemeral: rshd will refuse non-reserved "
 		    "source ports");
 
+	if (run->pool != NULL && opt->rsh_stderr != RSH_STDERR_MERGE &&
+	    opt->ports_hi - opt->ports_lo < 1) {
+		error("rsh: each session needs two source ports (main and "
+		    "stderr); --ports %d-%d has one (or use --rsh-stderr merge)",
+		    opt->ports_lo, opt->ports_hi);
+		free(rr->locuser);
+		free(rr);
+		return (-1);
+	}
+
 	run->tpriv = rr;
 	return (0);
 }
@@ -844,9 +854,14 @@ rsh_write_cb(evutil_socket_t fd, short what, void *arg)
 	rsh_update_reads(c);
 }
 
-/* Give back the listener's port (never carried a connection). */
+/*
+ * Give back the listener's port (it never carried a connection of its own).
+ * wake = 0 when this very session is about to wait for a port anyway:
+ * waking the parked sessions for a port that cannot make a pair would only
+ * spin the loop.
+ */
 static void
-rsh_listener_release(struct rsh_conn *c)
+rsh_listener_release(struct rsh_conn *c, int wake)
 {
 	struct run	*run = c->s->run;
 
@@ -859,7 +874,8 @@ rsh_listener_release(struct rsh_conn *c)
 		portpool_release(run->pool, c->lport,
 		    (struct sockaddr *)&c->dst, c->dstlen, 0, run_now());
 		c->lport = 0;
-		run_port_released(run);
+		if (wake)
+			run_port_released(run);
 	}
 }
 
@@ -943,7 +959,7 @@ rsh_connect(struct rsh_conn *c)
 	fd = net_connect(run, (struct sockaddr *)&c->dst, c->dstlen, &port);
 	if (fd == -1) {
 		if (errno == EAGAIN) {
-			rsh_listener_release(c);
+			rsh_listener_release(c, 0);
 			session_wait_port(s);
 			return;
 		}
@@ -1070,7 +1086,7 @@ rsh_close(struct session *s, int abort_now)
 	rsh_event_free(&c->ev_read);
 	rsh_event_free(&c->ev_write);
 	rsh_event_free(&c->ev_eread);
-	rsh_listener_release(c);
+	rsh_listener_release(c, 1);
 	free(c->req);
 	c->req = NULL;
 
@@ -1088,9 +1104,22 @@ rsh_close(struct session *s, int abort_now)
 	if (efd != -1)
 		net_close(run, efd, c->lport, (struct sockaddr *)&c->epeer,
 		    c->epeerlen, rst, rsh_net_closed_cb, c);
-	if (fd != -1)
+	if (fd != -1 && !c->connected) {
+		/*
+		 * Never connected (refused, timed out): no connection to
+		 * close. An RST in case the kernel finished the handshake
+		 * behind our back; the port is free at once.
+		 */
+		net_close_rst(fd);
+		c->close_pending--;
+		if (run->pool != NULL && c->src_port > 0) {
+			portpool_release(run->pool, c->src_port,
+			    (struct sockaddr *)&c->dst, c->dstlen, 0, run_now());
+			run_port_released(run);
+		}
+	} else if (fd != -1)
 		net_close(run, fd, c->src_port, (struct sockaddr *)&c->dst,
-		    c->dstlen, rst || !c->connected, rsh_net_closed_cb, c);
+		    c->dstlen, rst, rsh_net_closed_cb, c);
 	c->close_issuing = 0;
 	if (c->close_pending == 0)
 		rsh_finish_closed(c);

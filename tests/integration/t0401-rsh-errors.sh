@@ -9,17 +9,19 @@ rshd_enter_ns "$@"
 rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
 rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
 
-rshd_plan 23
+rshd_plan 26
 T=$RSHD_DIR
 
-# 1-3: nothing listens on 127.0.2.1:600.
-"$MRSH" -R rsh -w 127.0.2.1:600 -- true >"$T/out" 2>"$T/err"
+# Nothing listens on 127.0.2.1:600.
+"$MRSH" -R rsh --stats -w 127.0.2.1:600 -- true >"$T/out" 2>"$T/err"
 rshd_is "$?" 255 "refused: exit 255"
 rshd_grep '^mrsh: 127\.0\.2\.1:600: CONNECTING: connect to 127\.0\.2\.1:600: Connection refused$' \
     "$T/err" "refused: stage and reason"
 rshd_is "$(wc -c <"$T/out")" 0 "refused: no output"
+rshd_grep '^mrsh: stats: closed remote-first 0, local-first 0, reset 0, no-socket 1' \
+    "$T/err" "refused: counted as no connection, not as a reset"
 
-# 4-6: a user without trust: rshd's own text surfaces.
+# A user without trust: rshd's own text surfaces.
 "$MRSH" -R rsh -w 'nobody@127.0.1.1,127.0.1.2' -- 'echo ok' >"$T/out" \
     2>"$T/err"
 rshd_is "$?" 255 "denied: exit 255"
@@ -27,11 +29,17 @@ rshd_grep '^mrsh: 127\.0\.1\.1: SETUP: rshd: Permission denied\.$' "$T/err" \
     "denied: stage and rshd's text"
 rshd_is "$(cat "$T/out")" "127.0.1.2: ok" "denied: the other host still runs"
 
-# 7-8: the remote shell dies before the marker: exit status unknown.
+# The remote shell dies before the marker: exit status unknown.
 "$MRSH" -R rsh -w 127.0.1.3 -- 'echo before; kill -9 $$' >"$T/out" 2>"$T/err"
 rshd_is "$?" 255 "no marker: exit 255"
 rshd_grep '127\.0\.1\.3: exit status unknown' "$T/err" \
     "no marker: exit status unknown"
+
+# One port cannot serve a session (main + stderr listener).
+"$MRSH" -R rsh --ports 600-600 -w 127.0.1.1 -- true >"$T/out" 2>"$T/err"
+rshd_is "$?" 2 "a one-port range: usage error"
+rshd_grep 'each session needs two source ports' "$T/err" \
+    "a one-port range: says why"
 
 # The fake rshd is python3; without it the rest cannot run.
 if ! command -v python3 >/dev/null 2>&1; then
@@ -39,14 +47,14 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 0
 fi
 
-# 9-10: never connects back: the connect timeout fires in SETUP.
+# Never connects back: the connect timeout fires in SETUP.
 rshd_fake 127.0.3.1 700 no-back || echo "# fake rshd did not start"
 "$MRSH" -R rsh -t 2 -w 127.0.3.1:700 -- true >"$T/out" 2>"$T/err"
 rshd_is "$?" 255 "no stderr connection: exit 255"
 rshd_grep '^mrsh: 127\.0\.3\.1:700: SETUP: connect timeout' "$T/err" \
     "no stderr connection: timeout in SETUP"
 
-# 11-13: stderr connection from a port >= 1024: refused.
+# Stderr connection from a port >= 1024: refused.
 rshd_fake 127.0.3.2 701 wrong-port || echo "# fake rshd did not start"
 "$MRSH" -R rsh -t 20 -w 127.0.3.2:701 -- true >"$T/out" 2>"$T/err"
 rshd_is "$?" 255 "stderr from a non-reserved port: exit 255"
@@ -55,7 +63,7 @@ rshd_grep '^mrsh: 127\.0\.3\.2:701: SETUP: stderr connection from 127\.0\.3\.2:[
 rshd_grep 'connecting back from' "$T/fake-701.log" \
     "stderr from a non-reserved port: the fake connected back"
 
-# 14-16: stderr connection from another address: refused. Two addresses
+# Stderr connection from another address: refused. Two addresses
 # that exist only in this netns.
 ip addr add 10.201.0.1/32 dev lo && ip addr add 10.201.0.2/32 dev lo ||
     echo "# cannot add addresses to lo"
@@ -68,14 +76,14 @@ rshd_grep "^mrsh: 10\.201\.0\.1:702: SETUP: stderr connection from 10\.201\.0\.2
 rshd_grep 'connecting back from' "$T/fake-702.log" \
     "stderr from another host: the fake connected back"
 
-# 17-18: status byte neither 0 nor 1.
+# Status byte neither 0 nor 1.
 rshd_fake 127.0.3.3 703 bad-status || echo "# fake rshd did not start"
 "$MRSH" -R rsh -t 20 -w 127.0.3.3:703 -- true >"$T/out" 2>"$T/err"
 rshd_is "$?" 255 "bad status byte: exit 255"
 rshd_grep '^mrsh: 127\.0\.3\.3:703: SETUP: bad rcmd status byte 0x07 from rshd$' \
     "$T/err" "bad status byte: clear error"
 
-# 19-21: the marker arrives one byte per segment, after output that ends
+# The marker arrives one byte per segment, after output that ends
 # without a newline and contains marker look-alikes.
 rshd_fake 127.0.3.4 704 dribble $'one\n__MRSH_\n__MRSH_zz:5\ntwo' ||
     echo "# fake rshd did not start"
@@ -90,7 +98,7 @@ grep -q 'no marker' "$T/fake-704.log"
 [ $? != 0 ]
 rshd_ok $? "split marker: the fake found the marker in the command"
 
-# 22-23: the marker never appears whole in the command line (it is sent
+# The marker never appears whole in the command line (it is sent
 # as "__MRSH_ HEX"), so ps output of the remote shell cannot end the output.
 "$MRSH" -R rsh -w 127.0.1.4 -- 'ps -o args= -p $$; echo after' >"$T/out" \
     2>"$T/err"
