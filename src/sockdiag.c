@@ -214,9 +214,17 @@ sockdiag_count_timewait(int lo, int hi, size_t *count)
 #define REPORT_TOP	10
 #define REPORT_PROGS	20
 
-/* A destination and its TIME_WAIT count. */
+/* A TIME_WAIT socket in the range: its local port and its peer. */
+struct report_tw {
+	uint16_t	family;
+	uint16_t	rport;
+	uint8_t		raddr[16];
+	uint16_t	lport;
+};
+
+/* A destination (or a listening port) and its TIME_WAIT count. */
 struct report_dst {
-	struct sockaddr_storage	addr;
+	struct report_tw	tw;
 	size_t			n;
 };
 
@@ -234,74 +242,148 @@ struct report {
 	int			 hi;
 	size_t			 states[SOCKDIAG_NSTATES];
 	size_t			 total;
-	struct report_dst	*dsts;
+	struct report_tw	*tws;
+	size_t			 ntws;
+	size_t			 twalloc;
+	size_t			 tw_client;	/* local port not listening */
+	size_t			 tw_server;	/* on a listening port */
+	struct report_dst	*dsts;		/* client side, by peer */
 	size_t			 ndsts;
-	size_t			 dstalloc;
+	struct report_dst	*lports;	/* server side, by port */
+	size_t			 nlports;
+	uint8_t			 listening[65536 / 8];
 	struct report_sock	*socks;
 	size_t			 nsocks;
 	size_t			 sockalloc;
 };
 
-/* Equal addresses (family, address, port)? */
-static int
-report_addr_eq(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b)
-{
-	const struct sockaddr_in	*a4, *b4;
-	const struct sockaddr_in6	*a6, *b6;
-
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET) {
-		a4 = (const struct sockaddr_in *)a;
-		b4 = (const struct sockaddr_in *)b;
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	}
-	a6 = (const struct sockaddr_in6 *)a;
-	b6 = (const struct sockaddr_in6 *)b;
-	return a6->sin6_port == b6->sin6_port &&
-	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
-}
-
-/* "a.b.c.d:port" or "[v6]:port". */
+/* "a.b.c.d:port" or "[v6]:port" of a TIME_WAIT's peer. */
 static const char *
-report_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+report_peer_str(const struct report_tw *tw, char *buf, size_t len)
 {
 	char	a[INET6_ADDRSTRLEN];
 
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
-		    a, sizeof a);
-		snprintf(buf, len, "%s:%d", a, sockdiag_port(ss));
+	if (tw->family == AF_INET) {
+		inet_ntop(AF_INET, tw->raddr, a, sizeof a);
+		snprintf(buf, len, "%s:%u", a, tw->rport);
 	} else {
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof a);
-		snprintf(buf, len, "[%s]:%d", a, sockdiag_port(ss));
+		inet_ntop(AF_INET6, tw->raddr, a, sizeof a);
+		snprintf(buf, len, "[%s]:%u", a, tw->rport);
 	}
 	return buf;
 }
 
 static void
-report_add_dst(struct report *rp, const struct sockaddr_storage *addr)
+report_add_tw(struct report *rp, const struct sockdiag_entry *se, int lport)
 {
-	size_t	i;
+	struct report_tw	*tw;
 
-	/* Linear: TIME_WAIT destinations are few compared with sockets. */
-	for (i = 0; i < rp->ndsts; i++) {
-		if (report_addr_eq(&rp->dsts[i].addr, addr)) {
-			rp->dsts[i].n++;
-			return;
+	if (rp->ntws == rp->twalloc) {
+		rp->twalloc = rp->twalloc ? rp->twalloc * 2 : 256;
+		rp->tws = xreallocarray(rp->tws, rp->twalloc, sizeof *rp->tws);
+	}
+	tw = &rp->tws[rp->ntws++];
+	memset(tw, 0, sizeof *tw);
+	tw->family = (uint16_t)se->remote.ss_family;
+	tw->rport = (uint16_t)sockdiag_port(&se->remote);
+	tw->lport = (uint16_t)lport;
+	if (se->remote.ss_family == AF_INET)
+		memcpy(tw->raddr, &((const struct sockaddr_in *)&se->remote)->
+		    sin_addr, 4);
+	else
+		memcpy(tw->raddr, &((const struct sockaddr_in6 *)&se->remote)->
+		    sin6_addr, 16);
+}
+
+/* Order by peer (family, address, port), local port ignored. */
+static int
+report_tw_peer_cmp(const void *a, const void *b)
+{
+	const struct report_tw	*x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->rport != y->rport)
+		return x->rport < y->rport ? -1 : 1;
+	return memcmp(x->raddr, y->raddr, sizeof x->raddr);
+}
+
+static int
+report_tw_lport_cmp(const void *a, const void *b)
+{
+	const struct report_tw	*x = a, *y = b;
+
+	return (int)x->lport - (int)y->lport;
+}
+
+/*
+ * Count runs of equal keys of a sorted array of TIME_WAIT into (key, n)
+ * pairs.
+ */
+static struct report_dst *
+report_runs(struct report_tw *tw, size_t n, int (*cmp)(const void *,
+    const void *), size_t *nruns)
+{
+	struct report_dst	*d;
+	size_t			 i, k = 0;
+
+	*nruns = 0;
+	if (n == 0)
+		return NULL;
+	qsort(tw, n, sizeof *tw, cmp);
+	d = xcalloc(n, sizeof *d);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || cmp(&tw[i], &tw[i - 1]) != 0) {
+			d[k].tw = tw[i];
+			k++;
 		}
+		d[k - 1].n++;
 	}
-	if (rp->ndsts == rp->dstalloc) {
-		rp->dstalloc = rp->dstalloc ? rp->dstalloc * 2 : 64;
-		rp->dsts = xreallocarray(rp->dsts, rp->dstalloc,
-		    sizeof *rp->dsts);
+	*nruns = k;
+	return d;
+}
+
+static int
+report_dst_cmp(const void *a, const void *b)
+{
+	const struct report_dst	*x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return report_tw_peer_cmp(&x->tw, &y->tw);
+}
+
+/*
+ * Split the TIME_WAIT into server side (the local port is listening: the
+ * server closed first) and client side, and count each by peer / by port.
+ */
+static void
+report_classify(struct report *rp)
+{
+	struct report_tw	*client, *server;
+	size_t			 i, nc = 0, ns = 0;
+	int			 p;
+
+	if (rp->ntws == 0)
+		return;
+	client = xcalloc(rp->ntws, sizeof *client);
+	server = xcalloc(rp->ntws, sizeof *server);
+	for (i = 0; i < rp->ntws; i++) {
+		p = rp->tws[i].lport;
+		if (rp->listening[p / 8] & (1 << (p % 8)))
+			server[ns++] = rp->tws[i];
+		else
+			client[nc++] = rp->tws[i];
 	}
-	rp->dsts[rp->ndsts].addr = *addr;
-	rp->dsts[rp->ndsts].n = 1;
-	rp->ndsts++;
+	rp->tw_client = nc;
+	rp->tw_server = ns;
+	rp->dsts = report_runs(client, nc, report_tw_peer_cmp, &rp->ndsts);
+	if (rp->ndsts > 0)
+		qsort(rp->dsts, rp->ndsts, sizeof *rp->dsts, report_dst_cmp);
+	rp->lports = report_runs(server, ns, report_tw_lport_cmp,
+	    &rp->nlports);
+	free(client);
+	free(server);
 }
 
 static int
@@ -311,13 +393,16 @@ report_cb(const struct sockdiag_entry *se, void *arg)
 	struct report_sock	*s;
 	int			 port = sockdiag_port(&se->local);
 
+	/* Every listening port, in the range or not, marks a server. */
+	if (se->state == TCP_LISTEN)
+		rp->listening[port / 8] |= 1 << (port % 8);
 	if (port < rp->lo || port > rp->hi)
 		return 0;
 	rp->total++;
 	if (se->state >= 0 && se->state < SOCKDIAG_NSTATES)
 		rp->states[se->state]++;
 	if (se->state == TCP_TIME_WAIT)
-		report_add_dst(rp, &se->remote);
+		report_add_tw(rp, se, port);
 	if (se->inode == 0)
 		return 0;
 	if (rp->nsocks == rp->sockalloc) {
@@ -340,16 +425,6 @@ report_sock_cmp(const void *a, const void *b)
 
 	if (x->inode != y->inode)
 		return x->inode < y->inode ? -1 : 1;
-	return 0;
-}
-
-static int
-report_dst_cmp(const void *a, const void *b)
-{
-	const struct report_dst	*x = a, *y = b;
-
-	if (x->n != y->n)
-		return x->n > y->n ? -1 : 1;
 	return 0;
 }
 
@@ -506,12 +581,16 @@ report_print_hint(struct report *rp)
 		printf("  hint: a LISTEN socket holds its port for every "
 		    "destination: bind() fails with \"Address already in "
 		    "use\" until its program closes it\n");
-	if (rp->states[TCP_TIME_WAIT] > 0)
-		printf("  hint: TIME_WAIT on these local ports means this "
-		    "machine closed first; each blocks only its own "
-		    "destination for up to 60 s (other hosts can still use "
-		    "the port with SO_REUSEADDR); let the remote end close "
-		    "first (mrsh --close remote) to leave none\n");
+	if (rp->tw_client > 0)
+		printf("  hint: client-side TIME_WAIT means this machine closed "
+		    "first; each blocks only its own destination for up to "
+		    "60 s (other hosts can still use the port with "
+		    "SO_REUSEADDR); let the remote end close first (mrsh "
+		    "--close remote) to leave none\n");
+	if (rp->tw_server > 0)
+		printf("  hint: server-side TIME_WAIT does not block the "
+		    "listening port (clients come from other ports); it "
+		    "lands here because the server closed first\n");
 	if (rp->states[TCP_ESTABLISHED] > 0 || rp->states[TCP_CLOSE_WAIT] > 0)
 		printf("  hint: ESTABLISHED / CLOSE_WAIT sockets are live "
 		    "connections; their programs hold the ports until they "
@@ -533,7 +612,7 @@ report_range(int lo, int hi, const char *what)
 	if (sockdiag_foreach(report_cb, &rp) != 0) {
 		error("ports-report: reading sockets from the kernel "
 		    "(NETLINK_SOCK_DIAG): %s", strerror(errno));
-		free(rp.dsts);
+		free(rp.tws);
 		free(rp.socks);
 		return -1;
 	}
@@ -545,21 +624,34 @@ report_range(int lo, int hi, const char *what)
 			printf("  %-14s %7zu\n", sockdiag_state_name(st),
 			    rp.states[st]);
 	}
+	report_classify(&rp);
 	if (rp.ndsts > 0) {
-		qsort(rp.dsts, rp.ndsts, sizeof *rp.dsts, report_dst_cmp);
-		printf("  destinations with most TIME_WAIT:\n");
+		printf("  TIME_WAIT client side (this machine closed first): "
+		    "%zu; destinations with most:\n", rp.tw_client);
 		for (i = 0; i < rp.ndsts && i < REPORT_TOP; i++)
-			printf("    %-46s %7zu\n", report_addr_str(
-			    &rp.dsts[i].addr, buf, sizeof buf), rp.dsts[i].n);
+			printf("    %-46s %7zu\n", report_peer_str(
+			    &rp.dsts[i].tw, buf, sizeof buf), rp.dsts[i].n);
 		if (rp.ndsts > REPORT_TOP)
 			printf("    ... %zu more destinations\n",
 			    rp.ndsts - REPORT_TOP);
+	}
+	if (rp.nlports > 0) {
+		printf("  TIME_WAIT server side (on a listening port, this "
+		    "machine's server closed first): %zu\n", rp.tw_server);
+		for (i = 0; i < rp.nlports && i < REPORT_TOP; i++)
+			printf("    port %-41u %7zu\n", rp.lports[i].tw.lport,
+			    rp.lports[i].n);
+		if (rp.nlports > REPORT_TOP)
+			printf("    ... %zu more ports\n",
+			    rp.nlports - REPORT_TOP);
 	}
 	report_map_pids(&rp);
 	if (rp.nsocks > 0)
 		report_print_programs(&rp);
 	report_print_hint(&rp);
+	free(rp.tws);
 	free(rp.dsts);
+	free(rp.lports);
 	free(rp.socks);
 	return 0;
 }

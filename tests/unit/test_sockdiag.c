@@ -140,9 +140,13 @@ report(int lo, int hi, char *buf, size_t len)
 	return r;
 }
 
-/* Client on cport connects to 127.0.0.1:sport and closes first. */
+/*
+ * Client on cport connects to 127.0.0.1:sport; the client closes first
+ * (TIME_WAIT on cport), or with server_first the server does (TIME_WAIT on
+ * the listening port sport).
+ */
 static int
-make_timewait(int lfd, int cport, int sport)
+make_timewait2(int lfd, int cport, int sport, int server_first)
 {
 	struct sockaddr_in	sin = loaddr(cport), to = loaddr(sport);
 	int			c, a, one = 1, i;
@@ -157,17 +161,35 @@ make_timewait(int lfd, int cport, int sport)
 		return -1;
 	if ((a = accept(lfd, NULL, NULL)) == -1)
 		return -1;
-	close(c);				/* client FIN first */
-	if (read(a, &ch, 1) != 0)		/* server sees EOF */
-		return -1;
-	close(a);				/* server FIN: client TIME_WAIT */
-	/* Wait (bounded) for the client side to reach TIME_WAIT. */
+	if (server_first) {
+		close(a);
+		if (read(c, &ch, 1) != 0)
+			return -1;
+		close(c);
+	} else {
+		close(c);			/* client FIN first */
+		if (read(a, &ch, 1) != 0)	/* server sees EOF */
+			return -1;
+		close(a);			/* server FIN */
+	}
+	/* Wait (bounded) for the closing side to reach TIME_WAIT. */
 	for (i = 0; i < 200; i++) {
-		if (sockdiag_count_timewait(cport, cport, &n) == 0 && n == 1)
+		if (server_first) {
+			if (sockdiag_count_timewait(sport, sport, &n) == 0 &&
+			    n >= 1)
+				return 0;
+		} else if (sockdiag_count_timewait(cport, cport, &n) == 0 &&
+		    n == 1)
 			return 0;
 		usleep(10000);
 	}
 	return -1;
+}
+
+static int
+make_timewait(int lfd, int cport, int sport)
+{
+	return make_timewait2(lfd, cport, sport, 0);
 }
 
 int
@@ -284,12 +306,17 @@ main(void)
 	while (nfds > 0)
 		close(fds[--nfds]);
 
+	/* Our listener on 40010 closes first: server-side TIME_WAIT. */
+	ok(make_timewait2(lr, 40012, 40010, 1) == 0,
+	    "server closed first: TIME_WAIT on the listening port 40010");
+
 	/* --ports-report on the range. */
 	is_int(report(40000, 40015, buf, sizeof buf), 0, "report runs");
 	diag("report:\n%s", buf);
 	ok(strstr(buf, "local port in 40000-40015") != NULL,
 	    "report names the range");
-	ok(strstr(buf, "TIME_WAIT ") != NULL, "report counts TIME_WAIT");
+	ok(strstr(buf, "  TIME_WAIT            2\n") != NULL,
+	    "report counts TIME_WAIT");
 	snprintf(want, sizeof want, "127.0.0.1:%d ", port);
 	ok(strstr(buf, want) != NULL, "report lists the TIME_WAIT destination");
 	ok(strstr(buf, "LISTEN ") != NULL, "report counts LISTEN");
@@ -298,6 +325,13 @@ main(void)
 	    "report names our process as holder");
 	ok(strstr(buf, " 40010\n") != NULL, "report shows the held port");
 	ok(strstr(buf, "closed first") != NULL, "report explains TIME_WAIT");
+	ok(strstr(buf, "TIME_WAIT client side (this machine closed first): "
+	    "1;") != NULL, "one client-side TIME_WAIT");
+	ok(strstr(buf, "server closed first): 1\n") != NULL &&
+	    strstr(buf, "    port 40010 ") != NULL,
+	    "one server-side TIME_WAIT, on the listening port");
+	ok(strstr(buf, "127.0.0.1:40012") == NULL,
+	    "the server side's peer is not listed as a destination");
 	is_int(report(41000, 41010, buf, sizeof buf), 0, "empty range report");
 	ok(strstr(buf, ": 0\n") != NULL && strstr(buf, "free to bind") != NULL,
 	    "empty range: nothing held");
