@@ -5,6 +5,11 @@
  * the main connection, send "stderr-port\0locuser\0remuser\0command\0",
  * read the status byte, accept rshd's stderr connection (same host, reserved
  * source port, otherwise refused with an RST), then relay both streams.
+ * "Same host" is the address we connected to; for a loopback server any
+ * loopback address counts, since it connects back from 127.0.0.1 whatever
+ * 127.x address it was reached on (a multi-homed server connecting back
+ * from another interface's address is refused). Ctrl-C is forwarded as one
+ * signal byte on the stderr connection, as rsh does.
  *
  * rsh carries no exit status and has no in-band EOF, so the command is sent
  * as
@@ -18,7 +23,9 @@
  * length of stdout is held back while it might be the start of the marker.
  * Output after the marker (a background job) is still relayed; if the
  * connections are still open --close-wait seconds after the marker, the
- * streams are declared finished and both sockets are reset.
+ * streams are declared finished and both sockets are reset. The marker needs
+ * a Bourne-compatible login shell on the server; without one the output
+ * still arrives and the exit status is reported unknown.
  *
  * Closing follows DESIGN.md: both sockets are read to EOF and closed after
  * rshd's FIN (net_close), so TIME_WAIT lands on the server. --close local
@@ -34,7 +41,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,13 +51,13 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
 #include "mrsh/options.h"
 #include "mrsh/portpool.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
-#include "mrsh/hostlist.h"
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
 
@@ -731,7 +737,7 @@ rsh_eread_cb(evutil_socket_t fd, short what, void *arg)
 	char		 buf[RSH_READ_SIZE];
 	ssize_t		 n;
 
-	if (c->closing)
+	if (c->closing || c->failed)
 		return;
 	n = recv(c->efd, buf, sizeof buf, 0);
 	if (n == -1) {
@@ -1132,6 +1138,7 @@ rsh_set_paused(struct session *s, int paused)
 
 	if (c == NULL)
 		return;
+	debug2("%s: output %s", s->host->label, paused ? "paused" : "resumed");
 	c->paused = paused;
 	rsh_update_reads(c);
 }

@@ -9,7 +9,7 @@ rshd_enter_ns "$@"
 rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
 rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
 
-rshd_plan 21
+rshd_plan 23
 T=$RSHD_DIR
 
 # 1-5: 20 hosts; each line on the right stream, nothing else.
@@ -81,5 +81,13 @@ rshd_start 127.0.0.1 2514 || echo "# second rshd did not start"
 "$MRSH" -R rsh -w 127.0.0.1:2514 -- 'echo p' >"$T/out" 2>"$T/err"
 rshd_is "$?" 0 "host:port: exit 0"
 rshd_is "$(cat "$T/out")" "127.0.0.1:2514: p" "host:port: output"
+
+# 22-23: backpressure: 10 hosts x 1 MB into a reader that starts late; the
+# sessions pause and resume, and every byte arrives.
+"$MRSH" -R rsh -N -u 120 -w '127.0.2.[1-10]' -- 'yes 123456789 | head -n 100000' \
+    2>"$T/err" | { sleep 1; cat; } >"$T/big"
+rshd_is "$?" 0 "10 MB through a slow reader: exit 0"
+rshd_is "$(grep -c '^123456789$' "$T/big")" 1000000 \
+    "10 MB through a slow reader: every line arrived"
 
 exit $((RSHD_TAP_FAILED > 0))

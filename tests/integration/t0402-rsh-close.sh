@@ -9,7 +9,7 @@ rshd_enter_ns "$@"
 rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
 rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
 
-rshd_plan 12
+rshd_plan 15
 T=$RSHD_DIR
 
 # 1-3: normal commands: every connection closed by rshd first.
@@ -63,5 +63,14 @@ for ((i = 0; i < 200; i++)); do
 	sleep 0.05
 done
 rshd_ok $gone "signal: rshd killed the remote command"
+
+# 13-15: the command timeout (-u) fires in RUNNING; the session is reset.
+"$MRSH" -R rsh -u 1 --stats -w 127.0.1.9 -- 'echo started; exec sleep 60' \
+    >"$T/out" 2>"$T/err"
+rshd_is "$?" 255 "command timeout: exit 255"
+rshd_grep '^mrsh: 127\.0\.1\.9: RUNNING: command timeout after 1s$' "$T/err" \
+    "command timeout: stage and reason"
+rshd_grep '^mrsh: stats: closed remote-first 0, local-first 0, reset 1' \
+    "$T/err" "command timeout: the connection was reset"
 
 exit $((RSHD_TAP_FAILED > 0))
