@@ -1,3 +1,67 @@
 #!/bin/bash
-echo 1..1
-echo ok 1 - placeholder
+# Command line: usage errors (exit 2, one line naming the bad input), host
+# list building (-w/-f/-x, ranges, --list-hosts), --help and the man page in
+# step, -V, options stopping at the first non-option.
+. "$top_srcdir/tests/integration/lib.sh"
+
+
+T=$(make_tmpdir)
+
+# usage errors: one line on stderr, exit 2
+usage_error() {
+	local desc=$1 pattern=$2
+	shift 2
+	"$MRSH" "$@" >"$T/out" 2>"$T/err"
+	is "$?" 2 "$desc: exit 2"
+	like "$(cat "$T/err")" "$pattern" "$desc: message"
+}
+usage_error "unbalanced bracket" 'node\[1-3' -R exec -w 'node[1-3' true
+usage_error "reversed range" 'n\[5-1\]' -R exec -w 'n[5-1]' true
+usage_error "range too large" 'too large|too many|exceeds' -R exec -w 'n[1-9999999]' true
+usage_error "unreadable file" 'nonexistent' -R exec -f "$T/nonexistent" true
+printf 'good1\nbad[3-1]\n' >"$T/hosts.bad"
+usage_error "bad line in file names file:line" 'hosts.bad:2' -R exec -f "$T/hosts.bad" true
+usage_error "empty after exclusion" 'empty' -R exec -w 'a,b' -x 'a,b' true
+usage_error "no hosts" 'no hosts' -R exec true
+usage_error "no command" 'no command' -R exec -w a
+usage_error "unknown option" 'unknown option' -R exec --frobnicate -w a true
+usage_error "bad transport" 'unknown transport' -R carrier-pigeon -w a true
+usage_error "bad timeout" 'seconds' -R exec -t abc -w a true
+usage_error "bad ports" 'port range' --ports 2000-1000 -w a true
+is "$(wc -l <"$T/err")" 1 "usage errors are one line"
+
+# --list-hosts: ranges, padding, several groups, suffixes, exclusion, uniq
+"$MRSH" -w 'node[01-03,07],r[1-2]n[1-2],n[1-2]-ib,node02,root@h:2222' -x node03 --list-hosts >"$T/out"
+is "$(tr '\n' ' ' <"$T/out")" "node01 node02 node07 r1n1 r1n2 r2n1 r2n2 n1-ib n2-ib root@h:2222 " \
+	"--list-hosts expands, excludes, removes duplicates, keeps order"
+printf '# comment\n\nfa\nfb  # trailing\nf[1-2]\n' >"$T/hosts"
+"$MRSH" -f "$T/hosts" -w "^$T/hosts" --list-hosts >"$T/out"
+is "$(tr '\n' ' ' <"$T/out")" "fa fb f1 f2 " "-f file and ^file: comments, blanks, ranges"
+printf 'x1\nx2\n' | "$MRSH" -f - --list-hosts >"$T/out"
+is "$(tr '\n' ' ' <"$T/out")" "x1 x2 " "-f - reads standard input"
+"$MRSH" -w '[::1]:2200,u@[fe80::1]' --list-hosts >"$T/out"
+is "$(tr '\n' ' ' <"$T/out")" "[::1]:2200 u@fe80::1 " "IPv6 entries"
+
+# options stop at the first non-option argument
+"$MRSH" -R exec -w h1 -N echo -l x >"$T/out" 2>&1
+is "$(cat "$T/out")" "-l x" "options stop at the command: 'echo -l x' runs"
+"$MRSH" -R exec -w h1 -N -- echo -- ok >"$T/out" 2>&1
+is "$(cat "$T/out")" "-- ok" "-- ends options"
+
+# --help and -V
+"$MRSH" --help >"$T/help"
+is "$?" 0 "--help exits 0"
+like "$(cat "$T/help")" 'Exit status' "--help documents the exit status"
+"$MRSH" -V >"$T/out"
+like "$(cat "$T/out")" '^mrsh [0-9]' "-V prints the version"
+
+# every long option in --help is in the man page, and the reverse
+man_opts=$(sed -n 's/.*\\-\\-\([a-z][a-z-]*\).*/\1/p' "$top_srcdir/doc/mrsh.1" |
+	sed 's/\\-/-/g' | sort -u)
+help_opts=$(grep -o -- '--[a-z][a-z-]*' "$T/help" | sed 's/^--//' | sort -u)
+missing=$(comm -23 <(echo "$help_opts") <(grep -o -- '\\-\\-[a-z]\+\(\\-[a-z]\+\)*' "$top_srcdir/doc/mrsh.1" | sed 's/\\-/-/g; s/^--//' | sort -u))
+is "$missing" "" "every --help option is in mrsh.1"
+extra=$(comm -13 <(echo "$help_opts") <(grep -o -- '\\-\\-[a-z]\+\(\\-[a-z]\+\)*' "$top_srcdir/doc/mrsh.1" | sed 's/\\-/-/g; s/^--//' | sort -u) | grep -v '^program-transform-name$\|^enable')
+is "$extra" "" "every mrsh.1 long option is in --help"
+: "$man_opts"
+done_testing

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Output through -R exec: 10 MB from one host, last lines without newline at
+# 1K/8K/10K, binary data, --outdir/--errdir, --json checked by a real JSON
+# parser, -b gathering, -N, and `| head` ending mrsh quietly.
+. "$top_srcdir/tests/integration/lib.sh"
+
+T=$(make_tmpdir)
+
+# 10 MB from one host, byte-exact through --outdir; line count on stdout
+head -c 7500000 /dev/urandom | base64 -w 76 >"$T/big"
+"$MRSH" -R exec --outdir "$T/od" -w h1 -- cat "$T/big" 2>"$T/err"
+is "$?" 0 "10 MB: exit 0"
+is "$(md5sum <"$T/od/h1")" "$(md5sum <"$T/big")" "10 MB byte-exact in --outdir"
+"$MRSH" -R exec -N -w h1 -- cat "$T/big" >"$T/out" 2>"$T/err"
+is "$(md5sum <"$T/out")" "$(md5sum <"$T/big")" "10 MB of lines byte-exact with -N"
+"$MRSH" -R exec -w 'h[1-3]' -- cat "$T/big" >"$T/out" 2>"$T/err"
+is "$(wc -l <"$T/out")" "$((3 * $(wc -l <"$T/big")))" "3 x 10 MB: every line once"
+is "$(grep -c -v '^h[1-3]: ' "$T/out")" 0 "every line prefixed, no line torn"
+
+# last line without a newline, at 1K, 8K and 10K: printed once, complete
+for n in 1024 8192 10240; do
+	head -c "$n" /dev/zero | tr '\0' x >"$T/nonl"
+	"$MRSH" -R exec -w 'h1,h2' -- cat "$T/nonl" >"$T/out" 2>"$T/err"
+	is "$(grep -c "^h[12]: x\{$n\}\$" "$T/out")" 2 "$n bytes without newline: one whole line per host"
+	is "$(wc -l <"$T/out")" 2 "$n bytes without newline: printed once"
+done
+printf 'a\nb' >"$T/ab"
+"$MRSH" -R exec -w h1 -- cat "$T/ab" >"$T/out"
+is "$(cat "$T/out")" "$(printf 'h1: a\nh1: b')" "short last line kept"
+
+# binary output: byte-exact in --outdir; passes through the line mode intact
+head -c 200000 /dev/urandom >"$T/bin"
+"$MRSH" -R exec --outdir "$T/bd" -w 'h[1-2]' -- cat "$T/bin" 2>"$T/err"
+is "$(md5sum <"$T/bd/h2")" "$(md5sum <"$T/bin")" "binary output byte-exact in --outdir"
+"$MRSH" -R exec -N -w h1 -- cat "$T/bin" >"$T/out" 2>"$T/err"
+is "$?" 0 "binary output in line mode: exit 0"
+ok "$(test "$(wc -c <"$T/out")" -ge 200000; echo $?)" "binary output in line mode: nothing lost"
+
+# --outdir / --errdir: one file per host, empty files for silent hosts
+"$MRSH" -R exec --outdir "$T/o2" --errdir "$T/e2" -w 'h[1-3]' -- \
+	sh -c 'test %h = h2 || { echo out %h; echo err %h >&2; }' >"$T/out" 2>"$T/err"
+is "$(cat "$T/o2/h1")" "out h1" "--outdir: stdout file"
+is "$(cat "$T/e2/h3")" "err h3" "--errdir: stderr file"
+ok "$(test -f "$T/o2/h2" && ! test -s "$T/o2/h2"; echo $?)" "silent host: empty file"
+is "$(cat "$T/out")" "" "--outdir: nothing on the terminal"
+"$MRSH" -R exec --outdir /proc/nonexistent/x -w h1 -- true 2>"$T/err"
+is "$?" 2 "unusable --outdir: exit 2"
+
+# --json: one valid object per host, parsed by python's json module
+"$MRSH" -R exec --json -u 2 -w 'h[1-4]' -- sh -c '
+	case %h in
+	h1) printf "quote\" back\\\\ ctl\001 utf8 \303\251 bad \377";;
+	h2) echo err >&2; exit 4;;
+	h3) kill -KILL $$;;
+	h4) sleep 10;;
+	esac' >"$T/json" 2>"$T/err"
+is "$?" 255 "--json run: exit 255 (one timeout)"
+python3 - "$T/json" >"$T/py" 2>&1 <<'PY'
+import json, sys
+objs = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    o = json.loads(line)
+    objs[o["host"]] = o
+print(len(objs))
+print(repr(objs["h1"]["stdout"]))
+print(objs["h2"]["exit_code"], repr(objs["h2"]["stderr"]))
+print(objs["h3"]["signal"], objs["h4"]["status"], objs["h4"]["stage"])
+PY
+is "$(sed -n 1p "$T/py")" 4 "--json: 4 objects, all valid JSON"
+is "$(sed -n 2p "$T/py")" "'quote\" back\\\\ ctl\\x01 utf8 é bad ÿ'" "--json: escapes, UTF-8 kept, invalid byte mapped"
+is "$(sed -n 3p "$T/py")" "4 'err\\n'" "--json: exit code and stderr"
+like "$(sed -n 4p "$T/py")" '^KILL timeout running$' "--json: signal; timeout with its stage"
+
+# -b: identical output and status grouped under a compressed range
+"$MRSH" -R exec -b -w 'n[01-07]' -- sh -c 'echo same; test %h = n06 && exit 2; true' \
+	>"$T/out" 2>"$T/err"
+is "$?" 2 "-b: exit status still the largest"
+like "$(cat "$T/out")" 'n\[01-05,07\] \(6\)' "-b: header with compressed range and count"
+like "$(cat "$T/out")" 'n06 \(1\).*exit 2' "-b: different exit status, separate group"
+is "$(grep -c '^same$' "$T/out")" 2 "-b: output printed once per group"
+"$MRSH" -R exec -b --gather-max 1K -w h1 -- head -c 5000 /dev/zero >"$T/out" 2>"$T/err"
+like "$(cat "$T/out")" 'cut' "-b: output beyond --gather-max is cut, and says so"
+
+# | head: mrsh ends quietly and at once, even with lots of output left
+start=$SECONDS
+"$MRSH" -R exec -w 'h[1-20]' -- sh -c 'seq 1 200000' 2>"$T/err" | head -n 3 >"$T/out"
+is "${PIPESTATUS[0]}" 141 "| head: mrsh ends with SIGPIPE's status"
+is "$(wc -l <"$T/out")" 3 "| head: head got its lines"
+is "$(cat "$T/err")" "" "| head: nothing on stderr"
+ok "$(test $((SECONDS - start)) -lt 60; echo $?)" "| head: mrsh did not run to the end"
+
+done_testing

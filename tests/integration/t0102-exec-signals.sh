@@ -1,0 +1,47 @@
+#!/bin/bash
+# ctrl-c: the first SIGINT reports who is still running and in which state;
+# a second within a second aborts, still prints what was gathered and the
+# summary, and exits 130; the remote commands are killed. SIGTERM aborts.
+. "$top_srcdir/tests/integration/lib.sh"
+
+T=$(make_tmpdir)
+# a unique duration lets pgrep tell this test's sleeps from others'
+tag="300.$$"
+
+# 5 hosts: two finish at once with output, three sleep
+"$MRSH" -R exec -b -w 'h[1-5]' -- sh -c "echo gathered-%h; case %h in h[12]) exit 0;; esac; exec sleep $tag" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 20 "test \$(pgrep -f -c '^sleep $tag') = 3"
+ok $? "three commands running"
+
+kill -INT "$pid"
+wait_for 10 "grep -q 'ctrl-c again' '$T/err'"
+ok $? "first ctrl-c: status report"
+like "$(cat "$T/err")" 'interrupt: 3 RUNNING: h\[3-5\]' "report names running hosts and state"
+sleep 1.5
+ok "$(kill -0 "$pid"; echo $?)" "first ctrl-c alone does not stop mrsh"
+
+kill -INT "$pid"
+sleep 0.2
+kill -INT "$pid"
+wait_for 15 "! kill -0 $pid 2>/dev/null"
+wait "$pid"
+is "$?" 130 "second ctrl-c within a second: exit 130"
+like "$(cat "$T/out")" 'gathered-h1' "gathered output still printed"
+like "$(cat "$T/err")" 'interrupted: h\[3-5\]' "summary names the aborted hosts"
+wait_for 10 "! pgrep -f '^sleep $tag' >/dev/null"
+ok $? "remote commands killed"
+
+# SIGTERM aborts at once
+"$MRSH" -R exec -w 'h[1-3]' -- sleep "$tag" >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 20 "test \$(pgrep -f -c '^sleep $tag') = 3"
+kill -TERM "$pid"
+wait_for 15 "! kill -0 $pid 2>/dev/null"
+wait "$pid"
+is "$?" 143 "SIGTERM: exit 143"
+wait_for 10 "! pgrep -f '^sleep $tag' >/dev/null"
+ok $? "SIGTERM: commands killed"
+
+done_testing
