@@ -8,14 +8,19 @@
  * to a session for its allocator (every check base64-encodes the key with
  * it), so the cached collections belong to a private session that is never
  * connected and lives as long as the cache, not to any host's session.
+ *
+ * With HashKnownHosts, accept-new writes |1|salt|HMAC-SHA1(salt, name) as
+ * OpenSSH does; libssh2 has no public HMAC, so a small SHA-1 lives here.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 
 #define KNOWNHOSTS_BUCKETS	256
 #define KNOWNHOSTS_LINE_MAX	16384
+#define KNOWNHOSTS_SHA1_LEN	20
 
 /* One known_hosts file, parsed. */
 struct knownhosts_file {
@@ -172,16 +178,41 @@ knownhosts_keytype(int type, const char **name)
 	}
 }
 
+/* Base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes), '=' if pad. */
+static void
+knownhosts_base64(const unsigned char *in, size_t n, int pad, char *out)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+	unsigned int v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned int)in[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned int)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = b64[(v >> 6) & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (i + 2 < n)
+			out[o++] = b64[v & 63];
+		else if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
 /* "SHA256:" and unpadded base64 of the key's SHA-256, as OpenSSH shows. */
 static void
 knownhosts_fingerprint(LIBSSH2_SESSION *session, char *out, size_t outlen)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *h;
 	char buf[64];
-	size_t i, n = 0;
-	unsigned int v;
 
 	h = (const unsigned char *)libssh2_hostkey_hash(session,
 	    LIBSSH2_HOSTKEY_HASH_SHA256);
@@ -189,21 +220,180 @@ knownhosts_fingerprint(LIBSSH2_SESSION *session, char *out, size_t outlen)
 		snprintf(out, outlen, "SHA256:?");
 		return;
 	}
-	for (i = 0; i < 32; i += 3) {
-		v = (unsigned int)h[i] << 16;
-		if (i + 1 < 32)
-			v |= (unsigned int)h[i + 1] << 8;
-		if (i + 2 < 32)
-			v |= h[i + 2];
-		buf[n++] = b64[(v >> 18) & 63];
-		buf[n++] = b64[(v >> 12) & 63];
-		if (i + 1 < 32)
-			buf[n++] = b64[(v >> 6) & 63];
-		if (i + 2 < 32)
-			buf[n++] = b64[v & 63];
-	}
-	buf[n] = '\0';
+	knownhosts_base64(h, 32, 0, buf);
 	snprintf(out, outlen, "SHA256:%s", buf);
+}
+
+struct knownhosts_sha1 {
+	uint32_t	h[5];
+	uint64_t	len;
+	unsigned char	buf[64];
+	size_t		nbuf;
+};
+
+#define KNOWNHOSTS_ROL(x, n)	(((x) << (n)) | ((x) >> (32 - (n))))
+
+/* One SHA-1 compression of a 64-byte block (RFC 3174). */
+static void
+knownhosts_sha1_block(uint32_t h[5], const unsigned char *p)
+{
+	uint32_t w[80], a, b, c, d, e, f, k, t;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 |
+		    (uint32_t)p[4 * i + 1] << 16 |
+		    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (i = 16; i < 80; i++)
+		w[i] = KNOWNHOSTS_ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^
+		    w[i - 16], 1);
+	a = h[0];
+	b = h[1];
+	c = h[2];
+	d = h[3];
+	e = h[4];
+	for (i = 0; i < 80; i++) {
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6;
+		}
+		t = KNOWNHOSTS_ROL(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = KNOWNHOSTS_ROL(b, 30);
+		b = a;
+		a = t;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+}
+
+static void
+knownhosts_sha1_init(struct knownhosts_sha1 *ctx)
+{
+	ctx->h[0] = 0x67452301;
+	ctx->h[1] = 0xefcdab89;
+	ctx->h[2] = 0x98badcfe;
+	ctx->h[3] = 0x10325476;
+	ctx->h[4] = 0xc3d2e1f0;
+	ctx->len = 0;
+	ctx->nbuf = 0;
+}
+
+static void
+knownhosts_sha1_update(struct knownhosts_sha1 *ctx, const void *data,
+    size_t n)
+{
+	const unsigned char *p = data;
+
+	ctx->len += n;
+	while (n > 0) {
+		ctx->buf[ctx->nbuf++] = *p++;
+		n--;
+		if (ctx->nbuf == 64) {
+			knownhosts_sha1_block(ctx->h, ctx->buf);
+			ctx->nbuf = 0;
+		}
+	}
+}
+
+static void
+knownhosts_sha1_final(struct knownhosts_sha1 *ctx,
+    unsigned char out[KNOWNHOSTS_SHA1_LEN])
+{
+	uint64_t bits = ctx->len * 8;
+	unsigned char lenbuf[8], zero = 0, one = 0x80;
+	int i;
+
+	knownhosts_sha1_update(ctx, &one, 1);
+	while (ctx->nbuf != 56)
+		knownhosts_sha1_update(ctx, &zero, 1);
+	for (i = 0; i < 8; i++)
+		lenbuf[i] = (unsigned char)(bits >> (56 - 8 * i));
+	knownhosts_sha1_update(ctx, lenbuf, 8);
+	for (i = 0; i < 5; i++) {
+		out[4 * i] = (unsigned char)(ctx->h[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(ctx->h[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(ctx->h[i] >> 8);
+		out[4 * i + 3] = (unsigned char)ctx->h[i];
+	}
+}
+
+/* HMAC-SHA1 (RFC 2104) with a key of at most 64 bytes. */
+static void
+knownhosts_hmac_sha1(const unsigned char *key, size_t keylen,
+    const char *msg, unsigned char out[KNOWNHOSTS_SHA1_LEN])
+{
+	struct knownhosts_sha1 ctx;
+	unsigned char pad[64], inner[KNOWNHOSTS_SHA1_LEN];
+	size_t i;
+
+	memset(pad, 0, sizeof pad);
+	memcpy(pad, key, keylen);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] ^= 0x36;
+	knownhosts_sha1_init(&ctx);
+	knownhosts_sha1_update(&ctx, pad, sizeof pad);
+	knownhosts_sha1_update(&ctx, msg, strlen(msg));
+	knownhosts_sha1_final(&ctx, inner);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	knownhosts_sha1_init(&ctx);
+	knownhosts_sha1_update(&ctx, pad, sizeof pad);
+	knownhosts_sha1_update(&ctx, inner, sizeof inner);
+	knownhosts_sha1_final(&ctx, out);
+}
+
+/*
+ * Add name's key to the collection, hashed as "|1|salt|hash" if hash is
+ * set. Returns the entry or NULL.
+ */
+static struct libssh2_knownhost *
+knownhosts_add(struct knownhosts_file *kf, const char *name, int hash,
+    const char *key, size_t keylen, int keybits)
+{
+	struct libssh2_knownhost *entry;
+	unsigned char salt[KNOWNHOSTS_SHA1_LEN], mac[KNOWNHOSTS_SHA1_LEN];
+	char salt64[32], mac64[32];
+	ssize_t n;
+	int fd;
+
+	if (!hash) {
+		if (libssh2_knownhost_addc(kf->hosts, name, NULL, key, keylen,
+		    NULL, 0, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+		    LIBSSH2_KNOWNHOST_KEYENC_RAW | keybits, &entry) != 0)
+			return NULL;
+		return entry;
+	}
+	n = getrandom(salt, sizeof salt, 0);
+	if (n != (ssize_t)sizeof salt) {
+		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
+			return NULL;
+		n = read(fd, salt, sizeof salt);
+		close(fd);
+		if (n != (ssize_t)sizeof salt)
+			return NULL;
+	}
+	knownhosts_hmac_sha1(salt, sizeof salt, name, mac);
+	knownhosts_base64(salt, sizeof salt, 1, salt64);
+	knownhosts_base64(mac, sizeof mac, 1, mac64);
+	if (libssh2_knownhost_addc(kf->hosts, mac64, salt64, key, keylen,
+	    NULL, 0, LIBSSH2_KNOWNHOST_TYPE_SHA1 |
+	    LIBSSH2_KNOWNHOST_KEYENC_RAW | keybits, &entry) != 0)
+		return NULL;
+	return entry;
 }
 
 /* Create the directory holding path (mode 0700) if it is missing. */
@@ -228,7 +418,7 @@ knownhosts_mkdir(const char *path)
  * file with one O_APPEND write, so that other writers do not interleave.
  */
 static int
-knownhosts_append(struct knownhosts_file *kf, const char *name,
+knownhosts_append(struct knownhosts_file *kf, const char *name, int hash,
     const char *key, size_t keylen, int keybits, char *err, size_t errlen)
 {
 	struct libssh2_knownhost *entry;
@@ -238,9 +428,8 @@ knownhosts_append(struct knownhosts_file *kf, const char *name,
 	ssize_t n;
 	int fd;
 
-	if (libssh2_knownhost_addc(kf->hosts, name, NULL, key, keylen, NULL, 0,
-	    LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-	    keybits, &entry) != 0) {
+	if ((entry = knownhosts_add(kf, name, hash, key, keylen,
+	    keybits)) == NULL) {
 		snprintf(err, errlen, "cannot add host key for %s", name);
 		return -1;
 	}
@@ -379,8 +568,8 @@ knownhosts_check(LIBSSH2_SESSION *session, const char *host, int port,
 			    hc->user_known_hosts[0]);
 			break;
 		}
-		if (knownhosts_append(kf, name, key, keylen, keybits, err,
-		    errlen) != 0)
+		if (knownhosts_append(kf, name, hc->hash_known_hosts, key,
+		    keylen, keybits, err, errlen) != 0)
 			break;
 		info("%s: added host key %s %s to %s", name, keyname, fp,
 		    kf->path);

@@ -61,6 +61,7 @@ enum sshcfg_opcode {
 	oServerAliveCountMax,
 	oBatchMode,
 	oPasswordAuthentication,
+	oHashKnownHosts,
 	oProxy
 };
 
@@ -86,6 +87,7 @@ static const struct {
 	{ "ServerAliveCountMax", oServerAliveCountMax },
 	{ "BatchMode", oBatchMode },
 	{ "PasswordAuthentication", oPasswordAuthentication },
+	{ "HashKnownHosts", oHashKnownHosts },
 	/* Not implemented, but worth a warning when they apply: see below. */
 	{ "ProxyJump", oProxy },
 	{ "ProxyCommand", oProxy },
@@ -165,6 +167,7 @@ struct sshcfg_ctx {
 	int			 alive_max;
 	int			 batch;
 	int			 pwauth;
+	int			 hash_kh;
 };
 
 static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
@@ -577,6 +580,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	case oIdentitiesOnly:
 	case oBatchMode:
 	case oPasswordAuthentication:
+	case oHashKnownHosts:
 		if (l->argc != 1 || sshcfg_parse_flag(a) == -1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
@@ -1141,6 +1145,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->pwauth == -1)
 			ctx->pwauth = sshcfg_parse_flag(a);
 		break;
+	case oHashKnownHosts:
+		if (ctx->hash_kh == -1)
+			ctx->hash_kh = sshcfg_parse_flag(a);
+		break;
 	case oProxy:
 		/* Connecting directly may not be what the user expects. */
 		if (strcasecmp(a, "none") != 0 && !ctx->cfg->proxy_warned) {
@@ -1204,6 +1212,7 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 	ctx->cfg = cfg;
 	ctx->host = host;
 	ctx->ids_only = ctx->batch = ctx->pwauth = ctx->alive_max = -1;
+	ctx->hash_kh = -1;
 	ctx->alive_interval = -1;
 	ctx->connect_timeout = -1;
 	ctx->strict = STRICT_UNSET;
@@ -1416,6 +1425,7 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	    SSHCFG_DEFAULT_ALIVE_MAX;
 	hc->batch_mode = ctx->batch == 1;
 	hc->password_auth = ctx->pwauth != 0;
+	hc->hash_known_hosts = ctx->hash_kh == 1;
 }
 
 void

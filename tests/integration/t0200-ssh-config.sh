@@ -393,6 +393,28 @@ else
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
+# HashKnownHosts yes: accept-new writes a hashed name OpenSSH can find.
+rm -f "$kh"
+run_mrsh -o HashKnownHosts=yes -o StrictHostKeyChecking=accept-new \
+    -w $h2 echo hi
+if [ $rc -eq 0 ] && grep -q '^|1|[^|]*|[^ ]* ssh-ed25519 ' "$kh" &&
+    ! grep -q "$h2" "$kh" &&
+    ssh-keygen -F "[$h2]:$SSHD_PORT" -f "$kh" 2>/dev/null | grep -q ssh-ed25519
+then
+	ok "HashKnownHosts: hashed line that ssh-keygen -F finds"
+else
+	not_ok "HashKnownHosts: hashed line that ssh-keygen -F finds"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+	sed 's/^/#   kh: /' "$kh" 2>/dev/null
+fi
+run_mrsh -w $h2 echo hi
+if [ $rc -eq 0 ]; then
+	ok "the hashed line is matched on the next run"
+else
+	not_ok "the hashed line is matched on the next run"
+	printf '%s\n' "$out" | sed 's/^/#   /'
+fi
+
 # The global file is read too.
 rm -f "$kh"
 run_mrsh -o "GlobalKnownHostsFile=$KNOWN_HOSTS" -w $h2 echo hi

@@ -197,6 +197,7 @@ test_first_wins(void)
 	    "  StrictHostKeyChecking=accept-new\n"
 	    "  UserKnownHostsFile ~/kh1 %%d/kh2_%%h\n"
 	    "  PasswordAuthentication no\n"
+	    "  HashKnownHosts yes\n"
 	    "Host *\n"
 	    "  User second\n"
 	    "  ConnectTimeout 99\n"
@@ -228,6 +229,7 @@ test_first_wins(void)
 	is_int(hc.batch_mode, 1, "BatchMode yes");
 	is_int(hc.identities_only, 1, "IdentitiesOnly yes");
 	is_int(hc.password_auth, 0, "first PasswordAuthentication wins");
+	is_int(hc.hash_known_hosts, 1, "HashKnownHosts yes");
 	ssh_host_config_free(&hc);
 
 	resolve(&opt, "bar", NULL, 0, &hc);
@@ -264,6 +266,7 @@ test_defaults(void)
 	ok(hc.connect_timeout == 0, "default ConnectTimeout none");
 	is_int(hc.server_alive_count_max, 3, "default ServerAliveCountMax 3");
 	is_int(hc.password_auth, 1, "default PasswordAuthentication yes");
+	is_int(hc.hash_known_hosts, 0, "default HashKnownHosts no");
 	ok(hc.identity_agent == NULL, "default IdentityAgent unset");
 	ssh_host_config_free(&hc);
 }
