@@ -656,6 +656,11 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 			}
 		}
 	}
+	/* Whatever follows a keyword mrsh does not use is not its business. */
+	if ((op = sshcfg_keyword(kw, &name)) == oUnknown) {
+		sshcfg_note_unknown(cfg, f->path, lineno, kw);
+		return 0;
+	}
 	if (sshcfg_split(p, &argv, &argc) != 0) {
 		error("%s:%d: invalid quotes", f->path, lineno);
 		sshcfg_argv_free(argv, argc);
@@ -666,12 +671,6 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 		    lineno, kw);
 		sshcfg_argv_free(argv, argc);
 		return -1;
-	}
-	op = sshcfg_keyword(kw, &name);
-	if (op == oUnknown) {
-		sshcfg_note_unknown(cfg, f->path, lineno, kw);
-		sshcfg_argv_free(argv, argc);
-		return 0;
 	}
 	if (cmdline && (op == oHost || op == oMatch || op == oInclude)) {
 		error("%s:%d: %s is not supported with -o", f->path, lineno,

@@ -477,7 +477,8 @@ test_errors(void)
 	ok(ret == -1 && strstr(err, "bad4:2: invalid quotes") != NULL,
 	    "unterminated quote");
 
-	cfg = put("unknown", "FooBarBaz yes\nForwardX11 no\nPort 22\n");
+	cfg = put("unknown", "FooBarBaz yes\nForwardX11 no\nPort 22\n"
+	    "LocalCommand \"unbalanced\nSendEnv\n");
 	opt_init(&opt, cfg);
 	err = capture(2, load_only, &opt, NULL, &ret);
 	is_int(ret, 0, "unknown keywords are not fatal");
