@@ -105,7 +105,7 @@ pool_has(struct portpool *pp, int port)
 }
 
 static struct pool_port *
-pool_port(struct portpool *pp, int port)
+pool_get(struct portpool *pp, int port)
 {
 	return &pp->ports[port - pp->lo];
 }
@@ -270,7 +270,7 @@ pool_expire(struct portpool *pp, double now)
 	while (pp->nheap > 0 && pp->heap[0].until <= now) {
 		e = pool_heap_pop(pp);
 		if ((c = e.cool) == NULL) {
-			p = pool_port(pp, e.port);
+			p = pool_get(pp, e.port);
 			if (p->foreign_until > 0 && p->foreign_until <= now)
 				p->foreign_until = 0;
 			continue;
@@ -331,7 +331,7 @@ pool_foreign(struct pool_port *p, double now)
 static void
 pool_mark_foreign(struct portpool *pp, int port, double until)
 {
-	struct pool_port	*p = pool_port(pp, port);
+	struct pool_port	*p = pool_get(pp, port);
 
 	if (until > p->foreign_until) {
 		p->foreign_until = until;
@@ -429,7 +429,7 @@ pool_seed_cb(const struct sockdiag_entry *se, void *arg)
 		return 0;
 	}
 	/* Listening, connected or closing: held by someone else. */
-	p = pool_port(pp, port);
+	p = pool_get(pp, port);
 	if (!p->seen_foreign) {
 		p->seen_foreign = 1;
 		pp->st.foreign++;
@@ -547,7 +547,7 @@ portpool_conflict(struct portpool *pp, int port, const struct sockaddr *dst,
 	pool_expire(pp, now);
 	pool_dst_make(&d, dst, dstlen);
 	pool_cool_add(pp, port, &d, now + POOL_TIME_WAIT);
-	pool_put(pp, pool_port(pp, port));
+	pool_put(pp, pool_get(pp, port));
 	pp->st.retries++;
 	debug("port %d busy towards that destination, trying another", port);
 }
@@ -565,7 +565,7 @@ portpool_release(struct portpool *pp, int port, const struct sockaddr *dst,
 		pool_dst_make(&d, dst, dstlen);
 		pool_cool_add(pp, port, &d, now + cool_secs);
 	}
-	pool_put(pp, pool_port(pp, port));
+	pool_put(pp, pool_get(pp, port));
 }
 
 void
@@ -655,7 +655,7 @@ portpool_next_expiry(struct portpool *pp, double now)
 		top = &pp->heap[0];
 		if (top->cool != NULL ? (top->cool->live &&
 		    top->cool->until == top->until) :
-		    pool_port(pp, top->port)->foreign_until == top->until)
+		    pool_get(pp, top->port)->foreign_until == top->until)
 			return top->until - now;
 		e = pool_heap_pop(pp);
 		if (e.cool != NULL && --e.cool->refs == 0 && !e.cool->live)
@@ -671,7 +671,7 @@ portpool_mark_inuse_foreign(struct portpool *pp, int port)
 
 	if (!pool_has(pp, port))
 		return;
-	p = pool_port(pp, port);
+	p = pool_get(pp, port);
 	if (!p->seen_foreign) {
 		p->seen_foreign = 1;
 		pp->st.foreign++;

@@ -3,19 +3,23 @@
  * released first), cooling per destination, expiry, exhaustion, release
  * with cooling, connect conflicts, the explanatory counts, seeding from a
  * given view and from the kernel, and real binds on a free high range of
- * 127.0.0.1 / the wildcard address (bind and listen only, no traffic).
+ * 127.0.0.1 / the wildcard address (bind and listen only, no traffic), in
+ * a private network namespace when running as root.
  */
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,30 @@ dst(int n)
 	return &sin[n];
 }
 #define SA(x)	((struct sockaddr *)(x)), sizeof(struct sockaddr_in)
+
+/*
+ * Work in a private network namespace when we may (root), so no other
+ * program's socket can land in the range while the test runs.
+ */
+static int
+netns_enter(void)
+{
+	struct ifreq	ifr;
+	int		fd, r;
+
+	if (unshare(CLONE_NEWNET) != 0)
+		return -1;
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (r == 0)
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return r;
+}
 
 /* Can port be bound right now (no SO_REUSEADDR, so nothing holds it)? */
 static int
@@ -465,6 +493,8 @@ main(void)
 
 	for (i = 0; i < 65536; i++)
 		fds[i] = -1;
+	if (netns_enter() != 0)
+		diag("no private network namespace: using the host's");
 	if (pick_range() != 0) {
 		ok(0, "found 16 free ports");
 		return done_testing();
