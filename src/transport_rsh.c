@@ -262,6 +262,7 @@ rsh_fail(struct rsh_conn *c, enum fail_kind kind, const char *fmt, ...)
 	session_fail(c->s, kind, "%s", buf);
 }
 
+/* Once per run: the local user name and this run's random marker. */
 static int
 rsh_init(struct run *run)
 {
@@ -333,6 +334,7 @@ rsh_cleanup(struct run *run)
 	run->tpriv = NULL;
 }
 
+/* The session's transport state, made on the first start. */
 static struct rsh_conn *
 rsh_conn_get(struct session *s)
 {
@@ -685,6 +687,7 @@ rsh_handshake_input(struct rsh_conn *c, const char *buf, size_t len)
 	return (len);
 }
 
+/* Main connection readable: the status byte (and reason), then stdout. */
 static void
 rsh_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -730,6 +733,7 @@ rsh_read_cb(evutil_socket_t fd, short what, void *arg)
 		rsh_filter(c, buf + used, n - used);
 }
 
+/* stderr connection readable. */
 static void
 rsh_eread_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1019,6 +1023,7 @@ rsh_resolve_cb(struct evutil_addrinfo *ai, const char *err, void *arg)
 	rsh_connect(c);
 }
 
+/* Start, or resume after waiting for a port (the address is kept). */
 static void
 rsh_start(struct session *s)
 {
@@ -1069,6 +1074,10 @@ rsh_finish_closed(struct rsh_conn *c)
 	session_closed(c->s, c->how);
 }
 
+/*
+ * Release everything: the listener, then both connections through
+ * net_close (remote first, or RST when aborting or overdue).
+ */
 static void
 rsh_close(struct session *s, int abort_now)
 {
