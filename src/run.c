@@ -147,6 +147,13 @@ run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* evdns talks on its own; keep it to -vv. */
+static void
+run_dns_log(int is_warn, const char *msg)
+{
+	debug("evdns: %s", msg);
+}
+
 struct evdns_base *
 run_dns(struct run *run)
 {
@@ -161,6 +168,10 @@ run_dns(struct run *run)
 			fatalx("evdns_base_new failed");
 		evdns_base_load_hosts(run->dns, NULL);
 	}
+	evdns_set_log_fn(run_dns_log);
+	/* Unreachable servers: say "name not found" in seconds, not minutes. */
+	evdns_base_set_option(run->dns, "timeout:", "2");
+	evdns_base_set_option(run->dns, "attempts:", "2");
 	return run->dns;
 }
 
@@ -268,12 +279,23 @@ run_portwake_cb(evutil_socket_t fd, short what, void *arg)
 void
 session_wait_port(struct session *s)
 {
+	session_wait_port_for(s, NULL, 0);
+}
+
+void
+session_wait_port_for(struct session *s, const struct sockaddr *dst,
+    socklen_t dstlen)
+{
 	struct run *run = s->run;
 	struct timeval tv;
 	double next;
 
 	if (s->waiting_port || s->finished)
 		return;
+	if (dst != NULL && dstlen <= sizeof s->wait_dst) {
+		memcpy(&s->wait_dst, dst, dstlen);
+		s->wait_dstlen = dstlen;
+	}
 	session_set_state(s, S_PENDING);
 	TAILQ_REMOVE(&run->active, s, entry);
 	TAILQ_INSERT_TAIL(&run->portwait, s, entry);

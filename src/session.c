@@ -19,6 +19,7 @@
 
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
+#include "mrsh/portpool.h"
 #include "mrsh/options.h"
 #include "mrsh/output.h"
 #include "mrsh/run.h"
@@ -193,6 +194,24 @@ session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
 		session_schedule_close(s, 1);
 }
 
+/* Timed out waiting for a source port: say why no port was usable. */
+static void
+session_fail_port(struct session *s)
+{
+	const struct options *opt = s->run->opt;
+	char why[512];
+
+	if (s->run->pool == NULL || s->wait_dstlen == 0) {
+		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs "
+		    "waiting for a source port", opt->connect_timeout);
+		return;
+	}
+	portpool_explain(s->run->pool, (struct sockaddr *)&s->wait_dst,
+	    s->wait_dstlen, run_now(), why, sizeof why);
+	session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs waiting for "
+	    "a source port: %s", opt->connect_timeout, why);
+}
+
 /* Timer: a deferred ops->close, or a connect/command timeout. */
 static void
 session_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -217,8 +236,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_fail(s, FAIL_TIMEOUT, "command timeout after %gs",
 		    opt->command_timeout);
 	else if (s->state == S_PENDING && s->waiting_port)
-		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs "
-		    "waiting for a source port", opt->connect_timeout);
+		session_fail_port(s);
 	else
 		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs",
 		    s->connect_timeout_used);

@@ -911,7 +911,8 @@ rsh_listen(struct rsh_conn *c)
 		if (port == -1) {
 			close(fd);
 			if (errno == EAGAIN) {
-				session_wait_port(s);
+				session_wait_port_for(s,
+				    (struct sockaddr *)&c->dst, c->dstlen);
 				return (-1);
 			}
 			rsh_fail(c, FAIL_LOCAL, "bind stderr listener: %s",
@@ -970,7 +971,8 @@ rsh_connect(struct rsh_conn *c)
 	if (fd == -1) {
 		if (errno == EAGAIN) {
 			rsh_listener_release(c, 0);
-			session_wait_port(s);
+			session_wait_port_for(s, (struct sockaddr *)&c->dst,
+			    c->dstlen);
 			return;
 		}
 		rsh_fail(c, FAIL_UNREACHABLE, "connect to %s: %s",

@@ -18,6 +18,7 @@
 
 #include <sys/queue.h>
 #include <sys/time.h>
+#include <sys/socket.h>
 #include <stddef.h>
 
 struct run;
@@ -92,6 +93,8 @@ struct session {
 	int			 finished;	/* session_closed() done */
 	int			 freed;		/* ops->free done */
 	double			 connect_timeout_used;
+	struct sockaddr_storage	 wait_dst;	/* session_wait_port_for() */
+	socklen_t		 wait_dstlen;
 
 	struct event		*timer;		/* connect / command timeout */
 	struct timeval		 t[S_COUNT];	/* time each state was entered */
@@ -127,8 +130,14 @@ void	session_fail(struct session *, enum fail_kind, const char *fmt, ...)
 /* Transport finished closing and released every resource it held. */
 void	session_closed(struct session *, enum close_how);
 
-/* No source port is free: park in PENDING until run_port_released(). */
+/*
+ * No source port is free: park in PENDING until run_port_released().
+ * With dst, a connect timeout while parked explains itself: how many ports
+ * the range has, how many are in use and how many cool towards dst.
+ */
 void	session_wait_port(struct session *);
+void	session_wait_port_for(struct session *, const struct sockaddr *dst,
+	    socklen_t dstlen);
 
 /* Deadlines: (re)arm the session timer; 0 disarms. */
 void	session_set_timeout(struct session *, double seconds);
