@@ -1,10 +1,19 @@
 # TAP helpers for the integration tests (bash). Source it first:
 #   . "$top_srcdir/tests/integration/lib.sh"
 # then ok/is/like/skip ... and end with done_testing. $MRSH is the binary
-# under test; make_tmpdir gives a directory removed when the test exits.
+# under test; make_tmpdir gives a directory removed when the test exits;
+# at_exit registers more cleanup (run last-first); start_sshd N starts the
+# private sshd of tests/helpers/sshd.sh for N loopback hosts.
+
+# Defaults so that a test also runs by hand: bash tests/integration/tNNNN.sh
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${MRSH:=$top_builddir/mrsh}"
+export top_srcdir top_builddir MRSH
 
 tap_n=0
 tap_failed=0
+tap_at_exit=()
 trap tap_cleanup EXIT
 
 # ok RC DESC: passes when RC is 0 (a command's exit status).
@@ -46,8 +55,69 @@ skip() {
 	echo "ok $tap_n - $1 # SKIP $2"
 }
 
+# unlike GOT ERE DESC: no line of GOT matches.
+unlike() {
+	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  '$(printf '%s' "$1" | head -c 2000)'"
+		diag "want no match: /$2/"
+	fi
+}
+
 diag() {
 	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# skip_all REASON: the whole file cannot run here (before any test point).
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# bail_out REASON: something every later test needs is broken.
+bail_out() {
+	echo "Bail out! $1"
+	exit 1
+}
+
+# need_cmd CMD...: skip the file when a program it needs is not installed.
+need_cmd() {
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "$c not installed"
+	done
+}
+
+# at_exit CMD: run CMD (a string for eval) when the test exits.
+at_exit() {
+	tap_at_exit+=("$1")
+}
+
+# free_port: a TCP port nobody listens on right now (bind to port 0).
+free_port() {
+	local py=/usr/bin/python3
+
+	[ -x "$py" ] || py=python3
+	"$py" -c 'import socket
+s = socket.socket()
+s.bind(("0.0.0.0", 0))
+print(s.getsockname()[1])'
+}
+
+# start_sshd N: private sshd for N hosts (tests/helpers/sshd.sh; sets
+# SSH_CONFIG, HOSTS_FILE, SSHD_PORT ...), stopped at exit. Skips when sshd
+# is not installed, bails out when it is but does not start.
+start_sshd() {
+	[ -x "${SSHD_BIN:-/usr/sbin/sshd}" ] ||
+		skip_all "OpenSSH sshd not installed (apt-get install openssh-server)"
+	need_cmd ssh-keygen
+	# shellcheck source=tests/helpers/sshd.sh
+	. "$top_srcdir/tests/helpers/sshd.sh"
+	sshd_start "$1" || bail_out "the private sshd did not start"
+	at_exit sshd_stop
 }
 
 # wait_for SECS CMD: poll CMD (a string for eval) every 0.1 s, up to SECS.
@@ -70,6 +140,11 @@ make_tmpdir() {
 }
 
 tap_cleanup() {
+	local i
+
+	for ((i = ${#tap_at_exit[@]} - 1; i >= 0; i--)); do
+		eval "${tap_at_exit[$i]}" >/dev/null 2>&1
+	done
 	rm -rf "${TMPDIR:-/tmp}"/mrsh-test.$$.* 2>/dev/null
 }
 
