@@ -43,6 +43,8 @@
 #   SSHD_EXTRA_CONFIG     lines appended to sshd_config
 #   SSHD_CLIENT_EXTRA     a line put first in the client Host * block
 #   SSHD_BIN              sshd binary (default /usr/sbin/sshd)
+#   SSHD_SETSID=1         run sshd in its own session (outlives the
+#                         terminal's ctrl-c; the testbed uses it)
 #   SSHD_REAL_HOME=1      remote commands keep the real HOME (default: an
 #                         empty $SSHD_DIR/home, so no ~/.bashrc is read)
 #
@@ -218,17 +220,24 @@ sshd_alive()
 sshd_launch()
 {
 	local i
+	local setsid=()
+	[ "${SSHD_SETSID:-0}" = 1 ] && setsid=(setsid)
 	: >"$SSHD_LOG"
-	"$SSHD_BIN" -D -f "$SSHD_CONFIG" -E "$SSHD_LOG" \
-	    </dev/null >/dev/null 2>>"$SSHD_DIR/sshd.stderr" &
-	SSHD_PID=$!
+	rm -f "$SSHD_DIR/sshd.launcher.pid"
+	# Started from a subshell so that sshd is not a child of the caller:
+	# a bare `wait` in a test must not wait for sshd forever.
+	(
+		"${setsid[@]}" "$SSHD_BIN" -D -f "$SSHD_CONFIG" -E "$SSHD_LOG" \
+		    </dev/null >/dev/null 2>>"$SSHD_DIR/sshd.stderr" &
+		echo $! >"$SSHD_DIR/sshd.launcher.pid"
+	)
+	SSHD_PID=$(cat "$SSHD_DIR/sshd.launcher.pid")
 	# Up to 20 s (the machine is shared and can be slow).
 	for ((i = 0; i < 200; i++)); do
 		if sshd_listening; then
 			return 0
 		fi
 		if ! sshd_alive; then
-			wait "$SSHD_PID" 2>/dev/null
 			return 1
 		fi
 		sleep 0.1
@@ -308,7 +317,6 @@ sshd_start()
 		if sshd_launch; then
 			export SSHD_PID
 			sshd_write_known_hosts "$KNOWN_HOSTS" "$n" "$SSHD_PORT"
-			echo "$SSHD_PID" >"$SSHD_DIR/sshd.launcher.pid"
 			return 0
 		fi
 		if ! grep -q "Address already in use" "$SSHD_LOG" \
@@ -339,7 +347,6 @@ sshd_stop()
 			sleep 0.1
 		done
 		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
 	fi
 	if [ "$sshd_owns_dir" = 1 ] && [ "$dir" = "${SSHD_DIR:-}" ]; then
 		rm -rf "$dir"
