@@ -15,6 +15,15 @@
 static const char *log_name = "mrsh";
 static int log_verbosity;
 static void (*log_fatal_cleanup)(void);
+static void (*log_writer)(const char *, size_t, void *);
+static void *log_writer_arg;
+
+void
+log_set_writer(void (*fn)(const char *, size_t, void *), void *arg)
+{
+	log_writer = fn;
+	log_writer_arg = arg;
+}
 
 /* Set the program name shown in front of messages and the verbosity. */
 void
@@ -50,15 +59,27 @@ log_set_fatal_cleanup(void (*fn)(void))
 void
 log_vmsg(int level, const char *func, int line, const char *fmt, va_list ap)
 {
-	char buf[2048];
+	char buf[2048], out[2200];
+	int n;
 
 	if (level > log_verbosity)
 		return;
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	if (func != NULL && log_verbosity >= LOG_DEBUG)
-		fprintf(stderr, "%s: %s:%d: %s\n", log_name, func, line, buf);
+		n = snprintf(out, sizeof out, "%s: %s:%d: %s\n", log_name,
+		    func, line, buf);
 	else
-		fprintf(stderr, "%s: %s\n", log_name, buf);
+		n = snprintf(out, sizeof out, "%s: %s\n", log_name, buf);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof out) {
+		n = sizeof out - 1;
+		out[n - 1] = '\n';
+	}
+	if (log_writer != NULL)
+		log_writer(out, (size_t)n, log_writer_arg);
+	else
+		fputs(out, stderr);
 }
 
 void

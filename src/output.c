@@ -941,6 +941,16 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	output_fd_kick(out, STREAM_STDOUT);
 }
 
+/* log.c hands diagnostics here: queued with host stderr, in order. */
+static void
+output_log_write(const char *line, size_t len, void *arg)
+{
+	struct output *out = arg;
+
+	output_fd_add(out, STREAM_STDERR, line, len);
+	output_fd_kick(out, STREAM_STDERR);
+}
+
 /* ---- the module interface ---------------------------------------------- */
 
 struct output *
@@ -993,6 +1003,7 @@ output_new(struct run *run)
 		output_restore.registered = 1;
 		atexit(output_restore_flags);
 	}
+	log_set_writer(output_log_write, out);
 	return out;
 }
 
@@ -1004,6 +1015,7 @@ output_free(struct output *out)
 
 	if (out == NULL)
 		return;
+	log_set_writer(NULL, NULL);
 	output_flush(out);
 	for (j = 0; j < 2; j++) {
 		if (out->fds[j].ev != NULL)

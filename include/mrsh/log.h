@@ -21,6 +21,13 @@ void	log_vmsg(int level, const char *func, int line, const char *fmt,
 void	fatal_at(const char *func, int line, int with_errno, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5), noreturn));
 
+/*
+ * Send formatted lines ("mrsh: ...\n") to fn instead of stderr: the output
+ * module queues them with host output so that order is kept and nothing is
+ * lost on a non-blocking stderr pipe. NULL restores direct writes.
+ */
+void	log_set_writer(void (*fn)(const char *, size_t, void *), void *arg);
+
 /* Called before the process exits on a fatal path (restores the terminal). */
 void	log_set_fatal_cleanup(void (*fn)(void));
 
