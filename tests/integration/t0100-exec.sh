@@ -66,6 +66,28 @@ is "$(cat "$T"/n.* | sort -n | tail -1)" 4 "at most 4 running at once with -j 4"
 "$MRSH" -R exec -w 'h[1-50]' -- true 2>"$T/err"
 is "$(wc -c <"$T/err")" 0 "no progress output when stderr is not a terminal"
 
+# open-file limit too low for the fanout: said, fanout lowered, all run
+(ulimit -n 200 && "$MRSH" -R exec -j 500 -w 'h[1-600]' -- true) >"$T/out" 2>"$T/err"
+is "$?" 0 "low open-file limit: still exit 0"
+like "$(cat "$T/err")" 'fanout lowered from 500 to [0-9]+: the open-file limit is 200' \
+	"low open-file limit: fanout lowered, and said"
+
+# a progress line on a terminal, erased at the end
+if command -v script >/dev/null; then
+	TERM=dumb script -qec "$MRSH -R exec -w 'h[1-30]' -- sleep 0.5" "$T/typescript" >/dev/null 2>&1
+	like "$(tr '\r' '\n' <"$T/typescript")" '^\[done [0-9]+, running [0-9]+, failed 0, total 30\]' \
+		"progress line on a terminal"
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+last = d.rfind(b"total 30]")
+sys.exit(0 if last >= 0 and b"\r\x1b[K" in d[last:] else 1)' "$T/typescript"
+	ok $? "progress line erased at the end"
+else
+	skip "progress line on a terminal" "script(1) not installed"
+	skip "progress line erased at the end" "script(1) not installed"
+fi
+
 # -vv traces state transitions
 "$MRSH" -vv -R exec -w 'h1' -- true 2>"$T/err"
 like "$(cat "$T/err")" 'h1: SETUP -> RUNNING' "-vv traces every transition"
