@@ -2,9 +2,10 @@
  * --stats: what a run did, printed on stderr at the end, one greppable
  * "mrsh: stats: key value, key value" line per topic: sessions, how each
  * connection was closed, the TIME_WAIT sockets this run left on this machine
- * (TIME_WAIT 4-tuples the kernel holds at the end that it did not hold at
- * the start, client and server side), p50/p95/max of the connect, setup,
- * command and close phases, and the port pool's counters.
+ * (4-tuples the kernel holds at the end in TIME_WAIT, or on the way to it
+ * in FIN_WAIT1/2 or CLOSING, that it did not hold at the start; client and
+ * server side), p50/p95/max of the connect, setup, command and close
+ * phases, and the port pool's counters.
  */
 #include "config.h"
 
@@ -208,7 +209,12 @@ stats_tw_cb(const struct sockdiag_entry *se, void *arg)
 		set->listening[k.lport / 8] |= 1 << (k.lport % 8);
 		return 0;
 	}
-	if (se->state != TCP_TIME_WAIT)
+	/*
+	 * The closer's side is on its way to TIME_WAIT while the peer's FIN
+	 * is still in flight: a run that has just closed must count those.
+	 */
+	if (se->state != TCP_TIME_WAIT && se->state != TCP_FIN_WAIT1 &&
+	    se->state != TCP_FIN_WAIT2 && se->state != TCP_CLOSING)
 		return 0;
 	if (!stats_tw_relevant(set, &k))
 		return 0;

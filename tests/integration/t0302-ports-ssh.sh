@@ -71,10 +71,12 @@ echo "1..32"
 
 MRSH_SSH=("$MRSH" -F "$SSH_CONFIG" --ports 40000-40015 --stats)
 
-# client_tw LO HI: client-side TIME_WAIT (local port in LO..HI).
+# client_tw LO HI: client-side TIME_WAIT (local port in LO..HI), counting
+# sockets still on their way to it (the peer's FIN in flight), as --stats.
 client_tw()
 {
-	ss -Htan state time-wait "( sport >= :$1 and sport <= :$2 )" | wc -l
+	ss -Htan state time-wait state fin-wait-1 state fin-wait-2 \
+	    state closing "( sport >= :$1 and sport <= :$2 )" | wc -l
 }
 
 # peer_tw LO HI: TIME_WAIT whose peer port is in LO..HI (sshd's side).

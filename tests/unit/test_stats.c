@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <sched.h>
@@ -96,6 +97,27 @@ connection(int lfd, int cport, int sport, int client_first)
 	return -1;
 }
 
+/* Is there a FIN_WAIT2 socket on local port port? */
+static int
+fin_wait2_cb(const struct sockdiag_entry *se, void *arg)
+{
+	int	*want = arg;
+
+	if (se->state == TCP_FIN_WAIT2 &&
+	    ntohs(((const struct sockaddr_in *)&se->local)->sin_port) == *want)
+		*want = -1;
+	return 0;
+}
+
+static int
+fin_wait2(int port)
+{
+	int	want = port;
+
+	sockdiag_foreach(fin_wait2_cb, &want);
+	return want == -1;
+}
+
 /* A finished session with state times at the given milliseconds. */
 static void
 fake(struct session *s, enum session_state end, enum close_how how,
@@ -152,7 +174,7 @@ main(void)
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof sin;
 	char			 buf[4096];
-	int			 lfd, lfd2, sport, i, fd;
+	int			 lfd, lfd2, sport, i, fd, held = -1;
 
 	if (netns_enter() != 0) {
 		ok(0, "private network namespace (needs root)");
@@ -184,6 +206,22 @@ main(void)
 	ok(connection(lfd, 40002, sport, 1) == 0, "client TIME_WAIT");
 	ok(connection(lfd, 40003, sport, 1) == 0, "client TIME_WAIT");
 	ok(connection(lfd, 40004, sport, 0) == 0, "server TIME_WAIT");
+	/* Closed first, the peer's FIN not there yet: FIN_WAIT2 counts. */
+	{
+		struct sockaddr_in	from = loaddr(40005), to = loaddr(sport);
+		int			c, one = 1;
+
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		ok(bind(c, (struct sockaddr *)&from, sizeof from) == 0 &&
+		    connect(c, (struct sockaddr *)&to, sizeof to) == 0 &&
+		    (held = accept(lfd, NULL, NULL)) >= 0,
+		    "a connection whose server will not close");
+		close(c);
+		for (i = 0; i < 200 && !fin_wait2(40005); i++)
+			usleep(10000);
+		ok(fin_wait2(40005), "client side in FIN_WAIT2");
+	}
 	/* A server listening inside the range closes first: server side. */
 	lfd2 = socket(AF_INET, SOCK_STREAM, 0);
 	sin = loaddr(40010);
@@ -215,7 +253,7 @@ main(void)
 	    "exit-nonzero 1, not-finished 1\n") != NULL, "sessions line");
 	ok(strstr(buf, "mrsh: stats: closed remote-first 8, local-first 0, "
 	    "reset 2, no-socket 1\n") != NULL, "closed line");
-	ok(strstr(buf, "mrsh: stats: time-wait client 2, server 2 ") != NULL,
+	ok(strstr(buf, "mrsh: stats: time-wait client 3, server 2 ") != NULL,
 	    "TIME_WAIT left by the run, per side");
 	ok(strstr(buf, "mrsh: stats: connect-ms p50 5.0, p95 10.0, "
 	    "max 10.0, n 10\n") != NULL, "connect percentiles");
@@ -254,6 +292,7 @@ main(void)
 	    "not started: TIME_WAIT unknown");
 	stats_free(st);
 	close(fd);
+	close(held);
 	close(lfd2);
 	close(lfd);
 	return done_testing();
