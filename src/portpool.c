@@ -418,17 +418,22 @@ pool_seed_cb(const struct sockdiag_entry *se, void *arg)
 		    sin6_port);
 	if (!pool_has(pp, port))
 		return 0;
-	if (se->state == TCP_TIME_WAIT) {
+	/*
+	 * TIME_WAIT, or an orphan (no process holds it: inode 0) closing on
+	 * its way there, blocks only its own 4-tuple.
+	 */
+	if (se->state == TCP_TIME_WAIT ||
+	    (se->inode == 0 && se->state != TCP_LISTEN)) {
 		len = se->remote.ss_family == AF_INET ?
 		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 		pool_dst_make(&d, (const struct sockaddr *)&se->remote, len);
-		secs = se->timer_ms > 0 ? se->timer_ms / 1000.0 :
-		    POOL_TIME_WAIT;
+		secs = se->state == TCP_TIME_WAIT && se->timer_ms > 0 ?
+		    se->timer_ms / 1000.0 : POOL_TIME_WAIT;
 		pool_cool_add(pp, port, &d, ps->now + secs);
 		ps->timewait++;
 		return 0;
 	}
-	/* Listening, connected or closing: held by someone else. */
+	/* Listening, connected, closing: held by another program. */
 	p = pool_get(pp, port);
 	if (!p->seen_foreign) {
 		p->seen_foreign = 1;

@@ -203,7 +203,7 @@ main(void)
 	size_t			 n, cool;
 	char			 buf[16384], want[128];
 	int			 lfd, l6, lr, port, p6, rport, fd, i, ok6;
-	int			 fds[16], nfds = 0;
+	int			 fds[16], nfds = 0, held = -1;
 
 	is_str(sockdiag_state_name(TCP_TIME_WAIT), "TIME_WAIT", "state name");
 	is_str(sockdiag_state_name(TCP_LISTEN), "LISTEN", "state name");
@@ -266,16 +266,51 @@ main(void)
 	ok(sockdiag_count_timewait(0, 65535, &n) == 0 && n == 1,
 	    "count_timewait everywhere: 1");
 
+	/*
+	 * An orphan on its way to TIME_WAIT: the client on 40007 closed, the
+	 * server (still holding its end) has not: FIN_WAIT2, no process.
+	 */
+	{
+		struct sockaddr_in	from = loaddr(40007), to = loaddr(port);
+		int			c, one = 1;
+
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		ok(bind(c, (struct sockaddr *)&from, sizeof from) == 0 &&
+		    connect(c, (struct sockaddr *)&to, sizeof to) == 0 &&
+		    (held = accept(lfd, NULL, NULL)) >= 0,
+		    "connection from 40007 whose server keeps its end");
+		close(c);
+		memset(&f, 0, sizeof f);
+		f.port = 40007;
+		f.family = AF_INET;
+		for (i = 0; i < 200; i++) {
+			f.found = 0;
+			sockdiag_foreach(find_cb, &f);
+			if (f.found && f.state == TCP_FIN_WAIT2)
+				break;
+			usleep(10000);
+		}
+		is_int(f.state, TCP_FIN_WAIT2, "40007: orphan in FIN_WAIT2");
+	}
+
 	/* The pool, seeded from the kernel, avoids 40005 for that host. */
 	lr = listen4(40010, &rport);
 	pp = portpool_new(40000, 40015);
 	ok(portpool_seed_kernel(pp, 1000) == 0, "pool seeded");
 	{
+		struct portpool_stats	st;
+
+		portpool_get_stats(pp, &st);
+		is_int(st.foreign, 1, "seeded: only the listener is foreign");
+		is_int(st.cooling, 2, "seeded: TIME_WAIT and the orphan cool");
+	}
+	{
 		struct sockaddr_in to = loaddr(port);
 
 		portpool_describe(pp, (struct sockaddr *)&to, sizeof to, 1000,
 		    NULL, NULL, &cool);
-		is_int(cool, 1, "seeded: 40005 cools towards the listener");
+		is_int(cool, 2, "seeded: 40005, 40007 cool towards the listener");
 		for (i = 40000; i <= 40004; i++) {
 			fds[nfds++] = fd = socket(AF_INET, SOCK_STREAM, 0);
 			if (portpool_bind(pp, fd, (struct sockaddr *)&to,
@@ -338,6 +373,7 @@ main(void)
 	is_int(report(0, 0, buf, sizeof buf), 0, "default report");
 	ok(strstr(buf, "512-1023") != NULL && strstr(buf, "ephemeral") != NULL,
 	    "default: reserved and ephemeral ranges");
+	close(held);
 	close(lr);
 	close(lfd);
 	return done_testing();
