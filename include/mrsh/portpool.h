@@ -22,7 +22,7 @@ struct portpool_stats {
 	size_t	used;		/* distinct ports handed out this run */
 	size_t	retries;	/* bind/connect address errors retried */
 	size_t	waits;		/* times a session had to wait for a port */
-	size_t	foreign;	/* ports found held by others at seeding */
+	size_t	foreign;	/* ports found held by others (seeding, bind) */
 };
 
 struct portpool *portpool_new(int lo, int hi);
