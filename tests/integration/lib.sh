@@ -70,6 +70,20 @@ diag() {
 	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
+# capture DIR CMD...: run CMD with stdin from ${CAPTURE_STDIN:-/dev/null},
+# stdout in DIR/out, stderr in DIR/err, killed after ${CAPTURE_TIMEOUT:-120}
+# s (so a hang fails instead of stalling the run); RC is its exit status
+# (124: it had to be killed).
+capture() {
+	local dir=$1
+
+	shift
+	timeout -k 5 "${CAPTURE_TIMEOUT:-120}" "$@" <"${CAPTURE_STDIN:-/dev/null}" \
+		>"$dir/out" 2>"$dir/err"
+	RC=$?
+	[ "$RC" != 124 ] || diag "killed after ${CAPTURE_TIMEOUT:-120} s: $*"
+}
+
 # skip_all REASON: the whole file cannot run here (before any test point).
 skip_all() {
 	echo "1..0 # SKIP $1"
