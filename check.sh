@@ -16,6 +16,11 @@ else
 	contrib/install-deps.sh || exit 1
 fi
 
+# An in-tree ./configure blocks out-of-tree builds: clean it first.
+if [ -f config.status ]; then
+	echo "check.sh: the source tree was configured in place; make distclean" >&2
+	make distclean >/dev/null 2>&1 || rm -f config.status
+fi
 ./autogen.sh >/dev/null 2>&1 || { echo "check.sh: autogen.sh failed" >&2; exit 1; }
 rm -rf build-check
 mkdir build-check
