@@ -177,7 +177,7 @@ ssh_prompt_secret(const char *prompt)
 		noecho = old;
 		noecho.c_lflag &= ~(ECHO | ECHONL);
 		noecho.c_lflag |= ICANON;
-		if (tcsetattr(fd, TCSAFLUSH, &noecho) == 0)
+		if (tcsetattr(fd, TCSANOW, &noecho) == 0)
 			restore = 1;
 	}
 	(void)write(fd, prompt, strlen(prompt));
@@ -193,7 +193,7 @@ ssh_prompt_secret(const char *prompt)
 	}
 	buf[len] = '\0';
 	if (restore)
-		(void)tcsetattr(fd, TCSAFLUSH, &old);
+		(void)tcsetattr(fd, TCSANOW, &old);
 	(void)write(fd, "\n", 1);
 	close(fd);
 	if ((nl = strchr(buf, '\n')) != NULL)
@@ -239,8 +239,10 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 			return (k);
 		}
 		xasprintf(&pubpath, "%s.pub", path);
-		k->pub = ssh_key_readfile(pubpath, &k->publen);
-		free(pubpath);
+		if ((k->pub = ssh_key_readfile(pubpath, &k->publen)) != NULL)
+			k->pubpath = pubpath;
+		else
+			free(pubpath);
 		ssh_key_sniff(k);
 		debug("key %s:%s%s%s", path, k->encrypted ? " encrypted" : "",
 		    k->rsa ? " rsa" : "", k->pub != NULL ? " with .pub" : "");
@@ -275,6 +277,7 @@ ssh_keyring_free(struct ssh_keyring *kr)
 			explicit_bzero(k->priv, k->privlen);
 		free(k->priv);
 		free(k->pub);
+		free(k->pubpath);
 		ssh_secret_free(k->passphrase);
 		free(k->path);
 		free(k);

@@ -13,6 +13,7 @@ struct ssh_key {
 	char		*priv;		/* file contents, NUL-terminated */
 	size_t		 privlen;
 	char		*pub;		/* PATH.pub contents or NULL */
+	char		*pubpath;	/* PATH.pub if it exists */
 	size_t		 publen;
 	int		 encrypted;
 	int		 rsa;		/* an ssh-rsa key (libssh2 1.10: SHA-1) */

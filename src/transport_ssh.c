@@ -141,6 +141,7 @@ struct ssh_conn {
 	int			 src_port;
 	struct event		*ev_rd;
 	struct event		*ev_wr;
+	struct event		*ev_kick;	/* run again, next iteration */
 	struct event		*ev_timer;	/* keepalive / cleanup deadline */
 
 	/* libssh2 */
@@ -153,6 +154,7 @@ struct ssh_conn {
 	int			 nkeys_tried;
 	int			 nrsa_tried;
 	int			 nagent_tried;
+	int			 nkeys_bad;	/* could not be used */
 	int			 password_tried;
 	enum ssh_pending	 pending;
 	int			 pend_stream;
@@ -230,6 +232,8 @@ ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
 		event_del(c->ev_rd);
 	if (c->ev_wr != NULL)
 		event_del(c->ev_wr);
+	if (c->ev_kick != NULL)
+		event_del(c->ev_kick);
 	if (c->ev_timer != NULL)
 		event_del(c->ev_timer);
 	session_fail(c->s, kind, "%s", buf);
@@ -289,6 +293,9 @@ ssh_arm(struct ssh_conn *c)
 		rd = 1;
 	if (c->step == SSH_EXITED)
 		rd = wr = 0;
+	debug2("%s: arm %s dirs %d pending %d paused %d rd %d wr %d",
+	    c->s->host->label, ssh_step_names[c->step], dirs, c->pending,
+	    c->paused, rd, wr);
 	if (rd)
 		event_add(c->ev_rd, NULL);
 	else
@@ -303,8 +310,8 @@ ssh_arm(struct ssh_conn *c)
 static void
 ssh_kick(struct ssh_conn *c)
 {
-	if (c->ev_wr != NULL && !c->failed)
-		event_active(c->ev_wr, EV_WRITE, 0);
+	if (c->ev_kick != NULL && !c->failed)
+		event_active(c->ev_kick, EV_TIMEOUT, 0);
 }
 
 static void
@@ -314,7 +321,9 @@ ssh_events_free(struct ssh_conn *c)
 		event_free(c->ev_rd);
 	if (c->ev_wr != NULL)
 		event_free(c->ev_wr);
-	c->ev_rd = c->ev_wr = NULL;
+	if (c->ev_kick != NULL)
+		event_free(c->ev_kick);
+	c->ev_rd = c->ev_wr = c->ev_kick = NULL;
 }
 
 /* ---- stdin (-I) ----------------------------------------------------- */
@@ -588,7 +597,8 @@ ssh_connect_next(struct ssh_conn *c)
 		c->src_port = port;
 		c->ev_rd = event_new(s->run->base, fd, EV_READ, ssh_io_cb, c);
 		c->ev_wr = event_new(s->run->base, fd, EV_WRITE, ssh_io_cb, c);
-		if (c->ev_rd == NULL || c->ev_wr == NULL)
+		c->ev_kick = event_new(s->run->base, -1, 0, ssh_io_cb, c);
+		if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
 			fatalx("event_new failed");
 		event_add(c->ev_wr, NULL);
 		return;
@@ -731,7 +741,11 @@ ssh_auth_failed(struct ssh_conn *c)
 
 	if (c->nagent_tried == 0 && c->nkeys_tried == 0 &&
 	    !c->password_tried) {
-		if (ssh_authlist_has(c, "publickey"))
+		if (c->nkeys_bad > 0)
+			ssh_fail(c, FAIL_AUTH, "permission denied (%s): no "
+			    "usable key (%d could not be read or decrypted)",
+			    c->authlist, c->nkeys_bad);
+		else if (ssh_authlist_has(c, "publickey"))
 			ssh_fail(c, FAIL_AUTH, "permission denied (%s): no key "
 			    "to offer (no agent keys, no identity file found)%s",
 			    c->authlist, ssh_authlist_has(c, "password") ||
@@ -853,6 +867,8 @@ ssh_auth_next(struct ssh_conn *c)
 			while ((k = ssh_key_at(c, ++c->ikey)) != NULL) {
 				if (!k->unusable)
 					return;
+				if (k->priv != NULL)
+					c->nkeys_bad++;	/* undecryptable */
 			}
 		}
 		ssh_set_step(c, SSH_AUTH_PASSWORD);
@@ -922,11 +938,15 @@ ssh_auth_step(struct ssh_conn *c)
 			return (0);
 		if (rc == 0)
 			break;
-		if (rc == LIBSSH2_ERROR_FILE) {
+		if (rc == LIBSSH2_ERROR_FILE || (k->encrypted &&
+		    strstr(ssh_errstr(c), "Callback") != NULL)) {
+			/* Unreadable, or a wrong passphrase: never again. */
 			if (!k->warned)
-				warnx_m("key %s: %s", k->path, ssh_errstr(c));
+				warnx_m("key %s: %s%s", k->path, ssh_errstr(c),
+				    k->encrypted ? " (wrong passphrase?)" : "");
 			k->warned = 1;
 			k->unusable = 1;
+			c->nkeys_bad++;
 		} else {
 			c->nkeys_tried++;
 			if (k->rsa)
