@@ -54,6 +54,8 @@
 
 #include "ssh_keys.h"
 
+/* Server bytes kept during the handshake (banner and KEXINIT). */
+#define SSH_SNIFF_MAX		4096
 /* One read buffer for every session of the run. */
 #define SSH_READ_SIZE		(32 * 1024)
 /* Bytes read from one host before letting the others run. */
@@ -149,6 +151,8 @@ struct ssh_conn {
 	LIBSSH2_CHANNEL		*ch;
 	LIBSSH2_AGENT		*agent;
 	struct libssh2_agent_publickey *agent_id;
+	unsigned char		*sniff;		/* server's first bytes, */
+	size_t			 sniff_len;	/* until the handshake ends */
 	char			*authlist;
 	int			 ikey;
 	int			 nkeys_tried;
@@ -200,6 +204,7 @@ static void	ssh_io_cb(evutil_socket_t, short, void *);
 static void	ssh_connect_next(struct ssh_conn *);
 static void	ssh_teardown(struct ssh_conn *);
 static void	ssh_stdin_update(struct ssh_run *);
+static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
 
 /* The one setter of the sub-step; traces at -vvv. */
 static void
@@ -666,6 +671,10 @@ ssh_connected(struct ssh_conn *c)
 		return;
 	}
 	libssh2_session_set_blocking(c->ssh, 0);
+	c->sniff = xmalloc(SSH_SNIFF_MAX);
+	c->sniff_len = 0;
+	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV,
+	    (void *)ssh_recv_cb);
 	if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_KEX,
 	    SSH_KEX_PREF) != 0)
 		debug("kex preference refused: %s", ssh_errstr(c));
@@ -678,16 +687,132 @@ ssh_connected(struct ssh_conn *c)
 
 /* ---- setup: handshake, host key, authentication -------------------- */
 
+/*
+ * recv() for libssh2 that keeps the server's first bytes until the
+ * handshake is done, so that a failed key exchange can name what the
+ * server offered (libssh2 1.10 does not say).
+ */
+static ssize_t
+ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
+    void **abstract)
+{
+	struct ssh_conn	*c = *abstract;
+	ssize_t		 n;
+	size_t		 room;
+
+	if ((n = recv(fd, buf, len, flags)) < 0)
+		return (-errno);
+	if (c->sniff != NULL && c->sniff_len < SSH_SNIFF_MAX) {
+		room = SSH_SNIFF_MAX - c->sniff_len;
+		if ((size_t)n < room)
+			room = (size_t)n;
+		memcpy(c->sniff + c->sniff_len, buf, room);
+		c->sniff_len += room;
+	}
+	return (n);
+}
+
+static uint32_t
+ssh_get32(const unsigned char *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* Copy the name-list at *p (bounded by end) into out; -1 if truncated. */
+static int
+ssh_namelist(const unsigned char **p, const unsigned char *end, char *out,
+    size_t outlen)
+{
+	uint32_t	l;
+
+	if (end - *p < 4)
+		return (-1);
+	l = ssh_get32(*p);
+	*p += 4;
+	if (l > (size_t)(end - *p) || l >= outlen)
+		return (-1);
+	memcpy(out, *p, l);
+	out[l] = '\0';
+	*p += l;
+	return (0);
+}
+
+/* The server's kex and host key algorithms from its KEXINIT. */
+static int
+ssh_sniff_kexinit(struct ssh_conn *c, char *kex, size_t kexlen, char *hk,
+    size_t hklen)
+{
+	const unsigned char	*p = c->sniff, *end, *nl;
+
+	if (p == NULL)
+		return (-1);
+	end = p + c->sniff_len;
+	for (;;) {		/* lines before and the "SSH-" banner */
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return (-1);
+		if (end - p >= 4 && memcmp(p, "SSH-", 4) == 0) {
+			p = nl + 1;
+			break;
+		}
+		p = nl + 1;
+	}
+	/* uint32 length, byte padding, byte SSH_MSG_KEXINIT, cookie */
+	if (end - p < 4 + 1 + 1 + 16 || p[5] != 20)
+		return (-1);
+	p += 4 + 1 + 1 + 16;
+	if (ssh_namelist(&p, end, kex, kexlen) != 0 ||
+	    ssh_namelist(&p, end, hk, hklen) != 0)
+		return (-1);
+	return (0);
+}
+
+/* Does the comma list have one of libssh2 1.10's non-RSA host keys? */
+static int
+ssh_hostkeys_usable(const char *list)
+{
+	static const char *ok[] = { "ssh-ed25519", "ecdsa-sha2-nistp256",
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" };
+	const char	*p;
+	size_t		 i, len;
+
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		len = strlen(ok[i]);
+		for (p = list; (p = strstr(p, ok[i])) != NULL; p += len) {
+			if ((p == list || p[-1] == ',') &&
+			    (p[len] == ',' || p[len] == '\0'))
+				return (1);
+		}
+	}
+	return (0);
+}
+
 /* The handshake failed: say why in the user's terms. */
 static void
 ssh_handshake_failed(struct ssh_conn *c, int rc)
 {
 	const char	*banner = libssh2_session_banner_get(c->ssh);
 	const char	*msg = ssh_errstr(c);
+	char		 kex[1024], hk[1024];
 
 	if (banner != NULL && *banner != '\0' &&
 	    strncmp(banner, "SSH-", 4) != 0) {
 		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (bad banner)");
+		return;
+	}
+	if (ssh_sniff_kexinit(c, kex, sizeof kex, hk, sizeof hk) == 0) {
+		if (!ssh_hostkeys_usable(hk))
+			ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: "
+			    "the server offers only the host keys %s; "
+			    "libssh2 1.10 can use ssh-ed25519 and ecdsa, and "
+			    "no rsa-sha2-256/512 (give the host an ed25519 "
+			    "host key, or build mrsh with libssh2 >= 1.11)",
+			    hk);
+		else
+			ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: "
+			    "%s (server offers kex %s; host keys %s; we "
+			    "offer kex %s; host keys %s)", msg, kex, hk,
+			    SSH_KEX_PREF, SSH_HOSTKEY_PREF);
 		return;
 	}
 	switch (rc) {
@@ -696,8 +821,7 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 		if (banner == NULL || *banner == '\0')
 			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
-			    "before the SSH banner (not an SSH server?): %s",
-			    msg);
+			    "before the SSH banner (not an SSH server?)");
 		else
 			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
 			    "during key exchange: %s", msg);
@@ -706,10 +830,9 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
 	case LIBSSH2_ERROR_HOSTKEY_INIT:
 	case LIBSSH2_ERROR_HOSTKEY_SIGN:
-		ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: %s "
-		    "(we offer kex %s; host keys %s; if the server has only "
-		    "an RSA host key: %s)", msg, SSH_KEX_PREF,
-		    SSH_HOSTKEY_PREF, SSH_RSA_HINT);
+		ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: %s (we "
+		    "offer kex %s; host keys %s)", msg, SSH_KEX_PREF,
+		    SSH_HOSTKEY_PREF);
 		return;
 	default:
 		ssh_fail(c, FAIL_UNREACHABLE, "SSH handshake failed: %s", msg);
@@ -1277,6 +1400,8 @@ ssh_step(struct ssh_conn *c)
 				ssh_handshake_failed(c, rc);
 				return;
 			}
+			free(c->sniff);
+			c->sniff = NULL;
 			if (knownhosts_check(c->ssh, c->hc.hostname,
 			    c->hc.port, &c->hc, err, sizeof err) != 0) {
 				ssh_fail(c, FAIL_AUTH, "%s", err);
@@ -1661,6 +1786,7 @@ ssh_free(struct session *s)
 	free(c->addrlen);
 	free(c->connect_err);
 	free(c->authlist);
+	free(c->sniff);
 	free(c);
 	s->tdata = NULL;
 }
