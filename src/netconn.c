@@ -42,6 +42,7 @@
 
 struct net_resolve {
 	struct evdns_getaddrinfo_request *req;
+	struct event		*deadline;
 	net_resolve_cb		 cb;
 	void			*arg;
 	int			 in_call;	/* inside net_resolve() */
@@ -123,6 +124,14 @@ net_resolve_errstr(int result)
 	}
 }
 
+static void
+net_resolve_free(struct net_resolve *nr)
+{
+	if (nr->deadline != NULL)
+		event_free(nr->deadline);
+	free(nr);
+}
+
 /* evdns answered (or the request was cancelled). */
 static void
 net_resolve_done(int result, struct evutil_addrinfo *res, void *arg)
@@ -132,8 +141,11 @@ net_resolve_done(int result, struct evutil_addrinfo *res, void *arg)
 	if (result == EVUTIL_EAI_CANCEL || nr->cancelled) {
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
+		if (nr->cancelled == 2)		/* our deadline */
+			nr->cb(NULL, net_resolve_errstr(EVUTIL_EAI_AGAIN),
+			    nr->arg);
 		if (!nr->in_call)
-			free(nr);
+			net_resolve_free(nr);
 		return;
 	}
 	nr->req = NULL;
@@ -145,7 +157,22 @@ net_resolve_done(int result, struct evutil_addrinfo *res, void *arg)
 	if (res != NULL)
 		evutil_freeaddrinfo(res);
 	if (!nr->in_call)
-		free(nr);
+		net_resolve_free(nr);
+}
+
+/*
+ * No answer before most of the connect timeout has gone (a resolv.conf
+ * server that cannot be reached): report "name not found" ourselves
+ * rather than let the session die as a plain connect timeout.
+ */
+static void
+net_resolve_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_resolve	*nr = arg;
+
+	nr->cancelled = 2;
+	if (nr->req != NULL)
+		evdns_getaddrinfo_cancel(nr->req);	/* frees nr */
 }
 
 struct net_resolve *
@@ -185,8 +212,18 @@ net_resolve(struct run *run, const char *host, int port, net_resolve_cb cb,
 	nr->in_call = 0;
 	if (nr->req == NULL) {
 		/* Answered at once (/etc/hosts) or failed: cb has run. */
-		free(nr);
+		net_resolve_free(nr);
 		return (NULL);
+	}
+	if (run->opt->connect_timeout > 0) {
+		struct timeval	tv;
+		double		secs = run->opt->connect_timeout * 0.9;
+
+		nr->deadline = evtimer_new(run->base, net_resolve_deadline_cb,
+		    nr);
+		tv.tv_sec = (time_t)secs;
+		tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+		evtimer_add(nr->deadline, &tv);
 	}
 	return (nr);
 }
