@@ -581,7 +581,10 @@ ssh_connect_next(struct ssh_conn *c)
 		fd = net_connect(s->run, (struct sockaddr *)&c->addr[c->iaddr],
 		    c->addrlen[c->iaddr], &port);
 		if (fd == -1 && errno == EAGAIN) {
-			session_wait_port(s);	/* start() resumes here */
+			/* start() resumes here */
+			session_wait_port_for(s,
+			    (struct sockaddr *)&c->addr[c->iaddr],
+			    c->addrlen[c->iaddr]);
 			return;
 		}
 		if (fd == -1) {
