@@ -4,6 +4,8 @@
 # exit codes and signals become mrsh's exit status, a last line without a
 # newline is printed, a remote `cat` ends (stdin EOF is sent in-band), -l,
 # -p and host:port reach the right place, --json names every host.
+# Remote commands are single-quoted on purpose: they expand remotely.
+# shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
