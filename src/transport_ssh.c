@@ -256,6 +256,21 @@ ssh_errstr(struct ssh_conn *c)
 	return (msg != NULL && *msg != '\0' ? msg : "unknown error");
 }
 
+/* Why the connection broke, in words better than "transport read". */
+static const char *
+ssh_lost(struct ssh_conn *c)
+{
+	switch (libssh2_session_last_errno(c->ssh)) {
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+		return ("the server closed or reset the connection");
+	case LIBSSH2_ERROR_SOCKET_SEND:
+		return ("cannot send to the server");
+	default:
+		return (ssh_errstr(c));
+	}
+}
+
 static int
 ssh_blocked_out(struct ssh_conn *c)
 {
@@ -1115,6 +1130,25 @@ ssh_auth_step(struct ssh_conn *c)
 /* ---- running -------------------------------------------------------- */
 
 /*
+ * The server closed the channel (the command exited without reading all
+ * of its input, "head -1"): stop sending, keep reading. 1 if so.
+ */
+static int
+ssh_stdin_unwanted(struct ssh_conn *c, int rc)
+{
+	if (rc != LIBSSH2_ERROR_CHANNEL_CLOSED &&
+	    rc != LIBSSH2_ERROR_CHANNEL_EOF_SENT &&
+	    libssh2_channel_eof(c->ch) != 1)
+		return (0);
+	debug("%s: the command does not read its input any more",
+	    c->s->host->label);
+	c->eof_sent = 1;
+	c->wblocked = 0;
+	ssh_stdin_detach(c);
+	return (1);
+}
+
+/*
  * Send stdin (with -I) and then the in-band EOF. Returns -1 if the
  * session failed, 0 otherwise (done, blocked or waiting for stdin).
  */
@@ -1148,9 +1182,11 @@ ssh_write_stdin(struct ssh_conn *c)
 			}
 			c->pending = PEND_NONE;
 			c->wblocked = 0;
+			if (w < 0 && ssh_stdin_unwanted(c, (int)w))
+				return (0);
 			if (w < 0) {
 				ssh_fail(c, FAIL_PROTOCOL, "sending stdin: %s",
-				    ssh_errstr(c));
+				    ssh_lost(c));
 				return (-1);
 			}
 			c->in_off += (uint64_t)w;
@@ -1170,9 +1206,11 @@ ssh_write_stdin(struct ssh_conn *c)
 		}
 		c->pending = PEND_NONE;
 		c->wblocked = 0;
+		if (rc < 0 && ssh_stdin_unwanted(c, rc))
+			return (0);
 		if (rc < 0) {
 			ssh_fail(c, FAIL_PROTOCOL, "sending EOF: %s",
-			    ssh_errstr(c));
+			    ssh_lost(c));
 			return (-1);
 		}
 		c->eof_sent = 1;
@@ -1191,11 +1229,10 @@ ssh_drain(struct ssh_conn *c)
 	struct session	*s = c->s;
 	ssize_t		 n;
 	size_t		 total = 0;
-	int		 st, progress, zero;
+	int		 st, progress;
 
 	for (;;) {
 		progress = 0;
-		zero = 0;
 		for (st = STREAM_STDOUT; st <= STREAM_STDERR; st++) {
 			if (c->pending == PEND_READ && c->pend_stream != st)
 				continue;
@@ -1214,13 +1251,11 @@ ssh_drain(struct ssh_conn *c)
 			c->pending = PEND_NONE;
 			if (n < 0) {
 				ssh_fail(c, FAIL_PROTOCOL, "connection lost: "
-				    "%s", ssh_errstr(c));
+				    "%s", ssh_lost(c));
 				return (-1);
 			}
-			if (n == 0) {
-				zero++;
-				continue;
-			}
+			if (n == 0)
+				continue;	/* no data; EOF is checked below */
 			progress = 1;
 			total += (size_t)n;
 			session_output(s, (enum stream)st, c->r->buf,
@@ -1240,7 +1275,6 @@ ssh_drain(struct ssh_conn *c)
 			ssh_kick(c);	/* let the other hosts run */
 			return (0);
 		}
-		(void)zero;
 	}
 }
 
@@ -1366,8 +1400,7 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->pending != PEND_NONE && c->pending != PEND_KEEPALIVE)
 		return;
 	if (libssh2_keepalive_send(c->ssh, &next) < 0) {
-		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s",
-		    ssh_errstr(c));
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
 		return;
 	}
 	if (ssh_blocked_out(c))
@@ -1491,8 +1524,7 @@ ssh_step(struct ssh_conn *c)
 				goto wait;
 			if (rc != 0) {
 				ssh_fail(c, FAIL_PROTOCOL, "connection lost "
-				    "before the exit status: %s",
-				    ssh_errstr(c));
+				    "before the exit status: %s", ssh_lost(c));
 				return;
 			}
 			ssh_set_step(c, SSH_EXITED);
