@@ -40,7 +40,7 @@
 #
 # Knobs (environment, read by sshd_start):
 #   SSHD_RSA=1            also make an RSA user key (slow-ish to generate)
-#   SSHD_EXTRA_CONFIG     lines appended to sshd_config
+#   SSHD_EXTRA_CONFIG     lines put first in sshd_config (first value wins)
 #   SSHD_CLIENT_EXTRA     a line put first in the client Host * block
 #   SSHD_BIN              sshd binary (default /usr/sbin/sshd)
 #   SSHD_SETSID=1         run sshd in its own session (outlives the
@@ -135,6 +135,8 @@ sshd_write_configs()
 	mkdir -p "$SSHD_DIR/home"
 	cat >"$SSHD_CONFIG" <<EOF
 # Private test sshd (tests/helpers/sshd.sh). Throwaway keys, loopback only.
+# SSHD_EXTRA_CONFIG first: for most keywords the first value wins.
+${SSHD_EXTRA_CONFIG:-}
 Port $SSHD_PORT
 ListenAddress 0.0.0.0
 HostKey $SSHD_DIR/host_ed25519
@@ -163,7 +165,6 @@ LoginGraceTime 120
 ClientAliveInterval 0
 LogLevel INFO
 $home_line
-${SSHD_EXTRA_CONFIG:-}
 EOF
 	sshd_client_config "$SSH_CONFIG" "$USER_KEY" "$KNOWN_HOSTS"
 }
