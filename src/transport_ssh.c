@@ -313,9 +313,9 @@ ssh_arm(struct ssh_conn *c)
 		rd = 1;
 	if (c->step == SSH_EXITED)
 		rd = wr = 0;
-	debug2("%s: arm %s dirs %d pending %d paused %d rd %d wr %d",
-	    c->s->host->label, ssh_step_names[c->step], dirs, c->pending,
-	    c->paused, rd, wr);
+	/* Setup waits on the server when libssh2 names no direction. */
+	if (c->step < SSH_RUNNING && !rd && !wr)
+		rd = 1;
 	if (rd)
 		event_add(c->ev_rd, NULL);
 	else
@@ -1438,6 +1438,11 @@ ssh_step(struct ssh_conn *c)
 			}
 			free(c->sniff);
 			c->sniff = NULL;
+			debug("%s: kex %s, host key %s, cipher %s",
+			    s->host->label, libssh2_session_methods(c->ssh,
+			    LIBSSH2_METHOD_KEX), libssh2_session_methods(c->ssh,
+			    LIBSSH2_METHOD_HOSTKEY), libssh2_session_methods(c->ssh,
+			    LIBSSH2_METHOD_CRYPT_CS));
 			if (knownhosts_check(c->ssh, c->hc.hostname,
 			    c->hc.port, &c->hc, err, sizeof err) != 0) {
 				ssh_fail(c, FAIL_AUTH, "%s", err);
