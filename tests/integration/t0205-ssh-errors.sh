@@ -69,8 +69,12 @@ like "$(cat "$T/err")" '(command timeout|timed out)' "the error says the command
 capture "$T" "${M[@]}" -u 20 -w '127.0.1.[1-3]' 'sleep 1; echo in-time'
 is "$RC/$(grep -c ': in-time$' "$T/out")" 0/3 "-u 20 on a 1 s command: all fine"
 
-# a name that does not resolve (.invalid never does, RFC 6761)
-capture "$T" "${M[@]}" -t 10 -w 'mrsh-test.invalid,127.0.1.1' 'echo resolvable'
+# a name that does not resolve (.invalid never does, RFC 6761). The query
+# must not leave 127.0.0.0/8: mrsh runs in a private mount namespace whose
+# resolv.conf names 127.0.0.1 (nothing listens on 53 there: refused at once).
+echo 'nameserver 127.0.0.1' >"$T/resolv.conf"
+capture "$T" unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
+	"$T/resolv.conf" "${M[@]}" -t 10 -w 'mrsh-test.invalid,127.0.1.1' 'echo resolvable'
 is "$RC" 255 "unresolvable name: exit 255"
 like "$(cat "$T/err")" 'mrsh-test\.invalid' "the error names it"
 is "$(cat "$T/out")" "127.0.1.1: resolvable" "the other host answered"
