@@ -12,6 +12,8 @@
 #   SAMPLE_MS=50       memory sampling interval
 #   OUT=DIR            raw results and the table (default: a temp dir, kept)
 #   UPDATE_RESULTS=1   replace the "## ssh" section of contrib/bench/RESULTS.md
+#                      (RESULTS_NOTES=FILE: text added under the table)
+#   contrib/bench/ssh/run.sh --table DIR   the table of an earlier run again
 #
 # Every measurement runs in its own network namespace (unshare -n) with its
 # own sshd, so the TIME_WAIT counts are exactly that run's and nothing
@@ -26,7 +28,10 @@
 #            pass: the client tree sampled every SAMPLE_MS ms, peak of the
 #            summed PSS (shared pages split among sharers: the fair sum for
 #            N ssh processes); per session = (peak - the same tool's peak
-#            with 1 host) / min(fanout, hosts). maxrss = largest single process.
+#            with 1 host) / sessions at once (mrsh: min(fanout, hosts); the
+#            others: ssh processes alive at the peak); for mrsh also the
+#            slope between the smallest and largest fanout. maxrss = largest
+#            single process; cg_peak = the cgroup's peak charge.
 #   tw       client TIME_WAIT left: sockets in TIME_WAIT whose remote port
 #            is sshd's, counted right after the run (server side: local port
 #            = sshd's)
@@ -159,30 +164,45 @@ bench_table() {
 	echo
 	printf 'memory pass (%d hosts, sampled every %s ms): peak summed PSS of the client tree\n' \
 		"$MEMN" "$SAMPLE_MS"
-	printf '%6s %-6s %11s %11s %10s %10s %12s %10s %6s\n' fanout tool peak_pss_kb \
-		base_pss_kb pss_kb/ses maxrss_kb maxrss_kb/ses cg_peak_kb procs
+	printf '%6s %-6s %11s %11s %6s %10s %10s %10s\n' fanout tool peak_pss_kb \
+		base_pss_kb conc kb/session maxrss_kb cg_peak_kb
 	for j in $FANOUTS; do
 		for tool in $TOOLS; do
 			line=$(grep "^tool=$tool n=$MEMN j=$j " "$OUT/mem.txt" | tail -n 1)
 			base=$(grep "^tool=$tool n=1 j=1 " "$OUT/mem.txt" | tail -n 1)
 			[ -n "$line" ] || continue
 			pss=$(bench_field "$line" peak_pss_sum_kb)
+			procs=$(bench_field "$line" peak_procs)
+			# sessions at once: mrsh opens min(fanout, hosts); for the
+			# others, the ssh processes seen at the peak (all but the driver)
+			if [ "$tool" = mrsh ]; then
+				conc=$((j < MEMN ? j : MEMN))
+			else
+				conc=$((procs > 1 ? procs - 1 : 1))
+			fi
 			per=$(awk -v p="$pss" -v b="$(bench_field "$base" peak_pss_sum_kb)" \
-				-v j="$j" -v n="$MEMN" 'BEGIN {
-				c = j < n ? j : n; printf "%.1f", (p - b) / c }')
-			rss=$(bench_field "$line" maxrss_kb)
-			rper=$(awk -v p="$rss" -v b="$(bench_field "$base" maxrss_kb)" \
-				-v j="$j" -v n="$MEMN" 'BEGIN {
-				c = j < n ? j : n; printf "%.1f", (p - b) / c }')
-			printf '%6s %-6s %11s %11s %10s %10s %12s %10s %6s\n' "$j" "$tool" "$pss" \
-				"$(bench_field "$base" peak_pss_sum_kb)" "$per" "$rss" "$rper" \
-				"$(bench_field "$line" cg_peak_kb)" "$(bench_field "$line" peak_procs)"
+				-v c="$conc" 'BEGIN { printf "%.1f", (p - b) / c }')
+			printf '%6s %-6s %11s %11s %6s %10s %10s %10s\n' "$j" "$tool" "$pss" \
+				"$(bench_field "$base" peak_pss_sum_kb)" "$conc" "$per" \
+				"$(bench_field "$line" maxrss_kb)" "$(bench_field "$line" cg_peak_kb)"
 		done
 	done
-	echo "  pss_kb/ses = (peak summed PSS - same tool with 1 host) / sessions at once"
-	echo "  maxrss_kb/ses = the same with the largest single process's max RSS"
-	echo "  (exact for a one-process tool like mrsh; for the others it is one ssh"
-	echo "  or the driver, not the sum)"
+	echo "  kb/session = (peak summed PSS - same tool's peak with 1 host) / conc;"
+	echo "  conc = sessions at once: mrsh min(fanout, hosts), the others the ssh"
+	echo "  processes alive at the peak (the server, not the fanout, limits them)"
+	# mrsh's marginal cost per slot between the smallest and largest fanout
+	local jlo jhi llo lhi
+	jlo=$(tr ' ' '\n' <<<"$FANOUTS" | sort -n | head -n 1)
+	jhi=$(tr ' ' '\n' <<<"$FANOUTS" | sort -n | tail -n 1)
+	llo=$(grep "^tool=mrsh n=$MEMN j=$jlo " "$OUT/mem.txt" | tail -n 1)
+	lhi=$(grep "^tool=mrsh n=$MEMN j=$jhi " "$OUT/mem.txt" | tail -n 1)
+	if [ "$jlo" != "$jhi" ] && [ -n "$llo" ] && [ -n "$lhi" ] && [ "$jhi" -le "$MEMN" ]; then
+		awk -v a="$(bench_field "$llo" peak_pss_sum_kb)" -v b="$(bench_field "$lhi" peak_pss_sum_kb)" \
+			-v ra="$(bench_field "$llo" maxrss_kb)" -v rb="$(bench_field "$lhi" maxrss_kb)" \
+			-v jl="$jlo" -v jh="$jhi" 'BEGIN {
+			printf "  mrsh per extra session, fanout %d -> %d: %.1f KB (PSS), %.1f KB (max RSS)\n",
+			    jl, jh, (b - a) / (jh - jl), (rb - ra) / (jh - jl) }'
+	fi
 	echo "  goal: mrsh at most 100 KB per concurrent session"
 }
 
@@ -239,6 +259,8 @@ bench_main() {
 	mkdir -p "$OUT"
 	: >"$OUT/raw.txt"
 	: >"$OUT/mem.txt"
+	MEMN=$(tr ' ' '\n' <<<"$SIZES" | sort -n | head -n 1)
+	declare -p SIZES FANOUTS TOOLS ROUNDS SAMPLE_MS MEMN >"$OUT/settings"
 	echo "bench: results in $OUT" >&2
 
 	# Timing runs: tools interleaved so machine noise hits them alike.
@@ -253,7 +275,6 @@ bench_main() {
 		done
 	done
 	# Memory pass: memory depends on the fanout, not the host count.
-	MEMN=$(tr ' ' '\n' <<<"$SIZES" | sort -n | head -n 1)
 	if [ "${MEM:-1}" = 1 ]; then
 		for tool in $TOOLS; do
 			echo "bench: memory $tool baseline (1 host)" >&2
@@ -270,9 +291,22 @@ bench_main() {
 	fi
 }
 
-if [ "${1:-}" = --one ]; then
+case ${1:-} in
+--one)
 	shift
 	bench_one "$@"
 	exit
-fi
+	;;
+--table)
+	# --table DIR: print the table of an earlier run again (and with
+	# UPDATE_RESULTS=1 put it in RESULTS.md)
+	OUT=${2:?usage: run.sh --table DIR}
+	# shellcheck source=/dev/null
+	. "$OUT/settings" || exit 1
+	bench_table | tee "$OUT/table.txt"
+	[ "${UPDATE_RESULTS:-0}" = 1 ] &&
+		bench_update_results "$bench_top/contrib/bench/RESULTS.md"
+	exit 0
+	;;
+esac
 bench_main "$@"
