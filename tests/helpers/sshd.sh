@@ -67,12 +67,13 @@ sshd_host_addr()
 	echo "127.0.$((1 + i / 254)).$((1 + i % 254))"
 }
 
-# sshd_hosts N: print the addresses of hosts 1..N, one per line.
+# sshd_hosts N: print the addresses of hosts 1..N, one per line (the same
+# arithmetic as sshd_host_addr, without a subshell per host).
 sshd_hosts()
 {
 	local i
-	for ((i = 1; i <= $1; i++)); do
-		sshd_host_addr "$i"
+	for ((i = 0; i < $1; i++)); do
+		echo "127.0.$((1 + i / 254)).$((1 + i % 254))"
 	done
 }
 
@@ -115,8 +116,8 @@ sshd_write_known_hosts()
 {
 	local file=$1 n=$2 port=$3 i
 	{
-		for ((i = 1; i <= n; i++)); do
-			echo "[$(sshd_host_addr "$i")]:$port $HOST_KEY_PUB"
+		sshd_hosts "$n" | while IFS= read -r i; do
+			echo "[$i]:$port $HOST_KEY_PUB"
 		done
 		echo "[127.0.0.1]:$port $HOST_KEY_PUB"
 		echo "[localhost]:$port $HOST_KEY_PUB"
