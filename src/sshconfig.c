@@ -61,6 +61,7 @@ enum sshcfg_opcode {
 	oServerAliveCountMax,
 	oBatchMode,
 	oPasswordAuthentication,
+	oKbdInteractiveAuthentication,
 	oHashKnownHosts,
 	oProxy
 };
@@ -87,6 +88,8 @@ static const struct {
 	{ "ServerAliveCountMax", oServerAliveCountMax },
 	{ "BatchMode", oBatchMode },
 	{ "PasswordAuthentication", oPasswordAuthentication },
+	{ "KbdInteractiveAuthentication", oKbdInteractiveAuthentication },
+	{ "ChallengeResponseAuthentication", oKbdInteractiveAuthentication },
 	{ "HashKnownHosts", oHashKnownHosts },
 	/* Not implemented, but worth a warning when they apply: see below. */
 	{ "ProxyJump", oProxy },
@@ -167,6 +170,7 @@ struct sshcfg_ctx {
 	int			 alive_max;
 	int			 batch;
 	int			 pwauth;
+	int			 kbdauth;
 	int			 hash_kh;
 };
 
@@ -580,6 +584,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	case oIdentitiesOnly:
 	case oBatchMode:
 	case oPasswordAuthentication:
+	case oKbdInteractiveAuthentication:
 	case oHashKnownHosts:
 		if (l->argc != 1 || sshcfg_parse_flag(a) == -1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
@@ -1144,6 +1149,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->pwauth == -1)
 			ctx->pwauth = sshcfg_parse_flag(a);
 		break;
+	case oKbdInteractiveAuthentication:
+		if (ctx->kbdauth == -1)
+			ctx->kbdauth = sshcfg_parse_flag(a);
+		break;
 	case oHashKnownHosts:
 		if (ctx->hash_kh == -1)
 			ctx->hash_kh = sshcfg_parse_flag(a);
@@ -1211,7 +1220,7 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 	ctx->cfg = cfg;
 	ctx->host = host;
 	ctx->ids_only = ctx->batch = ctx->pwauth = ctx->alive_max = -1;
-	ctx->hash_kh = -1;
+	ctx->hash_kh = ctx->kbdauth = -1;
 	ctx->alive_interval = -1;
 	ctx->connect_timeout = -1;
 	ctx->strict = STRICT_UNSET;
@@ -1424,6 +1433,7 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	    SSHCFG_DEFAULT_ALIVE_MAX;
 	hc->batch_mode = ctx->batch == 1;
 	hc->password_auth = ctx->pwauth != 0;
+	hc->kbdint_auth = ctx->kbdauth != 0;
 	hc->hash_known_hosts = ctx->hash_kh == 1;
 }
 

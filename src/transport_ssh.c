@@ -1021,7 +1021,7 @@ ssh_auth_next(struct ssh_conn *c)
 	}
 	if (c->step == SSH_AUTH_PASSWORD) {
 kbdint:
-		if (c->r->password != NULL &&
+		if (c->r->password != NULL && c->hc.kbdint_auth &&
 		    ssh_authlist_has(c, "keyboard-interactive")) {
 			ssh_set_step(c, SSH_AUTH_KBDINT);
 			return;

@@ -35,6 +35,7 @@ struct ssh_host_config {
 	int	 server_alive_count_max;	/* default 3 */
 	int	 batch_mode;
 	int	 password_auth;		/* PasswordAuthentication (default yes) */
+	int	 kbdint_auth;		/* KbdInteractiveAuthentication (yes) */
 	int	 hash_known_hosts;	/* HashKnownHosts: accept-new hashes */
 };
 

@@ -169,6 +169,7 @@ if [ -n "$why" ]; then
 	for d in "kbdint: exit 0" "kbdint: all hosts" "kbdint: asked once" \
 	    "kbdint: sshd accepted" "kbdint: no --askpass" \
 	    "kbdint: no --askpass, methods named" "kbdint: wrong password" \
+	    "kbdint: KbdInteractiveAuthentication no" \
 	    "kbdint: wrong password, refused"; do
 		skip "$d" "$why"
 	done
@@ -210,6 +211,15 @@ is "$RC/$(cat "$T/pty.n")/$(cat "$T/pty.out")" 255/1/ \
 	"kbdint: wrong password: exit 255 (no hang), asked once, nothing ran"
 is "$(grep -Ec 'mrsh: 127\.0\.1\.[1-5]: .*denied \(publickey,keyboard-interactive\).*refused' "$T/pty.tty")" 5 \
 	"kbdint: wrong password: each host says it was refused"
+
+# the ssh config says KbdInteractiveAuthentication no: not tried even with
+# --askpass and the right password (as ssh does)
+sshd_client_config "$T/nokbd.cfg" none "$KNOWN_HOSTS" \
+	"KbdInteractiveAuthentication no"
+ask "$PW" "$MRSH" -F "$T/nokbd.cfg" -i "$WRONG_KEY" -t 30 --askpass \
+	-w 127.0.1.1 'echo should-not-run'
+is "$RC/$(cat "$T/pty.out")" 255/ \
+	"kbdint: KbdInteractiveAuthentication no in the config: not used (exit 255)"
 sshd_stop
 
 done_testing
