@@ -56,6 +56,7 @@ struct net_closer {
 	struct sockaddr_storage	 dst;
 	socklen_t		 dstlen;
 	struct event		*ev;
+	double			 deadline;	/* run_now() + --close-wait */
 	net_closed_cb		 cb;
 	void			*arg;
 };
@@ -331,17 +332,30 @@ static void
 net_closer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_closer	*nc = arg;
+	struct timeval		 tv;
 	enum close_how		 how;
+	double			 left;
 	int			 r;
 
-	if (what & EV_TIMEOUT) {
+	r = (what & EV_TIMEOUT) ? 0 : net_drain(nc->fd);
+	left = nc->deadline - run_now();
+	if (r == 0 && left > 0) {
+		/*
+		 * A persistent event restarts its whole timeout on every
+		 * wake-up: a server that keeps sending would hold the close
+		 * forever. Re-arm with what is left of --close-wait.
+		 */
+		tv.tv_sec = (time_t)left;
+		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+		event_add(nc->ev, &tv);
+		return;
+	}
+	if (r == 0) {
 		debug("fd %d: no FIN from the server within --close-wait, "
 		    "reset", (int)fd);
 		net_close_rst(nc->fd);
 		how = CLOSED_RESET;
 	} else {
-		if ((r = net_drain(nc->fd)) == 0)
-			return;		/* persistent event, deadline kept */
 		if (r == 1) {
 			close(nc->fd);
 			how = CLOSED_REMOTE_FIRST;
@@ -406,6 +420,7 @@ net_close(struct run *run, int fd, int src_port, const struct sockaddr *dst,
 	}
 	nc->cb = cb;
 	nc->arg = arg;
+	nc->deadline = run_now() + wait;
 	nc->ev = event_new(run->base, fd, EV_READ | EV_PERSIST,
 	    net_closer_cb, nc);
 	if (nc->ev == NULL)

@@ -94,6 +94,12 @@ test_server_close_cb(evutil_socket_t fd, short what, void *arg)
 	close(*(int *)arg);
 }
 
+static void
+test_server_chatter_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)write(*(int *)arg, "x", 1);
+}
+
 /* Run the loop until a close callback or max seconds. */
 static void
 test_loop(struct run *run, double max)
@@ -186,6 +192,24 @@ main(void)
 	    "silent server: reset at --close-wait");
 	ok(read(sfd, buf, 1) == -1 && errno == ECONNRESET,
 	    "the server saw an RST, not a FIN");
+	close(sfd);
+
+	/* a server that keeps sending and never closes: still --close-wait */
+	fd = test_pair(&run, lfd, &sin, &sfd, &port);
+	ev = event_new(run.base, -1, EV_PERSIST, test_server_chatter_cb, &sfd);
+	tv.tv_sec = 0;
+	tv.tv_usec = 100000;
+	event_add(ev, &tv);
+	closed = 0;
+	t0 = run_now();
+	net_close(&run, fd, 0, (struct sockaddr *)&sin, sizeof sin, 0,
+	    test_closed_cb, NULL);
+	test_loop(&run, 3);
+	ok(closed == 1 && closed_how == CLOSED_RESET,
+	    "chatty server: reset all the same");
+	ok(run_now() - t0 >= 0.45 && run_now() - t0 < 1.5,
+	    "chatty server: data does not push the --close-wait deadline");
+	event_free(ev);
 	close(sfd);
 
 	/* the FIN is already there when net_close is called */
