@@ -208,7 +208,7 @@ bench_table() {
 
 # bench_update_results FILE: replace (or add) the "## ssh" section.
 bench_update_results() {
-	local file=$1 sec=$OUT/section.md
+	local file=$1 sec=${OUT_SECTION:-$OUT/section.md}
 	{
 		echo "## ssh: mrsh vs pdsh -R ssh, clush, parallel-ssh"
 		echo
@@ -217,7 +217,7 @@ bench_update_results() {
 		echo "hosts 127.0.1.1...; kex curve25519-sha256 for every tool; mrsh built with"
 		echo "\`./configure CFLAGS=-O2\`; method in the script's header):"
 		echo
-		sed 's/^/    /' "$OUT/table.txt"
+		sed 's/^/    /' "$TABLE"
 		if [ -n "${RESULTS_NOTES:-}" ] && [ -f "$RESULTS_NOTES" ]; then
 			echo
 			cat "$RESULTS_NOTES"
@@ -285,7 +285,8 @@ bench_main() {
 			done
 		done
 	fi
-	bench_table | tee "$OUT/table.txt"
+	TABLE=$OUT/table.txt
+	bench_table | tee "$TABLE"
 	if [ "${UPDATE_RESULTS:-0}" = 1 ]; then
 		bench_update_results "$bench_top/contrib/bench/RESULTS.md"
 	fi
@@ -303,9 +304,15 @@ case ${1:-} in
 	OUT=${2:?usage: run.sh --table DIR}
 	# shellcheck source=/dev/null
 	. "$OUT/settings" || exit 1
-	bench_table | tee "$OUT/table.txt"
-	[ "${UPDATE_RESULTS:-0}" = 1 ] &&
-		bench_update_results "$bench_top/contrib/bench/RESULTS.md"
+	# A temp file: DIR may be the committed contrib/bench/ssh/results.
+	TABLE=$(mktemp) || exit 1
+	trap 'rm -f "$TABLE"' EXIT
+	bench_table | tee "$TABLE"
+	if [ "${UPDATE_RESULTS:-0}" = 1 ]; then
+		sec=$(mktemp) || exit 1
+		OUT_SECTION=$sec bench_update_results "$bench_top/contrib/bench/RESULTS.md"
+		rm -f "$sec"
+	fi
 	exit 0
 	;;
 esac
