@@ -43,12 +43,14 @@ is "$?" 255 "command not found: exit 255"
 like "$(cat "$T/err")" 'h1: SETUP: cannot run /nonexistent/cmd' "error names host and stage"
 
 # command timeout: reported with its stage; other hosts unaffected
-"$MRSH" -R exec -u 1 -w 'h[1-5]' -- sh -c 'test %h = h3 && exec sleep 30; echo ok' \
+# (a unique duration tells this test's sleep from other tests')
+nap="30.$$"
+"$MRSH" -R exec -u 1 -w 'h[1-5]' -- sh -c "test %h = h3 && exec sleep $nap; echo ok" \
 	>"$T/out" 2>"$T/err"
 is "$?" 255 "a timed-out host: exit 255"
 like "$(cat "$T/err")" 'h3: RUNNING: command timeout after 1s' "timeout names host and stage"
 is "$(grep -c ': ok$' "$T/out")" 4 "the other hosts' output arrives"
-ok "$(! pgrep -f 'sleep 30' >/dev/null; echo $?)" "timed-out command was killed"
+ok "$(! pgrep -f "^sleep $nap\$" >/dev/null; echo $?)" "timed-out command was killed"
 
 # stdin is /dev/null: cat returns at once
 "$MRSH" -R exec -u 10 -w 'h[1-3]' -- cat </dev/zero >"$T/out" 2>"$T/err"
