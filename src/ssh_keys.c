@@ -162,17 +162,49 @@ ssh_key_sniff(struct ssh_key *k)
 		k->rsa = 1;
 }
 
+/* Signals that must not leave the terminal without echo (as readpassphrase). */
+static const int ssh_prompt_sigs[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU
+};
+#define SSH_PROMPT_NSIGS \
+	(sizeof ssh_prompt_sigs / sizeof ssh_prompt_sigs[0])
+static volatile sig_atomic_t ssh_prompt_signo;
+
+static void
+ssh_prompt_catch(int signo)
+{
+	ssh_prompt_signo = signo;
+}
+
+/*
+ * Ask on /dev/tty with echo off. A signal while asking (^C, ^Z) first
+ * turns echo back on, then is delivered as it would have been; after a
+ * stop (^Z, fg) the question is asked again. NULL: no terminal, or the
+ * signal was caught by a handler (the run is being interrupted).
+ */
 char *
 ssh_prompt_secret(const char *prompt)
 {
+	struct sigaction sa, saved[SSH_PROMPT_NSIGS];
 	struct termios	 old, noecho;
 	char		 buf[1024], *nl;
 	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd, restore = 0;
+	size_t		 len, i;
+	int		 fd, restore, signo;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
 		return (NULL);
+again:
+	len = 0;
+	restore = 0;
+	ssh_prompt_signo = 0;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = ssh_prompt_catch;	/* no SA_RESTART: read stops */
+	for (i = 0; i < SSH_PROMPT_NSIGS; i++)	/* ignored ones stay so */
+		if (sigaction(ssh_prompt_sigs[i], NULL, &saved[i]) == 0 &&
+		    saved[i].sa_handler != SIG_IGN)
+			(void)sigaction(ssh_prompt_sigs[i], &sa, NULL);
 	if (tcgetattr(fd, &old) == 0) {
 		noecho = old;
 		noecho.c_lflag &= ~(ECHO | ECHONL);
@@ -180,8 +212,9 @@ ssh_prompt_secret(const char *prompt)
 		if (tcsetattr(fd, TCSANOW, &noecho) == 0)
 			restore = 1;
 	}
-	(void)write(fd, prompt, strlen(prompt));
-	while (len < sizeof buf - 1) {
+	if (ssh_prompt_signo == 0)
+		(void)write(fd, prompt, strlen(prompt));
+	while (ssh_prompt_signo == 0 && len < sizeof buf - 1) {
 		n = read(fd, buf + len, sizeof buf - 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -195,6 +228,16 @@ ssh_prompt_secret(const char *prompt)
 	if (restore)
 		(void)tcsetattr(fd, TCSANOW, &old);
 	(void)write(fd, "\n", 1);
+	for (i = 0; i < SSH_PROMPT_NSIGS; i++)
+		(void)sigaction(ssh_prompt_sigs[i], &saved[i], NULL);
+	if ((signo = ssh_prompt_signo) != 0) {
+		explicit_bzero(buf, sizeof buf);
+		(void)kill(getpid(), signo);	/* dies, stops, or is caught */
+		if (signo == SIGTSTP || signo == SIGTTIN || signo == SIGTTOU)
+			goto again;
+		close(fd);
+		return (NULL);
+	}
 	close(fd);
 	if ((nl = strchr(buf, '\n')) != NULL)
 		*nl = '\0';

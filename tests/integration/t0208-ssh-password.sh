@@ -144,6 +144,58 @@ like "$(cat "$T/err")" 'askpass.*(terminal|tty)' \
 	"password: the error says there is no terminal to ask on"
 is "$(cat "$T/out")" "" "password: no terminal: nothing ran"
 
+# ^C at the prompt: mrsh dies of SIGINT with echo back on (the shell is not
+# left typing blind); ^Z: stopped with echo on, asked again after fg.
+PW=$PW timeout -k 5 60 "$PY" - "${M[@]}" --askpass -w "$HOSTS" 'echo pw-ok' \
+	>"$T/sig.out" 2>&1 <<'EOF'
+import os, pty, select, signal, sys, termios, time
+def run(argv):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    return pid, fd
+def until(fd, pat, secs=20):
+    buf, end = b"", time.time() + secs
+    while pat not in buf and time.time() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                buf += os.read(fd, 4096)
+            except OSError:
+                break
+    return buf
+def echo(fd):
+    return "on" if termios.tcgetattr(fd)[3] & termios.ECHO else "off"
+mrsh, pw = sys.argv[1:], os.environ["PW"]
+pid, fd = run(mrsh)
+until(fd, b"Password: ")
+time.sleep(0.2)
+os.write(fd, b"\x03")
+_, st = os.waitpid(pid, 0)
+print("int: signal %d, echo %s" % (os.WTERMSIG(st) if os.WIFSIGNALED(st) else 0, echo(fd)))
+# bash with job control, so that mrsh's process group is not orphaned
+pid, fd = run(["/bin/bash", "-c", 'set -m; "$@"; echo "<stopped $?>"; read -r _; fg; echo "<rc $?>"', "-"] + mrsh)
+until(fd, b"Password: ")
+time.sleep(0.2)
+os.write(fd, b"\x1a")
+out = until(fd, b"<stopped")
+time.sleep(0.2)
+e = echo(fd)
+os.write(fd, b"\n")  # now bash may fg it
+out = until(fd, b"Password: ")
+time.sleep(0.2)
+e2 = echo(fd)
+os.write(fd, pw.encode() + b"\n")
+out = until(fd, b"<rc ")
+out += until(fd, b">", 5)
+print("tstp: echo %s when stopped, %s when asked again, ran %d, %s" % (e, e2, out.count(b"pw-ok"), out[out.find(b"<rc"):].decode()))
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+EOF
+like "$(cat "$T/sig.out")" '^int: signal 2, echo on$' \
+	"password: ^C at the prompt: killed by SIGINT, the terminal echoes again"
+like "$(cat "$T/sig.out")" '^tstp: echo on when stopped, off when asked again, ran 5, <rc 0>' \
+	"password: ^Z at the prompt: stopped with echo on, asked again after fg, 5 hosts ran"
+
 # the ssh config says PasswordAuthentication no: not tried even with
 # --askpass (as ssh does)
 sshd_client_config "$T/nopw.cfg" none "$KNOWN_HOSTS"
