@@ -13,8 +13,11 @@
 #   --askpass every host fails (exit 255) naming the methods, and nothing is
 #   asked; a wrong password is refused with a clear error, no hang; the
 #   password is read from the terminal even when stdin is not one; with no
-#   terminal at all --askpass fails at once instead of hanging.
-# - keyboard-interactive (sshd with UsePAM yes, pam_unix): the same answers.
+#   terminal at all --askpass fails at once instead of hanging; ^C at the
+#   prompt leaves the terminal echoing, ^Z stops and asks again after fg;
+#   PasswordAuthentication no in the ssh config is obeyed.
+# - keyboard-interactive (sshd with UsePAM yes, pam_unix): the same answers;
+#   KbdInteractiveAuthentication no in the ssh config is obeyed.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
