@@ -195,6 +195,7 @@ struct ssh_run {
 	uint64_t		 in_base;	/* offset of in[0] */
 	int			 in_eof;
 	int			 in_reading;
+	int			 in_poll;	/* ev_in watches fd 0 */
 	struct event		*ev_in;
 	struct ssh_conn_q	 inq;
 };
@@ -359,21 +360,49 @@ ssh_stdin_detach(struct ssh_conn *c)
 	ssh_stdin_update(c->r);
 }
 
+/*
+ * Read stdin again: wait for a pipe or terminal; a file or device that
+ * epoll cannot watch is read on the next loop iteration, after the loop
+ * polled (a zero timer, not event_active(), which would run it again in
+ * the same pass and starve every other event).
+ */
+static void
+ssh_stdin_resume(struct ssh_run *r)
+{
+	struct timeval	zero = { 0, 0 };
+
+	if (r->in_poll)
+		event_add(r->ev_in, NULL);
+	else
+		evtimer_add(r->ev_in, &zero);
+	r->in_reading = 1;
+}
+
 /* mrsh's stdin is readable: append one read, wake the hosts waiting. */
 static void
 ssh_stdin_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ssh_run	*r = arg;
 	struct ssh_conn	*c;
+	struct timeval	 retry = { 0, 10000 };
 	ssize_t		 n;
 
+	if (!r->in_poll)
+		r->in_reading = 0;	/* one read per activation */
 	if (r->incap - r->inlen < SSH_STDIN_READ) {
 		r->incap = r->inlen + SSH_STDIN_READ * 2;
 		r->in = xreallocarray(r->in, 1, r->incap);
 	}
-	n = read(fd, r->in + r->inlen, SSH_STDIN_READ);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+	n = read(STDIN_FILENO, r->in + r->inlen, SSH_STDIN_READ);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+		if (!r->in_poll && errno == EAGAIN) {
+			/* A non-blocking device with nothing yet: poll it. */
+			evtimer_add(r->ev_in, &retry);
+			r->in_reading = 1;
+		} else if (errno == EINTR)
+			ssh_stdin_update(r);
 		return;
+	}
 	if (n <= 0) {
 		if (n == -1)
 			warnx_m("reading stdin: %s", strerror(errno));
@@ -417,36 +446,19 @@ ssh_stdin_update(struct ssh_run *r)
 	}
 	if (r->in_eof)
 		return;
-	if (end - min < SSH_STDIN_AHEAD) {
-		if (!r->in_reading) {
-			event_add(r->ev_in, NULL);
-			r->in_reading = 1;
+	if (TAILQ_EMPTY(&r->inq) && r->run->next >= r->run->nsessions) {
+		/* Every host has all it wants: /dev/zero is not read on. */
+		if (r->in_reading) {
+			event_del(r->ev_in);
+			r->in_reading = 0;
 		}
+	} else if (end - min < SSH_STDIN_AHEAD) {
+		if (!r->in_reading)
+			ssh_stdin_resume(r);
 	} else if (r->in_reading) {
 		event_del(r->ev_in);
 		r->in_reading = 0;
 	}
-}
-
-/* Read a regular-file stdin at once (epoll cannot watch files). */
-static void
-ssh_stdin_slurp(struct ssh_run *r)
-{
-	ssize_t	n;
-
-	for (;;) {
-		if (r->incap - r->inlen < SSH_STDIN_READ) {
-			r->incap = r->inlen + SSH_STDIN_READ * 4;
-			r->in = xreallocarray(r->in, 1, r->incap);
-		}
-		n = read(STDIN_FILENO, r->in + r->inlen, SSH_STDIN_READ);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		r->inlen += (size_t)n;
-	}
-	r->in_eof = 1;
 }
 
 /* ---- init / cleanup ------------------------------------------------- */
@@ -512,17 +524,22 @@ ssh_init(struct run *run)
 	}
 
 	if (opt->stdin_stream) {
-		if (fstat(STDIN_FILENO, &st) == 0 && (S_ISREG(st.st_mode) ||
-		    (S_ISCHR(st.st_mode) && !isatty(STDIN_FILENO))))
-			ssh_stdin_slurp(r);
-		else {
+		/*
+		 * epoll cannot watch a file or a device like /dev/zero: read
+		 * those one chunk per loop iteration (a zero timer), under the
+		 * same flow control as a pipe, never whole.
+		 */
+		r->in_poll = !(fstat(STDIN_FILENO, &st) == 0 &&
+		    (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) &&
+		    !isatty(STDIN_FILENO))));
+		if (r->in_poll)
 			r->ev_in = event_new(run->base, STDIN_FILENO, EV_READ |
 			    EV_PERSIST, ssh_stdin_cb, r);
-			if (r->ev_in == NULL)
-				fatalx("event_new failed");
-			event_add(r->ev_in, NULL);
-			r->in_reading = 1;
-		}
+		else
+			r->ev_in = evtimer_new(run->base, ssh_stdin_cb, r);
+		if (r->ev_in == NULL)
+			fatalx("event_new failed");
+		ssh_stdin_resume(r);
 	}
 	return (0);
 }

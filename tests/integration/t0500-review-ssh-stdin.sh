@@ -1,0 +1,40 @@
+#!/bin/bash
+# t0500: -I from a file or device that epoll cannot watch (/dev/zero, a
+# regular file) is read a chunk at a time under the same flow control as a
+# pipe: never slurped whole, never read on once every host has what it
+# wants, and never in a way that starves the loop (timers, signals).
+# Remote commands are single-quoted on purpose: they expand remotely.
+# shellcheck disable=SC2016
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+T=$(make_tmpdir)
+start_sshd 10
+[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+need_cmd md5sum head
+M=("$MRSH" -F "$SSH_CONFIG" -f "$HOSTS_FILE" -N -I)
+CAPTURE_TIMEOUT=60
+
+# 1-2: an endless device: each host takes what it reads, mrsh ends.
+CAPTURE_STDIN=/dev/zero capture "$T" "${M[@]}" 'head -c 3000000 | wc -c'
+is "$RC" 0 "-I </dev/zero, hosts read 3 MB each: exit 0"
+is "$(sort "$T/out" | uniq -c | awk '{ print $1, $2 }')" "10 3000000" \
+	"every host got 3 MB of /dev/zero"
+
+# 3-4: hosts that never read an endless stdin: the run ends with them.
+start=$SECONDS
+CAPTURE_STDIN=/dev/zero capture "$T" "${M[@]}" -u 20 'sleep 2; echo done'
+is "$RC" 0 "-I </dev/zero, hosts never read: exit 0"
+ok "$([ $((SECONDS - start)) -lt 15 ]; echo $?)" "... and the run ends with the commands"
+
+# 5: -u still fires while stdin is read from a device.
+CAPTURE_STDIN=/dev/zero capture "$T" "${M[@]}" -u 2 'cat >/dev/null'
+is "$RC" 255 "-I </dev/zero into cat, -u 2: the command timeout fires"
+
+# 6: a regular file, more hosts than the fanout: every host gets all of it.
+head -c 3000000 /dev/urandom >"$T/in"
+want=$(md5sum <"$T/in")
+CAPTURE_STDIN="$T/in" capture "$T" "${M[@]}" -j 3 md5sum
+is "$(sort -u "$T/out")" "$want" "-I <file, -j 3 for 10 hosts: same bytes on every host"
+
+done_testing
