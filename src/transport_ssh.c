@@ -172,6 +172,7 @@ struct ssh_conn {
 	int			 in_waiting;	/* wants more stdin */
 	TAILQ_ENTRY(ssh_conn)	 in_entry;
 	double			 last_rx;
+	int			 ka_unanswered;	/* keepalives sent since a read */
 
 	int			 failed;	/* session_fail() called */
 	int			 closing;	/* ops->close() called */
@@ -1392,20 +1393,26 @@ static void
 ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ssh_conn	*c = arg;
-	double		 silent;
-	int		 next;
+	int		 next, every;
 
 	if (c->failed || c->closing || c->ssh == NULL)
 		return;
 	if (c->step != SSH_RUNNING && c->step != SSH_WAIT_CLOSED)
 		return;
-	silent = run_now() - c->last_rx;
-	if (!c->paused && c->hc.server_alive_count_max > 0 && silent >
-	    (double)c->hc.server_alive_interval *
-	    c->hc.server_alive_count_max) {
+	/*
+	 * As ssh(1): fail once ServerAliveCountMax keepalives went
+	 * unanswered. Counted in keepalives really sent, not in seconds:
+	 * libssh2 1.10 sends at most one per interval as time() sees it,
+	 * and every 2 s for an interval of 1, so a fixed silence limit of
+	 * interval * count failed live servers.
+	 */
+	if (c->paused)
+		c->ka_unanswered = 0;	/* we are not reading: no verdict */
+	else if (c->hc.server_alive_count_max > 0 &&
+	    c->ka_unanswered >= c->hc.server_alive_count_max) {
 		ssh_fail(c, FAIL_TIMEOUT, "no answer from the server for %.0fs "
-		    "(ServerAliveInterval %d, ServerAliveCountMax %d)", silent,
-		    c->hc.server_alive_interval,
+		    "(ServerAliveInterval %d, ServerAliveCountMax %d)",
+		    run_now() - c->last_rx, c->hc.server_alive_interval,
 		    c->hc.server_alive_count_max);
 		return;
 	}
@@ -1416,10 +1423,16 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	 */
 	if (c->pending != PEND_NONE && c->pending != PEND_KEEPALIVE)
 		return;
+	next = 0;
 	if (libssh2_keepalive_send(c->ssh, &next) < 0) {
 		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
 		return;
 	}
+	/* Sent now: the next one is a whole (libssh2) interval away. */
+	every = c->hc.server_alive_interval < 2 ? 2 :
+	    c->hc.server_alive_interval;
+	if (next >= every && !c->paused)
+		c->ka_unanswered++;
 	if (ssh_blocked_out(c))
 		c->pending = PEND_KEEPALIVE;
 	else if (c->pending == PEND_KEEPALIVE) {
@@ -1577,8 +1590,10 @@ ssh_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ssh_conn	*c = arg;
 
-	if (what & EV_READ)
+	if (what & EV_READ) {
 		c->last_rx = run_now();
+		c->ka_unanswered = 0;
+	}
 	if (c->failed)
 		return;
 	if (c->step == SSH_CONNECT) {
