@@ -178,7 +178,8 @@ options_seconds(const char *name, const char *s)
 
 	errno = 0;
 	d = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || d < 0 || d > 1e7)
+	/* !(d >= 0): NaN ("nan" parses) compares false with everything. */
+	if (errno != 0 || end == s || *end != '\0' || !(d >= 0) || d > 1e7)
 		options_die("%s: bad number of seconds \"%s\"", name, s);
 	return d;
 }

@@ -63,6 +63,9 @@ main(void)
 	char *b3[] = { "mrsh", "-w", "h", NULL };
 	char *b4[] = { "mrsh", "--ports", "9-2", "-w", "h", "true", NULL };
 	char *b5[] = { "mrsh", "-w", "n[3-1]", "true", NULL };
+	char *b6[] = { "mrsh", "-u", "nan", "-w", "h", "true", NULL };
+	char *b7[] = { "mrsh", "--close-wait", "NAN", "-w", "h", "true",
+	    NULL };
 
 	parse(&o, ARGC(a1), a1);
 	is_int(o.hosts.n, 3, "three hosts");
@@ -111,5 +114,7 @@ main(void)
 	is_int(parse_status(ARGC(b3), b3), 2, "no command: exit 2");
 	is_int(parse_status(ARGC(b4), b4), 2, "reversed --ports: exit 2");
 	is_int(parse_status(ARGC(b5), b5), 2, "reversed range: exit 2");
+	is_int(parse_status(ARGC(b6), b6), 2, "-u nan: exit 2");
+	is_int(parse_status(ARGC(b7), b7), 2, "--close-wait NAN: exit 2");
 	return done_testing();
 }
