@@ -4,9 +4,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
@@ -15,6 +18,33 @@
 #include "mrsh/sockdiag.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/transport.h"
+
+/*
+ * A closed fd 0, 1 or 2 would be taken by the next open() or socket():
+ * stdin read from /dev/null's epoll-less fd (-I waits forever), output
+ * written into a host's connection. Point closed ones at /dev/null.
+ */
+static void
+main_sanitise_stdfd(void)
+{
+	int	fd, nullfd = -1;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (nullfd == -1 &&
+		    (nullfd = open("/dev/null", O_RDWR)) == -1) {
+			perror("mrsh: /dev/null");
+			exit(EXIT_USAGE);
+		}
+		if (nullfd != fd && dup2(nullfd, fd) == -1) {
+			perror("mrsh: dup2");
+			exit(EXIT_USAGE);
+		}
+	}
+	if (nullfd > 2)
+		close(nullfd);
+}
 
 int
 main(int argc, char **argv)
@@ -26,6 +56,7 @@ main(int argc, char **argv)
 	size_t i;
 	int status;
 
+	main_sanitise_stdfd();
 	log_init("mrsh", 0);
 	options_parse(&opt, argc, argv);
 	log_init("mrsh", opt.verbose);

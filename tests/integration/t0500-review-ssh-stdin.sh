@@ -2,7 +2,8 @@
 # t0500: -I from a file or device that epoll cannot watch (/dev/zero, a
 # regular file) is read a chunk at a time under the same flow control as a
 # pipe: never slurped whole, never read on once every host has what it
-# wants, and never in a way that starves the loop (timers, signals).
+# wants, and never in a way that starves the loop (timers, signals). A
+# closed stdin (or stdout, stderr) does not hand fd 0-2 to mrsh's own files.
 # Remote commands are single-quoted on purpose: they expand remotely.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
@@ -36,5 +37,20 @@ head -c 3000000 /dev/urandom >"$T/in"
 want=$(md5sum <"$T/in")
 CAPTURE_STDIN="$T/in" capture "$T" "${M[@]}" -j 3 md5sum
 is "$(sort -u "$T/out")" "$want" "-I <file, -j 3 for 10 hosts: same bytes on every host"
+
+# 7-9: a closed stdin is an empty one (fd 0 must not be reused by an
+# open() inside mrsh, which epoll cannot watch); closed stdout and stderr
+# are as good as /dev/null.
+"$MRSH" -F "$SSH_CONFIG" -w 127.0.1.1 -N -I 'wc -c' <&- >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 30 "! kill -0 $pid" || kill "$pid"
+wait "$pid"
+is "$?:$(tr -d ' ' <"$T/out")" "0:0" "-I with stdin closed: EOF at once, exit 0"
+"$MRSH" -F "$SSH_CONFIG" -w 127.0.1.1 'echo out; echo err >&2; exit 3' \
+    </dev/null >&- 2>"$T/err"
+is "$?" 3 "stdout closed: the run goes on, exit status kept"
+"$MRSH" -F "$SSH_CONFIG" -w 127.0.1.1 'echo out; echo err >&2; exit 3' \
+    </dev/null >"$T/out" 2>&-
+is "$?:$(cat "$T/out")" "3:127.0.1.1: out" "stderr closed: output and status kept"
 
 done_testing
