@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
-	libevent-dev libssh2-1-dev \
+	libevent-dev libssh2-1-dev libssl-dev \
 	openssh-server openssh-client rsh-server rsh-client \
 	iproute2 procps util-linux python3 ucspi-tcp netcat-openbsd \
 	systemd pdsh clustershell pssh gnuplot-nox valgrind time \

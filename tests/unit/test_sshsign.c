@@ -1,0 +1,149 @@
+/*
+ * Unit tests for the once-per-run key signer (src/ssh_sign.c): an
+ * unencrypted ed25519 key made by ssh-keygen is parsed, its public blob is
+ * the one in the .pub file, its signatures verify with the public key;
+ * encrypted keys, other key types and garbage are declined (NULL), so the
+ * transport falls back to libssh2's own parser.
+ */
+#include "config.h"
+
+#include <openssl/evp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/ssh_sign.h"
+#include "tap.h"
+
+static char dir[64];
+
+/* Read a whole file; NULL if missing. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp;
+	char *buf;
+	long n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* ssh-keygen a key into dir/name; returns the private key text. */
+static char *
+keygen(const char *name, const char *args, size_t *len)
+{
+	char cmd[512], path[256];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -q %s -C test -f %s "
+	    "</dev/null >/dev/null 2>&1", args, path);
+	if (system(cmd) != 0)
+		return NULL;
+	return slurp(path, len);
+}
+
+/* The binary blob of a .pub line ("type base64 comment"). */
+static unsigned char *
+pubblob(const char *name, size_t *len)
+{
+	char path[256], *text, *b64, *end;
+	unsigned char *out;
+	size_t tl, n;
+	int r;
+
+	snprintf(path, sizeof path, "%s/%s.pub", dir, name);
+	if ((text = slurp(path, &tl)) == NULL)
+		return NULL;
+	b64 = strchr(text, ' ') + 1;
+	end = strchr(b64, ' ');
+	n = (size_t)(end - b64);
+	out = calloc(1, n);
+	r = EVP_DecodeBlock(out, (unsigned char *)b64, (int)n);
+	*len = (size_t)r - (b64[n - 1] == '=') - (b64[n - 2] == '=');
+	free(text);
+	return out;
+}
+
+int
+main(void)
+{
+	struct ssh_signer *sg;
+	const unsigned char *blob;
+	unsigned char *want, *sig = NULL;
+	size_t len = 0, bloblen = 0, wantlen = 0, siglen = 0;
+	const unsigned char msg[] = "session id and userauth request";
+	EVP_PKEY *pub;
+	EVP_MD_CTX *ctx;
+	void *abstract;
+	char *priv, cmd[128];
+
+	snprintf(dir, sizeof dir, "/tmp/mrsh-test-sign.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+
+	priv = keygen("ed", "-t ed25519 -N ''", &len);
+	if (!ok(priv != NULL, "ssh-keygen made an ed25519 key")) {
+		printf("Bail out! ssh-keygen missing\n");
+		return 1;
+	}
+	sg = ssh_signer_new(priv, len);
+	ok(sg != NULL, "unencrypted ed25519 key parsed");
+	blob = ssh_signer_pubkey(sg, &bloblen);
+	want = pubblob("ed", &wantlen);
+	ok(want != NULL && bloblen == wantlen &&
+	    memcmp(blob, want, wantlen) == 0,
+	    "public blob equals the .pub file's");
+
+	abstract = sg;
+	is_int(ssh_signer_sign(NULL, &sig, &siglen, msg, sizeof msg,
+	    &abstract), 0, "sign");
+	is_int(siglen, 64, "an ed25519 signature is 64 bytes");
+	/* The raw public key is the last 32 bytes of the blob. */
+	pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	    blob + bloblen - 32, 32);
+	ctx = EVP_MD_CTX_new();
+	ok(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) == 1 &&
+	    EVP_DigestVerify(ctx, sig, siglen, msg, sizeof msg) == 1,
+	    "the signature verifies with the public key");
+	EVP_MD_CTX_free(ctx);
+	ctx = EVP_MD_CTX_new();
+	sig[0] ^= 1;
+	ok(EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pub) == 1 &&
+	    EVP_DigestVerify(ctx, sig, siglen, msg, sizeof msg) != 1,
+	    "a changed signature does not verify (the check can fail)");
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pub);
+	free(sig);
+	free(want);
+	ssh_signer_free(sg);
+	free(priv);
+
+	priv = keygen("enc", "-t ed25519 -N secret", &len);
+	ok(priv != NULL && ssh_signer_new(priv, len) == NULL,
+	    "encrypted key declined (libssh2 parses it)");
+	free(priv);
+	priv = keygen("ec", "-t ecdsa -N ''", &len);
+	ok(priv != NULL && ssh_signer_new(priv, len) == NULL,
+	    "ecdsa key declined (libssh2 parses it)");
+	free(priv);
+	priv = keygen("pem", "-t ed25519 -N ''", &len);
+	ok(priv != NULL && ssh_signer_new("garbage", 7) == NULL,
+	    "garbage declined");
+	priv[len / 2] = '!';	/* corrupt the base64 */
+	ok(ssh_signer_new(priv, len) == NULL, "corrupt key declined");
+	free(priv);
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	return done_testing();
+}
