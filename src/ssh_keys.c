@@ -24,6 +24,7 @@
 #include "mrsh/xmalloc.h"
 
 #include "ssh_keys.h"
+#include "ssh_sign.h"
 
 /* Larger files are not keys. */
 #define SSH_KEY_MAX	(64 * 1024)
@@ -322,6 +323,7 @@ ssh_keyring_free(struct ssh_keyring *kr)
 		free(k->pub);
 		free(k->pubpath);
 		ssh_secret_free(k->passphrase);
+		ssh_signer_free(k->signer);
 		free(k->path);
 		free(k);
 	}

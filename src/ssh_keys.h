@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct ssh_signer;
+
 struct ssh_key {
 	char		*path;
 	char		*priv;		/* file contents, NUL-terminated */
@@ -20,6 +22,8 @@ struct ssh_key {
 	char		*passphrase;	/* asked once; NULL if not encrypted */
 	int		 unusable;	/* missing, unreadable, no passphrase */
 	int		 warned;
+	struct ssh_signer *signer;	/* parsed once (ssh_sign.c), or NULL */
+	int		 signer_checked;
 	struct ssh_key	*next;
 };
 

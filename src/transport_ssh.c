@@ -53,6 +53,7 @@
 #include "mrsh/xmalloc.h"
 
 #include "ssh_keys.h"
+#include "ssh_sign.h"
 
 /* Server bytes kept during the handshake (banner and KEXINIT). */
 #define SSH_SNIFF_MAX		4096
@@ -126,6 +127,7 @@ enum ssh_pending {
 struct ssh_run;
 
 struct ssh_conn {
+	void			*sign_abstract;	/* ssh_signer_sign's *abstract */
 	struct session		*s;
 	struct ssh_run		*r;
 	enum ssh_step		 step;
@@ -1090,9 +1092,25 @@ ssh_auth_step(struct ssh_conn *c)
 		return (1);
 	case SSH_AUTH_KEY:
 		k = ssh_key_at(c, c->ikey);
-		rc = libssh2_userauth_publickey_frommemory(c->ssh, user,
-		    strlen(user), k->pub, k->pub != NULL ? k->publen : 0,
-		    k->priv, k->privlen, k->passphrase);
+		if (!k->signer_checked) {
+			/* Parse once per run when we can sign ourselves. */
+			k->signer_checked = 1;
+			if (!k->encrypted)
+				k->signer = ssh_signer_new(k->priv, k->privlen);
+		}
+		if (k->signer != NULL) {
+			const unsigned char *blob;
+			size_t bloblen;
+
+			blob = ssh_signer_pubkey(k->signer, &bloblen);
+			c->sign_abstract = k->signer;
+			rc = libssh2_userauth_publickey(c->ssh, user, blob,
+			    bloblen, ssh_signer_sign, &c->sign_abstract);
+		} else
+			rc = libssh2_userauth_publickey_frommemory(c->ssh,
+			    user, strlen(user), k->pub,
+			    k->pub != NULL ? k->publen : 0, k->priv,
+			    k->privlen, k->passphrase);
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return (0);
 		if (rc == 0)
