@@ -1265,7 +1265,7 @@ ssh_drain(struct ssh_conn *c)
 	struct session	*s = c->s;
 	ssize_t		 n;
 	size_t		 total = 0;
-	int		 st, progress;
+	int		 st, progress, idle = 0;
 
 	for (;;) {
 		progress = 0;
@@ -1305,8 +1305,25 @@ ssh_drain(struct ssh_conn *c)
 				return (1);
 			continue;
 		}
-		if (!progress || c->paused)
+		if (c->paused)
 			return (0);
+		if (!progress) {
+			/*
+			 * Every read pulls all packets off the socket first,
+			 * so reading stderr can queue stdout data that came
+			 * in after stdout said EAGAIN. The socket would then
+			 * never wake us for it: look in libssh2's queue
+			 * (window_read_ex does not touch the socket) and go
+			 * round once more if anything waits there.
+			 */
+			unsigned long avail = 0;
+
+			libssh2_channel_window_read_ex(c->ch, &avail, NULL);
+			if (avail == 0 || ++idle > 1)
+				return (0);
+			continue;
+		}
+		idle = 0;
 		if (total >= SSH_FAIR_BYTES) {
 			ssh_kick(c);	/* let the other hosts run */
 			return (0);
