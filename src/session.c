@@ -198,18 +198,17 @@ session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
 static void
 session_fail_port(struct session *s)
 {
-	const struct options *opt = s->run->opt;
 	char why[512];
 
 	if (s->run->pool == NULL || s->wait_dstlen == 0) {
 		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs "
-		    "waiting for a source port", opt->connect_timeout);
+		    "waiting for a source port", s->connect_timeout_used);
 		return;
 	}
 	portpool_explain(s->run->pool, (struct sockaddr *)&s->wait_dst,
 	    s->wait_dstlen, run_now(), why, sizeof why);
 	session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs waiting for "
-	    "a source port: %s", opt->connect_timeout, why);
+	    "a source port: %s", s->connect_timeout_used, why);
 }
 
 /* Timer: a deferred ops->close, or a connect/command timeout. */

@@ -622,6 +622,13 @@ ssh_connect_next(struct ssh_conn *c)
 			    c->addrlen[c->iaddr]);
 			return;
 		}
+		if (fd == -1 && (errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM)) {
+			/* Our resource, not the host's: say so. */
+			ssh_fail(c, FAIL_LOCAL, "cannot open a socket: %s",
+			    strerror(errno));
+			return;
+		}
 		if (fd == -1) {
 			net_addr_str((struct sockaddr *)&c->addr[c->iaddr], a,
 			    sizeof a);
