@@ -242,12 +242,11 @@ session_closed(struct session *s, enum close_how how)
 {
 	struct run *run = s->run;
 
-	if (s->finished)
+	if (session_is_finished(s))
 		return;
 	s->close_how = how;
 	s->close_pending = 0;
 	session_set_state(s, s->fail_kind != FAIL_NONE ? S_FAILED : S_DONE);
-	s->finished = 1;
 	if (s->timer != NULL)
 		event_del(s->timer);
 	/* A session parked for a port is on portwait but keeps its slot. */
@@ -290,7 +289,7 @@ session_wait_port_for(struct session *s, const struct sockaddr *dst,
 	struct timeval tv;
 	double next;
 
-	if (s->waiting_port || s->finished)
+	if (s->waiting_port || session_is_finished(s))
 		return;
 	if (dst != NULL && dstlen <= sizeof s->wait_dst) {
 		memcpy(&s->wait_dst, dst, dstlen);

@@ -90,10 +90,11 @@ session_set_state_at(struct session *s, enum session_state st,
 	}
 }
 
+/* DONE or FAILED: session_closed() has run. */
 int
 session_is_finished(const struct session *s)
 {
-	return s->finished;
+	return s->state >= S_DONE;
 }
 
 /* All three parts in: schedule the close. */
@@ -109,7 +110,7 @@ session_check_join(struct session *s)
 void
 session_output(struct session *s, enum stream st, const char *buf, size_t len)
 {
-	if (s->finished || len == 0)
+	if (session_is_finished(s) || len == 0)
 		return;
 	output_data(s->run->out, s, st, buf, len);
 }
@@ -117,7 +118,7 @@ session_output(struct session *s, enum stream st, const char *buf, size_t len)
 void
 session_eof(struct session *s, enum stream st)
 {
-	if (s->finished || s->eof[st])
+	if (session_is_finished(s) || s->eof[st])
 		return;
 	s->eof[st] = 1;
 	output_eof(s->run->out, s, st);
@@ -127,7 +128,7 @@ session_eof(struct session *s, enum stream st)
 void
 session_exit_status(struct session *s, int code)
 {
-	if (s->finished || s->have_exit)
+	if (session_is_finished(s) || s->have_exit)
 		return;
 	s->have_exit = 1;
 	s->exit_code = code;
@@ -140,7 +141,7 @@ session_exit_status(struct session *s, int code)
 void
 session_exit_signal(struct session *s, int signo, const char *name)
 {
-	if (s->finished || s->have_exit)
+	if (session_is_finished(s) || s->have_exit)
 		return;
 	s->have_exit = 1;
 	s->exit_signal = signo > 0 ? signo : 255 - 128;
@@ -154,7 +155,7 @@ session_exit_signal(struct session *s, int signo, const char *name)
 void
 session_exit_unknown(struct session *s, const char *why)
 {
-	if (s->finished || s->have_exit)
+	if (session_is_finished(s) || s->have_exit)
 		return;
 	s->have_exit = 1;
 	s->exit_unknown = 1;
@@ -169,7 +170,7 @@ session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
 	char buf[1024], *p;
 	va_list ap;
 
-	if (s->finished || s->fail_kind != FAIL_NONE)
+	if (session_is_finished(s) || s->fail_kind != FAIL_NONE)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
@@ -218,7 +219,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct session *s = arg;
 	const struct options *opt = s->run->opt;
 
-	if (s->finished)
+	if (session_is_finished(s))
 		return;
 	if (s->close_pending) {
 		s->close_pending = 0;

@@ -90,7 +90,6 @@ struct session {
 	int			 close_pending;	/* ops->close due (deferred) */
 	int			 close_abort;
 	int			 close_called;
-	int			 finished;	/* session_closed() done */
 	int			 freed;		/* ops->free done */
 	double			 connect_timeout_used;
 	struct sockaddr_storage	 wait_dst;	/* session_wait_port_for() */
