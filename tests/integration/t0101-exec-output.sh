@@ -81,6 +81,16 @@ is "$(grep -c '^same$' "$T/out")" 2 "-b: output printed once per group"
 "$MRSH" -R exec -b --gather-max 1K -w h1 -- head -c 5000 /dev/zero >"$T/out" 2>"$T/err"
 like "$(cat "$T/out")" 'cut' "-b: output beyond --gather-max is cut, and says so"
 
+# mrsh's own messages go through the same queue as host output: on a slow
+# stderr pipe (non-blocking during the run) none is lost, and the summary
+# comes last. 2,000 error lines are more than a pipe holds.
+"$MRSH" -R exec -w 'h[0001-2000]' -- /nonexistent/cmd 2>&1 >/dev/null |
+	{ sleep 2; cat; } >"$T/slowerr"
+is "$(grep -c '^mrsh: h[0-9]*: SETUP: cannot run /nonexistent/cmd' "$T/slowerr")" 2000 \
+	"slow stderr pipe: every per-host error line arrives"
+like "$(tail -n 1 "$T/slowerr")" '^mrsh: 2000 of 2000 hosts failed: ' \
+	"slow stderr pipe: the summary comes last"
+
 # | head: mrsh ends quietly and at once, even with lots of output left
 start=$SECONDS
 "$MRSH" -R exec -w 'h[1-20]' -- sh -c 'seq 1 200000' 2>"$T/err" | head -n 3 >"$T/out"
