@@ -26,6 +26,7 @@
 #include "mrsh/run.h"
 
 #include "tap.h"
+#include "testutil.h"
 
 static int	resolved;
 static char	resolved_addr[128];
@@ -48,26 +49,6 @@ test_closed_cb(enum close_how how, void *arg)
 {
 	closed++;
 	closed_how = how;
-}
-
-/* A listener on 127.0.0.1, port chosen by the kernel. */
-static int
-test_listener(struct sockaddr_in *sin)
-{
-	socklen_t	len = sizeof *sin;
-	int		fd;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(sin, 0, sizeof *sin);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)sin, sizeof *sin) == -1 ||
-	    listen(fd, 16) == -1 ||
-	    getsockname(fd, (struct sockaddr *)sin, &len) == -1) {
-		perror("listener");
-		exit(1);
-	}
-	return (fd);
 }
 
 /* Connect through net_connect and accept the other end. */
@@ -161,7 +142,12 @@ main(void)
 	is_str(net_addr_str((struct sockaddr *)&sin6ish, buf, sizeof buf),
 	    "10.1.2.3:7", "net_addr_str IPv4");
 
-	lfd = test_listener(&sin);
+	/* A listener on 127.0.0.1, port chosen by the kernel. */
+	if ((lfd = listen4(0, &port)) == -1) {
+		perror("listener");
+		exit(1);
+	}
+	sin = loaddr(port);
 
 	/* remote first: the server closes 100 ms after we start closing */
 	fd = test_pair(&run, lfd, &sin, &sfd, &port);

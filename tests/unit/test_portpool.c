@@ -9,17 +9,14 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +24,7 @@
 
 #include "mrsh/portpool.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define NPORTS	16
 
@@ -46,30 +44,6 @@ dst(int n)
 	return &sin[n];
 }
 #define SA(x)	((struct sockaddr *)(x)), sizeof(struct sockaddr_in)
-
-/*
- * Work in a private network namespace when we may (root), so no other
- * program's socket can land in the range while the test runs.
- */
-static int
-netns_enter(void)
-{
-	struct ifreq	ifr;
-	int		fd, r;
-
-	if (unshare(CLONE_NEWNET) != 0)
-		return -1;
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
-		return -1;
-	memset(&ifr, 0, sizeof ifr);
-	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (r == 0)
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return r;
-}
 
 /* Can port be bound right now (no SO_REUSEADDR, so nothing holds it)? */
 static int
@@ -379,27 +353,6 @@ test_scale(void)
 	portpool_free(pp);
 }
 
-/* A real listener on 127.0.0.1:port (no SO_REUSEADDR). */
-static int
-listener(int port)
-{
-	struct sockaddr_in	sin;
-	int			fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 4) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void
 test_real_bind(void)
 {
@@ -409,7 +362,7 @@ test_real_bind(void)
 	socklen_t		 len = sizeof sin;
 	int			 lfd, port;
 
-	lfd = listener(lo + 1);
+	lfd = listen4(lo + 1, NULL);
 	ok(lfd >= 0, "test listener on 127.0.0.1 in the range");
 	is_int(take(pp, dst(1), 1000), lo, "first port bound");
 	getsockname(fds[lo], (struct sockaddr *)&sin, &len);
@@ -493,6 +446,10 @@ main(void)
 
 	for (i = 0; i < 65536; i++)
 		fds[i] = -1;
+	/*
+	 * Work in a private network namespace when we may (root), so no
+	 * other program's socket can land in the range while the test runs.
+	 */
 	if (netns_enter() != 0)
 		diag("no private network namespace: using the host's");
 	if (pick_range() != 0) {

@@ -7,16 +7,13 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,64 +22,7 @@
 #include "mrsh/portpool.h"
 #include "mrsh/sockdiag.h"
 #include "tap.h"
-
-/* Enter a private network namespace with lo up. */
-static int
-netns_enter(void)
-{
-	struct ifreq	ifr;
-	int		fd;
-
-	if (unshare(CLONE_NEWNET) != 0)
-		return -1;
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
-		return -1;
-	memset(&ifr, 0, sizeof ifr);
-	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
-		close(fd);
-		return -1;
-	}
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static struct sockaddr_in
-loaddr(int port)
-{
-	struct sockaddr_in	sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
-
-/* Listener on 127.0.0.1:port (0: any); returns fd, port in *out. */
-static int
-listen4(int port, int *out)
-{
-	struct sockaddr_in	sin = loaddr(port);
-	socklen_t		len = sizeof sin;
-	int			fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    listen(fd, 8) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
-		close(fd);
-		return -1;
-	}
-	*out = ntohs(sin.sin_port);
-	return fd;
-}
+#include "testutil.h"
 
 struct find {
 	uint32_t	inode;
@@ -93,14 +33,6 @@ struct find {
 	uint32_t	timer_ms;
 	int		rport;
 };
-
-static int
-port_of(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
 
 static int
 find_cb(const struct sockdiag_entry *se, void *arg)
@@ -123,7 +55,6 @@ static int
 report(int lo, int hi, char *buf, size_t len)
 {
 	FILE	*tmp = tmpfile();
-	size_t	 n;
 	int	 saved, r;
 
 	fflush(stdout);
@@ -133,10 +64,7 @@ report(int lo, int hi, char *buf, size_t len)
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
-	rewind(tmp);
-	n = fread(buf, 1, len - 1, tmp);
-	buf[n] = '\0';
-	fclose(tmp);
+	tmpfile_read(tmp, buf, len);
 	return r;
 }
 
@@ -148,16 +76,11 @@ report(int lo, int hi, char *buf, size_t len)
 static int
 make_timewait2(int lfd, int cport, int sport, int server_first)
 {
-	struct sockaddr_in	sin = loaddr(cport), to = loaddr(sport);
-	int			c, a, one = 1, i;
-	char			ch;
-	size_t			n;
+	int	c, a, i;
+	char	ch;
+	size_t	n;
 
-	if ((c = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(c, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    connect(c, (struct sockaddr *)&to, sizeof to) != 0)
+	if ((c = loconnect(cport, sport)) == -1)
 		return -1;
 	if ((a = accept(lfd, NULL, NULL)) == -1)
 		return -1;
@@ -271,14 +194,10 @@ main(void)
 	 * server (still holding its end) has not: FIN_WAIT2, no process.
 	 */
 	{
-		struct sockaddr_in	from = loaddr(40007), to = loaddr(port);
-		int			c, one = 1;
+		int	c;
 
-		c = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		ok(bind(c, (struct sockaddr *)&from, sizeof from) == 0 &&
-		    connect(c, (struct sockaddr *)&to, sizeof to) == 0 &&
-		    (held = accept(lfd, NULL, NULL)) >= 0,
+		c = loconnect(40007, port);
+		ok(c >= 0 && (held = accept(lfd, NULL, NULL)) >= 0,
 		    "connection from 40007 whose server keeps its end");
 		close(c);
 		memset(&f, 0, sizeof f);

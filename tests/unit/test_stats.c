@@ -7,14 +7,11 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,38 +24,7 @@
 #include "mrsh/sockdiag.h"
 #include "mrsh/stats.h"
 #include "tap.h"
-
-static int
-netns_enter(void)
-{
-	struct ifreq	ifr;
-	int		fd, r;
-
-	if (unshare(CLONE_NEWNET) != 0)
-		return -1;
-	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
-		return -1;
-	memset(&ifr, 0, sizeof ifr);
-	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (r == 0)
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return r;
-}
-
-static struct sockaddr_in
-loaddr(int port)
-{
-	struct sockaddr_in	sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return sin;
-}
+#include "testutil.h"
 
 /*
  * Connect from cport to the listener; client_first: the client closes
@@ -67,18 +33,13 @@ loaddr(int port)
 static int
 connection(int lfd, int cport, int sport, int client_first)
 {
-	struct sockaddr_in	sin = loaddr(cport), to = loaddr(sport);
-	int			c, a, one = 1, first, second, i;
-	size_t			n, before;
-	char			ch;
+	int	c, a, first, second, i;
+	size_t	n, before;
+	char	ch;
 
 	if (sockdiag_count_timewait(0, 65535, &before) != 0)
 		return -1;
-	if ((c = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(c, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-	    connect(c, (struct sockaddr *)&to, sizeof to) != 0)
+	if ((c = loconnect(cport, sport)) == -1)
 		return -1;
 	if ((a = accept(lfd, NULL, NULL)) == -1)
 		return -1;
@@ -103,8 +64,7 @@ fin_wait2_cb(const struct sockdiag_entry *se, void *arg)
 {
 	int	*want = arg;
 
-	if (se->state == TCP_FIN_WAIT2 &&
-	    ntohs(((const struct sockaddr_in *)&se->local)->sin_port) == *want)
+	if (se->state == TCP_FIN_WAIT2 && port_of(&se->local) == *want)
 		*want = -1;
 	return 0;
 }
@@ -155,13 +115,9 @@ static void
 print(struct stats *st, struct run *run, char *buf, size_t len)
 {
 	FILE	*f = tmpfile();
-	size_t	 n;
 
 	stats_print(st, run, f);
-	rewind(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	tmpfile_read(f, buf, len);
 }
 
 int
@@ -172,7 +128,6 @@ main(void)
 	struct session		 s;
 	struct stats		*st;
 	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof sin;
 	char			 buf[4096];
 	int			 lfd, lfd2, sport, i, fd, held = -1;
 
@@ -189,12 +144,7 @@ main(void)
 	run.nsessions = 12;
 	run.pool = portpool_new(40000, 40015);
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	sin = loaddr(0);
-	bind(lfd, (struct sockaddr *)&sin, sizeof sin);
-	listen(lfd, 8);
-	getsockname(lfd, (struct sockaddr *)&sin, &len);
-	sport = ntohs(sin.sin_port);
+	lfd = listen4(0, &sport);
 
 	/* TIME_WAIT from before the run: not counted. */
 	ok(connection(lfd, 40001, sport, 1) == 0, "old client TIME_WAIT");
@@ -208,14 +158,10 @@ main(void)
 	ok(connection(lfd, 40004, sport, 0) == 0, "server TIME_WAIT");
 	/* Closed first, the peer's FIN not there yet: FIN_WAIT2 counts. */
 	{
-		struct sockaddr_in	from = loaddr(40005), to = loaddr(sport);
-		int			c, one = 1;
+		int	c;
 
-		c = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		ok(bind(c, (struct sockaddr *)&from, sizeof from) == 0 &&
-		    connect(c, (struct sockaddr *)&to, sizeof to) == 0 &&
-		    (held = accept(lfd, NULL, NULL)) >= 0,
+		c = loconnect(40005, sport);
+		ok(c >= 0 && (held = accept(lfd, NULL, NULL)) >= 0,
 		    "a connection whose server will not close");
 		close(c);
 		for (i = 0; i < 200 && !fin_wait2(40005); i++)
@@ -223,10 +169,7 @@ main(void)
 		ok(fin_wait2(40005), "client side in FIN_WAIT2");
 	}
 	/* A server listening inside the range closes first: server side. */
-	lfd2 = socket(AF_INET, SOCK_STREAM, 0);
-	sin = loaddr(40010);
-	bind(lfd2, (struct sockaddr *)&sin, sizeof sin);
-	listen(lfd2, 8);
+	lfd2 = listen4(40010, NULL);
 	ok(connection(lfd2, 40500, 40010, 0) == 0,
 	    "server TIME_WAIT on a listening port in the range");
 	/* Outside the range: ignored. */
@@ -244,6 +187,7 @@ main(void)
 	stats_session(st, &s);
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sin = loaddr(40010);
 	portpool_bind(run.pool, fd, (struct sockaddr *)&sin, sizeof sin, 1);
 	portpool_count_wait(run.pool);
 
