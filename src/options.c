@@ -40,7 +40,7 @@ enum {
 	OPT_NO_PROGRESS
 };
 
-static const char short_opts[] = "+f:w:x:R:j:t:u:vqVhNbl:p:i:F:o:G:I";
+static const char short_opts[] = "+:f:w:x:R:j:t:u:vqVhNbl:p:i:F:o:G:I";
 
 static const struct option long_opts[] = {
 	{ "hosts-file",		required_argument, NULL, 'f' },

@@ -25,6 +25,8 @@ usage_error "empty after exclusion" 'empty' -R exec -w 'a,b' -x 'a,b' true
 usage_error "no hosts" 'no hosts' -R exec true
 usage_error "no command" 'no command' -R exec -w a
 usage_error "unknown option" 'unknown option' -R exec --frobnicate -w a true
+usage_error "missing option argument" 'option -G needs an argument' -G
+usage_error "missing long option argument" 'option --fanout needs an argument' -w a --fanout
 usage_error "bad transport" 'unknown transport' -R carrier-pigeon -w a true
 usage_error "bad timeout" 'seconds' -R exec -t abc -w a true
 usage_error "bad ports" 'port range' --ports 2000-1000 -w a true
