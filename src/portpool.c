@@ -411,11 +411,7 @@ pool_seed_cb(const struct sockdiag_entry *se, void *arg)
 	double			 secs;
 	int			 port;
 
-	if (se->local.ss_family == AF_INET)
-		port = ntohs(((const struct sockaddr_in *)&se->local)->sin_port);
-	else
-		port = ntohs(((const struct sockaddr_in6 *)&se->local)->
-		    sin6_port);
+	port = sockdiag_port(&se->local);
 	if (!pool_has(pp, port))
 		return 0;
 	/*

@@ -170,8 +170,7 @@ sockdiag_foreach(int (*cb)(const struct sockdiag_entry *, void *), void *arg)
 	return 0;
 }
 
-/* Local or remote port of an entry, host order. */
-static int
+int
 sockdiag_port(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)

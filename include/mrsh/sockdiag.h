@@ -29,6 +29,9 @@ int	sockdiag_count_timewait(int lo, int hi, size_t *count);
 
 const char *sockdiag_state_name(int state);
 
+/* The port of an entry's local or remote address, host order. */
+int	sockdiag_port(const struct sockaddr_storage *);
+
 /*
  * mrsh --ports-report [RANGE]: print the report, return exit status.
  * lo 0 means no range given: the ephemeral range and 512-1023.
