@@ -276,12 +276,6 @@ run_portwake_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-session_wait_port(struct session *s)
-{
-	session_wait_port_for(s, NULL, 0);
-}
-
-void
 session_wait_port_for(struct session *s, const struct sockaddr *dst,
     socklen_t dstlen)
 {

@@ -79,7 +79,7 @@ struct evdns_base *run_dns(struct run *);
 
 /*
  * A source port was released: resume sessions parked by
- * session_wait_port() (on the next loop iteration, not recursively).
+ * session_wait_port_for() (on the next loop iteration, not recursively).
  */
 void	run_port_released(struct run *);
 

@@ -130,11 +130,11 @@ void	session_fail(struct session *, enum fail_kind, const char *fmt, ...)
 void	session_closed(struct session *, enum close_how);
 
 /*
- * No source port is free: park in PENDING until run_port_released().
- * With dst, a connect timeout while parked explains itself: how many ports
- * the range has, how many are in use and how many cool towards dst.
+ * No source port is free for dst: park in PENDING until
+ * run_port_released(). A connect timeout while parked explains itself: how
+ * many ports the range has, how many are in use and how many cool towards
+ * dst (dst may be NULL: the error then says only that no port came).
  */
-void	session_wait_port(struct session *);
 void	session_wait_port_for(struct session *, const struct sockaddr *dst,
 	    socklen_t dstlen);
 

@@ -19,7 +19,7 @@ struct transport_ops {
 	int		(*init)(struct run *);
 
 	/*
-	 * Start (or, after session_wait_port(), resume) the session. Called in
+	 * Start (or, after session_wait_port_for(), resume) the session. Called in
 	 * S_PENDING; the transport moves it on (RESOLVING, CONNECTING, ...).
 	 */
 	void		(*start)(struct session *);

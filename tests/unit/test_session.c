@@ -87,7 +87,7 @@ fake_step(evutil_socket_t fd, short what, void *arg)
 		break;
 	case 'W':	/* wait for a port, once */
 		f->in_call = 0;
-		session_wait_port(f->s);
+		session_wait_port_for(f->s, NULL, 0);
 		return;
 	case 'P':	/* release a port for everyone */
 		run_port_released(f->s->run);
