@@ -52,7 +52,6 @@ struct childmap {
 
 static void	run_kick(struct run *);
 static void	run_abort(struct run *, const char *);
-static struct event *run_portwake;
 
 double
 run_now(void)
@@ -298,12 +297,12 @@ session_wait_port_for(struct session *s, const struct sockaddr *dst,
 	portpool_count_wait(run->pool);
 	/* Cooling ports free themselves: wake up when the first expires. */
 	next = portpool_next_expiry(run->pool, run_now());
-	if (next >= 0 && !evtimer_pending(run_portwake, NULL)) {
+	if (next >= 0 && !evtimer_pending(run->ev_portwake, NULL)) {
 		if (next < 0.01)
 			next = 0.01;
 		tv.tv_sec = (time_t)next;
 		tv.tv_usec = (suseconds_t)((next - (double)tv.tv_sec) * 1e6);
-		evtimer_add(run_portwake, &tv);
+		evtimer_add(run->ev_portwake, &tv);
 	}
 }
 
@@ -532,7 +531,7 @@ run_init(struct run *run, const struct options *opt,
 	stats_start(run->stats, run);
 
 	run->ev_kick = event_new(run->base, -1, 0, run_kick_cb, run);
-	run_portwake = evtimer_new(run->base, run_portwake_cb, run);
+	run->ev_portwake = evtimer_new(run->base, run_portwake_cb, run);
 	run->ev_sigint = evsignal_new(run->base, SIGINT, run_sigint_cb, run);
 	run->ev_sigterm = evsignal_new(run->base, SIGTERM, run_sigint_cb, run);
 	run->ev_sigchld = evsignal_new(run->base, SIGCHLD, run_sigchld_cb,
@@ -622,10 +621,8 @@ run_free(struct run *run)
 		evdns_base_free(run->dns, 0);
 	if (run->ev_kick != NULL)
 		event_free(run->ev_kick);
-	if (run_portwake != NULL) {
-		event_free(run_portwake);
-		run_portwake = NULL;
-	}
+	if (run->ev_portwake != NULL)
+		event_free(run->ev_portwake);
 	if (run->ev_sigint != NULL)
 		event_free(run->ev_sigint);
 	if (run->ev_sigterm != NULL)

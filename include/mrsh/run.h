@@ -53,6 +53,7 @@ struct run {
 	struct event		*ev_sigchld;
 	struct event		*ev_progress;
 	struct event		*ev_kick;	/* deferred scheduling work */
+	struct event		*ev_portwake;	/* first cooling port expires */
 	struct session_q	 freeq;		/* finished, tdata to free */
 	double			 last_sigint;
 	int			 stdout_broken;
