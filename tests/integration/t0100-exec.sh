@@ -52,6 +52,14 @@ like "$(cat "$T/err")" 'h3: RUNNING: command timeout after 1s' "timeout names ho
 is "$(grep -c ': ok$' "$T/out")" 4 "the other hosts' output arrives"
 ok "$(! pgrep -f "^sleep $nap\$" >/dev/null; echo $?)" "timed-out command was killed"
 
+# a command that ignores SIGTERM is killed (SIGKILL after a grace second)
+stubborn="31.$$"
+"$MRSH" -R exec -u 1 -w h1 -- sh -c "trap '' TERM; exec sleep $stubborn" \
+	>"$T/out" 2>"$T/err"
+is "$?" 255 "SIGTERM ignored: still ends at the timeout, exit 255"
+ok "$(! pgrep -f "^sleep $stubborn\$" >/dev/null; echo $?)" \
+	"SIGTERM ignored: the command was killed anyway"
+
 # stdin is /dev/null: cat returns at once
 "$MRSH" -R exec -u 10 -w 'h[1-3]' -- cat </dev/zero >"$T/out" 2>"$T/err"
 is "$?" 0 "cat on every host ends (stdin is /dev/null)"
