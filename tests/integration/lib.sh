@@ -3,7 +3,9 @@
 # then ok/is/like/skip ... and end with done_testing. $MRSH is the binary
 # under test; make_tmpdir gives a directory removed when the test exits;
 # at_exit registers more cleanup (run last-first); start_sshd N starts the
-# private sshd of tests/helpers/sshd.sh for N loopback hosts.
+# private sshd of tests/helpers/sshd.sh for N loopback hosts (start_sshd_test
+# N: with T=$(make_tmpdir) and the $MRSH check); reexec_in_netns re-runs the
+# file in private namespaces (root) with lo up.
 
 # Defaults so that a test also runs by hand: bash tests/integration/tNNNN.sh
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
@@ -132,6 +134,45 @@ start_sshd() {
 	. "$top_srcdir/tests/helpers/sshd.sh"
 	sshd_start "$1" || bail_out "the private sshd did not start"
 	at_exit sshd_stop
+}
+
+# start_sshd_test N: the usual preamble of an sshd test: T=$(make_tmpdir),
+# start_sshd N (so SSHD_RSA=1 etc. work as prefixes), and bail out when
+# $MRSH is not built.
+start_sshd_test() {
+	# shellcheck disable=SC2034 # T is for the caller
+	T=$(make_tmpdir)
+	start_sshd "$1"
+	[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+}
+
+# reexec_in_netns [UNSHARE_FLAG...] [-- ARGS...]: run the calling test file
+# again (bash "$0" ARGS) in a private network namespace, plus whatever
+# other namespaces the flags ask for (e.g. --mount --propagation private,
+# --pid --fork --kill-child --mount-proc), and continue there with lo up.
+# Outside the namespace it never returns: the whole file is skipped (with
+# the reason) when not root, when unshare or ip is missing or when unshare
+# cannot make the namespaces; otherwise the file is exec'd in them.
+reexec_in_netns() {
+	local flags=()
+
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		flags+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# Keyed by the file, so that a test run from inside one still re-execs.
+	if [ "${MRSH_IN_NETNS:-}" = "$0" ]; then
+		ip link set lo up ||
+			bail_out "cannot bring lo up in the private network namespace"
+		return 0
+	fi
+	[ "$(id -u)" = 0 ] ||
+		skip_all "needs root to make private namespaces (unshare --net${flags[*]:+ ${flags[*]}})"
+	need_cmd unshare ip
+	unshare --net "${flags[@]}" true 2>/dev/null ||
+		skip_all "cannot create private namespaces (unshare --net${flags[*]:+ ${flags[*]}})"
+	MRSH_IN_NETNS=$0 exec unshare --net "${flags[@]}" bash "$0" "$@"
 }
 
 # wait_for SECS CMD: poll CMD (a string for eval) every 0.1 s, up to SECS.

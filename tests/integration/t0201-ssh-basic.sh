@@ -9,9 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-T=$(make_tmpdir)
-start_sshd 50
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+start_sshd_test 50
 M=("$MRSH" -F "$SSH_CONFIG")
 # The remote side learns which address it was reached on from sshd.
 WHOAMI='set -- $SSH_CONNECTION; echo "$3"'

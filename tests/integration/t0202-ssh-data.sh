@@ -8,9 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-T=$(make_tmpdir)
-start_sshd 50
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+start_sshd_test 50
 need_cmd md5sum base64
 M=("$MRSH" -F "$SSH_CONFIG")
 # A few seconds of work each; a stall must fail soon, not after minutes.

@@ -6,9 +6,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-T=$(make_tmpdir)
-SSHD_RSA=1 start_sshd 10
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+SSHD_RSA=1 start_sshd_test 10
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3

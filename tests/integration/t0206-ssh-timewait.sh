@@ -9,17 +9,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-if [ -z "${MRSH_T0206_IN_NETNS:-}" ]; then
-	need_cmd unshare ip ss
-	unshare -n true 2>/dev/null ||
-		skip_all "cannot create a network namespace (unshare -n needs root)"
-	MRSH_T0206_IN_NETNS=1 exec unshare -n bash "$0" "$@"
-fi
-ip link set lo up || bail_out "cannot bring lo up in the namespace"
-
-T=$(make_tmpdir)
-start_sshd 200
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+need_cmd ss
+reexec_in_netns -- "$@"
+start_sshd_test 200
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 M=("$MRSH" -F "$SSH_CONFIG" -j 64 --stats)

@@ -21,15 +21,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-if [ -z "${MRSH_T0208_NS:-}" ]; then
-	[ "$(id -u)" = 0 ] ||
-		skip_all "needs root (a private mount namespace with its own /etc/shadow)"
-	need_cmd unshare ip mount setsid timeout
-	unshare -m -n --propagation private true 2>/dev/null ||
-		skip_all "cannot create private mount and network namespaces"
-	MRSH_T0208_NS=1 exec unshare -m -n --propagation private bash "$0" "$@"
-fi
-ip link set lo up || bail_out "cannot bring lo up in the namespace"
+# Root: a private mount namespace with its own /etc/shadow.
+need_cmd mount setsid timeout
+reexec_in_netns --mount --propagation private -- "$@"
 
 T=$(make_tmpdir)
 [ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"

@@ -10,9 +10,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-T=$(make_tmpdir)
-SSHD_RSA=1 start_sshd 20
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+SSHD_RSA=1 start_sshd_test 20
 need_cmd python3 md5sum
 M=("$MRSH" -F "$SSH_CONFIG")
 CAPTURE_TIMEOUT=60

@@ -18,16 +18,10 @@
 #   range and the counts, while another host is still served at once;
 # - an occupied range: sessions wait, then fail at the connect timeout.
 
-if [ -z "${MRSH_T0302_NS:-}" ]; then
-	if [ "$(id -u)" != 0 ] || ! unshare --net --pid --fork --kill-child \
-	    --mount --mount-proc true 2>/dev/null; then
-		echo "1..0 # SKIP needs root to make private namespaces"
-		exit 0
-	fi
-	MRSH_T0302_NS=1 exec unshare --net --pid --fork --kill-child --mount \
-	    --mount-proc --propagation private bash "$0" "$@"
-fi
-ip link set lo up || { echo "Bail out! cannot bring up lo"; exit 1; }
+# lib.sh for the namespace re-exec only: the TAP functions are this file's.
+. "$top_srcdir/tests/integration/lib.sh"
+reexec_in_netns --pid --fork --kill-child --mount --mount-proc \
+    --propagation private -- "$@"
 . "$top_srcdir/tests/helpers/sshd.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-t0302.XXXXXX") || exit 1
@@ -38,7 +32,7 @@ cleanup()
 	sshd_stop
 	rm -rf "$T"
 }
-trap cleanup EXIT
+at_exit cleanup
 sshd_start 254 || { echo "Bail out! sshd did not start"; exit 1; }
 command -v python3 >/dev/null 2>&1 ||
     { echo "Bail out! python3 needed for the foreign port holder"; exit 1; }

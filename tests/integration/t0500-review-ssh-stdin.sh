@@ -9,9 +9,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-T=$(make_tmpdir)
-start_sshd 10
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+start_sshd_test 10
 need_cmd md5sum head
 M=("$MRSH" -F "$SSH_CONFIG" -f "$HOSTS_FILE" -N -I)
 CAPTURE_TIMEOUT=60

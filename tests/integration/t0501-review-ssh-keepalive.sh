@@ -8,9 +8,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-T=$(make_tmpdir)
-start_sshd 5
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+start_sshd_test 5
 M=("$MRSH" -F "$SSH_CONFIG")
 CAPTURE_TIMEOUT=60
 
