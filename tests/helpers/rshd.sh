@@ -9,6 +9,7 @@
 #                               # namespaces (or print "1..0 # SKIP" and exit)
 #   rshd_setup                  # temp dir, .rhosts trust, /etc/hosts
 #   rshd_start 0.0.0.0 514      # one in.rshd, socket-activated per connection
+#   (or the three at once, bailing out on failure: rshd_standard_setup "$@")
 #   "$MRSH" -R rsh -w 127.0.1.[1-5] uname
 #
 # What in.rshd (Debian rsh-server 0.17) needs, found by trying:
@@ -43,6 +44,11 @@
 # a veth pair, 10.200.0.1 (client) -- 10.200.0.2 (server), addresses that
 # exist only inside these namespaces.
 
+# The namespace re-exec (reexec_in_netns) and skip_all/bail_out come from
+# the integration tests' lib.sh; the rsh tests keep their own rshd_* TAP.
+# shellcheck source=tests/integration/lib.sh
+. "${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/integration/lib.sh"
+
 RSHD_BIN=${RSHD_BIN:-/usr/sbin/in.rshd}
 RSHD_LAUNCHER=${RSHD_LAUNCHER:-systemd-socket-activate}
 RSHD_DIR=
@@ -63,15 +69,13 @@ rshd_skip_all()
 	exit 0
 }
 
-# rshd_enter_ns ARGS: re-run the calling script inside private namespaces.
+# rshd_enter_ns ARGS: re-run the calling script inside private namespaces
+# (net, mount, pid; lib.sh's reexec_in_netns), after checking what the rsh
+# tests need; skips the whole file when something is missing.
 rshd_enter_ns()
 {
 	local tool
 
-	if [ -n "$RSHD_IN_NS" ]; then
-		ip link set lo up || rshd_skip_all "cannot bring up lo in the netns"
-		return 0
-	fi
 	[ "$(id -u)" = 0 ] ||
 	    rshd_skip_all "needs root (namespaces, reserved ports, in.rshd)"
 	[ -x "$RSHD_BIN" ] ||
@@ -81,11 +85,17 @@ rshd_enter_ns()
 		    rshd_skip_all "$tool not found"
 	done
 	[ -n "$MRSH" ] && [ -x "$MRSH" ] || rshd_skip_all "\$MRSH not built"
-	unshare --net --mount --pid --fork --kill-child --mount-proc \
-	    true 2>/dev/null ||
-	    rshd_skip_all "cannot create network/mount/pid namespaces"
-	RSHD_IN_NS=1 exec unshare --net --mount --pid --fork --kill-child \
-	    --mount-proc --propagation private bash "$0" "$@"
+	reexec_in_netns --mount --pid --fork --kill-child --mount-proc \
+	    --propagation private -- "$@"
+}
+
+# rshd_standard_setup ARGS: rshd_enter_ns ARGS, rshd_setup, and one in.rshd
+# on 0.0.0.0:514 in the test's netns; bails out when either fails.
+rshd_standard_setup()
+{
+	rshd_enter_ns "$@"
+	rshd_setup || bail_out "rshd_setup failed"
+	rshd_start 0.0.0.0 514 || bail_out "in.rshd did not start"
 }
 
 # rshd_bind SRC DST: bind-mount SRC over DST (remembered for cleanup).
@@ -101,7 +111,7 @@ rshd_setup()
 	local user home
 
 	RSHD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-rshd.XXXXXX") || return 1
-	trap rshd_cleanup EXIT
+	at_exit rshd_cleanup
 	user=$(id -un)
 	home=$(getent passwd "$user" | cut -d: -f6)
 	[ -d "$home" ] || { rshd_msg "no home for $user"; return 1; }

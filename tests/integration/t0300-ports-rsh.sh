@@ -16,9 +16,7 @@
 #   with the explanatory error (exit 255);
 # - --ports-report shows the TIME_WAIT and their destinations.
 . "$top_srcdir/tests/helpers/rshd.sh"
-rshd_enter_ns "$@"
-rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
-rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
+rshd_standard_setup "$@"
 command -v python3 >/dev/null 2>&1 ||
     { echo "Bail out! python3 needed for the foreign port holder"; exit 1; }
 

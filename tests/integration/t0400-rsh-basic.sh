@@ -5,9 +5,7 @@
 # (no trailing newline, large output, marker look-alikes), --rsh-stderr merge,
 # -l and user@host.
 . "$top_srcdir/tests/helpers/rshd.sh"
-rshd_enter_ns "$@"
-rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
-rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
+rshd_standard_setup "$@"
 
 rshd_plan 23
 T=$RSHD_DIR

@@ -5,9 +5,7 @@
 # for stderr, a stderr connection from a non-reserved port or from another
 # address, a bad status byte; plus the marker split one byte per segment.
 . "$top_srcdir/tests/helpers/rshd.sh"
-rshd_enter_ns "$@"
-rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
-rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
+rshd_standard_setup "$@"
 
 rshd_plan 26
 T=$RSHD_DIR

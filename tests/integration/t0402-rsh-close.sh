@@ -5,9 +5,7 @@
 # completes (counted as reset); SIGTERM to mrsh forwards a signal byte over
 # the stderr connection, which makes rshd kill the remote command.
 . "$top_srcdir/tests/helpers/rshd.sh"
-rshd_enter_ns "$@"
-rshd_setup || { echo "Bail out! rshd_setup failed"; exit 1; }
-rshd_start 0.0.0.0 514 || { echo "Bail out! in.rshd did not start"; exit 1; }
+rshd_standard_setup "$@"
 
 rshd_plan 15
 T=$RSHD_DIR
