@@ -240,6 +240,13 @@ net_resolve_cancel(struct net_resolve *nr)
 }
 
 int
+net_errno_is_local(int err)
+{
+	return (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM);
+}
+
+int
 net_connect(struct run *run, const struct sockaddr *sa, socklen_t salen,
     int *src_port)
 {

@@ -902,7 +902,7 @@ rsh_listen(struct rsh_conn *c)
 	fd = socket(c->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		rsh_fail(c, FAIL_LOCAL, "socket: %s", strerror(errno));
+		rsh_fail(c, FAIL_LOCAL, NET_LOCAL_ERR_FMT, strerror(errno));
 		return (-1);
 	}
 	if (run->pool != NULL) {
@@ -961,18 +961,25 @@ rsh_connect(struct rsh_conn *c)
 	char		 abuf[64];
 	int		 fd, port = 0;
 
+	/* The stderr listener is part of connecting (its failures say so). */
+	session_set_state(s, S_CONNECTING);
 	if (s->run->opt->rsh_stderr != RSH_STDERR_MERGE && rsh_listen(c) == -1)
 		return;
 	if (c->closing)
 		return;
 
-	session_set_state(s, S_CONNECTING);
 	fd = net_connect(run, (struct sockaddr *)&c->dst, c->dstlen, &port);
 	if (fd == -1) {
 		if (errno == EAGAIN) {
 			rsh_listener_release(c, 0);
 			session_wait_port_for(s, (struct sockaddr *)&c->dst,
 			    c->dstlen);
+			return;
+		}
+		if (net_errno_is_local(errno)) {
+			/* Our resource, not the host's: say so. */
+			rsh_fail(c, FAIL_LOCAL, NET_LOCAL_ERR_FMT,
+			    strerror(errno));
 			return;
 		}
 		rsh_fail(c, FAIL_UNREACHABLE, "connect to %s: %s",

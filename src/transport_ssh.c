@@ -622,10 +622,9 @@ ssh_connect_next(struct ssh_conn *c)
 			    c->addrlen[c->iaddr]);
 			return;
 		}
-		if (fd == -1 && (errno == EMFILE || errno == ENFILE ||
-		    errno == ENOBUFS || errno == ENOMEM)) {
+		if (fd == -1 && net_errno_is_local(errno)) {
 			/* Our resource, not the host's: say so. */
-			ssh_fail(c, FAIL_LOCAL, "cannot open a socket: %s",
+			ssh_fail(c, FAIL_LOCAL, NET_LOCAL_ERR_FMT,
 			    strerror(errno));
 			return;
 		}

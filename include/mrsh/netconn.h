@@ -42,6 +42,15 @@ int	net_connect(struct run *, const struct sockaddr *, socklen_t,
 	    int *src_port);
 
 /*
+ * 1 when a net_connect() errno means this machine ran out of something
+ * (descriptors, socket buffers, memory) rather than that the host cannot
+ * be reached: every transport reports it as FAIL_LOCAL, with
+ * NET_LOCAL_ERR_FMT, not as an unreachable host.
+ */
+int	net_errno_is_local(int err);
+#define NET_LOCAL_ERR_FMT	"cannot open a socket: %s"
+
+/*
  * Close a connection according to the run's --close mode and call cb when
  * the fd is gone:
  *   remote: wait for recv() == 0 (discard data) up to --close-wait, then

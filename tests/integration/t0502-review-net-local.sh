@@ -1,0 +1,67 @@
+#!/bin/bash
+# t0502: running out of file descriptors is a local failure, reported the
+# same way by every network transport ("cannot open a socket: ..."), never
+# as an unreachable host ("connect to ...: Too many open files"). The
+# classification lives in netconn (net_errno_is_local), not in one transport.
+# The run is started with room to spare (startup and the first session need
+# descriptors), then prlimit lowers its open-file limit to 3 while the first
+# host is busy, so every later socket() fails with EMFILE. Leak checking is
+# off for these runs only: LeakSanitizer needs a descriptor at exit.
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+need_cmd prlimit python3
+T=$(make_tmpdir)
+[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+
+# A TCP sink: accepts nothing, answers nothing (the first host hangs there).
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$T/sink.port" &
+SINK=$!
+at_exit "kill $SINK"
+wait_for 10 "[ -s '$T/sink.port' ]" || bail_out "the TCP sink did not start"
+P=$(cat "$T/sink.port")
+
+# starve SECS CMD...: run CMD in the background, lower its open-file limit
+# to 3 after SECS seconds; RC, $T/out and $T/err as capture.
+starve() {
+	local secs=$1 pid
+
+	shift
+	"$@" </dev/null >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep "$secs"
+	prlimit --pid "$pid" --nofile=3: || diag "prlimit failed"
+	wait "$pid"
+	RC=$?
+}
+
+H="127.0.0.1:$P"
+# 1-3 (x2): rsh, with and without a stderr connection. The first host
+# times out in the sink; the next two cannot open a socket.
+for mode in merge connect; do
+	starve 1 "$MRSH" -R rsh --rsh-stderr "$mode" -j 1 -t 2 \
+	    -w "$H,127.0.0.2:$P,127.0.0.3:$P" -- true
+	is "$RC" 255 "rsh ($mode), out of descriptors: exit 255"
+	is "$(grep -c '^mrsh: 127\.0\.0\.[23]:'"$P"': CONNECTING: cannot open a socket: Too many open files$' "$T/err")" 2 \
+	    "rsh ($mode): a local failure while connecting, for both hosts"
+	unlike "$(cat "$T/err")" 'connect to .*Too many open files' \
+	    "rsh ($mode): not reported as an unreachable host"
+done
+
+# 7-9: ssh, the same words. The first host runs a command on the private
+# sshd (its teardown opens nothing); the limit drops while it runs.
+start_sshd 2
+starve 2 "$MRSH" -F "$SSH_CONFIG" -j 1 -t 10 -w 127.0.1.1,127.0.1.2 \
+    -- 'sleep 3; echo first'
+is "$RC" 255 "ssh, out of descriptors: exit 255"
+is "$(grep -c '^mrsh: 127\.0\.1\.2: CONNECTING: cannot open a socket: Too many open files$' "$T/err")" 1 \
+    "ssh: the same local failure while connecting"
+is "$(cat "$T/out")" "127.0.1.1: first" "ssh: the first host still ran"
+
+done_testing
