@@ -1191,6 +1191,29 @@ ssh_stdin_unwanted(struct ssh_conn *c, int rc)
 }
 
 /*
+ * Bookkeeping after a stdin write or send_eof that returned rc (< 0: an
+ * error, or EAGAIN, to repeat as pend when libssh2 waits to send). Returns
+ * 0 (done or blocked, or the server no longer wants input) or -1 if the
+ * session failed (what names the call).
+ */
+static int
+ssh_stdin_sent(struct ssh_conn *c, int rc, enum ssh_pending pend,
+    const char *what)
+{
+	if (rc == LIBSSH2_ERROR_EAGAIN) {
+		c->pending = ssh_blocked_out(c) ? pend : PEND_NONE;
+		c->wblocked = 1;
+		return (0);
+	}
+	c->pending = PEND_NONE;
+	c->wblocked = 0;
+	if (rc >= 0 || ssh_stdin_unwanted(c, rc))
+		return (0);
+	ssh_fail(c, FAIL_PROTOCOL, "%s: %s", what, ssh_lost(c));
+	return (-1);
+}
+
+/*
  * Send stdin (with -I) and then the in-band EOF. Returns -1 if the
  * session failed, 0 otherwise (done, blocked or waiting for stdin).
  */
@@ -1215,22 +1238,16 @@ ssh_write_stdin(struct ssh_conn *c)
 				n = SSH_PACKET;
 			w = libssh2_channel_write_ex(c->ch, 0,
 			    r->in + (c->in_off - r->in_base), n);
-			if (w == LIBSSH2_ERROR_EAGAIN || w == 0) {
-				/* 0: the server's window is full */
-				c->pending = w != 0 && ssh_blocked_out(c) ?
-				    PEND_WRITE : PEND_NONE;
+			if (w == 0) {
+				/* the server's window is full */
+				c->pending = PEND_NONE;
 				c->wblocked = 1;
 				return (0);
 			}
-			c->pending = PEND_NONE;
-			c->wblocked = 0;
-			if (w < 0 && ssh_stdin_unwanted(c, (int)w))
-				return (0);
-			if (w < 0) {
-				ssh_fail(c, FAIL_PROTOCOL, "sending stdin: %s",
-				    ssh_lost(c));
-				return (-1);
-			}
+			if (w < 0)
+				return (ssh_stdin_sent(c, (int)w, PEND_WRITE,
+				    "sending stdin"));
+			ssh_stdin_sent(c, 0, PEND_WRITE, NULL);
 			c->in_off += (uint64_t)w;
 			ssh_stdin_update(r);
 			continue;
@@ -1240,21 +1257,10 @@ ssh_write_stdin(struct ssh_conn *c)
 			return (0);
 		}
 		rc = libssh2_channel_send_eof(c->ch);
-		if (rc == LIBSSH2_ERROR_EAGAIN) {
-			c->pending = ssh_blocked_out(c) ? PEND_SENDEOF :
-			    PEND_NONE;
-			c->wblocked = 1;
-			return (0);
-		}
-		c->pending = PEND_NONE;
-		c->wblocked = 0;
-		if (rc < 0 && ssh_stdin_unwanted(c, rc))
-			return (0);
-		if (rc < 0) {
-			ssh_fail(c, FAIL_PROTOCOL, "sending EOF: %s",
-			    ssh_lost(c));
-			return (-1);
-		}
+		if (rc < 0)
+			return (ssh_stdin_sent(c, rc, PEND_SENDEOF,
+			    "sending EOF"));
+		ssh_stdin_sent(c, 0, PEND_SENDEOF, NULL);
 		c->eof_sent = 1;
 		ssh_stdin_detach(c);
 	}
