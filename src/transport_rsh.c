@@ -79,7 +79,7 @@ struct rsh_run {
 
 /* Where the rcmd handshake is. */
 enum rsh_hs {
-	HS_NONE = 0,
+	HS_CONNECTING = 0, /* the main connect is in progress (or not begun) */
 	HS_WRITING,	/* sending the request */
 	HS_STATUS,	/* waiting for the status byte */
 	HS_ERRTEXT,	/* status 1: reading the error text */
@@ -101,17 +101,14 @@ struct rsh_conn {
 	int			 paused;
 
 	struct sockaddr_storage	 dst;
-	socklen_t		 dstlen;
-	int			 have_dst;
-	struct net_resolve	*resolve;
-	int			 resolving;
+	socklen_t		 dstlen;	/* 0 until resolved */
+	struct net_resolve	*resolve;	/* NULL unless evdns is asked */
 
 	/* Main connection. */
 	int			 fd;
 	int			 src_port;
 	struct event		*ev_read;
 	struct event		*ev_write;
-	int			 connected;
 	enum rsh_hs		 hs;
 	char			*req;
 	size_t			 reqlen;
@@ -406,7 +403,7 @@ rsh_update_reads(struct rsh_conn *c)
 	if (c->closing)
 		return;
 	if (c->ev_read != NULL) {
-		if (c->failed || c->paused || c->main_eof || !c->connected ||
+		if (c->failed || c->paused || c->main_eof || c->hs == HS_CONNECTING ||
 		    c->hs == HS_WRITING)
 			event_del(c->ev_read);
 		else
@@ -822,7 +819,7 @@ rsh_write_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->closing)
 		return;
-	if (!c->connected) {
+	if (c->hs == HS_CONNECTING) {
 		err = 0;
 		elen = sizeof err;
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
@@ -837,7 +834,6 @@ rsh_write_cb(evutil_socket_t fd, short what, void *arg)
 			    sizeof abuf), strerror(err));
 			return;
 		}
-		c->connected = 1;
 		session_set_state(s, S_SETUP);
 		c->hs = HS_WRITING;
 		rsh_build_request(c);
@@ -1005,7 +1001,6 @@ rsh_resolve_cb(struct evutil_addrinfo *ai, const char *err, void *arg)
 	struct rsh_conn		*c = arg;
 	struct evutil_addrinfo	*a, *pick = NULL;
 
-	c->resolving = 0;
 	c->resolve = NULL;
 	if (c->closing)
 		return;
@@ -1028,7 +1023,6 @@ rsh_resolve_cb(struct evutil_addrinfo *ai, const char *err, void *arg)
 	}
 	memcpy(&c->dst, pick->ai_addr, pick->ai_addrlen);
 	c->dstlen = pick->ai_addrlen;
-	c->have_dst = 1;
 	rsh_connect(c);
 }
 
@@ -1038,12 +1032,11 @@ rsh_start(struct session *s)
 {
 	struct rsh_conn		*c = rsh_conn_get(s);
 	const struct options	*opt = s->run->opt;
-	struct net_resolve	*r;
 	int			 port;
 
 	if (c->closing)
 		return;
-	if (c->have_dst) {
+	if (c->dstlen != 0) {
 		/* Resumed after waiting for a port. */
 		rsh_connect(c);
 		return;
@@ -1055,10 +1048,9 @@ rsh_start(struct session *s)
 		port = RSH_DEFAULT_PORT;
 
 	session_set_state(s, S_RESOLVING);
-	c->resolving = 1;
-	r = net_resolve(s->run, s->host->name, port, rsh_resolve_cb, c);
-	if (c->resolving)
-		c->resolve = r;
+	/* NULL when rsh_resolve_cb has already run (numeric, /etc/hosts). */
+	c->resolve = net_resolve(s->run, s->host->name, port, rsh_resolve_cb,
+	    c);
 }
 
 /* One socket is gone; when all are, report how. */
@@ -1105,7 +1097,6 @@ rsh_close(struct session *s, int abort_now)
 		net_resolve_cancel(c->resolve);
 		c->resolve = NULL;
 	}
-	c->resolving = 0;
 	rsh_event_free(&c->ev_linger);
 	rsh_event_free(&c->ev_read);
 	rsh_event_free(&c->ev_write);
@@ -1128,7 +1119,7 @@ rsh_close(struct session *s, int abort_now)
 	if (efd != -1)
 		net_close(run, efd, c->lport, (struct sockaddr *)&c->epeer,
 		    c->epeerlen, rst, rsh_net_closed_cb, c);
-	if (fd != -1 && !c->connected) {
+	if (fd != -1 && c->hs == HS_CONNECTING) {
 		/*
 		 * Never connected (refused, timed out): no connection to
 		 * close. An RST in case the kernel finished the handshake

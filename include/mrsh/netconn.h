@@ -23,7 +23,8 @@ void	net_close_rst(int fd);
 /*
  * Resolve host:port (numeric addresses answer at once, before returning).
  * cb gets the address list (owned by the callee, freed after cb returns) or
- * NULL with a one-line error. Returns a handle for net_resolve_cancel().
+ * NULL with a one-line error. Returns a handle for net_resolve_cancel(),
+ * or NULL when cb has already run (numeric address, /etc/hosts, error).
  */
 typedef void (*net_resolve_cb)(struct evutil_addrinfo *, const char *err,
     void *arg);
