@@ -334,6 +334,26 @@ net_drain(int fd)
 	return (0);
 }
 
+int
+net_connect_error(int fd)
+{
+	socklen_t	len = sizeof(int);
+	int		err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	return (err == EALREADY ? EINPROGRESS : err);
+}
+
+void
+net_close_unconnected(struct run *run, int fd, int src_port,
+    const struct sockaddr *dst, socklen_t dstlen)
+{
+	net_close_rst(fd);
+	net_close_finish(run, src_port, dst, dstlen, 0, CLOSED_NONE, NULL,
+	    NULL);
+}
+
 /* Readable or deadline while waiting for the peer's FIN. */
 static void
 net_closer_cb(evutil_socket_t fd, short what, void *arg)

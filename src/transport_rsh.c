@@ -813,18 +813,14 @@ rsh_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct rsh_conn	*c = arg;
 	struct session	*s = c->s;
 	char		 abuf[64];
-	socklen_t	 elen;
 	ssize_t		 n;
 	int		 err;
 
 	if (c->closing)
 		return;
 	if (c->hs == HS_CONNECTING) {
-		err = 0;
-		elen = sizeof err;
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
-			err = errno;
-		if (err == EINPROGRESS || err == EALREADY) {
+		err = net_connect_error(c->fd);
+		if (err == EINPROGRESS) {
 			event_add(c->ev_write, NULL);
 			return;
 		}
@@ -1120,18 +1116,10 @@ rsh_close(struct session *s, int abort_now)
 		net_close(run, efd, c->lport, (struct sockaddr *)&c->epeer,
 		    c->epeerlen, rst, rsh_net_closed_cb, c);
 	if (fd != -1 && c->hs == HS_CONNECTING) {
-		/*
-		 * Never connected (refused, timed out): no connection to
-		 * close. An RST in case the kernel finished the handshake
-		 * behind our back; the port is free at once.
-		 */
-		net_close_rst(fd);
+		/* Never connected (refused, timed out). */
+		net_close_unconnected(run, fd, c->src_port,
+		    (struct sockaddr *)&c->dst, c->dstlen);
 		c->close_pending--;
-		if (run->pool != NULL && c->src_port > 0) {
-			portpool_release(run->pool, c->src_port,
-			    (struct sockaddr *)&c->dst, c->dstlen, 0, run_now());
-			run_port_released(run);
-		}
 	} else if (fd != -1)
 		net_close(run, fd, c->src_port, (struct sockaddr *)&c->dst,
 		    c->dstlen, rst, rsh_net_closed_cb, c);

@@ -680,13 +680,11 @@ static void
 ssh_connected(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
-	socklen_t	 len = sizeof(int);
 	char		 a[128];
-	int		 err = 0;
+	int		 err;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == EINPROGRESS || err == EALREADY) {
+	err = net_connect_error(c->fd);
+	if (err == EINPROGRESS) {
 		event_add(c->ev_wr, NULL);
 		return;
 	}
@@ -698,9 +696,9 @@ ssh_connected(struct ssh_conn *c)
 		    ssh_connect_strerror(err));
 		debug("%s: %s", s->host->label, c->connect_err);
 		ssh_events_free(c);
-		net_close(s->run, c->fd, c->src_port,
+		net_close_unconnected(s->run, c->fd, c->src_port,
 		    (struct sockaddr *)&c->addr[c->iaddr],
-		    c->addrlen[c->iaddr], 1, NULL, NULL);
+		    c->addrlen[c->iaddr]);
 		c->fd = -1;
 		c->src_port = 0;
 		c->iaddr++;

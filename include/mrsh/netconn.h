@@ -43,6 +43,22 @@ int	net_connect(struct run *, const struct sockaddr *, socklen_t,
 	    int *src_port);
 
 /*
+ * Outcome of a connect started by net_connect(), once its fd is writable:
+ * 0 connected, EINPROGRESS still under way (wait for writable again), or
+ * the errno it failed with.
+ */
+int	net_connect_error(int fd);
+
+/*
+ * Close a socket whose connect never completed (failed, or given up while
+ * in progress): there is no connection, so no close discipline. An RST in
+ * case the kernel finished the handshake behind our back; the pool port is
+ * free at once (no cooling) and sessions waiting for one are woken.
+ */
+void	net_close_unconnected(struct run *, int fd, int src_port,
+	    const struct sockaddr *dst, socklen_t dstlen);
+
+/*
  * 1 when a net_connect() errno means this machine ran out of something
  * (descriptors, socket buffers, memory) rather than that the host cannot
  * be reached: every transport reports it as FAIL_LOCAL, with
