@@ -1697,11 +1697,15 @@ ssh_net_closed(enum close_how how, void *arg)
 	session_closed(c->s, how);
 }
 
-/* Give the fd to net_close (its events are ours and go first). */
+/*
+ * Give the fd to net_close (its events are ours and go first). A connect
+ * still in progress (a connect timeout) is no connection: counted as no
+ * socket, as rsh does, not as a reset.
+ */
 static void
 ssh_netclose(struct ssh_conn *c, int abort_now)
 {
-	int	fd = c->fd;
+	int	fd = c->fd, connecting = c->step == SSH_CONNECT;
 
 	ssh_events_free(c);
 	if (c->ev_timer != NULL) {
@@ -1710,6 +1714,13 @@ ssh_netclose(struct ssh_conn *c, int abort_now)
 	}
 	ssh_set_step(c, SSH_NETCLOSE);
 	c->fd = -1;
+	if (connecting) {
+		net_close_unconnected(c->s->run, fd, c->src_port,
+		    (struct sockaddr *)&c->addr[c->iaddr],
+		    c->addrlen[c->iaddr]);
+		ssh_net_closed(CLOSED_NONE, c);
+		return;
+	}
 	net_close(c->s->run, fd, c->src_port, c->naddr > 0 ?
 	    (struct sockaddr *)&c->addr[c->iaddr] : NULL,
 	    c->naddr > 0 ? c->addrlen[c->iaddr] : 0, abort_now,

@@ -42,7 +42,7 @@ starve() {
 }
 
 H="127.0.0.1:$P"
-# 1-3 (x2): rsh, with and without a stderr connection. The first host
+# 1-6: rsh, with and without a stderr connection. The first host
 # times out in the sink; the next two cannot open a socket.
 for mode in merge connect; do
 	starve 1 "$MRSH" -R rsh --rsh-stderr "$mode" -j 1 -t 2 \
@@ -54,7 +54,29 @@ for mode in merge connect; do
 	    "rsh ($mode): not reported as an unreachable host"
 done
 
-# 7-9: ssh, the same words. The first host runs a command on the private
+# 7-10: a connect still in progress at the connect timeout (a listener
+# whose accept queue is full drops the SYN) is no connection: both
+# transports count it as no socket, not as a reset.
+python3 -c 'import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0)); s.listen(0)
+filler = socket.create_connection(s.getsockname())
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$T/full.port" &
+FULL=$!
+at_exit "kill $FULL"
+wait_for 10 "[ -s '$T/full.port' ]" || bail_out "the full listener did not start"
+F=$(cat "$T/full.port")
+for tr in rsh ssh; do
+	capture "$T" "$MRSH" -R "$tr" -F none --stats -t 1 -w "127.0.0.1:$F" \
+	    -- true
+	like "$(cat "$T/err")" '^mrsh: 127\.0\.0\.1:'"$F"': CONNECTING: connect timeout after 1s$' \
+	    "$tr: connect timeout while connecting"
+	like "$(cat "$T/err")" '^mrsh: stats: closed remote-first 0, local-first 0, reset 0, no-socket 1$' \
+	    "$tr: counted as no connection, not as a reset"
+done
+
+# 11-13: ssh, the same words. The first host runs a command on the private
 # sshd (its teardown opens nothing); the limit drops while it runs.
 start_sshd 2
 starve 2 "$MRSH" -F "$SSH_CONFIG" -j 1 -t 10 -w 127.0.1.1,127.0.1.2 \
