@@ -438,14 +438,11 @@ run_fit_fanout(struct run *run)
 {
 	const struct options *opt = run->opt;
 	struct rlimit rl;
-	int per = 1, fit;
+	int per, fit;
 	long nr_open = 0;
 	FILE *fp;
 
-	if (strcmp(run->ops->name, "exec") == 0)
-		per = 4;
-	else if (strcmp(run->ops->name, "rsh") == 0)
-		per = 3;
+	per = run->ops->fds_per_session > 0 ? run->ops->fds_per_session : 1;
 	if (opt->outdir != NULL)
 		per++;
 	if (opt->errdir != NULL)
@@ -509,7 +506,7 @@ run_init(struct run *run, const struct options *opt,
 		s->state = S_NEW;
 	}
 
-	if (opt->ports_mode == PORTS_RANGE && strcmp(ops->name, "exec") != 0) {
+	if (opt->ports_mode == PORTS_RANGE && ops->ports_per_session > 0) {
 		if (opt->ports_lo < 1024 && !portpool_can_bind_reserved()) {
 			error("--ports %d-%d: ports below 1024 need root or "
 			    "CAP_NET_BIND_SERVICE; run as root or use --ports "

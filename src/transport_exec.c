@@ -353,6 +353,8 @@ exec_free(struct session *s)
 
 const struct transport_ops transport_exec = {
 	.name = "exec",
+	.fds_per_session = 4,
+	.ports_per_session = 0,
 	.init = exec_init,
 	.start = exec_start,
 	.close = exec_close,

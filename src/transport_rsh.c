@@ -1173,6 +1173,8 @@ rsh_free(struct session *s)
 
 const struct transport_ops transport_rsh = {
 	.name = "rsh",
+	.fds_per_session = 3,
+	.ports_per_session = 2,
 	.init = rsh_init,
 	.start = rsh_start,
 	.close = rsh_close,

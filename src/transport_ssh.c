@@ -1921,6 +1921,8 @@ ssh_free(struct session *s)
 
 const struct transport_ops transport_ssh = {
 	.name = "ssh",
+	.fds_per_session = 1,
+	.ports_per_session = 1,
 	.init = ssh_init,
 	.start = ssh_start,
 	.close = ssh_close,

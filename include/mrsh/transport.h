@@ -13,6 +13,15 @@ struct transport_ops {
 	const char	*name;
 
 	/*
+	 * File descriptors one running session holds at most (the fanout is
+	 * fitted to the open-file limit with it), and how many of them are
+	 * sockets bound from the source-port pool (0: no pool, --ports is
+	 * ignored).
+	 */
+	int		 fds_per_session;
+	int		 ports_per_session;
+
+	/*
 	 * Once per run, before any session starts (load keys, read config).
 	 * Returns 0, or -1 after printing a one-line error (mrsh exits 2).
 	 */

@@ -162,6 +162,7 @@ fake_free(struct session *s)
 
 static const struct transport_ops fake_ops = {
 	.name = "fake",
+	.fds_per_session = 1,
 	.start = fake_start,
 	.close = fake_close,
 	.free = fake_free,
