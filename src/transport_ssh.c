@@ -1658,7 +1658,7 @@ ssh_start(struct session *s)
 	const struct host *h = s->host;
 
 	if (c != NULL) {
-		/* Resumed after session_wait_port(). */
+		/* Resumed after session_wait_port_for(). */
 		if (c->step == SSH_CONNECT && c->fd == -1 && !c->failed)
 			ssh_connect_next(c);
 		return;
