@@ -282,7 +282,8 @@ session_wait_port_for(struct session *s, const struct sockaddr *dst,
 	struct timeval tv;
 	double next;
 
-	if (s->waiting_port || session_is_finished(s))
+	if (s->waiting_port || session_is_finished(s) ||
+	    s->fail_kind != FAIL_NONE)
 		return;
 	if (dst != NULL && dstlen <= sizeof s->wait_dst) {
 		memcpy(&s->wait_dst, dst, dstlen);

@@ -67,6 +67,17 @@ session_set_state_at(struct session *s, enum session_state st,
 
 	if (s->state == st)
 		return;
+	/*
+	 * A failed session only goes on towards its end: a transport that
+	 * has not yet heard of the failure (the session's own timer fired)
+	 * cannot take it back to work.
+	 */
+	if (s->fail_kind != FAIL_NONE && st < S_CLOSING) {
+		log_msg(LOG_DEBUG, func, line, "%s: %s -> %s refused: failed "
+		    "in %s", s->host->label, session_state_name(s->state),
+		    session_state_name(st), session_state_name(s->fail_stage));
+		return;
+	}
 	log_msg(LOG_DEBUG, func, line, "%s: %s -> %s", s->host->label,
 	    session_state_name(s->state), session_state_name(st));
 	s->state = st;
@@ -111,6 +122,9 @@ void
 session_output(struct session *s, enum stream st, const char *buf, size_t len)
 {
 	if (session_is_finished(s) || len == 0)
+		return;
+	/* Failed before the command ran: whatever comes is not its output. */
+	if (s->fail_kind != FAIL_NONE && s->fail_stage < S_RUNNING)
 		return;
 	output_data(s->run->out, s, st, buf, len);
 }
@@ -240,6 +254,20 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs",
 		    s->connect_timeout_used);
+	/*
+	 * The timeout ends the state it belongs to now, not on the next
+	 * loop iteration: a read already queued in this iteration would
+	 * otherwise finish the exec and print output of a host that is
+	 * reported timed out. We are on top of the loop here, not inside a
+	 * transport call, so the close may run at once.
+	 */
+	if (s->close_pending && !s->close_called && !session_is_finished(s)) {
+		s->close_pending = 0;
+		event_del(s->timer);
+		s->close_called = 1;
+		session_set_state(s, S_CLOSING);
+		s->ops->close(s, 1);
+	}
 }
 
 static void

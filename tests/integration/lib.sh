@@ -12,6 +12,12 @@
 : "${top_builddir:=$top_srcdir}"
 : "${MRSH:=$top_builddir/mrsh}"
 export top_srcdir top_builddir MRSH
+# Known leaks of libraries (not ours) under ASan: see tests/lsan.supp.
+case ${LSAN_OPTIONS:-} in
+*lsan.supp*) ;;
+*) LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+	export LSAN_OPTIONS ;;
+esac
 
 tap_n=0
 tap_failed=0
