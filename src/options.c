@@ -37,7 +37,9 @@ enum {
 	OPT_PORTS,
 	OPT_PORTS_REPORT,
 	OPT_RSH_STDERR,
-	OPT_NO_PROGRESS
+	OPT_NO_PROGRESS,
+	OPT_TTY,
+	OPT_NO_TTY
 };
 
 static const char short_opts[] = "+:f:w:x:R:j:t:u:vqVhNbl:p:i:F:o:G:I";
@@ -71,6 +73,8 @@ static const struct option long_opts[] = {
 	{ "dump-config",	required_argument, NULL, 'G' },
 	{ "stdin",		no_argument,	   NULL, 'I' },
 	{ "askpass",		no_argument,	   NULL, OPT_ASKPASS },
+	{ "tty",		no_argument,	   NULL, OPT_TTY },
+	{ "no-tty",		no_argument,	   NULL, OPT_NO_TTY },
 	{ "close",		required_argument, NULL, OPT_CLOSE },
 	{ "close-wait",		required_argument, NULL, OPT_CLOSE_WAIT },
 	{ "ports",		required_argument, NULL, OPT_PORTS },
@@ -124,6 +128,8 @@ static const char usage_text[] =
 "  -o, --option KEY=VALUE  ssh_config option (repeatable)\n"
 "  -G, --dump-config HOST  print the configuration used for HOST and exit\n"
 "      --askpass           allow password authentication (asks once)\n"
+"      --tty               always request a pseudo-terminal (ssh -tt)\n"
+"      --no-tty            never request a pseudo-terminal (ssh -T)\n"
 "\n"
 "Connections and source ports:\n"
 "      --close MODE        remote (default): wait for the server's FIN, then\n"
@@ -316,6 +322,7 @@ options_parse(struct options *o, int argc, char **argv)
 	o->ports_mode = PORTS_EPHEMERAL;
 	o->rsh_stderr = RSH_STDERR_CONNECT;
 	o->progress = isatty(STDERR_FILENO);
+	o->tty = -1;
 	ha = xcalloc(argc + 1, sizeof *ha);
 
 	opterr = 0;
@@ -416,6 +423,12 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_ASKPASS:
 			o->askpass = 1;
+			break;
+		case OPT_TTY:
+			o->tty = 1;
+			break;
+		case OPT_NO_TTY:
+			o->tty = 0;
 			break;
 		case OPT_CLOSE:
 			if (strcmp(optarg, "remote") == 0)

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mrsh/log.h"
+#include "mrsh/match.h"
 #include "mrsh/options.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
@@ -63,6 +64,9 @@ enum sshcfg_opcode {
 	oPasswordAuthentication,
 	oKbdInteractiveAuthentication,
 	oHashKnownHosts,
+	oRequestTTY,
+	oSendEnv,
+	oSetEnv,
 	oProxy
 };
 
@@ -91,9 +95,17 @@ static const struct {
 	{ "KbdInteractiveAuthentication", oKbdInteractiveAuthentication },
 	{ "ChallengeResponseAuthentication", oKbdInteractiveAuthentication },
 	{ "HashKnownHosts", oHashKnownHosts },
+	{ "RequestTTY", oRequestTTY },
+	{ "SendEnv", oSendEnv },
+	{ "SetEnv", oSetEnv },
 	/* Not implemented, but worth a warning when they apply: see below. */
 	{ "ProxyJump", oProxy },
 	{ "ProxyCommand", oProxy },
+};
+
+/* RequestTTY values as ssh -G prints them, by enum request_tty. */
+static const char *sshcfg_request_tty_names[] = {
+	"auto", "false", "true", "force"
 };
 
 /* StrictHostKeyChecking as written; "ask" behaves as "yes" in mrsh. */
@@ -172,6 +184,12 @@ struct sshcfg_ctx {
 	int			 pwauth;
 	int			 kbdauth;
 	int			 hash_kh;
+	int			 request_tty;	/* -1: unset */
+	char			**send_env;
+	int			 nsend_env;
+	char			**set_env;
+	int			 nset_env;
+	int			 set_env_set;
 };
 
 static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
@@ -392,6 +410,21 @@ sshcfg_parse_strict(const char *s)
 	return flag ? STRICT_YES : STRICT_NO;
 }
 
+/* RequestTTY value (enum request_tty); -1 if malformed. */
+static int
+sshcfg_parse_request_tty(const char *s)
+{
+	int flag;
+
+	if (strcasecmp(s, "force") == 0)
+		return REQUEST_TTY_FORCE;
+	if (strcasecmp(s, "auto") == 0)
+		return REQUEST_TTY_AUTO;
+	if ((flag = sshcfg_parse_flag(s)) == -1)
+		return -1;
+	return flag ? REQUEST_TTY_YES : REQUEST_TTY_NO;
+}
+
 /* Check that every %x in s is one of the allowed tokens. */
 static int
 sshcfg_check_tokens(const char *s, const char *allowed)
@@ -605,6 +638,29 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	case oStrictHostKeyChecking:
 		if (l->argc != 1 || sshcfg_parse_strict(a) == -2)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oRequestTTY:
+		if (l->argc != 1 || sshcfg_parse_request_tty(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oSendEnv:
+		for (i = 0; i < l->argc; i++) {
+			if (*l->argv[i] == '\0' ||
+			    strchr(l->argv[i], '=') != NULL) {
+				error("%s line %d: Invalid environment name.",
+				    file, l->lineno);
+				return -1;
+			}
+		}
+		break;
+	case oSetEnv:
+		for (i = 0; i < l->argc; i++) {
+			if (strchr(l->argv[i], '=') == NULL) {
+				error("%s line %d: Invalid SetEnv.", file,
+				    l->lineno);
+				return -1;
+			}
+		}
 		break;
 	case oUserKnownHostsFile:
 	case oGlobalKnownHostsFile:
@@ -1085,6 +1141,57 @@ sshcfg_set_files(char **list, int *n, int *set, const struct sshcfg_line *l)
 		list[(*n)++] = xstrdup(l->argv[i]);
 }
 
+/* SendEnv: add patterns; -PATTERN removes the entries it matches. */
+static void
+sshcfg_send_env(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
+{
+	int i, j, k;
+
+	for (i = 0; i < l->argc; i++) {
+		if (l->argv[i][0] != '-') {
+			ctx->send_env = xreallocarray(ctx->send_env,
+			    ctx->nsend_env + 1, sizeof *ctx->send_env);
+			ctx->send_env[ctx->nsend_env++] = xstrdup(l->argv[i]);
+			continue;
+		}
+		for (j = 0; j < ctx->nsend_env; ) {
+			if (!match_pattern(ctx->send_env[j], l->argv[i] + 1)) {
+				j++;
+				continue;
+			}
+			free(ctx->send_env[j]);
+			for (k = j; k < ctx->nsend_env - 1; k++)
+				ctx->send_env[k] = ctx->send_env[k + 1];
+			ctx->nsend_env--;
+		}
+	}
+}
+
+/* SetEnv: the first line wins whole; a repeated name in it is dropped. */
+static void
+sshcfg_set_env(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
+{
+	size_t n;
+	int i, j;
+
+	if (ctx->set_env_set)
+		return;
+	ctx->set_env_set = 1;
+	for (i = 0; i < l->argc; i++) {
+		n = strcspn(l->argv[i], "=");
+		for (j = 0; j < ctx->nset_env; j++) {
+			if (strncmp(ctx->set_env[j], l->argv[i], n) == 0 &&
+			    ctx->set_env[j][n] == '=')
+				break;
+		}
+		if (j < ctx->nset_env)
+			continue;
+		ctx->set_env = xreallocarray(ctx->set_env, ctx->nset_env + 1,
+		    sizeof *ctx->set_env);
+		ctx->set_env[ctx->nset_env++] = xstrdup(l->argv[i]);
+	}
+}
+
 /* Apply one keyword line of an active block: the first value wins. */
 static void
 sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
@@ -1157,6 +1264,16 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->hash_kh == -1)
 			ctx->hash_kh = sshcfg_parse_flag(a);
 		break;
+	case oRequestTTY:
+		if (ctx->request_tty == -1)
+			ctx->request_tty = sshcfg_parse_request_tty(a);
+		break;
+	case oSendEnv:
+		sshcfg_send_env(ctx, l);
+		break;
+	case oSetEnv:
+		sshcfg_set_env(ctx, l);
+		break;
 	case oProxy:
 		/* Connecting directly may not be what the user expects. */
 		if (strcasecmp(a, "none") != 0 && !ctx->cfg->proxy_warned) {
@@ -1224,6 +1341,7 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 	ctx->alive_interval = -1;
 	ctx->connect_timeout = -1;
 	ctx->strict = STRICT_UNSET;
+	ctx->request_tty = -1;
 
 	/* user@host:port beats -l/-p, which beat the files. */
 	if (user != NULL)
@@ -1260,6 +1378,12 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 		free(ctx->ukh[i]);
 	for (i = 0; i < ctx->ngkh; i++)
 		free(ctx->gkh[i]);
+	for (i = 0; i < ctx->nsend_env; i++)
+		free(ctx->send_env[i]);
+	free(ctx->send_env);
+	for (i = 0; i < ctx->nset_env; i++)
+		free(ctx->set_env[i]);
+	free(ctx->set_env);
 	memset(ctx, 0, sizeof *ctx);
 }
 
@@ -1435,6 +1559,18 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	hc->password_auth = ctx->pwauth != 0;
 	hc->kbdint_auth = ctx->kbdauth != 0;
 	hc->hash_known_hosts = ctx->hash_kh == 1;
+	hc->request_tty = ctx->request_tty == -1 ? REQUEST_TTY_AUTO :
+	    (enum request_tty)ctx->request_tty;
+	hc->send_env = xreallocarray(NULL, ctx->nsend_env + 1,
+	    sizeof *hc->send_env);
+	for (j = 0; j < ctx->nsend_env; j++)
+		hc->send_env[j] = xstrdup(ctx->send_env[j]);
+	hc->nsend_env = ctx->nsend_env;
+	hc->set_env = xreallocarray(NULL, ctx->nset_env + 1,
+	    sizeof *hc->set_env);
+	for (j = 0; j < ctx->nset_env; j++)
+		hc->set_env[j] = xstrdup(ctx->set_env[j]);
+	hc->nset_env = ctx->nset_env;
 }
 
 void
@@ -1464,6 +1600,12 @@ ssh_host_config_free(struct ssh_host_config *hc)
 		free(hc->user_known_hosts[i]);
 	for (i = 0; i < hc->nglobal_known_hosts; i++)
 		free(hc->global_known_hosts[i]);
+	for (i = 0; i < hc->nsend_env; i++)
+		free(hc->send_env[i]);
+	free(hc->send_env);
+	for (i = 0; i < hc->nset_env; i++)
+		free(hc->set_env[i]);
+	free(hc->set_env);
 	memset(hc, 0, sizeof *hc);
 }
 
@@ -1590,6 +1732,11 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	printf("serveralivecountmax %d\n", hc.server_alive_count_max);
 	printf("batchmode %s\n", sshcfg_yesno(hc.batch_mode));
 	printf("passwordauthentication %s\n", sshcfg_yesno(hc.password_auth));
+	printf("requesttty %s\n", sshcfg_request_tty_names[hc.request_tty]);
+	for (i = 0; i < hc.nsend_env; i++)
+		printf("sendenv %s\n", hc.send_env[i]);
+	for (i = 0; i < hc.nset_env; i++)
+		printf("setenv %s\n", hc.set_env[i]);
 	fflush(stdout);
 
 	ssh_host_config_free(&hc);

@@ -52,6 +52,7 @@
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
 
+#include "ssh_chansetup.h"
 #include "ssh_keys.h"
 #include "ssh_sign.h"
 
@@ -97,6 +98,7 @@ enum ssh_step {
 	SSH_AUTH_PASSWORD,
 	SSH_AUTH_KBDINT,
 	SSH_CHANNEL_OPEN,
+	SSH_CHANSETUP,
 	SSH_EXEC,
 	SSH_RUNNING,
 	SSH_WAIT_CLOSED,
@@ -110,7 +112,8 @@ enum ssh_step {
 
 static const char *ssh_step_names[] = {
 	"NEW", "RESOLVE", "CONNECT", "HANDSHAKE", "AUTHLIST", "AUTH_AGENT",
-	"AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT", "CHANNEL_OPEN", "EXEC",
+	"AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT", "CHANNEL_OPEN", "CHANSETUP",
+	"EXEC",
 	"RUNNING", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
 	"SESS_FREE", "NETCLOSE", "CLOSED"
 };
@@ -164,6 +167,7 @@ struct ssh_conn {
 	int			 password_tried;
 	enum ssh_pending	 pending;
 	int			 pend_stream;
+	struct ssh_chansetup	 chansetup;	/* pty-req, env */
 
 	/* running */
 	int			 paused;
@@ -1571,6 +1575,19 @@ ssh_step(struct ssh_conn *c)
 					goto wait;
 				ssh_fail(c, FAIL_PROTOCOL, "channel open "
 				    "refused: %s", ssh_errstr(c));
+				return;
+			}
+			memset(&c->chansetup, 0, sizeof c->chansetup);
+			ssh_set_step(c, SSH_CHANSETUP);
+			break;
+		case SSH_CHANSETUP:
+			rc = ssh_chansetup_step(c->ch, &c->chansetup, &c->hc,
+			    ssh_chansetup_want_tty(s->run->opt->tty, &c->hc),
+			    err, sizeof err);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				goto wait;
+			if (rc != 0) {
+				ssh_fail(c, FAIL_PROTOCOL, "%s", err);
 				return;
 			}
 			ssh_set_step(c, SSH_EXEC);

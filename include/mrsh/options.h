@@ -71,6 +71,7 @@ struct options {
 	int		 nssh_opts;
 	const char	*dump_config_host; /* -G HOST */
 	int		 askpass;	/* --askpass */
+	int		 tty;		/* --tty 1, --no-tty 0, -1: RequestTTY */
 	int		 stdin_stream;	/* -I / --stdin */
 
 	/* closing and ports */

@@ -15,6 +15,14 @@ struct sshconfig;	/* parsed files, shared by every host of a run */
 
 #define SSHCFG_MAX_FILES 16
 
+/* RequestTTY */
+enum request_tty {
+	REQUEST_TTY_AUTO = 0,
+	REQUEST_TTY_NO,
+	REQUEST_TTY_YES,
+	REQUEST_TTY_FORCE
+};
+
 /* The effective configuration for one host. */
 struct ssh_host_config {
 	char	*hostname;		/* HostName with %h expanded */
@@ -37,6 +45,11 @@ struct ssh_host_config {
 	int	 password_auth;		/* PasswordAuthentication (default yes) */
 	int	 kbdint_auth;		/* KbdInteractiveAuthentication (yes) */
 	int	 hash_known_hosts;	/* HashKnownHosts: accept-new hashes */
+	enum request_tty request_tty;	/* RequestTTY */
+	char	**send_env;		/* SendEnv patterns, after removals */
+	int	 nsend_env;
+	char	**set_env;		/* SetEnv NAME=value, first line's */
+	int	 nset_env;
 };
 
 /*
