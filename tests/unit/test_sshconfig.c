@@ -478,7 +478,7 @@ test_errors(void)
 	    "unterminated quote");
 
 	cfg = put("unknown", "FooBarBaz yes\nForwardX11 no\nPort 22\n"
-	    "LocalCommand \"unbalanced\nSendEnv\n");
+	    "LocalCommand \"unbalanced\nXAuthLocation\n");
 	opt_init(&opt, cfg);
 	err = capture(2, load_only, &opt, NULL, &ret);
 	is_int(ret, 0, "unknown keywords are not fatal");
@@ -597,7 +597,8 @@ test_dump(void)
 	    "serveraliveinterval 0\n"
 	    "serveralivecountmax 3\n"
 	    "batchmode no\n"
-	    "passwordauthentication yes\n", home);
+	    "passwordauthentication yes\n"
+	    "requesttty auto\n", home);
 	is_str(out, want, "-G user@host:port output");
 
 	opt_init(&opt, "none");
