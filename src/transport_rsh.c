@@ -51,6 +51,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "mrsh/dialer.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
@@ -100,13 +101,13 @@ struct rsh_conn {
 	int			 failed;	/* we called session_fail */
 	int			 paused;
 
+	/* The address being connected to (dialer's before_connect). */
 	struct sockaddr_storage	 dst;
-	socklen_t		 dstlen;	/* 0 until resolved */
-	struct net_resolve	*resolve;	/* NULL unless evdns is asked */
+	socklen_t		 dstlen;	/* 0 until the first address */
+	struct dial		*dial;		/* the main connection */
 
-	/* Main connection. */
+	/* Main connection (dial_fd once connected). */
 	int			 fd;
-	int			 src_port;
 	struct event		*ev_read;
 	struct event		*ev_write;
 	enum rsh_hs		 hs;
@@ -342,7 +343,7 @@ rsh_conn_get(struct session *s)
 		c->s = s;
 		c->rr = s->run->tpriv;
 		c->fd = c->lfd = c->efd = -1;
-		c->src_port = c->lport = 0;
+		c->lport = 0;
 		s->tdata = c;
 	}
 	return (c);
@@ -811,30 +812,10 @@ static void
 rsh_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rsh_conn	*c = arg;
-	struct session	*s = c->s;
-	char		 abuf[64];
 	ssize_t		 n;
-	int		 err;
 
 	if (c->closing)
 		return;
-	if (c->hs == HS_CONNECTING) {
-		err = net_connect_error(c->fd);
-		if (err == EINPROGRESS) {
-			event_add(c->ev_write, NULL);
-			return;
-		}
-		if (err != 0) {
-			rsh_fail(c, FAIL_UNREACHABLE, "connect to %s: %s",
-			    net_addr_str((struct sockaddr *)&c->dst, abuf,
-			    sizeof abuf), strerror(err));
-			return;
-		}
-		session_set_state(s, S_SETUP);
-		c->hs = HS_WRITING;
-		rsh_build_request(c);
-	}
-
 	while (c->reqoff < c->reqlen) {
 		n = send(c->fd, c->req + c->reqoff, c->reqlen - c->reqoff,
 		    MSG_NOSIGNAL);
@@ -881,7 +862,10 @@ rsh_listener_release(struct rsh_conn *c, int wake)
 	}
 }
 
-/* Listen for the stderr connection on a pool port (any address). */
+/*
+ * Listen for the stderr connection on a pool port (any address): 0, 1 when
+ * no port is free, -1 failed.
+ */
 static int
 rsh_listen(struct rsh_conn *c)
 {
@@ -902,11 +886,8 @@ rsh_listen(struct rsh_conn *c)
 		    c->dstlen, run_now());
 		if (port == -1) {
 			close(fd);
-			if (errno == EAGAIN) {
-				session_wait_port_for(s,
-				    (struct sockaddr *)&c->dst, c->dstlen);
-				return (-1);
-			}
+			if (errno == EAGAIN)
+				return (1);	/* the dialer parks */
 			rsh_fail(c, FAIL_LOCAL, "bind stderr listener: %s",
 			    strerror(errno));
 			return (-1);
@@ -944,85 +925,71 @@ rsh_listen(struct rsh_conn *c)
 	return (0);
 }
 
-/* The address is known: listener (unless merged), then the main connect. */
-static void
-rsh_connect(struct rsh_conn *c)
+/*
+ * Dialer: about to connect to dst. The stderr listener comes first, on a
+ * pool port towards the same destination (its failures are part of
+ * connecting). 0: go on; 1: no port, park; -1: failed.
+ */
+static int
+rsh_before_connect(void *arg, const struct sockaddr *dst, socklen_t dstlen)
 {
+	struct rsh_conn	*c = arg;
+
+	if (c->closing)
+		return (-1);
+	rsh_listener_release(c, 0);
+	memcpy(&c->dst, dst, dstlen);
+	c->dstlen = dstlen;
+	if (c->s->run->opt->rsh_stderr == RSH_STDERR_MERGE)
+		return (0);
+	return (rsh_listen(c));
+}
+
+/* Dialer: parked for a port; the listener's port is no use alone. */
+static void
+rsh_parked(void *arg)
+{
+	rsh_listener_release(arg, 0);
+}
+
+static void
+rsh_dial_failed(void *arg, enum fail_kind kind, const char *reason)
+{
+	rsh_fail(arg, kind, "%s", reason);
+}
+
+/* Dialer: the main connection is up; send the rcmd request. */
+static void
+rsh_dial_ready(void *arg)
+{
+	struct rsh_conn	*c = arg;
 	struct session	*s = c->s;
 	struct run	*run = s->run;
-	char		 abuf[64];
-	int		 fd, port = 0;
 
-	/* The stderr listener is part of connecting (its failures say so). */
-	session_set_state(s, S_CONNECTING);
-	if (s->run->opt->rsh_stderr != RSH_STDERR_MERGE && rsh_listen(c) == -1)
-		return;
 	if (c->closing)
 		return;
-
-	fd = net_connect(run, (struct sockaddr *)&c->dst, c->dstlen, &port);
-	if (fd == -1) {
-		if (errno == EAGAIN) {
-			rsh_listener_release(c, 0);
-			session_wait_port_for(s, (struct sockaddr *)&c->dst,
-			    c->dstlen);
-			return;
-		}
-		if (net_errno_is_local(errno)) {
-			/* Our resource, not the host's: say so. */
-			rsh_fail(c, FAIL_LOCAL, NET_LOCAL_ERR_FMT,
-			    strerror(errno));
-			return;
-		}
-		rsh_fail(c, FAIL_UNREACHABLE, "connect to %s: %s",
-		    net_addr_str((struct sockaddr *)&c->dst, abuf, sizeof abuf),
-		    strerror(errno));
-		return;
-	}
-	c->fd = fd;
-	c->src_port = port;
-	debug2("%s: connecting to %s from port %d (stderr port %d)",
-	    s->host->label, net_addr_str((struct sockaddr *)&c->dst, abuf,
-	    sizeof abuf), port, c->lport);
-	c->ev_read = event_new(run->base, fd, EV_READ | EV_PERSIST,
+	c->fd = dial_fd(c->dial);
+	debug2("%s: connected from port %d (stderr port %d)", s->host->label,
+	    dial_src_port(c->dial), c->lport);
+	c->ev_read = event_new(run->base, c->fd, EV_READ | EV_PERSIST,
 	    rsh_read_cb, c);
-	c->ev_write = event_new(run->base, fd, EV_WRITE, rsh_write_cb, c);
-	event_add(c->ev_write, NULL);
+	c->ev_write = event_new(run->base, c->fd, EV_WRITE, rsh_write_cb, c);
+	if (c->ev_read == NULL || c->ev_write == NULL)
+		fatalx("event_new failed");
+	session_set_state(s, S_SETUP);
+	c->hs = HS_WRITING;
+	rsh_build_request(c);
+	rsh_write_cb(c->fd, EV_WRITE, c);
 }
 
-/* Pick an address from the resolver's list (IPv4 first: rshd is often v4). */
-static void
-rsh_resolve_cb(struct evutil_addrinfo *ai, const char *err, void *arg)
-{
-	struct rsh_conn		*c = arg;
-	struct evutil_addrinfo	*a, *pick = NULL;
+static const struct dial_ops rsh_dial_ops = {
+	.ready = rsh_dial_ready,
+	.failed = rsh_dial_failed,
+	.before_connect = rsh_before_connect,
+	.parked = rsh_parked,
+};
 
-	c->resolve = NULL;
-	if (c->closing)
-		return;
-	if (ai == NULL) {
-		rsh_fail(c, FAIL_UNREACHABLE, "%s", err != NULL ? err :
-		    "name lookup failed");
-		return;
-	}
-	for (a = ai; a != NULL; a = a->ai_next) {
-		if (a->ai_family == AF_INET) {
-			pick = a;
-			break;
-		}
-		if (a->ai_family == AF_INET6 && pick == NULL)
-			pick = a;
-	}
-	if (pick == NULL || pick->ai_addrlen > sizeof c->dst) {
-		rsh_fail(c, FAIL_UNREACHABLE, "no usable address");
-		return;
-	}
-	memcpy(&c->dst, pick->ai_addr, pick->ai_addrlen);
-	c->dstlen = pick->ai_addrlen;
-	rsh_connect(c);
-}
-
-/* Start, or resume after waiting for a port (the address is kept). */
+/* Start, or resume after waiting for a port (the dialer keeps its place). */
 static void
 rsh_start(struct session *s)
 {
@@ -1032,9 +999,8 @@ rsh_start(struct session *s)
 
 	if (c->closing)
 		return;
-	if (c->dstlen != 0) {
-		/* Resumed after waiting for a port. */
-		rsh_connect(c);
+	if (c->dial != NULL) {
+		dial_resume(c->dial);
 		return;
 	}
 	port = s->host->port;
@@ -1042,11 +1008,8 @@ rsh_start(struct session *s)
 		port = opt->port;
 	if (port == 0)
 		port = RSH_DEFAULT_PORT;
-
-	session_set_state(s, S_RESOLVING);
-	/* NULL when rsh_resolve_cb has already run (numeric, /etc/hosts). */
-	c->resolve = net_resolve(s->run, s->host->name, port, rsh_resolve_cb,
-	    c);
+	c->dial = dial_new(s, &rsh_dial_ops, c);
+	dial_tcp(c->dial, s->host->name, port);
 }
 
 /* One socket is gone; when all are, report how. */
@@ -1080,7 +1043,7 @@ rsh_close(struct session *s, int abort_now)
 {
 	struct rsh_conn	*c = s->tdata;
 	struct run	*run = s->run;
-	int		 fd, efd, rst;
+	int		 efd, rst;
 
 	if (c == NULL) {
 		session_closed(s, CLOSED_NONE);
@@ -1089,10 +1052,6 @@ rsh_close(struct session *s, int abort_now)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	if (c->resolve != NULL) {
-		net_resolve_cancel(c->resolve);
-		c->resolve = NULL;
-	}
 	rsh_event_free(&c->ev_linger);
 	rsh_event_free(&c->ev_read);
 	rsh_event_free(&c->ev_write);
@@ -1102,12 +1061,11 @@ rsh_close(struct session *s, int abort_now)
 	c->req = NULL;
 
 	rst = abort_now || c->overdue;
-	fd = c->fd;
 	efd = c->efd;
 	c->fd = c->efd = -1;
 	c->how = CLOSED_NONE;
 	c->close_issuing = 1;
-	c->close_pending = (fd != -1) + (efd != -1);
+	c->close_pending = 1 + (efd != -1);
 	/*
 	 * The stderr socket shares the listener's port; net_close gives it
 	 * back to the pool with the cooling its close calls for.
@@ -1115,14 +1073,11 @@ rsh_close(struct session *s, int abort_now)
 	if (efd != -1)
 		net_close(run, efd, c->lport, (struct sockaddr *)&c->epeer,
 		    c->epeerlen, rst, rsh_net_closed_cb, c);
-	if (fd != -1 && c->hs == HS_CONNECTING) {
-		/* Never connected (refused, timed out). */
-		net_close_unconnected(run, fd, c->src_port,
-		    (struct sockaddr *)&c->dst, c->dstlen);
+	/* The main connection: the dialer knows whether it ever connected. */
+	if (c->dial != NULL)
+		dial_close(c->dial, rst, rsh_net_closed_cb, c);
+	else
 		c->close_pending--;
-	} else if (fd != -1)
-		net_close(run, fd, c->src_port, (struct sockaddr *)&c->dst,
-		    c->dstlen, rst, rsh_net_closed_cb, c);
 	c->close_issuing = 0;
 	if (c->close_pending == 0)
 		rsh_finish_closed(c);
@@ -1167,6 +1122,7 @@ rsh_free(struct session *s)
 	rsh_event_free(&c->ev_eread);
 	rsh_event_free(&c->ev_accept);
 	free(c->req);
+	dial_free(c->dial);
 	free(c);
 	s->tdata = NULL;
 }

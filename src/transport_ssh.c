@@ -42,6 +42,7 @@
 #include <event2/util.h>
 #include <libssh2.h>
 
+#include "mrsh/dialer.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
@@ -89,8 +90,7 @@
 
 enum ssh_step {
 	SSH_NEW = 0,
-	SSH_RESOLVE,
-	SSH_CONNECT,
+	SSH_DIAL,		/* the dialer resolves and connects */
 	SSH_HANDSHAKE,
 	SSH_AUTHLIST,
 	SSH_AUTH_AGENT,
@@ -111,7 +111,7 @@ enum ssh_step {
 };
 
 static const char *ssh_step_names[] = {
-	"NEW", "RESOLVE", "CONNECT", "HANDSHAKE", "AUTHLIST", "AUTH_AGENT",
+	"NEW", "DIAL", "HANDSHAKE", "AUTHLIST", "AUTH_AGENT",
 	"AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT", "CHANNEL_OPEN", "CHANSETUP",
 	"EXEC",
 	"RUNNING", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
@@ -137,15 +137,9 @@ struct ssh_conn {
 	struct ssh_host_config	 hc;
 	int			 have_hc;
 
-	/* resolve and connect */
-	struct net_resolve	*resolve;
-	struct sockaddr_storage	*addr;
-	socklen_t		*addrlen;
-	int			 naddr;
-	int			 iaddr;
-	char			*connect_err;
+	/* the stream to the server (dialer.h); fd is dial_fd() once up */
+	struct dial		*dial;
 	int			 fd;
-	int			 src_port;
 	struct event		*ev_rd;
 	struct event		*ev_wr;
 	struct event		*ev_kick;	/* run again, next iteration */
@@ -209,7 +203,6 @@ struct ssh_run {
 
 static void	ssh_step(struct ssh_conn *);
 static void	ssh_io_cb(evutil_socket_t, short, void *);
-static void	ssh_connect_next(struct ssh_conn *);
 static void	ssh_teardown(struct ssh_conn *);
 static void	ssh_stdin_update(struct ssh_run *);
 static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
@@ -572,144 +565,27 @@ ssh_cleanup(struct run *run)
 	libssh2_exit();
 }
 
-/* ---- resolve and connect -------------------------------------------- */
+/* ---- the stream (dialer.h) ------------------------------------------ */
 
 static void
-ssh_resolved(struct evutil_addrinfo *ai, const char *err, void *arg)
+ssh_dial_failed(void *arg, enum fail_kind kind, const char *reason)
 {
-	struct ssh_conn		*c = arg;
-	struct evutil_addrinfo	*a;
-	int			 n;
-
-	c->resolve = NULL;
-	if (c->closing || c->failed)
-		return;
-	if (ai == NULL) {
-		ssh_fail(c, FAIL_UNREACHABLE, "%s", err != NULL ? err :
-		    "name not found");
-		return;
-	}
-	for (n = 0, a = ai; a != NULL; a = a->ai_next)
-		n++;
-	c->addr = xcalloc((size_t)n, sizeof *c->addr);
-	c->addrlen = xcalloc((size_t)n, sizeof *c->addrlen);
-	for (n = 0, a = ai; a != NULL; a = a->ai_next) {
-		if (a->ai_addrlen > sizeof *c->addr)
-			continue;
-		memcpy(&c->addr[n], a->ai_addr, a->ai_addrlen);
-		c->addrlen[n] = (socklen_t)a->ai_addrlen;
-		n++;
-	}
-	c->naddr = n;
-	c->iaddr = 0;
-	ssh_set_step(c, SSH_CONNECT);
-	ssh_connect_next(c);
+	ssh_fail(arg, kind, "%s", reason);
 }
 
-/* Try the current address, then the next ones, until one connects. */
+/* The stream is up: start the SSH handshake on it. */
 static void
-ssh_connect_next(struct ssh_conn *c)
+ssh_dial_ready(void *arg)
 {
+	struct ssh_conn	*c = arg;
 	struct session	*s = c->s;
-	char		 a[128], *msg;
-	int		 fd, port;
 
-	while (c->iaddr < c->naddr) {
-		if (s->state != S_CONNECTING)
-			session_set_state(s, S_CONNECTING);
-		fd = net_connect(s->run, (struct sockaddr *)&c->addr[c->iaddr],
-		    c->addrlen[c->iaddr], &port);
-		if (fd == -1 && errno == EAGAIN) {
-			/* start() resumes here */
-			session_wait_port_for(s,
-			    (struct sockaddr *)&c->addr[c->iaddr],
-			    c->addrlen[c->iaddr]);
-			return;
-		}
-		if (fd == -1 && net_errno_is_local(errno)) {
-			/* Our resource, not the host's: say so. */
-			ssh_fail(c, FAIL_LOCAL, NET_LOCAL_ERR_FMT,
-			    strerror(errno));
-			return;
-		}
-		if (fd == -1) {
-			net_addr_str((struct sockaddr *)&c->addr[c->iaddr], a,
-			    sizeof a);
-			free(c->connect_err);
-			if (errno == EADDRNOTAVAIL)
-				xasprintf(&c->connect_err, "connect to %s: no "
-				    "free local port (%s)", a,
-				    strerror(errno));
-			else
-				xasprintf(&c->connect_err, "connect to %s: %s",
-				    a, strerror(errno));
-			c->iaddr++;
-			continue;
-		}
-		c->fd = fd;
-		c->src_port = port;
-		c->ev_rd = event_new(s->run->base, fd, EV_READ, ssh_io_cb, c);
-		c->ev_wr = event_new(s->run->base, fd, EV_WRITE, ssh_io_cb, c);
-		c->ev_kick = event_new(s->run->base, -1, 0, ssh_io_cb, c);
-		if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
-			fatalx("event_new failed");
-		event_add(c->ev_wr, NULL);
-		return;
-	}
-	msg = c->connect_err;
-	ssh_fail(c, FAIL_UNREACHABLE, "%s", msg != NULL ? msg :
-	    "no address to connect to");
-}
-
-/* Lower-case strerror for the common connect errors. */
-static const char *
-ssh_connect_strerror(int err)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return ("connection refused");
-	case EHOSTUNREACH:
-		return ("no route to host");
-	case ENETUNREACH:
-		return ("network is unreachable");
-	case ETIMEDOUT:
-		return ("connection timed out");
-	default:
-		return (strerror(err));
-	}
-}
-
-/* The connect finished (writable): error, or start the SSH handshake. */
-static void
-ssh_connected(struct ssh_conn *c)
-{
-	struct session	*s = c->s;
-	char		 a[128];
-	int		 err;
-
-	err = net_connect_error(c->fd);
-	if (err == EINPROGRESS) {
-		event_add(c->ev_wr, NULL);
-		return;
-	}
-	if (err != 0) {
-		net_addr_str((struct sockaddr *)&c->addr[c->iaddr], a,
-		    sizeof a);
-		free(c->connect_err);
-		xasprintf(&c->connect_err, "connect to %s: %s", a,
-		    ssh_connect_strerror(err));
-		debug("%s: %s", s->host->label, c->connect_err);
-		ssh_events_free(c);
-		net_close_unconnected(s->run, c->fd, c->src_port,
-		    (struct sockaddr *)&c->addr[c->iaddr],
-		    c->addrlen[c->iaddr]);
-		c->fd = -1;
-		c->src_port = 0;
-		c->iaddr++;
-		ssh_connect_next(c);
-		return;
-	}
-
+	c->fd = dial_fd(c->dial);
+	c->ev_rd = event_new(s->run->base, c->fd, EV_READ, ssh_io_cb, c);
+	c->ev_wr = event_new(s->run->base, c->fd, EV_WRITE, ssh_io_cb, c);
+	c->ev_kick = event_new(s->run->base, -1, 0, ssh_io_cb, c);
+	if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
+		fatalx("event_new failed");
 	session_set_state(s, S_SETUP);
 	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
 	if (c->ssh == NULL) {
@@ -730,6 +606,11 @@ ssh_connected(struct ssh_conn *c)
 	ssh_set_step(c, SSH_HANDSHAKE);
 	ssh_step(c);
 }
+
+static const struct dial_ops ssh_dial_ops = {
+	.ready = ssh_dial_ready,
+	.failed = ssh_dial_failed,
+};
 
 /* ---- setup: handshake, host key, authentication -------------------- */
 
@@ -1658,10 +1539,6 @@ ssh_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->failed)
 		return;
-	if (c->step == SSH_CONNECT) {
-		ssh_connected(c);
-		return;
-	}
 	ssh_step(c);
 }
 
@@ -1676,8 +1553,8 @@ ssh_start(struct session *s)
 
 	if (c != NULL) {
 		/* Resumed after session_wait_port_for(). */
-		if (c->step == SSH_CONNECT && c->fd == -1 && !c->failed)
-			ssh_connect_next(c);
+		if (c->step == SSH_DIAL && !c->failed)
+			dial_resume(c->dial);
 		return;
 	}
 	c = xcalloc(1, sizeof *c);
@@ -1697,11 +1574,10 @@ ssh_start(struct session *s)
 		c->in_off = 0;
 		ssh_stdin_update(r);
 	}
-	ssh_set_step(c, SSH_RESOLVE);
-	session_set_state(s, S_RESOLVING);
-	c->resolve = net_resolve(s->run, c->hc.hostname != NULL ?
-	    c->hc.hostname : h->name, c->hc.port > 0 ? c->hc.port : 22,
-	    ssh_resolved, c);
+	ssh_set_step(c, SSH_DIAL);
+	c->dial = dial_new(s, &ssh_dial_ops, c);
+	dial_tcp(c->dial, c->hc.hostname != NULL ? c->hc.hostname : h->name,
+	    c->hc.port > 0 ? c->hc.port : 22);
 }
 
 /* The fd is closed: tell the engine, once. */
@@ -1715,15 +1591,13 @@ ssh_net_closed(enum close_how how, void *arg)
 }
 
 /*
- * Give the fd to net_close (its events are ours and go first). A connect
- * still in progress (a connect timeout) is no connection: counted as no
- * socket, as rsh does, not as a reset.
+ * Give the stream back to the dialer (our events on it go first), which
+ * closes it by the rules of its kind. A connect still in progress (a
+ * connect timeout) is no connection: counted as no socket.
  */
 static void
 ssh_netclose(struct ssh_conn *c, int abort_now)
 {
-	int	fd = c->fd, connecting = c->step == SSH_CONNECT;
-
 	ssh_events_free(c);
 	if (c->ev_timer != NULL) {
 		event_free(c->ev_timer);
@@ -1731,17 +1605,7 @@ ssh_netclose(struct ssh_conn *c, int abort_now)
 	}
 	ssh_set_step(c, SSH_NETCLOSE);
 	c->fd = -1;
-	if (connecting) {
-		net_close_unconnected(c->s->run, fd, c->src_port,
-		    (struct sockaddr *)&c->addr[c->iaddr],
-		    c->addrlen[c->iaddr]);
-		ssh_net_closed(CLOSED_NONE, c);
-		return;
-	}
-	net_close(c->s->run, fd, c->src_port, c->naddr > 0 ?
-	    (struct sockaddr *)&c->addr[c->iaddr] : NULL,
-	    c->naddr > 0 ? c->addrlen[c->iaddr] : 0, abort_now,
-	    ssh_net_closed, c);
+	dial_close(c->dial, abort_now, ssh_net_closed, c);
 }
 
 /*
@@ -1859,21 +1723,13 @@ ssh_close(struct session *s, int abort_it)
 		return;
 	c->closing = 1;
 	c->failed = 0;		/* from here on the teardown drives events */
-	net_resolve_cancel(c->resolve);
-	c->resolve = NULL;
 	ssh_stdin_detach(c);
 	if (c->ev_timer != NULL) {
 		event_free(c->ev_timer);
 		c->ev_timer = NULL;
 	}
 
-	if (c->fd < 0) {
-		ssh_free_now(c);
-		ssh_set_step(c, SSH_CLOSED);
-		session_closed(s, CLOSED_NONE);
-		return;
-	}
-	if (abort_it || c->ssh == NULL || c->ch == NULL ||
+	if (c->fd < 0 || abort_it || c->ssh == NULL || c->ch == NULL ||
 	    c->step != SSH_EXITED) {
 		ssh_free_now(c);
 		ssh_netclose(c, 1);
@@ -1916,20 +1772,15 @@ ssh_free(struct session *s)
 
 	if (c == NULL)
 		return;
-	net_resolve_cancel(c->resolve);
 	ssh_stdin_detach(c);
 	if (c->ssh != NULL)
 		ssh_free_now(c);
 	ssh_events_free(c);
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);
-	if (c->fd >= 0)
-		net_close_rst(c->fd);
+	dial_free(c->dial);
 	if (c->have_hc)
 		ssh_host_config_free(&c->hc);
-	free(c->addr);
-	free(c->addrlen);
-	free(c->connect_err);
 	free(c->authlist);
 	free(c->sniff);
 	free(c);

@@ -13,7 +13,7 @@ T=$RSHD_DIR
 # Nothing listens on 127.0.2.1:600.
 "$MRSH" -R rsh --stats -w 127.0.2.1:600 -- true >"$T/out" 2>"$T/err"
 rshd_is "$?" 255 "refused: exit 255"
-rshd_grep '^mrsh: 127\.0\.2\.1:600: CONNECTING: connect to 127\.0\.2\.1:600: Connection refused$' \
+rshd_grep '^mrsh: 127\.0\.2\.1:600: CONNECTING: connect to 127\.0\.2\.1:600: connection refused$' \
     "$T/err" "refused: stage and reason"
 rshd_is "$(wc -c <"$T/out")" 0 "refused: no output"
 rshd_grep '^mrsh: stats: closed remote-first 0, local-first 0, reset 0, no-socket 1' \

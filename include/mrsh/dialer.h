@@ -1,0 +1,73 @@
+/*
+ * The dialer: how a session gets its byte stream to a target (DESIGN.md,
+ * "Reaching a host: one dialer"). Every transport asks it for one connected,
+ * non-blocking fd and gives it back through dial_close(), which closes it by
+ * the rules of the way it was made:
+ *   direct TCP: resolve (evdns; numeric addresses skip it), try every
+ *     address in order as ssh does, bind a source port from the run's pool,
+ *     park the session in PENDING when no port is free; one error wording
+ *     for every transport ("connect to ADDR: connection refused");
+ * The dialer moves the session through RESOLVING and CONNECTING; the
+ * transport takes it on from SETUP when ready() is called.
+ */
+#ifndef MRSH_DIALER_H
+#define MRSH_DIALER_H
+
+#include <sys/socket.h>
+
+#include "mrsh/netconn.h"
+#include "mrsh/session.h"
+
+struct dial;
+
+struct dial_ops {
+	/* The stream is up: dial_fd() is connected (non-blocking). */
+	void	(*ready)(void *arg);
+	/* The host cannot be reached: kind and a one-line reason. */
+	void	(*failed)(void *arg, enum fail_kind, const char *reason);
+	/*
+	 * Optional (rsh): called before each TCP connect to dst. Returns 0
+	 * to go on, 1 when no source port is free (the dialer parks the
+	 * session; start() resumes), -1 when the transport failed it.
+	 */
+	int	(*before_connect)(void *arg, const struct sockaddr *dst,
+		    socklen_t dstlen);
+	/*
+	 * Optional (rsh): the dialer parks the session for a source port;
+	 * give back the ports you hold so another session can pair them.
+	 */
+	void	(*parked)(void *arg);
+};
+
+struct dial *dial_new(struct session *, const struct dial_ops *, void *arg);
+
+/* Direct TCP to host:port. */
+void	dial_tcp(struct dial *, const char *host, int port);
+
+/* Resume after the session waited for a source port (ops->start again). */
+void	dial_resume(struct dial *);
+/* 1 while the dialer still works (resolving, connecting, parked). */
+int	dial_busy(const struct dial *);
+
+/* The stream once ready (-1 before). The dial owns it: never close it. */
+int	dial_fd(const struct dial *);
+/* The TCP peer (NULL / 0 for a proxy command), and the pool port (0). */
+const struct sockaddr *dial_peer(const struct dial *, socklen_t *);
+int	dial_src_port(const struct dial *);
+/* What carried the stream ("direct", "proxycommand"): --stats, --json. */
+const char *dial_route(const struct dial *);
+
+/*
+ * Close the stream by the rules of its kind (remote first for TCP, as
+ * netconn does; the proxy command's end closes first and the child is
+ * reaped, or killed at --close-wait), then cb. abort_now: RST / SIGKILL
+ * at once. A dial that never connected closes at once with CLOSED_NONE.
+ */
+void	dial_close(struct dial *, int abort_now, net_closed_cb, void *arg);
+/* Free what is left (the fd, if dial_close was never called, is reset). */
+void	dial_free(struct dial *);
+
+/* Lower-case text for the common connect errors ("connection refused"). */
+const char *dial_strerror(int err);
+
+#endif
