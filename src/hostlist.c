@@ -9,7 +9,8 @@
  * contents hold a ':' is an IPv6 literal ([::1]:2222); any other '[' opens a
  * range. A host part with two or more ':' and no brackets is a bare IPv6
  * address and has no port. "^FILE" in an expression reads a host file, whose
- * lines use the same syntax. Errors are one line in the caller's buffer,
+ * lines use the same syntax; "@NAME" is a node group, expanded by the
+ * resolver the groups module installs. Errors are one line in the caller's buffer,
  * naming the offending text; on error nothing is added to the list.
  *
  * hostlist_compress() groups names on prefix and suffix around their last
@@ -85,6 +86,9 @@ struct hl_table {
 
 static int	hostlist_add_expr_depth(struct hostlist *, const char *,
 		    char *, size_t, int);
+
+/* Resolves "@group" entries; NULL: groups are not available. */
+static hostlist_group_fn hostlist_group_resolver;
 static int	hostlist_add_file_depth(struct hostlist *, const char *,
 		    char *, size_t, int);
 
@@ -620,9 +624,27 @@ hostlist_add_entry(struct hostlist *hl, const char *entry, size_t *total,
 {
 	struct hl_entry e;
 	struct hl_pattern pat;
-	size_t count;
+	size_t count, n0;
 	char *buf;
 
+	if (entry[0] == '@') {
+		if (hostlist_group_resolver == NULL)
+			return hostlist_error(err, errlen, "node groups are "
+			    "not available here: \"%s\"", entry);
+		if (depth > HOSTLIST_MAX_DEPTH)
+			return hostlist_error(err, errlen, "group \"%s\": "
+			    "nested more than %d deep", entry,
+			    HOSTLIST_MAX_DEPTH);
+		n0 = hl->n;
+		if (hostlist_group_resolver(entry + 1, hl, err, errlen) != 0)
+			return -1;
+		*total += hl->n - n0;
+		if (*total > HOSTLIST_MAX_EXPAND)
+			return hostlist_error(err, errlen, "group \"%s\" is "
+			    "too large: more than %d hosts", entry,
+			    HOSTLIST_MAX_EXPAND);
+		return 0;
+	}
 	if (entry[0] == '^') {
 		entry++;
 		while (isspace((unsigned char)*entry))
@@ -704,6 +726,12 @@ hostlist_add_expr_depth(struct hostlist *hl, const char *expr, char *err,
 		}
 	}
 	return 0;
+}
+
+void
+hostlist_set_group_resolver(hostlist_group_fn fn)
+{
+	hostlist_group_resolver = fn;
 }
 
 int

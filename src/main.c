@@ -65,6 +65,10 @@ main(int argc, char **argv)
 		return portsreport_run(opt.report_lo, opt.report_hi);
 	if (opt.dump_config_host != NULL)
 		return sshconfig_dump_host(&opt, opt.dump_config_host);
+	if (opt.list_groups) {
+		options_free(&opt);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	if (opt.list_hosts) {
 		for (i = 0; i < opt.hosts.n; i++) {
 			h = &opt.hosts.hosts[i];

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mrsh/groups.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
@@ -39,16 +40,25 @@ enum {
 	OPT_RSH_STDERR,
 	OPT_NO_PROGRESS,
 	OPT_TTY,
-	OPT_NO_TTY
+	OPT_NO_TTY,
+	OPT_LIST_GROUPS,
+	OPT_GROUPS_CONF,
+	OPT_GENDERS
 };
 
-static const char short_opts[] = "+:f:w:x:R:j:t:u:vqVhNbl:p:i:F:o:G:I";
+static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:F:o:G:I";
 
 static const struct option long_opts[] = {
 	{ "hosts-file",		required_argument, NULL, 'f' },
 	{ "hosts",		required_argument, NULL, 'w' },
 	{ "exclude",		required_argument, NULL, 'x' },
+	{ "group",		required_argument, NULL, 'g' },
+	{ "exclude-group",	required_argument, NULL, 'X' },
+	{ "all",		no_argument,	   NULL, 'a' },
+	{ "groups-conf",	required_argument, NULL, OPT_GROUPS_CONF },
+	{ "genders",		required_argument, NULL, OPT_GENDERS },
 	{ "list-hosts",		no_argument,	   NULL, OPT_LIST_HOSTS },
+	{ "list-groups",	no_argument,	   NULL, OPT_LIST_GROUPS },
 	{ "transport",		required_argument, NULL, 'R' },
 	{ "fanout",		required_argument, NULL, 'j' },
 	{ "connect-timeout",	required_argument, NULL, 't' },
@@ -95,7 +105,15 @@ static const char usage_text[] =
 "  -w, --hosts LIST        hosts, comma separated, with ranges: node[01-10,15],\n"
 "                          r[1-2]n[1-3], ^FILE; entries are [user@]host[:port]\n"
 "  -x, --exclude LIST      remove these hosts (same syntax)\n"
+"                          @GROUP in a list or a host file is a node group\n"
+"  -g, --group LIST        hosts of these node groups (comma separated)\n"
+"  -X, --exclude-group L   remove the hosts of these node groups\n"
+"  -a, --all               every node the group sources know\n"
+"      --groups-conf FILE  ClusterShell groups.conf to read (default: its\n"
+"                          search path from /etc/clustershell; \"\" = none)\n"
+"      --genders FILE      genders database (default /etc/genders; \"\" = none)\n"
 "      --list-hosts        print the final host list and exit\n"
+"      --list-groups       print the names of the node groups and exit\n"
 "\n"
 "Running:\n"
 "  -R, --transport NAME    ssh (default), rsh or exec\n"
@@ -298,7 +316,7 @@ options_join(char **argv, int argc)
 }
 
 struct hostarg {
-	int		 kind;	/* 'f', 'w', 'x' */
+	int		 kind;	/* 'f', 'w', 'x', 'g', 'X', 'a' */
 	const char	*arg;
 };
 
@@ -310,6 +328,8 @@ options_parse(struct options *o, int argc, char **argv)
 	char err[512];
 	int ch, nha = 0, have_ports = 0, i, r;
 	const char *report_arg = NULL;
+	const char *groups_conf = getenv("MRSH_GROUPS_CONF");
+	const char *genders = getenv("MRSH_GENDERS");
 
 	memset(o, 0, sizeof *o);
 	hostlist_init(&o->hosts);
@@ -332,11 +352,23 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'f':
 		case 'w':
 		case 'x':
+		case 'g':
+		case 'X':
+		case 'a':
 			ha[nha].kind = ch;
 			ha[nha++].arg = optarg;
 			break;
 		case OPT_LIST_HOSTS:
 			o->list_hosts = 1;
+			break;
+		case OPT_LIST_GROUPS:
+			o->list_groups = 1;
+			break;
+		case OPT_GROUPS_CONF:
+			groups_conf = optarg;
+			break;
+		case OPT_GENDERS:
+			genders = optarg;
 			break;
 		case 'R':
 			if (strcmp(optarg, "ssh") != 0 &&
@@ -493,6 +525,13 @@ options_parse(struct options *o, int argc, char **argv)
 		free(ha);
 		return;
 	}
+	groups_init(groups_conf, genders, GROUPS_UPCALL_TIMEOUT);
+	if (o->list_groups) {
+		free(ha);
+		if (groups_print_names(stdout, err, sizeof err) != 0)
+			options_die("%s", err);
+		return;
+	}
 
 	/* rsh servers demand a reserved source port. */
 	if (strcmp(o->transport, "rsh") == 0 && !have_ports) {
@@ -509,6 +548,13 @@ options_parse(struct options *o, int argc, char **argv)
 		else if (ha[i].kind == 'w')
 			r = hostlist_add_expr(&o->hosts, ha[i].arg, err,
 			    sizeof err);
+		else if (ha[i].kind == 'g')
+			r = groups_add_list(&o->hosts, ha[i].arg, err,
+			    sizeof err);
+		else if (ha[i].kind == 'X')
+			r = groups_add_list(&excl, ha[i].arg, err, sizeof err);
+		else if (ha[i].kind == 'a')
+			r = groups_add_all(&o->hosts, err, sizeof err);
 		else
 			r = hostlist_add_expr(&excl, ha[i].arg, err,
 			    sizeof err);
@@ -521,7 +567,8 @@ options_parse(struct options *o, int argc, char **argv)
 	hostlist_free(&excl);
 	hostlist_uniq(&o->hosts);
 	if (nha == 0)
-		options_die("no hosts given (use -w LIST or -f FILE)");
+		options_die("no hosts given (use -w LIST, -f FILE, -g GROUP "
+		    "or -a)");
 	if (o->hosts.n == 0)
 		options_die("the host list is empty");
 	if (o->list_hosts)
@@ -537,6 +584,7 @@ void
 options_free(struct options *o)
 {
 	hostlist_free(&o->hosts);
+	groups_free();
 	free(o->cmdline);
 	o->cmdline = NULL;
 }

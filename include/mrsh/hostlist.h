@@ -37,6 +37,15 @@ void	hostlist_free(struct hostlist *);
  */
 int	hostlist_add_expr(struct hostlist *, const char *expr, char *err,
 	    size_t errlen);
+/*
+ * "@NAME" entries are node groups: the resolver appends NAME's hosts to the
+ * list, or returns -1 with a one-line message in err. Set by the groups
+ * module; without one, "@NAME" is an error.
+ */
+typedef int (*hostlist_group_fn)(const char *name, struct hostlist *,
+	    char *err, size_t errlen);
+void	hostlist_set_group_resolver(hostlist_group_fn);
+
 /* Add a host file (one entry per line, # comments, blank lines); "-" = stdin. */
 int	hostlist_add_file(struct hostlist *, const char *path, char *err,
 	    size_t errlen);

@@ -38,6 +38,7 @@ struct options {
 	/* hosts */
 	struct hostlist	 hosts;		/* after -x, uniq */
 	int		 list_hosts;	/* --list-hosts */
+	int		 list_groups;	/* --list-groups */
 
 	/* the command: argv after options; cmdline = joined with spaces */
 	char		**cmd_argv;

@@ -51,6 +51,40 @@ expand(const char *expr)
 }
 
 /* Expect expr to fail; the message must contain every string in want[]. */
+/* A resolver for "@g": g expands to g-a,g-b; "bad" fails. */
+static int
+fake_groups(const char *name, struct hostlist *hl, char *err, size_t errlen)
+{
+	char expr[256];
+
+	if (strcmp(name, "bad") == 0) {
+		snprintf(err, errlen, "no group bad");
+		return -1;
+	}
+	snprintf(expr, sizeof expr, "%s-a,%s-b", name, name);
+	return hostlist_add_expr(hl, expr, err, errlen);
+}
+
+static void
+test_groups(void)
+{
+	struct hostlist hl;
+	char err[512];
+	int r;
+
+	hostlist_set_group_resolver(fake_groups);
+	hostlist_init(&hl);
+	r = hostlist_add_expr(&hl, "x,@g,y", err, sizeof err);
+	ok(r == 0 && hl.n == 4 && strcmp(hl.hosts[1].name, "g-a") == 0 &&
+	    strcmp(hl.hosts[2].name, "g-b") == 0 &&
+	    strcmp(hl.hosts[3].name, "y") == 0, "@g expands in place");
+	r = hostlist_add_expr(&hl, "z,@bad", err, sizeof err);
+	ok(r == -1 && hl.n == 4 && strcmp(err, "no group bad") == 0,
+	    "a failing group adds nothing and passes its message on");
+	hostlist_free(&hl);
+	hostlist_set_group_resolver(NULL);
+}
+
 static void
 fails(const char *expr, const char *want1, const char *want2)
 {
@@ -191,7 +225,7 @@ test_errors(void)
 	fails("[::1]:99999", "bad port", "[::1]:99999");
 	fails("root@", "empty host name", "\"root@\"");
 	fails(":22", "empty host name", "\":22\"");
-	fails("@node1", "empty user name", "@node1");
+	fails("@node1", "node groups are not available", "@node1");
 	fails("[::1]x", "unexpected", "[::1]x");
 	fails("[::g]", "bad IPv6 address", "::g");
 	fails("fe80::[1-2]", "bad IPv6 address", "fe80::[1-2]");
@@ -440,6 +474,7 @@ main(void)
 	test_ranges();
 	test_entries();
 	test_errors();
+	test_groups();
 	test_files();
 	test_exclude_uniq();
 	test_compress();
