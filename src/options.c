@@ -43,10 +43,14 @@ enum {
 	OPT_NO_TTY,
 	OPT_LIST_GROUPS,
 	OPT_GROUPS_CONF,
-	OPT_GENDERS
+	OPT_GENDERS,
+	OPT_COPY,
+	OPT_RCOPY,
+	OPT_DEST,
+	OPT_PRESERVE
 };
 
-static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:F:o:G:I";
+static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:F:o:G:Ir";
 
 static const struct option long_opts[] = {
 	{ "hosts-file",		required_argument, NULL, 'f' },
@@ -90,11 +94,18 @@ static const struct option long_opts[] = {
 	{ "ports",		required_argument, NULL, OPT_PORTS },
 	{ "ports-report",	optional_argument, NULL, OPT_PORTS_REPORT },
 	{ "rsh-stderr",		required_argument, NULL, OPT_RSH_STDERR },
+	{ "copy",		no_argument,	   NULL, OPT_COPY },
+	{ "rcopy",		no_argument,	   NULL, OPT_RCOPY },
+	{ "dest",		required_argument, NULL, OPT_DEST },
+	{ "recursive",		no_argument,	   NULL, 'r' },
+	{ "preserve",		no_argument,	   NULL, OPT_PRESERVE },
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char usage_text[] =
 "usage: mrsh [options] [--] command [arg ...]\n"
+"       mrsh [options] --copy SRC... --dest DIR\n"
+"       mrsh [options] --rcopy SRC... --dest LOCALDIR\n"
 "       mrsh -w hosts --list-hosts | -G host | --ports-report[=LO-HI]\n"
 "\n"
 "Run a command on many hosts at once (ssh, rsh or a local command per host),\n"
@@ -159,6 +170,16 @@ static const char usage_text[] =
 "                          (512-1023, needs root), or LO-HI\n"
 "      --ports-report[=R]  show what the kernel holds in a port range, exit\n"
 "      --rsh-stderr MODE   connect (default) or merge (stderr into stdout)\n"
+"\n"
+"Copying files (ssh, over SFTP; nothing to install on the hosts):\n"
+"      --copy SRC...       send local files to every host (clush --copy,\n"
+"                          pdcp); each file is read once for all hosts\n"
+"      --rcopy SRC...      fetch files from every host into\n"
+"                          LOCALDIR/BASENAME.HOST (clush --rcopy, rpdcp)\n"
+"      --dest DIR          where to: a directory (or, for one source, the\n"
+"                          target name); %h is replaced by the host\n"
+"  -r, --recursive         copy directories\n"
+"      --preserve          keep modification times and full modes\n"
 "\n"
 "exec transport: %h, %u, %p and %% in the command are replaced by the host,\n"
 "user, port and a percent sign; the command runs locally, once per host.\n"
@@ -315,6 +336,28 @@ options_join(char **argv, int argc)
 	return s;
 }
 
+/* --copy/--rcopy: what is needed and what does not go with it. */
+static void
+options_copy_check(struct options *o)
+{
+	const char *what = o->copy == COPY_PUSH ? "--copy" : "--rcopy";
+	int i;
+
+	if (o->ncopy_src == 0)
+		options_die("%s: no source given", what);
+	if (o->copy_dest == NULL)
+		options_die("%s needs --dest %s", what,
+		    o->copy == COPY_PUSH ? "DIR" : "LOCALDIR");
+	if (strcmp(o->transport, "ssh") != 0)
+		options_die("%s works with -R ssh only (SFTP)", what);
+	if (o->stdin_stream)
+		options_die("%s and -I/--stdin exclude each other", what);
+	for (i = 0; i < o->ncopy_src; i++) {
+		if (*o->copy_src[i] == '\0')
+			options_die("%s: empty source path", what);
+	}
+}
+
 struct hostarg {
 	int		 kind;	/* 'f', 'w', 'x', 'g', 'X', 'a' */
 	const char	*arg;
@@ -326,10 +369,11 @@ options_parse(struct options *o, int argc, char **argv)
 	struct hostarg *ha;
 	struct hostlist excl;
 	char err[512];
-	int ch, nha = 0, have_ports = 0, i, r;
+	int ch, nha = 0, have_ports = 0, i, r, ncopy_src = 0;
 	const char *report_arg = NULL;
 	const char *groups_conf = getenv("MRSH_GROUPS_CONF");
 	const char *genders = getenv("MRSH_GENDERS");
+	char **copy_src;
 
 	memset(o, 0, sizeof *o);
 	hostlist_init(&o->hosts);
@@ -346,6 +390,8 @@ options_parse(struct options *o, int argc, char **argv)
 	ha = xcalloc(argc + 1, sizeof *ha);
 
 	opterr = 0;
+	copy_src = xcalloc(argc + 1, sizeof *copy_src);
+again:
 	while ((ch = getopt_long(argc, argv, short_opts, long_opts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -494,6 +540,25 @@ options_parse(struct options *o, int argc, char **argv)
 				options_die("--rsh-stderr: \"%s\" is not "
 				    "connect or merge", optarg);
 			break;
+		case OPT_COPY:
+		case OPT_RCOPY:
+			if (o->copy != COPY_NONE &&
+			    o->copy != (ch == OPT_COPY ? COPY_PUSH : COPY_PULL))
+				options_die("--copy and --rcopy exclude each "
+				    "other");
+			o->copy = ch == OPT_COPY ? COPY_PUSH : COPY_PULL;
+			break;
+		case OPT_DEST:
+			if (*optarg == '\0')
+				options_die("--dest: empty path");
+			o->copy_dest = optarg;
+			break;
+		case 'r':
+			o->recursive = 1;
+			break;
+		case OPT_PRESERVE:
+			o->preserve = 1;
+			break;
 		case ':':
 			options_die("option %s needs an argument",
 			    argv[optind - 1]);
@@ -504,8 +569,27 @@ options_parse(struct options *o, int argc, char **argv)
 			options_die("unknown option %s", argv[optind - 1]);
 		}
 	}
+	/*
+	 * --copy SRC... --dest DIR (clush's order): the sources are the
+	 * arguments, and options may follow them. After "--" every
+	 * argument is a source.
+	 */
+	if (o->copy != COPY_NONE && optind < argc) {
+		if (optind > 0 && strcmp(argv[optind - 1], "--") == 0) {
+			while (optind < argc)
+				copy_src[ncopy_src++] = argv[optind++];
+		} else {
+			copy_src[ncopy_src++] = argv[optind++];
+			goto again;
+		}
+	}
 	o->cmd_argv = argv + optind;
 	o->cmd_argc = argc - optind;
+	if (o->copy != COPY_NONE) {
+		o->copy_src = copy_src;
+		o->ncopy_src = ncopy_src;
+	} else
+		free(copy_src);
 
 	if (o->ports_report) {
 		if (report_arg == NULL && o->cmd_argc > 0)
@@ -573,6 +657,14 @@ options_parse(struct options *o, int argc, char **argv)
 		options_die("the host list is empty");
 	if (o->list_hosts)
 		return;
+	if (o->copy != COPY_NONE) {
+		options_copy_check(o);
+		return;
+	}
+	if (o->recursive || o->preserve || o->copy_dest != NULL)
+		options_die("%s works with --copy or --rcopy only",
+		    o->recursive ? "-r" : o->preserve ? "--preserve" :
+		    "--dest");
 	if (o->cmd_argc == 0)
 		options_die("no command given");
 	o->cmdline = options_join(o->cmd_argv, o->cmd_argc);
@@ -585,6 +677,8 @@ options_free(struct options *o)
 {
 	hostlist_free(&o->hosts);
 	groups_free();
+	free(o->copy_src);
+	o->copy_src = NULL;
 	free(o->cmdline);
 	o->cmdline = NULL;
 }

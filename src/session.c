@@ -34,7 +34,7 @@ static const char *session_state_names[S_COUNT] = {
 
 static const char *session_fail_names[] = {
 	"none", "unreachable", "auth", "timeout", "protocol", "aborted",
-	"local"
+	"local", "copy"
 };
 
 static void	session_schedule_close(struct session *, int);

@@ -42,6 +42,7 @@
 #include <event2/util.h>
 #include <libssh2.h>
 
+#include "mrsh/copy.h"
 #include "mrsh/dialer.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
@@ -49,6 +50,7 @@
 #include "mrsh/options.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
+#include "mrsh/ssh_sftp.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
@@ -100,6 +102,7 @@ enum ssh_step {
 	SSH_CHANNEL_OPEN,
 	SSH_CHANSETUP,
 	SSH_EXEC,
+	SSH_SFTP,		/* --copy/--rcopy instead of EXEC (ssh_sftp.c) */
 	SSH_RUNNING,
 	SSH_WAIT_CLOSED,
 	SSH_EXITED,		/* status reported, waiting for ops->close */
@@ -113,7 +116,7 @@ enum ssh_step {
 static const char *ssh_step_names[] = {
 	"NEW", "DIAL", "HANDSHAKE", "AUTHLIST", "AUTH_AGENT",
 	"AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT", "CHANNEL_OPEN", "CHANSETUP",
-	"EXEC",
+	"EXEC", "SFTP",
 	"RUNNING", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
 	"SESS_FREE", "NETCLOSE", "CLOSED"
 };
@@ -148,6 +151,7 @@ struct ssh_conn {
 	/* libssh2 */
 	LIBSSH2_SESSION		*ssh;
 	LIBSSH2_CHANNEL		*ch;
+	struct sftp_xfer	*xfer;		/* --copy/--rcopy */
 	LIBSSH2_AGENT		*agent;
 	struct libssh2_agent_publickey *agent_id;
 	unsigned char		*sniff;		/* server's first bytes, */
@@ -175,6 +179,7 @@ struct ssh_conn {
 	int			 ka_unanswered;	/* keepalives sent since a read */
 
 	int			 failed;	/* session_fail() called */
+	int			 copy_failed;	/* SFTP said no; SFTP closed */
 	int			 closing;	/* ops->close() called */
 	int			 cleanup_abort;
 };
@@ -184,6 +189,7 @@ TAILQ_HEAD(ssh_conn_q, ssh_conn);
 struct ssh_run {
 	struct run		*run;
 	struct sshconfig	*cfg;
+	struct copy_plan	*copy;		/* --copy/--rcopy */
 	struct ssh_keyring	 keys;
 	char			*password;	/* --askpass */
 	int			 devnull;
@@ -499,6 +505,9 @@ ssh_init(struct run *run)
 	}
 	if ((r->cfg = sshconfig_load(opt)) == NULL)
 		return (-1);
+	if (opt->copy != COPY_NONE &&
+	    (r->copy = copy_plan_new(opt)) == NULL)
+		return (-1);
 
 	r->keys.prompt_ok = 1;
 	if (opt->askpass) {
@@ -556,6 +565,8 @@ ssh_cleanup(struct run *run)
 	free(r->in);
 	ssh_keyring_free(&r->keys);
 	ssh_secret_free(r->password);
+	copy_plan_report(r->copy, run->nsessions);
+	copy_plan_free(r->copy);
 	if (r->cfg != NULL)
 		sshconfig_free(r->cfg);
 	if (r->devnull != -1)
@@ -1374,6 +1385,50 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the driver ----------------------------------------------------- */
 
+/*
+ * SSH_SFTP: the copy goes on; 0 to wait for libssh2's directions. At the
+ * end the session reports like a command: exit 0, or a copy failure
+ * (after ssh_sftp.c cleaned up and shut SFTP down, so the connection
+ * still closes in order).
+ */
+static int
+ssh_sftp(struct ssh_conn *c)
+{
+	struct session		*s = c->s;
+	enum sftp_result	 r;
+
+	switch ((r = sftp_xfer_step(c->xfer))) {
+	case SFTP_AGAIN:
+		return (0);
+	case SFTP_YIELD:
+		ssh_kick(c);
+		return (1);
+	case SFTP_LOST:
+		ssh_fail(c, FAIL_PROTOCOL, "%s: %s",
+		    sftp_xfer_error(c->xfer), ssh_lost(c));
+		return (1);
+	case SFTP_LOCAL:
+		ssh_fail(c, FAIL_LOCAL, "%s", sftp_xfer_error(c->xfer));
+		return (1);
+	case SFTP_FAILED:
+	case SFTP_DONE:
+		break;
+	}
+	ssh_set_step(c, SSH_EXITED);
+	event_del(c->ev_rd);
+	event_del(c->ev_wr);
+	if (c->ev_timer != NULL)
+		event_del(c->ev_timer);
+	session_eof(s, STREAM_STDOUT);
+	session_eof(s, STREAM_STDERR);
+	if (r == SFTP_FAILED) {
+		c->copy_failed = 1;	/* closed in order all the same */
+		session_fail(s, FAIL_COPY, "%s", sftp_xfer_error(c->xfer));
+	} else
+		session_exit_status(s, 0);
+	return (1);
+}
+
 /* Advance the session as far as it goes without blocking, then arm. */
 static void
 ssh_step(struct ssh_conn *c)
@@ -1447,6 +1502,14 @@ ssh_step(struct ssh_conn *c)
 				goto wait;
 			break;
 		case SSH_CHANNEL_OPEN:
+			if (c->r->copy != NULL) {
+				/* SFTP opens its own channel. */
+				c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy);
+				ssh_set_step(c, SSH_SFTP);
+				c->last_rx = run_now();
+				session_set_state(s, S_RUNNING);
+				break;
+			}
 			c->ch = libssh2_channel_open_ex(c->ssh, "session",
 			    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET,
 			    NULL, 0);
@@ -1489,6 +1552,10 @@ ssh_step(struct ssh_conn *c)
 			c->last_rx = run_now();
 			session_set_state(s, S_RUNNING);
 			break;
+		case SSH_SFTP:
+			if (ssh_sftp(c) == 0)
+				goto wait;
+			return;
 		case SSH_RUNNING:
 			rc = ssh_running(c);
 			if (rc < 0)
@@ -1621,6 +1688,7 @@ ssh_free_now(struct ssh_conn *c)
 	ssh_agent_close(c);
 	if (c->ssh == NULL)
 		return;
+
 	if (c->fd >= 0) {
 		l.l_onoff = 1;
 		l.l_linger = 0;
@@ -1628,6 +1696,8 @@ ssh_free_now(struct ssh_conn *c)
 		if (dup2(c->r->devnull, c->fd) == -1)
 			fatal("dup2");
 	}
+	sftp_xfer_free(c->xfer);	/* its SFTP calls now fail at once */
+	c->xfer = NULL;
 	if (c->ch != NULL)
 		(void)libssh2_channel_free(c->ch);
 	c->ch = NULL;
@@ -1729,7 +1799,7 @@ ssh_close(struct session *s, int abort_it)
 		c->ev_timer = NULL;
 	}
 
-	if (c->fd < 0 || abort_it || c->ssh == NULL || c->ch == NULL ||
+	if (c->fd < 0 || (abort_it && !c->copy_failed) || c->ssh == NULL ||
 	    c->step != SSH_EXITED) {
 		ssh_free_now(c);
 		ssh_netclose(c, 1);
@@ -1775,6 +1845,8 @@ ssh_free(struct session *s)
 	ssh_stdin_detach(c);
 	if (c->ssh != NULL)
 		ssh_free_now(c);
+	sftp_xfer_free(c->xfer);
+	c->xfer = NULL;
 	ssh_events_free(c);
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);

@@ -32,6 +32,12 @@ enum rsh_stderr_mode {
 	RSH_STDERR_MERGE	/* port 0: stderr merged into stdout */
 };
 
+enum copy_mode {
+	COPY_NONE = 0,
+	COPY_PUSH,		/* --copy: local files to every host */
+	COPY_PULL		/* --rcopy: every host's files to here */
+};
+
 #define OPT_MAX_LIST	64
 
 struct options {
@@ -87,6 +93,14 @@ struct options {
 
 	/* rsh */
 	enum rsh_stderr_mode rsh_stderr; /* --rsh-stderr connect|merge */
+
+	/* copying files (ssh, SFTP) */
+	enum copy_mode	 copy;		/* --copy / --rcopy */
+	char		**copy_src;	/* the sources (argv after options) */
+	int		 ncopy_src;
+	const char	*copy_dest;	/* --dest, may hold %h */
+	int		 recursive;	/* -r */
+	int		 preserve;	/* --preserve: mode and times */
 };
 
 /* Exit statuses, documented in --help and mrsh(1). */

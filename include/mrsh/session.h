@@ -47,7 +47,8 @@ enum fail_kind {
 	FAIL_TIMEOUT,		/* connect or command timeout: exit 255 */
 	FAIL_PROTOCOL,		/* server broke the protocol: exit 255 */
 	FAIL_ABORTED,		/* ctrl-c: exit 130 overall */
-	FAIL_LOCAL		/* local resource (fork, pipe, fd): exit 255 */
+	FAIL_LOCAL,		/* local resource (fork, pipe, fd): exit 255 */
+	FAIL_COPY		/* the server refused a copy (SFTP): exit 255 */
 };
 
 /* How the connection (if any) was finally closed. */

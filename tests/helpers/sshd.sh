@@ -164,6 +164,7 @@ MaxSessions 1000
 MaxAuthTries 20
 LoginGraceTime 120
 ClientAliveInterval 0
+Subsystem sftp internal-sftp
 LogLevel INFO
 $home_line
 EOF

@@ -1,0 +1,46 @@
+/*
+ * One host's side of --copy / --rcopy: an SFTP conversation on an
+ * authenticated libssh2 session, driven by the ssh transport in place of
+ * the exec channel. Non-blocking: every libssh2 call owns a step and is
+ * repeated with the same arguments after EAGAIN; the caller waits for
+ * libssh2_session_block_directions() and calls sftp_xfer_step() again.
+ *
+ * Push: each file goes to a temporary name beside its destination, is
+ * given its mode (and times with --preserve), fsync'ed where the server
+ * can (fsync@openssh.com), closed, then renamed over the destination: the
+ * destination name never holds a partial file. Pull: the same locally.
+ */
+#ifndef MRSH_SSH_SFTP_H
+#define MRSH_SSH_SFTP_H
+
+#include <stdint.h>
+
+#include <libssh2.h>
+
+struct session;
+struct copy_plan;
+struct sftp_xfer;
+
+enum sftp_result {
+	SFTP_AGAIN = 0,	/* blocked: wait for libssh2's directions */
+	SFTP_YIELD,	/* did a fair share: run again next loop pass */
+	SFTP_DONE,	/* every file copied; SFTP shut down */
+	SFTP_FAILED,	/* a copy failed (sftp_xfer_error); SFTP shut down */
+	SFTP_LOCAL,	/* a local file failed (sftp_xfer_error) */
+	SFTP_LOST	/* the connection broke (sftp_xfer_error says where) */
+};
+
+struct sftp_xfer *sftp_xfer_new(struct session *, LIBSSH2_SESSION *,
+	    struct copy_plan *);
+enum sftp_result sftp_xfer_step(struct sftp_xfer *);
+const char *sftp_xfer_error(const struct sftp_xfer *);
+/* File bytes written (push) or read (pull) so far. */
+uint64_t sftp_xfer_bytes(const struct sftp_xfer *);
+/*
+ * Free everything; called before libssh2_session_free(). If the transfer
+ * did not finish, handles and the SFTP channel are dropped without
+ * waiting (the caller has made the socket fail every call).
+ */
+void	sftp_xfer_free(struct sftp_xfer *);
+
+#endif
