@@ -113,7 +113,7 @@ struct output {
 	size_t			 hold_max;
 	int			 same_tty;	/* stdout is stderr's terminal */
 	int			 progress_shown;
-	char			 progress_last[128];	/* as drawn */
+	char			 progress_last[256];	/* as drawn */
 	int			 paused;
 
 	struct output_rec	*recs;
@@ -900,6 +900,12 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	output_json_str_or_null(&b, sig);
 	free(sig);
 
+	if (out->opt->copy != COPY_NONE) {
+		snprintf(tmp, sizeof tmp, ",\"bytes\":%llu",
+		    (unsigned long long)s->copy_bytes);
+		output_buf_addstr(&b, tmp);
+	}
+
 	output_buf_addstr(&b, ",\"stage\":");
 	if (s->state == S_FAILED) {
 		name = session_state_name(s->fail_stage);
@@ -1415,11 +1421,72 @@ output_flush(struct output *out)
 		output_watermark(out);
 }
 
+/* "1.5M": bytes for the progress line. */
+static void
+output_progress_size(char *buf, size_t len, uint64_t n)
+{
+	const char	*u = "KMGT";
+	double		 d = (double)n;
+	int		 i = -1;
+
+	while (d >= 1024 && i < 3) {
+		d /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)n);
+	else
+		snprintf(buf, len, "%.1f%c", d, u[i]);
+}
+
+/*
+ * --copy/--rcopy progress: bytes moved, hosts done, and the three hosts
+ * furthest behind among those copying.
+ */
+static int
+output_progress_copy(const struct run *run, char *line, size_t len)
+{
+	const struct session	*s, *slow[3] = { NULL, NULL, NULL };
+	uint64_t		 bytes = 0;
+	char			 b1[16], b2[16], tail[160];
+	size_t			 i, j, k, off;
+
+	for (i = 0; i < run->nsessions; i++) {
+		s = &run->sessions[i];
+		bytes += s->copy_bytes;
+		if (s->state != S_RUNNING)
+			continue;
+		for (j = 0; j < 3; j++) {
+			if (slow[j] == NULL ||
+			    s->copy_bytes < slow[j]->copy_bytes) {
+				for (k = 2; k > j; k--)
+					slow[k] = slow[k - 1];
+				slow[j] = s;
+				break;
+			}
+		}
+	}
+	tail[0] = '\0';
+	for (j = 0, off = 0; j < 3 && slow[j] != NULL && off < sizeof tail;
+	    j++) {
+		output_progress_size(b1, sizeof b1, slow[j]->copy_bytes);
+		output_progress_size(b2, sizeof b2, slow[j]->copy_total);
+		off += (size_t)snprintf(tail + off, sizeof tail - off,
+		    "%s%s %s%s%s", j == 0 ? ", slowest: " : ", ",
+		    slow[j]->host->label, b1, slow[j]->copy_total > 0 ?
+		    "/" : "", slow[j]->copy_total > 0 ? b2 : "");
+	}
+	output_progress_size(b1, sizeof b1, bytes);
+	return (snprintf(line, len, "\r[%sB copied, hosts done %zu/%zu, "
+	    "failed %zu%s]\033[K", b1, run->ndone, run->nsessions,
+	    run->nfailed, tail));
+}
+
 void
 output_progress(struct output *out, int erase)
 {
 	const struct run *run;
-	char line[128];
+	char line[256];
 	int n;
 
 	if (out == NULL || !out->opt->progress || out->fds[1].dead)
@@ -1435,9 +1502,12 @@ output_progress(struct output *out, int erase)
 	}
 	if (run == NULL || evbuffer_get_length(out->fds[1].buf) > 0)
 		return;
-	n = snprintf(line, sizeof line,
-	    "\r[done %zu, running %zu, failed %zu, total %zu]\033[K",
-	    run->ndone, run->nactive, run->nfailed, run->nsessions);
+	if (out->opt->copy != COPY_NONE)
+		n = output_progress_copy(run, line, sizeof line);
+	else
+		n = snprintf(line, sizeof line,
+		    "\r[done %zu, running %zu, failed %zu, total %zu]\033[K",
+		    run->ndone, run->nactive, run->nfailed, run->nsessions);
 	if (n <= 0 || (size_t)n >= sizeof line)
 		return;
 	/* Redraw only what changed: a terminal over ssh is slow. */

@@ -284,6 +284,7 @@ sftp_xfer_new(struct session *s, LIBSSH2_SESSION *ssh, struct copy_plan *p)
 		x->dest[--len] = '\0';
 	if (p->nentries > 0)
 		x->created = xcalloc(p->nentries, 1);
+	s->copy_total = p->total;
 	return (x);
 }
 
@@ -474,6 +475,7 @@ sftp_write(struct sftp_xfer *x)
 			return (sftp_failed(x, (int)n, x->tmp, "write"));
 		copy_reader_advance(x->p, &x->rd, (size_t)n);
 		x->bytes += (uint64_t)n;
+		x->s->copy_bytes = x->bytes;
 		x->fair += (uint64_t)n;
 	}
 	copy_reader_detach(x->p, &x->rd);
@@ -940,6 +942,7 @@ sftp_pull_step(struct sftp_xfer *x)
 				done += (size_t)rc;
 			}
 			x->bytes += (uint64_t)n;
+			x->s->copy_bytes = x->bytes;
 			x->fair += (uint64_t)n;
 		}
 		sftp_set_step(x, P_CLOSE);

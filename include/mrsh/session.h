@@ -20,6 +20,7 @@
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct run;
 struct host;
@@ -100,6 +101,10 @@ struct session {
 	struct timeval		 t[S_COUNT];	/* time each state was entered */
 
 	void			*out;		/* output module per-host state */
+
+	/* --copy/--rcopy: file bytes moved so far, and expected (0: unknown) */
+	uint64_t		 copy_bytes;
+	uint64_t		 copy_total;
 };
 
 const char *session_state_name(enum session_state);
