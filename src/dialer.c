@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
+#include "mrsh/proxycmd.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
 #include "mrsh/xmalloc.h"
@@ -42,8 +44,15 @@ static const char *dial_step_names[] = {
 	"CLOSED"
 };
 
+enum dial_kind {
+	DIAL_KIND_TCP = 0,
+	DIAL_KIND_COMMAND
+};
+
 struct dial {
 	struct session		*s;
+	enum dial_kind		 kind;
+	struct proxycmd		*pc;		/* DIAL_KIND_COMMAND */
 	struct run		*run;
 	const struct dial_ops	*ops;
 	void			*arg;
@@ -257,6 +266,47 @@ dial_connect_next(struct dial *d)
 }
 
 void
+dial_command(struct dial *d, const char *cmd)
+{
+	char	buf[256];
+	int	fd;
+
+	d->kind = DIAL_KIND_COMMAND;
+	dial_set_step(d, DIAL_CONNECTING);
+	session_set_state(d->s, S_CONNECTING);
+	debug("%s: ProxyCommand %s", d->s->host->label, cmd);
+	if ((d->pc = proxycmd_start(d->run, d->s->host->label, cmd,
+	    &fd)) == NULL) {
+		snprintf(buf, sizeof buf, "ProxyCommand: cannot start: %s",
+		    strerror(errno));
+		dial_fail(d, FAIL_LOCAL, buf);
+		return;
+	}
+	d->fd = fd;
+	dial_set_step(d, DIAL_READY);
+	d->ops->ready(d->arg);
+}
+
+int
+dial_explain_eof(struct dial *d, char *buf, size_t len)
+{
+	int	st;
+
+	if (d->kind != DIAL_KIND_COMMAND || d->pc == NULL ||
+	    !proxycmd_exited(d->pc, &st))
+		return (0);
+	if (WIFEXITED(st))
+		snprintf(buf, len, "ProxyCommand exited with status %d",
+		    WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "ProxyCommand killed by signal %d",
+		    WTERMSIG(st));
+	else
+		return (0);
+	return (1);
+}
+
+void
 dial_resume(struct dial *d)
 {
 	if (d->step == DIAL_PARKED)
@@ -295,7 +345,7 @@ dial_src_port(const struct dial *d)
 const char *
 dial_route(const struct dial *d)
 {
-	return ("direct");
+	return (d->kind == DIAL_KIND_COMMAND ? "proxycommand" : "direct");
 }
 
 void
@@ -315,6 +365,11 @@ dial_close(struct dial *d, int abort_now, net_closed_cb cb, void *arg)
 	peer = dial_peer(d, &peerlen);
 	d->fd = -1;
 	dial_set_step(d, DIAL_CLOSED);
+	if (d->kind == DIAL_KIND_COMMAND && d->pc != NULL) {
+		/* The proxycmd owns its socket: it closes and reaps. */
+		proxycmd_close(d->pc, abort_now, cb, arg);
+		return;
+	}
 	if (fd == -1) {
 		cb(CLOSED_NONE, arg);
 		return;
@@ -338,7 +393,9 @@ dial_free(struct dial *d)
 	net_resolve_cancel(d->resolve);
 	if (d->ev != NULL)
 		event_free(d->ev);
-	if (d->fd >= 0)
+	if (d->pc != NULL)
+		proxycmd_free(d->pc);	/* closes the socket too */
+	else if (d->fd >= 0)
 		net_close_rst(d->fd);
 	free(d->addr);
 	free(d->addrlen);

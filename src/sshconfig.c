@@ -30,6 +30,7 @@
 #include "mrsh/log.h"
 #include "mrsh/match.h"
 #include "mrsh/options.h"
+#include "mrsh/jump.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
 
@@ -67,7 +68,8 @@ enum sshcfg_opcode {
 	oRequestTTY,
 	oSendEnv,
 	oSetEnv,
-	oProxy
+	oProxyJump,
+	oProxyCommand
 };
 
 /* Keywords mrsh implements; matched case-insensitively. */
@@ -99,8 +101,8 @@ static const struct {
 	{ "SendEnv", oSendEnv },
 	{ "SetEnv", oSetEnv },
 	/* Not implemented, but worth a warning when they apply: see below. */
-	{ "ProxyJump", oProxy },
-	{ "ProxyCommand", oProxy },
+	{ "ProxyJump", oProxyJump },
+	{ "ProxyCommand", oProxyCommand },
 };
 
 /* RequestTTY values as ssh -G prints them, by enum request_tty. */
@@ -133,6 +135,7 @@ struct sshcfg_line {
 	int			  argc;
 	int			  lineno;
 	int			  unsupported;	/* Match not evaluated */
+	char			 *raw;		/* ProxyCommand: the line as is */
 	struct sshcfg_file	**incl;		/* Include: files */
 	size_t			  nincl;
 };
@@ -154,7 +157,6 @@ struct sshconfig {
 	uid_t			 uid;
 	char			**noted;	/* keywords noted at -v */
 	size_t			 nnoted;
-	int			 proxy_warned;
 };
 
 /* Values obtained so far while walking the files for one host. */
@@ -190,6 +192,8 @@ struct sshcfg_ctx {
 	char			**set_env;
 	int			 nset_env;
 	int			 set_env_set;
+	char			*proxy_command;	/* raw; "none" kept */
+	char			*proxy_jump;	/* raw; "none" kept */
 };
 
 static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
@@ -741,6 +745,14 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 	}
 
 	memset(&l, 0, sizeof l);
+	if (op == oProxyCommand) {
+		/* ssh runs the rest of the line as written, quotes and all. */
+		l.raw = xstrdup(p);
+		l.raw[strcspn(l.raw, "\r\n")] = '\0';
+		while (*l.raw != '\0' && strchr(" \t\f",
+		    l.raw[strlen(l.raw) - 1]) != NULL)
+			l.raw[strlen(l.raw) - 1] = '\0';
+	}
 	l.opcode = op;
 	l.name = name;
 	l.argv = argv;
@@ -829,6 +841,7 @@ sshcfg_file_free(struct sshcfg_file *f)
 		return;
 	for (i = 0; i < f->nlines; i++) {
 		sshcfg_argv_free(f->lines[i].argv, f->lines[i].argc);
+		free(f->lines[i].raw);
 		for (j = 0; j < f->lines[i].nincl; j++)
 			sshcfg_file_free(f->lines[i].incl[j]);
 		free(f->lines[i].incl);
@@ -1274,13 +1287,19 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oSetEnv:
 		sshcfg_set_env(ctx, l);
 		break;
-	case oProxy:
-		/* Connecting directly may not be what the user expects. */
-		if (strcasecmp(a, "none") != 0 && !ctx->cfg->proxy_warned) {
-			ctx->cfg->proxy_warned = 1;
-			warnx_m("%s applies to %s but mrsh does not support "
-			    "it; connecting directly", l->name, ctx->host);
-		}
+	case oProxyCommand:
+		/*
+		 * As ssh: the first of ProxyCommand and ProxyJump wins, and a
+		 * "ProxyJump none" only stops later ProxyJump lines.
+		 */
+		if (ctx->proxy_command == NULL && (ctx->proxy_jump == NULL ||
+		    strcasecmp(ctx->proxy_jump, "none") == 0))
+			ctx->proxy_command = xstrdup(l->raw != NULL ? l->raw :
+			    a);
+		break;
+	case oProxyJump:
+		if (ctx->proxy_command == NULL && ctx->proxy_jump == NULL)
+			ctx->proxy_jump = xstrdup(a);
 		break;
 	default:
 		break;
@@ -1349,6 +1368,8 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 	else if (opt->user != NULL)
 		ctx->user = xstrdup(opt->user);
 	ctx->port = port > 0 ? port : (opt->port > 0 ? opt->port : 0);
+	if (opt->jump != NULL)
+		ctx->proxy_jump = xstrdup(opt->jump);
 	for (i = 0; i < opt->nidentity; i++) {
 		p = sshcfg_tilde(cfg, opt->identity[i]);
 		sshcfg_add_identity(ctx, p);
@@ -1384,6 +1405,8 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 	for (i = 0; i < ctx->nset_env; i++)
 		free(ctx->set_env[i]);
 	free(ctx->set_env);
+	free(ctx->proxy_command);
+	free(ctx->proxy_jump);
 	memset(ctx, 0, sizeof *ctx);
 }
 
@@ -1571,6 +1594,13 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	for (j = 0; j < ctx->nset_env; j++)
 		hc->set_env[j] = xstrdup(ctx->set_env[j]);
 	hc->nset_env = ctx->nset_env;
+	if (ctx->proxy_command != NULL &&
+	    strcasecmp(ctx->proxy_command, "none") != 0)
+		hc->proxy_command = xstrdup(ctx->proxy_command);
+	if (ctx->proxy_jump != NULL &&
+	    strcasecmp(ctx->proxy_jump, "none") != 0) {
+		hc->proxy_jump = xstrdup(ctx->proxy_jump);
+	}
 }
 
 void
@@ -1606,6 +1636,8 @@ ssh_host_config_free(struct ssh_host_config *hc)
 	for (i = 0; i < hc->nset_env; i++)
 		free(hc->set_env[i]);
 	free(hc->set_env);
+	free(hc->proxy_command);
+	free(hc->proxy_jump);
 	memset(hc, 0, sizeof *hc);
 }
 
@@ -1688,7 +1720,7 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	struct sshconfig *cfg;
 	struct sshcfg_ctx ctx;
 	struct ssh_host_config hc;
-	char *user, *host;
+	char *user, *host, *p;
 	int i, port;
 
 	if (sshcfg_split_target(arg, &user, &host, &port) != 0) {
@@ -1737,6 +1769,13 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 		printf("sendenv %s\n", hc.send_env[i]);
 	for (i = 0; i < hc.nset_env; i++)
 		printf("setenv %s\n", hc.set_env[i]);
+	if (hc.proxy_command != NULL)
+		printf("proxycommand %s\n", hc.proxy_command);
+	if (hc.proxy_jump != NULL) {
+		p = jump_spec_print(hc.proxy_jump);
+		printf("proxyjump %s\n", p != NULL ? p : hc.proxy_jump);
+		free(p);
+	}
 	fflush(stdout);
 
 	ssh_host_config_free(&hc);

@@ -48,6 +48,7 @@
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
 #include "mrsh/options.h"
+#include "mrsh/proxycmd.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
 #include "mrsh/ssh_sftp.h"
@@ -731,7 +732,7 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 {
 	const char	*banner = libssh2_session_banner_get(c->ssh);
 	const char	*msg = ssh_errstr(c);
-	char		 kex[1024], hk[1024];
+	char		 kex[1024], hk[1024], why[128];
 
 	if (banner != NULL && *banner != '\0' &&
 	    strncmp(banner, "SSH-", 4) != 0) {
@@ -757,7 +758,11 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	case LIBSSH2_ERROR_BANNER_RECV:
 	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
 	case LIBSSH2_ERROR_SOCKET_RECV:
-		if (banner == NULL || *banner == '\0')
+		if ((banner == NULL || *banner == '\0') &&
+		    dial_explain_eof(c->dial, why, sizeof why))
+			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
+			    "before the SSH banner: %s", why);
+		else if (banner == NULL || *banner == '\0')
 			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
 			    "before the SSH banner (not an SSH server?)");
 		else
@@ -1617,6 +1622,7 @@ ssh_start(struct session *s)
 	struct ssh_run	*r = s->run->tpriv;
 	struct ssh_conn	*c = s->tdata;
 	const struct host *h = s->host;
+	char		 err[256], *cmd;
 
 	if (c != NULL) {
 		/* Resumed after session_wait_port_for(). */
@@ -1643,6 +1649,24 @@ ssh_start(struct session *s)
 	}
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(s, &ssh_dial_ops, c);
+	if (c->hc.proxy_jump != NULL) {
+		/* Never connect directly instead of through the jump host. */
+		ssh_fail(c, FAIL_LOCAL, "ProxyJump %s: not supported yet; "
+		    "refusing to connect directly (ProxyCommand \"ssh -W "
+		    "%%h:%%p JUMPHOST\" works)", c->hc.proxy_jump);
+		return;
+	}
+	if (c->hc.proxy_command != NULL) {
+		cmd = proxycmd_expand(c->hc.proxy_command, c->hc.hostname,
+		    c->hc.port, c->hc.user, h->name, err, sizeof err);
+		if (cmd == NULL) {
+			ssh_fail(c, FAIL_LOCAL, "%s", err);
+			return;
+		}
+		dial_command(c->dial, cmd);
+		free(cmd);
+		return;
+	}
 	dial_tcp(c->dial, c->hc.hostname != NULL ? c->hc.hostname : h->name,
 	    c->hc.port > 0 ? c->hc.port : 22);
 }

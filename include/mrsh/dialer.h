@@ -7,6 +7,8 @@
  *     address in order as ssh does, bind a source port from the run's pool,
  *     park the session in PENDING when no port is free; one error wording
  *     for every transport ("connect to ADDR: connection refused");
+ *   proxy command (ProxyCommand, ssh only): /bin/sh -c, the session runs
+ *     over a socketpair to the command's stdin/stdout (proxycmd.h).
  * The dialer moves the session through RESOLVING and CONNECTING; the
  * transport takes it on from SETUP when ready() is called.
  */
@@ -43,6 +45,15 @@ struct dial *dial_new(struct session *, const struct dial_ops *, void *arg);
 
 /* Direct TCP to host:port. */
 void	dial_tcp(struct dial *, const char *host, int port);
+
+/* ProxyCommand: cmd is already expanded; run with /bin/sh -c. */
+void	dial_command(struct dial *, const char *cmd);
+/*
+ * The stream ended before the protocol started: a better reason than
+ * "connection closed" when there is one (the proxy command exited).
+ * Returns 1 and fills buf, or 0.
+ */
+int	dial_explain_eof(struct dial *, char *buf, size_t len);
 
 /* Resume after the session waited for a source port (ops->start again). */
 void	dial_resume(struct dial *);

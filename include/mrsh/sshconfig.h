@@ -45,6 +45,8 @@ struct ssh_host_config {
 	int	 password_auth;		/* PasswordAuthentication (default yes) */
 	int	 kbdint_auth;		/* KbdInteractiveAuthentication (yes) */
 	int	 hash_known_hosts;	/* HashKnownHosts: accept-new hashes */
+	char	*proxy_command;		/* ProxyCommand, unexpanded; NULL: none */
+	char	*proxy_jump;		/* ProxyJump / -J as written; NULL: none */
 	enum request_tty request_tty;	/* RequestTTY */
 	char	**send_env;		/* SendEnv patterns, after removals */
 	int	 nsend_env;

@@ -521,47 +521,53 @@ test_errors(void)
 }
 
 /* Resolve two hosts with one loaded config, for capture(). */
-static int
-resolve_two(const struct options *opt, const char *hosts)
-{
-	struct sshconfig *cfg;
-	struct ssh_host_config hc;
-	char *copy, *second;
-
-	if ((cfg = sshconfig_load(opt)) == NULL)
-		return -1;
-	copy = xstrdup(hosts);
-	second = strchr(copy, ' ');
-	*second++ = '\0';
-	sshconfig_resolve(cfg, opt, copy, NULL, 0, &hc);
-	ssh_host_config_free(&hc);
-	sshconfig_resolve(cfg, opt, second, NULL, 0, &hc);
-	ssh_host_config_free(&hc);
-	free(copy);
-	sshconfig_free(cfg);
-	return 0;
-}
-
 static void
 test_proxy(void)
 {
 	struct options opt;
-	char *cfg, *err;
-	int ret;
+	struct ssh_host_config hc;
+	char *cfg;
 
 	cfg = put("proxy",
 	    "Host direct*\n"
 	    "  ProxyJump none\n"
 	    "Host jumped*\n"
 	    "  ProxyJump bastion\n"
-	    "  ProxyCommand ssh -W %%h:%%p bastion\n");
+	    "  ProxyCommand ssh -W %%h:%%p bastion\n"
+	    "Host cmd*\n"
+	    "  ProxyCommand  nc  \"%%h\" %%p  \n"
+	    "Host off*\n"
+	    "  ProxyCommand none\n"
+	    "Host *\n"
+	    "  ProxyCommand wild %%h\n"
+	    "  ProxyJump wildjump\n");
 	opt_init(&opt, cfg);
-	err = capture(2, resolve_two, &opt, "direct1 direct2", &ret);
-	is_str(err, "", "ProxyJump none: no warning");
-	err = capture(2, resolve_two, &opt, "jumped1 jumped2", &ret);
-	is_str(err, "mrsh: ProxyJump applies to jumped1 but mrsh does not "
-	    "support it; connecting directly\n",
-	    "ProxyJump that applies: warned once per run");
+	/* As ssh -G: ProxyJump none does not stop a later ProxyCommand. */
+	ok(resolve(&opt, "direct1", NULL, 0, &hc) == 0 &&
+	    hc.proxy_jump == NULL && hc.proxy_command != NULL &&
+	    strcmp(hc.proxy_command, "wild %h") == 0,
+	    "ProxyJump none: a later ProxyCommand still applies");
+	ssh_host_config_free(&hc);
+	ok(resolve(&opt, "jumped1", NULL, 0, &hc) == 0 &&
+	    hc.proxy_jump != NULL && strcmp(hc.proxy_jump, "bastion") == 0 &&
+	    hc.proxy_command == NULL,
+	    "ProxyJump first: the later ProxyCommand is ignored");
+	ssh_host_config_free(&hc);
+	ok(resolve(&opt, "cmd1", NULL, 0, &hc) == 0 &&
+	    hc.proxy_command != NULL &&
+	    strcmp(hc.proxy_command, "nc  \"%h\" %p") == 0 &&
+	    hc.proxy_jump == NULL,
+	    "ProxyCommand kept as written (quotes, inner spaces)");
+	ssh_host_config_free(&hc);
+	ok(resolve(&opt, "off1", NULL, 0, &hc) == 0 &&
+	    hc.proxy_command == NULL && hc.proxy_jump == NULL,
+	    "ProxyCommand none: neither a later ProxyCommand nor ProxyJump");
+	ssh_host_config_free(&hc);
+	opt.jump = "j1,j2";
+	ok(resolve(&opt, "cmd1", NULL, 0, &hc) == 0 &&
+	    hc.proxy_jump != NULL && strcmp(hc.proxy_jump, "j1,j2") == 0 &&
+	    hc.proxy_command == NULL, "-J wins over the files");
+	ssh_host_config_free(&hc);
 }
 
 static void

@@ -1,0 +1,28 @@
+/*
+ * ProxyJump / -J: the jump host specification as ssh reads it
+ * ([user@]host[:port] or ssh://[user@]host[:port], comma-separated, the
+ * first hop nearest to us; "none"), and how ssh -G prints it.
+ */
+#ifndef MRSH_JUMP_H
+#define MRSH_JUMP_H
+
+#include <stddef.h>
+
+struct jump_hop {
+	char	*user;		/* NULL: from ssh_config for host */
+	char	*host;
+	int	 port;		/* 0: from ssh_config */
+};
+
+/*
+ * Parse spec into hops (first = nearest to us). Returns the number of
+ * hops, or -1 with a one-line reason in err. "none" gives 0.
+ */
+int	jump_spec_parse(const char *spec, struct jump_hop **hops, char *err,
+	    size_t errlen);
+void	jump_hops_free(struct jump_hop *, int n);
+
+/* The spec as ssh -G prints it (the last hop normalised); NULL if bad. */
+char	*jump_spec_print(const char *spec);
+
+#endif
