@@ -20,10 +20,8 @@
 #include "mrsh/options.h"
 #include "mrsh/xmalloc.h"
 
-#define DEFAULT_FANOUT		64
-#define DEFAULT_CONNECT_TIMEOUT	10.0
-#define DEFAULT_CLOSE_WAIT	3.0
-#define DEFAULT_GATHER_MAX	(1024 * 1024)
+/* Longest mrsh.conf line. */
+#define OPTIONS_CONF_LINE	4096
 
 enum {
 	OPT_LIST_HOSTS = 256,
@@ -47,7 +45,9 @@ enum {
 	OPT_COPY,
 	OPT_RCOPY,
 	OPT_DEST,
-	OPT_PRESERVE
+	OPT_PRESERVE,
+	OPT_GROUP_TIMEOUT,
+	OPT_OUTPUT
 };
 
 static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:F:o:G:Ir";
@@ -61,6 +61,8 @@ static const struct option long_opts[] = {
 	{ "all",		no_argument,	   NULL, 'a' },
 	{ "groups-conf",	required_argument, NULL, OPT_GROUPS_CONF },
 	{ "genders",		required_argument, NULL, OPT_GENDERS },
+	{ "group-timeout",	required_argument, NULL, OPT_GROUP_TIMEOUT },
+	{ "output",		required_argument, NULL, OPT_OUTPUT },
 	{ "list-hosts",		no_argument,	   NULL, OPT_LIST_HOSTS },
 	{ "list-groups",	no_argument,	   NULL, OPT_LIST_GROUPS },
 	{ "transport",		required_argument, NULL, 'R' },
@@ -123,21 +125,26 @@ static const char usage_text[] =
 "      --groups-conf FILE  ClusterShell groups.conf to read (default: its\n"
 "                          search path from /etc/clustershell; \"\" = none)\n"
 "      --genders FILE      genders database (default /etc/genders; \"\" = none)\n"
+"      --group-timeout S   how long a group upcall may run (default {group-timeout})\n"
 "      --list-hosts        print the final host list and exit\n"
 "      --list-groups       print the names of the node groups and exit\n"
 "\n"
 "Running:\n"
-"  -R, --transport NAME    ssh (default), rsh or exec\n"
-"  -j, --fanout N          sessions at once (default 64)\n"
-"  -t, --connect-timeout S connect/setup timeout in seconds (default 10; 0 = none)\n"
-"  -u, --command-timeout S command timeout in seconds (default none)\n"
+"  -R, --transport NAME    ssh, rsh or exec (default {transport})\n"
+"  -j, --fanout N          sessions at once (default {fanout})\n"
+"  -t, --connect-timeout S connect/setup timeout in seconds (default {connect-timeout};\n"
+"                          0 = none)\n"
+"  -u, --command-timeout S command timeout in seconds (default {command-timeout};\n"
+"                          0 = none)\n"
 "  -I, --stdin             send mrsh's standard input to every host (ssh)\n"
 "\n"
 "Output:\n"
 "  -N, --no-label          do not prefix lines with the host name\n"
 "  -b, --gather            print identical outputs once, after the run\n"
+"      --output MODE       lines, gather (-b) or json (--json)\n"
+"                          (default {output})\n"
 "      --gather-max BYTES  output held per host and stream with -b/--json\n"
-"                          (default 1048576; suffixes K, M, G)\n"
+"                          (default {gather-max}; suffixes K, M, G)\n"
 "      --outdir DIR        write each host's stdout to DIR/HOST\n"
 "      --errdir DIR        write each host's stderr to DIR/HOST\n"
 "      --json              one JSON object per host per line\n"
@@ -161,15 +168,24 @@ static const char usage_text[] =
 "      --no-tty            never request a pseudo-terminal (ssh -T)\n"
 "\n"
 "Connections and source ports:\n"
-"      --close MODE        remote (default): wait for the server's FIN, then\n"
-"                          close; local: close at once (leaves TIME_WAIT here);\n"
-"                          abort: reset the connection\n"
+"      --close MODE        remote: wait for the server's FIN, then close;\n"
+"                          local: close at once (leaves TIME_WAIT here);\n"
+"                          abort: reset the connection (default {close})\n"
 "      --close-wait S      how long to wait for the server's FIN before a\n"
-"                          reset (default 3)\n"
-"      --ports SPEC        source ports: ephemeral (default), reserved\n"
-"                          (512-1023, needs root), or LO-HI\n"
+"                          reset (default {close-wait})\n"
+"      --ports SPEC        source ports: ephemeral, reserved (512-1023,\n"
+"                          needs root), or LO-HI (default {ports};\n"
+"                          with -R rsh: reserved)\n"
 "      --ports-report[=R]  show what the kernel holds in a port range, exit\n"
-"      --rsh-stderr MODE   connect (default) or merge (stderr into stdout)\n"
+"      --rsh-stderr MODE   connect or merge (stderr into stdout)\n"
+"                          (default {rsh-stderr})\n"
+"\n"
+"Defaults: lines \"option = value\" in /etc/mrsh.conf, then in\n"
+"~/.config/mrsh/mrsh.conf (or only in $MRSH_CONF) set long options above:\n"
+"fanout, connect-timeout, command-timeout, output, gather-max, close,\n"
+"close-wait, ports, rsh-stderr, groups-conf, genders, group-timeout, user,\n"
+"port, config, identity, no-label, stats, no-progress, askpass.\n"
+"FANOUT sets -j and WCOLL is the host file when no hosts are given (pdsh).\n"
 "\n"
 "Copying files (ssh, over SFTP; nothing to install on the hosts):\n"
 "      --copy SRC...       send local files to every host (clush --copy,\n"
@@ -189,13 +205,75 @@ static const char usage_text[] =
 "the largest exit status of the remote commands (128+N for signal N);\n"
 "2 for usage errors; 130 when interrupted.\n";
 
+/*
+ * Built-in defaults, one table: options_parse applies them as options
+ * before anything else, and --help shows them ("{fanout}" in usage_text).
+ * The names are long options; they and options_conf_keys are the keys
+ * mrsh.conf may set.
+ */
+static const struct {
+	const char	*name;
+	const char	*value;
+} options_defaults[] = {
+	{ "transport",		"ssh" },
+	{ "fanout",		"64" },
+	{ "connect-timeout",	"10" },
+	{ "command-timeout",	"0" },
+	{ "output",		"lines" },
+	{ "gather-max",		"1M" },
+	{ "close",		"remote" },
+	{ "close-wait",		"3" },
+	{ "ports",		"ephemeral" },
+	{ "rsh-stderr",		"connect" },
+	{ "group-timeout",	"10" },
+};
+
+static const char *const options_conf_keys[] = {
+	"groups-conf", "genders", "user", "port", "config", "identity",
+	"no-label", "stats", "no-progress", "askpass", NULL
+};
+
+/* Strings from mrsh.conf, kept for the run (struct options points in). */
+static char	**options_conf_strings;
+static size_t	  options_conf_nstrings;
+
+/* "FILE:LINE: " while applying mrsh.conf, for options_die. */
+static const char *options_where;
+
+/* --help: usage_text with each {name} replaced by its default. */
+static void
+options_print_usage(FILE *fp)
+{
+	const char *p, *end;
+	size_t i, len;
+
+	for (p = usage_text; *p != '\0'; p = end) {
+		if (*p != '{' || (end = strchr(p, '}')) == NULL) {
+			end = p + 1 + strcspn(p + 1, "{");
+			fwrite(p, 1, end - p, fp);
+			continue;
+		}
+		len = end - p - 1;
+		for (i = 0; i < sizeof options_defaults /
+		    sizeof options_defaults[0]; i++)
+			if (strlen(options_defaults[i].name) == len &&
+			    strncmp(options_defaults[i].name, p + 1, len) == 0)
+				break;
+		if (i == sizeof options_defaults / sizeof options_defaults[0])
+			fatalx("usage_text: no default for %.*s", (int)len,
+			    p + 1);
+		fputs(options_defaults[i].value, fp);
+		end++;
+	}
+}
+
 void
 options_usage(int status)
 {
 	FILE *fp = status == 0 ? stdout : stderr;
 
 	if (status == 0)
-		fputs(usage_text, fp);
+		options_print_usage(fp);
 	else
 		fprintf(fp, "Try 'mrsh --help' for more information.\n");
 	exit(status);
@@ -207,7 +285,7 @@ options_die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "mrsh: ");
+	fprintf(stderr, "mrsh: %s", options_where != NULL ? options_where : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -363,34 +441,155 @@ struct hostarg {
 	const char	*arg;
 };
 
-void
-options_parse(struct options *o, int argc, char **argv)
-{
-	struct hostarg *ha;
-	struct hostlist excl;
-	char err[512];
-	int ch, nha = 0, have_ports = 0, i, r, ncopy_src = 0;
-	const char *report_arg = NULL;
-	const char *groups_conf = getenv("MRSH_GROUPS_CONF");
-	const char *genders = getenv("MRSH_GENDERS");
-	char **copy_src;
+/* What getopt passes collect besides struct options. */
+struct options_pass {
+	struct hostarg	*ha;		/* host arguments, in order */
+	int		 nha;
+	int		 have_ports;	/* --ports given (not a default) */
+	int		 defaults;	/* applying options_defaults */
+	const char	*report_arg;
+	const char	*groups_conf;
+	const char	*genders;
+	char		**copy_src;	/* --copy/--rcopy sources */
+	int		 ncopy_src;
+};
 
-	memset(o, 0, sizeof *o);
-	hostlist_init(&o->hosts);
-	o->transport = "ssh";
-	o->fanout = DEFAULT_FANOUT;
-	o->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-	o->close_wait = DEFAULT_CLOSE_WAIT;
-	o->gather_max = DEFAULT_GATHER_MAX;
-	o->close_mode = CLOSE_REMOTE;
-	o->ports_mode = PORTS_EPHEMERAL;
-	o->rsh_stderr = RSH_STDERR_CONNECT;
-	o->progress = isatty(STDERR_FILENO);
-	o->tty = -1;
-	ha = xcalloc(argc + 1, sizeof *ha);
+static void	options_getopt(struct options *, struct options_pass *, int,
+		    char **);
+
+/* Apply "--NAME[=VALUE]" as one getopt pass; the string lives for the run. */
+static void
+options_apply_one(struct options *o, struct options_pass *p,
+    const char *name, const char *value)
+{
+	char *argv[3], *arg;
+
+	if (value != NULL && *value != '\0')
+		xasprintf(&arg, "--%s=%s", name, value);
+	else
+		xasprintf(&arg, "--%s", name);
+	/* struct options keeps pointers into optarg: keep the string. */
+	options_conf_strings = xreallocarray(options_conf_strings,
+	    options_conf_nstrings + 1, sizeof *options_conf_strings);
+	options_conf_strings[options_conf_nstrings++] = arg;
+	argv[0] = "mrsh";
+	argv[1] = arg;
+	argv[2] = NULL;
+	options_getopt(o, p, 2, argv);
+}
+
+static void
+options_apply_defaults(struct options *o, struct options_pass *p)
+{
+	size_t i;
+
+	p->defaults = 1;
+	for (i = 0; i < sizeof options_defaults / sizeof options_defaults[0];
+	    i++)
+		options_apply_one(o, p, options_defaults[i].name,
+		    options_defaults[i].value);
+	p->defaults = 0;
+}
+
+static int
+options_conf_key_ok(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof options_defaults / sizeof options_defaults[0];
+	    i++)
+		if (strcmp(options_defaults[i].name, key) == 0)
+			return 1;
+	for (i = 0; options_conf_keys[i] != NULL; i++)
+		if (strcmp(options_conf_keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * One mrsh.conf: "key = value" (or "key value"; a key alone for the
+ * options without a value), '#' comments. Keys are long options ('_' as
+ * '-'). Each line is applied as "--key=value" would be on the command
+ * line; a bad one stops mrsh with FILE:LINE. A missing file is no error.
+ */
+static void
+options_read_conf(struct options *o, struct options_pass *p,
+    const char *path)
+{
+	FILE *f;
+	char line[OPTIONS_CONF_LINE], where[1024], *key, *val, *end;
+	size_t lineno = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return;
+		options_die("%s: %s", path, strerror(errno));
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		snprintf(where, sizeof where, "%s:%zu: ", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			options_where = where;
+			options_die("line too long");
+		}
+		if ((end = strchr(line, '#')) != NULL)
+			*end = '\0';
+		key = line + strspn(line, " \t\r\n");
+		end = key + strcspn(key, " \t\r\n=");
+		val = end + strspn(end, " \t\r\n");
+		if (*val == '=')
+			val += 1 + strspn(val + 1, " \t");
+		*end = '\0';
+		if (*key == '\0')
+			continue;
+		for (end = key; *end != '\0'; end++)
+			if (*end == '_')
+				*end = '-';
+		end = val + strlen(val);
+		while (end > val && strchr(" \t\r\n", end[-1]) != NULL)
+			*--end = '\0';
+		options_where = where;
+		if (!options_conf_key_ok(key))
+			options_die("unknown key \"%s\"", key);
+		options_apply_one(o, p, key, val);
+		options_where = NULL;
+	}
+	fclose(f);
+}
+
+/* /etc/mrsh.conf, then the user's; $MRSH_CONF (a file, "" none) instead. */
+static void
+options_read_confs(struct options *o, struct options_pass *p)
+{
+	const char *env = getenv("MRSH_CONF"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	char *path;
+
+	if (env != NULL) {
+		if (*env != '\0')
+			options_read_conf(o, p, env);
+		return;
+	}
+	options_read_conf(o, p, "/etc/mrsh.conf");
+	if (xdg != NULL && *xdg != '\0')
+		xasprintf(&path, "%s/mrsh/mrsh.conf", xdg);
+	else if (home != NULL)
+		xasprintf(&path, "%s/.config/mrsh/mrsh.conf", home);
+	else
+		return;
+	options_read_conf(o, p, path);
+	free(path);
+}
+
+/* One getopt pass over argv (the command line, or one mrsh.conf line). */
+static void
+options_getopt(struct options *o, struct options_pass *p, int argc,
+    char **argv)
+{
+	int ch;
 
 	opterr = 0;
-	copy_src = xcalloc(argc + 1, sizeof *copy_src);
+	optind = 0;
 again:
 	while ((ch = getopt_long(argc, argv, short_opts, long_opts,
 	    NULL)) != -1) {
@@ -401,8 +600,8 @@ again:
 		case 'g':
 		case 'X':
 		case 'a':
-			ha[nha].kind = ch;
-			ha[nha++].arg = optarg;
+			p->ha[p->nha].kind = ch;
+			p->ha[p->nha++].arg = optarg;
 			break;
 		case OPT_LIST_HOSTS:
 			o->list_hosts = 1;
@@ -411,10 +610,22 @@ again:
 			o->list_groups = 1;
 			break;
 		case OPT_GROUPS_CONF:
-			groups_conf = optarg;
+			p->groups_conf = optarg;
 			break;
 		case OPT_GENDERS:
-			genders = optarg;
+			p->genders = optarg;
+			break;
+		case OPT_GROUP_TIMEOUT:
+			o->group_timeout = options_seconds("--group-timeout",
+			    optarg);
+			break;
+		case OPT_OUTPUT:
+			o->gather = strcmp(optarg, "gather") == 0;
+			o->json = strcmp(optarg, "json") == 0;
+			if (!o->gather && !o->json &&
+			    strcmp(optarg, "lines") != 0)
+				options_die("--output: \"%s\" is not lines, "
+				    "gather or json", optarg);
 			break;
 		case 'R':
 			if (strcmp(optarg, "ssh") != 0 &&
@@ -525,11 +736,11 @@ again:
 			break;
 		case OPT_PORTS:
 			options_ports(o, optarg);
-			have_ports = 1;
+			p->have_ports = !p->defaults;
 			break;
 		case OPT_PORTS_REPORT:
 			o->ports_report = 1;
-			report_arg = optarg;
+			p->report_arg = optarg;
 			break;
 		case OPT_RSH_STDERR:
 			if (strcmp(optarg, "connect") == 0)
@@ -574,22 +785,60 @@ again:
 	 * arguments, and options may follow them. After "--" every
 	 * argument is a source.
 	 */
-	if (o->copy != COPY_NONE && optind < argc) {
+	if (o->copy != COPY_NONE && optind < argc && p->copy_src != NULL) {
 		if (optind > 0 && strcmp(argv[optind - 1], "--") == 0) {
 			while (optind < argc)
-				copy_src[ncopy_src++] = argv[optind++];
+				p->copy_src[p->ncopy_src++] = argv[optind++];
 		} else {
-			copy_src[ncopy_src++] = argv[optind++];
+			p->copy_src[p->ncopy_src++] = argv[optind++];
 			goto again;
 		}
 	}
+}
+
+void
+options_parse(struct options *o, int argc, char **argv)
+{
+	struct options_pass pass;
+	struct hostlist excl;
+	struct hostarg *ha;
+	char err[512];
+	int nha, have_ports, i, r;
+	const char *report_arg, *groups_conf, *genders, *env;
+
+	memset(o, 0, sizeof *o);
+	memset(&pass, 0, sizeof pass);
+	hostlist_init(&o->hosts);
+	o->progress = isatty(STDERR_FILENO);
+	o->tty = -1;
+	pass.ha = xcalloc(argc + 1, sizeof *pass.ha);
+	pass.groups_conf = getenv("MRSH_GROUPS_CONF");
+	pass.genders = getenv("MRSH_GENDERS");
+
+	options_apply_defaults(o, &pass);
+	options_read_confs(o, &pass);
+	/* pdsh's FANOUT: above mrsh.conf, below the command line. */
+	if ((env = getenv("FANOUT")) != NULL && *env != '\0') {
+		options_where = "FANOUT: ";
+		o->fanout = (int)options_long("-j", env, 1, 100000);
+		options_where = NULL;
+	}
+	/* Only the command line has copy sources. */
+	pass.copy_src = xcalloc(argc + 1, sizeof *pass.copy_src);
+	options_getopt(o, &pass, argc, argv);
+	ha = pass.ha;
+	nha = pass.nha;
+	have_ports = pass.have_ports;
+	report_arg = pass.report_arg;
+	groups_conf = pass.groups_conf;
+	genders = pass.genders;
 	o->cmd_argv = argv + optind;
 	o->cmd_argc = argc - optind;
 	if (o->copy != COPY_NONE) {
-		o->copy_src = copy_src;
-		o->ncopy_src = ncopy_src;
+		o->copy_src = pass.copy_src;
+		o->ncopy_src = pass.ncopy_src;
 	} else
-		free(copy_src);
+		free(pass.copy_src);
 
 	if (o->ports_report) {
 		if (report_arg == NULL && o->cmd_argc > 0)
@@ -609,7 +858,7 @@ again:
 		free(ha);
 		return;
 	}
-	groups_init(groups_conf, genders, GROUPS_UPCALL_TIMEOUT);
+	groups_init(groups_conf, genders, o->group_timeout);
 	if (o->list_groups) {
 		free(ha);
 		if (groups_print_names(stdout, err, sizeof err) != 0)
@@ -629,6 +878,8 @@ again:
 		if (ha[i].kind == 'f')
 			r = hostlist_add_file(&o->hosts, ha[i].arg, err,
 			    sizeof err);
+		else if (ha[i].kind == 'w' && strcmp(ha[i].arg, "-") == 0)
+			r = hostlist_add_file(&o->hosts, "-", err, sizeof err);
 		else if (ha[i].kind == 'w')
 			r = hostlist_add_expr(&o->hosts, ha[i].arg, err,
 			    sizeof err);
@@ -645,14 +896,23 @@ again:
 		if (r != 0)
 			options_die("%s", err);
 	}
+	/* pdsh's WCOLL: the host file when no hosts were given. */
+	for (i = 0; i < nha && ha[i].kind != 'f' && ha[i].kind != 'w' &&
+	    ha[i].kind != 'g' && ha[i].kind != 'a'; i++)
+		;
+	if (i == nha && (env = getenv("WCOLL")) != NULL && *env != '\0') {
+		if (hostlist_add_file(&o->hosts, env, err, sizeof err) != 0)
+			options_die("WCOLL: %s", err);
+		nha++;
+	}
 	free(ha);
 	if (excl.n > 0)
 		hostlist_exclude(&o->hosts, &excl);
 	hostlist_free(&excl);
 	hostlist_uniq(&o->hosts);
 	if (nha == 0)
-		options_die("no hosts given (use -w LIST, -f FILE, -g GROUP "
-		    "or -a)");
+		options_die("no hosts given (use -w LIST, -f FILE, -g GROUP, "
+		    "-a or WCOLL)");
 	if (o->hosts.n == 0)
 		options_die("the host list is empty");
 	if (o->list_hosts)
@@ -679,6 +939,10 @@ options_free(struct options *o)
 	groups_free();
 	free(o->copy_src);
 	o->copy_src = NULL;
+	while (options_conf_nstrings > 0)
+		free(options_conf_strings[--options_conf_nstrings]);
+	free(options_conf_strings);
+	options_conf_strings = NULL;
 	free(o->cmdline);
 	o->cmdline = NULL;
 }

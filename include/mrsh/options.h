@@ -45,6 +45,7 @@ struct options {
 	struct hostlist	 hosts;		/* after -x, uniq */
 	int		 list_hosts;	/* --list-hosts */
 	int		 list_groups;	/* --list-groups */
+	double		 group_timeout;	/* --group-timeout, seconds; 0 = none */
 
 	/* the command: argv after options; cmdline = joined with spaces */
 	char		**cmd_argv;

@@ -12,6 +12,10 @@
 : "${top_builddir:=$top_srcdir}"
 : "${MRSH:=$top_builddir/mrsh}"
 export top_srcdir top_builddir MRSH
+# Never the machine's /etc/mrsh.conf or ~/.config/mrsh, nor pdsh's WCOLL
+# and FANOUT from the caller's environment: a test sets what it needs.
+export MRSH_CONF=""
+unset WCOLL FANOUT
 # Known leaks of libraries (not ours) under ASan: see tests/lsan.supp.
 case ${LSAN_OPTIONS:-} in
 *lsan.supp*) ;;

@@ -48,6 +48,8 @@ map: echo "e[1-2]"; echo e9
 list: echo one
 [broken]
 map: echo partial; exit 3
+[slow]
+map: sleep 30; echo late
 EOF
 cat >"$T/genders" <<'EOF'
 # genders
@@ -96,6 +98,19 @@ is "$(echo $out)" "web1 web3 web5 host9" \
 out=$("$MRSH" --list-hosts -w 'u@web1,@db' -x web1 2>&1)
 is "$(echo $out)" "db01 db02 web2" "-x host also removes user@host"
 
+# -w - reads standard input, groups included
+out=$(printf '@db\nhost7\n' | "$MRSH" --list-hosts -w - -x db02 2>&1)
+is "$(echo $out)" "db01 web2 host7" "-w - reads hosts (and groups) from standard input"
+printf 'web[1-2]\n@roles:front\n' >"$T/wcoll"
+out=$(WCOLL="$T/wcoll" "$MRSH" --list-hosts -x web2 2>&1)
+is "$(echo $out)" "web1 lb1 lb2" "WCOLL when no hosts are given"
+printf 'fanout = 8\nbogus = 1\n' >"$T/bad.conf"
+out=$(MRSH_CONF="$T/bad.conf" "$MRSH" --list-hosts -w h 2>&1); rc=$?
+is "$rc/$out" "2/mrsh: $T/bad.conf:2: unknown key \"bogus\"" "mrsh.conf: FILE:LINE on a bad key"
+printf 'connect-timeout = soon\n' >"$T/bad.conf"
+out=$(MRSH_CONF="$T/bad.conf" "$MRSH" --list-hosts -w h 2>&1); rc=$?
+is "$rc/$out" "2/mrsh: $T/bad.conf:1: -t: bad number of seconds \"soon\"" "mrsh.conf: FILE:LINE on a bad value"
+
 # the groups run a command
 out=$("$MRSH" -R exec -g web -N -- echo %h 2>&1 | sort)
 is "$(echo $out)" "web1 web2 web3 web5" "-R exec -g web runs on the group's hosts"
@@ -109,6 +124,15 @@ is "$rc/$out" '2/mrsh: group source "nosrc" not found (in "@nosrc:g")' \
 out=$("$MRSH" --list-hosts -w @broken:g 2>&1); rc=$?
 is "$rc/$out" "2/mrsh: group source broken: map upcall failed (exit status 3): echo partial; exit 3" \
 	"a failing upcall is an error, not a partial list"
+SECONDS=0
+out=$("$MRSH" --group-timeout 0.5 --list-hosts -w @slow:g 2>&1); rc=$?
+is "$rc/$out" "2/mrsh: group source slow: map upcall timed out after 0.5 s: sleep 30; echo late" \
+	"an upcall that does not finish is stopped at --group-timeout"
+ok "$([ "$SECONDS" -lt 20 ]; echo $?)" "... and killed, not waited for"
+printf 'group_timeout = 0.5\n' >"$T/mrsh.conf"
+out=$(MRSH_CONF="$T/mrsh.conf" "$MRSH" --list-hosts -w @slow:g 2>&1); rc=$?
+is "$rc/$out" "2/mrsh: group source slow: map upcall timed out after 0.5 s: sleep 30; echo late" \
+	"group_timeout from mrsh.conf"
 out=$(MRSH_GROUPS_CONF= MRSH_GENDERS= "$MRSH" --list-hosts -w @web 2>&1); rc=$?
 is "$rc/$out" '2/mrsh: unknown node group "@web" (no ClusterShell groups.conf or genders database found)' \
 	"no sources at all: says so"

@@ -44,6 +44,83 @@ parse_status(int argc, char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* mrsh.conf, FANOUT and WCOLL, each below what comes after it. */
+static void
+test_conf(void)
+{
+	struct options o;
+	char dir[] = "/tmp/test_options.XXXXXX", conf[64], hosts[64];
+	char *c1[] = { "mrsh", "-w", "h", "true", NULL };
+	char *c2[] = { "mrsh", "-j", "7", "--output", "lines", "-w", "h",
+	    "true", NULL };
+	char *c3[] = { "mrsh", "true", NULL };
+	char *c4[] = { "mrsh", "-x", "w2", "true", NULL };
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(conf, sizeof conf, "%s/mrsh.conf", dir);
+	snprintf(hosts, sizeof hosts, "%s/hosts", dir);
+	write_file(conf, "# defaults\nfanout = 5\nclose local\n"
+	    "connect_timeout=2.5 # seconds\noutput = gather\n\n"
+	    "ports = 40000-40009\nno-label\n");
+	setenv("MRSH_CONF", conf, 1);
+	parse(&o, ARGC(c1), c1);
+	is_int(o.fanout, 5, "mrsh.conf: fanout");
+	is_int(o.close_mode, CLOSE_LOCAL, "mrsh.conf: close (no '=')");
+	ok(o.connect_timeout == 2.5, "mrsh.conf: connect_timeout, comment");
+	ok(o.gather && !o.json, "mrsh.conf: output = gather");
+	is_int(o.ports_lo, 40000, "mrsh.conf: ports");
+	ok(o.nolabel, "mrsh.conf: a key without a value");
+	options_free(&o);
+
+	setenv("FANOUT", "6", 1);
+	parse(&o, ARGC(c1), c1);
+	is_int(o.fanout, 6, "FANOUT wins over mrsh.conf");
+	options_free(&o);
+	parse(&o, ARGC(c2), c2);
+	is_int(o.fanout, 7, "-j wins over FANOUT");
+	ok(!o.gather, "--output lines wins over mrsh.conf");
+	options_free(&o);
+	unsetenv("FANOUT");
+
+	write_file(hosts, "w1\nw2\n");
+	setenv("WCOLL", hosts, 1);
+	parse(&o, ARGC(c3), c3);
+	is_int(o.hosts.n, 2, "WCOLL: the host file when none is given");
+	options_free(&o);
+	parse(&o, ARGC(c4), c4);
+	ok(o.hosts.n == 1 && strcmp(o.hosts.hosts[0].name, "w1") == 0,
+	    "WCOLL with -x");
+	options_free(&o);
+	parse(&o, ARGC(c1), c1);
+	ok(o.hosts.n == 1 && strcmp(o.hosts.hosts[0].name, "h") == 0,
+	    "WCOLL is ignored when -w is given");
+	options_free(&o);
+	unsetenv("WCOLL");
+
+	write_file(conf, "fanout = 5\nhosts = x\n");
+	is_int(parse_status(ARGC(c1), c1), 2, "mrsh.conf: unknown key: exit 2");
+	write_file(conf, "fanout = many\n");
+	is_int(parse_status(ARGC(c1), c1), 2, "mrsh.conf: bad value: exit 2");
+	setenv("MRSH_CONF", "", 1);
+	unlink(conf);
+	unlink(hosts);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -67,6 +144,9 @@ main(void)
 	char *b7[] = { "mrsh", "--close-wait", "NAN", "-w", "h", "true",
 	    NULL };
 
+	setenv("MRSH_CONF", "", 1);	/* never this machine's */
+	unsetenv("FANOUT");
+	unsetenv("WCOLL");
 	parse(&o, ARGC(a1), a1);
 	is_int(o.hosts.n, 3, "three hosts");
 	is_str(o.transport, "ssh", "ssh is the default transport");
@@ -116,5 +196,6 @@ main(void)
 	is_int(parse_status(ARGC(b5), b5), 2, "reversed range: exit 2");
 	is_int(parse_status(ARGC(b6), b6), 2, "-u nan: exit 2");
 	is_int(parse_status(ARGC(b7), b7), 2, "--close-wait NAN: exit 2");
+	test_conf();
 	return done_testing();
 }
