@@ -472,7 +472,7 @@ sftp_write(struct sftp_xfer *x)
 		if (n == LIBSSH2_ERROR_EAGAIN)
 			return (SFTP_AGAIN);
 		if (n < 0)
-			return (sftp_failed(x, (int)n, x->tmp, "write"));
+			return (sftp_failed(x, (int)n, x->path, "write"));
 		copy_reader_advance(x->p, &x->rd, (size_t)n);
 		x->bytes += (uint64_t)n;
 		x->s->copy_bytes = x->bytes;
@@ -664,7 +664,7 @@ sftp_push_step(struct sftp_xfer *x)
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return (SFTP_AGAIN);
 		if (rc != 0)
-			return (sftp_failed(x, rc, x->tmp, "chmod"));
+			return (sftp_failed(x, rc, x->path, "chmod"));
 		sftp_set_step(x, X_FSYNC);
 		return (SFTP_GO);
 	case X_FSYNC:
@@ -673,7 +673,7 @@ sftp_push_step(struct sftp_xfer *x)
 			return (SFTP_AGAIN);
 		if (rc != 0 &&
 		    sftp_status(x, rc) != LIBSSH2_FX_OP_UNSUPPORTED)
-			return (sftp_failed(x, rc, x->tmp, "fsync"));
+			return (sftp_failed(x, rc, x->path, "fsync"));
 		sftp_set_step(x, X_CLOSE);
 		return (SFTP_GO);
 	case X_CLOSE:
@@ -682,7 +682,7 @@ sftp_push_step(struct sftp_xfer *x)
 			return (SFTP_AGAIN);
 		x->h = NULL;	/* freed whatever the answer */
 		if (rc != 0)
-			return (sftp_failed(x, rc, x->tmp, "close"));
+			return (sftp_failed(x, rc, x->path, "close"));
 		sftp_set_step(x, X_RENAME);
 		return (SFTP_GO);
 	case X_RENAME:
@@ -1053,7 +1053,9 @@ sftp_statvfs(struct sftp_xfer *x)
 	if (rc == 0 && vfs.f_bavail == 0) {
 		old = x->error;
 		x->error = NULL;
-		sftp_set_error(x, "%s: no space left on device", x->tmp);
+		sftp_set_error(x, "%s: %s: no space left on device", x->path,
+		    x->err_step == X_WRITE ? "write" : x->err_step == X_FSYNC ?
+		    "fsync" : "close");
 		free(old);
 	} else if (rc != 0 && sftp_status(x, rc) == 0) {
 		sftp_set_step(x, X_ABORT_CLOSE);

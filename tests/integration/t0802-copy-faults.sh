@@ -1,0 +1,105 @@
+#!/bin/bash
+# t0802: --copy when things break, against a real sshd running in this
+# test's own mount and network namespaces: a target disk that fills up
+# (a small tmpfs mounted where one host's files go) fails that host with
+# "no space left on device", removes the temporary file and leaves the
+# destination name alone, while the other hosts complete; a host whose
+# sshd dies in the middle of a copy fails with the path, leaves nothing
+# under the destination name, and every other host completes with the
+# right bytes; a 1 GB sparse file arrives byte for byte (to 2 hosts with
+# MRSH_TEST_BIG=1).
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+reexec_in_netns --mount --propagation private
+need_cmd mount umount ss
+start_sshd_test 5
+M=("$MRSH" -F "$SSH_CONFIG")
+CAPTURE_TIMEOUT=600
+S=$T/src
+D=$T/dst
+mkdir -p "$S"
+for h in $(sshd_hosts 5); do mkdir -p "$D/$h"; done
+leftovers() { find "$1" -name '.*.mrsh-*' | wc -l; }
+
+# ---- disk full on one host ------------------------------------------------
+head -c 3000000 /dev/urandom >"$S/three"
+printf 'old\n' >"$T/old"
+if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.2"; then
+	at_exit "umount '$D/127.0.1.2'"
+	cp "$T/old" "$D/127.0.1.2/three"
+	capture "$T" "${M[@]}" -w '127.0.1.[1-3]' --copy "$S/three" --dest "$D/%h"
+	is "$RC" 255 "disk full on one host: exit 255"
+	is "$(grep -c RUNNING "$T/err")" 1 "one host failed"
+	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.2: RUNNING: $D/127\.0\.1\.2/three: (write|close|fsync): no space left on device$" \
+		"it says which host, which file and 'no space left on device'"
+	is "$(cat "$D/127.0.1.2/three")" "old" "the destination name still holds the old file"
+	is "$(leftovers "$D/127.0.1.2")" 0 "the temporary file was removed"
+	is "$(cmp "$S/three" "$D/127.0.1.1/three" && cmp "$S/three" "$D/127.0.1.3/three" && echo same)" \
+		same "the other two hosts got the file"
+	umount "$D/127.0.1.2"
+else
+	for i in 1 2 3 4 5 6; do
+		skip "disk full ($i)" "cannot mount a tmpfs here"
+	done
+fi
+
+# ---- a host dies in the middle -----------------------------------------------
+# Big enough to be caught in flight on a slow machine, small enough to fit.
+head -c 100000000 /dev/zero >"$S/big"
+printf 'previous\n' >"$D/127.0.1.2/big"
+timeout -k 5 "$CAPTURE_TIMEOUT" "${M[@]}" -w '127.0.1.[1-3]' --copy "$S/big" \
+	--dest "$D/%h" >"$T/out" 2>"$T/err" </dev/null &
+mpid=$!
+at_exit "kill $mpid"
+# wait until host 2's temporary file has grown, then kill its sshd
+grown() {
+	local f
+
+	for f in "$D/127.0.1.2"/.big.mrsh-*; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
+	done
+	return 1
+}
+if wait_for 300 grown; then
+	pids=$(ss -Htnp state established "( sport = :$SSHD_PORT )" |
+		awk -v a="127.0.1.2:$SSHD_PORT" '$3 == a' |
+		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+	[ -n "$pids" ] || diag "no sshd process found for 127.0.1.2"
+	# shellcheck disable=SC2086
+	kill -9 $pids
+	wait "$mpid"
+	RC=$?
+	is "$RC" 255 "a host killed mid-copy: exit 255"
+	is "$(grep -c RUNNING "$T/err")" 1 "one host failed"
+	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.2: RUNNING: connection lost during (write|close|fsync) of $D/127\.0\.1\.2/big: " \
+		"it names the host and the file"
+	is "$(cat "$D/127.0.1.2/big")" "previous" "the destination name still holds the previous file"
+	is "$(cmp "$S/big" "$D/127.0.1.1/big" && cmp "$S/big" "$D/127.0.1.3/big" && echo same)" \
+		same "the other two hosts completed"
+	unlike "$(cat "$T/err")" 'AddressSanitizer|LeakSanitizer|runtime error' "no sanitizer report"
+else
+	kill "$mpid" 2>/dev/null
+	ok 1 "host 2's temporary file never grew past 5 MB"
+fi
+rm -f "$S/big" "$D"/*/big "$D"/*/.big.mrsh-*
+
+# ---- 1 GB sparse ------------------------------------------------------------------
+# To one host by default (minutes on a busy machine: 1 GB is written on the
+# target); MRSH_TEST_BIG=1: to two, read once from the local disk for both.
+truncate -s 1G "$S/sparse"
+printf 'here' | dd of="$S/sparse" bs=1 seek=$((1024 * 1024 * 1024 - 4)) conv=notrunc 2>/dev/null
+if [ "${MRSH_TEST_BIG:-0}" = 1 ]; then big_hosts=2; else big_hosts=1; fi
+capture "$T" "${M[@]}" -v -w "127.0.1.[4-$((3 + big_hosts))]" --copy "$S/sparse" --dest "$D/%h"
+is "$RC" 0 "1 GB sparse file to $big_hosts host(s): exit 0"
+nread=$(sed -n 's/.*read \([0-9]*\) bytes of local files for.*/\1/p' "$T/err")
+ok "$([ -n "$nread" ] && [ "$nread" -ge 1073741824 ] && [ "$nread" -lt 2147483648 ]; echo $?)" \
+	"less than 2 GB read from the local disk (read: ${nread:-?})"
+bad=0
+for h in $(sshd_hosts $((3 + big_hosts)) | tail -n "$big_hosts"); do
+	cmp -s "$S/sparse" "$D/$h/sparse" || bad=$((bad + 1))
+done
+is "$bad" 0 "every copy is byte for byte the source"
+rm -f "$S/sparse" "$D"/*/sparse
+
+done_testing
