@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -98,6 +99,7 @@ struct output_rec {
 	char		*label;
 	int		 failed;	/* FAILED (not just a non-zero exit) */
 	char		*status;	/* NULL when it ran and exited 0 */
+	int		 rc;		/* exit code as clush shows it */
 	char		*data;		/* -b: held stdout */
 	size_t		 len;
 	int		 cut;
@@ -1093,6 +1095,12 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	r->label = xstrdup(output_label(s));
 	r->failed = s->state == S_FAILED;
 	r->status = output_status_text(s);
+	if (s->state == S_FAILED)
+		r->rc = EXIT_UNREACHABLE;
+	else if (s->have_exit && s->exit_signal != 0)
+		r->rc = 128 + s->exit_signal;
+	else if (s->have_exit && !s->exit_unknown)
+		r->rc = s->exit_code;
 	if (out->opt->gather && !out->opt->json &&
 	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
 		r->data = h->hold[0].p;
@@ -1274,6 +1282,24 @@ output_groups(struct output_rec **v, size_t n,
 	return g;
 }
 
+static int
+output_key_rc(const struct output_rec *ra, const struct output_rec *rb)
+{
+	return ra->rc < rb->rc ? -1 : ra->rc > rb->rc;
+}
+
+static int
+output_sort_rc(const void *a, const void *b)
+{
+	const struct output_rec *ra = *(struct output_rec *const *)a;
+	const struct output_rec *rb = *(struct output_rec *const *)b;
+	int c;
+
+	if ((c = output_key_rc(ra, rb)) != 0)
+		return c;
+	return output_idx_cmp(ra, rb);
+}
+
 /* The compressed host range of a group. */
 static char *
 output_group_hosts(const struct output_group *g)
@@ -1290,7 +1316,96 @@ output_group_hosts(const struct output_group *g)
 	return r;
 }
 
-/* -b: every distinct output once, under its hosts. */
+/*
+ * Natural order of host labels, as ClusterShell sorts a node set: the
+ * text before a number, then the number's value, then its width.
+ */
+static int
+output_label_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	const char *xs, *ys;
+	size_t xl, yl;
+
+	while (*x != '\0' && *y != '\0') {
+		if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
+			for (xs = x; *xs == '0'; xs++)
+				;
+			for (ys = y; *ys == '0'; ys++)
+				;
+			for (xl = 0; isdigit((unsigned char)xs[xl]); xl++)
+				;
+			for (yl = 0; isdigit((unsigned char)ys[yl]); yl++)
+				;
+			if (xl != yl)
+				return xl < yl ? -1 : 1;
+			if (memcmp(xs, ys, xl) != 0)
+				return memcmp(xs, ys, xl);
+			if (xs - x != ys - y)
+				return (xs - x) < (ys - y) ? -1 : 1;
+			x = xs + xl;
+			y = ys + yl;
+			continue;
+		}
+		if (*x != *y)
+			return (unsigned char)*x - (unsigned char)*y;
+		x++;
+		y++;
+	}
+	return (unsigned char)*x - (unsigned char)*y;
+}
+
+/* A group's hosts as clush names them: sorted, folded, " (N)" if N > 1. */
+static char *
+output_group_nodeset(const struct output_group *g)
+{
+	const char **names;
+	char *folded, *r;
+	size_t i;
+
+	names = xreallocarray(NULL, g->n, sizeof *names);
+	for (i = 0; i < g->n; i++)
+		names[i] = g->first[i]->label;
+	qsort(names, g->n, sizeof *names, output_label_cmp);
+	folded = hostlist_compress(names, g->n);
+	free(names);
+	if (g->n == 1)
+		return folded;
+	xasprintf(&r, "%s (%zu)", folded, g->n);
+	free(folded);
+	return r;
+}
+
+/* clush -b's order: exit code, then the larger group, then first host. */
+static int
+output_group_clush_cmp(const void *a, const void *b)
+{
+	const struct output_group *ga = a, *gb = b;
+	const struct output_rec *ra = ga->first[0], *rb = gb->first[0];
+	const char *la, *lb;
+	size_t i;
+
+	if (ra->rc != rb->rc)
+		return ra->rc < rb->rc ? -1 : 1;
+	if (ga->n != gb->n)
+		return ga->n > gb->n ? -1 : 1;
+	la = ra->label;
+	for (i = 1; i < ga->n; i++)
+		if (output_label_cmp(&ga->first[i]->label, &la) < 0)
+			la = ga->first[i]->label;
+	lb = rb->label;
+	for (i = 1; i < gb->n; i++)
+		if (output_label_cmp(&gb->first[i]->label, &lb) < 0)
+			lb = gb->first[i]->label;
+	return output_label_cmp(&la, &lb);
+}
+
+/*
+ * -b: every distinct output once, under its hosts, byte for byte as
+ * clush -b prints it (clush's node set, " (N)" only for N > 1, the largest
+ * group first within an exit code); then, on stderr, clush's line for
+ * each non-zero exit code. A cut output says so in its header.
+ */
 static void
 output_print_gathered(struct output *out)
 {
@@ -1298,7 +1413,7 @@ output_print_gathered(struct output *out)
 	struct output_group *g;
 	struct output_rec *r;
 	size_t i, n = 0, ng;
-	char *hosts, *hdr;
+	char *hosts, *hdr, cut[64];
 
 	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
 	for (i = 0; i < out->nrecs; i++) {
@@ -1306,21 +1421,16 @@ output_print_gathered(struct output *out)
 			v[n++] = &out->recs[i];
 	}
 	g = output_groups(v, n, output_sort_data, output_key_data, &ng);
+	qsort(g, ng, sizeof *g, output_group_clush_cmp);
 	for (i = 0; i < ng; i++) {
 		r = g[i].first[0];
-		hosts = output_group_hosts(&g[i]);
-		if (r->cut) {
-			xasprintf(&hdr, "%s\n%s (%zu)%s%s%soutput cut at %zu "
-			    "bytes\n%s\n", OUTPUT_RULE, hosts, g[i].n,
-			    r->status != NULL ? " " : "",
-			    r->status != NULL ? r->status : "",
-			    r->status != NULL ? ", " : " ", out->hold_max,
-			    OUTPUT_RULE);
-		} else {
-			xasprintf(&hdr, "%s\n%s (%zu)%s%s\n%s\n", OUTPUT_RULE,
-			    hosts, g[i].n, r->status != NULL ? " " : "",
-			    r->status != NULL ? r->status : "", OUTPUT_RULE);
-		}
+		hosts = output_group_nodeset(&g[i]);
+		cut[0] = '\0';
+		if (r->cut)
+			snprintf(cut, sizeof cut, " (output cut at %zu bytes)",
+			    out->hold_max);
+		xasprintf(&hdr, "%s\n%s%s\n%s\n", OUTPUT_RULE, hosts, cut,
+		    OUTPUT_RULE);
 		output_fd_add(out, STREAM_STDOUT, hdr, strlen(hdr));
 		output_fd_add(out, STREAM_STDOUT, r->data, r->len);
 		if (r->data[r->len - 1] != '\n')
@@ -1329,6 +1439,25 @@ output_print_gathered(struct output *out)
 		free(hdr);
 		free(hosts);
 	}
+	free(g);
+
+	/* clush: "clush: node[1-2] (2): exited with exit code 3". */
+	n = 0;
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].rc != 0 && !out->recs[i].failed)
+			v[n++] = &out->recs[i];
+	}
+	g = output_groups(v, n, output_sort_rc, output_key_rc, &ng);
+	qsort(g, ng, sizeof *g, output_group_clush_cmp);
+	for (i = 0; i < ng; i++) {
+		hosts = output_group_nodeset(&g[i]);
+		xasprintf(&hdr, "%s: %s: exited with exit code %d\n",
+		    log_progname(), hosts, g[i].first[0]->rc);
+		output_fd_add(out, STREAM_STDERR, hdr, strlen(hdr));
+		free(hdr);
+		free(hosts);
+	}
+	output_fd_drain(out, STREAM_STDERR);
 	free(g);
 	free(v);
 }

@@ -453,14 +453,17 @@ test_gather(void)
 	cap_end(&o, &ol, &e, &el);
 	is_str(o,
 	    "---------------\nnode[01-03,07] (4)\n---------------\nA\n"
-	    "---------------\nnode04 (1) exit 3\n---------------\nA\n"
-	    "---------------\nnode05 (1)\n---------------\nB\n"
-	    "---------------\nnode08 (1) signal KILL\n---------------\nA\n",
-	    "-b: identical output and status grouped, by first host");
+	    "---------------\nnode05\n---------------\nB\n"
+	    "---------------\nnode04\n---------------\nA\n"
+	    "---------------\nnode08\n---------------\nA\n",
+	    "-b: as clush -b: by exit code, then the largest group");
 	is_str(e, "node02: warn\n"
+	    "mrsh: node04: exited with exit code 3\n"
+	    "mrsh: node08: exited with exit code 137\n"
 	    "mrsh: 2 of 8 hosts exited non-zero: exit 3: node04; "
 	    "signal KILL: node08\n",
-	    "-b: stderr printed as it comes, then the summary");
+	    "-b: stderr printed as it comes, then clush's exit code lines "
+	    "and the summary");
 	free(o);
 	free(e);
 }
@@ -488,11 +491,11 @@ test_gather_cut(void)
 	fix_free(&f);
 	cap_end(&o, &ol, &e, &el);
 	is_str(o,
-	    "---------------\nnode01 (1) output cut at 10 bytes\n"
+	    "---------------\nnode01 (output cut at 10 bytes)\n"
 	    "---------------\n0123456789\n"
-	    "---------------\nnode02 (1) exit 2, output cut at 10 bytes\n"
-	    "---------------\n0123456789\n"
-	    "---------------\nnode03 (1)\n---------------\nshort\n",
+	    "---------------\nnode03\n---------------\nshort\n"
+	    "---------------\nnode02 (output cut at 10 bytes)\n"
+	    "---------------\n0123456789\n",
 	    "-b: output past gather_max cut, noted in the header");
 	free(o);
 	free(e);
