@@ -53,6 +53,7 @@ struct dial {
 	struct session		*s;
 	enum dial_kind		 kind;
 	struct proxycmd		*pc;		/* DIAL_KIND_COMMAND */
+	char			*route;		/* the jump host, or NULL */
 	struct run		*run;
 	const struct dial_ops	*ops;
 	void			*arg;
@@ -290,19 +291,19 @@ dial_command(struct dial *d, const char *cmd)
 int
 dial_explain_eof(struct dial *d, char *buf, size_t len)
 {
-	int	st;
-
-	if (d->kind != DIAL_KIND_COMMAND || d->pc == NULL ||
-	    !proxycmd_exited(d->pc, &st))
+	/*
+	 * Not the exit status: the command may close its output a moment
+	 * before it exits, and the message must not depend on that race.
+	 * Its own stderr, shown above, says why.
+	 */
+	if (d->kind != DIAL_KIND_COMMAND)
 		return (0);
-	if (WIFEXITED(st))
-		snprintf(buf, len, "ProxyCommand exited with status %d",
-		    WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, len, "ProxyCommand killed by signal %d",
-		    WTERMSIG(st));
+	if (d->route != NULL)
+		snprintf(buf, len, "jump host %s: connection closed before "
+		    "the target's SSH banner", d->route);
 	else
-		return (0);
+		snprintf(buf, len, "the ProxyCommand closed the connection "
+		    "before the SSH banner");
 	return (1);
 }
 
@@ -345,7 +346,16 @@ dial_src_port(const struct dial *d)
 const char *
 dial_route(const struct dial *d)
 {
+	if (d->route != NULL)
+		return (d->route);
 	return (d->kind == DIAL_KIND_COMMAND ? "proxycommand" : "direct");
+}
+
+void
+dial_set_route(struct dial *d, const char *via)
+{
+	free(d->route);
+	d->route = xstrdup(via);
 }
 
 void
@@ -400,5 +410,6 @@ dial_free(struct dial *d)
 	free(d->addr);
 	free(d->addrlen);
 	free(d->err);
+	free(d->route);
 	free(d);
 }

@@ -134,3 +134,99 @@ jump_spec_print(const char *spec)
 	free(hop.host);
 	return (out);
 }
+
+/* Append a word as is. */
+static void
+jump_append(char **out, const char *word)
+{
+	char	*p = *out;
+
+	xasprintf(out, "%s %s", p, word);
+	free(p);
+}
+
+/* Append s single-quoted for /bin/sh. */
+static void
+jump_quote(char **out, const char *s)
+{
+	char	*q, *p;
+	size_t	 n = 3;
+
+	for (p = (char *)s; *p != '\0'; p++)
+		n += *p == '\'' ? 4 : *p == '%' ? 2 : 1;
+	q = xmalloc(n);
+	p = q;
+	*p++ = '\'';
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			memcpy(p, "'\\''", 4);
+			p += 4;
+		} else if (*s == '%') {
+			/* The command's % tokens are expanded afterwards. */
+			*p++ = '%';
+			*p++ = '%';
+		} else
+			*p++ = *s;
+	}
+	*p++ = '\'';
+	*p = '\0';
+	p = *out;
+	xasprintf(out, "%s %s", p, q);
+	free(p);
+	free(q);
+}
+
+char *
+jump_proxy_command(const char *spec, const char *config_file, char *err,
+    size_t errlen)
+{
+	struct jump_hop	*hops;
+	char		*cmd, *extra, port[16];
+	const char	*last;
+	int		 n;
+
+	if ((n = jump_spec_parse(spec, &hops, err, errlen)) <= 0) {
+		if (n == 0)
+			snprintf(err, errlen, "ProxyJump none has no command");
+		return (NULL);
+	}
+	cmd = xstrdup("ssh");
+	if (hops[n - 1].user != NULL) {
+		jump_append(&cmd, "-l");
+		jump_quote(&cmd, hops[n - 1].user);
+	}
+	if (hops[n - 1].port > 0) {
+		snprintf(port, sizeof port, "%d", hops[n - 1].port);
+		jump_append(&cmd, "-p");
+		jump_append(&cmd, port);
+	}
+	if (n > 1) {
+		last = strrchr(spec, ',');
+		extra = xstrndup(spec, (size_t)(last - spec));
+		jump_append(&cmd, "-J");
+		jump_quote(&cmd, extra);
+		free(extra);
+	}
+	if (config_file != NULL) {
+		jump_append(&cmd, "-F");
+		jump_quote(&cmd, config_file);
+	}
+	jump_append(&cmd, "-W '[%h]:%p'");
+	jump_quote(&cmd, hops[n - 1].host);
+	jump_hops_free(hops, n);
+	return (cmd);
+}
+
+char *
+jump_last_host(const char *spec)
+{
+	struct jump_hop	 hop;
+	const char	*last;
+
+	last = strrchr(spec, ',');
+	last = last != NULL ? last + 1 : spec;
+	if (jump_hop_parse(last, &hop) == -1)
+		return (xstrdup(last));
+	free(hop.user);
+	return (hop.host);
+}

@@ -17,6 +17,7 @@
 #include "mrsh/groups.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
+#include "mrsh/jump.h"
 #include "mrsh/options.h"
 #include "mrsh/xmalloc.h"
 
@@ -50,7 +51,7 @@ enum {
 	OPT_OUTPUT
 };
 
-static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:F:o:G:Ir";
+static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:J:F:o:G:Ir";
 
 static const struct option long_opts[] = {
 	{ "hosts-file",		required_argument, NULL, 'f' },
@@ -84,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "user",		required_argument, NULL, 'l' },
 	{ "port",		required_argument, NULL, 'p' },
 	{ "identity",		required_argument, NULL, 'i' },
+	{ "jump",		required_argument, NULL, 'J' },
 	{ "config",		required_argument, NULL, 'F' },
 	{ "option",		required_argument, NULL, 'o' },
 	{ "dump-config",	required_argument, NULL, 'G' },
@@ -159,6 +161,9 @@ static const char usage_text[] =
 "  -l, --user USER         remote user\n"
 "  -p, --port PORT         remote port\n"
 "  -i, --identity FILE     identity (private key) file (repeatable)\n"
+"  -J, --jump SPEC         reach every host through these jump hosts:\n"
+"                          [user@]host[:port] or ssh:// URIs, comma chain,\n"
+"                          or none (as ssh -J; wins over ProxyJump)\n"
 "  -F, --config FILE       ssh_config file instead of ~/.ssh/config and\n"
 "                          /etc/ssh/ssh_config\n"
 "  -o, --option KEY=VALUE  ssh_config option (repeatable)\n"
@@ -586,7 +591,9 @@ static void
 options_getopt(struct options *o, struct options_pass *p, int argc,
     char **argv)
 {
-	int ch;
+	struct jump_hop *hops;
+	char err[256];
+	int ch, nhops;
 
 	opterr = 0;
 	optind = 0;
@@ -694,6 +701,13 @@ again:
 				options_die("-i: at most %d identity files",
 				    OPT_MAX_LIST);
 			o->identity[o->nidentity++] = optarg;
+			break;
+		case 'J':
+			if ((nhops = jump_spec_parse(optarg, &hops, err,
+			    sizeof err)) < 0)
+				options_die("-J: %s", err);
+			jump_hops_free(hops, nhops);
+			o->jump = optarg;
 			break;
 		case 'F':
 			o->ssh_config = optarg;

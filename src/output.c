@@ -889,6 +889,11 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	else
 		snprintf(tmp, sizeof tmp, ",\"port\":null");
 	output_buf_addstr(&b, tmp);
+	if (s->via != NULL) {
+		/* The jump host (or proxy command) that carried it. */
+		output_buf_addstr(&b, ",\"via\":");
+		output_json_str_or_null(&b, s->via);
+	}
 	output_buf_addstr(&b, ",\"status\":");
 	output_json_str_or_null(&b, output_status_word(s));
 

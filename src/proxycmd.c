@@ -149,6 +149,9 @@ proxycmd_err_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	for (i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
+			/* CR LF (ssh's own messages) ends a line too. */
+			if (pc->linelen > 0 && pc->line[pc->linelen - 1] == '\r')
+				pc->linelen--;
 			proxycmd_emit(pc);
 			continue;
 		}

@@ -605,6 +605,7 @@ run_free(struct run *run)
 			event_free(s->timer);
 		output_session_free(s);
 		free(s->fail_reason);
+		free(s->via);
 		free(s->exit_signame);
 	}
 	if (run->ops != NULL && run->ops->cleanup != NULL)

@@ -78,6 +78,9 @@ struct stats {
 	int			 tw_ok;		/* the start snapshot worked */
 	struct stats_tw_set	 tw_start;
 	size_t			 pool_foreign;
+	char			**via;		/* jump hosts, proxycommand */
+	size_t			*via_n;
+	size_t			 nvia;
 };
 
 struct stats *
@@ -96,6 +99,10 @@ stats_free(struct stats *st)
 	for (i = 0; i < PHASE_COUNT; i++)
 		free(st->phase[i].v);
 	free(st->tw_start.tw);
+	for (i = 0; i < (int)st->nvia; i++)
+		free(st->via[i]);
+	free(st->via);
+	free(st->via_n);
 	free(st);
 }
 
@@ -131,6 +138,7 @@ void
 stats_session(struct stats *st, const struct session *s)
 {
 	const struct timeval	*end;
+	size_t			 i;
 
 	st->sessions++;
 	if (s->state == S_FAILED)
@@ -143,6 +151,22 @@ stats_session(struct stats *st, const struct session *s)
 	}
 	if ((unsigned)s->close_how < 4)
 		st->closed[s->close_how]++;
+	if (s->via != NULL) {
+		for (i = 0; i < st->nvia; i++) {
+			if (strcmp(st->via[i], s->via) == 0)
+				break;
+		}
+		if (i == st->nvia) {
+			st->via = xreallocarray(st->via, i + 1,
+			    sizeof *st->via);
+			st->via_n = xreallocarray(st->via_n, i + 1,
+			    sizeof *st->via_n);
+			st->via[i] = xstrdup(s->via);
+			st->via_n[i] = 0;
+			st->nvia++;
+		}
+		st->via_n[i]++;
+	}
 	stats_add(&st->phase[PHASE_CONNECT],
 	    stats_ms(&s->t[S_CONNECTING], &s->t[S_SETUP]));
 	stats_add(&st->phase[PHASE_SETUP],
@@ -368,6 +392,10 @@ stats_print(struct stats *st, struct run *run, FILE *f)
 	    "reset %zu, no-socket %zu\n", p, st->closed[CLOSED_REMOTE_FIRST],
 	    st->closed[CLOSED_LOCAL_FIRST], st->closed[CLOSED_RESET],
 	    st->closed[CLOSED_NONE]);
+	/* Which jump host (or proxy command) carried how many targets. */
+	for (i = 0; i < (int)st->nvia; i++)
+		fprintf(f, "%s: stats: via %s %zu\n", p, st->via[i],
+		    st->via_n[i]);
 	stats_print_tw(st, f);
 	for (i = 0; i < PHASE_COUNT; i++) {
 		s = &st->phase[i];

@@ -45,6 +45,7 @@
 #include "mrsh/copy.h"
 #include "mrsh/dialer.h"
 #include "mrsh/hostlist.h"
+#include "mrsh/jump.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
 #include "mrsh/options.h"
@@ -760,8 +761,7 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	case LIBSSH2_ERROR_SOCKET_RECV:
 		if ((banner == NULL || *banner == '\0') &&
 		    dial_explain_eof(c->dial, why, sizeof why))
-			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
-			    "before the SSH banner: %s", why);
+			ssh_fail(c, FAIL_UNREACHABLE, "%s", why);
 		else if (banner == NULL || *banner == '\0')
 			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
 			    "before the SSH banner (not an SSH server?)");
@@ -1622,7 +1622,7 @@ ssh_start(struct session *s)
 	struct ssh_run	*r = s->run->tpriv;
 	struct ssh_conn	*c = s->tdata;
 	const struct host *h = s->host;
-	char		 err[256], *cmd;
+	char		 err[256], *cmd, *jcmd = NULL, *via;
 
 	if (c != NULL) {
 		/* Resumed after session_wait_port_for(). */
@@ -1650,15 +1650,29 @@ ssh_start(struct session *s)
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(s, &ssh_dial_ops, c);
 	if (c->hc.proxy_jump != NULL) {
-		/* Never connect directly instead of through the jump host. */
-		ssh_fail(c, FAIL_LOCAL, "ProxyJump %s: not supported yet; "
-		    "refusing to connect directly (ProxyCommand \"ssh -W "
-		    "%%h:%%p JUMPHOST\" works)", c->hc.proxy_jump);
-		return;
+		/* As ssh: the ProxyCommand ssh itself would run. */
+		jcmd = jump_proxy_command(c->hc.proxy_jump,
+		    s->run->opt->ssh_config, err, sizeof err);
+		if (jcmd == NULL) {
+			/* Never connect directly instead. */
+			ssh_fail(c, FAIL_LOCAL, "ProxyJump %s: %s",
+			    c->hc.proxy_jump, err);
+			return;
+		}
+		via = jump_last_host(c->hc.proxy_jump);
+		dial_set_route(c->dial, via);
+		free(via);
 	}
-	if (c->hc.proxy_command != NULL) {
-		cmd = proxycmd_expand(c->hc.proxy_command, c->hc.hostname,
+	if (jcmd != NULL || c->hc.proxy_command != NULL) {
+		free(s->via);
+		s->via = xstrdup(jcmd != NULL ? dial_route(c->dial) :
+		    "proxycommand");
+	}
+	if (jcmd != NULL || c->hc.proxy_command != NULL) {
+		cmd = proxycmd_expand(jcmd != NULL ? jcmd :
+		    c->hc.proxy_command, c->hc.hostname,
 		    c->hc.port, c->hc.user, h->name, err, sizeof err);
+		free(jcmd);
 		if (cmd == NULL) {
 			ssh_fail(c, FAIL_LOCAL, "%s", err);
 			return;

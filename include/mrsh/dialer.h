@@ -50,8 +50,8 @@ void	dial_tcp(struct dial *, const char *host, int port);
 void	dial_command(struct dial *, const char *cmd);
 /*
  * The stream ended before the protocol started: a better reason than
- * "connection closed" when there is one (the proxy command exited).
- * Returns 1 and fills buf, or 0.
+ * "connection closed" when there is one (the proxy command or the jump
+ * host, by name, closed it). Returns 1 and fills buf, or 0.
  */
 int	dial_explain_eof(struct dial *, char *buf, size_t len);
 
@@ -65,8 +65,12 @@ int	dial_fd(const struct dial *);
 /* The TCP peer (NULL / 0 for a proxy command), and the pool port (0). */
 const struct sockaddr *dial_peer(const struct dial *, socklen_t *);
 int	dial_src_port(const struct dial *);
-/* What carried the stream ("direct", "proxycommand"): --stats, --json. */
+/*
+ * What carried the stream: "direct", "proxycommand", or the jump host's
+ * name for a ProxyJump (dial_set_route): --stats, --json.
+ */
 const char *dial_route(const struct dial *);
+void	dial_set_route(struct dial *, const char *via);
 
 /*
  * Close the stream by the rules of its kind (remote first for TCP, as

@@ -22,6 +22,20 @@ int	jump_spec_parse(const char *spec, struct jump_hop **hops, char *err,
 	    size_t errlen);
 void	jump_hops_free(struct jump_hop *, int n);
 
+/*
+ * The ProxyCommand ssh itself runs for a ProxyJump (OpenSSH 9.2 ssh.c):
+ * "ssh [-l USER] [-p PORT] [-J EARLIER,HOPS] [-F CONFIG] -W '[%h]:%p'
+ * LASTHOP", so that every hop is configured from ssh_config under its own
+ * name (User, Port, IdentityFile, known_hosts, its own ProxyJump) exactly
+ * as ssh does. Values are single-quoted for the shell. NULL with a reason
+ * in err when spec is bad; spec must not be "none".
+ */
+char	*jump_proxy_command(const char *spec, const char *config_file,
+	    char *err, size_t errlen);
+
+/* The hop nearest to the target ("bastion1"), for messages and stats. */
+char	*jump_last_host(const char *spec);
+
 /* The spec as ssh -G prints it (the last hop normalised); NULL if bad. */
 char	*jump_spec_print(const char *spec);
 

@@ -73,7 +73,7 @@ struct options {
 	const char	*user;		/* -l */
 	int		 port;		/* -p, 0 = default */
 	const char	*identity[OPT_MAX_LIST]; /* -i */
-	const char	*jump;			/* -J: ProxyJump for every host (not yet) */
+	const char	*jump;			/* -J: ProxyJump for every host */
 	int		 nidentity;
 	const char	*ssh_config;	/* -F */
 	const char	*ssh_opts[OPT_MAX_LIST]; /* -o Key=Value */

@@ -83,6 +83,7 @@ struct session {
 	enum fail_kind		 fail_kind;
 	enum session_state	 fail_stage;	/* state when it failed */
 	char			*fail_reason;	/* one line */
+	char			*via;		/* jump host / "proxycommand" */
 
 	enum close_how		 close_how;
 	int			 paused;	/* output backpressure */

@@ -38,7 +38,7 @@ with_proxy "$T/false.cfg" "Host 127.0.1.2" "	ProxyCommand exit 3" \
 capture "$T" "$MRSH" -F "$T/false.cfg" -w '127.0.1.[1-3]' echo hi
 is "$RC" 255 "a ProxyCommand that exits at once: exit 255"
 like "$(cat "$T/err")" \
-	'^mrsh: 127\.0\.1\.2: SETUP: connection closed before the SSH banner' \
+	'^mrsh: 127\.0\.1\.2: SETUP: the ProxyCommand closed the connection before the SSH banner$' \
 	"it fails that host while setting up"
 is "$(sort "$T/out")" "$(printf '127.0.1.%d: hi\n' 1 3)" \
 	"the other hosts still answered"
@@ -80,7 +80,7 @@ with_proxy "$T/none.cfg" "Host 127.0.1.1" "	ProxyCommand none" \
 capture "$T" "$MRSH" -F "$T/none.cfg" -w '127.0.1.[1-2]' echo hi
 is "$RC" 255 "none + wildcard: exit 255 (the wildcard host failed)"
 is "$(cat "$T/out")" "127.0.1.1: hi" "ProxyCommand none: that host connected directly"
-like "$(cat "$T/err")" '127\.0\.1\.2: SETUP: connection closed before the SSH banner' \
+like "$(cat "$T/err")" '127\.0\.1\.2: SETUP: the ProxyCommand closed the connection before' \
 	"the wildcard's ProxyCommand was used for the other host"
 
 # -G prints proxycommand as ssh -G does

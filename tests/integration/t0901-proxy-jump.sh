@@ -1,0 +1,171 @@
+#!/bin/bash
+# t0901: ProxyJump and -J against real sshds in network namespaces this
+# test creates: mrsh's namespace reaches the bastion (10.77.1.2, namespace
+# B) over one veth pair, and only B reaches the targets (10.77.2.x,
+# namespace C) over another, so a direct connection fails and every answer
+# proves the route. Chains of two jump hosts; a jump host that is down,
+# refuses the forward (PermitOpen) or refuses the login fails only the
+# targets behind it; --json and --stats name the jump host; -G prints
+# proxyjump as ssh -G.
+# Remote commands are single-quoted on purpose: they expand remotely.
+# shellcheck disable=SC2016
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+reexec_in_netns
+need_cmd ip ssh
+
+NB=mrsh-bastion-$$
+NT=mrsh-target-$$
+T=$(make_tmpdir)
+ip netns add "$NB" || bail_out "ip netns add $NB"
+at_exit "ip netns del $NB"
+ip netns add "$NT" || bail_out "ip netns add $NT"
+at_exit "ip netns del $NT"
+# us <-> bastion
+ip link add mb0 type veth peer name mb1 netns "$NB"
+ip addr add 10.77.1.1/24 dev mb0
+ip link set mb0 up
+ip -n "$NB" addr add 10.77.1.2/24 dev mb1
+ip -n "$NB" link set mb1 up
+ip -n "$NB" link set lo up
+# bastion <-> targets (we are not on this link and have no route to it)
+ip -n "$NB" link add mt0 type veth peer name mt1 netns "$NT"
+ip -n "$NB" addr add 10.77.2.1/24 dev mt0
+ip -n "$NB" link set mt0 up
+for a in 2 10 11 12 13; do
+	ip -n "$NT" addr add "10.77.2.$a/24" dev mt1
+done
+ip -n "$NT" link set mt1 up
+ip -n "$NT" link set lo up
+
+# The bastion: the usual private sshd, run in namespace B, forwarding on,
+# but only to the targets it may open (10.77.2.13 is not among them).
+PT=$(free_port)
+printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
+chmod +x "$T/sshd-b"
+SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
+PermitOpen 10.77.2.2:$PT 10.77.2.10:$PT 10.77.2.11:$PT 10.77.2.12:$PT
+AllowUsers *" start_sshd 1
+[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+
+# The targets: a second sshd in namespace C, same keys, its own port; it
+# may forward too (it is the second hop of a chain).
+sed -e "s/^Port .*/Port $PT/" -e "s#^PidFile .*#PidFile $T/t.pid#" \
+	-e "s/^PermitOpen .*/PermitOpen any/" "$SSHD_CONFIG" >"$T/t_config"
+(ip netns exec "$NT" /usr/sbin/sshd -D -f "$T/t_config" -E "$T/t.log" \
+	</dev/null >/dev/null 2>&1 &
+	echo $! >"$T/t.launcher")
+at_exit "kill $(cat "$T/t.launcher")"
+wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
+	bail_out "the target sshd did not start"
+
+key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
+{
+	echo "[10.77.1.2]:$SSHD_PORT $key"
+	for a in 2 10 11 12 13; do
+		echo "[10.77.2.$a]:$PT $key"
+	done
+} >>"$KNOWN_HOSTS"
+
+# The client config: the jump hosts by name, then the usual Host * block;
+# cfg adds ProxyJump bastion for two targets in front of that.
+{
+	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
+	printf 'Host deadjump\n\tHostName 10.77.1.2\n\tPort %s\n' "$(free_port)"
+	printf 'Host badjump\n\tHostName 10.77.1.2\n\tPort %s\n\tUser nosuch%s\n' \
+		"$SSHD_PORT" $$
+	printf 'Host jump2\n\tHostName 10.77.2.2\n\tPort %s\n\tProxyJump bastion\n' "$PT"
+	printf 'Host 10.77.2.*\n\tPort %s\n' "$PT"
+	cat "$SSH_CONFIG"
+} >"$T/cfg-nojump"
+{
+	printf 'Host 10.77.2.10 10.77.2.11\n\tProxyJump bastion\n'
+	cat "$T/cfg-nojump"
+} >"$T/cfg"
+M=("$MRSH" -F "$T/cfg")
+WHO='set -- $SSH_CONNECTION; echo "from $1 to $3"'
+
+# direct: the targets cannot be reached from here (the control)
+capture "$T" "$MRSH" -F "$T/cfg-nojump" -t 5 -w 10.77.2.10 true
+is "$RC" 255 "direct to a target: exit 255"
+like "$(cat "$T/err")" \
+	"^mrsh: 10\.77\.2\.10: CONNECTING: connect to 10\.77\.2\.10:$PT: network is unreachable\$" \
+	"direct to a target: no route from here"
+
+# ProxyJump from ssh_config
+capture "$T" "${M[@]}" -w '10.77.2.[10-11]' "$WHO"
+is "$RC" 0 "ProxyJump bastion: exit 0"
+is "$(sort "$T/out")" "10.77.2.10: from 10.77.2.1 to 10.77.2.10
+10.77.2.11: from 10.77.2.1 to 10.77.2.11" \
+	"ProxyJump bastion: each target answered, reached from the bastion"
+is "$(cat "$T/err")" "" "ProxyJump bastion: nothing on stderr"
+
+# -J on the command line, for hosts without ProxyJump in the config
+capture "$T" "$MRSH" -F "$T/cfg-nojump" -J bastion -w '10.77.2.[10-12]' \
+	--json "$WHO"
+is "$RC" 0 "-J bastion: exit 0"
+is "$(grep -c '"via":"bastion"' "$T/out")" 3 "--json: via the bastion, 3 targets"
+like "$(grep '"host":"10.77.2.12"' "$T/out")" 'from 10\.77\.2\.1 to 10\.77\.2\.12' \
+	"-J bastion: the third target answered through the bastion"
+
+capture "$T" "$MRSH" -F "$T/cfg-nojump" -J bastion -w '10.77.2.[10-12]' \
+	--stats true
+is "$RC" 0 "--stats: exit 0"
+like "$(cat "$T/err")" '^mrsh: stats: via bastion 3$' "--stats: via bastion 3"
+
+# -J with user@host:port and an ssh:// URI
+capture "$T" "$MRSH" -F "$T/cfg-nojump" \
+	-J "ssh://$SSHD_USER@10.77.1.2:$SSHD_PORT" -w 10.77.2.10 "$WHO"
+is "$RC" 0 "-J ssh://user@host:port: exit 0"
+is "$(cat "$T/out")" "10.77.2.10: from 10.77.2.1 to 10.77.2.10" \
+	"-J ssh://user@host:port: through the bastion"
+
+# a chain of two jump hosts: bastion, then jump2 inside the target network
+capture "$T" "$MRSH" -F "$T/cfg-nojump" -J bastion,jump2 -w 10.77.2.11 \
+	'echo chained'
+is "$RC" 0 "-J bastion,jump2: exit 0"
+is "$(cat "$T/out")" "10.77.2.11: chained" "-J bastion,jump2: the target answered"
+# jump2's own ProxyJump in the config chains too
+capture "$T" "$MRSH" -F "$T/cfg-nojump" -J jump2 -w 10.77.2.12 'echo chained'
+is "$RC" 0 "-J jump2 (ProxyJump bastion in its config): exit 0"
+is "$(cat "$T/out")" "10.77.2.12: chained" \
+	"jump2's own ProxyJump was followed"
+
+# failures of a hop fail only the targets behind it
+{
+	printf 'Host 10.77.2.10\n\tProxyJump deadjump\n'
+	printf 'Host 10.77.2.11\n\tProxyJump badjump\n'
+	printf 'Host 10.77.2.12 10.77.2.13\n\tProxyJump bastion\n'
+	cat "$T/cfg-nojump"
+} >"$T/cfg-mixed"
+capture "$T" "$MRSH" -F "$T/cfg-mixed" -w '10.77.2.[10-13]' 'echo up'
+is "$RC" 255 "mixed hops: exit 255"
+is "$(cat "$T/out")" "10.77.2.12: up" "mixed hops: the target behind the good bastion answered"
+like "$(cat "$T/err")" \
+	"^mrsh: 10\.77\.2\.10: ProxyCommand: ssh: connect to host 10\.77\.1\.2 port [0-9]+: Connection refused\$" \
+	"jump host down: its error, prefixed with the target"
+like "$(cat "$T/err")" \
+	'^mrsh: 10\.77\.2\.10: SETUP: jump host deadjump: connection closed before the target.s SSH banner$' \
+	"jump host down: the target fails in SETUP, naming the hop"
+like "$(cat "$T/err")" '^mrsh: 10\.77\.2\.11: ProxyCommand: .*Permission denied' \
+	"jump host refuses the login: said, for its target"
+like "$(cat "$T/err")" \
+	'^mrsh: 10\.77\.2\.13: ProxyCommand: stdio forwarding failed$' \
+	"forward refused by PermitOpen: said, for its target"
+like "$(cat "$T/err")" '^mrsh: 3 of 4 hosts failed' "mixed hops: 3 of 4 failed"
+
+# -G: proxyjump as ssh -G prints it
+for spec in bastion "ssh://u@b1:2222,ssh://u2@b2:23/" "u@[::1]:7" none; do
+	is "$("$MRSH" -F "$T/cfg" -J "$spec" -G 10.77.2.10 | grep '^proxy')" \
+		"$(ssh -F "$T/cfg" -J "$spec" -G 10.77.2.10 | grep '^proxy' | grep -v proxyusefdpass)" \
+		"-G -J $spec: as ssh -G"
+done
+is "$("$MRSH" -F "$T/cfg" -G 10.77.2.11 | grep '^proxy')" \
+	"$(ssh -F "$T/cfg" -G 10.77.2.11 | grep '^proxy' | grep -v proxyusefdpass)" \
+	"-G: ProxyJump from the config as ssh -G"
+"$MRSH" -J "h:0" -w x true 2>"$T/err"
+is "$?" 2 "-J with a bad port: usage error"
+is "$(cat "$T/err")" 'mrsh: -J: bad jump host "h:0"' "-J with a bad port: says which"
+
+done_testing
