@@ -196,6 +196,7 @@ proxycmd_start(struct run *run, const char *label, const char *cmd, int *fd)
 {
 	struct proxycmd	*pc;
 	char		*shcmd;
+	sigset_t	 none;
 	int		 sp[2], ep[2], save;
 	pid_t		 pid;
 
@@ -225,7 +226,13 @@ proxycmd_start(struct run *run, const char *label, const char *cmd, int *fd)
 		    dup2(sp[1], STDOUT_FILENO) == -1 ||
 		    dup2(ep[1], STDERR_FILENO) == -1)
 			_exit(127);
+		/* Default dispositions and no blocked signals, as exec does. */
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execl("/bin/sh", "sh", "-c", shcmd, (char *)NULL);
 		_exit(127);
 	default:
