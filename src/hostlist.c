@@ -749,6 +749,7 @@ hostlist_add_file_depth(struct hostlist *hl, const char *path, char *err,
 	const char *name;
 	char *line = NULL, *p, *end, lerr[1024];
 	size_t cap = 0, lineno = 0, n0 = hl->n;
+	ssize_t len;
 	int ret = -1, is_stdin;
 
 	if (depth > HOSTLIST_MAX_DEPTH)
@@ -763,8 +764,22 @@ hostlist_add_file_depth(struct hostlist *hl, const char *path, char *err,
 		    "\"%s\": %s", path, strerror(errno));
 
 	errno = 0;
-	while (getline(&line, &cap, f) != -1) {
+	while ((len = getline(&line, &cap, f)) != -1) {
 		lineno++;
+		/* A NUL would silently cut the entry short: refuse it. */
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			hostlist_error(err, errlen, "%s:%zu: NUL byte in the "
+			    "line", name, lineno);
+			goto out;
+		}
+		for (p = line; *p != '\0'; p++) {
+			if (iscntrl((unsigned char)*p) &&
+			    !isspace((unsigned char)*p)) {
+				hostlist_error(err, errlen, "%s:%zu: control "
+				    "character in the line", name, lineno);
+				goto out;
+			}
+		}
 		if ((p = strchr(line, '#')) != NULL)
 			*p = '\0';
 		p = line;

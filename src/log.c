@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mrsh/log.h"
+#include "mrsh/xmalloc.h"
 
 static const char *log_name = "mrsh";
 static int log_verbosity;
@@ -56,15 +57,62 @@ log_set_fatal_cleanup(void (*fn)(void))
 	log_fatal_cleanup = fn;
 }
 
+/* The length of byte c made safe: 1 (as is) or 4 (an octal escape). */
+static size_t
+log_safe_len(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f ? 1 : 4;
+}
+
+size_t
+log_safe(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t i, o = 0, l;
+
+	if (dstlen == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		l = log_safe_len(p[i]);
+		if (o + l >= dstlen)
+			break;
+		if (l == 1)
+			dst[o] = (char)p[i];
+		else
+			snprintf(dst + o, 5, "\\%03o", p[i]);
+		o += l;
+	}
+	dst[o] = '\0';
+	return i;
+}
+
+char *
+log_safe_dup(const char *src, size_t n)
+{
+	size_t i, len = 1;
+	char *r;
+
+	for (i = 0; i < n; i++)
+		len += log_safe_len((unsigned char)src[i]);
+	r = xmalloc(len);
+	log_safe(r, len, src, n);
+	return r;
+}
+
 void
 log_vmsg(int level, const char *func, int line, const char *fmt, va_list ap)
 {
-	char buf[2048], out[2200];
+	char raw[2048], buf[2048], out[2200];
 	int n;
 
 	if (level > log_verbosity)
 		return;
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	/* Server and file text in the arguments: one safe line. */
+	n = vsnprintf(raw, sizeof raw, fmt, ap);
+	if (n < 0)
+		return;
+	log_safe(buf, sizeof buf, raw, (size_t)n < sizeof raw ? (size_t)n :
+	    sizeof raw - 1);
 	if (func != NULL && log_verbosity >= LOG_DEBUG)
 		n = snprintf(out, sizeof out, "%s: %s:%d: %s\n", log_name,
 		    func, line, buf);
@@ -95,13 +143,17 @@ log_msg(int level, const char *func, int line, const char *fmt, ...)
 void
 fatal_at(const char *func, int line, int with_errno, const char *fmt, ...)
 {
-	char buf[2048];
-	int saved = errno;
+	char raw[2048], buf[2048];
+	int saved = errno, n;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	n = vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		n = 0;
+	log_safe(buf, sizeof buf, raw, (size_t)n < sizeof raw ? (size_t)n :
+	    sizeof raw - 1);
 	if (log_fatal_cleanup != NULL)
 		log_fatal_cleanup();
 	if (with_errno)

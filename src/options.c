@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,9 +207,10 @@ static const char usage_text[] =
 "user, port and a percent sign; the command runs locally, once per host.\n"
 "\n"
 "Exit status: 0 if every host ran the command and it exited 0; 255 if any\n"
-"host could not be reached, failed authentication or timed out; otherwise\n"
-"the largest exit status of the remote commands (128+N for signal N);\n"
-"2 for usage errors; 130 when interrupted.\n";
+"host could not be reached, failed authentication or timed out, or output\n"
+"could not be written (e.g. a full disk); otherwise the largest exit status\n"
+"of the remote commands (128+N for signal N; one outside 0-255 counts as\n"
+"255); 2 for usage errors; 130 when interrupted.\n";
 
 /*
  * Built-in defaults, one table: options_parse applies them as options
@@ -331,6 +333,7 @@ options_size(const char *name, const char *s)
 {
 	char *end;
 	unsigned long long v;
+	int shift = 0;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -338,23 +341,27 @@ options_size(const char *name, const char *s)
 		options_die("%s: bad size \"%s\"", name, s);
 	switch (*end) {
 	case 'k': case 'K':
-		v <<= 10, end++;
+		shift = 10, end++;
 		break;
 	case 'm': case 'M':
-		v <<= 20, end++;
+		shift = 20, end++;
 		break;
 	case 'g': case 'G':
-		v <<= 30, end++;
+		shift = 30, end++;
 		break;
 	}
 	if (*end != '\0' || v == 0)
 		options_die("%s: bad size \"%s\"", name, s);
-	return (size_t)v;
+	/* A shift that loses bits would wrap to a small size. */
+	if (v > (unsigned long long)SIZE_MAX >> shift)
+		options_die("%s: size \"%s\" is too large", name, s);
+	return (size_t)(v << shift);
 }
 
 int
 options_parse_range(const char *s, int *lo, int *hi, char *err, size_t errlen)
 {
+	const char *arg = s;
 	char *end;
 	long a, b;
 
@@ -375,7 +382,8 @@ options_parse_range(const char *s, int *lo, int *hi, char *err, size_t errlen)
 	*hi = (int)b;
 	return 0;
 bad:
-	snprintf(err, errlen, "bad port range \"%s\": expected LO-HI", s);
+	/* The whole argument, not the part after the dash. */
+	snprintf(err, errlen, "bad port range \"%s\": expected LO-HI", arg);
 	return -1;
 }
 

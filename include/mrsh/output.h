@@ -38,6 +38,13 @@ void	output_session_free(struct session *);
  */
 void	output_finish(struct output *);
 
+/*
+ * Hosts some of whose output could not be written (stdout or stderr failed
+ * other than by a closed pipe, or a --outdir/--errdir file could not be
+ * created, written or closed). Final after output_finish().
+ */
+size_t	output_lost_hosts(const struct output *);
+
 /* Is stdout congested above the high watermark? */
 int	output_blocked(const struct output *);
 

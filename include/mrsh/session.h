@@ -75,7 +75,8 @@ struct session {
 
 	int			 eof[2];	/* STREAM_* EOF seen */
 	int			 have_exit;	/* exit status or signal known */
-	int			 exit_code;	/* valid if have_exit && !exit_signal */
+	int			 exit_code;	/* valid if have_exit && !exit_signal;
+						   as sent (ssh: a uint32) */
 	int			 exit_signal;	/* signal number, 0 if none */
 	char			*exit_signame;	/* ssh signal name, or NULL */
 	int			 exit_unknown;	/* status could not be determined */
@@ -121,6 +122,12 @@ void	session_set_state_at(struct session *, enum session_state,
 void	session_output(struct session *, enum stream, const char *, size_t);
 void	session_eof(struct session *, enum stream);
 void	session_exit_status(struct session *, int code);
+/*
+ * A remote exit status as mrsh's own: 0-255 as is; anything else (an ssh
+ * server may send any uint32, e.g. 256 or 0xffffffff) is 255, as ssh does,
+ * so that no non-zero status ever becomes 0.
+ */
+int	session_exit_code_mapped(int code);
 void	session_exit_signal(struct session *, int signo, const char *name);
 void	session_exit_unknown(struct session *, const char *why);
 

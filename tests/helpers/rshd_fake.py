@@ -12,6 +12,9 @@
 #   bad-status    connects back properly, then sends status byte 0x07
 #   ok TEXT       connects back properly, status 0, TEXT on stdout (no
 #                 marker: exit status unknown), "err" on stderr, closes
+#   error TEXT    connects back properly, then the error byte \1 and TEXT
+#                 (Python escapes such as \x1b decoded) and a newline,
+#                 closes; TEXT may hold terminal escape sequences
 #   dribble TEXT  like ok, but sends TEXT and then mrsh's exit status
 #                 marker (taken from the command, with status 7) one byte
 #                 per segment, so the marker arrives split across reads
@@ -82,9 +85,16 @@ def serve(conn, peer, local, mode, arg):
         back = connect_back(peer[0], port, local[0], False)
     elif mode == "wrong-host":
         back = connect_back(peer[0], port, arg, True)
-    elif mode in ("bad-status", "ok", "dribble"):
+    elif mode in ("bad-status", "ok", "dribble", "error"):
         if port:
             back = connect_back(peer[0], port, local[0], True)
+    if mode == "error":
+        conn.sendall(b"\x01" + arg.encode("latin-1").decode(
+            "unicode_escape").encode("latin-1") + b"\n")
+        if back is not None:
+            back.close()
+        conn.close()
+        return
     if mode == "bad-status":
         conn.sendall(b"\x07")
     else:

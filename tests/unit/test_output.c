@@ -322,7 +322,7 @@ test_nolabel(void)
 	output_finish(f.out);
 	fix_free(&f);
 	cap_end(&o, &ol, &e, &el);
-	is_str(o, "plain\nlast\n", "-N: no label on stdout");
+	is_str(o, "plain\nlast", "-N: no label, nothing added to a last line");
 	is_str(e, "err\n", "-N: no label on stderr");
 	free(o);
 	free(e);
@@ -384,18 +384,21 @@ test_binary(void)
 	free(e);
 }
 
-/* A line longer than the 64 KiB cap is cut into pieces, memory bounded. */
+/*
+ * A line longer than the 64 KiB cap: memory stays bounded; labelled it is
+ * printed as labelled 64 KiB pieces, with -N byte for byte (issue 13).
+ */
 static void
-test_long_line(void)
+test_long_line_mode(int nolabel)
 {
 	struct fix f;
-	size_t n = 200 * 1024, ol, el, i, lines = 0, xs = 0;
+	size_t n = 200 * 1024, ol, el, i, lines = 0, xs = 0, lab;
 	char *data, *o, *e;
 
 	data = xmalloc(n);
 	memset(data, 'x', n);
 	fix_init(&f, 1);
-	f.opt.nolabel = 1;
+	f.opt.nolabel = nolabel;
 	cap_start();
 	f.out = output_new(&f.run);
 	for (i = 0; i < n; i += 4096)
@@ -410,12 +413,27 @@ test_long_line(void)
 		else if (o[i] == 'x')
 			xs++;
 	}
-	is_int(xs, n, "a 200 KiB line: every byte printed");
-	is_int(lines, 4, "a 200 KiB line is printed as 64 KiB pieces");
-	ok(ol > 65536 && o[65536] == '\n', "first piece is 64 KiB");
+	if (nolabel) {
+		ok(ol == n && memcmp(o, data, n) == 0,
+		    "-N: a 200 KiB line without newline comes out byte-exact");
+		is_int(lines, 0, "-N: no newline inserted");
+	} else {
+		lab = strlen(f.names[0]) + 2;
+		is_int(lines, 4, "a 200 KiB line is printed as 4 labelled pieces");
+		ok(ol > lab + 65536 && o[lab + 65536] == '\n',
+		    "first piece is 64 KiB");
+		is_int(xs, n, "a 200 KiB line: every byte printed");
+	}
 	free(data);
 	free(o);
 	free(e);
+}
+
+static void
+test_long_line(void)
+{
+	test_long_line_mode(1);
+	test_long_line_mode(0);
 }
 
 static void
