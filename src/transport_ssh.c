@@ -63,6 +63,15 @@
 
 /* Server bytes kept during the handshake (banner and KEXINIT). */
 #define SSH_SNIFF_MAX		4096
+/*
+ * Bytes handed to libssh2 by one call before the command runs: past this
+ * the recv callback says EAGAIN, so a server that keeps sending (lines
+ * before the banner, ignore packets) cannot keep libssh2 reading inside
+ * one call while the loop, its timers and signals wait.
+ */
+#define SSH_SETUP_CALL_BYTES	(16 * 1024)
+/* Bytes before the "SSH-" line: more and it is not an SSH server. */
+#define SSH_PREBANNER_MAX	(64 * 1024)
 /* One read buffer for every session of the run. */
 #define SSH_READ_SIZE		(32 * 1024)
 /* Bytes read from one host before letting the others run. */
@@ -129,7 +138,8 @@ enum ssh_pending {
 	PEND_READ,
 	PEND_WRITE,
 	PEND_SENDEOF,
-	PEND_KEEPALIVE
+	PEND_KEEPALIVE,
+	PEND_FLUSH		/* discarding unknown extended data */
 };
 
 struct ssh_run;
@@ -158,6 +168,12 @@ struct ssh_conn {
 	struct libssh2_agent_publickey *agent_id;
 	unsigned char		*sniff;		/* server's first bytes, */
 	size_t			 sniff_len;	/* until the handshake ends */
+	size_t			 call_bytes;	/* given to libssh2 this call */
+	size_t			 prebanner;	/* bytes before "SSH-" */
+	int			 banner_pos;	/* in the line, up to 4 */
+	int			 banner_miss;	/* line is not "SSH-" */
+	int			 banner_seen;
+	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
 	char			*authlist;
 	int			 ikey;
 	int			 nkeys_tried;
@@ -637,11 +653,38 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
     void **abstract)
 {
 	struct ssh_conn	*c = *abstract;
-	ssize_t		 n;
+	const unsigned char *p = buf;
+	ssize_t		 n, i;
 	size_t		 room;
 
+	if (c->step < SSH_RUNNING) {
+		/* Bounded per call: the loop gets control back. */
+		if (c->prebanner_over)
+			return (-ECONNABORTED);
+		if (c->call_bytes >= SSH_SETUP_CALL_BYTES)
+			return (-EAGAIN);
+		if (len > SSH_SETUP_CALL_BYTES - c->call_bytes)
+			len = SSH_SETUP_CALL_BYTES - c->call_bytes;
+	}
 	if ((n = recv(fd, buf, len, flags)) < 0)
 		return (-errno);
+	c->call_bytes += (size_t)n;
+	/* Bounded per session before the banner line ("SSH-..."). */
+	for (i = 0; i < n && !c->banner_seen; i++) {
+		if (p[i] == '\n') {
+			c->banner_pos = 0;
+			c->banner_miss = 0;
+		} else if (c->banner_pos < 4) {
+			if (p[i] != (unsigned char)"SSH-"[c->banner_pos])
+				c->banner_miss = 1;
+			if (++c->banner_pos == 4 && !c->banner_miss)
+				c->banner_seen = 1;
+		}
+		if (++c->prebanner > SSH_PREBANNER_MAX) {
+			c->prebanner_over = 1;
+			return (-ECONNABORTED);
+		}
+	}
 	if (c->sniff != NULL && c->sniff_len < SSH_SNIFF_MAX) {
 		room = SSH_SNIFF_MAX - c->sniff_len;
 		if ((size_t)n < room)
@@ -735,6 +778,11 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	const char	*msg = ssh_errstr(c);
 	char		 kex[1024], hk[1024], why[128];
 
+	if (c->prebanner_over) {
+		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (no SSH "
+		    "banner in the first %d bytes)", SSH_PREBANNER_MAX);
+		return;
+	}
 	if (banner != NULL && *banner != '\0' &&
 	    strncmp(banner, "SSH-", 4) != 0) {
 		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (bad banner)");
@@ -1167,6 +1215,36 @@ ssh_write_stdin(struct ssh_conn *c)
 }
 
 /*
+ * Extended data of a type other than stderr (RFC 4254 defines only type 1)
+ * has no reader, and while it sits in libssh2's queue it masks the
+ * channel's EOF: the join would wait for it for ever. Called when both
+ * streams said EAGAIN and the channel still has data queued, which is then
+ * all of unknown types (every read pulls the socket before it looks at the
+ * queue, and nothing pulled it after the stderr read): discard it, as ssh
+ * does. libssh2 then widens the window, which may block (PEND_FLUSH).
+ * Returns -1 if the session failed, 0 if blocked, 1 if done.
+ */
+static int
+ssh_discard_extended(struct ssh_conn *c)
+{
+	int	rc;
+
+	rc = libssh2_channel_flush_ex(c->ch, LIBSSH2_CHANNEL_FLUSH_EXTENDED_DATA);
+	if (rc == LIBSSH2_ERROR_EAGAIN) {
+		c->pending = ssh_blocked_out(c) ? PEND_FLUSH : PEND_NONE;
+		return (0);
+	}
+	c->pending = PEND_NONE;
+	if (rc < 0) {
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
+		return (-1);
+	}
+	debug("%s: discarded %d bytes of extended data of an unknown type",
+	    c->s->host->label, rc);
+	return (1);
+}
+
+/*
  * Read both streams until both say EAGAIN (or EOF). Returns -1 if the
  * session failed, 1 at the channel's EOF, 0 otherwise.
  */
@@ -1176,8 +1254,10 @@ ssh_drain(struct ssh_conn *c)
 	struct session	*s = c->s;
 	ssize_t		 n;
 	size_t		 total = 0;
-	int		 st, progress, idle = 0;
+	int		 st, progress, idle = 0, r;
 
+	if (c->pending == PEND_FLUSH && (r = ssh_discard_extended(c)) <= 0)
+		return (r);
 	for (;;) {
 		progress = 0;
 		for (st = STREAM_STDOUT; st <= STREAM_STDERR; st++) {
@@ -1230,8 +1310,14 @@ ssh_drain(struct ssh_conn *c)
 			unsigned long avail = 0;
 
 			libssh2_channel_window_read_ex(c->ch, &avail, NULL);
-			if (avail == 0 || ++idle > 1)
+			if (avail == 0)
 				return (0);
+			if (++idle > 1) {
+				/* Queued, yet neither stdout nor stderr. */
+				if ((r = ssh_discard_extended(c)) <= 0)
+					return (r);
+				idle = 0;
+			}
 			continue;
 		}
 		idle = 0;
@@ -1317,9 +1403,10 @@ ssh_running(struct ssh_conn *c)
 		if (ssh_write_stdin(c) == -1)
 			return (-1);
 	}
-	if (c->paused && c->pending != PEND_READ)
+	if (c->paused && c->pending != PEND_READ && c->pending != PEND_FLUSH)
 		return (0);
-	if (c->pending != PEND_NONE && c->pending != PEND_READ)
+	if (c->pending != PEND_NONE && c->pending != PEND_READ &&
+	    c->pending != PEND_FLUSH)
 		return (0);
 	if ((r = ssh_drain(c)) <= 0)
 		return (r);
@@ -1444,6 +1531,7 @@ ssh_step(struct ssh_conn *c)
 	const char	*cmd;
 	int		 rc;
 
+	c->call_bytes = 0;	/* a new turn: see ssh_recv_cb */
 	for (;;) {
 		if (c->failed)
 			return;

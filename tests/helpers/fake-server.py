@@ -13,6 +13,11 @@ killed:
     garbage   send a line that is not an SSH banner (an HTTP error page),
               then keep the connection open without reading
     close     accept and close at once
+    lines     send non-SSH lines without end and never a banner (libssh2
+              keeps reading lines while they come); never reads
+    kexinit   send a banner and a KEXINIT whose algorithm names hold
+              terminal escape sequences (no algorithm in common), then
+              keep the connection open
 
 Connections are kept in a list, so nothing is closed by the garbage
 collector. Stops on SIGTERM/SIGINT.
@@ -21,14 +26,45 @@ collector. Stops on SIGTERM/SIGINT.
 import os
 import signal
 import socket
+import struct
 import sys
+import threading
 
 GARBAGE = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\n\r\n"
            b"<html><body>this is not an ssh server</body></html>\r\n")
 
 
+LINE = b"not ssh, just another line of a server that never stops\r\n" * 64
+
+ESC_KEX = b"\x1b]0;pwned-title\x07evil-kex"
+ESC_HOSTKEY = b"\x1b[2Jssh-evil"
+
+
+def kexinit_packet():
+    def namelist(v):
+        return struct.pack(">I", len(v)) + v
+    payload = bytes([20]) + b"\0" * 16 + namelist(ESC_KEX) + \
+        namelist(ESC_HOSTKEY) + namelist(b"aes128-ctr") * 2 + \
+        namelist(b"hmac-sha2-256") * 2 + namelist(b"none") * 2 + \
+        namelist(b"") * 2 + b"\0" + b"\0" * 4
+    pad = 8 - (len(payload) + 5) % 8
+    if pad < 4:
+        pad += 8
+    return struct.pack(">IB", len(payload) + pad + 1, pad) + payload + \
+        b"\0" * pad
+
+
+def endless_lines(conn):
+    try:
+        while True:
+            conn.sendall(LINE)
+    except OSError:
+        pass
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("silent", "garbage", "close"):
+    if len(sys.argv) < 3 or sys.argv[1] not in ("silent", "garbage", "close",
+                                                 "lines", "kexinit"):
         sys.stderr.write(__doc__)
         sys.exit(2)
     mode, portfile = sys.argv[1], sys.argv[2]
@@ -55,6 +91,14 @@ def main():
                     conn.sendall(GARBAGE)
                 except OSError:
                     pass
+            if mode == "kexinit":
+                try:
+                    conn.sendall(b"SSH-2.0-fake\r\n" + kexinit_packet())
+                except OSError:
+                    pass
+            if mode == "lines":
+                threading.Thread(target=endless_lines, args=(conn,),
+                                 daemon=True).start()
             held.append(conn)
     except KeyboardInterrupt:
         pass
