@@ -1196,7 +1196,7 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	else if (s->have_exit && s->exit_signal != 0)
 		r->rc = 128 + s->exit_signal;
 	else if (s->have_exit && !s->exit_unknown)
-		r->rc = s->exit_code;
+		r->rc = session_exit_code_mapped(s->exit_code);
 	r->qend[0] = h->qend[0];
 	r->qend[1] = h->qend[1];
 	r->lost = h->lost;
