@@ -1,0 +1,143 @@
+/*
+ * Unit tests for copy.c: --dest templates and base names; the shared read
+ * cache: hosts in step read the file once and free every chunk; a host
+ * behind a full window gets the right bytes from its own pread while the
+ * cache stays within the window; a file that shrinks is an error.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mrsh/copy.h"
+#include "mrsh/options.h"
+#include "tap.h"
+
+/* The byte at offset off of the test file. */
+static unsigned char
+pattern(uint64_t off)
+{
+	return ((unsigned char)((off * 7 + off / 251) & 0xff));
+}
+
+/* Read n bytes through r, checking them; 0 if every byte was right. */
+static int
+pull(struct copy_plan *p, struct copy_reader *r, uint64_t n, size_t *maxcached)
+{
+	const char	*d;
+	char		 err[256];
+	size_t		 len, i;
+	int		 bad = 0;
+
+	while (n > 0) {
+		d = copy_reader_data(p, r, COPY_WRITE_MAX, &len, err,
+		    sizeof err);
+		if (d == NULL || len == 0)
+			return (-1);
+		if (len > n)
+			len = (size_t)n;
+		for (i = 0; i < len; i++) {
+			if ((unsigned char)d[i] != pattern(r->off + i))
+				bad = 1;
+		}
+		copy_reader_advance(p, r, len);
+		n -= len;
+		if (p->cached > *maxcached)
+			*maxcached = p->cached;
+	}
+	return (bad);
+}
+
+int
+main(void)
+{
+	struct options		 opt;
+	struct copy_plan	*p;
+	struct copy_reader	 a, b;
+	char			 path[] = "/tmp/mrsh-test-copy.XXXXXX", *s;
+	char			*srcs[1], err[256];
+	unsigned char		*buf;
+	uint64_t		 size = 3 * COPY_CHUNK + 12345, i;
+	size_t			 maxc = 0, len;
+	int			 fd;
+
+	s = copy_expand("/d/%h/x%%y%h", "node1");
+	is_str(s, "/d/node1/x%ynode1", "%h and %% expanded");
+	free(s);
+	ok(copy_has_host("a/%h") && !copy_has_host("a/%%h") &&
+	    !copy_has_host("a/b"), "copy_has_host sees %h, not %%h");
+	s = copy_basename("/a/b/dir//");
+	is_str(s, "dir", "basename without trailing slashes");
+	free(s);
+
+	if ((fd = mkstemp(path)) == -1)
+		return (1);
+	buf = malloc(size);
+	for (i = 0; i < size; i++)
+		buf[i] = pattern(i);
+	if (write(fd, buf, size) != (ssize_t)size)
+		return (1);
+	free(buf);
+
+	memset(&opt, 0, sizeof opt);
+	opt.copy = COPY_PUSH;
+	srcs[0] = path;
+	opt.copy_src = srcs;
+	opt.ncopy_src = 1;
+	opt.copy_dest = "/dest";
+	p = copy_plan_new(&opt);
+	ok(p != NULL && p->nentries == 1 && p->top_is_file,
+	    "a plan of one file");
+	is_int((long long)p->total, (long long)size, "its size");
+
+	/* Two hosts in step: one read of the file, every chunk freed. */
+	copy_reader_attach(p, &a, p->entries[0].src);
+	copy_reader_attach(p, &b, p->entries[0].src);
+	while (a.off < size) {
+		len = size - a.off < COPY_WRITE_MAX ? (size_t)(size - a.off) :
+		    COPY_WRITE_MAX;
+		if (pull(p, &a, len, &maxc) != 0 || pull(p, &b, len, &maxc) != 0)
+			break;
+	}
+	is_int((long long)a.off, (long long)size, "host a got the whole file");
+	is_int((long long)b.off, (long long)size, "host b got the whole file");
+	is_int((long long)p->bytes_read, (long long)size,
+	    "in step: the file was read once for both");
+	is_int((long long)p->cached, 0, "every chunk freed once both passed");
+	copy_reader_detach(p, &a);
+	copy_reader_detach(p, &b);
+
+	/* A window of 2 chunks; a reader 3 chunks behind preads its part. */
+	p->window = 2 * COPY_CHUNK;
+	p->bytes_read = 0;
+	maxc = 0;
+	copy_reader_attach(p, &a, p->entries[0].src);
+	copy_reader_attach(p, &b, p->entries[0].src);
+	is_int(pull(p, &b, 100, &maxc), 0, "b starts");
+	is_int(pull(p, &a, size, &maxc), 0, "a reads everything, right bytes");
+	ok(maxc <= p->window, "the cache never grew past the window");
+	is_int(pull(p, &b, size - 100, &maxc), 0,
+	    "b, left behind, still gets the right bytes");
+	ok(p->bytes_private > 0, "b read part of it with its own pread");
+	ok(maxc <= p->window, "still within the window");
+	copy_reader_detach(p, &a);
+	copy_reader_detach(p, &b);
+	is_int((long long)p->cached, 0, "nothing cached after both detached");
+
+	/* The file shrinks under us. */
+	if (ftruncate(fd, 1000) != 0)
+		return (1);
+	copy_reader_attach(p, &a, p->entries[0].src);
+	a.off = 5000;
+	ok(copy_reader_data(p, &a, COPY_WRITE_MAX, &len, err, sizeof err) ==
+	    NULL && strstr(err, "shrank") != NULL, "a shrunk file is an error");
+	copy_reader_detach(p, &a);
+
+	copy_plan_free(p);
+	close(fd);
+	unlink(path);
+	return (done_testing());
+}
