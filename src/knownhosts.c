@@ -1,16 +1,21 @@
 /*
- * known_hosts checking for the ssh transport, as OpenSSH does it: the user
- * files then the global files, plain and hashed entries, [host]:port for a
- * port other than 22, and StrictHostKeyChecking yes / no / accept-new.
+ * known_hosts checking for the ssh transport, as OpenSSH 9.2 does it
+ * (hostfile.c, sshconnect.c check_host_key): the user files then the global
+ * files; host fields that are pattern lists (* ? and !negation) or hashed
+ * |1|salt|HMAC-SHA1 names; [host]:port for a port other than 22, retried as
+ * the bare host when that finds nothing; HostKeyAlias looked up and written
+ * instead of the host; @revoked keys refused whatever else matches; and
+ * StrictHostKeyChecking yes / accept-new / no.
+ *
+ * Host certificates: libssh2 (1.10 and 1.11.1) lists the *-cert-v01 host
+ * key types but cannot use them (no init/verify for the ECDSA and RSA ones,
+ * and the ed25519 one parses a plain key), so mrsh never offers them and a
+ * host known only through a @cert-authority line is refused: accepting its
+ * plain key instead (accept-new) would trust on first use what ssh trusts
+ * through the CA.
  *
  * A run may reach thousands of hosts, so each file is parsed once and kept
- * in a cache keyed by its path. libssh2 ties a LIBSSH2_KNOWNHOSTS collection
- * to a session for its allocator (every check base64-encodes the key with
- * it), so the cached collections belong to a private session that is never
- * connected and lives as long as the cache, not to any host's session.
- *
- * With HashKnownHosts, accept-new writes |1|salt|HMAC-SHA1(salt, name) as
- * OpenSSH does; libssh2 has no public HMAC, so a small SHA-1 lives here.
+ * in a cache keyed by its path.
  */
 #include "config.h"
 
@@ -18,6 +23,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -26,24 +32,45 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <libssh2.h>
 
 #include "mrsh/log.h"
+#include "mrsh/match.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
 
 #define KNOWNHOSTS_BUCKETS	256
-#define KNOWNHOSTS_LINE_MAX	16384
 #define KNOWNHOSTS_SHA1_LEN	20
+
+enum knownhosts_marker {
+	KH_PLAIN = 0,
+	KH_CA,			/* @cert-authority */
+	KH_REVOKED		/* @revoked */
+};
+
+/* One line of a known_hosts file. */
+struct knownhosts_entry {
+	enum knownhosts_marker	 marker;
+	char			*hosts;		/* pattern list; NULL if hashed */
+	unsigned char		 salt[KNOWNHOSTS_SHA1_LEN];
+	unsigned char		 mac[KNOWNHOSTS_SHA1_LEN];
+	char			*type;		/* from the key blob */
+	unsigned char		*blob;
+	size_t			 bloblen;
+	int			 line;
+};
 
 /* One known_hosts file, parsed. */
 struct knownhosts_file {
 	char			*path;
-	LIBSSH2_KNOWNHOSTS	*hosts;		/* empty if no file */
+	struct knownhosts_entry	*e;
+	size_t			 n;
 	struct knownhosts_file	*next;
 };
 
-static LIBSSH2_SESSION		*knownhosts_owner;
 static struct knownhosts_file	*knownhosts_table[KNOWNHOSTS_BUCKETS];
 
 /* FNV-1a, to spread paths over the buckets. */
@@ -59,73 +86,191 @@ knownhosts_hash(const char *s)
 	return h % KNOWNHOSTS_BUCKETS;
 }
 
-/*
- * Parse a file line by line into hosts. libssh2_knownhost_readfile() stops
- * at the first line it does not understand (a @cert-authority marker, a key
- * type it lacks), so lines are fed one at a time and bad ones skipped.
- */
-static void
-knownhosts_read(LIBSSH2_KNOWNHOSTS *hosts, const char *path)
+/* Decode base64 of n chars into a new buffer; NULL if malformed. */
+static unsigned char *
+knownhosts_unbase64(const char *in, size_t n, size_t *outlen)
 {
-	FILE *fp;
-	char *buf = NULL, *p;
-	size_t bufsz = 0;
-	ssize_t len;
-	int lineno = 0, nread = 0;
+	unsigned char *out;
+	int len;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno != ENOENT)
-			debug("%s: %s", path, strerror(errno));
-		return;
+	if (n == 0 || n % 4 != 0 || n > 65536)
+		return NULL;
+	out = xmalloc(n / 4 * 3 + 1);
+	if ((len = EVP_DecodeBlock(out, (const unsigned char *)in,
+	    (int)n)) < 0) {
+		free(out);
+		return NULL;
 	}
-	while ((len = getline(&buf, &bufsz, fp)) != -1) {
-		lineno++;
-		p = buf + strspn(buf, " \t");
-		if (*p == '\0' || *p == '\n' || *p == '#')
-			continue;
-		if (*p == '@') {
-			debug2("%s:%d: markers are not supported; line "
-			    "skipped", path, lineno);
-			continue;
-		}
-		if (libssh2_knownhost_readline(hosts, p, strlen(p),
-		    LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
-			debug2("%s:%d: line not understood by libssh2; "
-			    "skipped", path, lineno);
-			continue;
-		}
-		nread++;
-	}
-	free(buf);
-	fclose(fp);
-	debug("%s: %d known host entries", path, nread);
+	if (in[n - 1] == '=')
+		len--;
+	if (in[n - 2] == '=')
+		len--;
+	*outlen = (size_t)len;
+	return out;
 }
 
-/* The parsed file for path, read on first use; NULL if out of memory. */
+/* Base64 of n bytes, padded, in a new string. */
+static char *
+knownhosts_base64(const unsigned char *in, size_t n)
+{
+	char *out;
+
+	out = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	return out;
+}
+
+/* The key type string at the head of an SSH key blob, or NULL. */
+static char *
+knownhosts_blob_type(const unsigned char *blob, size_t len)
+{
+	uint32_t l;
+
+	if (len < 4)
+		return NULL;
+	l = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
+	    (uint32_t)blob[2] << 8 | blob[3];
+	if (l == 0 || l > len - 4 || l > 64)
+		return NULL;
+	return xstrndup((const char *)blob + 4, l);
+}
+
+/* Split off the next whitespace-separated field of *p. */
+static char *
+knownhosts_field(char **p)
+{
+	char *s = *p + strspn(*p, " \t"), *e;
+
+	if (*s == '\0')
+		return NULL;
+	e = s + strcspn(s, " \t");
+	if (*e != '\0')
+		*e++ = '\0';
+	*p = e;
+	return s;
+}
+
+/* Parse one line into e; 0 if it is an entry. */
+static int
+knownhosts_parse(char *buf, struct knownhosts_entry *e)
+{
+	char *p = buf, *f, *key, *bar;
+	unsigned char *v;
+	size_t vlen;
+
+	memset(e, 0, sizeof *e);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if ((f = knownhosts_field(&p)) == NULL || *f == '#')
+		return -1;
+	if (*f == '@') {
+		if (strcasecmp(f, "@cert-authority") == 0)
+			e->marker = KH_CA;
+		else if (strcasecmp(f, "@revoked") == 0)
+			e->marker = KH_REVOKED;
+		else
+			return -1;
+		if ((f = knownhosts_field(&p)) == NULL)
+			return -1;
+	}
+	if (knownhosts_field(&p) == NULL ||	/* key type name */
+	    (key = knownhosts_field(&p)) == NULL)
+		return -1;
+	if (strncmp(f, "|1|", 3) == 0) {
+		if ((bar = strchr(f + 3, '|')) == NULL)
+			return -1;
+		v = knownhosts_unbase64(f + 3, (size_t)(bar - f - 3), &vlen);
+		if (v == NULL || vlen != KNOWNHOSTS_SHA1_LEN) {
+			free(v);
+			return -1;
+		}
+		memcpy(e->salt, v, vlen);
+		free(v);
+		v = knownhosts_unbase64(bar + 1, strlen(bar + 1), &vlen);
+		if (v == NULL || vlen != KNOWNHOSTS_SHA1_LEN) {
+			free(v);
+			return -1;
+		}
+		memcpy(e->mac, v, vlen);
+		free(v);
+	} else if (*f == '|')
+		return -1;
+	if ((e->blob = knownhosts_unbase64(key, strlen(key),
+	    &e->bloblen)) == NULL)
+		return -1;
+	if ((e->type = knownhosts_blob_type(e->blob, e->bloblen)) == NULL) {
+		free(e->blob);
+		e->blob = NULL;
+		return -1;
+	}
+	if (*f != '|')
+		e->hosts = xstrdup(f);
+	return 0;
+}
+
+/* Parse the lines of fp into kf. */
+static void
+knownhosts_read_fp(struct knownhosts_file *kf, FILE *fp, const char *what)
+{
+	struct knownhosts_entry e;
+	char *buf = NULL;
+	size_t bufsz = 0;
+	int lineno = 0;
+
+	while (getline(&buf, &bufsz, fp) != -1) {
+		lineno++;
+		if (knownhosts_parse(buf, &e) != 0) {
+			if (buf[strspn(buf, " \t")] != '\0' &&
+			    buf[strspn(buf, " \t")] != '#')
+				debug2("%s:%d: line not understood; skipped",
+				    what, lineno);
+			continue;
+		}
+		e.line = lineno;
+		kf->e = xreallocarray(kf->e, kf->n + 1, sizeof *kf->e);
+		kf->e[kf->n++] = e;
+	}
+	free(buf);
+}
+
+/* The parsed file for path, read on first use. */
 static struct knownhosts_file *
 knownhosts_get(const char *path)
 {
 	struct knownhosts_file *kf;
 	unsigned int h;
+	FILE *fp;
 
 	h = knownhosts_hash(path);
 	for (kf = knownhosts_table[h]; kf != NULL; kf = kf->next) {
 		if (strcmp(kf->path, path) == 0)
 			return kf;
 	}
-	if (knownhosts_owner == NULL &&
-	    (knownhosts_owner = libssh2_session_init()) == NULL)
-		return NULL;
 	kf = xcalloc(1, sizeof *kf);
-	if ((kf->hosts = libssh2_knownhost_init(knownhosts_owner)) == NULL) {
-		free(kf);
-		return NULL;
-	}
 	kf->path = xstrdup(path);
-	knownhosts_read(kf->hosts, path);
+	if ((fp = fopen(path, "r")) != NULL) {
+		knownhosts_read_fp(kf, fp, path);
+		fclose(fp);
+	} else if (errno != ENOENT)
+		debug("%s: %s", path, strerror(errno));
+	debug("%s: %zu known host entries", path, kf->n);
 	kf->next = knownhosts_table[h];
 	knownhosts_table[h] = kf;
 	return kf;
+}
+
+static void
+knownhosts_file_free(struct knownhosts_file *kf)
+{
+	size_t i;
+
+	for (i = 0; i < kf->n; i++) {
+		free(kf->e[i].hosts);
+		free(kf->e[i].type);
+		free(kf->e[i].blob);
+	}
+	free(kf->e);
+	free(kf->path);
+	free(kf);
 }
 
 void
@@ -137,263 +282,141 @@ knownhosts_cache_free(void)
 	for (i = 0; i < KNOWNHOSTS_BUCKETS; i++) {
 		for (kf = knownhosts_table[i]; kf != NULL; kf = next) {
 			next = kf->next;
-			libssh2_knownhost_free(kf->hosts);
-			free(kf->path);
-			free(kf);
+			knownhosts_file_free(kf);
 		}
 		knownhosts_table[i] = NULL;
 	}
-	if (knownhosts_owner != NULL) {
-		libssh2_session_free(knownhosts_owner);
-		knownhosts_owner = NULL;
-	}
 }
 
-/* libssh2 host key type to known_hosts type bits and name. */
+/* Does the entry's host field name host (lowercase), as ssh matches? */
 static int
-knownhosts_keytype(int type, const char **name)
+knownhosts_match_name(const struct knownhosts_entry *e, const char *host)
 {
-	switch (type) {
-	case LIBSSH2_HOSTKEY_TYPE_RSA:
-		*name = "ssh-rsa";
-		return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-	case LIBSSH2_HOSTKEY_TYPE_DSS:
-		*name = "ssh-dss";
-		return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
-		*name = "ecdsa-sha2-nistp256";
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
-		*name = "ecdsa-sha2-nistp384";
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
-		*name = "ecdsa-sha2-nistp521";
-		return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-	case LIBSSH2_HOSTKEY_TYPE_ED25519:
-		*name = "ssh-ed25519";
-		return LIBSSH2_KNOWNHOST_KEY_ED25519;
-	default:
-		*name = "unknown";
-		return -1;
-	}
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	if (e->hosts != NULL)
+		return match_pattern_list(host, e->hosts, 1) == 1;
+	if (HMAC(EVP_sha1(), e->salt, sizeof e->salt,
+	    (const unsigned char *)host, strlen(host), mac, &maclen) == NULL ||
+	    maclen != KNOWNHOSTS_SHA1_LEN)
+		return 0;
+	return memcmp(mac, e->mac, KNOWNHOSTS_SHA1_LEN) == 0;
 }
 
-/* Base64 of n bytes into out (4 * ((n + 2) / 3) + 1 bytes), '=' if pad. */
-static void
-knownhosts_base64(const unsigned char *in, size_t n, int pad, char *out)
+/* The name known_hosts holds for hc: HostKeyAlias, host or [host]:port. */
+static char *
+knownhosts_name(const struct ssh_host_config *hc, int withport)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-	unsigned int v;
+	char *name, *p;
 
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned int)in[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned int)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = b64[(v >> 6) & 63];
-		else if (pad)
-			out[o++] = '=';
-		if (i + 2 < n)
-			out[o++] = b64[v & 63];
-		else if (pad)
-			out[o++] = '=';
+	if (hc->host_key_alias != NULL)
+		return xstrdup(hc->host_key_alias);
+	if (!withport || hc->port <= 0 || hc->port == 22)
+		name = xstrdup(hc->hostname);
+	else
+		xasprintf(&name, "[%s]:%d", hc->hostname, hc->port);
+	for (p = name; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return name;
+}
+
+/* The files to read for hc, user files first; returns how many. */
+static int
+knownhosts_files(const struct ssh_host_config *hc,
+    struct knownhosts_file **kf)
+{
+	int i, n = 0;
+
+	for (i = 0; i < hc->nuser_known_hosts; i++)
+		kf[n++] = knownhosts_get(hc->user_known_hosts[i]);
+	for (i = 0; i < hc->nglobal_known_hosts; i++)
+		kf[n++] = knownhosts_get(hc->global_known_hosts[i]);
+	return n;
+}
+
+/* " (HostKeyAlias x)" after a host name in messages, when there is one. */
+#define ALIAS_FMT(hc) \
+	(hc)->host_key_alias != NULL ? " (HostKeyAlias " : "", \
+	(hc)->host_key_alias != NULL ? (hc)->host_key_alias : "", \
+	(hc)->host_key_alias != NULL ? ")" : ""
+
+enum knownhosts_status {
+	KH_NEW = 0,
+	KH_OK,
+	KH_CHANGED,
+	KH_IS_REVOKED
+};
+
+/* One lookup of name: what ssh's check_key_in_hostkeys answers. */
+static enum knownhosts_status
+knownhosts_lookup(struct knownhosts_file **kf, int nkf, const char *name,
+    const unsigned char *key, size_t keylen, const char **file, int *line,
+    int *have_ca)
+{
+	enum knownhosts_status st = KH_NEW;
+	const struct knownhosts_entry *e;
+	int i, done = 0;
+	size_t j;
+
+	*have_ca = 0;
+	*file = NULL;
+	for (i = 0; i < nkf; i++) {
+		for (j = 0; j < kf[i]->n; j++) {
+			e = &kf[i]->e[j];
+			if (!knownhosts_match_name(e, name))
+				continue;
+			if (e->marker == KH_REVOKED) {
+				if (e->bloblen == keylen &&
+				    memcmp(e->blob, key, keylen) == 0) {
+					*file = kf[i]->path;
+					*line = e->line;
+					return KH_IS_REVOKED;
+				}
+				continue;
+			}
+			if (e->marker == KH_CA) {
+				*have_ca = 1;
+				continue;
+			}
+			if (done)
+				continue;
+			if (e->bloblen == keylen &&
+			    memcmp(e->blob, key, keylen) == 0) {
+				st = KH_OK;
+				*file = kf[i]->path;
+				*line = e->line;
+				done = 1;	/* keep looking for @revoked */
+				continue;
+			}
+			st = KH_CHANGED;
+			*file = kf[i]->path;
+			*line = e->line;
+		}
 	}
-	out[o] = '\0';
+	return st;
 }
 
 /* "SHA256:" and unpadded base64 of the key's SHA-256, as OpenSSH shows. */
 static void
-knownhosts_fingerprint(LIBSSH2_SESSION *session, char *out, size_t outlen)
+knownhosts_fingerprint(const unsigned char *key, size_t keylen, char *out,
+    size_t outlen)
 {
-	const unsigned char *h;
-	char buf[64];
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	char *b64;
+	size_t n;
 
-	h = (const unsigned char *)libssh2_hostkey_hash(session,
-	    LIBSSH2_HOSTKEY_HASH_SHA256);
-	if (h == NULL) {
+	if (EVP_Digest(key, keylen, h, &hlen, EVP_sha256(), NULL) != 1) {
 		snprintf(out, outlen, "SHA256:?");
 		return;
 	}
-	knownhosts_base64(h, 32, 0, buf);
-	snprintf(out, outlen, "SHA256:%s", buf);
-}
-
-struct knownhosts_sha1 {
-	uint32_t	h[5];
-	uint64_t	len;
-	unsigned char	buf[64];
-	size_t		nbuf;
-};
-
-#define KNOWNHOSTS_ROL(x, n)	(((x) << (n)) | ((x) >> (32 - (n))))
-
-/* One SHA-1 compression of a 64-byte block (RFC 3174). */
-static void
-knownhosts_sha1_block(uint32_t h[5], const unsigned char *p)
-{
-	uint32_t w[80], a, b, c, d, e, f, k, t;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 |
-		    (uint32_t)p[4 * i + 1] << 16 |
-		    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (i = 16; i < 80; i++)
-		w[i] = KNOWNHOSTS_ROL(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^
-		    w[i - 16], 1);
-	a = h[0];
-	b = h[1];
-	c = h[2];
-	d = h[3];
-	e = h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		t = KNOWNHOSTS_ROL(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = KNOWNHOSTS_ROL(b, 30);
-		b = a;
-		a = t;
-	}
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-}
-
-static void
-knownhosts_sha1_init(struct knownhosts_sha1 *ctx)
-{
-	ctx->h[0] = 0x67452301;
-	ctx->h[1] = 0xefcdab89;
-	ctx->h[2] = 0x98badcfe;
-	ctx->h[3] = 0x10325476;
-	ctx->h[4] = 0xc3d2e1f0;
-	ctx->len = 0;
-	ctx->nbuf = 0;
-}
-
-static void
-knownhosts_sha1_update(struct knownhosts_sha1 *ctx, const void *data,
-    size_t n)
-{
-	const unsigned char *p = data;
-
-	ctx->len += n;
-	while (n > 0) {
-		ctx->buf[ctx->nbuf++] = *p++;
-		n--;
-		if (ctx->nbuf == 64) {
-			knownhosts_sha1_block(ctx->h, ctx->buf);
-			ctx->nbuf = 0;
-		}
-	}
-}
-
-static void
-knownhosts_sha1_final(struct knownhosts_sha1 *ctx,
-    unsigned char out[KNOWNHOSTS_SHA1_LEN])
-{
-	uint64_t bits = ctx->len * 8;
-	unsigned char lenbuf[8], zero = 0, one = 0x80;
-	int i;
-
-	knownhosts_sha1_update(ctx, &one, 1);
-	while (ctx->nbuf != 56)
-		knownhosts_sha1_update(ctx, &zero, 1);
-	for (i = 0; i < 8; i++)
-		lenbuf[i] = (unsigned char)(bits >> (56 - 8 * i));
-	knownhosts_sha1_update(ctx, lenbuf, 8);
-	for (i = 0; i < 5; i++) {
-		out[4 * i] = (unsigned char)(ctx->h[i] >> 24);
-		out[4 * i + 1] = (unsigned char)(ctx->h[i] >> 16);
-		out[4 * i + 2] = (unsigned char)(ctx->h[i] >> 8);
-		out[4 * i + 3] = (unsigned char)ctx->h[i];
-	}
-}
-
-/* HMAC-SHA1 (RFC 2104) with a key of at most 64 bytes. */
-static void
-knownhosts_hmac_sha1(const unsigned char *key, size_t keylen,
-    const char *msg, unsigned char out[KNOWNHOSTS_SHA1_LEN])
-{
-	struct knownhosts_sha1 ctx;
-	unsigned char pad[64], inner[KNOWNHOSTS_SHA1_LEN];
-	size_t i;
-
-	memset(pad, 0, sizeof pad);
-	memcpy(pad, key, keylen);
-	for (i = 0; i < sizeof pad; i++)
-		pad[i] ^= 0x36;
-	knownhosts_sha1_init(&ctx);
-	knownhosts_sha1_update(&ctx, pad, sizeof pad);
-	knownhosts_sha1_update(&ctx, msg, strlen(msg));
-	knownhosts_sha1_final(&ctx, inner);
-	for (i = 0; i < sizeof pad; i++)
-		pad[i] ^= 0x36 ^ 0x5c;
-	knownhosts_sha1_init(&ctx);
-	knownhosts_sha1_update(&ctx, pad, sizeof pad);
-	knownhosts_sha1_update(&ctx, inner, sizeof inner);
-	knownhosts_sha1_final(&ctx, out);
-}
-
-/*
- * Add name's key to the collection, hashed as "|1|salt|hash" if hash is
- * set. Returns the entry or NULL.
- */
-static struct libssh2_knownhost *
-knownhosts_add(struct knownhosts_file *kf, const char *name, int hash,
-    const char *key, size_t keylen, int keybits)
-{
-	struct libssh2_knownhost *entry;
-	unsigned char salt[KNOWNHOSTS_SHA1_LEN], mac[KNOWNHOSTS_SHA1_LEN];
-	char salt64[32], mac64[32];
-	ssize_t n;
-	int fd;
-
-	if (!hash) {
-		if (libssh2_knownhost_addc(kf->hosts, name, NULL, key, keylen,
-		    NULL, 0, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-		    LIBSSH2_KNOWNHOST_KEYENC_RAW | keybits, &entry) != 0)
-			return NULL;
-		return entry;
-	}
-	n = getrandom(salt, sizeof salt, 0);
-	if (n != (ssize_t)sizeof salt) {
-		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
-			return NULL;
-		n = read(fd, salt, sizeof salt);
-		close(fd);
-		if (n != (ssize_t)sizeof salt)
-			return NULL;
-	}
-	knownhosts_hmac_sha1(salt, sizeof salt, name, mac);
-	knownhosts_base64(salt, sizeof salt, 1, salt64);
-	knownhosts_base64(mac, sizeof mac, 1, mac64);
-	if (libssh2_knownhost_addc(kf->hosts, mac64, salt64, key, keylen,
-	    NULL, 0, LIBSSH2_KNOWNHOST_TYPE_SHA1 |
-	    LIBSSH2_KNOWNHOST_KEYENC_RAW | keybits, &entry) != 0)
-		return NULL;
-	return entry;
+	b64 = knownhosts_base64(h, hlen);
+	n = strlen(b64);
+	while (n > 0 && b64[n - 1] == '=')
+		b64[--n] = '\0';
+	snprintf(out, outlen, "SHA256:%s", b64);
+	free(b64);
 }
 
 /* Create the directory holding path (mode 0700) if it is missing. */
@@ -413,177 +436,327 @@ knownhosts_mkdir(const char *path)
 	free(dir);
 }
 
-/*
- * accept-new: add the key to the cached file and append its line to the
- * file with one O_APPEND write, so that other writers do not interleave.
- */
-static int
-knownhosts_append(struct knownhosts_file *kf, const char *name, int hash,
-    const char *key, size_t keylen, int keybits, char *err, size_t errlen)
+/* The host field for name: itself, or |1|salt|hash with HashKnownHosts. */
+static char *
+knownhosts_host_field(const char *name, int hash)
 {
-	struct libssh2_knownhost *entry;
-	struct stat sb;
-	char *line, last;
-	size_t len = 0;
+	unsigned char salt[KNOWNHOSTS_SHA1_LEN], mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char *s64, *m64, *out;
 	ssize_t n;
 	int fd;
 
-	if ((entry = knownhosts_add(kf, name, hash, key, keylen,
-	    keybits)) == NULL) {
-		snprintf(err, errlen, "cannot add host key for %s", name);
+	if (!hash)
+		return xstrdup(name);
+	n = getrandom(salt, sizeof salt, 0);
+	if (n != (ssize_t)sizeof salt) {
+		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
+			return NULL;
+		n = read(fd, salt, sizeof salt);
+		close(fd);
+		if (n != (ssize_t)sizeof salt)
+			return NULL;
+	}
+	if (HMAC(EVP_sha1(), salt, sizeof salt, (const unsigned char *)name,
+	    strlen(name), mac, &maclen) == NULL)
+		return NULL;
+	s64 = knownhosts_base64(salt, sizeof salt);
+	m64 = knownhosts_base64(mac, maclen);
+	xasprintf(&out, "|1|%s|%s", s64, m64);
+	free(s64);
+	free(m64);
+	return out;
+}
+
+/*
+ * accept-new / no: add the key to the cached file and append its line to
+ * the file with one O_APPEND write, so that other writers do not
+ * interleave.
+ */
+static int
+knownhosts_append(struct knownhosts_file *kf, const char *name, int hash,
+    const char *type, const unsigned char *key, size_t keylen, char *err,
+    size_t errlen)
+{
+	struct knownhosts_entry e;
+	struct stat sb;
+	char *field, *b64, *line;
+	char last;
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	if ((field = knownhosts_host_field(name, hash)) == NULL) {
+		snprintf(err, errlen, "cannot hash the name %s", name);
 		return -1;
 	}
-	line = xmalloc(KNOWNHOSTS_LINE_MAX);
-	if (libssh2_knownhost_writeline(kf->hosts, entry, line,
-	    KNOWNHOSTS_LINE_MAX - 2, &len,
-	    LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
-		snprintf(err, errlen, "cannot format host key for %s", name);
-		goto fail;
-	}
-	if (len == 0 || line[len - 1] != '\n')
-		line[len++] = '\n';
+	b64 = knownhosts_base64(key, keylen);
+	xasprintf(&line, "\n%s %s %s\n", field, type, b64);
+	free(field);
+	free(b64);
 
 	knownhosts_mkdir(kf->path);
 	fd = open(kf->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot add host key for %s to %s: %s",
 		    name, kf->path, strerror(errno));
-		goto fail;
+		free(line);
+		return -1;
 	}
 	/* A file whose last line lacks its newline must not swallow ours. */
-	if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
-	    pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n') {
-		memmove(line + 1, line, len);
-		line[0] = '\n';
-		len++;
+	len = strlen(line);
+	if (!(fstat(fd, &sb) == 0 && sb.st_size > 0 &&
+	    pread(fd, &last, 1, sb.st_size - 1) == 1 && last != '\n')) {
+		memmove(line, line + 1, len);
+		len--;
 	}
 	n = write(fd, line, len);
-	if (n != (ssize_t)len) {
+	if (n != (ssize_t)len || close(fd) == -1) {
 		snprintf(err, errlen, "cannot add host key for %s to %s: %s",
-		    name, kf->path, n == -1 ? strerror(errno) : "short write");
-		close(fd);
-		goto fail;
+		    name, kf->path, n == -1 || n == (ssize_t)len ?
+		    strerror(errno) : "short write");
+		if (n != (ssize_t)len)
+			close(fd);
+		free(line);
+		return -1;
 	}
-	if (close(fd) == -1) {
-		snprintf(err, errlen, "cannot add host key for %s to %s: %s",
-		    name, kf->path, strerror(errno));
-		goto fail;
+	if (knownhosts_parse(line, &e) == 0) {
+		e.line = 0;
+		kf->e = xreallocarray(kf->e, kf->n + 1, sizeof *kf->e);
+		kf->e[kf->n++] = e;
 	}
 	free(line);
 	return 0;
-fail:
-	libssh2_knownhost_del(kf->hosts, entry);
-	free(line);
-	return -1;
+}
+
+/* The key type of a host key algorithm name, as known_hosts holds it. */
+static const char *
+knownhosts_alg_keytype(const char *alg)
+{
+	static const struct {
+		const char *alg, *type;
+	} map[] = {
+		{ "rsa-sha2-256", "ssh-rsa" },
+		{ "rsa-sha2-512", "ssh-rsa" },
+		{ "rsa-sha2-256-cert-v01@openssh.com", "ssh-rsa" },
+		{ "rsa-sha2-512-cert-v01@openssh.com", "ssh-rsa" },
+		{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa" },
+		{ "ssh-dss-cert-v01@openssh.com", "ssh-dss" },
+		{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519" },
+		{ "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+		    "ecdsa-sha2-nistp256" },
+		{ "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+		    "ecdsa-sha2-nistp384" },
+		{ "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+		    "ecdsa-sha2-nistp521" },
+		{ "sk-ssh-ed25519-cert-v01@openssh.com",
+		    "sk-ssh-ed25519@openssh.com" },
+		{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+		    "sk-ecdsa-sha2-nistp256@openssh.com" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(alg, map[i].alg) == 0)
+			return map[i].type;
+	}
+	return alg;
+}
+
+/* Is there a plain (unmarked) entry for name with a key of type? */
+static int
+knownhosts_have_type(struct knownhosts_file **kf, int nkf, const char *name,
+    const char *type)
+{
+	const struct knownhosts_entry *e;
+	size_t j;
+	int i;
+
+	for (i = 0; i < nkf; i++) {
+		for (j = 0; j < kf[i]->n; j++) {
+			e = &kf[i]->e[j];
+			if (e->marker == KH_PLAIN &&
+			    strcmp(e->type, type) == 0 &&
+			    knownhosts_match_name(e, name))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+char *
+knownhosts_order_hostkeyalgs(const struct ssh_host_config *hc,
+    const char *algs)
+{
+	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES];
+	char *name, *copy, *alg, *p, *first, *last, *out;
+	size_t cap;
+	int nkf;
+
+	nkf = knownhosts_files(hc, kf);
+	name = knownhosts_name(hc, 1);
+	copy = xstrdup(algs);
+	/* The best preference has a known key: the list as it is. */
+	alg = xstrndup(copy, strcspn(copy, ","));
+	if (knownhosts_have_type(kf, nkf, name,
+	    knownhosts_alg_keytype(alg))) {
+		free(alg);
+		free(name);
+		return copy;
+	}
+	free(alg);
+	cap = strlen(algs) + 2;
+	first = xcalloc(1, cap);
+	last = xcalloc(1, cap);
+	for (p = copy; (alg = strsep(&p, ",")) != NULL;) {
+		if (*alg == '\0')
+			continue;
+		if (knownhosts_have_type(kf, nkf, name,
+		    knownhosts_alg_keytype(alg))) {
+			if (*first != '\0')
+				strcat(first, ",");
+			strcat(first, alg);
+		} else {
+			if (*last != '\0')
+				strcat(last, ",");
+			strcat(last, alg);
+		}
+	}
+	xasprintf(&out, "%s%s%s", first, *first != '\0' && *last != '\0' ?
+	    "," : "", last);
+	if (*first != '\0')
+		debug("%s: prefer host key algorithms %s", name, first);
+	free(first);
+	free(last);
+	free(copy);
+	free(name);
+	return out;
 }
 
 int
-knownhosts_check(LIBSSH2_SESSION *session, const char *host, int port,
-    const struct ssh_host_config *hc, char *err, size_t errlen)
+knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
+    char *err, size_t errlen)
 {
-	struct knownhosts_file *kf;
-	const char *files[2 * SSHCFG_MAX_FILES];
-	const char *key, *keyname, *changed = NULL;
-	char *name, fp[96];
+	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES];
+	enum knownhosts_status st;
+	const unsigned char *key;
+	const char *file = NULL, *file2;
+	char *name = NULL, *bare, *type = NULL, fp[96];
 	size_t keylen;
-	int i, nfiles = 0, keytype, keybits, r, rc = -1;
+	int nkf, line = 0, line2, have_ca, have_ca2, keytype, rc = -1;
 
-	if ((key = libssh2_session_hostkey(session, &keylen, &keytype)) ==
+	key = (const unsigned char *)libssh2_session_hostkey(session, &keylen,
+	    &keytype);
+	if (key == NULL || (type = knownhosts_blob_type(key, keylen)) ==
 	    NULL) {
-		snprintf(err, errlen, "no host key from %s", host);
+		snprintf(err, errlen, "no host key from %s", hc->hostname);
 		return -1;
 	}
-	keybits = knownhosts_keytype(keytype, &keyname);
-	knownhosts_fingerprint(session, fp, sizeof fp);
-	if (keybits == -1) {
-		if (hc->strict == STRICT_NO)
-			return 0;
-		snprintf(err, errlen, "host key for %s has a type mrsh cannot "
-		    "check (%s)", host, fp);
-		return -1;
-	}
-	/* OpenSSH writes and looks up [host]:port for any port but 22. */
-	if (port <= 0 || port == 22)
-		name = xstrdup(host);
-	else
-		xasprintf(&name, "[%s]:%d", host, port);
+	knownhosts_fingerprint(key, keylen, fp, sizeof fp);
+	nkf = knownhosts_files(hc, kf);
+	name = knownhosts_name(hc, 1);
 
-	for (i = 0; i < hc->nuser_known_hosts; i++)
-		files[nfiles++] = hc->user_known_hosts[i];
-	for (i = 0; i < hc->nglobal_known_hosts; i++)
-		files[nfiles++] = hc->global_known_hosts[i];
-	for (i = 0; i < nfiles; i++) {
-		if ((kf = knownhosts_get(files[i])) == NULL) {
-			snprintf(err, errlen, "cannot read %s", files[i]);
-			goto out;
+	st = knownhosts_lookup(kf, nkf, name, key, keylen, &file, &line,
+	    &have_ca);
+	/* ssh: a port other than 22 with nothing known: try the bare host. */
+	if (st == KH_NEW && hc->host_key_alias == NULL && hc->port > 0 &&
+	    hc->port != 22) {
+		bare = knownhosts_name(hc, 0);
+		if (knownhosts_lookup(kf, nkf, bare, key, keylen, &file2,
+		    &line2, &have_ca2) == KH_OK) {
+			st = KH_OK;
+			file = file2;
+			line = line2;
 		}
-		/* Port -1: name already has the [host]:port form if needed. */
-		r = libssh2_knownhost_checkp(kf->hosts, name, -1, key, keylen,
-		    LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-		    LIBSSH2_KNOWNHOST_KEYENC_RAW | keybits, NULL);
-		if (r == LIBSSH2_KNOWNHOST_CHECK_MATCH) {
-			debug("%s: host key %s %s found in %s", name, keyname,
-			    fp, files[i]);
-			rc = 0;
-			goto out;
-		}
-		if (r == LIBSSH2_KNOWNHOST_CHECK_MISMATCH && changed == NULL)
-			changed = files[i];
+		/* ssh would have found the CA for a certificate this way. */
+		have_ca |= have_ca2;
+		free(bare);
 	}
 
-	if (changed != NULL) {
+	switch (st) {
+	case KH_OK:
+		debug("%s: host key %s %s found in %s:%d", name, type, fp,
+		    file, line);
+		rc = 0;
+		break;
+	case KH_IS_REVOKED:
+		if (hc->strict == STRICT_NO) {
+			warnx_m("%s: the %s host key %s is marked as revoked "
+			    "in %s:%d; connecting anyway without password "
+			    "authentication (StrictHostKeyChecking no)", name,
+			    type, fp, file, line);
+			rc = 1;
+			break;
+		}
+		snprintf(err, errlen, "the %s host key for %s (%s) is marked "
+		    "as REVOKED in %s:%d \xe2\x80\x94 possibly a stolen key "
+		    "impersonating the host", type, name, fp, file, line);
+		break;
+	case KH_CHANGED:
 		if (hc->strict == STRICT_NO) {
 			warnx_m("host key for %s has CHANGED (%s %s); "
-			    "connecting anyway (StrictHostKeyChecking no)",
-			    host, keyname, fp);
-			rc = 0;
-			goto out;
+			    "connecting anyway without password "
+			    "authentication (StrictHostKeyChecking no)", name,
+			    type, fp);
+			rc = 1;
+			break;
 		}
-		if (port <= 0 || port == 22)
-			snprintf(err, errlen, "host key for %s has CHANGED "
-			    "(%s %s) \xe2\x80\x94 possible man-in-the-middle; "
-			    "remove the old key with: ssh-keygen -R '%s' -f %s",
-			    host, keyname, fp, host, changed);
-		else
-			snprintf(err, errlen, "host key for %s has CHANGED "
-			    "(%s %s) \xe2\x80\x94 possible man-in-the-middle; "
-			    "remove the old key with: ssh-keygen -R '[%s]:%d' "
-			    "-f %s", host, keyname, fp, host, port, changed);
-		goto out;
-	}
-
-	switch (hc->strict) {
-	case STRICT_NO:
-		rc = 0;
+		snprintf(err, errlen, "host key for %s%s%s%s has CHANGED (%s "
+		    "%s) \xe2\x80\x94 possible man-in-the-middle; remove the "
+		    "old key with: ssh-keygen -R '%s' -f %s (line %d)",
+		    hc->hostname, ALIAS_FMT(hc), type, fp, name, file, line);
 		break;
-	case STRICT_ACCEPT_NEW:
-		if (hc->nuser_known_hosts == 0) {
+	case KH_NEW:
+		if (have_ca && hc->strict != STRICT_NO) {
+			snprintf(err, errlen, "%s is known only through "
+			    "@cert-authority, and libssh2 cannot verify host "
+			    "certificates; refusing its plain %s key %s "
+			    "(add that key to known_hosts to trust it)", name,
+			    type, fp);
+			break;
+		}
+		if (hc->strict != STRICT_ACCEPT_NEW &&
+		    hc->strict != STRICT_NO) {
+			snprintf(err, errlen, "host key for %s%s%s%s not known "
+			    "(%s %s); accept it with -o "
+			    "StrictHostKeyChecking=accept-new or add it to %s "
+			    "(ssh-keyscan -p %d %s)", hc->hostname,
+			    ALIAS_FMT(hc), type, fp,
+			    hc->nuser_known_hosts > 0 ?
+			    hc->user_known_hosts[0] : "~/.ssh/known_hosts",
+			    hc->port > 0 ? hc->port : 22, hc->hostname);
+			break;
+		}
+		/*
+		 * As ssh: with no user file, or a name that could not be
+		 * read back, nothing is recorded, and accept-new refuses.
+		 */
+		if (hc->nuser_known_hosts == 0 ||
+		    strcspn(hc->hostname, "@?*#[]|'\"\\") !=
+		    strlen(hc->hostname)) {
+			if (hc->strict == STRICT_NO) {
+				rc = 0;
+				break;
+			}
 			snprintf(err, errlen, "host key for %s not known (%s "
-			    "%s) and UserKnownHostsFile is none; cannot "
-			    "accept it", host, keyname, fp);
+			    "%s) and %s; cannot accept it", name, type, fp,
+			    hc->nuser_known_hosts == 0 ? "UserKnownHostsFile "
+			    "is none" : "the name cannot be recorded");
 			break;
 		}
-		if ((kf = knownhosts_get(hc->user_known_hosts[0])) == NULL) {
-			snprintf(err, errlen, "cannot read %s",
-			    hc->user_known_hosts[0]);
+		if (knownhosts_append(kf[0], name, hc->hash_known_hosts,
+		    type, key, keylen, err, errlen) != 0) {
+			/* ssh: "Failed to add the host", and goes on. */
+			warnx_m("%s", err);
+			rc = 0;
 			break;
 		}
-		if (knownhosts_append(kf, name, hc->hash_known_hosts, key,
-		    keylen, keybits, err, errlen) != 0)
-			break;
-		info("%s: added host key %s %s to %s", name, keyname, fp,
-		    kf->path);
+		info("%s: added host key %s %s to %s", name, type, fp,
+		    kf[0]->path);
 		rc = 0;
 		break;
-	default:
-		snprintf(err, errlen, "host key for %s not known (%s %s); "
-		    "accept it with -o StrictHostKeyChecking=accept-new or add "
-		    "it to %s (ssh-keyscan -p %d %s)", host, keyname, fp,
-		    hc->nuser_known_hosts > 0 ? hc->user_known_hosts[0] :
-		    "~/.ssh/known_hosts", port > 0 ? port : 22, host);
-		break;
 	}
-out:
+	free(type);
 	free(name);
 	return rc;
 }

@@ -294,6 +294,12 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 	if (k->unusable || !k->encrypted || k->passphrase != NULL)
 		return (k);
 
+	/*
+	 * BatchMode: never ask; the key stays unasked for other hosts and
+	 * is skipped for this one (ssh_key_locked).
+	 */
+	if (kr->batch)
+		return (k);
 	/* Encrypted: ask once; without a terminal the key is skipped. */
 	if (!kr->prompt_ok) {
 		k->unusable = 1;
@@ -308,6 +314,12 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 		    "for its passphrase: skipped", path);
 	}
 	return (k);
+}
+
+int
+ssh_key_locked(const struct ssh_key *k)
+{
+	return (k->encrypted && k->passphrase == NULL);
 }
 
 void

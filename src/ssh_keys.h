@@ -30,6 +30,7 @@ struct ssh_key {
 struct ssh_keyring {
 	struct ssh_key	*keys;
 	int		 prompt_ok;	/* may ask on /dev/tty now */
+	int		 batch;		/* this host has BatchMode yes */
 };
 
 /*
@@ -38,6 +39,8 @@ struct ssh_keyring {
  */
 struct ssh_key *ssh_key_get(struct ssh_keyring *, const char *path,
 	    int explicit);
+/* An encrypted key whose passphrase was not asked (BatchMode). */
+int	ssh_key_locked(const struct ssh_key *);
 void	ssh_keyring_free(struct ssh_keyring *);
 
 /* Ask on /dev/tty without echo; NULL if there is no terminal. */

@@ -66,6 +66,8 @@ enum sshcfg_opcode {
 	oKbdInteractiveAuthentication,
 	oHashKnownHosts,
 	oRequestTTY,
+	oHostKeyAlias,
+	oAlgorithms,
 	oSendEnv,
 	oSetEnv,
 	oProxyJump,
@@ -98,6 +100,13 @@ static const struct {
 	{ "ChallengeResponseAuthentication", oKbdInteractiveAuthentication },
 	{ "HashKnownHosts", oHashKnownHosts },
 	{ "RequestTTY", oRequestTTY },
+	{ "HostKeyAlias", oHostKeyAlias },
+	{ "KexAlgorithms", oAlgorithms },
+	{ "HostKeyAlgorithms", oAlgorithms },
+	{ "Ciphers", oAlgorithms },
+	{ "MACs", oAlgorithms },
+	{ "PubkeyAcceptedAlgorithms", oAlgorithms },
+	{ "PubkeyAcceptedKeyTypes", oAlgorithms },
 	{ "SendEnv", oSendEnv },
 	{ "SetEnv", oSetEnv },
 	/* Not implemented, but worth a warning when they apply: see below. */
@@ -187,6 +196,8 @@ struct sshcfg_ctx {
 	int			 kbdauth;
 	int			 hash_kh;
 	int			 request_tty;	/* -1: unset */
+	char			*host_key_alias;
+	char			*algs[ALGS_NKINDS];
 	char			**send_env;
 	int			 nsend_env;
 	char			**set_env;
@@ -414,6 +425,21 @@ sshcfg_parse_strict(const char *s)
 	return flag ? STRICT_YES : STRICT_NO;
 }
 
+/* Which algorithm list a keyword (canonical name) sets. */
+static enum sshalgs_kind
+sshcfg_algs_kind(const char *name)
+{
+	int k;
+
+	if (strcmp(name, "PubkeyAcceptedKeyTypes") == 0)
+		return ALGS_PUBKEY;
+	for (k = 0; k < ALGS_NKINDS; k++) {
+		if (strcmp(name, sshalgs_keyword(k)) == 0)
+			return k;
+	}
+	return ALGS_PUBKEY;
+}
+
 /* RequestTTY value (enum request_tty); -1 if malformed. */
 static int
 sshcfg_parse_request_tty(const char *s)
@@ -597,6 +623,7 @@ static int
 sshcfg_check_line(const char *file, struct sshcfg_line *l)
 {
 	const char *a = l->argv[0];
+	char msg[1024];
 	int i;
 
 	switch (l->opcode) {
@@ -605,6 +632,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oUser:
+	case oHostKeyAlias:
 		if (l->argc != 1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
@@ -642,6 +670,15 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	case oStrictHostKeyChecking:
 		if (l->argc != 1 || sshcfg_parse_strict(a) == -2)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oAlgorithms:
+		if (l->argc != 1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		if (sshalgs_check(sshcfg_algs_kind(l->name), a, msg,
+		    sizeof msg) != NULL) {
+			error("%s line %d: %s", file, l->lineno, msg);
+			return -1;
+		}
 		break;
 	case oRequestTTY:
 		if (l->argc != 1 || sshcfg_parse_request_tty(a) == -1)
@@ -1210,6 +1247,7 @@ static void
 sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 {
 	const char *a = l->argv[0];
+	enum sshalgs_kind k;
 
 	switch (l->opcode) {
 	case oHostname:
@@ -1276,6 +1314,15 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oHashKnownHosts:
 		if (ctx->hash_kh == -1)
 			ctx->hash_kh = sshcfg_parse_flag(a);
+		break;
+	case oAlgorithms:
+		k = sshcfg_algs_kind(l->name);
+		if (ctx->algs[k] == NULL)
+			ctx->algs[k] = xstrdup(a);
+		break;
+	case oHostKeyAlias:
+		if (ctx->host_key_alias == NULL)
+			ctx->host_key_alias = sshcfg_lower(a);
 		break;
 	case oRequestTTY:
 		if (ctx->request_tty == -1)
@@ -1399,6 +1446,9 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 		free(ctx->ukh[i]);
 	for (i = 0; i < ctx->ngkh; i++)
 		free(ctx->gkh[i]);
+	free(ctx->host_key_alias);
+	for (i = 0; i < ALGS_NKINDS; i++)
+		free(ctx->algs[i]);
 	for (i = 0; i < ctx->nsend_env; i++)
 		free(ctx->send_env[i]);
 	free(ctx->send_env);
@@ -1582,6 +1632,11 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	hc->password_auth = ctx->pwauth != 0;
 	hc->kbdint_auth = ctx->kbdauth != 0;
 	hc->hash_known_hosts = ctx->hash_kh == 1;
+	if (ctx->host_key_alias != NULL)
+		hc->host_key_alias = xstrdup(ctx->host_key_alias);
+	for (j = 0; j < ALGS_NKINDS; j++)
+		if (ctx->algs[j] != NULL)
+			hc->algs[j] = xstrdup(ctx->algs[j]);
 	hc->request_tty = ctx->request_tty == -1 ? REQUEST_TTY_AUTO :
 	    (enum request_tty)ctx->request_tty;
 	hc->send_env = xreallocarray(NULL, ctx->nsend_env + 1,
@@ -1630,6 +1685,9 @@ ssh_host_config_free(struct ssh_host_config *hc)
 		free(hc->user_known_hosts[i]);
 	for (i = 0; i < hc->nglobal_known_hosts; i++)
 		free(hc->global_known_hosts[i]);
+	free(hc->host_key_alias);
+	for (i = 0; i < ALGS_NKINDS; i++)
+		free(hc->algs[i]);
 	for (i = 0; i < hc->nsend_env; i++)
 		free(hc->send_env[i]);
 	free(hc->send_env);
@@ -1720,7 +1778,7 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	struct sshconfig *cfg;
 	struct sshcfg_ctx ctx;
 	struct ssh_host_config hc;
-	char *user, *host, *p;
+	char *user, *host, *p, *algs;
 	int i, port;
 
 	if (sshcfg_split_target(arg, &user, &host, &port) != 0) {
@@ -1764,6 +1822,13 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	printf("serveralivecountmax %d\n", hc.server_alive_count_max);
 	printf("batchmode %s\n", sshcfg_yesno(hc.batch_mode));
 	printf("passwordauthentication %s\n", sshcfg_yesno(hc.password_auth));
+	if (hc.host_key_alias != NULL)
+		printf("hostkeyalias %s\n", hc.host_key_alias);
+	for (i = 0; i < ALGS_NKINDS; i++) {
+		algs = sshalgs_assemble(i, hc.algs[i]);
+		printf("%s %s\n", sshalgs_dump_name(i), algs);
+		free(algs);
+	}
 	printf("requesttty %s\n", sshcfg_request_tty_names[hc.request_tty]);
 	for (i = 0; i < hc.nsend_env; i++)
 		printf("sendenv %s\n", hc.send_env[i]);

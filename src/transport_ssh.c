@@ -57,6 +57,7 @@
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
 
+#include "mrsh/sshalgs.h"
 #include "ssh_chansetup.h"
 #include "ssh_keys.h"
 #include "ssh_sign.h"
@@ -86,16 +87,6 @@
 /* -I: read ahead of the slowest host by at most this much. */
 #define SSH_STDIN_AHEAD		(1024 * 1024)
 #define SSH_STDIN_READ		(64 * 1024)
-
-#define SSH_KEX_PREF \
-	"curve25519-sha256,curve25519-sha256@libssh.org," \
-	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
-	"diffie-hellman-group14-sha256,diffie-hellman-group16-sha512," \
-	"diffie-hellman-group18-sha512," \
-	"diffie-hellman-group-exchange-sha256,diffie-hellman-group14-sha1"
-#define SSH_HOSTKEY_PREF \
-	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
-	"ecdsa-sha2-nistp521,ssh-rsa"
 
 #define SSH_RSA_HINT \
 	"libssh2 1.10 cannot do rsa-sha2-256/512 (OpenSSH >= 8.8 refuses " \
@@ -174,6 +165,7 @@ struct ssh_conn {
 	int			 banner_miss;	/* line is not "SSH-" */
 	int			 banner_seen;
 	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
+	char			*offered;	/* our algorithm lists */
 	char			*authlist;
 	int			 ikey;
 	int			 nkeys_tried;
@@ -544,6 +536,7 @@ ssh_init(struct run *run)
 	if (opt->hosts.n > 0 && (sock == NULL || *sock == '\0')) {
 		sshconfig_resolve(r->cfg, opt, opt->hosts.hosts[0].name,
 		    opt->hosts.hosts[0].user, opt->hosts.hosts[0].port, &hc);
+		r->keys.batch = hc.batch_mode;
 		for (i = 0; i < hc.nidentity; i++)
 			(void)ssh_key_get(&r->keys, hc.identity[i],
 			    hc.identity_explicit);
@@ -608,6 +601,7 @@ ssh_dial_ready(void *arg)
 {
 	struct ssh_conn	*c = arg;
 	struct session	*s = c->s;
+	char		 msg[1024];
 
 	c->fd = dial_fd(c->dial);
 	c->ev_rd = event_new(s->run->base, c->fd, EV_READ, ssh_io_cb, c);
@@ -626,12 +620,11 @@ ssh_dial_ready(void *arg)
 	c->sniff_len = 0;
 	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV,
 	    (void *)ssh_recv_cb);
-	if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_KEX,
-	    SSH_KEX_PREF) != 0)
-		debug("kex preference refused: %s", ssh_errstr(c));
-	if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY,
-	    SSH_HOSTKEY_PREF) != 0)
-		debug("host key preference refused: %s", ssh_errstr(c));
+	if (sshalgs_apply(c->ssh, &c->hc, &c->offered, msg,
+	    sizeof msg) != 0) {
+		ssh_fail(c, FAIL_LOCAL, "%s", msg);
+		return;
+	}
 	ssh_set_step(c, SSH_HANDSHAKE);
 	ssh_step(c);
 }
@@ -721,12 +714,15 @@ ssh_namelist(const unsigned char **p, const unsigned char *end, char *out,
 	return (0);
 }
 
-/* The server's kex and host key algorithms from its KEXINIT. */
+/*
+ * The server's kex, host key, cipher and MAC (client to server) lists
+ * from its KEXINIT, each into a buffer of len bytes.
+ */
 static int
-ssh_sniff_kexinit(struct ssh_conn *c, char *kex, size_t kexlen, char *hk,
-    size_t hklen)
+ssh_sniff_kexinit(struct ssh_conn *c, char (*lists)[1024])
 {
 	const unsigned char	*p = c->sniff, *end, *nl;
+	char			 skip[1024];
 
 	if (p == NULL)
 		return (-1);
@@ -744,8 +740,11 @@ ssh_sniff_kexinit(struct ssh_conn *c, char *kex, size_t kexlen, char *hk,
 	if (end - p < 4 + 1 + 1 + 16 || p[5] != 20)
 		return (-1);
 	p += 4 + 1 + 1 + 16;
-	if (ssh_namelist(&p, end, kex, kexlen) != 0 ||
-	    ssh_namelist(&p, end, hk, hklen) != 0)
+	if (ssh_namelist(&p, end, lists[0], 1024) != 0 ||
+	    ssh_namelist(&p, end, lists[1], 1024) != 0 ||
+	    ssh_namelist(&p, end, lists[2], 1024) != 0 ||
+	    ssh_namelist(&p, end, skip, sizeof skip) != 0 ||
+	    ssh_namelist(&p, end, lists[3], 1024) != 0)
 		return (-1);
 	return (0);
 }
@@ -776,7 +775,9 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 {
 	const char	*banner = libssh2_session_banner_get(c->ssh);
 	const char	*msg = ssh_errstr(c);
-	char		 kex[1024], hk[1024], why[128];
+	const char	*srv[4];
+	char		 lists[4][1024], why[2048];
+	int		 i;
 
 	if (c->prebanner_over) {
 		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (no SSH "
@@ -788,19 +789,20 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (bad banner)");
 		return;
 	}
-	if (ssh_sniff_kexinit(c, kex, sizeof kex, hk, sizeof hk) == 0) {
-		if (!ssh_hostkeys_usable(hk))
+	if (ssh_sniff_kexinit(c, lists) == 0) {
+		for (i = 0; i < 4; i++)
+			srv[i] = lists[i];
+		/* As ssh: "no matching host key type found. Their offer:" */
+		if (sshalgs_mismatch(c->ssh, &c->hc, srv, why,
+		    sizeof why) == 0)
 			ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: "
-			    "the server offers only the host keys %s; "
-			    "libssh2 1.10 can use ssh-ed25519 and ecdsa, and "
-			    "no rsa-sha2-256/512 (give the host an ed25519 "
-			    "host key, or build mrsh with libssh2 >= 1.11)",
-			    hk);
+			    "%s%s", why, ssh_hostkeys_usable(lists[1]) ? "" :
+			    " (" SSH_RSA_HINT ")");
 		else
 			ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: "
 			    "%s (server offers kex %s; host keys %s; we "
-			    "offer kex %s; host keys %s)", msg, kex, hk,
-			    SSH_KEX_PREF, SSH_HOSTKEY_PREF);
+			    "offer %s)", msg, lists[0], lists[1],
+			    c->offered != NULL ? c->offered : "?");
 		return;
 	}
 	switch (rc) {
@@ -822,8 +824,7 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	case LIBSSH2_ERROR_HOSTKEY_INIT:
 	case LIBSSH2_ERROR_HOSTKEY_SIGN:
 		ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: %s (we "
-		    "offer kex %s; host keys %s)", msg, SSH_KEX_PREF,
-		    SSH_HOSTKEY_PREF);
+		    "offer %s)", msg, c->offered != NULL ? c->offered : "?");
 		return;
 	default:
 		ssh_fail(c, FAIL_UNREACHABLE, "SSH handshake failed: %s", msg);
@@ -938,6 +939,7 @@ ssh_key_at(struct ssh_conn *c, int i)
 	static const char *defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	char	path[4096];
 
+	c->r->keys.batch = c->hc.batch_mode;	/* never prompt */
 	if (c->hc.nidentity > 0) {
 		if (i >= c->hc.nidentity)
 			return (NULL);
@@ -979,7 +981,7 @@ ssh_auth_next(struct ssh_conn *c)
 	if (c->step == SSH_AUTH_KEY) {
 		if (ssh_authlist_has(c, "publickey")) {
 			while ((k = ssh_key_at(c, ++c->ikey)) != NULL) {
-				if (!k->unusable)
+				if (!k->unusable && !ssh_key_locked(k))
 					return;
 				if (k->priv != NULL)
 					c->nkeys_bad++;	/* undecryptable */
@@ -1551,11 +1553,14 @@ ssh_step(struct ssh_conn *c)
 			    LIBSSH2_METHOD_KEX), libssh2_session_methods(c->ssh,
 			    LIBSSH2_METHOD_HOSTKEY), libssh2_session_methods(c->ssh,
 			    LIBSSH2_METHOD_CRYPT_CS));
-			if (knownhosts_check(c->ssh, c->hc.hostname,
-			    c->hc.port, &c->hc, err, sizeof err) != 0) {
+			rc = knownhosts_check(c->ssh, &c->hc, err,
+			    sizeof err);
+			if (rc < 0) {
 				ssh_fail(c, FAIL_AUTH, "%s", err);
 				return;
 			}
+			if (rc == 1)	/* untrusted key: as ssh */
+				c->hc.password_auth = c->hc.kbdint_auth = 0;
 			if (c->hc.server_alive_interval > 0) {
 				libssh2_keepalive_config(c->ssh, 1,
 				    (unsigned)c->hc.server_alive_interval);
@@ -1981,6 +1986,7 @@ ssh_free(struct session *s)
 		ssh_host_config_free(&c->hc);
 	free(c->authlist);
 	free(c->sniff);
+	free(c->offered);
 	free(c);
 	s->tdata = NULL;
 }

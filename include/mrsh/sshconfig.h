@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "mrsh/options.h"
+#include "mrsh/sshalgs.h"
 
 struct sshconfig;	/* parsed files, shared by every host of a run */
 
@@ -47,6 +48,8 @@ struct ssh_host_config {
 	int	 hash_known_hosts;	/* HashKnownHosts: accept-new hashes */
 	char	*proxy_command;		/* ProxyCommand, unexpanded; NULL: none */
 	char	*proxy_jump;		/* ProxyJump / -J as written; NULL: none */
+	char	*host_key_alias;	/* HostKeyAlias, lowercased, or NULL */
+	char	*algs[ALGS_NKINDS];	/* KexAlgorithms... as written, or NULL */
 	enum request_tty request_tty;	/* RequestTTY */
 	char	**send_env;		/* SendEnv patterns, after removals */
 	int	 nsend_env;
@@ -74,18 +77,28 @@ void	ssh_host_config_free(struct ssh_host_config *);
 int	sshconfig_dump_host(const struct options *, const char *host);
 
 /*
- * known_hosts (user files then global files; hashed entries and
- * [host]:port forms). session is a LIBSSH2_SESSION after the handshake.
- * Returns 0 if the host key may be used, -1 with a one-line reason in err
+ * known_hosts, as ssh checks it (see knownhosts.c): the name looked up is
+ * HostKeyAlias, or the host name ([host]:port for a port other than 22).
+ * session is a LIBSSH2_SESSION after the handshake. Returns 0 if the host
+ * key may be used; 1 if it may be used only because StrictHostKeyChecking
+ * is no although it is changed or revoked (then, as ssh, no password or
+ * keyboard-interactive authentication); -1 with a one-line reason in err
  * (unknown under StrictHostKeyChecking yes, with how to accept it; changed
- * key: always refused unless "no"). accept-new appends the key to the first
- * user known_hosts file (created with mode 0600 if missing, appended with
- * O_APPEND in one write so parallel sessions do not interleave).
+ * or @revoked; known only through @cert-authority). accept-new (and no)
+ * append the key to the first user known_hosts file (created with mode
+ * 0600 if missing, appended with O_APPEND in one write so parallel
+ * sessions do not interleave).
  */
 struct _LIBSSH2_SESSION;
-int	knownhosts_check(struct _LIBSSH2_SESSION *, const char *host,
-	    int port, const struct ssh_host_config *, char *err,
-	    size_t errlen);
+int	knownhosts_check(struct _LIBSSH2_SESSION *,
+	    const struct ssh_host_config *, char *err, size_t errlen);
+/*
+ * HostKeyAlgorithms reordered as ssh's order_hostkeyalgs: unless the first
+ * algorithm's key type is known for the host, the algorithms whose key
+ * type known_hosts holds for it come first. Returns a new string.
+ */
+char	*knownhosts_order_hostkeyalgs(const struct ssh_host_config *,
+	    const char *algs);
 /*
  * Drop the known_hosts files cached by knownhosts_check (each file is read
  * once per run). sshconfig_free() calls it; safe to call more than once.

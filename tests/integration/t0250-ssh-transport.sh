@@ -93,7 +93,7 @@ rsshd=$!
 at_exit "kill $rsshd"
 wait_for 10 "ss -Htln | grep -q ':$rport '" || diag "RSA sshd did not start"
 capture "$T" "${M[@]}" -o StrictHostKeyChecking=no -w "127.0.0.1:$rport" true
-like "$(cat "$T/err")" 'key exchange failed: the server offers only the host keys rsa-sha2' \
+like "$(cat "$T/err")" 'key exchange failed: no matching host key type found\. Their offer: rsa-sha2' \
     "RSA-only host: the error names its host keys"
 
 # 14-15: ServerAliveInterval: a frozen server is noticed; a quiet but
