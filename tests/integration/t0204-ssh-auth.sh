@@ -12,7 +12,9 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
 # A client config with no IdentityFile: only -i and the agent offer keys.
-sshd_client_config "$T/noid.cfg" none "$KNOWN_HOSTS"
+# BatchMode no: the encrypted-key cases below need the passphrase prompt,
+# which BatchMode yes (the helper's default) forbids, as in ssh.
+sshd_client_config "$T/noid.cfg" none "$KNOWN_HOSTS" "BatchMode no"
 sshd_client_config "$T/agent.cfg" none "$KNOWN_HOSTS" "IdentitiesOnly no"
 M=("$MRSH" -F "$T/noid.cfg")
 

@@ -53,7 +53,7 @@ is "$?" 0 "no -I: 'cat' ends at once (EOF is sent in-band)"
 
 # 9-11: an encrypted key: the passphrase is asked once for every host;
 # a wrong one is named.
-sed "s|IdentityFile .*|IdentityFile $USER_KEY_ENC|" "$SSH_CONFIG" >"$T/cfg-enc"
+sed -e "s|IdentityFile .*|IdentityFile $USER_KEY_ENC|" -e "s|BatchMode yes|BatchMode no|" "$SSH_CONFIG" >"$T/cfg-enc"
 "$PY" "$top_srcdir/tests/helpers/pty-answer.py" --prompt '[Pp]assphrase' \
     --answer "$USER_KEY_PASSPHRASE" --stdout "$T/out" --count "$T/n" \
     --transcript "$T/tty" -- "$MRSH" -F "$T/cfg-enc" -w '127.0.1.[1-6]' \
