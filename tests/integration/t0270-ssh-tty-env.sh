@@ -54,7 +54,7 @@ else
 fi
 
 # SendEnv / SetEnv, compared with ssh (sshd accepts MRSH_* and LC_*)
-envcmd='env | grep -E "^(MRSH_|LC_T|OTHER)" | sort'
+envcmd='env | grep -E "^(MRSH_[A-D]|LC_T|OTHER)=" | sort'
 export MRSH_A=a1 MRSH_B='b 2' LC_TEST=lc OTHER=no
 cfg=(-o 'SendEnv MRSH_* LC_TEST OTHER' -o 'SendEnv -LC_T*'
 	-o 'SetEnv MRSH_C=c3 MRSH_D="d 4" OTHER=set MRSH_C=dup')
