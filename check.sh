@@ -6,7 +6,8 @@
 #   ./check.sh              install dependencies (apt-get, as root), build, test
 #   ./check.sh --no-deps    skip the apt-get step
 #
-# The build goes to ./build-check; test logs are build-check/tests/**/*.log.
+# The build goes to ./build-check; test logs are build-check/tests/**/*.log,
+# sanitizer reports build-check/tests/sanitizer/* (each one a failure).
 set -u
 cd "$(dirname "$0")" || exit 1
 
@@ -47,6 +48,14 @@ while read -r res; do
 	*) fail=$((fail + 1)) ;;
 	esac
 done < <(find tests -name '*.trs' -exec sed -n 's/^:test-result: //p' {} + 2>/dev/null)
+# Every sanitizer report is a failure, also from a run whose exit status
+# or stderr a test ignored (log_path: see AM_TESTS_ENVIRONMENT).
+nsan=$(find tests/sanitizer -type f 2>/dev/null | wc -l)
+if [ "$nsan" != 0 ]; then
+	sh ../tests/sanitizer-reports.sh tests/sanitizer
+	fail=$((fail + nsan))
+	rc=1
+fi
 if [ "$rc" != 0 ] && [ "$fail" = 0 ]; then
 	fail=1	# the harness failed without a failing test point
 fi
