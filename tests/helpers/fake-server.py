@@ -3,7 +3,7 @@
 
     fake-server.py MODE PORTFILE [ADDRESS]
 
-Listens on ADDRESS (default 127.0.0.1) port 0, writes the chosen port to
+Listens on ADDRESS (default 127.0.0.1; IPv6 if it has a colon) port 0, writes the chosen port to
 PORTFILE once listening (write to a temp name, then rename: a reader never
 sees half a number), then serves every connection according to MODE until
 killed:
@@ -18,6 +18,11 @@ killed:
     kexinit   send a banner and a KEXINIT whose algorithm names hold
               terminal escape sequences (no algorithm in common), then
               keep the connection open
+    noaccept  listen and never accept: connections complete in the
+              kernel's queue and are never served (a stopped daemon)
+    full      a listener whose accept queue is full (backlog 0, one
+              connection of its own waiting in it): a new connect gets no
+              answer and stays in progress until the client gives up
 
 Connections are kept in a list, so nothing is closed by the garbage
 collector. Stops on SIGTERM/SIGINT.
@@ -64,23 +69,32 @@ def endless_lines(conn):
 
 def main():
     if len(sys.argv) < 3 or sys.argv[1] not in ("silent", "garbage", "close",
-                                                 "lines", "kexinit"):
+                                                 "lines", "kexinit",
+                                                 "noaccept", "full"):
         sys.stderr.write(__doc__)
         sys.exit(2)
     mode, portfile = sys.argv[1], sys.argv[2]
     address = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
 
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    srv = socket.socket(family, socket.SOCK_STREAM)
     srv.bind((address, 0))
-    srv.listen(512)
+    held = []
+    if mode == "full":
+        srv.listen(0)
+        held.append(socket.create_connection(srv.getsockname()[:2]))
+    else:
+        srv.listen(512)
     tmp = portfile + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.getsockname()[1])
     os.rename(tmp, portfile)
 
-    held = []
     try:
+        if mode in ("noaccept", "full"):
+            while True:
+                signal.pause()
         while True:
             conn, _ = srv.accept()
             if mode == "close":

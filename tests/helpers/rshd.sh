@@ -44,8 +44,8 @@
 # a veth pair, 10.200.0.1 (client) -- 10.200.0.2 (server), addresses that
 # exist only inside these namespaces.
 
-# The namespace re-exec (reexec_in_netns) and skip_all/bail_out come from
-# the integration tests' lib.sh; the rsh tests keep their own rshd_* TAP.
+# The namespace re-exec (reexec_in_netns), the TAP functions and
+# skip_all/bail_out come from the integration tests' lib.sh.
 # shellcheck source=tests/integration/lib.sh
 . "${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/integration/lib.sh"
 
@@ -65,8 +65,7 @@ rshd_msg()
 # rshd_skip_all REASON: nothing can run here; TAP skip and exit.
 rshd_skip_all()
 {
-	echo "1..0 # SKIP $*"
-	exit 0
+	skip_all "$*"
 }
 
 # rshd_enter_ns ARGS: re-run the calling script inside private namespaces
@@ -219,53 +218,51 @@ rshd_tw_count()
 	ss -Htan state time-wait | wc -l
 }
 
-# Minimal TAP (self-contained so the rsh tests need nothing else).
+# The TAP of lib.sh under the names older rsh tests used (kept so that a
+# test written against them still works; new tests call ok/is/grepok/
+# skip_n/plan and end with done_testing). RSHD_TAP_N and RSHD_TAP_FAILED
+# follow lib.sh's counters.
 RSHD_TAP_N=0
 RSHD_TAP_FAILED=0
+
+rshd_tap_sync()
+{
+	RSHD_TAP_N=$tap_n
+	RSHD_TAP_FAILED=$tap_failed
+}
 
 # rshd_plan N
 rshd_plan()
 {
-	echo "1..$1"
+	plan "$1"
 }
 
 # rshd_ok STATUS DESC: "ok" if STATUS (a previous $?) is 0.
 rshd_ok()
 {
-	RSHD_TAP_N=$((RSHD_TAP_N + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $RSHD_TAP_N - $2"
-	else
-		echo "not ok $RSHD_TAP_N - $2"
-		RSHD_TAP_FAILED=$((RSHD_TAP_FAILED + 1))
-	fi
+	ok "$1" "$2"
+	rshd_tap_sync
 }
 
 # rshd_is GOT WANT DESC
 rshd_is()
 {
-	[ "$1" = "$2" ]
-	rshd_ok $? "$3"
-	[ "$1" = "$2" ] || { echo "#   got:  '$1'"; echo "#   want: '$2'"; }
+	is "$1" "$2" "$3"
+	rshd_tap_sync
 }
 
 # rshd_grep PATTERN FILE DESC: FILE has a line matching PATTERN (grep -E).
 rshd_grep()
 {
-	grep -Eq -- "$1" "$2"
-	rshd_ok $? "$3"
-	grep -Eq -- "$1" "$2" || sed 's/^/#   /' "$2" | head -20
+	grepok "$1" "$2" "$3"
+	rshd_tap_sync
 }
 
 # rshd_skip N REASON: skip N tests.
 rshd_skip()
 {
-	local i
-
-	for ((i = 0; i < $1; i++)); do
-		RSHD_TAP_N=$((RSHD_TAP_N + 1))
-		echo "ok $RSHD_TAP_N # SKIP $2"
-	done
+	skip_n "$1" "$2"
+	rshd_tap_sync
 }
 
 # rshd_cleanup: kill what we started (by pid), unmount, remove the temp dir.

@@ -1,6 +1,7 @@
 # TAP helpers for the integration tests (bash). Source it first:
 #   . "$top_srcdir/tests/integration/lib.sh"
-# then ok/is/like/skip ... and end with done_testing. $MRSH is the binary
+# then ok/is/like/unlike/grepok/pass/fail/skip ... and end with
+# done_testing (plan N first if the count is known up front). $MRSH is the binary
 # under test; make_tmpdir gives a directory removed when the test exits;
 # at_exit registers more cleanup (run last-first); start_sshd N starts the
 # private sshd of tests/helpers/sshd.sh for N loopback hosts (start_sshd_test
@@ -25,6 +26,7 @@ esac
 
 tap_n=0
 tap_failed=0
+tap_plan=
 tap_at_exit=()
 trap tap_cleanup EXIT
 
@@ -61,10 +63,48 @@ like() {
 	fi
 }
 
+# pass DESC / fail DESC: a test point the caller decided itself.
+pass() {
+	ok 0 "$1"
+}
+
+fail() {
+	ok 1 "$1"
+}
+
+# grepok ERE FILE DESC: some line of FILE matches ERE (grep -E); when none
+# does, the start of FILE is shown.
+grepok() {
+	if grep -Eq -- "$1" "$2" 2>/dev/null; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "want a line matching /$1/ in $2:"
+		head -20 "$2" 2>/dev/null | sed 's/^/#   /'
+	fi
+}
+
 # skip DESC REASON: a test point that cannot run here (says why).
 skip() {
 	tap_n=$((tap_n + 1))
 	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+# skip_n N REASON: N test points that cannot run here.
+skip_n() {
+	local i
+
+	for ((i = 0; i < $1; i++)); do
+		tap_n=$((tap_n + 1))
+		echo "ok $tap_n # SKIP $2"
+	done
+}
+
+# plan N: announce N test points up front (done_testing then checks that
+# exactly N ran instead of printing the plan).
+plan() {
+	tap_plan=$1
+	echo "1..$1"
 }
 
 # unlike GOT ERE DESC: no line of GOT matches.
@@ -131,6 +171,48 @@ free_port() {
 s = socket.socket()
 s.bind(("0.0.0.0", 0))
 print(s.getsockname()[1])'
+}
+
+# hold_ports PORT...: a foreign program (tests/helpers/port-holder.py)
+# listening on each TCP port on 0.0.0.0, up when this returns 0; its pid
+# in HOLDER, killed at exit or by release_ports.
+hold_ports() {
+	local out
+
+	out=$(make_tmpdir)/holder.out
+	python3 "$top_srcdir/tests/helpers/port-holder.py" "$@" \
+		</dev/null >"$out" 2>&1 &
+	HOLDER=$!
+	at_exit "kill $HOLDER"
+	wait_for 10 "grep -q ready '$out'" && return 0
+	diag "port-holder.py did not start: $(head -c 500 "$out")"
+	return 1
+}
+
+# release_ports: stop the hold_ports program (by pid) and wait for it.
+release_ports() {
+	[ -n "${HOLDER:-}" ] || return 0
+	kill "$HOLDER" 2>/dev/null
+	wait "$HOLDER" 2>/dev/null
+	HOLDER=
+}
+
+# fake_server MODE [ADDRESS]: tests/helpers/fake-server.py (see its head
+# for the modes) on a free port of ADDRESS (127.0.0.1), killed at exit;
+# the port in FAKE_PORT, the pid in FAKE_PID. Bails out if it does not
+# start.
+fake_server() {
+	local d pf
+
+	d=$(make_tmpdir)
+	pf=$d/port
+	python3 "$top_srcdir/tests/helpers/fake-server.py" "$1" "$pf" \
+		${2:+"$2"} </dev/null >/dev/null 2>"$d/err" &
+	FAKE_PID=$!
+	at_exit "kill $FAKE_PID"
+	wait_for 20 "[ -s '$pf' ]" ||
+		bail_out "fake-server.py $1 did not start: $(head -c 500 "$d/err")"
+	FAKE_PORT=$(cat "$pf")
 }
 
 # start_sshd N: private sshd for N hosts (tests/helpers/sshd.sh; sets
@@ -214,7 +296,12 @@ tap_cleanup() {
 }
 
 done_testing() {
-	echo "1..$tap_n"
+	if [ -z "$tap_plan" ]; then
+		echo "1..$tap_n"
+	elif [ "$tap_plan" != "$tap_n" ]; then
+		diag "planned $tap_plan test points, ran $tap_n"
+		exit 1
+	fi
 	[ "$tap_failed" = 0 ]
 	exit $?
 }

@@ -7,16 +7,12 @@
 # "stricthostkeychecking ask" for what mrsh does as "true" (refuse unknown
 # keys: mrsh never prompts).
 
+. "$top_srcdir/tests/integration/lib.sh"
 set -u
 
-if ! command -v ssh >/dev/null 2>&1; then
-	echo "1..0 # SKIP no ssh client"
-	exit 0
-fi
-: "${MRSH:?MRSH must point at the mrsh binary}"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-t0200.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+need_cmd ssh
+[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+tmp=$(make_tmpdir)
 export HOME=$tmp/home
 mkdir -p "$HOME/.ssh/conf.d"
 chmod 700 "$HOME/.ssh"
@@ -27,13 +23,6 @@ cd "$tmp" || exit 1
 keys="hostname user port identityfile identitiesonly identityagent
 connecttimeout stricthostkeychecking userknownhostsfile globalknownhostsfile
 serveraliveinterval serveralivecountmax batchmode passwordauthentication"
-
-n=0
-failed=0
-
-# ok NAME / not_ok NAME
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
 
 # Put ssh's view in mrsh's terms (see the top of the file).
 normalise_ssh() {
@@ -62,11 +51,11 @@ compare() {
 	mrc=$?
 	s=$(ssh "${sargs[@]}" 2>/dev/null </dev/null | normalise_ssh)
 	if [ $mrc -ne 0 ]; then
-		not_ok "$name (mrsh exit $mrc: $(head -1 "$tmp/mrsh.err"))"
+		fail "$name (mrsh exit $mrc: $(head -1 "$tmp/mrsh.err"))"
 		return
 	fi
 	if [ -z "$s" ]; then
-		not_ok "$name (ssh -G printed nothing)"
+		fail "$name (ssh -G printed nothing)"
 		return
 	fi
 	for k in $keys; do
@@ -79,10 +68,10 @@ compare() {
 		fi
 	done
 	if [ -n "$diffs" ]; then
-		not_ok "$name"
+		fail "$name"
 		echo "#   differences:$diffs"
 	else
-		ok "$name"
+		pass "$name"
 	fi
 }
 
@@ -239,23 +228,23 @@ EOF
 err=$("$MRSH" -F bad.cfg -G foo 2>&1 >/dev/null)
 rc=$?
 if [ $rc -ne 0 ] && [ "$err" = "mrsh: bad.cfg:3: bad value for Port: abc" ]; then
-	ok "bad value: one line FILE:LINE, non-zero exit"
+	pass "bad value: one line FILE:LINE, non-zero exit"
 else
-	not_ok "bad value: one line FILE:LINE, non-zero exit (rc $rc)"
+	fail "bad value: one line FILE:LINE, non-zero exit (rc $rc)"
 	echo "#   got: $err"
 fi
 if ! ssh -F bad.cfg -G foo >/dev/null 2>&1; then
-	ok "ssh also refuses the bad value"
+	pass "ssh also refuses the bad value"
 else
-	not_ok "ssh also refuses the bad value"
+	fail "ssh also refuses the bad value"
 fi
 
 out=$("$MRSH" -v -F forms.cfg -G foo 2>&1 >/dev/null)
 if [ $? -eq 0 ] &&
     printf '%s\n' "$out" | grep -q "forms.cfg:8: ssh_config keyword UnknownToMrshButKnownToSsh is not used by mrsh; ignored"; then
-	ok "unknown keyword: noted at -v, not fatal"
+	pass "unknown keyword: noted at -v, not fatal"
 else
-	not_ok "unknown keyword: noted at -v, not fatal"
+	fail "unknown keyword: noted at -v, not fatal"
 	echo "#   got: $out"
 fi
 
@@ -266,34 +255,39 @@ EOF
 out=$("$MRSH" -F exec.cfg -G foo 2>"$tmp/exec.err")
 if grep -q "exec.cfg:1: Match exec true not supported; block ignored" \
     "$tmp/exec.err" && ! printf '%s\n' "$out" | grep -q "^user from-exec"; then
-	ok "Match exec: reported, block not applied"
+	pass "Match exec: reported, block not applied"
 else
-	not_ok "Match exec: reported, block not applied"
+	fail "Match exec: reported, block not applied"
 	sed 's/^/#   /' "$tmp/exec.err"
 fi
 
 if "$MRSH" -F "$tmp/does-not-exist" -G foo >/dev/null 2>&1; then
-	not_ok "-F with a missing file fails"
+	fail "-F with a missing file fails"
 else
-	ok "-F with a missing file fails"
+	pass "-F with a missing file fails"
 fi
 
 # --- 9: known_hosts against a private sshd ------------------------------------
 # StrictHostKeyChecking yes / accept-new / no, [host]:port entries, hashed
 # entries, a changed key. Skipped when there is no sshd.
-srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-if [ ! -x "${SSHD_BIN:-/usr/sbin/sshd}" ] ||
-    [ ! -f "$srcdir/tests/helpers/sshd.sh" ]; then
-	echo "# no sshd: known_hosts checks skipped"
-	echo "1..$n"
-	exit $failed
+if [ ! -x "${SSHD_BIN:-/usr/sbin/sshd}" ] || ! command -v ssh-keygen >/dev/null; then
+	# The 11 points below, each named, so that the count stays honest.
+	for t in "unknown host key refused under StrictHostKeyChecking yes" \
+	    "accept-new: two [host]:port lines appended, file mode 0600" \
+	    "ssh accepts the lines accept-new wrote" \
+	    "accepted keys are known on the next run" \
+	    "a plain host entry matches a non-22 port too, as in ssh" \
+	    "hashed known_hosts entry matches" \
+	    "changed host key refused, with the ssh-keygen -R hint" \
+	    "StrictHostKeyChecking no connects anyway" \
+	    "HashKnownHosts: hashed line that ssh-keygen -F finds" \
+	    "the hashed line is matched on the next run" \
+	    "key found in GlobalKnownHostsFile"; do
+		skip "$t" "OpenSSH sshd or ssh-keygen not installed"
+	done
+	done_testing
 fi
-. "$srcdir/tests/helpers/sshd.sh"
-trap 'sshd_stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-if ! sshd_start 3 >/dev/null; then
-	echo "Bail out! sshd did not start"
-	exit 1
-fi
+start_sshd 3
 kh=$HOME/.ssh/kh_test
 # The helper's client config, with our own known_hosts file.
 sed -e "s|^\([[:space:]]*\)UserKnownHostsFile.*|\1UserKnownHostsFile $kh|" \
@@ -313,33 +307,33 @@ if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qF \
     "host key for $h1 not known (ssh-ed25519 $fp); accept it with -o StrictHostKeyChecking=accept-new" &&
     printf '%s\n' "$out" | grep -qF "(ssh-keyscan -p $SSHD_PORT $h1)" &&
     ! printf '%s\n' "$out" | grep -q "^$h1: hi"; then
-	ok "unknown host key refused under StrictHostKeyChecking yes"
+	pass "unknown host key refused under StrictHostKeyChecking yes"
 else
-	not_ok "unknown host key refused under StrictHostKeyChecking yes"
+	fail "unknown host key refused under StrictHostKeyChecking yes"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
 run_mrsh -o StrictHostKeyChecking=accept-new -w $h1,$h2 echo hi
 if [ $rc -eq 0 ] && [ "$(grep -c "^\[127\.0\.1\.[12]\]:$SSHD_PORT ssh-ed25519 " "$kh")" = 2 ] &&
     [ "$(wc -l < "$kh")" -eq 2 ] && [ "$(stat -c %a "$kh")" = 600 ]; then
-	ok "accept-new: two [host]:port lines appended, file mode 0600"
+	pass "accept-new: two [host]:port lines appended, file mode 0600"
 else
-	not_ok "accept-new: two [host]:port lines appended, file mode 0600"
+	fail "accept-new: two [host]:port lines appended, file mode 0600"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 	sed 's/^/#   kh: /' "$kh" 2>/dev/null
 fi
 
 if ssh -F kh.cfg -o BatchMode=yes $h1 true </dev/null >/dev/null 2>&1; then
-	ok "ssh accepts the lines accept-new wrote"
+	pass "ssh accepts the lines accept-new wrote"
 else
-	not_ok "ssh accepts the lines accept-new wrote"
+	fail "ssh accepts the lines accept-new wrote"
 fi
 
 run_mrsh -w $h1,$h2 echo hi
 if [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c ": hi$")" = 2 ]; then
-	ok "accepted keys are known on the next run"
+	pass "accepted keys are known on the next run"
 else
-	not_ok "accepted keys are known on the next run"
+	fail "accepted keys are known on the next run"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
@@ -348,9 +342,9 @@ fi
 echo "$h3 $HOST_KEY_PUB" > "$kh"
 run_mrsh -w $h3 echo hi
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^$h3: hi$"; then
-	ok "a plain host entry matches a non-22 port too, as in ssh"
+	pass "a plain host entry matches a non-22 port too, as in ssh"
 else
-	not_ok "a plain host entry matches a non-22 port too, as in ssh"
+	fail "a plain host entry matches a non-22 port too, as in ssh"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
@@ -365,9 +359,9 @@ ssh-keygen -H -f "$tmp/hashed" >/dev/null 2>&1
 } > "$kh"
 run_mrsh -w $h3 echo hi
 if [ $rc -eq 0 ] && grep -q '^|1|' "$kh" && ! grep -q "$h3" "$kh"; then
-	ok "hashed known_hosts entry matches"
+	pass "hashed known_hosts entry matches"
 else
-	not_ok "hashed known_hosts entry matches"
+	fail "hashed known_hosts entry matches"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
@@ -380,17 +374,17 @@ if [ $rc -ne 0 ] && printf '%s\n' "$out" | grep -qF \
     printf '%s\n' "$out" | grep -qF \
     "remove the old key with: ssh-keygen -R '[$h1]:$SSHD_PORT' -f $kh" &&
     [ "$(wc -l < "$kh")" -eq 1 ]; then
-	ok "changed host key refused, with the ssh-keygen -R hint"
+	pass "changed host key refused, with the ssh-keygen -R hint"
 else
-	not_ok "changed host key refused, with the ssh-keygen -R hint"
+	fail "changed host key refused, with the ssh-keygen -R hint"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
 run_mrsh -o StrictHostKeyChecking=no -w $h1 echo hi
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "^$h1: hi"; then
-	ok "StrictHostKeyChecking no connects anyway"
+	pass "StrictHostKeyChecking no connects anyway"
 else
-	not_ok "StrictHostKeyChecking no connects anyway"
+	fail "StrictHostKeyChecking no connects anyway"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
@@ -402,17 +396,17 @@ if [ $rc -eq 0 ] && grep -q '^|1|[^|]*|[^ ]* ssh-ed25519 ' "$kh" &&
     ! grep -q "$h2" "$kh" &&
     ssh-keygen -F "[$h2]:$SSHD_PORT" -f "$kh" 2>/dev/null | grep -q ssh-ed25519
 then
-	ok "HashKnownHosts: hashed line that ssh-keygen -F finds"
+	pass "HashKnownHosts: hashed line that ssh-keygen -F finds"
 else
-	not_ok "HashKnownHosts: hashed line that ssh-keygen -F finds"
+	fail "HashKnownHosts: hashed line that ssh-keygen -F finds"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 	sed 's/^/#   kh: /' "$kh" 2>/dev/null
 fi
 run_mrsh -w $h2 echo hi
 if [ $rc -eq 0 ]; then
-	ok "the hashed line is matched on the next run"
+	pass "the hashed line is matched on the next run"
 else
-	not_ok "the hashed line is matched on the next run"
+	fail "the hashed line is matched on the next run"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
@@ -420,11 +414,10 @@ fi
 rm -f "$kh"
 run_mrsh -o "GlobalKnownHostsFile=$KNOWN_HOSTS" -w $h2 echo hi
 if [ $rc -eq 0 ] && [ ! -e "$kh" ]; then
-	ok "key found in GlobalKnownHostsFile"
+	pass "key found in GlobalKnownHostsFile"
 else
-	not_ok "key found in GlobalKnownHostsFile"
+	fail "key found in GlobalKnownHostsFile"
 	printf '%s\n' "$out" | sed 's/^/#   /'
 fi
 
-echo "1..$n"
-exit $failed
+done_testing

@@ -10,22 +10,8 @@ set -u
 T=$(make_tmpdir)
 start_sshd 50
 [ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 M=("$MRSH" -F "$SSH_CONFIG")
 CAPTURE_TIMEOUT=60
-
-# fake_server MODE: start tests/helpers/fake-server.py; sets FAKE_PORT.
-fake_server() {
-	local pf=$T/fake.$1.port pid
-
-	"$PY" "$top_srcdir/tests/helpers/fake-server.py" "$1" "$pf" \
-		</dev/null >/dev/null 2>"$T/fake.$1.err" &
-	pid=$!
-	at_exit "kill $pid"
-	wait_for 20 "[ -s '$pf' ]" || bail_out "fake-server.py $1 did not start"
-	FAKE_PORT=$(cat "$pf")
-}
 
 # connection refused: a port nobody listens on
 port=$(free_port)

@@ -17,10 +17,9 @@
 # - --ports-report shows the TIME_WAIT and their destinations.
 . "$top_srcdir/tests/helpers/rshd.sh"
 rshd_standard_setup "$@"
-command -v python3 >/dev/null 2>&1 ||
-    { echo "Bail out! python3 needed for the foreign port holder"; exit 1; }
+need_cmd python3
 
-rshd_plan 28
+plan 28
 T=$RSHD_DIR
 HOSTS='127.0.1.[1-200]'
 
@@ -36,72 +35,39 @@ peer_tw()
 	ss -Htan state time-wait "( dport >= :$1 and dport <= :$2 )" | wc -l
 }
 
-# holder PORTS...: a python3 process listening on each port (0.0.0.0);
-# prints its pid once every socket listens.
-holder()
-{
-	rm -f "$T/holder.out"
-	python3 -c '
-import socket, sys, time
-socks = []
-for p in sys.argv[1:]:
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(p)))
-    s.listen(1)
-    socks.append(s)
-print("ready", flush=True)
-time.sleep(600)
-' "$@" >"$T/holder.out" 2>&1 &
-	HOLDER=$!
-	RSHD_PIDS="$RSHD_PIDS $HOLDER"
-	for ((i = 0; i < 200; i++)); do
-		grep -q ready "$T/holder.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# stop_holder: kill the python3 holder (by pid) and wait for it.
-stop_holder()
-{
-	kill "$HOLDER" 2>/dev/null
-	wait "$HOLDER" 2>/dev/null
-}
-
 # 1-6: ports 600-603 held by a foreign process: skipped (first, before
 # any other run leaves server TIME_WAIT naming our ports).
-holder 600 601 602 603 || echo "# holder did not start"
+hold_ports 600 601 602 603 || diag "the port holder did not start"
 "$MRSH" -R rsh --ports 600-615 -j 8 -t 60 --stats -w '127.0.1.[1-40]' \
     -- 'echo ok' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "4 ports held by another program: exit 0"
-rshd_is "$(grep -c ': ok$' "$T/out")" 40 "every host answered"
-rshd_grep '^mrsh: stats: ports range 16, used 12, retries 0, .* foreign-at-start 4$' \
+is "$?" 0 "4 ports held by another program: exit 0"
+is "$(grep -c ': ok$' "$T/out")" 40 "every host answered"
+grepok '^mrsh: stats: ports range 16, used 12, retries 0, .* foreign-at-start 4$' \
     "$T/err" "stats: 4 foreign ports seen at start, 12 used, no retry"
 # The servers' TIME_WAIT name the client ports they talked to: none of
 # 600-603, the python3 listener's.
-rshd_is "$(peer_tw 600 603)" 0 "no connection from the held ports 600-603"
-rshd_ok "$([ "$(peer_tw 604 615)" -gt 0 ]; echo $?)" \
+is "$(peer_tw 600 603)" 0 "no connection from the held ports 600-603"
+ok "$([ "$(peer_tw 604 615)" -gt 0 ]; echo $?)" \
     "connections from the other ports (server TIME_WAIT names them)"
-rshd_is "$(grep -c python3 <<<"$("$MRSH" --ports-report 600-603)")" 1 \
+is "$(grep -c python3 <<<"$("$MRSH" --ports-report 600-603)")" 1 \
     "--ports-report names the python3 holder"
-stop_holder
+release_ports
 
 # 7-14: 200 hosts, 16 ports, --close remote.
 "$MRSH" -R rsh --ports 600-615 -j 32 -t 60 --stats -w "$HOSTS" -- \
     'echo ok' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "200 hosts through 16 ports: exit 0"
-rshd_is "$(grep -c ': ok$' "$T/out")" 200 "every host answered"
-rshd_is "$(client_tw 600 615)" 0 "no client TIME_WAIT"
-rshd_grep '^mrsh: stats: closed remote-first 200, local-first 0, reset 0' \
+is "$?" 0 "200 hosts through 16 ports: exit 0"
+is "$(grep -c ': ok$' "$T/out")" 200 "every host answered"
+is "$(client_tw 600 615)" 0 "no client TIME_WAIT"
+grepok '^mrsh: stats: closed remote-first 200, local-first 0, reset 0' \
     "$T/err" "stats: every connection closed remote-first"
-rshd_grep '^mrsh: stats: time-wait client 0, ' "$T/err" \
+grepok '^mrsh: stats: time-wait client 0, ' "$T/err" \
     "stats: no client TIME_WAIT"
-rshd_grep '^mrsh: stats: ports range 16, used 16, ' "$T/err" \
+grepok '^mrsh: stats: ports range 16, used 16, ' "$T/err" \
     "stats: all 16 ports used"
-rshd_grep '^mrsh: stats: ports .* waits [1-9][0-9]*, ' "$T/err" \
+grepok '^mrsh: stats: ports .* waits [1-9][0-9]*, ' "$T/err" \
     "stats: sessions waited for ports (2 per session, -j 32)"
-rshd_grep '^mrsh: stats: sessions 200, ok 200, failed 0' "$T/err" \
+grepok '^mrsh: stats: sessions 200, ok 200, failed 0' "$T/err" \
     "stats: 200 ok"
 grep -v '^mrsh: stats: ' "$T/err" | sed 's/^/#   /' | head -5
 
@@ -123,19 +89,19 @@ for ((i = 0; i < 100; i++)); do
 	[ "$(client_tw 600 607)" = 8 ] && break
 	sleep 0.05
 done
-rshd_is "$(client_tw 600 607)" 8 "an earlier client left 8 TIME_WAIT"
+is "$(client_tw 600 607)" 8 "an earlier client left 8 TIME_WAIT"
 "$MRSH" --ports-report 600-615 >"$T/report" 2>&1
-rshd_is "$?" 0 "--ports-report: exit 0"
-rshd_grep '^  TIME_WAIT +8$' "$T/report" "report: 8 TIME_WAIT"
-rshd_is "$(grep -Ec '^    127\.0\.1\.[1-8]:514 +1$' "$T/report")" 8 \
+is "$?" 0 "--ports-report: exit 0"
+grepok '^  TIME_WAIT +8$' "$T/report" "report: 8 TIME_WAIT"
+is "$(grep -Ec '^    127\.0\.1\.[1-8]:514 +1$' "$T/report")" 8 \
     "report: the destinations of the TIME_WAIT"
-rshd_grep 'closed first' "$T/report" "report: says who closed first"
+grepok 'closed first' "$T/report" "report: says who closed first"
 "$MRSH" -R rsh --ports 600-615 -j 1 -t 60 --stats \
     -w '127.0.1.[1-8]' -- 'echo ok' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "run after the earlier client: exit 0"
-rshd_grep '^mrsh: stats: ports .* retries 0, ' "$T/err" \
+is "$?" 0 "run after the earlier client: exit 0"
+grepok '^mrsh: stats: ports .* retries 0, ' "$T/err" \
     "TIME_WAIT 4-tuples avoided without a retry"
-rshd_grep '^mrsh: stats: time-wait client 0, ' "$T/err" \
+grepok '^mrsh: stats: time-wait client 0, ' "$T/err" \
     "stats: the earlier TIME_WAIT are not this run's"
 # The servers' TIME_WAIT name the pairs mrsh used: host i never port 599+i.
 reused=0
@@ -143,21 +109,21 @@ for ((i = 1; i <= 8; i++)); do
 	ss -Htan state time-wait "( sport = :514 and dport = :$((599 + i)) )" |
 	    grep -q "127\.0\.1\.$i:514" && reused=$((reused + 1))
 done
-rshd_is "$reused" 0 "no (port, host) pair in TIME_WAIT was used again"
+is "$reused" 0 "no (port, host) pair in TIME_WAIT was used again"
 
 # 24-28: the whole range held by others: sessions wait, then fail with the
 # explanatory error at the connect timeout, naming the range and counts.
-holder $(seq 600 615) || echo "# holder did not start"
+hold_ports $(seq 600 615) || diag "the port holder did not start"
 "$MRSH" -R rsh --ports 600-615 -t 2 --stats -w '127.0.1.[1-3]' -- \
     'echo ok' >"$T/out" 2>"$T/err"
-rshd_is "$?" 255 "occupied range: exit 255"
-rshd_is "$(grep -c 'PENDING: .*source port' "$T/err")" 3 \
+is "$?" 255 "occupied range: exit 255"
+is "$(grep -c 'PENDING: .*source port' "$T/err")" 3 \
     "each host fails while waiting for a source port"
-rshd_grep '600-615: 16 ports, 16 in use' "$T/err" \
+grepok '600-615: 16 ports, 16 in use' "$T/err" \
     "the error names the range and counts"
-rshd_grep '^mrsh: stats: ports .* waits [1-9]' "$T/err" "stats: waits counted"
-rshd_is "$(wc -c <"$T/out")" 0 "no output"
+grepok '^mrsh: stats: ports .* waits [1-9]' "$T/err" "stats: waits counted"
+is "$(wc -c <"$T/out")" 0 "no output"
 sed 's/^/#   /' "$T/err" | head -5
-stop_holder
+release_ports
 
-exit $((RSHD_TAP_FAILED > 0))
+done_testing

@@ -6,36 +6,15 @@
 # namespace (unshare -n: only lo, down), so nothing is ever contacted; the
 # privilege is changed with setpriv(1).
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-t0301.XXXXXX") || exit 1
-chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-
-ok()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-is()
-{
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || { echo "#   got:  '$1'"; echo "#   want: '$2'"; }
-}
+. "$top_srcdir/tests/integration/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null 2>&1 ||
     ! unshare -n true 2>/dev/null; then
-	echo "1..0 # SKIP needs root, setpriv and unshare -n to change privileges"
-	exit 0
+	skip_all "needs root, setpriv and unshare -n to change privileges"
 fi
-echo "1..16"
+T=$(make_tmpdir)
+chmod 755 "$T"
+plan 16
 
 NOBODY="--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
 NOCAP="--bounding-set=-net_bind_service"
@@ -96,4 +75,4 @@ is "$(grep -c 'need root' "$T/err")" 0 "root: no privilege error"
 run "$NOBODY" -R rsh --ports 40000-40015 -t 5 -w 127.0.0.1 -- true
 is "$(grep -c 'need root' "$T/err")" 0 "nobody, --ports 40000-40015: allowed"
 is "$rc" 255 "and the run goes ahead (fails at the network)"
-exit $((failed > 0))
+done_testing

@@ -18,50 +18,14 @@
 #   range and the counts, while another host is still served at once;
 # - an occupied range: sessions wait, then fail at the connect timeout.
 
-# lib.sh for the namespace re-exec only: the TAP functions are this file's.
 . "$top_srcdir/tests/integration/lib.sh"
 reexec_in_netns --pid --fork --kill-child --mount --mount-proc \
     --propagation private -- "$@"
-. "$top_srcdir/tests/helpers/sshd.sh"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-t0302.XXXXXX") || exit 1
-HOLDER=
-cleanup()
-{
-	[ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null
-	sshd_stop
-	rm -rf "$T"
-}
-at_exit cleanup
-sshd_start 254 || { echo "Bail out! sshd did not start"; exit 1; }
-command -v python3 >/dev/null 2>&1 ||
-    { echo "Bail out! python3 needed for the foreign port holder"; exit 1; }
-
-n=0
-failed=0
-ok()
-{
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-is()
-{
-	[ "$1" = "$2" ]
-	ok $? "$3"
-	[ "$1" = "$2" ] || { echo "#   got:  '$1'"; echo "#   want: '$2'"; }
-}
-grepok()
-{
-	grep -Eq -- "$1" "$2"
-	ok $? "$3"
-	grep -Eq -- "$1" "$2" || sed 's/^/#   /' "$2" | head -12
-}
-echo "1..32"
+T=$(make_tmpdir)
+need_cmd python3
+start_sshd 254
+plan 32
 
 MRSH_SSH=("$MRSH" -F "$SSH_CONFIG" --ports 40000-40015 --stats)
 
@@ -79,42 +43,9 @@ peer_tw()
 	ss -Htan state time-wait "( dport >= :$1 and dport <= :$2 )" | wc -l
 }
 
-# holder PORTS...: python3 listening on each port; waits until it does.
-holder()
-{
-	local i
-
-	rm -f "$T/holder.out"
-	python3 -c '
-import socket, sys, time
-socks = []
-for p in sys.argv[1:]:
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(p)))
-    s.listen(1)
-    socks.append(s)
-print("ready", flush=True)
-time.sleep(600)
-' "$@" >"$T/holder.out" 2>&1 &
-	HOLDER=$!
-	for ((i = 0; i < 200; i++)); do
-		grep -q ready "$T/holder.out" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-stop_holder()
-{
-	kill "$HOLDER" 2>/dev/null
-	wait "$HOLDER" 2>/dev/null
-	HOLDER=
-}
-
 # 1-5: ports 40000-40003 held by another program (first, while no TIME_WAIT
 # names any of our ports).
-holder 40000 40001 40002 40003 || echo "# holder did not start"
+hold_ports 40000 40001 40002 40003 || diag "the port holder did not start"
 "${MRSH_SSH[@]}" -j 8 -t 30 -w '127.0.1.[1-40]' -- echo ok \
     >"$T/out" 2>"$T/err"
 is "$?" 0 "4 ports held by another program: exit 0"
@@ -124,7 +55,7 @@ grepok '^mrsh: stats: ports range 16, used 12, retries 0, .* foreign-at-start 4$
 is "$(peer_tw 40000 40003)" 0 "sshd never saw a connection from 40000-40003"
 ok "$([ "$(peer_tw 40004 40015)" -gt 0 ]; echo $?)" \
     "sshd saw connections from the other ports"
-stop_holder
+release_ports
 
 # 6-12: 200 hosts through 16 ports, --close remote.
 "${MRSH_SSH[@]}" -j 32 -t 60 -w '127.0.1.[1-200]' -- echo ok >"$T/out" 2>"$T/err"
@@ -186,7 +117,7 @@ is "$(cat "$T/out")" "127.0.1.251: ok" \
     "the same ports still serve another host at once"
 
 # 25-29: the whole range held by another program: wait, then fail.
-holder $(seq 40000 40015) || echo "# holder did not start"
+hold_ports $(seq 40000 40015) || diag "the port holder did not start"
 "${MRSH_SSH[@]}" -t 2 -w '127.0.1.[1-3]' -- echo ok >"$T/out" 2>"$T/err"
 is "$?" 255 "occupied range: exit 255"
 is "$(grep -c '^mrsh: 127\.0\.1\.[1-3]: PENDING: .*source port' "$T/err")" 3 \
@@ -196,7 +127,7 @@ grepok '40000-40015: 16 ports, 16 in use' "$T/err" \
 grepok '^mrsh: stats: ports range 16, used 0, retries 0, waits [1-9][0-9]*, foreign-at-start 16$' \
     "$T/err" "stats: waits counted, 16 foreign ports"
 is "$(wc -c <"$T/out")" 0 "no output"
-stop_holder
+release_ports
 
 # 30-32: --ports-report on the range names the TIME_WAIT destinations.
 "$MRSH" --ports-report 40000-40015 >"$T/report" 2>&1
@@ -204,4 +135,4 @@ is "$?" 0 "--ports-report: exit 0"
 grepok '^    127\.0\.1\.250:[0-9]+ +16$' "$T/report" \
     "report: the host with most TIME_WAIT first, 16"
 grepok 'closed first' "$T/report" "report: says who closed first"
-exit $((failed > 0))
+done_testing

@@ -7,28 +7,28 @@
 . "$top_srcdir/tests/helpers/rshd.sh"
 rshd_standard_setup "$@"
 
-rshd_plan 23
+plan 23
 T=$RSHD_DIR
 
 # 1-5: 20 hosts; each line on the right stream, nothing else.
 "$MRSH" -R rsh -w '127.0.1.[1-20]' -- 'echo out-$((1 + 2)); echo err >&2' \
     >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "20 hosts: exit 0"
-rshd_is "$(grep -c '^127\.0\.1\.[0-9]*: out-3$' "$T/out")" 20 \
+is "$?" 0 "20 hosts: exit 0"
+is "$(grep -c '^127\.0\.1\.[0-9]*: out-3$' "$T/out")" 20 \
     "every host's stdout line, labelled"
-rshd_is "$(grep -c '^127\.0\.1\.[0-9]*: err$' "$T/err")" 20 \
+is "$(grep -c '^127\.0\.1\.[0-9]*: err$' "$T/err")" 20 \
     "every host's stderr line, on stderr"
-rshd_is "$(grep -vc ': out-3$' "$T/out")" 0 "nothing else on stdout"
-rshd_is "$(sort -u "$T/out" | wc -l)" 20 "20 distinct hosts answered"
+is "$(grep -vc ': out-3$' "$T/out")" 0 "nothing else on stdout"
+is "$(sort -u "$T/out" | wc -l)" 20 "20 distinct hosts answered"
 
 # 6-7: the exit status comes back through the marker.
 "$MRSH" -R rsh -w 127.0.1.1 -- 'echo x; exit 3' >"$T/out" 2>"$T/err"
-rshd_is "$?" 3 "exit 3 on the host: mrsh exits 3"
-rshd_is "$(cat "$T/out")" "127.0.1.1: x" "marker stripped from stdout"
+is "$?" 3 "exit 3 on the host: mrsh exits 3"
+is "$(cat "$T/out")" "127.0.1.1: x" "marker stripped from stdout"
 
 # 8: the command cannot wait for input (runs with </dev/null).
 "$MRSH" -R rsh -t 20 -u 20 -w 127.0.1.2 -- 'cat; echo done' >"$T/out" 2>&1
-rshd_is "$(cat "$T/out")" "127.0.1.2: done" "stdin is /dev/null"
+is "$(cat "$T/out")" "127.0.1.2: done" "stdin is /dev/null"
 
 # 9-13: byte-exact through --outdir (raw bytes per host).
 check_exact()
@@ -39,7 +39,7 @@ check_exact()
 	mkdir "$T/od"
 	"$MRSH" -R rsh --outdir "$T/od" -w 127.0.1.3 -- "$cmd" 2>"$T/err"
 	cmp -s "$T/od/127.0.1.3" "$want"
-	rshd_ok $? "$desc"
+	ok $? "$desc"
 	cmp "$T/od/127.0.1.3" "$want" 2>&1 | sed 's/^/#   /'
 }
 printf 'a\nb' >"$T/want1"
@@ -59,33 +59,33 @@ check_exact "300 KB without trailing newline: byte-exact" \
 # 14-16: --rsh-stderr merge: one connection, stderr into stdout.
 "$MRSH" -R rsh --rsh-stderr merge -w 127.0.1.4 -- \
     'echo out; sleep 0.1; echo err >&2; exit 4' >"$T/out" 2>"$T/err"
-rshd_is "$?" 4 "merge: exit status still comes back"
-rshd_is "$(cat "$T/out")" "127.0.1.4: out
+is "$?" 4 "merge: exit status still comes back"
+is "$(cat "$T/out")" "127.0.1.4: out
 127.0.1.4: err" "merge: stderr arrives on stdout"
-rshd_is "$(grep -c ': err$' "$T/err")" 0 "merge: no output on stderr"
+is "$(grep -c ': err$' "$T/err")" 0 "merge: no output on stderr"
 
 # 17-18: -l and user@host pick the remote user (root is trusted).
 "$MRSH" -R rsh -l "$RSHD_USER" -w 127.0.1.5 -- 'id -un' >"$T/out" 2>"$T/err"
-rshd_is "$(cat "$T/out")" "127.0.1.5: $RSHD_USER" "-l USER"
+is "$(cat "$T/out")" "127.0.1.5: $RSHD_USER" "-l USER"
 "$MRSH" -R rsh -w "$RSHD_USER@127.0.1.6" -- 'id -un' >"$T/out" 2>"$T/err"
-rshd_is "$(cat "$T/out")" "127.0.1.6: $RSHD_USER" "user@host"
+is "$(cat "$T/out")" "127.0.1.6: $RSHD_USER" "user@host"
 
 # 19: a command with a trailing comment and quotes survives the wrapping.
 "$MRSH" -R rsh -w 127.0.1.7 -- 'echo "a  b" # comment' >"$T/out" 2>"$T/err"
-rshd_is "$(cat "$T/out")" "127.0.1.7: a  b" "trailing comment, quotes"
+is "$(cat "$T/out")" "127.0.1.7: a  b" "trailing comment, quotes"
 
 # 20-21: host:port reaches a second rshd on another port.
 rshd_start 127.0.0.1 2514 || echo "# second rshd did not start"
 "$MRSH" -R rsh -w 127.0.0.1:2514 -- 'echo p' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "host:port: exit 0"
-rshd_is "$(cat "$T/out")" "127.0.0.1:2514: p" "host:port: output"
+is "$?" 0 "host:port: exit 0"
+is "$(cat "$T/out")" "127.0.0.1:2514: p" "host:port: output"
 
 # 22-23: backpressure: 10 hosts x 1 MB into a reader that starts late; the
 # sessions pause and resume, and every byte arrives.
 "$MRSH" -R rsh -N -u 120 -w '127.0.2.[1-10]' -- 'yes 123456789 | head -n 100000' \
     2>"$T/err" | { sleep 1; cat; } >"$T/big"
-rshd_is "$?" 0 "10 MB through a slow reader: exit 0"
-rshd_is "$(grep -c '^123456789$' "$T/big")" 1000000 \
+is "$?" 0 "10 MB through a slow reader: exit 0"
+is "$(grep -c '^123456789$' "$T/big")" 1000000 \
     "10 MB through a slow reader: every line arrived"
 
-exit $((RSHD_TAP_FAILED > 0))
+done_testing

@@ -7,32 +7,32 @@
 . "$top_srcdir/tests/helpers/rshd.sh"
 rshd_standard_setup "$@"
 
-rshd_plan 15
+plan 15
 T=$RSHD_DIR
 
 # 1-3: normal commands: every connection closed by rshd first.
 "$MRSH" -R rsh --stats -w '127.0.1.[1-5]' -- 'echo hi' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "normal: exit 0"
-rshd_is "$(grep -c ': hi$' "$T/out")" 5 "normal: output from 5 hosts"
-rshd_grep '^mrsh: stats: closed remote-first 5, local-first 0, reset 0' \
+is "$?" 0 "normal: exit 0"
+is "$(grep -c ': hi$' "$T/out")" 5 "normal: output from 5 hosts"
+grepok '^mrsh: stats: closed remote-first 5, local-first 0, reset 0' \
     "$T/err" "normal: 5 closed remote-first, none reset"
 
 # 4-7: a background job holds stdout and stderr open after the command.
 "$MRSH" -R rsh --stats --close-wait 1 -u 60 -w 127.0.1.6 -- \
     'echo hi; sleep 30 & echo $! >'"$T/bg.pid" >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "background job: exit status 0 (from the marker)"
-rshd_is "$(cat "$T/out")" "127.0.1.6: hi" "background job: output"
-rshd_grep '^mrsh: stats: closed remote-first 0, local-first 0, reset 1' \
+is "$?" 0 "background job: exit status 0 (from the marker)"
+is "$(cat "$T/out")" "127.0.1.6: hi" "background job: output"
+grepok '^mrsh: stats: closed remote-first 0, local-first 0, reset 1' \
     "$T/err" "background job: the session was reset after --close-wait"
-rshd_grep '^mrsh: stats: sessions 1, ok 1, failed 0' "$T/err" \
+grepok '^mrsh: stats: sessions 1, ok 1, failed 0' "$T/err" \
     "background job: the session completed"
 [ -s "$T/bg.pid" ] && kill "$(cat "$T/bg.pid")" 2>/dev/null
 
 # 8-9: output of the background job within --close-wait is still shown.
 "$MRSH" -R rsh --close-wait 20 -u 60 -w 127.0.1.7 -- \
     'echo a; (sleep 0.3; echo b) &' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "late background output: exit 0"
-rshd_is "$(cat "$T/out")" "127.0.1.7: a
+is "$?" 0 "late background output: exit 0"
+is "$(cat "$T/out")" "127.0.1.7: a
 127.0.1.7: b" "late background output: shown"
 
 # 10-12: SIGTERM: the signal byte goes over the stderr connection and rshd
@@ -48,10 +48,10 @@ for ((i = 0; i < 200; i++)); do
 done
 spid=$(cat "$T/sleep.pid" 2>/dev/null)
 [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null
-rshd_ok $? "signal: the remote command is running (pid ${spid:-?})"
+ok $? "signal: the remote command is running (pid ${spid:-?})"
 kill -TERM "$mpid"
 wait "$mpid"
-rshd_is "$?" 143 "signal: mrsh exits 143 after SIGTERM"
+is "$?" 143 "signal: mrsh exits 143 after SIGTERM"
 gone=1
 for ((i = 0; i < 200; i++)); do
 	if ! kill -0 "$spid" 2>/dev/null; then
@@ -60,15 +60,15 @@ for ((i = 0; i < 200; i++)); do
 	fi
 	sleep 0.05
 done
-rshd_ok $gone "signal: rshd killed the remote command"
+ok $gone "signal: rshd killed the remote command"
 
 # 13-15: the command timeout (-u) fires in RUNNING; the session is reset.
 "$MRSH" -R rsh -u 1 --stats -w 127.0.1.9 -- 'echo started; exec sleep 60' \
     >"$T/out" 2>"$T/err"
-rshd_is "$?" 255 "command timeout: exit 255"
-rshd_grep '^mrsh: 127\.0\.1\.9: RUNNING: command timeout after 1s$' "$T/err" \
+is "$?" 255 "command timeout: exit 255"
+grepok '^mrsh: 127\.0\.1\.9: RUNNING: command timeout after 1s$' "$T/err" \
     "command timeout: stage and reason"
-rshd_grep '^mrsh: stats: closed remote-first 0, local-first 0, reset 1' \
+grepok '^mrsh: stats: closed remote-first 0, local-first 0, reset 1' \
     "$T/err" "command timeout: the connection was reset"
 
-exit $((RSHD_TAP_FAILED > 0))
+done_testing

@@ -21,21 +21,21 @@ rshd_add_hosts "10.200.0.1 mrsh-client" "10.200.0.2$names"
 rshd_start 0.0.0.0 514 "$RSHD_SRV_PID" ||
     { echo "Bail out! in.rshd did not start"; exit 1; }
 
-rshd_plan 9
+plan 9
 T=$RSHD_DIR
 
-rshd_is "$(rshd_tw_count)" 0 "no TIME_WAIT in the client netns to begin with"
+is "$(rshd_tw_count)" 0 "no TIME_WAIT in the client netns to begin with"
 
 # 2-6: 300 sessions, 12 ports, --close remote (the default).
 "$MRSH" -R rsh --ports 600-611 -t 60 -u 60 --stats -w 'srv[1-300]' -- \
     'echo ok-$((6 * 7))' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "300 sessions through 12 ports: exit 0"
-rshd_is "$(grep -c '^srv[0-9]*: ok-42$' "$T/out")" 300 "every host answered"
-rshd_is "$(rshd_tw_count)" 0 "no TIME_WAIT left on the client"
-rshd_grep '^mrsh: stats: closed remote-first 300, local-first 0, reset 0' \
+is "$?" 0 "300 sessions through 12 ports: exit 0"
+is "$(grep -c '^srv[0-9]*: ok-42$' "$T/out")" 300 "every host answered"
+is "$(rshd_tw_count)" 0 "no TIME_WAIT left on the client"
+grepok '^mrsh: stats: closed remote-first 300, local-first 0, reset 0' \
     "$T/err" "stats: 300 closed remote-first"
 srv_tw=$(nsenter -t "$RSHD_SRV_PID" -n ss -Htan state time-wait | wc -l)
-rshd_ok "$([ "$srv_tw" -gt 0 ]; echo $?)" \
+ok "$([ "$srv_tw" -gt 0 ]; echo $?)" \
     "TIME_WAIT landed on the server instead ($srv_tw)"
 grep -v '^mrsh: stats: ' "$T/err" | sed 's/^/#   /' | head -5
 
@@ -43,10 +43,10 @@ grep -v '^mrsh: stats: ' "$T/err" | sed 's/^/#   /' | head -5
 # port range, so the pool does not have to wait 60 s for cooling ports.
 "$MRSH" -R rsh --ports 700-739 --close local -t 60 -u 60 --stats \
     -w 'srv[1-10]' -- 'echo ok' >"$T/out" 2>"$T/err"
-rshd_is "$?" 0 "--close local: exit 0"
-rshd_grep '^mrsh: stats: closed remote-first 0, local-first 10, reset 0' \
+is "$?" 0 "--close local: exit 0"
+grepok '^mrsh: stats: closed remote-first 0, local-first 10, reset 0' \
     "$T/err" "--close local: 10 closed local-first"
-rshd_ok "$([ "$(rshd_tw_count)" -gt 0 ]; echo $?)" \
+ok "$([ "$(rshd_tw_count)" -gt 0 ]; echo $?)" \
     "--close local: TIME_WAIT on the client ($(rshd_tw_count))"
 
-exit $((RSHD_TAP_FAILED > 0))
+done_testing

@@ -16,36 +16,33 @@ T=$(make_tmpdir)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # A TCP sink: accepts nothing, answers nothing (the first host hangs there).
-python3 -c 'import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(64)
-print(s.getsockname()[1], flush=True)
-time.sleep(120)' >"$T/sink.port" &
-SINK=$!
-at_exit "kill $SINK"
-wait_for 10 "[ -s '$T/sink.port' ]" || bail_out "the TCP sink did not start"
-P=$(cat "$T/sink.port")
+fake_server noaccept
+P=$FAKE_PORT
 
-# starve SECS CMD...: run CMD in the background, lower its open-file limit
-# to 3 after SECS seconds; RC, $T/out and $T/err as capture.
+# starve COND CMD...: run CMD in the background, and once COND (a string
+# for eval; the run's pid in $pid) holds, lower its open-file limit to 3;
+# RC, $T/out and $T/err as capture.
 starve() {
-	local secs=$1 pid
+	local cond=$1 pid
 
 	shift
 	"$@" </dev/null >"$T/out" 2>"$T/err" &
 	pid=$!
-	sleep "$secs"
+	wait_for 30 "$cond" || diag "not reached before the limit: $cond"
 	prlimit --pid "$pid" --nofile=3: || diag "prlimit failed"
 	wait "$pid"
 	RC=$?
 }
 
+# sink_fed: the first host's request (sent once its sockets are open)
+# waits in the sink's queue.
+sink_fed="ss -Htn state established '( sport = :$P )' | awk '\$1 > 0' | grep -q ."
+
 H="127.0.0.1:$P"
 # 1-6: rsh, with and without a stderr connection. The first host
 # times out in the sink; the next two cannot open a socket.
 for mode in merge connect; do
-	starve 1 "$MRSH" -R rsh --rsh-stderr "$mode" -j 1 -t 2 \
+	starve "$sink_fed" "$MRSH" -R rsh --rsh-stderr "$mode" -j 1 -t 2 \
 	    -w "$H,127.0.0.2:$P,127.0.0.3:$P" -- true
 	is "$RC" 255 "rsh ($mode), out of descriptors: exit 255"
 	is "$(grep -c '^mrsh: 127\.0\.0\.[23]:'"$P"': CONNECTING: cannot open a socket: Too many open files$' "$T/err")" 2 \
@@ -57,16 +54,8 @@ done
 # 7-10: a connect still in progress at the connect timeout (a listener
 # whose accept queue is full drops the SYN) is no connection: both
 # transports count it as no socket, not as a reset.
-python3 -c 'import socket, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0)); s.listen(0)
-filler = socket.create_connection(s.getsockname())
-print(s.getsockname()[1], flush=True)
-time.sleep(120)' >"$T/full.port" &
-FULL=$!
-at_exit "kill $FULL"
-wait_for 10 "[ -s '$T/full.port' ]" || bail_out "the full listener did not start"
-F=$(cat "$T/full.port")
+fake_server full
+F=$FAKE_PORT
 for tr in rsh ssh; do
 	capture "$T" "$MRSH" -R "$tr" -F none --stats -t 1 -w "127.0.0.1:$F" \
 	    -- true
@@ -79,8 +68,9 @@ done
 # 11-13: ssh, the same words. The first host runs a command on the private
 # sshd (its teardown opens nothing); the limit drops while it runs.
 start_sshd 2
-starve 2 "$MRSH" -F "$SSH_CONFIG" -j 1 -t 10 -w 127.0.1.1,127.0.1.2 \
-    -- 'sleep 3; echo first'
+starve "pgrep -f '^sleep 3\.$$\$' >/dev/null" \
+    "$MRSH" -F "$SSH_CONFIG" -j 1 -t 10 -w 127.0.1.1,127.0.1.2 \
+    -- "sleep 3.$$; echo first"
 is "$RC" 255 "ssh, out of descriptors: exit 255"
 is "$(grep -c '^mrsh: 127\.0\.1\.2: CONNECTING: cannot open a socket: Too many open files$' "$T/err")" 1 \
     "ssh: the same local failure while connecting"
