@@ -7,30 +7,43 @@
 
 T=$(make_tmpdir)
 
-# usage errors: one line on stderr, exit 2
+# usage_error DESC ERE ARGS...: mrsh ARGS is a usage error: exit 2, nothing
+# on stdout, exactly one line on stderr, "mrsh: ..." matching ERE (each
+# case below gives the whole line).
 usage_error() {
 	local desc=$1 pattern=$2
 	shift 2
 	"$MRSH" "$@" >"$T/out" 2>"$T/err"
 	is "$?" 2 "$desc: exit 2"
 	like "$(cat "$T/err")" "$pattern" "$desc: message"
+	is "$(wc -l <"$T/err") $(grep -c '^mrsh: ' "$T/err") $(wc -c <"$T/out")" \
+	    "1 1 0" "$desc: one line on stderr, none on stdout"
 }
-usage_error "unbalanced bracket" 'node\[1-3' -R exec -w 'node[1-3' true
-usage_error "reversed range" 'n\[5-1\]' -R exec -w 'n[5-1]' true
-usage_error "range too large" 'too large|too many|exceeds' -R exec -w 'n[1-9999999]' true
-usage_error "unreadable file" 'nonexistent' -R exec -f "$T/nonexistent" true
+usage_error "unbalanced bracket" '^mrsh: unbalanced bracket in "node\[1-3"$' \
+	-R exec -w 'node[1-3' true
+usage_error "reversed range" '^mrsh: bad range "n\[5-1\]": start 5 is greater than end 1$' \
+	-R exec -w 'n[5-1]' true
+usage_error "range too large" '^mrsh: range "n\[1-9999999\]" is too large: more than 1000000 hosts$' \
+	-R exec -w 'n[1-9999999]' true
+usage_error "unreadable file" "^mrsh: cannot open host file \"$T/nonexistent\": No such file or directory\$" \
+	-R exec -f "$T/nonexistent" true
 printf 'good1\nbad[3-1]\n' >"$T/hosts.bad"
-usage_error "bad line in file names file:line" 'hosts.bad:2' -R exec -f "$T/hosts.bad" true
-usage_error "empty after exclusion" 'empty' -R exec -w 'a,b' -x 'a,b' true
-usage_error "no hosts" 'no hosts' -R exec true
-usage_error "no command" 'no command' -R exec -w a
-usage_error "unknown option" 'unknown option' -R exec --frobnicate -w a true
-usage_error "missing option argument" 'option -G needs an argument' -G
-usage_error "missing long option argument" 'option --fanout needs an argument' -w a --fanout
-usage_error "bad transport" 'unknown transport' -R carrier-pigeon -w a true
-usage_error "bad timeout" 'seconds' -R exec -t abc -w a true
-usage_error "bad ports" 'port range' --ports 2000-1000 -w a true
-is "$(wc -l <"$T/err")" 1 "usage errors are one line"
+usage_error "bad line in file names file:line" "^mrsh: $T/hosts.bad:2: bad range \"bad\\[3-1\\]\": start 3 is greater than end 1\$" \
+	-R exec -f "$T/hosts.bad" true
+usage_error "empty after exclusion" '^mrsh: the host list is empty$' \
+	-R exec -w 'a,b' -x 'a,b' true
+usage_error "no hosts" '^mrsh: no hosts given \(use -w LIST or -f FILE\)$' -R exec true
+usage_error "no command" '^mrsh: no command given$' -R exec -w a
+usage_error "unknown option" '^mrsh: unknown option --frobnicate$' \
+	-R exec --frobnicate -w a true
+usage_error "missing option argument" '^mrsh: option -G needs an argument$' -G
+usage_error "missing long option argument" '^mrsh: option --fanout needs an argument$' \
+	-w a --fanout
+usage_error "bad transport" '^mrsh: -R: unknown transport "carrier-pigeon" \(ssh, rsh or exec\)$' \
+	-R carrier-pigeon -w a true
+usage_error "bad timeout" '^mrsh: -t: bad number of seconds "abc"$' -R exec -t abc -w a true
+usage_error "bad ports" '^mrsh: --ports: port range 2000-1000: must be within 1-65535 with LO <= HI' \
+	--ports 2000-1000 -w a true
 
 # --list-hosts: ranges, padding, several groups, suffixes, exclusion, uniq
 "$MRSH" -w 'node[01-03,07],r[1-2]n[1-2],n[1-2]-ib,node02,root@h:2222' -x node03 --list-hosts >"$T/out"

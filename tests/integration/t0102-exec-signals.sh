@@ -19,11 +19,15 @@ kill -INT "$pid"
 wait_for 10 "grep -q 'ctrl-c again' '$T/err'"
 ok $? "first ctrl-c: status report"
 like "$(cat "$T/err")" 'interrupt: 3 RUNNING: h\[3-5\]' "report names running hosts and state"
+# Negative: nothing to wait for but the end of the one-second window.
 sleep 1.5
 ok "$(kill -0 "$pid"; echo $?)" "first ctrl-c alone does not stop mrsh"
 
+# A second pair: the next ctrl-c once mrsh has answered this one (its
+# second status report), so the two are within a second but not merged.
 kill -INT "$pid"
-sleep 0.2
+wait_for 10 "test \$(grep -c 'ctrl-c again' '$T/err') -ge 2"
+ok $? "ctrl-c after the window: a new status report"
 kill -INT "$pid"
 wait_for 15 "! kill -0 $pid 2>/dev/null"
 wait "$pid"

@@ -103,7 +103,7 @@ capture "$T" "${M[@]}" -o ServerAliveInterval=1 -o ServerAliveCountMax=2 \
 is "$(cat "$T/out")" "127.0.1.3: alive" "keepalives answered: a quiet command lives"
 before=$(pgrep -P "$SSHD_PID" | sort)
 "${M[@]}" -o ServerAliveInterval=1 -o ServerAliveCountMax=2 -w 127.0.1.4 \
-    'sleep 20' >"$T/out" 2>"$T/err" &
+    "sleep 20.$$" >"$T/out" 2>"$T/err" &
 m=$!
 child=
 for _ in $(seq 1 50); do
@@ -112,7 +112,9 @@ for _ in $(seq 1 50); do
 	[ -n "$child" ] && grep -q 'Accepted' "$SSHD_LOG" && break
 	sleep 0.1
 done
-sleep 1
+# Freeze the server once the command runs (the session is set up).
+wait_for 20 "pgrep -f '^sleep 20\.$$\$' >/dev/null" ||
+    diag "the remote command did not start"
 [ -n "$child" ] && kill -STOP "$child"
 wait "$m"
 rc=$?
