@@ -1,6 +1,6 @@
 /*
  * A minimal TAP producer for the unit tests: ok(), is_int(), is_str(),
- * done_testing(). Each test binary prints "1..N" at the end.
+ * skip(), skip_n(), done_testing(). Each test binary prints "1..N" at the end.
  */
 #ifndef MRSH_TAP_H
 #define MRSH_TAP_H
@@ -44,6 +44,26 @@ tap_is_str(const char *got, const char *want, const char *file, int line,
 		printf("#   got \"%s\", want \"%s\"\n", got ? got : "(null)",
 		    want ? want : "(null)");
 	return r;
+}
+
+/* A test point that cannot run here: "ok N - name # SKIP reason". */
+static void __attribute__((unused))
+skip(const char *name, const char *reason)
+{
+	tap_n++;
+	printf("ok %d - %s # SKIP %s\n", tap_n, name, reason);
+	fflush(stdout);
+}
+
+/* n test points that cannot run here. */
+static void __attribute__((unused))
+skip_n(int n, const char *reason)
+{
+	while (n-- > 0) {
+		tap_n++;
+		printf("ok %d # SKIP %s\n", tap_n, reason);
+	}
+	fflush(stdout);
 }
 
 #define ok(c, name)		tap_ok(!!(c), __FILE__, __LINE__, (name))

@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <event2/event.h>
 
@@ -38,6 +40,7 @@ struct fake {
 };
 
 static const char *scripts[64];
+static struct sockaddr_in wait_dst;	/* what 'W' waits to reach */
 static struct fake fakes[64];
 static int concurrent, max_concurrent;
 
@@ -85,9 +88,10 @@ fake_step(evutil_socket_t fd, short what, void *arg)
 	case 'F':
 		session_fail(f->s, FAIL_PROTOCOL, "scripted failure");
 		break;
-	case 'W':	/* wait for a port, once */
+	case 'W':	/* wait for a port (towards 127.0.0.1:22), once */
 		f->in_call = 0;
-		session_wait_port_for(f->s, NULL, 0);
+		session_wait_port_for(f->s, (struct sockaddr *)&wait_dst,
+		    sizeof wait_dst);
 		return;
 	case 'P':	/* release a port for everyone */
 		run_port_released(f->s->run);
@@ -168,6 +172,16 @@ static const struct transport_ops fake_ops = {
 	.free = fake_free,
 };
 
+/* The same, for a transport that binds a source port (--ports applies). */
+static const struct transport_ops fake_port_ops = {
+	.name = "fake",
+	.fds_per_session = 1,
+	.ports_per_session = 1,
+	.start = fake_start,
+	.close = fake_close,
+	.free = fake_free,
+};
+
 static char tmpdir[64];
 
 static void
@@ -205,7 +219,8 @@ run_scripts(struct options *o, struct run *run, int async_close)
 	concurrent = max_concurrent = 0;
 	for (i = 0; i < o->hosts.n; i++)
 		fakes[i].async_close = async_close;
-	if (run_init(run, o, &fake_ops) != 0)
+	if (run_init(run, o, o->ports_mode == PORTS_RANGE ? &fake_port_ops :
+	    &fake_ops) != 0)
 		return -1;
 	return run_loop(run);
 }
@@ -330,11 +345,15 @@ test_timeouts(void)
 	run_free(&run);
 	hostlist_free(&o.hosts);
 
+	/*
+	 * The connect timeout is shorter than the command timeout, so it
+	 * would fire first if RUNNING did not replace it; it is long enough
+	 * for the script to reach RUNNING on a loaded machine.
+	 */
 	opts_init(&o, 1);
-	o.connect_timeout = 0.1;
-	o.command_timeout = 0;
-	scripts[0] = "csrOoe";	/* no exit status ever; no command timeout */
-	o.command_timeout = 0.15;
+	o.connect_timeout = 1;
+	scripts[0] = "csrOoe";	/* no exit status ever */
+	o.command_timeout = 1.5;
 	run_scripts(&o, &run, 0);
 	ok(strstr(run.sessions[0].fail_reason, "command timeout") != NULL,
 	    "command timeout replaces the connect timeout in RUNNING");
@@ -388,8 +407,28 @@ test_port_wait(void)
 	run_scripts(&o, &run, 0);
 	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT,
 	    "waiting for a port ends at the connect timeout");
-	ok(strstr(run.sessions[0].fail_reason, "source port") != NULL,
-	    "reason mentions the source port");
+	is_str(run.sessions[0].fail_reason, "connect timeout after 0.1s "
+	    "waiting for a source port", "the reason, without a pool");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+
+	/* With a pool the reason names the destination it waited for. */
+	opts_init(&o, 1);
+	o.connect_timeout = 0.1;
+	o.ports_mode = PORTS_RANGE;
+	o.ports_lo = 40000;
+	o.ports_hi = 40015;
+	scripts[0] = "W";
+	run_scripts(&o, &run, 0);
+	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT,
+	    "pool: waiting for a port ends at the connect timeout");
+	ok(strstr(run.sessions[0].fail_reason, "connect timeout after 0.1s "
+	    "waiting for a source port: no source port free in 40000-40015: "
+	    "16 ports, ") != NULL &&
+	    strstr(run.sessions[0].fail_reason, " cooling towards "
+	    "127.0.0.1:22") != NULL,
+	    "pool: the reason explains the range towards 127.0.0.1:22");
+	diag("%s", run.sessions[0].fail_reason);
 	run_free(&run);
 	hostlist_free(&o.hosts);
 }
@@ -397,6 +436,9 @@ test_port_wait(void)
 int
 main(void)
 {
+	wait_dst.sin_family = AF_INET;
+	wait_dst.sin_port = htons(22);
+	wait_dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/mrsh-test-session.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;

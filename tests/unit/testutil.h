@@ -19,15 +19,45 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Enter a private network namespace with lo up: 0, or -1 (not root). */
+/* Write string s to file path: 0, or -1. */
+static int __attribute__((unused))
+write_file(const char *path, const char *s)
+{
+	FILE	*f;
+	int	 r;
+
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	r = fputs(s, f) < 0;
+	return (fclose(f) != 0 || r) ? -1 : 0;
+}
+
+/*
+ * Enter a private network namespace with lo up: 0, or -1. Root makes one
+ * directly; anyone else through a user namespace of their own (uid and
+ * gid mapped to 0 in it), where the kernel allows that.
+ */
 static int __attribute__((unused))
 netns_enter(void)
 {
 	struct ifreq	ifr;
+	char		map[64];
+	uid_t		uid = geteuid();
+	gid_t		gid = getegid();
 	int		fd, r;
 
-	if (unshare(CLONE_NEWNET) != 0)
-		return -1;
+	if (unshare(CLONE_NEWNET) != 0) {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0)
+			return -1;
+		snprintf(map, sizeof map, "0 %lu 1\n", (unsigned long)uid);
+		if (write_file("/proc/self/uid_map", map) != 0)
+			return -1;
+		if (write_file("/proc/self/setgroups", "deny") != 0)
+			return -1;
+		snprintf(map, sizeof map, "0 %lu 1\n", (unsigned long)gid);
+		if (write_file("/proc/self/gid_map", map) != 0)
+			return -1;
+	}
 	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
 		return -1;
 	memset(&ifr, 0, sizeof ifr);
@@ -90,6 +120,33 @@ loconnect(int cport, int sport)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * Two consecutive TCP ports that nobody holds on 127.0.0.1 right now (the
+ * first from the kernel's choice for port 0): the first, or -1.
+ */
+static int __attribute__((unused))
+free_port_pair(void)
+{
+	int	fd, fd2, p, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if ((fd = listen4(0, &p)) == -1)
+			return -1;
+		close(fd);
+		if (p >= 65535)
+			continue;
+		if ((fd = listen4(p, NULL)) == -1)
+			continue;
+		fd2 = listen4(p + 1, NULL);
+		close(fd);
+		if (fd2 != -1) {
+			close(fd2);
+			return p;
+		}
+	}
+	return -1;
 }
 
 /* The port of an IPv4 or IPv6 socket address, in host order. */
