@@ -28,6 +28,10 @@ tap_n=0
 tap_failed=0
 tap_plan=
 tap_at_exit=()
+# The key of this test's temp dirs: its pid, and its pid namespace (a test
+# re-run in one by reexec_in_netns is pid 1 there, as are others at the
+# same time, whose cleanup must not take this test's dirs).
+tap_tmpkey=$$.$(readlink /proc/self/ns/pid 2>/dev/null | tr -cd 0-9)
 trap tap_cleanup EXIT
 
 # ok RC DESC: passes when RC is 0 (a command's exit status).
@@ -281,8 +285,8 @@ wait_for() {
 make_tmpdir() {
 	local d
 
-	# $$ is the test script's pid even in $(...): tap_cleanup finds it.
-	d=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-test.$$.XXXXXX") || exit 1
+	# Set when lib.sh was read, so the same in $(...): tap_cleanup finds it.
+	d=$(mktemp -d "${TMPDIR:-/tmp}/mrsh-test.$tap_tmpkey.XXXXXX") || exit 1
 	echo "$d"
 }
 
@@ -292,7 +296,7 @@ tap_cleanup() {
 	for ((i = ${#tap_at_exit[@]} - 1; i >= 0; i--)); do
 		eval "${tap_at_exit[$i]}" >/dev/null 2>&1
 	done
-	rm -rf "${TMPDIR:-/tmp}"/mrsh-test.$$.* 2>/dev/null
+	rm -rf "${TMPDIR:-/tmp}"/mrsh-test."$tap_tmpkey".* 2>/dev/null
 }
 
 done_testing() {
