@@ -188,7 +188,7 @@ hold_ports() {
 		</dev/null >"$out" 2>&1 &
 	HOLDER=$!
 	at_exit "kill $HOLDER"
-	wait_for 10 "grep -q ready '$out'" && return 0
+	wait_for 60 "grep -q ready '$out'" && return 0
 	diag "port-holder.py did not start: $(head -c 500 "$out")"
 	return 1
 }
@@ -214,7 +214,7 @@ fake_server() {
 		${2:+"$2"} </dev/null >/dev/null 2>"$d/err" &
 	FAKE_PID=$!
 	at_exit "kill $FAKE_PID"
-	wait_for 20 "[ -s '$pf' ]" ||
+	wait_for 60 "[ -s '$pf' ]" ||
 		bail_out "fake-server.py $1 did not start: $(head -c 500 "$d/err")"
 	FAKE_PORT=$(cat "$pf")
 }
