@@ -219,6 +219,25 @@ fake_server() {
 	FAKE_PORT=$(cat "$pf")
 }
 
+# sanitizer_reports: print the sanitizer reports this test has left so far
+# (the files under ASAN_OPTIONS' last log_path, which make check sets; see
+# Makefile.am). Nothing when reports go to stderr instead.
+sanitizer_reports() {
+	local p=${ASAN_OPTIONS:-}
+
+	case $p in
+	*log_path=*) ;;
+	*) return 0 ;;
+	esac
+	p=${p##*log_path=}
+	p=${p%%:*}
+	case $p in
+	stderr|stdout|"") return 0 ;;
+	esac
+	cat "$p".* 2>/dev/null
+	return 0
+}
+
 # start_sshd N: private sshd for N hosts (tests/helpers/sshd.sh; sets
 # SSH_CONFIG, HOSTS_FILE, SSHD_PORT ...), stopped at exit. Skips when sshd
 # is not installed, bails out when it is but does not start.

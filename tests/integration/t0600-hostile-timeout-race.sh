@@ -30,7 +30,8 @@ for t in 4 8; do
 	is "$(sort -u "$T/answered" "$T/failed" | wc -l)" "$N" \
 		"-t $t: every host either answered or failed"
 	is "$((na + nf))" "$N" "-t $t: and each exactly once"
-	unlike "$(cat "$T/err")" 'LeakSanitizer|AddressSanitizer|runtime error' \
+	unlike "$(cat "$T/err"; sanitizer_reports)" \
+		'LeakSanitizer|AddressSanitizer|UndefinedBehaviorSanitizer|runtime error' \
 		"-t $t: no sanitizer report"
 done
 
