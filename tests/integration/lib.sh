@@ -30,8 +30,9 @@ tap_plan=
 tap_at_exit=()
 # The key of this test's temp dirs: its pid, and its pid namespace (a test
 # re-run in one by reexec_in_netns is pid 1 there, as are others at the
-# same time, whose cleanup must not take this test's dirs).
-tap_tmpkey=$$.$(readlink /proc/self/ns/pid 2>/dev/null | tr -cd 0-9)
+# same time, whose cleanup must not take this test's dirs; the "-ns" keeps
+# them out of the mrsh-test.1.* that older copies of lib.sh remove).
+tap_tmpkey=$$-ns$(readlink /proc/self/ns/pid 2>/dev/null | tr -cd 0-9)
 trap tap_cleanup EXIT
 
 # ok RC DESC: passes when RC is 0 (a command's exit status).
