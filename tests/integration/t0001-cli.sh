@@ -32,7 +32,7 @@ usage_error "bad line in file names file:line" "^mrsh: $T/hosts.bad:2: bad range
 	-R exec -f "$T/hosts.bad" true
 usage_error "empty after exclusion" '^mrsh: the host list is empty$' \
 	-R exec -w 'a,b' -x 'a,b' true
-usage_error "no hosts" '^mrsh: no hosts given \(use -w LIST, -f FILE, -g GROUP or -a\)$' -R exec true
+usage_error "no hosts" '^mrsh: no hosts given \(use -w LIST, -f FILE, [^()]*\)$' -R exec true
 usage_error "no command" '^mrsh: no command given$' -R exec -w a
 usage_error "unknown option" '^mrsh: unknown option --frobnicate$' \
 	-R exec --frobnicate -w a true
