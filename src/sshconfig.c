@@ -1,22 +1,27 @@
 /*
- * ssh_config as OpenSSH 9.2 reads it, for the keywords mrsh uses. The files
- * (-o options, then -F FILE or ~/.ssh/config and /etc/ssh/ssh_config, and
- * everything they Include) are read and checked once per run by
- * sshconfig_load(); a malformed value anywhere is an error then, as in ssh,
- * even inside a Host block that matches nothing. sshconfig_resolve() then
- * walks the parsed lines for each host: Host and Match switch blocks on and
- * off, the first value obtained for a keyword wins, IdentityFile
- * accumulates. Keywords mrsh has no use for are noted once at -v and
- * ignored. Unlike ssh, ~ means $HOME (falling back to the password file) so
- * that tests can point it somewhere harmless.
+ * ssh_config as OpenSSH 9.2 reads it. The files (-o options, then -F FILE
+ * or ~/.ssh/config and /etc/ssh/ssh_config, and everything they Include)
+ * are read and checked once per run by sshconfig_load(); a malformed value
+ * or a keyword OpenSSH does not know is an error then, as in ssh, even
+ * inside a Host block that matches nothing. sshconfig_resolve() then walks
+ * the parsed lines for each host as ssh does: Host and Match switch blocks
+ * on and off (Match exec runs its command, once per host and command), the
+ * first value obtained for a keyword wins, IdentityFile accumulates, and a
+ * second pass follows when a Match final asks for one. Keywords mrsh does
+ * not implement are either convenience (ignored, noted once at -v) or
+ * change where it connects, as whom or what it trusts: those refuse the
+ * host (sshcfg_not_supported()). Unlike ssh, ~ means $HOME (falling back to
+ * the password file) so that tests can point it somewhere harmless.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <netdb.h>
@@ -26,6 +31,9 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "mrsh/log.h"
 #include "mrsh/match.h"
@@ -42,7 +50,9 @@
 #define SSHCFG_DEFAULT_ALIVE_MAX 3
 
 /* Percent tokens accepted in file names (IdentityFile, known hosts...). */
-#define SSHCFG_PATH_TOKENS	"dhijklLnpru%"
+#define SSHCFG_PATH_TOKENS	"CdhijklLnpru%"
+/* ... and in Match exec. */
+#define SSHCFG_EXEC_TOKENS	"CdhiklLnpru%"
 
 enum sshcfg_opcode {
 	oUnknown,
@@ -71,7 +81,9 @@ enum sshcfg_opcode {
 	oSendEnv,
 	oSetEnv,
 	oProxyJump,
-	oProxyCommand
+	oProxyCommand,
+	oIgnoreUnknown,
+	oForeign	/* an ssh keyword mrsh does not implement */
 };
 
 /* Keywords mrsh implements; matched case-insensitively. */
@@ -109,10 +121,138 @@ static const struct {
 	{ "PubkeyAcceptedKeyTypes", oAlgorithms },
 	{ "SendEnv", oSendEnv },
 	{ "SetEnv", oSetEnv },
-	/* Not implemented, but worth a warning when they apply: see below. */
 	{ "ProxyJump", oProxyJump },
 	{ "ProxyCommand", oProxyCommand },
+	{ "IgnoreUnknown", oIgnoreUnknown },
+	/* Aliases OpenSSH 9.2 accepts. */
+	{ "IdentityFile2", oIdentityFile },
+	{ "SkeyAuthentication", oKbdInteractiveAuthentication },
+	{ "TISAuthentication", oKbdInteractiveAuthentication },
 };
+
+/*
+ * Every other keyword OpenSSH 9.2 (Debian) knows. mrsh does not implement
+ * them. A keyword that changes where mrsh connects, as whom, or what it
+ * trusts lists the values that change nothing ("harmless"); any other value
+ * in effect for a host refuses that host (sshcfg_not_supported()). The
+ * others are convenience only: ignored, noted at -v. To implement one, move
+ * it to sshcfg_keywords above.
+ */
+#define SSHCFG_ANY	NULL		/* convenience only: always ignored */
+#define SSHCFG_NEVER	""		/* any value refuses the host */
+static const struct sshcfg_foreign {
+	const char	*name;
+	const char	*harmless;	/* comma list, case-insensitive */
+	const char	*what;		/* why a value matters */
+	const char	*shares;	/* alias: the keyword whose value it sets */
+} sshcfg_foreign[] = {
+	/* Where mrsh connects. */
+	{ "CanonicalizeHostname", "no,false", "where mrsh connects", NULL },
+	{ "AddressFamily", "any", "where mrsh connects", NULL },
+	{ "BindAddress", SSHCFG_NEVER, "where mrsh connects from", NULL },
+	{ "BindInterface", SSHCFG_NEVER, "where mrsh connects from", NULL },
+	{ "RemoteCommand", "none", "what runs on the host", NULL },
+	{ "SessionType", "default", "what runs on the host", NULL },
+	/* As whom. */
+	{ "PubkeyAuthentication", "yes,true,unbound,host-bound",
+	    "how mrsh authenticates", NULL },
+	{ "PubkeyAcceptedAlgorithms", SSHCFG_NEVER,
+	    "how mrsh authenticates", NULL },
+	{ "PubkeyAcceptedKeyTypes", SSHCFG_NEVER,
+	    "how mrsh authenticates", "PubkeyAcceptedAlgorithms" },
+	{ "DSAAuthentication", "yes,true,unbound,host-bound",
+	    "how mrsh authenticates", "PubkeyAuthentication" },
+	/* What it trusts. */
+	{ "CheckHostIP", "no,false", "which host key mrsh trusts", NULL },
+	{ "KnownHostsCommand", "none", "which host key mrsh trusts", NULL },
+	{ "RevokedHostKeys", SSHCFG_NEVER, "which host key mrsh trusts", NULL },
+	{ "RequiredRSASize", "1024", "which keys mrsh accepts", NULL },
+	{ "CASignatureAlgorithms", SSHCFG_NEVER,
+	    "which algorithms mrsh trusts", NULL },
+	/* Convenience only: ignored. */
+	{ "AddKeysToAgent", SSHCFG_ANY, NULL, NULL },
+	{ "CanonicalDomains", SSHCFG_ANY, NULL, NULL },
+	{ "CanonicalizeFallbackLocal", SSHCFG_ANY, NULL, NULL },
+	{ "CanonicalizeMaxDots", SSHCFG_ANY, NULL, NULL },
+	{ "CanonicalizePermittedCNAMEs", SSHCFG_ANY, NULL, NULL },
+	{ "CertificateFile", SSHCFG_ANY, NULL, NULL },
+	{ "ClearAllForwardings", SSHCFG_ANY, NULL, NULL },
+	{ "Compression", SSHCFG_ANY, NULL, NULL },
+	{ "ConnectionAttempts", SSHCFG_ANY, NULL, NULL },
+	{ "ControlMaster", SSHCFG_ANY, NULL, NULL },
+	{ "ControlPath", SSHCFG_ANY, NULL, NULL },
+	{ "ControlPersist", SSHCFG_ANY, NULL, NULL },
+	{ "DynamicForward", SSHCFG_ANY, NULL, NULL },
+	{ "EnableEscapeCommandline", SSHCFG_ANY, NULL, NULL },
+	{ "EnableSSHKeysign", SSHCFG_ANY, NULL, NULL },
+	{ "EscapeChar", SSHCFG_ANY, NULL, NULL },
+	{ "ExitOnForwardFailure", SSHCFG_ANY, NULL, NULL },
+	{ "FingerprintHash", SSHCFG_ANY, NULL, NULL },
+	{ "ForkAfterAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "ForwardAgent", SSHCFG_ANY, NULL, NULL },
+	{ "ForwardX11", SSHCFG_ANY, NULL, NULL },
+	{ "ForwardX11Timeout", SSHCFG_ANY, NULL, NULL },
+	{ "ForwardX11Trusted", SSHCFG_ANY, NULL, NULL },
+	{ "GatewayPorts", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIClientIdentity", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIDelegateCredentials", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIKexAlgorithms", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIKeyExchange", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIRenewalForcesRekey", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPIServerIdentity", SSHCFG_ANY, NULL, NULL },
+	{ "GSSAPITrustDns", SSHCFG_ANY, NULL, NULL },
+	{ "HostbasedAcceptedAlgorithms", SSHCFG_ANY, NULL, NULL },
+	{ "HostbasedAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "HostbasedKeyTypes", SSHCFG_ANY, NULL,
+	    "HostbasedAcceptedAlgorithms" },
+	{ "IPQoS", SSHCFG_ANY, NULL, NULL },
+	{ "KbdInteractiveDevices", SSHCFG_ANY, NULL, NULL },
+	{ "KeepAlive", SSHCFG_ANY, NULL, "TCPKeepAlive" },
+	{ "LocalCommand", SSHCFG_ANY, NULL, NULL },
+	{ "LocalForward", SSHCFG_ANY, NULL, NULL },
+	{ "LogLevel", SSHCFG_ANY, NULL, NULL },
+	{ "LogVerbose", SSHCFG_ANY, NULL, NULL },
+	{ "NoHostAuthenticationForLocalhost", SSHCFG_ANY, NULL, NULL },
+	{ "NumberOfPasswordPrompts", SSHCFG_ANY, NULL, NULL },
+	{ "PermitLocalCommand", SSHCFG_ANY, NULL, NULL },
+	{ "PermitRemoteOpen", SSHCFG_ANY, NULL, NULL },
+	{ "PKCS11Provider", SSHCFG_ANY, NULL, NULL },
+	{ "PreferredAuthentications", SSHCFG_ANY, NULL, NULL },
+	{ "ProxyUseFdpass", SSHCFG_ANY, NULL, NULL },
+	{ "RekeyLimit", SSHCFG_ANY, NULL, NULL },
+	{ "RemoteForward", SSHCFG_ANY, NULL, NULL },
+	{ "SecurityKeyProvider", SSHCFG_ANY, NULL, NULL },
+	{ "SmartcardDevice", SSHCFG_ANY, NULL, NULL },
+	{ "StdinNull", SSHCFG_ANY, NULL, NULL },
+	{ "StreamLocalBindMask", SSHCFG_ANY, NULL, NULL },
+	{ "StreamLocalBindUnlink", SSHCFG_ANY, NULL, NULL },
+	{ "SyslogFacility", SSHCFG_ANY, NULL, NULL },
+	{ "TCPKeepAlive", SSHCFG_ANY, NULL, NULL },
+	{ "Tunnel", SSHCFG_ANY, NULL, NULL },
+	{ "TunnelDevice", SSHCFG_ANY, NULL, NULL },
+	{ "UpdateHostKeys", SSHCFG_ANY, NULL, NULL },
+	{ "VerifyHostKeyDNS", SSHCFG_ANY, NULL, NULL },
+	{ "VisualHostKey", SSHCFG_ANY, NULL, NULL },
+	{ "XAuthLocation", SSHCFG_ANY, NULL, NULL },
+	/* Deprecated or unsupported in OpenSSH 9.2 itself: ignored there. */
+	{ "AFSTokenPassing", SSHCFG_ANY, NULL, NULL },
+	{ "Cipher", SSHCFG_ANY, NULL, NULL },
+	{ "CompressionLevel", SSHCFG_ANY, NULL, NULL },
+	{ "FallBackToRsh", SSHCFG_ANY, NULL, NULL },
+	{ "GlobalKnownHostsFile2", SSHCFG_ANY, NULL, NULL },
+	{ "KerberosAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "KerberosTGTPassing", SSHCFG_ANY, NULL, NULL },
+	{ "Protocol", SSHCFG_ANY, NULL, NULL },
+	{ "RhostsAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "RhostsRSAAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "RSAAuthentication", SSHCFG_ANY, NULL, NULL },
+	{ "UsePrivilegedPort", SSHCFG_ANY, NULL, NULL },
+	{ "UseRoaming", SSHCFG_ANY, NULL, NULL },
+	{ "UseRsh", SSHCFG_ANY, NULL, NULL },
+	{ "UserKnownHostsFile2", SSHCFG_ANY, NULL, NULL },
+};
+#define SSHCFG_NFOREIGN	(sizeof sshcfg_foreign / sizeof sshcfg_foreign[0])
 
 /* RequestTTY values as ssh -G prints them, by enum request_tty. */
 static const char *sshcfg_request_tty_names[] = {
@@ -140,11 +280,12 @@ struct sshcfg_file;
 struct sshcfg_line {
 	enum sshcfg_opcode	  opcode;
 	const char		 *name;		/* canonical keyword */
+	const char		 *file;		/* the file's path */
 	char			**argv;
 	int			  argc;
+	char			 *raw;		/* the value as written */
 	int			  lineno;
-	int			  unsupported;	/* Match not evaluated */
-	char			 *raw;		/* ProxyCommand: the line as is */
+	size_t			  foreign;	/* oForeign: value slot */
 	struct sshcfg_file	**incl;		/* Include: files */
 	size_t			  nincl;
 };
@@ -153,6 +294,14 @@ struct sshcfg_file {
 	char			*path;
 	struct sshcfg_line	*lines;
 	size_t			 nlines;
+	size_t			 cap;
+};
+
+/* A Match exec result, cached per host and command for the run. */
+struct sshcfg_exec {
+	char			*host;		/* as given */
+	char			*cmd;		/* expanded */
+	int			 status;	/* exit status; -1 abnormal */
 };
 
 struct sshconfig {
@@ -166,12 +315,20 @@ struct sshconfig {
 	uid_t			 uid;
 	char			**noted;	/* keywords noted at -v */
 	size_t			 nnoted;
+	char			*ignore_unknown;	/* IgnoreUnknown */
+	struct sshcfg_exec	*execs;
+	size_t			 nexecs;
 };
 
 /* Values obtained so far while walking the files for one host. */
 struct sshcfg_ctx {
 	struct sshconfig	*cfg;
 	const char		*host;		/* as given (%n) */
+	char			*match_host;	/* what Host lines match */
+	int			 final_pass;	/* Match canonical/final true */
+	int			 want_final;	/* Match final seen */
+	const struct sshcfg_line *foreign[SSHCFG_NFOREIGN]; /* first value */
+	const struct sshcfg_line *failed;	/* Match exec that failed */
 	char			*hostname;	/* HostName, unexpanded */
 	char			*user;
 	int			 port;
@@ -210,6 +367,8 @@ struct sshcfg_ctx {
 static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
 		    int, int, struct sshcfg_file **);
 static void	sshcfg_file_free(struct sshcfg_file *);
+static char	*sshcfg_lower(const char *);
+static int	sshcfg_match_list(const char *, const char *, int);
 
 /* Look a keyword up in the table. */
 static enum sshcfg_opcode
@@ -224,8 +383,65 @@ sshcfg_keyword(const char *kw, const char **name)
 			return sshcfg_keywords[i].opcode;
 		}
 	}
+	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
+		if (strcasecmp(kw, sshcfg_foreign[i].name) == 0) {
+			*name = sshcfg_foreign[i].name;
+			return oForeign;
+		}
+	}
 	*name = NULL;
 	return oUnknown;
+}
+
+/* The value slot of a foreign keyword: its own, or the one it aliases. */
+static size_t
+sshcfg_foreign_slot(const char *name)
+{
+	const char *target = name;
+	size_t i;
+
+	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
+		if (strcmp(sshcfg_foreign[i].name, name) == 0 &&
+		    sshcfg_foreign[i].shares != NULL) {
+			target = sshcfg_foreign[i].shares;
+			break;
+		}
+	}
+	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
+		if (strcmp(sshcfg_foreign[i].name, target) == 0)
+			return i;
+	}
+	fatalx("ssh_config keyword table: %s aliases nothing", name);
+}
+
+/*
+ * The one place that decides whether a value of a keyword mrsh does not
+ * implement lets it connect: NULL when the keyword is convenience only or
+ * the value changes nothing, else what it would change.
+ */
+static const char *
+sshcfg_not_supported(const struct sshcfg_line *l)
+{
+	const struct sshcfg_foreign *fk = NULL;
+	char *list, *tok, *next;
+	size_t i;
+	int harmless = 0;
+
+	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
+		if (strcmp(sshcfg_foreign[i].name, l->name) == 0)
+			fk = &sshcfg_foreign[i];
+	}
+	if (fk == NULL || fk->harmless == SSHCFG_ANY)
+		return NULL;
+	list = xstrdup(fk->harmless);
+	for (tok = list; tok != NULL && *tok != '\0'; tok = next) {
+		if ((next = strchr(tok, ',')) != NULL)
+			*next++ = '\0';
+		if (l->argc == 1 && strcasecmp(l->argv[0], tok) == 0)
+			harmless = 1;
+	}
+	free(list);
+	return harmless ? NULL : fk->what;
 }
 
 /* Note an ignored keyword at -v, once per run. */
@@ -479,51 +695,57 @@ sshcfg_bad_value(const char *file, int lineno, const char *name,
 }
 
 /*
- * Check the arguments of a Match line. Criteria mrsh cannot evaluate (exec,
- * localnetwork, canonical, final, unknown ones) mark the block unsupported:
- * it is reported once here and never applied.
+ * Check the criteria of a Match line as OpenSSH 9.2 does: all (alone),
+ * canonical and final (no argument), host, originalhost, user, localuser
+ * and exec (one argument each), each may be negated with !.
  */
 static int
 sshcfg_check_match(const char *file, struct sshcfg_line *l)
 {
 	const char *attr;
-	int i;
+	int i, attributes = 0;
 
 	for (i = 0; i < l->argc; i++) {
 		attr = l->argv[i];
 		if (*attr == '!')
 			attr++;
 		if (strcasecmp(attr, "all") == 0) {
-			if (l->argc != 1) {
-				error("%s:%d: Match all cannot be combined "
-				    "with other criteria", file, l->lineno);
+			if (attributes > 1 || i + 1 < l->argc) {
+				error("%s:%d: '%s' cannot be combined with "
+				    "other Match attributes", file, l->lineno,
+				    l->argv[i]);
 				return -1;
 			}
-			continue;
+			return 0;
 		}
+		attributes++;
 		if (strcasecmp(attr, "canonical") == 0 ||
-		    strcasecmp(attr, "final") == 0) {
-			if (!l->unsupported)
-				warnx_m("%s:%d: Match %s not supported; block "
-				    "ignored", file, l->lineno, attr);
-			l->unsupported = 1;
+		    strcasecmp(attr, "final") == 0)
 			continue;
+		if (strcasecmp(attr, "host") != 0 &&
+		    strcasecmp(attr, "originalhost") != 0 &&
+		    strcasecmp(attr, "user") != 0 &&
+		    strcasecmp(attr, "localuser") != 0 &&
+		    strcasecmp(attr, "exec") != 0) {
+			error("%s:%d: Unsupported Match attribute %s", file,
+			    l->lineno, attr);
+			return -1;
 		}
 		if (i + 1 >= l->argc) {
-			error("%s:%d: missing Match criteria for %s", file,
+			error("%s:%d: Missing Match criteria for %s", file,
 			    l->lineno, attr);
 			return -1;
 		}
 		i++;
-		if (strcasecmp(attr, "host") == 0 ||
-		    strcasecmp(attr, "originalhost") == 0 ||
-		    strcasecmp(attr, "user") == 0 ||
-		    strcasecmp(attr, "localuser") == 0)
-			continue;
-		if (!l->unsupported)
-			warnx_m("%s:%d: Match %s %s not supported; block "
-			    "ignored", file, l->lineno, attr, l->argv[i]);
-		l->unsupported = 1;
+		if (strcasecmp(attr, "exec") == 0 &&
+		    sshcfg_check_tokens(l->argv[i], SSHCFG_EXEC_TOKENS) != 0)
+			return sshcfg_bad_value(file, l->lineno, "Match exec",
+			    l->argv[i]);
+	}
+	if (attributes == 0) {
+		error("%s:%d: One or more attributes required for Match",
+		    file, l->lineno);
+		return -1;
 	}
 	return 0;
 }
@@ -725,6 +947,41 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	return 0;
 }
 
+/* Append a line to f (amortised growth: big configs parse in linear time). */
+static struct sshcfg_line *
+sshcfg_add_line(struct sshcfg_file *f)
+{
+	if (f->nlines == f->cap) {
+		f->cap = f->cap == 0 ? 16 : f->cap * 2;
+		f->lines = xreallocarray(f->lines, f->cap, sizeof *f->lines);
+	}
+	memset(&f->lines[f->nlines], 0, sizeof f->lines[f->nlines]);
+	return &f->lines[f->nlines++];
+}
+
+/* A keyword neither mrsh nor OpenSSH knows: an error unless IgnoreUnknown. */
+static int
+sshcfg_unknown(struct sshconfig *cfg, const char *file, int lineno,
+    int cmdline, const char *kw)
+{
+	char *lower;
+	int ignored;
+
+	lower = sshcfg_lower(kw);
+	ignored = cfg->ignore_unknown != NULL &&
+	    sshcfg_match_list(lower, cfg->ignore_unknown, 1) == 1;
+	if (ignored)
+		sshcfg_note_unknown(cfg, file, lineno, kw);
+	else if (cmdline)
+		error("command-line: line 0: Bad configuration option: %s",
+		    lower);
+	else
+		error("%s:%d: Bad configuration option: %s", file, lineno,
+		    lower);
+	free(lower);
+	return ignored ? 0 : -1;
+}
+
 /*
  * Parse one line into f. file/lineno name it in messages; cmdline is set
  * for -o options, which may not contain Host, Match or Include.
@@ -733,10 +990,10 @@ static int
 sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
     int lineno, int userconf, int cmdline, int depth)
 {
-	struct sshcfg_line l;
+	struct sshcfg_line *l;
 	enum sshcfg_opcode op;
 	const char *name;
-	char *p = buf, *kw, **argv;
+	char *p = buf, *kw, **argv, *end, *lower;
 	int argc;
 
 	/* The keyword ends at whitespace or one '='. */
@@ -758,19 +1015,26 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 			}
 		}
 	}
-	/* Whatever follows a keyword mrsh does not use is not its business. */
-	if ((op = sshcfg_keyword(kw, &name)) == oUnknown) {
-		sshcfg_note_unknown(cfg, f->path, lineno, kw);
-		return 0;
-	}
+	/* Trailing white space is no part of a value (ProxyCommand...). */
+	end = p + strlen(p);
+	while (end > p && strchr(" \t\r\n\f", end[-1]) != NULL)
+		*--end = '\0';
+	if ((op = sshcfg_keyword(kw, &name)) == oUnknown)
+		return sshcfg_unknown(cfg, f->path, lineno, cmdline, kw);
 	if (sshcfg_split(p, &argv, &argc) != 0) {
 		error("%s:%d: invalid quotes", f->path, lineno);
 		sshcfg_argv_free(argv, argc);
 		return -1;
 	}
 	if (argc == 0) {
-		error("%s:%d: no argument after keyword \"%s\"", f->path,
-		    lineno, kw);
+		lower = sshcfg_lower(kw);
+		if (cmdline)
+			error("command-line line 0: no argument after "
+			    "keyword \"%s\"", lower);
+		else
+			error("%s:%d: no argument after keyword \"%s\"",
+			    f->path, lineno, lower);
+		free(lower);
 		sshcfg_argv_free(argv, argc);
 		return -1;
 	}
@@ -780,31 +1044,31 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 		sshcfg_argv_free(argv, argc);
 		return -1;
 	}
+	if (op == oIgnoreUnknown && cfg->ignore_unknown == NULL)
+		cfg->ignore_unknown = xstrdup(argv[0]);
 
-	memset(&l, 0, sizeof l);
-	if (op == oProxyCommand) {
-		/* ssh runs the rest of the line as written, quotes and all. */
-		l.raw = xstrdup(p);
-		l.raw[strcspn(l.raw, "\r\n")] = '\0';
-		while (*l.raw != '\0' && strchr(" \t\f",
-		    l.raw[strlen(l.raw) - 1]) != NULL)
-			l.raw[strlen(l.raw) - 1] = '\0';
-	}
-	l.opcode = op;
-	l.name = name;
-	l.argv = argv;
-	l.argc = argc;
-	l.lineno = lineno;
-	f->lines = xreallocarray(f->lines, f->nlines + 1, sizeof *f->lines);
-	f->lines[f->nlines++] = l;
+	l = sshcfg_add_line(f);
+	l->opcode = op;
+	l->name = name;
+	l->file = f->path;
+	l->argv = argv;
+	l->argc = argc;
+	l->raw = xstrdup(p);
+	l->lineno = lineno;
+	if (op == oForeign)
+		l->foreign = sshcfg_foreign_slot(name);
 
 	/* From here on the line belongs to f and is freed with it. */
+	if (op == oForeign) {
+		if (sshcfg_not_supported(l) == NULL)
+			sshcfg_note_unknown(cfg, f->path, lineno, name);
+		return 0;
+	}
 	if (op == oMatch)
-		return sshcfg_check_match(f->path, &f->lines[f->nlines - 1]);
+		return sshcfg_check_match(f->path, l);
 	if (op == oInclude)
-		return sshcfg_include(cfg, f->path, &f->lines[f->nlines - 1],
-		    userconf, depth);
-	return sshcfg_check_line(f->path, &f->lines[f->nlines - 1]);
+		return sshcfg_include(cfg, f->path, l, userconf, depth);
+	return sshcfg_check_line(f->path, l);
 }
 
 /* Refuse a user file others may write to, as ssh does. */
@@ -985,6 +1249,12 @@ sshconfig_free(struct sshconfig *cfg)
 	for (i = 0; i < cfg->nnoted; i++)
 		free(cfg->noted[i]);
 	free(cfg->noted);
+	for (i = 0; i < cfg->nexecs; i++) {
+		free(cfg->execs[i].host);
+		free(cfg->execs[i].cmd);
+	}
+	free(cfg->execs);
+	free(cfg->ignore_unknown);
 	free(cfg->home);
 	free(cfg->local_user);
 	free(cfg->local_host);
@@ -1113,29 +1383,237 @@ sshcfg_lower(const char *s)
 	return out;
 }
 
-/* Evaluate a Match line for the values obtained so far. */
-static int
-sshcfg_match_eval(const struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
+/* The host name Match host and %h see: HostName with %h, or the host. */
+static char *
+sshcfg_current_host(const struct sshcfg_ctx *ctx)
 {
-	const struct sshconfig *cfg = ctx->cfg;
-	const char *attr, *arg, *ruser;
-	char *host, *subject;
-	int i, negate, r, result = 1;
-
-	if (l->unsupported)
-		return 0;
-	ruser = ctx->user != NULL ? ctx->user : cfg->local_user;
+	if (ctx->final_pass)
+		return xstrdup(ctx->hostname);
 	if (ctx->hostname != NULL)
-		host = sshcfg_expand_hostname(ctx->hostname, ctx->host);
-	else
-		host = xstrdup(ctx->host);
+		return sshcfg_expand_hostname(ctx->hostname, ctx->host);
+	return xstrdup(ctx->host);
+}
+
+/* %C: SHA-1 of local host, remote host, port and user, as ssh computes. */
+static char *
+sshcfg_conn_hash(const char *lhost, const char *host, int port,
+    const char *user)
+{
+	unsigned char md[SHA_DIGEST_LENGTH];
+	char portstr[16], *out;
+	EVP_MD_CTX *c;
+	size_t i;
+
+	snprintf(portstr, sizeof portstr, "%d", port);
+	if ((c = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, lhost, strlen(lhost)) != 1 ||
+	    EVP_DigestUpdate(c, host, strlen(host)) != 1 ||
+	    EVP_DigestUpdate(c, portstr, strlen(portstr)) != 1 ||
+	    EVP_DigestUpdate(c, user, strlen(user)) != 1 ||
+	    EVP_DigestFinal_ex(c, md, NULL) != 1)
+		fatalx("SHA-1 failed");
+	EVP_MD_CTX_free(c);
+	out = xmalloc(2 * sizeof md + 1);
+	for (i = 0; i < sizeof md; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return out;
+}
+
+/* The token values ssh offers in Match exec and file names. */
+struct sshcfg_tokens {
+	const char	*host;		/* %h */
+	const char	*orighost;	/* %n */
+	const char	*user;		/* %r */
+	const char	*alias;		/* %k */
+	const char	*jump;		/* %j, NULL: not offered */
+	int		 port;		/* %p */
+};
+
+static void	sshcfg_append(char **, size_t *, size_t *, const char *,
+		    size_t);
+
+/*
+ * Expand % tokens (and ${VAR} if env) in s. Unknown tokens are kept as
+ * written (rejected at load time already).
+ */
+static char *
+sshcfg_expand_tokens(const struct sshconfig *cfg,
+    const struct sshcfg_tokens *t, const char *s, int env)
+{
+	char *out = NULL, num[32], *name, *hash = NULL;
+	const char *p, *v, *end;
+	size_t len = 0, cap = 0;
+
+	sshcfg_append(&out, &len, &cap, "", 0);
+	for (p = s; *p != '\0'; p++) {
+		if (env && p[0] == '$' && p[1] == '{' &&
+		    (end = strchr(p + 2, '}')) != NULL) {
+			name = xstrndup(p + 2, end - p - 2);
+			if ((v = getenv(name)) != NULL)
+				sshcfg_append(&out, &len, &cap, v, strlen(v));
+			free(name);
+			p = end;
+			continue;
+		}
+		if (p[0] != '%' || p[1] == '\0') {
+			sshcfg_append(&out, &len, &cap, p, 1);
+			continue;
+		}
+		v = NULL;
+		switch (*++p) {
+		case '%':
+			v = "%";
+			break;
+		case 'C':
+			if (hash == NULL)
+				hash = sshcfg_conn_hash(cfg->local_host,
+				    t->host, t->port, t->user);
+			v = hash;
+			break;
+		case 'd':
+			v = cfg->home;
+			break;
+		case 'u':
+			v = cfg->local_user;
+			break;
+		case 'h':
+			v = t->host;
+			break;
+		case 'r':
+			v = t->user;
+			break;
+		case 'n':
+			v = t->orighost;
+			break;
+		case 'k':
+			v = t->alias;
+			break;
+		case 'j':
+			v = t->jump;
+			break;
+		case 'l':
+			v = cfg->local_host;
+			break;
+		case 'L':
+			v = cfg->local_short;
+			break;
+		case 'p':
+			snprintf(num, sizeof num, "%d", t->port);
+			v = num;
+			break;
+		case 'i':
+			snprintf(num, sizeof num, "%u", (unsigned)cfg->uid);
+			v = num;
+			break;
+		}
+		if (v == NULL) {
+			sshcfg_append(&out, &len, &cap, p - 1, 2);
+			continue;
+		}
+		sshcfg_append(&out, &len, &cap, v, strlen(v));
+	}
+	free(hash);
+	return out;
+}
+
+/* The first value of a foreign keyword for this host, or NULL. */
+static const char *
+sshcfg_foreign_value(const struct sshcfg_ctx *ctx, const char *name)
+{
+	const struct sshcfg_line *l;
+
+	l = ctx->foreign[sshcfg_foreign_slot(name)];
+	if (l == NULL || strcasecmp(l->name, name) != 0)
+		return NULL;
+	return l->argv[0];
+}
+
+/*
+ * Run a Match exec command as ssh does ($SHELL or /bin/sh -c, stdin and
+ * stdout on /dev/null): its exit status, or -1 if it did not exit. The
+ * result is kept for the run, so the command runs once per host.
+ */
+static int
+sshcfg_run_exec(struct sshconfig *cfg, const char *host, const char *cmd)
+{
+	struct sshcfg_exec *e;
+	const char *shell;
+	pid_t pid;
+	size_t i;
+	int fd, status;
+
+	for (i = 0; i < cfg->nexecs; i++) {
+		e = &cfg->execs[i];
+		if (strcmp(e->host, host) == 0 && strcmp(e->cmd, cmd) == 0)
+			return e->status;
+	}
+	if ((shell = getenv("SHELL")) == NULL || *shell == '\0')
+		shell = "/bin/sh";
+	debug("Match exec for %s: %s -c '%s'", host, shell, cmd);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		error("Match exec: fork: %s", strerror(errno));
+		status = -1;
+	} else if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			dup2(fd, STDIN_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		execl(shell, shell, "-c", cmd, (char *)NULL);
+		fprintf(stderr, "mrsh: Match exec: %s: %s\n", shell,
+		    strerror(errno));
+		_exit(127);
+	} else {
+		while (waitpid(pid, &status, 0) == -1) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+		if (status != -1)
+			status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	}
+	cfg->execs = xreallocarray(cfg->execs, cfg->nexecs + 1,
+	    sizeof *cfg->execs);
+	e = &cfg->execs[cfg->nexecs++];
+	e->host = xstrdup(host);
+	e->cmd = xstrdup(cmd);
+	e->status = status;
+	return status;
+}
+
+/* Evaluate a Match line for the values obtained so far (match_cfg_line). */
+static int
+sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
+{
+	struct sshconfig *cfg = ctx->cfg;
+	struct sshcfg_tokens t;
+	const char *attr, *arg, *ruser, *alias;
+	char *host, *subject, *cmd;
+	int i, negate, r, st, result = 1;
+
+	ruser = ctx->user != NULL ? ctx->user : cfg->local_user;
+	host = sshcfg_current_host(ctx);
 	for (i = 0; i < l->argc; i++) {
 		attr = l->argv[i];
 		if ((negate = (*attr == '!')))
 			attr++;
 		if (strcasecmp(attr, "all") == 0) {
-			result = !negate;
+			if (result)
+				result = !negate;
 			break;
+		}
+		if (strcasecmp(attr, "canonical") == 0 ||
+		    strcasecmp(attr, "final") == 0) {
+			if (strcasecmp(attr, "final") == 0 && !ctx->final_pass)
+				ctx->want_final = 1;
+			if (ctx->final_pass == negate)
+				result = 0;
+			continue;
 		}
 		arg = l->argv[++i];
 		if (strcasecmp(attr, "host") == 0) {
@@ -1150,8 +1628,25 @@ sshcfg_match_eval(const struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 			r = sshcfg_match_list(ruser, arg, 0) == 1;
 		else if (strcasecmp(attr, "localuser") == 0)
 			r = sshcfg_match_list(cfg->local_user, arg, 0) == 1;
-		else
-			r = 0;
+		else {
+			/* exec: skipped once an earlier criterion failed. */
+			if (result != 1)
+				continue;
+			alias = ctx->host_key_alias;
+			memset(&t, 0, sizeof t);
+			t.host = host;
+			t.orighost = ctx->host;
+			t.user = ruser;
+			t.alias = alias != NULL ? alias : host;
+			t.port = ctx->port > 0 ? ctx->port :
+			    SSHCFG_DEFAULT_PORT;
+			cmd = sshcfg_expand_tokens(cfg, &t, arg, 0);
+			st = sshcfg_run_exec(cfg, ctx->host, cmd);
+			free(cmd);
+			if (st == -1 && ctx->failed == NULL)
+				ctx->failed = l;
+			r = st == 0;
+		}
 		if (r == negate)
 			result = 0;
 	}
@@ -1347,6 +1842,9 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oProxyJump:
 		if (ctx->proxy_command == NULL && ctx->proxy_jump == NULL)
 			ctx->proxy_jump = xstrdup(a);
+	case oForeign:
+		if (ctx->foreign[l->foreign] == NULL)
+			ctx->foreign[l->foreign] = l;
 		break;
 	default:
 		break;
@@ -1370,7 +1868,8 @@ sshcfg_walk(struct sshcfg_ctx *ctx, const struct sshcfg_file *f,
 		l = &f->lines[i];
 		switch (l->opcode) {
 		case oHost:
-			*activep = !never && sshcfg_match_host(ctx->host, l);
+			*activep = !never &&
+			    sshcfg_match_host(ctx->match_host, l);
 			break;
 		case oMatch:
 			*activep = !never && sshcfg_match_eval(ctx, l);
@@ -1391,17 +1890,53 @@ sshcfg_walk(struct sshcfg_ctx *ctx, const struct sshcfg_file *f,
 	}
 }
 
-/* Collect the values for host: command line first, then every file. */
+/* One pass over the command line and every file. */
+static void
+sshcfg_pass(struct sshconfig *cfg, struct sshcfg_ctx *ctx)
+{
+	int active, i;
+
+	active = 1;
+	sshcfg_walk(ctx, cfg->cmdline, &active, 0);
+	for (i = 0; i < cfg->nfiles; i++) {
+		active = 1;
+		sshcfg_walk(ctx, cfg->files[i], &active, 0);
+	}
+}
+
+/* Is s a numeric IPv4 or IPv6 address (ssh's is_addr())? */
+static int
+sshcfg_is_addr(const char *s)
+{
+	struct addrinfo hints, *ai;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(s, NULL, &hints, &ai) != 0)
+		return 0;
+	freeaddrinfo(ai);
+	return 1;
+}
+
+/*
+ * Collect the values for host as ssh does: the command line and the files
+ * once for the name as given; then, when a Match final asked for it (or
+ * canonicalization is on), once more with HostName fixed to the resulting
+ * (lower-cased) name, Match canonical/final true and Host lines matching
+ * that name. Values from the first pass stay: first value wins.
+ */
 static void
 sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
     const char *host, const char *user, int port, struct sshcfg_ctx *ctx)
 {
+	const char *canon;
 	char *p;
-	int active, i;
+	int i;
 
 	memset(ctx, 0, sizeof *ctx);
 	ctx->cfg = cfg;
 	ctx->host = host;
+	ctx->match_host = xstrdup(host);
 	ctx->ids_only = ctx->batch = ctx->pwauth = ctx->alive_max = -1;
 	ctx->hash_kh = ctx->kbdauth = -1;
 	ctx->alive_interval = -1;
@@ -1424,11 +1959,27 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 		ctx->ids_explicit = 1;
 	}
 
-	active = 1;
-	sshcfg_walk(ctx, cfg->cmdline, &active, 0);
-	for (i = 0; i < cfg->nfiles; i++) {
-		active = 1;
-		sshcfg_walk(ctx, cfg->files[i], &active, 0);
+	sshcfg_pass(cfg, ctx);
+
+	/* ssh.c: take HostName into use, lower-case it unless an address. */
+	p = sshcfg_current_host(ctx);
+	if (!sshcfg_is_addr(p)) {
+		free(ctx->hostname);
+		ctx->hostname = sshcfg_lower(p);
+		free(p);
+	} else {
+		free(ctx->hostname);
+		ctx->hostname = p;
+	}
+	canon = sshcfg_foreign_value(ctx, "CanonicalizeHostname");
+	if (canon != NULL && strcasecmp(canon, "no") != 0 &&
+	    strcasecmp(canon, "false") != 0)
+		ctx->want_final = 1;
+	if (ctx->want_final) {
+		ctx->final_pass = 1;
+		free(ctx->match_host);
+		ctx->match_host = xstrdup(ctx->hostname);
+		sshcfg_pass(cfg, ctx);
 	}
 }
 
@@ -1438,6 +1989,7 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 	int i;
 
 	free(ctx->hostname);
+	free(ctx->match_host);
 	free(ctx->user);
 	free(ctx->agent);
 	for (i = 0; i < ctx->nids; i++)
@@ -1474,98 +2026,98 @@ sshcfg_append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
 }
 
 /*
- * Expand a file name for hc: ~ first, then the % tokens (%d home, %u local
- * user, %h remote host name, %r remote user, %p port, %n host as given,
- * %k host key alias (the host as given), %l/%L local host name, %i uid,
- * %j ProxyJump (empty), %%) and ${VAR} environment references, as ssh does.
+ * Expand a file name for hc: ~ first, then the % tokens (%C connection
+ * hash, %d home, %u local user, %h remote host name, %r remote user, %p
+ * port, %n host as given, %k host key alias (the host as given), %l/%L
+ * local host name, %i uid, %%) and ${VAR} environment references, as ssh
+ * does. NULL when a ${VAR} is not set (ssh refuses to go on then).
  */
 static char *
 sshcfg_expand_path(const struct sshconfig *cfg,
     const struct ssh_host_config *hc, const char *host, const char *in)
 {
-	char *t, *out = NULL, num[32], *name;
-	const char *p, *v, *end;
-	size_t len = 0, cap = 0;
+	struct sshcfg_tokens t;
+	const char *p, *end;
+	char *tl, *out, *name;
+	int missing = 0;
 
-	t = sshcfg_tilde(cfg, in);
-	sshcfg_append(&out, &len, &cap, "", 0);
-	for (p = t; *p != '\0'; p++) {
-		if (p[0] == '$' && p[1] == '{' &&
-		    (end = strchr(p + 2, '}')) != NULL) {
-			name = xstrndup(p + 2, end - p - 2);
-			if ((v = getenv(name)) != NULL)
-				sshcfg_append(&out, &len, &cap, v, strlen(v));
-			free(name);
-			p = end;
-			continue;
-		}
-		if (p[0] != '%' || p[1] == '\0') {
-			sshcfg_append(&out, &len, &cap, p, 1);
-			continue;
-		}
-		v = NULL;
-		switch (*++p) {
-		case '%':
-			v = "%";
+	tl = sshcfg_tilde(cfg, in);
+	for (p = tl; (p = strstr(p, "${")) != NULL; p = end) {
+		if ((end = strchr(p, '}')) == NULL)
 			break;
-		case 'd':
-			v = cfg->home;
-			break;
-		case 'u':
-			v = cfg->local_user;
-			break;
-		case 'h':
-			v = hc->hostname;
-			break;
-		case 'r':
-			v = hc->user;
-			break;
-		case 'n':
-		case 'k':
-			v = host;
-			break;
-		case 'j':
-			v = "";		/* ProxyJump: mrsh has none */
-			break;
-		case 'l':
-			v = cfg->local_host;
-			break;
-		case 'L':
-			v = cfg->local_short;
-			break;
-		case 'p':
-			snprintf(num, sizeof num, "%d", hc->port);
-			v = num;
-			break;
-		case 'i':
-			snprintf(num, sizeof num, "%u", (unsigned)cfg->uid);
-			v = num;
-			break;
-		default:
-			/* Rejected at load time; keep it as written. */
-			sshcfg_append(&out, &len, &cap, p - 1, 2);
-			continue;
-		}
-		sshcfg_append(&out, &len, &cap, v, strlen(v));
+		name = xstrndup(p + 2, end - p - 2);
+		if (getenv(name) == NULL)
+			missing = 1;
+		free(name);
 	}
-	free(t);
+	if (missing) {
+		free(tl);
+		return NULL;
+	}
+	memset(&t, 0, sizeof t);
+	t.host = hc->hostname;
+	t.orighost = host;
+	t.user = hc->user;
+	t.alias = host;
+	t.jump = "";
+	t.port = hc->port;
+	out = sshcfg_expand_tokens(cfg, &t, tl, 1);
+	free(tl);
 	return out;
 }
 
+/*
+ * Why this host must not be reached with this configuration: a keyword
+ * mrsh does not implement set to a value that matters, or a Match exec
+ * that did not exit. 0 if none, else -1 with the reason in err.
+ */
+static int
+sshcfg_refusal(const struct sshcfg_ctx *ctx, char *err, size_t errlen)
+{
+	const struct sshcfg_line *l;
+	const char *what;
+	size_t i;
+
+	if ((l = ctx->failed) != NULL) {
+		snprintf(err, errlen, "%s:%d: Match exec did not exit "
+		    "normally; not connecting", l->file, l->lineno);
+		return -1;
+	}
+	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
+		if ((l = ctx->foreign[i]) == NULL ||
+		    (what = sshcfg_not_supported(l)) == NULL)
+			continue;
+		snprintf(err, errlen, "%s:%d: %s %s is not supported by mrsh "
+		    "and changes %s; not connecting", l->file, l->lineno,
+		    l->name, l->raw, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* Expand one file name into *out, or say which could not be. */
+static int
+sshcfg_expand_into(const struct sshconfig *cfg,
+    const struct ssh_host_config *hc, const char *host, const char *kw,
+    const char *in, char **out, char *err, size_t errlen)
+{
+	if ((*out = sshcfg_expand_path(cfg, hc, host, in)) != NULL)
+		return 0;
+	snprintf(err, errlen, "%s %s: an environment variable it names is "
+	    "not set; not connecting", kw, in);
+	return -1;
+}
+
 /* Turn the collected values into hc, with defaults and expansions. */
-static void
+static int
 sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
-    struct ssh_host_config *hc)
+    struct ssh_host_config *hc, char *err, size_t errlen)
 {
 	size_t i;
-	int j;
+	int j, rc = 0;
 
 	memset(hc, 0, sizeof *hc);
-	if (ctx->hostname != NULL)
-		hc->hostname = sshcfg_expand_hostname(ctx->hostname,
-		    ctx->host);
-	else
-		hc->hostname = sshcfg_lower(ctx->host);
+	hc->hostname = xstrdup(ctx->hostname);
 	hc->user = xstrdup(ctx->user != NULL ? ctx->user : cfg->local_user);
 	hc->port = ctx->port > 0 ? ctx->port : SSHCFG_DEFAULT_PORT;
 
@@ -1576,22 +2128,29 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 			    xstrdup(sshcfg_default_identities[i]);
 		ctx->ids_explicit = 0;
 	}
-	for (j = 0; j < ctx->nids; j++)
-		hc->identity[j] = sshcfg_expand_path(cfg, hc, ctx->host,
-		    ctx->ids[j]);
-	hc->nidentity = ctx->nids;
+	for (j = 0; j < ctx->nids; j++) {
+		if (strcasecmp(ctx->ids[j], "none") == 0)
+			continue;
+		if (rc == 0)
+			rc = sshcfg_expand_into(cfg, hc, ctx->host,
+			    "IdentityFile", ctx->ids[j],
+			    &hc->identity[hc->nidentity], err, errlen);
+		if (hc->identity[hc->nidentity] != NULL)
+			hc->nidentity++;
+	}
 	hc->identity_explicit = ctx->ids_explicit;
 	hc->identities_only = ctx->ids_only == 1;
 
 	if (ctx->agent != NULL && strcmp(ctx->agent, "SSH_AUTH_SOCK") != 0) {
 		if (strcasecmp(ctx->agent, "none") == 0)
 			hc->identity_agent = xstrdup("none");
-		else if (ctx->agent[0] == '$')
+		else if (ctx->agent[0] == '$' && ctx->agent[1] != '{')
 			hc->identity_agent = getenv(ctx->agent + 1) != NULL ?
 			    xstrdup(getenv(ctx->agent + 1)) : NULL;
-		else
-			hc->identity_agent = sshcfg_expand_path(cfg, hc,
-			    ctx->host, ctx->agent);
+		else if (rc == 0)
+			rc = sshcfg_expand_into(cfg, hc, ctx->host,
+			    "IdentityAgent", ctx->agent, &hc->identity_agent,
+			    err, errlen);
 	}
 	hc->connect_timeout = ctx->connect_timeout > 0 ?
 	    (double)ctx->connect_timeout : 0;
@@ -1610,18 +2169,27 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 			ctx->ukh[ctx->nukh++] =
 			    xstrdup(sshcfg_default_user_kh[i]);
 	}
-	for (j = 0; j < ctx->nukh; j++)
-		hc->user_known_hosts[j] = sshcfg_expand_path(cfg, hc,
-		    ctx->host, ctx->ukh[j]);
-	hc->nuser_known_hosts = ctx->nukh;
+	for (j = 0; j < ctx->nukh; j++) {
+		if (rc == 0)
+			rc = sshcfg_expand_into(cfg, hc, ctx->host,
+			    "UserKnownHostsFile", ctx->ukh[j],
+			    &hc->user_known_hosts[hc->nuser_known_hosts],
+			    err, errlen);
+		if (hc->user_known_hosts[hc->nuser_known_hosts] != NULL)
+			hc->nuser_known_hosts++;
+	}
 	if (!ctx->gkh_set) {
 		for (i = 0; i < 2; i++)
 			ctx->gkh[ctx->ngkh++] =
 			    xstrdup(sshcfg_default_global_kh[i]);
 	}
-	for (j = 0; j < ctx->ngkh; j++)
+	for (j = 0; j < ctx->ngkh; j++) {
 		hc->global_known_hosts[j] = sshcfg_expand_path(cfg, hc,
 		    ctx->host, ctx->gkh[j]);
+		if (hc->global_known_hosts[j] == NULL)
+			hc->global_known_hosts[j] = sshcfg_tilde(cfg,
+			    ctx->gkh[j]);
+	}
 	hc->nglobal_known_hosts = ctx->ngkh;
 
 	hc->server_alive_interval = ctx->alive_interval > 0 ?
@@ -1656,17 +2224,23 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	    strcasecmp(ctx->proxy_jump, "none") != 0) {
 		hc->proxy_jump = xstrdup(ctx->proxy_jump);
 	}
+	if (rc == 0)
+		rc = sshcfg_refusal(ctx, err, errlen);
+	return rc;
 }
 
-void
+int
 sshconfig_resolve(struct sshconfig *cfg, const struct options *opt,
-    const char *host, const char *user, int port, struct ssh_host_config *hc)
+    const char *host, const char *user, int port, struct ssh_host_config *hc,
+    char *err, size_t errlen)
 {
 	struct sshcfg_ctx ctx;
+	int rc;
 
 	sshcfg_collect(cfg, opt, host, user, port, &ctx);
-	sshcfg_finish(cfg, &ctx, hc);
+	rc = sshcfg_finish(cfg, &ctx, hc, err, errlen);
 	sshcfg_ctx_free(&ctx);
+	return rc;
 }
 
 void
@@ -1778,8 +2352,8 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	struct sshconfig *cfg;
 	struct sshcfg_ctx ctx;
 	struct ssh_host_config hc;
-	char *user, *host, *p, *algs;
-	int i, port;
+	char *user, *host, *p, *algs, err[1024];
+	int i, port, refused;
 
 	if (sshcfg_split_target(arg, &user, &host, &port) != 0) {
 		error("bad host for -G: %s", arg);
@@ -1791,7 +2365,7 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 		return EXIT_USAGE;
 	}
 	sshcfg_collect(cfg, opt, host, user, port, &ctx);
-	sshcfg_finish(cfg, &ctx, &hc);
+	refused = sshcfg_finish(cfg, &ctx, &hc, err, sizeof err) != 0;
 
 	printf("hostname %s\n", hc.hostname);
 	printf("user %s\n", hc.user);
@@ -1802,7 +2376,9 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	printf("identitiesonly %s\n", sshcfg_yesno(hc.identities_only));
 	if (ctx.agent != NULL) {
 		if (strcmp(ctx.agent, "SSH_AUTH_SOCK") == 0 ||
-		    strcasecmp(ctx.agent, "none") == 0 || ctx.agent[0] == '$')
+		    strcasecmp(ctx.agent, "none") == 0 ||
+		    (ctx.agent[0] == '$' && ctx.agent[1] != '{') ||
+		    hc.identity_agent == NULL)
 			printf("identityagent %s\n", ctx.agent);
 		else
 			printf("identityagent %s\n", hc.identity_agent);
@@ -1841,7 +2417,12 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 		printf("proxyjump %s\n", p != NULL ? p : hc.proxy_jump);
 		free(p);
 	}
+	printf("kbdinteractiveauthentication %s\n",
+	    sshcfg_yesno(hc.kbdint_auth));
+	printf("hashknownhosts %s\n", sshcfg_yesno(hc.hash_known_hosts));
 	fflush(stdout);
+	if (refused)
+		warnx_m("%s: mrsh would not connect: %s", host, err);
 
 	ssh_host_config_free(&hc);
 	sshcfg_ctx_free(&ctx);

@@ -499,6 +499,7 @@ ssh_init(struct run *run)
 	struct ssh_run		*r;
 	struct stat		 st;
 	const char		*sock;
+	char			 err[1024];
 	int			 i;
 
 	if (libssh2_init(0) != 0) {
@@ -534,12 +535,14 @@ ssh_init(struct run *run)
 	 */
 	sock = getenv("SSH_AUTH_SOCK");
 	if (opt->hosts.n > 0 && (sock == NULL || *sock == '\0')) {
-		sshconfig_resolve(r->cfg, opt, opt->hosts.hosts[0].name,
-		    opt->hosts.hosts[0].user, opt->hosts.hosts[0].port, &hc);
-		r->keys.batch = hc.batch_mode;
-		for (i = 0; i < hc.nidentity; i++)
-			(void)ssh_key_get(&r->keys, hc.identity[i],
-			    hc.identity_explicit);
+		if (sshconfig_resolve(r->cfg, opt, opt->hosts.hosts[0].name,
+		    opt->hosts.hosts[0].user, opt->hosts.hosts[0].port, &hc,
+		    err, sizeof err) == 0) {
+			r->keys.batch = hc.batch_mode;
+			for (i = 0; i < hc.nidentity; i++)
+				(void)ssh_key_get(&r->keys, hc.identity[i],
+				    hc.identity_explicit);
+		}
 		ssh_host_config_free(&hc);
 	}
 
@@ -1715,7 +1718,7 @@ ssh_start(struct session *s)
 	struct ssh_run	*r = s->run->tpriv;
 	struct ssh_conn	*c = s->tdata;
 	const struct host *h = s->host;
-	char		 err[256], *cmd, *jcmd = NULL, *via;
+	char		 err[1024], *cmd, *jcmd = NULL, *via;
 
 	if (c != NULL) {
 		/* Resumed after session_wait_port_for(). */
@@ -1728,9 +1731,14 @@ ssh_start(struct session *s)
 	c->r = r;
 	c->fd = -1;
 	s->tdata = c;
-	sshconfig_resolve(r->cfg, s->run->opt, h->name, h->user, h->port,
-	    &c->hc);
 	c->have_hc = 1;
+	if (sshconfig_resolve(r->cfg, s->run->opt, h->name, h->user, h->port,
+	    &c->hc, err, sizeof err) != 0) {
+		/* Never connect where ssh would not: refuse the host. */
+		session_set_state(s, S_SETUP);
+		ssh_fail(c, FAIL_LOCAL, "%s", err);
+		return;
+	}
 	if (c->hc.connect_timeout > 0 && (s->run->opt->connect_timeout <= 0 ||
 	    c->hc.connect_timeout < s->run->opt->connect_timeout))
 		session_set_timeout(s, c->hc.connect_timeout);

@@ -66,11 +66,17 @@ void	sshconfig_free(struct sshconfig *);
 
 /*
  * Fill hc for host (name as in the host list; user/port as given there, or
- * NULL/0). Never fails: unknown keywords are ignored (noted once at -v).
+ * NULL/0), evaluating Match (exec commands run here, once per host and
+ * command for the run). Returns 0, or -1 with a one-line reason in err when
+ * mrsh must not connect to the host: a keyword it does not implement is
+ * set to a value that changes where it connects, as whom, or what it
+ * trusts (the reason names the keyword and file:line), a Match exec did
+ * not exit, or a ${VAR} in a file name is unset. hc is filled either way
+ * and must be freed.
  */
-void	sshconfig_resolve(struct sshconfig *, const struct options *,
+int	sshconfig_resolve(struct sshconfig *, const struct options *,
 	    const char *host, const char *user, int port,
-	    struct ssh_host_config *hc);
+	    struct ssh_host_config *hc, char *err, size_t errlen);
 void	ssh_host_config_free(struct ssh_host_config *);
 
 /* mrsh -G HOST: print the effective configuration like ssh -G; exit status. */
