@@ -216,6 +216,14 @@ session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
 		session_schedule_close(s, 1);
 }
 
+/* Which setting the connect timeout came from, for its error. */
+static const char *
+session_timeout_source(const struct session *s)
+{
+	return s->connect_timeout_what != NULL ? s->connect_timeout_what :
+	    "-t";
+}
+
 /* Timed out waiting for a source port: say why no port was usable. */
 static void
 session_fail_port(struct session *s)
@@ -223,14 +231,16 @@ session_fail_port(struct session *s)
 	char why[512];
 
 	if (s->run->pool == NULL || s->wait_dstlen == 0) {
-		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs "
-		    "waiting for a source port", s->connect_timeout_used);
+		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs (%s) "
+		    "waiting for a source port", s->connect_timeout_used,
+		    session_timeout_source(s));
 		return;
 	}
 	portpool_explain(s->run->pool, (struct sockaddr *)&s->wait_dst,
 	    s->wait_dstlen, run_now(), why, sizeof why);
-	session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs waiting for "
-	    "a source port: %s", s->connect_timeout_used, why);
+	session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs (%s) waiting "
+	    "for a source port: %s", s->connect_timeout_used,
+	    session_timeout_source(s), why);
 }
 
 /* Timer: a deferred ops->close, or a connect/command timeout. */
@@ -259,8 +269,8 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	else if (s->state == S_PENDING && s->waiting_port)
 		session_fail_port(s);
 	else
-		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs",
-		    s->connect_timeout_used);
+		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs (%s)",
+		    s->connect_timeout_used, session_timeout_source(s));
 	/*
 	 * The timeout ends the state it belongs to now, not on the next
 	 * loop iteration: a read already queued in this iteration would

@@ -1096,6 +1096,7 @@ sshcfg_read_file(struct sshconfig *cfg, const char *path, int userconf,
     int checkperm, int must_exist, int depth, struct sshcfg_file **fp)
 {
 	struct sshcfg_file *f;
+	struct stat sb;
 	FILE *in;
 	char *buf = NULL;
 	size_t bufsz = 0;
@@ -1109,6 +1110,12 @@ sshcfg_read_file(struct sshconfig *cfg, const char *path, int userconf,
 		return -1;
 	}
 	if (checkperm && sshcfg_check_perm(cfg, path, in) != 0) {
+		fclose(in);
+		return -1;
+	}
+	/* ssh reads a directory as an empty file: surely not what was meant. */
+	if (must_exist && fstat(fileno(in), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		error("%s: is a directory, not an ssh_config file", path);
 		fclose(in);
 		return -1;
 	}
@@ -1184,11 +1191,21 @@ sshconfig_load(const struct options *opt)
 {
 	struct sshconfig *cfg;
 	struct sshcfg_file *f;
+	struct stat sb;
 	char *buf, *path;
 	int i;
 
 	cfg = xcalloc(1, sizeof *cfg);
 	sshcfg_init_local(cfg);
+
+	/* As ssh warns for -i: the file is then not used. */
+	for (i = 0; i < opt->nidentity; i++) {
+		path = sshcfg_tilde(cfg, opt->identity[i]);
+		if (stat(path, &sb) == -1)
+			warnx_m("Warning: Identity file %s not accessible: %s.",
+			    path, strerror(errno));
+		free(path);
+	}
 
 	cfg->cmdline = xcalloc(1, sizeof *cfg->cmdline);
 	cfg->cmdline->path = xstrdup("command-line");
@@ -1929,6 +1946,7 @@ static void
 sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
     const char *host, const char *user, int port, struct sshcfg_ctx *ctx)
 {
+	struct stat sb;
 	const char *canon;
 	char *p;
 	int i;
@@ -1952,11 +1970,14 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 	ctx->port = port > 0 ? port : (opt->port > 0 ? opt->port : 0);
 	if (opt->jump != NULL)
 		ctx->proxy_jump = xstrdup(opt->jump);
+	/* -i FILE that cannot be read is left out (warned at load). */
 	for (i = 0; i < opt->nidentity; i++) {
 		p = sshcfg_tilde(cfg, opt->identity[i]);
-		sshcfg_add_identity(ctx, p);
+		if (stat(p, &sb) == 0) {
+			sshcfg_add_identity(ctx, p);
+			ctx->ids_explicit = 1;
+		}
 		free(p);
-		ctx->ids_explicit = 1;
 	}
 
 	sshcfg_pass(cfg, ctx);

@@ -1740,8 +1740,11 @@ ssh_start(struct session *s)
 		return;
 	}
 	if (c->hc.connect_timeout > 0 && (s->run->opt->connect_timeout <= 0 ||
-	    c->hc.connect_timeout < s->run->opt->connect_timeout))
+	    c->hc.connect_timeout < s->run->opt->connect_timeout)) {
+		/* The smaller of -t and ConnectTimeout applies. */
 		session_set_timeout(s, c->hc.connect_timeout);
+		s->connect_timeout_what = "ConnectTimeout in ssh_config";
+	}
 	if (s->run->opt->stdin_stream) {
 		TAILQ_INSERT_TAIL(&r->inq, c, in_entry);
 		c->in_attached = 1;

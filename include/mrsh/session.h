@@ -96,6 +96,7 @@ struct session {
 	int			 close_called;
 	int			 freed;		/* ops->free done */
 	double			 connect_timeout_used;
+	const char		*connect_timeout_what;	/* NULL: -t */
 	struct sockaddr_storage	 wait_dst;	/* session_wait_port_for() */
 	socklen_t		 wait_dstlen;
 

@@ -59,7 +59,7 @@ F=$FAKE_PORT
 for tr in rsh ssh; do
 	capture "$T" "$MRSH" -R "$tr" -F none --stats -t 1 -w "127.0.0.1:$F" \
 	    -- true
-	like "$(cat "$T/err")" '^mrsh: 127\.0\.0\.1:'"$F"': CONNECTING: connect timeout after 1s$' \
+	like "$(cat "$T/err")" '^mrsh: 127\.0\.0\.1:'"$F"': CONNECTING: connect timeout after 1s \(-t\)$' \
 	    "$tr: connect timeout while connecting"
 	like "$(cat "$T/err")" '^mrsh: stats: closed remote-first 0, local-first 0, reset 0, no-socket 1$' \
 	    "$tr: counted as no connection, not as a reset"
