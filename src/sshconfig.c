@@ -2213,6 +2213,9 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	}
 	hc->nglobal_known_hosts = ctx->ngkh;
 
+	/* As Debian's ssh: BatchMode without ServerAliveInterval: 300 s. */
+	if (ctx->alive_interval == -1 && ctx->batch == 1)
+		ctx->alive_interval = 300;
 	hc->server_alive_interval = ctx->alive_interval > 0 ?
 	    (int)ctx->alive_interval : 0;
 	hc->server_alive_count_max = ctx->alive_max >= 0 ? ctx->alive_max :

@@ -1814,6 +1814,11 @@ ssh_netclose(struct ssh_conn *c, int abort_now)
 	}
 	ssh_set_step(c, SSH_NETCLOSE);
 	c->fd = -1;
+	if (c->dial == NULL) {
+		/* Refused before dialing (ssh_config): no socket at all. */
+		ssh_net_closed(CLOSED_NONE, c);
+		return;
+	}
 	dial_close(c->dial, abort_now, ssh_net_closed, c);
 }
 

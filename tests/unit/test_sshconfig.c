@@ -293,6 +293,9 @@ test_identity(void)
 	    "  User remote\n"
 	    "  IdentityAgent ~/agent.sock\n");
 	opt_init(&opt, cfg);
+	/* -i FILE is used only if it exists, as in ssh. */
+	snprintf(want, sizeof want, "%s/cli_key", home);
+	close(open(want, O_WRONLY | O_CREAT, 0600));
 	opt.identity[opt.nidentity++] = "~/cli_key";
 	resolve(&opt, "foo", NULL, 0, &hc);
 	is_int(hc.nidentity, 4, "-i + IdentityFile accumulate, no duplicates");
