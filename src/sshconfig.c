@@ -1859,6 +1859,7 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oProxyJump:
 		if (ctx->proxy_command == NULL && ctx->proxy_jump == NULL)
 			ctx->proxy_jump = xstrdup(a);
+		break;
 	case oForeign:
 		if (ctx->foreign[l->foreign] == NULL)
 			ctx->foreign[l->foreign] = l;

@@ -5,7 +5,7 @@
 # User, values set in Match blocks of every kind, a second pass asked for
 # by Match final), mrsh and ssh must land on the same address and port,
 # and on the one the config says. Keywords mrsh does not implement and
-# that would send it elsewhere (ProxyJump, ProxyCommand, ...) must refuse
+# that would send it elsewhere (CanonicalizeHostname, HostKeyAlias, ...) must refuse
 # the host with file:line and exit 255, and sshd's log must show that no
 # connection was made.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -49,12 +49,6 @@ Match exec "test %h = 127.0.1.2 && test %n = execport"
 	Port $P2
 Match host 127.0.1.1 !originalhost viamatch user $SSHD_USER localuser $(id -un)
 	ServerAliveInterval 7
-Host proxyjump
-	HostName 127.0.1.1
-	ProxyJump 127.0.1.2
-Host proxycmd
-	HostName 127.0.1.1
-	ProxyCommand nc %h %p
 Host canon
 	HostName 127.0.1.1
 	CanonicalizeHostname yes
@@ -158,14 +152,12 @@ refused() {
 }
 
 line() { grep -n "$1" "$cfg" | head -n 1 | cut -d: -f1; }
-refused proxyjump "$cfg:$(line 'ProxyJump 127'): ProxyJump 127.0.1.2 is not supported by mrsh and changes where mrsh connects; not connecting"
-refused proxycmd "$cfg:$(line 'ProxyCommand nc'): ProxyCommand nc %h %p is not supported by mrsh and changes where mrsh connects; not connecting"
 refused canon "$cfg:$(line 'CanonicalizeHostname yes'): CanonicalizeHostname yes is not supported by mrsh and changes where mrsh connects; not connecting"
 refused alias "$cfg:$(line 'HostKeyAlias 127'): HostKeyAlias 127.0.1.2 is not supported by mrsh and changes which host key mrsh trusts; not connecting"
 refused killed "$cfg:$(line 'originalhost killed exec'): Match exec did not exit normally; not connecting"
 
 # One refused host does not stop the others.
-capture "$T" "$MRSH" -F "$cfg" -w proxyjump,alias2 true
+capture "$T" "$MRSH" -F "$cfg" -w canon,alias2 true
 is "$RC" 255 "refused + good host: exit 255"
 is "$(landed "$(grep '^alias2: ' "$T/out")")" "127.0.1.2 $P1" "the good host still ran"
 
