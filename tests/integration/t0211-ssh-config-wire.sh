@@ -54,7 +54,7 @@ Host canon
 	CanonicalizeHostname yes
 Host alias
 	HostName 127.0.1.1
-	HostKeyAlias 127.0.1.2
+	KnownHostsCommand /bin/cat /dev/null
 Host killed
 	HostName 127.0.1.1
 Match originalhost killed exec "kill -9 \$\$"
@@ -153,7 +153,7 @@ refused() {
 
 line() { grep -n "$1" "$cfg" | head -n 1 | cut -d: -f1; }
 refused canon "$cfg:$(line 'CanonicalizeHostname yes'): CanonicalizeHostname yes is not supported by mrsh and changes where mrsh connects; not connecting"
-refused alias "$cfg:$(line 'HostKeyAlias 127'): HostKeyAlias 127.0.1.2 is not supported by mrsh and changes which host key mrsh trusts; not connecting"
+refused alias "$cfg:$(line 'KnownHostsCommand /bin'): KnownHostsCommand /bin/cat /dev/null is not supported by mrsh and changes which host key mrsh trusts; not connecting"
 refused killed "$cfg:$(line 'originalhost killed exec'): Match exec did not exit normally; not connecting"
 
 # One refused host does not stop the others.
