@@ -15,6 +15,6 @@ apt-get install -y -qq --no-install-recommends \
 	libevent-dev libssh2-1-dev libssl-dev libyaml-dev libgenders0-dev \
 	openssh-server openssh-client rsh-server rsh-client \
 	iproute2 procps util-linux python3 python3-paramiko ucspi-tcp netcat-openbsd \
-	systemd pdsh clustershell genders sudo pssh gnuplot-nox valgrind time \
+	systemd pdsh clustershell genders sudo zsh pssh gnuplot-nox valgrind time \
 	man-db >/dev/null
 echo "install-deps.sh: dependencies installed"
