@@ -14,6 +14,7 @@
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
+#include "mrsh/pdsh.h"
 #include "mrsh/run.h"
 #include "mrsh/sockdiag.h"
 #include "mrsh/sshconfig.h"
@@ -54,10 +55,16 @@ main(int argc, char **argv)
 	const struct transport_ops *ops;
 	const struct host *h;
 	size_t i;
-	int status;
+	int status, pdsh = 0, largest = 1;
+	char **pargv = NULL;
 
 	main_sanitise_stdfd();
 	log_init("mrsh", 0);
+	if (pdsh_invoked(argv[0])) {
+		pdsh = 1;
+		pargv = pdsh_translate(argc, argv, &argc, &largest);
+		argv = pargv;
+	}
 	options_parse(&opt, argc, argv);
 	log_init("mrsh", opt.verbose);
 
@@ -92,5 +99,9 @@ main(int argc, char **argv)
 	status = run_loop(&run);
 	run_free(&run);
 	options_free(&opt);
+	free(pargv);
+	/* pdsh exits 0 whatever the hosts did, unless -S. */
+	if (pdsh && !largest && status != EXIT_INTERRUPT)
+		status = 0;
 	return status;
 }
