@@ -408,7 +408,7 @@ test_port_wait(void)
 	run_scripts(&o, &run, 0);
 	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT,
 	    "waiting for a port ends at the connect timeout");
-	is_str(run.sessions[0].fail_reason, "connect timeout after 0.1s "
+	is_str(run.sessions[0].fail_reason, "connect timeout after 0.1s (-t) "
 	    "waiting for a source port", "the reason, without a pool");
 	run_free(&run);
 	hostlist_free(&o.hosts);
@@ -423,7 +423,7 @@ test_port_wait(void)
 	run_scripts(&o, &run, 0);
 	is_int(run.sessions[0].fail_kind, FAIL_TIMEOUT,
 	    "pool: waiting for a port ends at the connect timeout");
-	ok(strstr(run.sessions[0].fail_reason, "connect timeout after 0.1s "
+	ok(strstr(run.sessions[0].fail_reason, "connect timeout after 0.1s (-t) "
 	    "waiting for a source port: no source port free in 40000-40015: "
 	    "16 ports, ") != NULL &&
 	    strstr(run.sessions[0].fail_reason, " cooling towards "
