@@ -368,7 +368,6 @@ static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
 		    int, int, struct sshcfg_file **);
 static void	sshcfg_file_free(struct sshcfg_file *);
 static char	*sshcfg_lower(const char *);
-static int	sshcfg_match_list(const char *, const char *, int);
 
 /* Look a keyword up in the table. */
 static enum sshcfg_opcode
@@ -969,7 +968,7 @@ sshcfg_unknown(struct sshconfig *cfg, const char *file, int lineno,
 
 	lower = sshcfg_lower(kw);
 	ignored = cfg->ignore_unknown != NULL &&
-	    sshcfg_match_list(lower, cfg->ignore_unknown, 1) == 1;
+	    match_pattern_list(lower, cfg->ignore_unknown, 1) == 1;
 	if (ignored)
 		sshcfg_note_unknown(cfg, file, lineno, kw);
 	else if (cmdline)
@@ -1280,66 +1279,6 @@ sshconfig_free(struct sshconfig *cfg)
 	knownhosts_cache_free();
 }
 
-/* Shell-style match of one pattern: * and ? (OpenSSH match_pattern). */
-static int
-sshcfg_match_pattern(const char *s, const char *p)
-{
-	for (;;) {
-		if (*p == '\0')
-			return *s == '\0';
-		if (*p == '*') {
-			while (*p == '*')
-				p++;
-			if (*p == '\0')
-				return 1;
-			for (; *s != '\0'; s++) {
-				if (sshcfg_match_pattern(s, p))
-					return 1;
-			}
-			return 0;
-		}
-		if (*s == '\0')
-			return 0;
-		if (*p != '?' && *p != *s)
-			return 0;
-		s++;
-		p++;
-	}
-}
-
-/*
- * Match s against a comma-separated list of patterns, some negated with !.
- * Returns 1 on a positive match, -1 if a negated pattern matched, else 0
- * (OpenSSH match_pattern_list). With lower, the patterns are lowercased.
- */
-static int
-sshcfg_match_list(const char *s, const char *list, int lower)
-{
-	char *copy, *pat, *next, *c;
-	int negated, got = 0;
-
-	copy = xstrdup(list);
-	for (pat = copy; pat != NULL; pat = next) {
-		if ((next = strchr(pat, ',')) != NULL)
-			*next++ = '\0';
-		if ((negated = (*pat == '!')))
-			pat++;
-		if (lower) {
-			for (c = pat; *c != '\0'; c++)
-				*c = tolower((unsigned char)*c);
-		}
-		if (sshcfg_match_pattern(s, pat)) {
-			if (negated) {
-				free(copy);
-				return -1;
-			}
-			got = 1;
-		}
-	}
-	free(copy);
-	return got;
-}
-
 /*
  * Does a Host line apply? Patterns are separated by spaces or commas; any
  * negated match rules the line out. (OpenSSH only splits on spaces; a
@@ -1351,7 +1290,7 @@ sshcfg_match_host(const char *host, const struct sshcfg_line *l)
 	int i, r, match = 0;
 
 	for (i = 0; i < l->argc; i++) {
-		r = sshcfg_match_list(host, l->argv[i], 0);
+		r = match_pattern_list(host, l->argv[i], 0);
 		if (r == -1)
 			return 0;
 		if (r == 1)
@@ -1635,16 +1574,16 @@ sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		arg = l->argv[++i];
 		if (strcasecmp(attr, "host") == 0) {
 			subject = sshcfg_lower(host);
-			r = sshcfg_match_list(subject, arg, 1) == 1;
+			r = match_pattern_list(subject, arg, 1) == 1;
 			free(subject);
 		} else if (strcasecmp(attr, "originalhost") == 0) {
 			subject = sshcfg_lower(ctx->host);
-			r = sshcfg_match_list(subject, arg, 1) == 1;
+			r = match_pattern_list(subject, arg, 1) == 1;
 			free(subject);
 		} else if (strcasecmp(attr, "user") == 0)
-			r = sshcfg_match_list(ruser, arg, 0) == 1;
+			r = match_pattern_list(ruser, arg, 0) == 1;
 		else if (strcasecmp(attr, "localuser") == 0)
-			r = sshcfg_match_list(cfg->local_user, arg, 0) == 1;
+			r = match_pattern_list(cfg->local_user, arg, 0) == 1;
 		else {
 			/* exec: skipped once an earlier criterion failed. */
 			if (result != 1)
