@@ -512,10 +512,14 @@ portpool_bind(struct portpool *pp, int fd, const struct sockaddr *dst,
 		if (errno != EADDRINUSE)
 			return -1;
 		debug("port %d: bind: address in use, skipping it", port);
-		pp->st.retries++;
+		/*
+		 * A port already known to be held (seen at start, re-checked
+		 * now) costs a failed bind(), not a connection: not a retry.
+		 */
 		if (!p->seen_foreign) {
 			p->seen_foreign = 1;
 			pp->st.foreign++;
+			pp->st.retries++;
 		}
 		pool_mark_foreign(pp, port, now + POOL_FOREIGN_RECHECK);
 	}

@@ -387,6 +387,13 @@ test_real_bind(void)
 	portpool_get_stats(pp, &st);
 	is_int(st.retries, 0, "without a bind retry");
 	give_all(pp, 1000);
+	/* Re-checked after it rested: still held, still not a retry. */
+	is_int(take(pp, dst(1), 1010), lo + 3,
+	    "re-checked, still held: the next port");
+	portpool_get_stats(pp, &st);
+	is_int(st.retries, 0, "a re-check of a held port is no retry");
+	is_int(st.foreign, 1, "nor a second foreign port");
+	give_all(pp, 1010);
 	portpool_free(pp);
 	close(lfd);
 }
