@@ -8,6 +8,7 @@
  * libssh2_session_block_directions() reports. Output is drained from both
  * streams until both say EAGAIN before re-arming, because libssh2 buffers
  * above the socket and the kernel will not wake us for what it holds.
+ * User authentication (the AUTH sub-step) is ssh_auth.c's.
  *
  * libssh2 keeps at most one half-sent packet per session, and a later send
  * of another kind flushes that packet and then reports success without
@@ -29,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdint.h>
@@ -57,10 +57,10 @@
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
 
+#include "mrsh/ssh_auth.h"
 #include "mrsh/sshalgs.h"
 #include "ssh_chansetup.h"
 #include "ssh_keys.h"
-#include "ssh_sign.h"
 
 /* Server bytes kept during the handshake (banner and KEXINIT). */
 #define SSH_SNIFF_MAX		4096
@@ -88,19 +88,11 @@
 #define SSH_STDIN_AHEAD		(1024 * 1024)
 #define SSH_STDIN_READ		(64 * 1024)
 
-#define SSH_RSA_HINT \
-	"libssh2 1.10 cannot do rsa-sha2-256/512 (OpenSSH >= 8.8 refuses " \
-	"ssh-rsa): use an ed25519 key, or build mrsh with libssh2 >= 1.11"
-
 enum ssh_step {
 	SSH_NEW = 0,
 	SSH_DIAL,		/* the dialer resolves and connects */
 	SSH_HANDSHAKE,
-	SSH_AUTHLIST,
-	SSH_AUTH_AGENT,
-	SSH_AUTH_KEY,
-	SSH_AUTH_PASSWORD,
-	SSH_AUTH_KBDINT,
+	SSH_AUTH,		/* ssh_auth.c */
 	SSH_CHANNEL_OPEN,
 	SSH_CHANSETUP,
 	SSH_EXEC,
@@ -116,8 +108,7 @@ enum ssh_step {
 };
 
 static const char *ssh_step_names[] = {
-	"NEW", "DIAL", "HANDSHAKE", "AUTHLIST", "AUTH_AGENT",
-	"AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT", "CHANNEL_OPEN", "CHANSETUP",
+	"NEW", "DIAL", "HANDSHAKE", "AUTH", "CHANNEL_OPEN", "CHANSETUP",
 	"EXEC", "SFTP",
 	"RUNNING", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
 	"SESS_FREE", "NETCLOSE", "CLOSED"
@@ -136,7 +127,6 @@ enum ssh_pending {
 struct ssh_run;
 
 struct ssh_conn {
-	void			*sign_abstract;	/* ssh_signer_sign's *abstract */
 	struct session		*s;
 	struct ssh_run		*r;
 	enum ssh_step		 step;
@@ -155,8 +145,7 @@ struct ssh_conn {
 	LIBSSH2_SESSION		*ssh;
 	LIBSSH2_CHANNEL		*ch;
 	struct sftp_xfer	*xfer;		/* --copy/--rcopy */
-	LIBSSH2_AGENT		*agent;
-	struct libssh2_agent_publickey *agent_id;
+	struct ssh_auth		*auth;
 	unsigned char		*sniff;		/* server's first bytes, */
 	size_t			 sniff_len;	/* until the handshake ends */
 	size_t			 call_bytes;	/* given to libssh2 this call */
@@ -166,13 +155,6 @@ struct ssh_conn {
 	int			 banner_seen;
 	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
 	char			*offered;	/* our algorithm lists */
-	char			*authlist;
-	int			 ikey;
-	int			 nkeys_tried;
-	int			 nrsa_tried;
-	int			 nagent_tried;
-	int			 nkeys_bad;	/* could not be used */
-	int			 password_tried;
 	enum ssh_pending	 pending;
 	int			 pend_stream;
 	struct ssh_chansetup	 chansetup;	/* pty-req, env */
@@ -293,12 +275,6 @@ ssh_blocked_out(struct ssh_conn *c)
 {
 	return ((libssh2_session_block_directions(c->ssh) &
 	    LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0);
-}
-
-static const char *
-ssh_user(struct ssh_conn *c)
-{
-	return (c->hc.user != NULL ? c->hc.user : "");
 }
 
 /* ---- events --------------------------------------------------------- */
@@ -479,18 +455,6 @@ ssh_stdin_update(struct ssh_run *r)
 
 /* ---- init / cleanup ------------------------------------------------- */
 
-static void
-ssh_home_key(char *buf, size_t len, const char *name)
-{
-	const char	*home = getenv("HOME");
-	struct passwd	*pw;
-
-	if ((home == NULL || *home == '\0') &&
-	    (pw = getpwuid(getuid())) != NULL)
-		home = pw->pw_dir;
-	snprintf(buf, len, "%s/.ssh/%s", home != NULL ? home : "", name);
-}
-
 static int
 ssh_init(struct run *run)
 {
@@ -637,7 +601,7 @@ static const struct dial_ops ssh_dial_ops = {
 	.failed = ssh_dial_failed,
 };
 
-/* ---- setup: handshake, host key, authentication -------------------- */
+/* ---- setup: handshake, host key ------------------------------------- */
 
 /*
  * recv() for libssh2 that keeps the server's first bytes until the
@@ -833,292 +797,6 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 		ssh_fail(c, FAIL_UNREACHABLE, "SSH handshake failed: %s", msg);
 		return;
 	}
-}
-
-static int
-ssh_authlist_has(struct ssh_conn *c, const char *method)
-{
-	const char	*p = c->authlist;
-	size_t		 len = strlen(method);
-
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, method, len) == 0 &&
-		    (p[len] == ',' || p[len] == '\0'))
-			return (1);
-		if ((p = strchr(p, ',')) != NULL)
-			p++;
-	}
-	return (0);
-}
-
-/* Every method we could try was refused: one line naming them. */
-static void
-ssh_auth_failed(struct ssh_conn *c)
-{
-	char	tried[256];
-
-	if (c->nagent_tried == 0 && c->nkeys_tried == 0 &&
-	    !c->password_tried) {
-		if (c->nkeys_bad > 0)
-			ssh_fail(c, FAIL_AUTH, "permission denied (%s): no "
-			    "usable key (%d could not be read or decrypted)",
-			    c->authlist, c->nkeys_bad);
-		else if (ssh_authlist_has(c, "publickey"))
-			ssh_fail(c, FAIL_AUTH, "permission denied (%s): no key "
-			    "to offer (no agent keys, no identity file found)%s",
-			    c->authlist, ssh_authlist_has(c, "password") ||
-			    ssh_authlist_has(c, "keyboard-interactive") ?
-			    "; password authentication needs --askpass" : "");
-		else
-			ssh_fail(c, FAIL_AUTH, "permission denied: the server "
-			    "offers only %s%s", c->authlist,
-			    c->r->password == NULL ? " (password "
-			    "authentication needs --askpass)" : "");
-		return;
-	}
-	snprintf(tried, sizeof tried, "tried%s%s%s%s%s",
-	    c->nagent_tried ? " agent keys" : "",
-	    c->nagent_tried && c->nkeys_tried ? "," : "",
-	    c->nkeys_tried ? " key files" : "",
-	    c->password_tried && (c->nagent_tried || c->nkeys_tried) ? "," :
-	    "", c->password_tried ? " password" : "");
-	if (c->nkeys_tried > 0 && c->nrsa_tried == c->nkeys_tried &&
-	    c->nagent_tried == 0)
-		ssh_fail(c, FAIL_AUTH, "permission denied (%s): %s; the only "
-		    "key tried is RSA and %s", c->authlist, tried,
-		    SSH_RSA_HINT);
-	else
-		ssh_fail(c, FAIL_AUTH, "permission denied (%s): %s, all "
-		    "refused%s", c->authlist, tried,
-		    c->r->password == NULL && (ssh_authlist_has(c, "password")
-		    || ssh_authlist_has(c, "keyboard-interactive")) ?
-		    " (password authentication needs --askpass)" : "");
-}
-
-/* Set up the agent for this session; 0 if there is one with keys. */
-static int
-ssh_agent_open(struct ssh_conn *c)
-{
-	const char	*path = c->hc.identity_agent;
-	const char	*sock = getenv("SSH_AUTH_SOCK");
-
-	if (c->hc.identities_only)
-		return (-1);
-	if (path != NULL && strcmp(path, "none") == 0)
-		return (-1);
-	if (path == NULL && (sock == NULL || *sock == '\0'))
-		return (-1);
-	if ((c->agent = libssh2_agent_init(c->ssh)) == NULL)
-		return (-1);
-	if (path != NULL)
-		libssh2_agent_set_identity_path(c->agent, path);
-	/* Blocking on a local unix socket: short and bounded. */
-	if (libssh2_agent_connect(c->agent) != 0 ||
-	    libssh2_agent_list_identities(c->agent) != 0) {
-		debug("%s: ssh-agent: %s", c->s->host->label, ssh_errstr(c));
-		libssh2_agent_free(c->agent);
-		c->agent = NULL;
-		return (-1);
-	}
-	c->agent_id = NULL;
-	return (0);
-}
-
-static void
-ssh_agent_close(struct ssh_conn *c)
-{
-	if (c->agent == NULL)
-		return;
-	libssh2_agent_disconnect(c->agent);
-	libssh2_agent_free(c->agent);
-	c->agent = NULL;
-	c->agent_id = NULL;
-}
-
-/* The key file of index i for this host (defaults when none named). */
-static struct ssh_key *
-ssh_key_at(struct ssh_conn *c, int i)
-{
-	static const char *defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
-	char	path[4096];
-
-	c->r->keys.batch = c->hc.batch_mode;	/* never prompt */
-	if (c->hc.nidentity > 0) {
-		if (i >= c->hc.nidentity)
-			return (NULL);
-		return (ssh_key_get(&c->r->keys, c->hc.identity[i],
-		    c->hc.identity_explicit));
-	}
-	if (i >= (int)(sizeof defaults / sizeof defaults[0]))
-		return (NULL);
-	ssh_home_key(path, sizeof path, defaults[i]);
-	return (ssh_key_get(&c->r->keys, path, 0));
-}
-
-/*
- * Choose the next authentication attempt, after AUTHLIST or a refusal:
- * agent keys, then key files, then (with --askpass) password and
- * keyboard-interactive. The step names the attempt to make.
- */
-static void
-ssh_auth_next(struct ssh_conn *c)
-{
-	struct ssh_key	*k;
-
-	if (c->step == SSH_AUTHLIST) {
-		c->ikey = -1;
-		c->agent_id = NULL;
-		if (ssh_authlist_has(c, "publickey") && ssh_agent_open(c) == 0)
-			ssh_set_step(c, SSH_AUTH_AGENT);
-		else
-			ssh_set_step(c, SSH_AUTH_KEY);
-	}
-	if (c->step == SSH_AUTH_AGENT) {
-		/* 0: next identity; 1: no more; < 0: agent error */
-		if (libssh2_agent_get_identity(c->agent, &c->agent_id,
-		    c->agent_id) == 0)
-			return;
-		ssh_agent_close(c);
-		ssh_set_step(c, SSH_AUTH_KEY);
-	}
-	if (c->step == SSH_AUTH_KEY) {
-		if (ssh_authlist_has(c, "publickey")) {
-			while ((k = ssh_key_at(c, ++c->ikey)) != NULL) {
-				if (!k->unusable && !ssh_key_locked(k))
-					return;
-				if (k->priv != NULL)
-					c->nkeys_bad++;	/* undecryptable */
-			}
-		}
-		ssh_set_step(c, SSH_AUTH_PASSWORD);
-		if (c->r->password != NULL && c->hc.password_auth &&
-		    ssh_authlist_has(c, "password"))
-			return;
-		c->step = SSH_AUTH_PASSWORD;	/* skipped */
-		goto kbdint;
-	}
-	if (c->step == SSH_AUTH_PASSWORD) {
-kbdint:
-		if (c->r->password != NULL && c->hc.kbdint_auth &&
-		    ssh_authlist_has(c, "keyboard-interactive")) {
-			ssh_set_step(c, SSH_AUTH_KBDINT);
-			return;
-		}
-	}
-	ssh_auth_failed(c);
-}
-
-/* The keyboard-interactive prompts: answer each with the password. */
-static void
-ssh_kbdint_cb(const char *name, int name_len, const char *instruction,
-    int instruction_len, int num_prompts,
-    const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
-    LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
-{
-	struct ssh_conn	*c = *abstract;
-	int		 i;
-
-	for (i = 0; i < num_prompts; i++) {
-		responses[i].text = strdup(c->r->password);
-		responses[i].length = responses[i].text != NULL ?
-		    (unsigned int)strlen(c->r->password) : 0;
-	}
-}
-
-/*
- * One authentication attempt. Returns 1 to go on (authenticated or next
- * attempt chosen), 0 on EAGAIN.
- */
-static int
-ssh_auth_step(struct ssh_conn *c)
-{
-	const char	*user = ssh_user(c);
-	struct ssh_key	*k;
-	int		 rc;
-
-	switch (c->step) {
-	case SSH_AUTH_AGENT:
-		rc = libssh2_agent_userauth(c->agent, user, c->agent_id);
-		if (rc == LIBSSH2_ERROR_EAGAIN)
-			return (0);
-		if (rc == 0)
-			break;
-		c->nagent_tried++;
-		debug("%s: agent key %s refused", c->s->host->label,
-		    c->agent_id->comment != NULL ? c->agent_id->comment : "");
-		ssh_auth_next(c);
-		return (1);
-	case SSH_AUTH_KEY:
-		k = ssh_key_at(c, c->ikey);
-		if (!k->signer_checked) {
-			/* Parse once per run when we can sign ourselves. */
-			k->signer_checked = 1;
-			if (!k->encrypted)
-				k->signer = ssh_signer_new(k->priv, k->privlen);
-		}
-		if (k->signer != NULL) {
-			const unsigned char *blob;
-			size_t bloblen;
-
-			blob = ssh_signer_pubkey(k->signer, &bloblen);
-			c->sign_abstract = k->signer;
-			rc = libssh2_userauth_publickey(c->ssh, user, blob,
-			    bloblen, ssh_signer_sign, &c->sign_abstract);
-		} else
-			rc = libssh2_userauth_publickey_frommemory(c->ssh,
-			    user, strlen(user), k->pub,
-			    k->pub != NULL ? k->publen : 0, k->priv,
-			    k->privlen, k->passphrase);
-		if (rc == LIBSSH2_ERROR_EAGAIN)
-			return (0);
-		if (rc == 0)
-			break;
-		if (rc == LIBSSH2_ERROR_FILE || (k->encrypted &&
-		    strstr(ssh_errstr(c), "Callback") != NULL)) {
-			/* Unreadable, or a wrong passphrase: never again. */
-			if (!k->warned)
-				warnx_m("key %s: %s%s", k->path, ssh_errstr(c),
-				    k->encrypted ? " (wrong passphrase?)" : "");
-			k->warned = 1;
-			k->unusable = 1;
-			c->nkeys_bad++;
-		} else {
-			c->nkeys_tried++;
-			if (k->rsa)
-				c->nrsa_tried++;
-			debug("%s: key %s refused: %s", c->s->host->label,
-			    k->path, ssh_errstr(c));
-		}
-		ssh_auth_next(c);
-		return (1);
-	case SSH_AUTH_PASSWORD:
-		rc = libssh2_userauth_password_ex(c->ssh, user,
-		    (unsigned int)strlen(user), c->r->password,
-		    (unsigned int)strlen(c->r->password), NULL);
-		if (rc == LIBSSH2_ERROR_EAGAIN)
-			return (0);
-		if (rc == 0)
-			break;
-		c->password_tried = 1;
-		ssh_auth_next(c);
-		return (1);
-	case SSH_AUTH_KBDINT:
-		rc = libssh2_userauth_keyboard_interactive_ex(c->ssh, user,
-		    (unsigned int)strlen(user), ssh_kbdint_cb);
-		if (rc == LIBSSH2_ERROR_EAGAIN)
-			return (0);
-		if (rc == 0)
-			break;
-		c->password_tried = 1;
-		ssh_auth_next(c);
-		return (1);
-	default:
-		fatalx("ssh_auth_step in %s", ssh_step_names[c->step]);
-	}
-	ssh_agent_close(c);
-	debug("%s: authenticated as %s", c->s->host->label, user);
-	ssh_set_step(c, SSH_CHANNEL_OPEN);
-	return (1);
 }
 
 /* ---- running -------------------------------------------------------- */
@@ -1532,8 +1210,9 @@ ssh_step(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
 	struct timeval	 tv;
-	char		 err[512], *list;
+	char		 err[1024];
 	const char	*cmd;
+	enum fail_kind	 kind;
 	int		 rc;
 
 	c->call_bytes = 0;	/* a new turn: see ssh_recv_cb */
@@ -1573,34 +1252,24 @@ ssh_step(struct ssh_conn *c)
 				tv.tv_usec = 0;
 				event_add(c->ev_timer, &tv);
 			}
-			ssh_set_step(c, SSH_AUTHLIST);
+			c->auth = ssh_auth_new(c->ssh, &c->hc, &c->r->keys,
+			    c->r->password, s->host->label);
+			ssh_set_step(c, SSH_AUTH);
 			break;
-		case SSH_AUTHLIST:
-			list = libssh2_userauth_list(c->ssh, ssh_user(c),
-			    (unsigned int)strlen(ssh_user(c)));
-			if (list == NULL) {
-				if (libssh2_userauth_authenticated(c->ssh)) {
-					ssh_set_step(c, SSH_CHANNEL_OPEN);
-					break;
-				}
-				if (libssh2_session_last_errno(c->ssh) ==
-				    LIBSSH2_ERROR_EAGAIN)
-					goto wait;
-				ssh_fail(c, FAIL_PROTOCOL, "cannot get the "
-				    "authentication methods: %s",
-				    ssh_errstr(c));
-				return;
-			}
-			c->authlist = xstrdup(list);
-			debug("%s: server allows %s", s->host->label, list);
-			ssh_auth_next(c);
-			break;
-		case SSH_AUTH_AGENT:
-		case SSH_AUTH_KEY:
-		case SSH_AUTH_PASSWORD:
-		case SSH_AUTH_KBDINT:
-			if (ssh_auth_step(c) == 0)
+		case SSH_AUTH:
+			switch (ssh_auth_step(c->auth, &kind, err,
+			    sizeof err)) {
+			case SSH_AUTH_AGAIN:
 				goto wait;
+			case SSH_AUTH_FAILED:
+				ssh_fail(c, kind, "%s", err);
+				return;
+			case SSH_AUTH_DONE:
+				break;
+			}
+			ssh_auth_free(c->auth);
+			c->auth = NULL;
+			ssh_set_step(c, SSH_CHANNEL_OPEN);
 			break;
 		case SSH_CHANNEL_OPEN:
 			if (c->r->copy != NULL) {
@@ -1832,7 +1501,8 @@ ssh_free_now(struct ssh_conn *c)
 {
 	struct linger	l;
 
-	ssh_agent_close(c);
+	ssh_auth_free(c->auth);	/* its agent uses the session */
+	c->auth = NULL;
 	if (c->ssh == NULL)
 		return;
 
@@ -2000,7 +1670,6 @@ ssh_free(struct session *s)
 	dial_free(c->dial);
 	if (c->have_hc)
 		ssh_host_config_free(&c->hc);
-	free(c->authlist);
 	free(c->sniff);
 	free(c->offered);
 	free(c);

@@ -1,0 +1,497 @@
+/*
+ * User authentication for the ssh transport (ssh_auth.h): after the
+ * handshake, the server's accepted methods (AUTHLIST), then agent keys,
+ * key files, and with --askpass password and keyboard-interactive. Every
+ * attempt owns a sub-step whose libssh2 call is repeated with the same
+ * arguments on EAGAIN; the transport waits for libssh2's directions in
+ * between. When all were refused, one line names what was tried.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "mrsh/log.h"
+#include "mrsh/ssh_auth.h"
+#include "mrsh/sshconfig.h"
+#include "mrsh/xmalloc.h"
+
+#include "ssh_keys.h"
+#include "ssh_sign.h"
+
+enum auth_step {
+	AUTH_AUTHLIST = 0,
+	AUTH_AGENT,
+	AUTH_KEY,
+	AUTH_PASSWORD,
+	AUTH_KBDINT,
+	AUTH_DONE,
+	AUTH_FAILED
+};
+
+static const char *auth_step_names[] = {
+	"AUTHLIST", "AUTH_AGENT", "AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT",
+	"AUTH_DONE", "AUTH_FAILED"
+};
+
+struct ssh_auth {
+	void			*sign_abstract;	/* ssh_signer_sign's *abstract */
+	LIBSSH2_SESSION		*ssh;
+	const struct ssh_host_config *hc;
+	struct ssh_keyring	*keys;
+	const char		*password;	/* --askpass */
+	const char		*label;
+	enum auth_step		 step;
+
+	LIBSSH2_AGENT		*agent;
+	struct libssh2_agent_publickey *agent_id;
+	char			*authlist;
+	int			 ikey;
+	int			 nkeys_tried;
+	int			 nrsa_tried;
+	int			 nagent_tried;
+	int			 nkeys_bad;	/* could not be used */
+	int			 password_tried;
+
+	enum fail_kind		 fail_kind;	/* AUTH_FAILED: */
+	char			 why[1024];
+};
+
+/*
+ * The password for the keyboard-interactive callback, which gets the
+ * session's abstract pointer (the transport's), not ours. Set before each
+ * call; one loop, no threads, and one password per run.
+ */
+static const char *auth_kbdint_password;
+
+/* The one setter of the sub-step; traces at -vvv. */
+static void
+auth_set_step(struct ssh_auth *a, enum auth_step step)
+{
+	if (a->step == step)
+		return;
+	debug2("%s: ssh %s -> %s", a->label, auth_step_names[a->step],
+	    auth_step_names[step]);
+	a->step = step;
+}
+
+/* Authentication failed: keep the reason for ssh_auth_step's caller. */
+static void
+auth_fail(struct ssh_auth *a, enum fail_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+auth_fail(struct ssh_auth *a, enum fail_kind kind, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (a->step == AUTH_FAILED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof a->why, fmt, ap);
+	va_end(ap);
+	a->fail_kind = kind;
+	auth_set_step(a, AUTH_FAILED);
+}
+
+/* libssh2's last error text for this session. */
+static const char *
+auth_errstr(struct ssh_auth *a)
+{
+	char	*msg = NULL;
+
+	libssh2_session_last_error(a->ssh, &msg, NULL, 0);
+	return (msg != NULL && *msg != '\0' ? msg : "unknown error");
+}
+
+static const char *
+auth_user(struct ssh_auth *a)
+{
+	return (a->hc->user != NULL ? a->hc->user : "");
+}
+
+/* ~/.ssh/NAME of the user running mrsh. */
+static void
+auth_home_key(char *buf, size_t len, const char *name)
+{
+	const char	*home = getenv("HOME");
+	struct passwd	*pw;
+
+	if ((home == NULL || *home == '\0') &&
+	    (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	snprintf(buf, len, "%s/.ssh/%s", home != NULL ? home : "", name);
+}
+
+static int
+auth_list_has(struct ssh_auth *a, const char *method)
+{
+	const char	*p = a->authlist;
+	size_t		 len = strlen(method);
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, method, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return (1);
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
+	return (0);
+}
+
+/* Every method we could try was refused: one line naming them. */
+static void
+auth_failed(struct ssh_auth *a)
+{
+	char	tried[256];
+
+	if (a->nagent_tried == 0 && a->nkeys_tried == 0 &&
+	    !a->password_tried) {
+		if (a->nkeys_bad > 0)
+			auth_fail(a, FAIL_AUTH, "permission denied (%s): no "
+			    "usable key (%d could not be read or decrypted)",
+			    a->authlist, a->nkeys_bad);
+		else if (auth_list_has(a, "publickey"))
+			auth_fail(a, FAIL_AUTH, "permission denied (%s): no key "
+			    "to offer (no agent keys, no identity file found)%s",
+			    a->authlist, auth_list_has(a, "password") ||
+			    auth_list_has(a, "keyboard-interactive") ?
+			    "; password authentication needs --askpass" : "");
+		else
+			auth_fail(a, FAIL_AUTH, "permission denied: the server "
+			    "offers only %s%s", a->authlist,
+			    a->password == NULL ? " (password "
+			    "authentication needs --askpass)" : "");
+		return;
+	}
+	snprintf(tried, sizeof tried, "tried%s%s%s%s%s",
+	    a->nagent_tried ? " agent keys" : "",
+	    a->nagent_tried && a->nkeys_tried ? "," : "",
+	    a->nkeys_tried ? " key files" : "",
+	    a->password_tried && (a->nagent_tried || a->nkeys_tried) ? "," :
+	    "", a->password_tried ? " password" : "");
+	if (a->nkeys_tried > 0 && a->nrsa_tried == a->nkeys_tried &&
+	    a->nagent_tried == 0)
+		auth_fail(a, FAIL_AUTH, "permission denied (%s): %s; the only "
+		    "key tried is RSA and %s", a->authlist, tried,
+		    SSH_RSA_HINT);
+	else
+		auth_fail(a, FAIL_AUTH, "permission denied (%s): %s, all "
+		    "refused%s", a->authlist, tried,
+		    a->password == NULL && (auth_list_has(a, "password")
+		    || auth_list_has(a, "keyboard-interactive")) ?
+		    " (password authentication needs --askpass)" : "");
+}
+
+/* Set up the agent for this session; 0 if there is one with keys. */
+static int
+auth_agent_open(struct ssh_auth *a)
+{
+	const char	*path = a->hc->identity_agent;
+	const char	*sock = getenv("SSH_AUTH_SOCK");
+
+	if (a->hc->identities_only)
+		return (-1);
+	if (path != NULL && strcmp(path, "none") == 0)
+		return (-1);
+	if (path == NULL && (sock == NULL || *sock == '\0'))
+		return (-1);
+	if ((a->agent = libssh2_agent_init(a->ssh)) == NULL)
+		return (-1);
+	if (path != NULL)
+		libssh2_agent_set_identity_path(a->agent, path);
+	/* Blocking on a local unix socket: short and bounded. */
+	if (libssh2_agent_connect(a->agent) != 0 ||
+	    libssh2_agent_list_identities(a->agent) != 0) {
+		debug("%s: ssh-agent: %s", a->label, auth_errstr(a));
+		libssh2_agent_free(a->agent);
+		a->agent = NULL;
+		return (-1);
+	}
+	a->agent_id = NULL;
+	return (0);
+}
+
+static void
+auth_agent_close(struct ssh_auth *a)
+{
+	if (a->agent == NULL)
+		return;
+	libssh2_agent_disconnect(a->agent);
+	libssh2_agent_free(a->agent);
+	a->agent = NULL;
+	a->agent_id = NULL;
+}
+
+/* The key file of index i for this host (defaults when none named). */
+static struct ssh_key *
+auth_key_at(struct ssh_auth *a, int i)
+{
+	static const char *defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	char	path[4096];
+
+	a->keys->batch = a->hc->batch_mode;	/* never prompt */
+	if (a->hc->nidentity > 0) {
+		if (i >= a->hc->nidentity)
+			return (NULL);
+		return (ssh_key_get(a->keys, a->hc->identity[i],
+		    a->hc->identity_explicit));
+	}
+	if (i >= (int)(sizeof defaults / sizeof defaults[0]))
+		return (NULL);
+	auth_home_key(path, sizeof path, defaults[i]);
+	return (ssh_key_get(a->keys, path, 0));
+}
+
+/*
+ * Choose the next authentication attempt, after AUTHLIST or a refusal:
+ * agent keys, then key files, then (with --askpass) password and
+ * keyboard-interactive. The step names the attempt to make.
+ */
+static void
+auth_next(struct ssh_auth *a)
+{
+	struct ssh_key	*k;
+
+	if (a->step == AUTH_AUTHLIST) {
+		a->ikey = -1;
+		a->agent_id = NULL;
+		if (auth_list_has(a, "publickey") && auth_agent_open(a) == 0)
+			auth_set_step(a, AUTH_AGENT);
+		else
+			auth_set_step(a, AUTH_KEY);
+	}
+	if (a->step == AUTH_AGENT) {
+		/* 0: next identity; 1: no more; < 0: agent error */
+		if (libssh2_agent_get_identity(a->agent, &a->agent_id,
+		    a->agent_id) == 0)
+			return;
+		auth_agent_close(a);
+		auth_set_step(a, AUTH_KEY);
+	}
+	if (a->step == AUTH_KEY) {
+		if (auth_list_has(a, "publickey")) {
+			while ((k = auth_key_at(a, ++a->ikey)) != NULL) {
+				if (!k->unusable && !ssh_key_locked(k))
+					return;
+				if (k->priv != NULL)
+					a->nkeys_bad++;	/* undecryptable */
+			}
+		}
+		auth_set_step(a, AUTH_PASSWORD);
+		if (a->password != NULL && a->hc->password_auth &&
+		    auth_list_has(a, "password"))
+			return;
+		a->step = AUTH_PASSWORD;	/* skipped */
+		goto kbdint;
+	}
+	if (a->step == AUTH_PASSWORD) {
+kbdint:
+		if (a->password != NULL && a->hc->kbdint_auth &&
+		    auth_list_has(a, "keyboard-interactive")) {
+			auth_set_step(a, AUTH_KBDINT);
+			return;
+		}
+	}
+	auth_failed(a);
+}
+
+/* The keyboard-interactive prompts: answer each with the password. */
+static void
+auth_kbdint_cb(const char *name, int name_len, const char *instruction,
+    int instruction_len, int num_prompts,
+    const LIBSSH2_USERAUTH_KBDINT_PROMPT *prompts,
+    LIBSSH2_USERAUTH_KBDINT_RESPONSE *responses, void **abstract)
+{
+	int	 i;
+
+	for (i = 0; i < num_prompts; i++) {
+		responses[i].text = strdup(auth_kbdint_password);
+		responses[i].length = responses[i].text != NULL ?
+		    (unsigned int)strlen(auth_kbdint_password) : 0;
+	}
+}
+
+/* AUTHLIST: ask for the server's methods. 1 to go on, 0 on EAGAIN. */
+static int
+auth_list(struct ssh_auth *a)
+{
+	char	*list;
+
+	list = libssh2_userauth_list(a->ssh, auth_user(a),
+	    (unsigned int)strlen(auth_user(a)));
+	if (list == NULL) {
+		if (libssh2_userauth_authenticated(a->ssh)) {
+			auth_set_step(a, AUTH_DONE);
+			return (1);
+		}
+		if (libssh2_session_last_errno(a->ssh) ==
+		    LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		auth_fail(a, FAIL_PROTOCOL, "cannot get the "
+		    "authentication methods: %s", auth_errstr(a));
+		return (1);
+	}
+	a->authlist = xstrdup(list);
+	debug("%s: server allows %s", a->label, list);
+	auth_next(a);
+	return (1);
+}
+
+/*
+ * One authentication attempt. Returns 1 to go on (authenticated or next
+ * attempt chosen), 0 on EAGAIN.
+ */
+static int
+auth_attempt(struct ssh_auth *a)
+{
+	const char	*user = auth_user(a);
+	struct ssh_key	*k;
+	int		 rc;
+
+	switch (a->step) {
+	case AUTH_AGENT:
+		rc = libssh2_agent_userauth(a->agent, user, a->agent_id);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		a->nagent_tried++;
+		debug("%s: agent key %s refused", a->label,
+		    a->agent_id->comment != NULL ? a->agent_id->comment : "");
+		auth_next(a);
+		return (1);
+	case AUTH_KEY:
+		k = auth_key_at(a, a->ikey);
+		if (!k->signer_checked) {
+			/* Parse once per run when we can sign ourselves. */
+			k->signer_checked = 1;
+			if (!k->encrypted)
+				k->signer = ssh_signer_new(k->priv, k->privlen);
+		}
+		if (k->signer != NULL) {
+			const unsigned char *blob;
+			size_t bloblen;
+
+			blob = ssh_signer_pubkey(k->signer, &bloblen);
+			a->sign_abstract = k->signer;
+			rc = libssh2_userauth_publickey(a->ssh, user, blob,
+			    bloblen, ssh_signer_sign, &a->sign_abstract);
+		} else
+			rc = libssh2_userauth_publickey_frommemory(a->ssh,
+			    user, strlen(user), k->pub,
+			    k->pub != NULL ? k->publen : 0, k->priv,
+			    k->privlen, k->passphrase);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		if (rc == LIBSSH2_ERROR_FILE || (k->encrypted &&
+		    strstr(auth_errstr(a), "Callback") != NULL)) {
+			/* Unreadable, or a wrong passphrase: never again. */
+			if (!k->warned)
+				warnx_m("key %s: %s%s", k->path, auth_errstr(a),
+				    k->encrypted ? " (wrong passphrase?)" : "");
+			k->warned = 1;
+			k->unusable = 1;
+			a->nkeys_bad++;
+		} else {
+			a->nkeys_tried++;
+			if (k->rsa)
+				a->nrsa_tried++;
+			debug("%s: key %s refused: %s", a->label,
+			    k->path, auth_errstr(a));
+		}
+		auth_next(a);
+		return (1);
+	case AUTH_PASSWORD:
+		rc = libssh2_userauth_password_ex(a->ssh, user,
+		    (unsigned int)strlen(user), a->password,
+		    (unsigned int)strlen(a->password), NULL);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		a->password_tried = 1;
+		auth_next(a);
+		return (1);
+	case AUTH_KBDINT:
+		auth_kbdint_password = a->password;
+		rc = libssh2_userauth_keyboard_interactive_ex(a->ssh, user,
+		    (unsigned int)strlen(user), auth_kbdint_cb);
+		auth_kbdint_password = NULL;
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (0);
+		if (rc == 0)
+			break;
+		a->password_tried = 1;
+		auth_next(a);
+		return (1);
+	default:
+		fatalx("auth_attempt in %s", auth_step_names[a->step]);
+	}
+	auth_agent_close(a);
+	debug("%s: authenticated as %s", a->label, user);
+	auth_set_step(a, AUTH_DONE);
+	return (1);
+}
+
+struct ssh_auth *
+ssh_auth_new(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
+    struct ssh_keyring *keys, const char *password, const char *label)
+{
+	struct ssh_auth	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->ssh = ssh;
+	a->hc = hc;
+	a->keys = keys;
+	a->password = password;
+	a->label = label;
+	a->step = AUTH_AUTHLIST;
+	return (a);
+}
+
+enum ssh_auth_status
+ssh_auth_step(struct ssh_auth *a, enum fail_kind *kind, char *why,
+    size_t whylen)
+{
+	for (;;) {
+		switch (a->step) {
+		case AUTH_AUTHLIST:
+			if (auth_list(a) == 0)
+				return (SSH_AUTH_AGAIN);
+			break;
+		case AUTH_AGENT:
+		case AUTH_KEY:
+		case AUTH_PASSWORD:
+		case AUTH_KBDINT:
+			if (auth_attempt(a) == 0)
+				return (SSH_AUTH_AGAIN);
+			break;
+		case AUTH_DONE:
+			return (SSH_AUTH_DONE);
+		case AUTH_FAILED:
+			*kind = a->fail_kind;
+			snprintf(why, whylen, "%s", a->why);
+			return (SSH_AUTH_FAILED);
+		}
+	}
+}
+
+void
+ssh_auth_free(struct ssh_auth *a)
+{
+	if (a == NULL)
+		return;
+	auth_agent_close(a);
+	free(a->authlist);
+	free(a);
+}
