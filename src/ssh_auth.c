@@ -60,6 +60,9 @@ struct ssh_auth {
 	int			 nagent_tried;
 	int			 nkeys_bad;	/* could not be used */
 	int			 password_tried;
+	char			*tried;		/* "agent key ED25519 SHA256:..., ..." */
+	int			 nfiles;	/* identity files of the host */
+	unsigned char		*via_agent;	/* [nfiles]: offered by the agent */
 
 	enum fail_kind		 fail_kind;	/* AUTH_FAILED: */
 	char			 why[1024];
@@ -130,6 +133,31 @@ auth_home_key(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/.ssh/%s", home != NULL ? home : "", name);
 }
 
+/* Add one attempt to the list the failure line names; -v says it too. */
+static void
+auth_tried(struct ssh_auth *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+auth_tried(struct ssh_auth *a, const char *fmt, ...)
+{
+	char	*what, *all;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&what, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	info("%s: %s refused", a->label, what);
+	if (a->tried == NULL)
+		a->tried = what;
+	else {
+		xasprintf(&all, "%s, %s", a->tried, what);
+		free(a->tried);
+		free(what);
+		a->tried = all;
+	}
+}
+
 static int
 auth_list_has(struct ssh_auth *a, const char *method)
 {
@@ -146,48 +174,48 @@ auth_list_has(struct ssh_auth *a, const char *method)
 	return (0);
 }
 
-/* Every method we could try was refused: one line naming them. */
+/*
+ * Every method we could try was refused: one line naming the user, and
+ * each key (type and fingerprint, as ssh -v names them) and method tried.
+ */
 static void
 auth_failed(struct ssh_auth *a)
 {
-	char	tried[256];
+	const char	*user = auth_user(a);
+	const char	*askpass;
+	int		 nkeys = a->nkeys_tried + a->nagent_tried;
 
-	if (a->nagent_tried == 0 && a->nkeys_tried == 0 &&
-	    !a->password_tried) {
+	askpass = a->password == NULL && (auth_list_has(a, "password") ||
+	    auth_list_has(a, "keyboard-interactive")) ?
+	    " (password authentication needs --askpass)" : "";
+	if (a->tried == NULL) {
 		if (a->nkeys_bad > 0)
-			auth_fail(a, FAIL_AUTH, "permission denied (%s): no "
-			    "usable key (%d could not be read or decrypted)",
-			    a->authlist, a->nkeys_bad);
+			auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: "
+			    "no usable key (%d could not be read, decrypted or "
+			    "found in the agent)%s", a->authlist, user, a->nkeys_bad,
+			    askpass);
 		else if (auth_list_has(a, "publickey"))
-			auth_fail(a, FAIL_AUTH, "permission denied (%s): no key "
-			    "to offer (no agent keys, no identity file found)%s",
-			    a->authlist, auth_list_has(a, "password") ||
-			    auth_list_has(a, "keyboard-interactive") ?
+			auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: "
+			    "no key to offer (no agent keys, no identity file "
+			    "found)%s", a->authlist, user, *askpass != '\0' ?
 			    "; password authentication needs --askpass" : "");
 		else
-			auth_fail(a, FAIL_AUTH, "permission denied: the server "
-			    "offers only %s%s", a->authlist,
+			auth_fail(a, FAIL_AUTH, "permission denied as %s: the "
+			    "server offers only %s%s", user, a->authlist,
 			    a->password == NULL ? " (password "
 			    "authentication needs --askpass)" : "");
 		return;
 	}
-	snprintf(tried, sizeof tried, "tried%s%s%s%s%s",
-	    a->nagent_tried ? " agent keys" : "",
-	    a->nagent_tried && a->nkeys_tried ? "," : "",
-	    a->nkeys_tried ? " key files" : "",
-	    a->password_tried && (a->nagent_tried || a->nkeys_tried) ? "," :
-	    "", a->password_tried ? " password" : "");
-	if (a->nkeys_tried > 0 && a->nrsa_tried == a->nkeys_tried &&
-	    a->nagent_tried == 0)
-		auth_fail(a, FAIL_AUTH, "permission denied (%s): %s; the only "
-		    "key tried is RSA and %s", a->authlist, tried,
+	if (nkeys > 0 && a->nrsa_tried == nkeys)
+		auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: tried "
+		    "%s; the only key%s tried %s RSA and %s", a->authlist, user,
+		    a->tried, nkeys > 1 ? "s" : "", nkeys > 1 ? "are" : "is",
 		    SSH_RSA_HINT);
 	else
-		auth_fail(a, FAIL_AUTH, "permission denied (%s): %s, all "
-		    "refused%s", a->authlist, tried,
-		    a->password == NULL && (auth_list_has(a, "password")
-		    || auth_list_has(a, "keyboard-interactive")) ?
-		    " (password authentication needs --askpass)" : "");
+		auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: tried "
+		    "%s; all refused%s%s", a->authlist, user, a->tried,
+		    a->nkeys_bad > 0 ? "; a key could not be used" : "",
+		    askpass);
 }
 
 /* Set up the agent for this session; 0 if there is one with keys. */
@@ -197,8 +225,6 @@ auth_agent_open(struct ssh_auth *a)
 	const char	*path = a->hc->identity_agent;
 	const char	*sock = getenv("SSH_AUTH_SOCK");
 
-	if (a->hc->identities_only)
-		return (-1);
 	if (path != NULL && strcmp(path, "none") == 0)
 		return (-1);
 	if (path == NULL && (sock == NULL || *sock == '\0'))
@@ -230,24 +256,66 @@ auth_agent_close(struct ssh_auth *a)
 	a->agent_id = NULL;
 }
 
-/* The key file of index i for this host (defaults when none named). */
+static const char *auth_default_keys[] = {
+	"id_ed25519", "id_ecdsa", "id_rsa"
+};
+#define AUTH_NDEFAULT_KEYS \
+	((int)(sizeof auth_default_keys / sizeof auth_default_keys[0]))
+
+/*
+ * The key file of index i for this host (defaults when none named). peek:
+ * never ask for a passphrase (to match agent keys against the files).
+ */
 static struct ssh_key *
-auth_key_at(struct ssh_auth *a, int i)
+auth_key_at(struct ssh_auth *a, int i, int peek)
 {
-	static const char *defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	char	path[4096];
 
 	a->keys->batch = a->hc->batch_mode;	/* never prompt */
+	if (i >= a->nfiles)
+		return (NULL);
 	if (a->hc->nidentity > 0) {
-		if (i >= a->hc->nidentity)
-			return (NULL);
+		if (peek)
+			return (ssh_key_peek(a->keys, a->hc->identity[i],
+			    a->hc->identity_explicit));
 		return (ssh_key_get(a->keys, a->hc->identity[i],
 		    a->hc->identity_explicit));
 	}
-	if (i >= (int)(sizeof defaults / sizeof defaults[0]))
-		return (NULL);
-	auth_home_key(path, sizeof path, defaults[i]);
-	return (ssh_key_get(a->keys, path, 0));
+	auth_home_key(path, sizeof path, auth_default_keys[i]);
+	return (peek ? ssh_key_peek(a->keys, path, 0) :
+	    ssh_key_get(a->keys, path, 0));
+}
+
+/*
+ * The agent key about to be offered is one of the host's identity files:
+ * remember it (the file is not offered again). Returns whether it was.
+ */
+static int
+auth_agent_is_file(struct ssh_auth *a)
+{
+	struct ssh_key	*k;
+	int		 i, found = 0;
+
+	for (i = 0; (k = auth_key_at(a, i, 1)) != NULL; i++) {
+		if (k->blob != NULL && k->bloblen == a->agent_id->blob_len &&
+		    memcmp(k->blob, a->agent_id->blob, k->bloblen) == 0) {
+			a->via_agent[i] = 1;
+			found = 1;
+		}
+	}
+	return (found);
+}
+
+/* A public key only, and no agent offered its private key. */
+static void
+auth_pubonly(struct ssh_auth *a, struct ssh_key *k)
+{
+	a->nkeys_bad++;
+	if (k->warned)
+		return;
+	k->warned = 1;
+	warnx_m("key %s: the private key is not there and no agent holds it",
+	    k->path);
 }
 
 /*
@@ -269,16 +337,27 @@ auth_next(struct ssh_auth *a)
 			auth_set_step(a, AUTH_KEY);
 	}
 	if (a->step == AUTH_AGENT) {
-		/* 0: next identity; 1: no more; < 0: agent error */
-		if (libssh2_agent_get_identity(a->agent, &a->agent_id,
-		    a->agent_id) == 0)
-			return;
+		/*
+		 * 0: next identity; 1: no more; < 0: agent error. As ssh:
+		 * with IdentitiesOnly, only the agent keys of identity files.
+		 */
+		while (libssh2_agent_get_identity(a->agent, &a->agent_id,
+		    a->agent_id) == 0) {
+			if (auth_agent_is_file(a) || !a->hc->identities_only)
+				return;
+		}
 		auth_agent_close(a);
 		auth_set_step(a, AUTH_KEY);
 	}
 	if (a->step == AUTH_KEY) {
 		if (auth_list_has(a, "publickey")) {
-			while ((k = auth_key_at(a, ++a->ikey)) != NULL) {
+			while ((k = auth_key_at(a, ++a->ikey, 0)) != NULL) {
+				if (a->via_agent[a->ikey])
+					continue;	/* offered already */
+				if (k->pubonly) {
+					auth_pubonly(a, k);
+					continue;
+				}
 				if (!k->unusable && !ssh_key_locked(k))
 					return;
 				if (k->priv != NULL)
@@ -340,7 +419,8 @@ auth_list(struct ssh_auth *a)
 		return (1);
 	}
 	a->authlist = xstrdup(list);
-	debug("%s: server allows %s", a->label, list);
+	info("%s: the server accepts %s for %s", a->label, list,
+	    auth_user(a));
 	auth_next(a);
 	return (1);
 }
@@ -354,6 +434,7 @@ auth_attempt(struct ssh_auth *a)
 {
 	const char	*user = auth_user(a);
 	struct ssh_key	*k;
+	char		 desc[128];
 	int		 rc;
 
 	switch (a->step) {
@@ -364,12 +445,21 @@ auth_attempt(struct ssh_auth *a)
 		if (rc == 0)
 			break;
 		a->nagent_tried++;
-		debug("%s: agent key %s refused", a->label,
-		    a->agent_id->comment != NULL ? a->agent_id->comment : "");
+		if (a->agent_id->blob_len > 11 &&
+		    memcmp(a->agent_id->blob + 4, "ssh-rsa", 7) == 0)
+			a->nrsa_tried++;
+		ssh_key_describe(a->agent_id->blob, a->agent_id->blob_len,
+		    desc, sizeof desc);
+		auth_tried(a, "agent key %s%s%s%s", desc,
+		    a->agent_id->comment != NULL &&
+		    *a->agent_id->comment != '\0' ? " (" : "",
+		    a->agent_id->comment != NULL ? a->agent_id->comment : "",
+		    a->agent_id->comment != NULL &&
+		    *a->agent_id->comment != '\0' ? ")" : "");
 		auth_next(a);
 		return (1);
 	case AUTH_KEY:
-		k = auth_key_at(a, a->ikey);
+		k = auth_key_at(a, a->ikey, 0);
 		if (!k->signer_checked) {
 			/* Parse once per run when we can sign ourselves. */
 			k->signer_checked = 1;
@@ -406,8 +496,10 @@ auth_attempt(struct ssh_auth *a)
 			a->nkeys_tried++;
 			if (k->rsa)
 				a->nrsa_tried++;
-			debug("%s: key %s refused: %s", a->label,
-			    k->path, auth_errstr(a));
+			debug("%s: key %s: %s", a->label, k->path,
+			    auth_errstr(a));
+			auth_tried(a, "key file %s%s%s", k->path,
+			    k->desc[0] != '\0' ? " " : "", k->desc);
 		}
 		auth_next(a);
 		return (1);
@@ -420,6 +512,7 @@ auth_attempt(struct ssh_auth *a)
 		if (rc == 0)
 			break;
 		a->password_tried = 1;
+		auth_tried(a, "password");
 		auth_next(a);
 		return (1);
 	case AUTH_KBDINT:
@@ -432,6 +525,7 @@ auth_attempt(struct ssh_auth *a)
 		if (rc == 0)
 			break;
 		a->password_tried = 1;
+		auth_tried(a, "keyboard-interactive");
 		auth_next(a);
 		return (1);
 	default:
@@ -456,6 +550,8 @@ ssh_auth_new(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 	a->password = password;
 	a->label = label;
 	a->step = AUTH_AUTHLIST;
+	a->nfiles = hc->nidentity > 0 ? hc->nidentity : AUTH_NDEFAULT_KEYS;
+	a->via_agent = xcalloc((size_t)a->nfiles, 1);
 	return (a);
 }
 
@@ -493,5 +589,7 @@ ssh_auth_free(struct ssh_auth *a)
 		return;
 	auth_agent_close(a);
 	free(a->authlist);
+	free(a->tried);
+	free(a->via_agent);
 	free(a);
 }

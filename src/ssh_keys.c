@@ -20,6 +20,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
 
@@ -122,6 +124,105 @@ ssh_getstr(const unsigned char *b, size_t len, size_t *off,
 	return ((long)l);
 }
 
+void
+ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
+    size_t buflen)
+{
+	static const struct {
+		const char	*name;
+		const char	*label;
+	} types[] = {
+		{ "ssh-ed25519", "ED25519" },
+		{ "ssh-rsa", "RSA" },
+		{ "ecdsa-sha2-nistp256", "ECDSA" },
+		{ "ecdsa-sha2-nistp384", "ECDSA" },
+		{ "ecdsa-sha2-nistp521", "ECDSA" },
+		{ "ssh-dss", "DSA" },
+		{ "sk-ssh-ed25519@openssh.com", "ED25519-SK" },
+		{ "sk-ecdsa-sha2-nistp256@openssh.com", "ECDSA-SK" },
+		{ "ssh-ed25519-cert-v01@openssh.com", "ED25519-CERT" },
+		{ "ssh-rsa-cert-v01@openssh.com", "RSA-CERT" },
+		{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ECDSA-CERT" },
+		{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ECDSA-CERT" },
+		{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ECDSA-CERT" },
+		{ "sk-ssh-ed25519-cert-v01@openssh.com", "ED25519-SK-CERT" },
+		{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+		    "ECDSA-SK-CERT" },
+	};
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	char			 b64[EVP_MAX_MD_SIZE * 2], *eq;
+	const unsigned char	*t;
+	const char		*label = "unknown";
+	unsigned int		 mdlen = 0;
+	size_t			 off = 0, i;
+	long			 l;
+
+	if ((l = ssh_getstr(blob, len, &off, &t)) > 0) {
+		for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+			if (strlen(types[i].name) == (size_t)l &&
+			    memcmp(types[i].name, t, (size_t)l) == 0)
+				label = types[i].label;
+		}
+	}
+	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		snprintf(buf, buflen, "%s", label);
+		return;
+	}
+	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	if ((eq = strchr(b64, '=')) != NULL)
+		*eq = '\0';	/* ssh prints it without padding */
+	snprintf(buf, buflen, "%s SHA256:%s", label, b64);
+}
+
+/* Keep blob as the key's public key, and describe it. */
+static void
+ssh_key_setblob(struct ssh_key *k, const unsigned char *blob, size_t len)
+{
+	if (k->blob != NULL || len == 0)
+		return;
+	k->blob = xmalloc(len);
+	memcpy(k->blob, blob, len);
+	k->bloblen = len;
+	ssh_key_describe(blob, len, k->desc, sizeof k->desc);
+}
+
+/*
+ * A public key line, "type base64 [comment]", into the key's blob (libcrypto
+ * decodes the base64). 0 if it was one.
+ */
+static int
+ssh_key_publine(struct ssh_key *k, const char *line)
+{
+	unsigned char	*bin;
+	const char	*b, *e;
+	size_t		 n, tlen;
+	int		 len, pad = 0;
+
+	if ((b = strchr(line, ' ')) == NULL)
+		return (-1);
+	tlen = (size_t)(b - line);
+	b++;
+	for (e = b; *e != '\0' && *e != ' ' && *e != '\n' && *e != '\r'; e++)
+		;
+	n = (size_t)(e - b);
+	if (n < 8 || n % 4 != 0 || n > SSH_KEY_MAX)
+		return (-1);
+	if (e[-1] == '=')
+		pad = e[-2] == '=' ? 2 : 1;
+	bin = xmalloc(n);
+	if ((len = EVP_DecodeBlock(bin, (const unsigned char *)b,
+	    (int)n)) < 4 + (int)tlen + pad ||
+	    ((size_t)bin[0] << 24 | (size_t)bin[1] << 16 |
+	    (size_t)bin[2] << 8 | bin[3]) != tlen ||
+	    memcmp(bin + 4, line, tlen) != 0) {
+		free(bin);
+		return (-1);
+	}
+	ssh_key_setblob(k, bin, (size_t)(len - pad));
+	free(bin);
+	return (0);
+}
+
 /* Is it encrypted, is it RSA: OpenSSH format or PEM. */
 static void
 ssh_key_sniff(struct ssh_key *k)
@@ -149,6 +250,7 @@ ssh_key_sniff(struct ssh_key *k)
 		if ((l = ssh_getstr(bin, len, &off, &str)) < 0)
 			return;
 		klen = (size_t)l;
+		ssh_key_setblob(k, str, klen);
 		off = 0;
 		if ((l = ssh_getstr(str, klen, &off, &kt)) == 7 &&
 		    memcmp(kt, "ssh-rsa", 7) == 0)
@@ -257,10 +359,10 @@ ssh_secret_free(char *p)
 }
 
 struct ssh_key *
-ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
+ssh_key_peek(struct ssh_keyring *kr, const char *path, int explicit)
 {
 	struct ssh_key	*k;
-	char		*pubpath, *prompt;
+	char		*pubpath;
 	int		 save;
 
 	for (k = kr->keys; k != NULL; k = k->next) {
@@ -272,8 +374,21 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 		k->path = xstrdup(path);
 		k->next = kr->keys;
 		kr->keys = k;
-		if ((k->priv = ssh_key_readfile(path, &k->privlen)) == NULL) {
-			save = errno;
+		k->priv = ssh_key_readfile(path, &k->privlen);
+		save = errno;
+		xasprintf(&pubpath, "%s.pub", path);
+		if ((k->pub = ssh_key_readfile(pubpath, &k->publen)) != NULL)
+			k->pubpath = pubpath;
+		else
+			free(pubpath);
+		if (k->priv != NULL && ssh_key_publine(k, k->priv) == 0) {
+			/* IdentityFile x.pub: as ssh, for an agent key. */
+			k->pubonly = 1;
+		} else if (k->priv == NULL && k->pub != NULL &&
+		    ssh_key_publine(k, k->pub) == 0) {
+			/* Only x.pub: ssh offers it through the agent. */
+			k->pubonly = 1;
+		} else if (k->priv == NULL) {
 			k->unusable = 1;
 			if (explicit && save != ENOENT)
 				warnx_m("identity file %s: %s", path,
@@ -281,17 +396,31 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 			else if (explicit)
 				info("identity file %s not found", path);
 			return (k);
+		} else {
+			ssh_key_sniff(k);
+			if (k->pub != NULL)
+				(void)ssh_key_publine(k, k->pub);
 		}
-		xasprintf(&pubpath, "%s.pub", path);
-		if ((k->pub = ssh_key_readfile(pubpath, &k->publen)) != NULL)
-			k->pubpath = pubpath;
-		else
-			free(pubpath);
-		ssh_key_sniff(k);
-		debug("key %s:%s%s%s", path, k->encrypted ? " encrypted" : "",
-		    k->rsa ? " rsa" : "", k->pub != NULL ? " with .pub" : "");
+		if (k->pubonly && k->blob != NULL && k->bloblen > 11 &&
+		    memcmp(k->blob + 4, "ssh-rsa", 7) == 0)
+			k->rsa = 1;
+		debug("key %s:%s%s%s%s %s", path, k->encrypted ?
+		    " encrypted" : "", k->rsa ? " rsa" : "", k->pub != NULL ?
+		    " with .pub" : "", k->pubonly ? " public only" : "",
+		    k->desc);
 	}
-	if (k->unusable || !k->encrypted || k->passphrase != NULL)
+	return (k);
+}
+
+struct ssh_key *
+ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
+{
+	struct ssh_key	*k;
+	char		*prompt;
+
+	k = ssh_key_peek(kr, path, explicit);
+	if (k->unusable || k->pubonly || !k->encrypted ||
+	    k->passphrase != NULL)
 		return (k);
 
 	/*
@@ -334,6 +463,7 @@ ssh_keyring_free(struct ssh_keyring *kr)
 		free(k->priv);
 		free(k->pub);
 		free(k->pubpath);
+		free(k->blob);
 		ssh_secret_free(k->passphrase);
 		ssh_signer_free(k->signer);
 		free(k->path);

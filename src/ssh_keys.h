@@ -19,6 +19,10 @@ struct ssh_key {
 	size_t		 publen;
 	int		 encrypted;
 	int		 rsa;		/* an ssh-rsa key (libssh2 1.10: SHA-1) */
+	unsigned char	*blob;		/* public key blob, or NULL */
+	size_t		 bloblen;
+	char		 desc[128];	/* "ED25519 SHA256:...", or "" */
+	int		 pubonly;	/* a public key only: agent only */
 	char		*passphrase;	/* asked once; NULL if not encrypted */
 	int		 unusable;	/* missing, unreadable, no passphrase */
 	int		 warned;
@@ -42,6 +46,17 @@ struct ssh_key *ssh_key_get(struct ssh_keyring *, const char *path,
 /* An encrypted key whose passphrase was not asked (BatchMode). */
 int	ssh_key_locked(const struct ssh_key *);
 void	ssh_keyring_free(struct ssh_keyring *);
+
+/* As ssh_key_get, but never asks for a passphrase. */
+struct ssh_key *ssh_key_peek(struct ssh_keyring *, const char *path,
+	    int explicit);
+
+/*
+ * A public key blob as ssh -v names it: "ED25519 SHA256:base64" (type,
+ * then the SHA-256 fingerprint), into buf.
+ */
+void	ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
+	    size_t buflen);
 
 /* Ask on /dev/tty without echo; NULL if there is no terminal. */
 char	*ssh_prompt_secret(const char *prompt);
