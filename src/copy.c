@@ -219,7 +219,7 @@ copy_plan_pull(struct copy_plan *p)
 }
 
 struct copy_plan *
-copy_plan_new(const struct options *opt)
+copy_plan_new(const struct options *opt, size_t nhosts)
 {
 	struct copy_plan	*p;
 	struct stat		 st;
@@ -229,6 +229,7 @@ copy_plan_new(const struct options *opt)
 	p = xcalloc(1, sizeof *p);
 	p->opt = opt;
 	p->window = COPY_WINDOW;
+	p->nhosts = nhosts;
 	p->ntop = opt->ncopy_src;
 	TAILQ_INIT(&p->lru);
 	if (opt->copy == COPY_PULL) {
@@ -325,10 +326,20 @@ copy_reader_detach(struct copy_plan *p, struct copy_reader *r)
 	if (src == NULL)
 		return;
 	TAILQ_REMOVE(&src->readers, r, entry);
-	for (c = TAILQ_FIRST(&src->chunks); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, src_entry);
-		if (c->off + c->len > r->off && --c->refs <= 0)
-			copy_chunk_free(p, c);
+	TAILQ_FOREACH(c, &src->chunks, src_entry) {
+		if (c->off + c->len > r->off)
+			c->refs--;
+	}
+	/*
+	 * Idle chunks stay for hosts that have not reached this file yet,
+	 * until the window needs the room or every host is past the file.
+	 */
+	if (++src->finished >= p->nhosts) {
+		for (c = TAILQ_FIRST(&src->chunks); c != NULL; c = next) {
+			next = TAILQ_NEXT(c, src_entry);
+			if (c->refs <= 0)
+				copy_chunk_free(p, c);
+		}
 	}
 	if (TAILQ_EMPTY(&src->readers) && src->fd != -1) {
 		close(src->fd);
@@ -342,14 +353,28 @@ copy_reader_detach(struct copy_plan *p, struct copy_reader *r)
 void
 copy_reader_advance(struct copy_plan *p, struct copy_reader *r, size_t n)
 {
-	struct copy_chunk	*c, *next;
+	struct copy_chunk	*c;
 	uint64_t		 from = r->off, to = r->off + n, end;
 
+	(void)p;
 	r->off = to;
-	for (c = TAILQ_FIRST(&r->src->chunks); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, src_entry);
+	TAILQ_FOREACH(c, &r->src->chunks, src_entry) {
 		end = c->off + c->len;
-		if (end > from && end <= to && --c->refs <= 0)
+		if (end > from && end <= to)
+			c->refs--;	/* idle at 0: evicted first */
+	}
+}
+
+/* Free idle chunks (no reader before their end), oldest first. */
+static void
+copy_evict_idle(struct copy_plan *p, size_t need)
+{
+	struct copy_chunk	*c, *next;
+
+	for (c = TAILQ_FIRST(&p->lru); c != NULL &&
+	    p->cached + need > p->window; c = next) {
+		next = TAILQ_NEXT(c, lru_entry);
+		if (c->refs <= 0)
 			copy_chunk_free(p, c);
 	}
 }
@@ -385,6 +410,12 @@ copy_pread(struct copy_plan *p, struct copy_src *src, char *buf, size_t len,
 		done += (size_t)n;
 	}
 	p->bytes_read += len;
+	if (off + len > src->read_end) {
+		/* Bytes never read before: each file's are counted once. */
+		p->bytes_first += off + len - (off > src->read_end ? off :
+		    src->read_end);
+		src->read_end = off + len;
+	}
 	return (0);
 }
 
@@ -428,6 +459,8 @@ copy_reader_data(struct copy_plan *p, struct copy_reader *r, size_t max,
 	start = off - off % COPY_CHUNK;
 	n = src->size - start < COPY_CHUNK ? (size_t)(src->size - start) :
 	    COPY_CHUNK;
+	if (p->cached + n > p->window)
+		copy_evict_idle(p, n);
 	if (p->cached + n > p->window && copy_reader_leads(r)) {
 		/* The host in front makes room; those behind pread. */
 		while (p->cached + n > p->window && !TAILQ_EMPTY(&p->lru))
@@ -441,7 +474,6 @@ copy_reader_data(struct copy_plan *p, struct copy_reader *r, size_t max,
 			r->priv = xmalloc(COPY_WRITE_MAX);
 		if (copy_pread(p, src, r->priv, n, off, err, errlen) != 0)
 			return (NULL);
-		p->bytes_private += n;
 		r->priv_off = off;
 		r->priv_len = n;
 		*len = n < max ? n : max;
@@ -481,8 +513,9 @@ copy_plan_report(const struct copy_plan *p, size_t nhosts)
 {
 	if (p == NULL || p->opt->copy != COPY_PUSH)
 		return;
-	info("read %llu bytes of local files for %zu host%s (%llu of them "
-	    "again, by hosts behind the window)",
+	info("read %llu bytes of local files for %zu host%s: %llu the first "
+	    "time, %llu again (hosts behind the window)",
 	    (unsigned long long)p->bytes_read, nhosts, nhosts == 1 ? "" : "s",
-	    (unsigned long long)p->bytes_private);
+	    (unsigned long long)p->bytes_first,
+	    (unsigned long long)(p->bytes_read - p->bytes_first));
 }

@@ -481,7 +481,7 @@ ssh_init(struct run *run)
 	if ((r->cfg = sshconfig_load(opt)) == NULL)
 		return (-1);
 	if (opt->copy != COPY_NONE &&
-	    (r->copy = copy_plan_new(opt)) == NULL)
+	    (r->copy = copy_plan_new(opt, run->nsessions)) == NULL)
 		return (-1);
 
 	r->keys.prompt_ok = 1;

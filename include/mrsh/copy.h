@@ -6,12 +6,14 @@
  *
  * The cache holds reference-counted chunks of the files being sent, at most
  * a window of bytes for the whole run. A chunk's count is the number of
- * hosts attached to its file that have not yet written past it; at zero it
- * is freed. When the window is full, the host in front evicts the oldest
- * chunk and the hosts behind it read their part again with pread (from the
- * page cache) into a small buffer of their own: memory stays bounded by the
- * window plus one write buffer per host, whatever the file size and host
- * count.
+ * hosts attached to its file that have not yet written past it; at zero
+ * it is idle: kept for hosts that reach the file later, freed when every host
+ * is past the file or when the window needs the room (idle chunks go
+ * first). When the window is full of chunks in use, the host in front
+ * evicts the oldest and the hosts behind it read their part again with
+ * pread (from the page cache) into a small buffer of their own: memory
+ * stays bounded by the window plus one write buffer per host, whatever the
+ * file size and host count.
  */
 #ifndef MRSH_COPY_H
 #define MRSH_COPY_H
@@ -42,6 +44,8 @@ struct copy_src {
 	uint64_t		 size;
 	struct copy_chunk_q	 chunks;	/* by offset */
 	struct copy_reader_q	 readers;
+	uint64_t		 read_end;	/* read from disk up to here */
+	size_t			 finished;	/* hosts past this file */
 };
 
 enum copy_kind {
@@ -75,8 +79,9 @@ struct copy_plan {
 	struct copy_chunk_q	 lru;		/* every chunk, oldest first */
 	size_t			 cached;
 	size_t			 window;
+	size_t			 nhosts;	/* in the run */
 	uint64_t		 bytes_read;	/* from local files, all reads */
-	uint64_t		 bytes_private;	/* of which by hosts behind */
+	uint64_t		 bytes_first;	/* of which never read before */
 };
 
 /* A host's position in one file. */
@@ -94,7 +99,7 @@ struct copy_reader {
  * printing a one-line error (mrsh exits 2). --rcopy: an empty plan after
  * checking the local destination.
  */
-struct copy_plan *copy_plan_new(const struct options *);
+struct copy_plan *copy_plan_new(const struct options *, size_t nhosts);
 void	copy_plan_free(struct copy_plan *);
 /* -v: how much was read from the local disk for how many hosts. */
 void	copy_plan_report(const struct copy_plan *, size_t nhosts);

@@ -53,10 +53,24 @@ is "$(leftovers "$D")" 0 "no temporary file left"
 # -v: the local file was read once for the 5 hosts
 capture "$T" "${M[@]}" -v -w "$H5" --copy "$S/ten" --dest "$D/%h"
 is "$RC" 0 "push again (replacing the files): exit 0"
-like "$(cat "$T/err")" 'read 10000000 bytes of local files for 5 hosts' \
+# (10 MB fits the window: hosts that start late find the chunks cached)
+like "$(cat "$T/err")" '^mrsh: read 10000000 bytes of local files for 5 hosts: 10000000 the first time, 0 again ' \
 	"-v: 10 MB read from the local disk for 5 hosts (not 50 MB)"
 is "$(sha256sum "$D"/*/ten | awk '{print $1}' | sort -u)" \
 	"$(sha256sum <"$S/ten" | awk '{print $1}')" "replaced files are the source"
+
+# A file larger than the window (16 chunks of 960,000 bytes), one host at
+# a time: the first host leaves the last 15,200,000 bytes cached (idle,
+# kept for the second); the second reads the 4,800,000 bytes before them
+# again, with pread into its own buffer, and takes the rest from the cache.
+head -c 20000000 /dev/urandom >"$S/twenty"
+capture "$T" "${M[@]}" -v -j 1 -w '127.0.1.[1-2]' --copy "$S/twenty" --dest "$D/%h"
+is "$RC" 0 "20 MB, -j 1, 2 hosts: exit 0"
+like "$(cat "$T/err")" '^mrsh: read 24800000 bytes of local files for 2 hosts: 20000000 the first time, 4800000 again ' \
+	"-v: the second read of a file beyond the window is counted apart"
+is "$(cat "$D/127.0.1.1/twenty" "$D/127.0.1.2/twenty" | sha256sum)" \
+	"$(cat "$S/twenty" "$S/twenty" | sha256sum)" "both hosts have the 20 MB file"
+rm -f "$S/twenty" "$D"/*/twenty
 
 # an existing target with other content is replaced, not appended to
 printf 'old content that is longer than one byte\n' >"$D/127.0.1.1/one"

@@ -95,6 +95,8 @@ is "$RC" 0 "1 GB sparse file to $big_hosts host(s): exit 0"
 nread=$(sed -n 's/.*read \([0-9]*\) bytes of local files for.*/\1/p' "$T/err")
 ok "$([ -n "$nread" ] && [ "$nread" -ge 1073741824 ] && [ "$nread" -lt 2147483648 ]; echo $?)" \
 	"less than 2 GB read from the local disk (read: ${nread:-?})"
+like "$(cat "$T/err")" 'bytes of local files for [12] hosts?: 1073741824 the first time, ' \
+	"each byte of the file read once the first time"
 bad=0
 for h in $(sshd_hosts $((3 + big_hosts)) | tail -n "$big_hosts"); do
 	cmp -s "$S/sparse" "$D/$h/sparse" || bad=$((bad + 1))

@@ -56,7 +56,7 @@ main(void)
 {
 	struct options		 opt;
 	struct copy_plan	*p;
-	struct copy_reader	 a, b;
+	struct copy_reader	 a, b, c;
 	char			 path[] = "/tmp/mrsh-test-copy.XXXXXX", *s;
 	char			*srcs[1], err[256];
 	unsigned char		*buf;
@@ -88,7 +88,7 @@ main(void)
 	opt.copy_src = srcs;
 	opt.ncopy_src = 1;
 	opt.copy_dest = "/dest";
-	p = copy_plan_new(&opt);
+	p = copy_plan_new(&opt, 3);
 	ok(p != NULL && p->nentries == 1 && p->top_is_file,
 	    "a plan of one file");
 	is_int((long long)p->total, (long long)size, "its size");
@@ -106,9 +106,20 @@ main(void)
 	is_int((long long)b.off, (long long)size, "host b got the whole file");
 	is_int((long long)p->bytes_read, (long long)size,
 	    "in step: the file was read once for both");
-	is_int((long long)p->cached, 0, "every chunk freed once both passed");
 	copy_reader_detach(p, &a);
 	copy_reader_detach(p, &b);
+	is_int((long long)p->cached, (long long)size,
+	    "idle chunks kept for the third host");
+
+	/* The third host starts late: the chunks are still there. */
+	copy_reader_attach(p, &c, p->entries[0].src);
+	is_int(pull(p, &c, size, &maxc), 0, "a late host gets the right bytes");
+	is_int((long long)p->bytes_read, (long long)size,
+	    "and reads nothing again");
+	is_int((long long)p->bytes_first, (long long)size,
+	    "every byte read once, the first time");
+	copy_reader_detach(p, &c);
+	is_int((long long)p->cached, 0, "every chunk freed once all passed");
 
 	/* A window of 2 chunks; a reader 3 chunks behind preads its part. */
 	p->window = 2 * COPY_CHUNK;
@@ -121,7 +132,9 @@ main(void)
 	ok(maxc <= p->window, "the cache never grew past the window");
 	is_int(pull(p, &b, size - 100, &maxc), 0,
 	    "b, left behind, still gets the right bytes");
-	ok(p->bytes_private > 0, "b read part of it with its own pread");
+	ok(p->bytes_read > size, "b read part of it again");
+	is_int((long long)p->bytes_first, (long long)size,
+	    "counted apart from the first reads");
 	ok(maxc <= p->window, "still within the window");
 	copy_reader_detach(p, &a);
 	copy_reader_detach(p, &b);
