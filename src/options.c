@@ -443,6 +443,9 @@ options_copy_check(struct options *o)
 		options_die("%s works with -R ssh only (SFTP)", what);
 	if (o->stdin_stream)
 		options_die("%s and -I/--stdin exclude each other", what);
+	if (o->tty == 1)
+		options_die("%s and --tty exclude each other (SFTP has no "
+		    "terminal)", what);
 	for (i = 0; i < o->ncopy_src; i++) {
 		if (*o->copy_src[i] == '\0')
 			options_die("%s: empty source path", what);

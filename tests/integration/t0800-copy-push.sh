@@ -202,6 +202,14 @@ is "$RC" 2 "--copy without --dest: exit 2"
 is "$(cat "$T/err")" "mrsh: --copy needs --dest DIR" "says --dest is needed"
 capture "$T" "${M[@]}" -R exec -w 127.0.1.1 --copy "$S/one" --dest /tmp
 is "$RC" 2 "--copy with -R exec: exit 2"
+capture "$T" "${M[@]}" --tty -w 127.0.1.1 --copy "$S/one" --dest /tmp
+is "$RC" 2 "--copy with --tty: exit 2"
+is "$(cat "$T/err")" "mrsh: --copy and --tty exclude each other (SFTP has no terminal)" \
+	"--tty with --copy: says why"
+capture "$T" "${M[@]}" -w 127.0.1.1 --rcopy /etc/hostname --dest "$T" --tty
+is "$RC" 2 "--rcopy with --tty: exit 2"
+is "$(cat "$T/err")" "mrsh: --rcopy and --tty exclude each other (SFTP has no terminal)" \
+	"--tty with --rcopy: says why"
 
 # the connections were closed remote-first even after a copy failure
 capture "$T" "${M[@]}" --stats -w "127.0.1.[1-3]" --copy "$S/one" "$S/empty" --dest "$D/%h/one"
