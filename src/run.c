@@ -609,6 +609,8 @@ run_free(struct run *run)
 		output_session_free(s);
 		free(s->fail_reason);
 		free(s->via);
+		free(s->cfg_user);
+		free(s->cfg_hostname);
 		free(s->exit_signame);
 	}
 	if (run->ops != NULL && run->ops->cleanup != NULL)

@@ -268,6 +268,11 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    opt->command_timeout);
 	else if (s->state == S_PENDING && s->waiting_port)
 		session_fail_port(s);
+	else if (s->state == S_SETUP && s->awaiting_banner)
+		/* ssh: "Connection timed out during banner exchange". */
+		session_fail(s, FAIL_TIMEOUT, "timed out during banner "
+		    "exchange after %gs (%s)", s->connect_timeout_used,
+		    session_timeout_source(s));
 	else
 		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs (%s)",
 		    s->connect_timeout_used, session_timeout_source(s));

@@ -577,6 +577,8 @@ ssh_dial_ready(void *arg)
 	if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
 		fatalx("event_new failed");
 	session_set_state(s, S_SETUP);
+	/* A timeout from now until the banner line is ssh's banner one. */
+	s->awaiting_banner = 1;
 	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
 	if (c->ssh == NULL) {
 		ssh_fail(c, FAIL_LOCAL, "cannot create an SSH session");
@@ -630,7 +632,13 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		return (-errno);
 	c->call_bytes += (size_t)n;
 	/* Bounded per session before the banner line ("SSH-..."). */
-	for (i = 0; i < n && !c->banner_seen; i++) {
+	for (i = 0; i < n && c->s->awaiting_banner; i++) {
+		if (c->banner_seen) {
+			/* The banner exchange ends with the banner's line. */
+			if (p[i] == '\n')
+				c->s->awaiting_banner = 0;
+			continue;
+		}
 		if (p[i] == '\n') {
 			c->banner_pos = 0;
 			c->banner_miss = 0;
@@ -1408,6 +1416,13 @@ ssh_start(struct session *s)
 		ssh_fail(c, FAIL_LOCAL, "%s", err);
 		return;
 	}
+	/* What ssh_config decided, for --json and the summary. */
+	free(s->cfg_user);
+	s->cfg_user = c->hc.user != NULL ? xstrdup(c->hc.user) : NULL;
+	free(s->cfg_hostname);
+	s->cfg_hostname = c->hc.hostname != NULL ?
+	    xstrdup(c->hc.hostname) : NULL;
+	s->cfg_port = c->hc.port > 0 ? c->hc.port : 22;
 	if (c->hc.connect_timeout > 0 && (s->run->opt->connect_timeout <= 0 ||
 	    c->hc.connect_timeout < s->run->opt->connect_timeout)) {
 		/* The smaller of -t and ConnectTimeout applies. */

@@ -85,6 +85,11 @@ struct session {
 	enum session_state	 fail_stage;	/* state when it failed */
 	char			*fail_reason;	/* one line */
 	char			*via;		/* jump host / "proxycommand" */
+	/* What ssh_config made of the host (ssh): for --json, the summary */
+	char			*cfg_user;	/* User, -l, user@; NULL: user */
+	char			*cfg_hostname;	/* HostName; NULL: host name */
+	int			 cfg_port;	/* Port, -p, :port; 0: none */
+	int			 awaiting_banner; /* TCP up, no SSH banner yet */
 
 	enum close_how		 close_how;
 	int			 paused;	/* output backpressure */

@@ -27,8 +27,8 @@ capture "$T" "${M[@]}" -t 4 -w "127.0.0.1:$(cat "$T/silent.port")" \
     -w '127.0.1.[1-5]' 'echo ok'
 is "$RC" 255 "silent host: exit 255"
 is "$(grep -c ': ok$' "$T/out")" 5 "the 5 real hosts answered"
-like "$(cat "$T/err")" 'SETUP: connect timeout after 4s' \
-    "the silent host fails in SETUP at the connect timeout"
+like "$(cat "$T/err")" 'SETUP: timed out during banner exchange after 4s \(-t\)$' \
+    "the silent host fails in SETUP at the connect timeout, in ssh's words"
 
 # 4-5: output backpressure: 10 hosts x 100000 lines into a reader that
 # sleeps first; nothing lost, nothing mixed.

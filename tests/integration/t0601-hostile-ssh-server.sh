@@ -77,7 +77,7 @@ like "$(tail -n 1 "$T/err")" '1 of 51 hosts failed' "the summary counts it"
 # the same server alone, with -t 1: the timer is not starved either
 capture "$T" "${M[@]}" -t 1 -w "127.0.0.1:$lines" true
 is "$RC" 255 "endless lines alone with -t 1: exit 255 (not hung)"
-like "$(cat "$T/err")" "127\.0\.0\.1:$lines: SETUP: (not an SSH server|connect timeout)" \
+like "$(cat "$T/err")" "127\.0\.0\.1:$lines: SETUP: (not an SSH server|timed out during banner exchange)" \
 	"and a clear error"
 
 # SIGTERM while it is in the handshake: it still ends

@@ -68,8 +68,8 @@ is "$(sort "$T/out")" "$(printf '127.0.1.%d: 127.0.0.1 127.0.1.%d\n' 3 3 4 4)" \
 with_proxy "$T/hang.cfg" "Host 127.0.1.4" "	ProxyCommand sleep 300 # %h"
 capture "$T" "$MRSH" -F "$T/hang.cfg" -t 8 -w '127.0.1.[3-4]' echo hi
 is "$RC" 255 "a hanging ProxyCommand: exit 255"
-like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.4: SETUP: connect timeout after 8s \(-t\)$' \
-	"a hanging ProxyCommand: the connect timeout names the host"
+like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.4: SETUP: timed out during banner exchange after 8s \(-t\)$' \
+	"a hanging ProxyCommand: the connect timeout names the host, as ssh"
 is "$(cat "$T/out")" "127.0.1.3: hi" "the other host answered"
 is "$(pgrep -f 'sleep 300 # 127.0.1.4' | wc -l)" 0 \
 	"the hanging command was killed"
