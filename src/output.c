@@ -110,6 +110,7 @@ struct output_rec {
 	char		*label;
 	int		 failed;	/* FAILED (not just a non-zero exit) */
 	char		*status;	/* NULL when it ran and exited 0 */
+	char		*skey;		/* status without host names: summary */
 	int		 rc;		/* exit code as clush shows it */
 	char		*data;		/* -b: held stdout */
 	size_t		 len;
@@ -970,8 +971,12 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	output_buf_addstr(&b, ",\"name\":");
 	output_json_str_or_null(&b, s->host != NULL ? s->host->name : NULL);
 	output_buf_addstr(&b, ",\"user\":");
-	output_json_str_or_null(&b, s->user);
-	if (s->host != NULL && s->host->port != 0)
+	/* ssh: the user and port ssh_config decided on. */
+	output_json_str_or_null(&b, s->cfg_user != NULL ? s->cfg_user :
+	    s->user);
+	if (s->cfg_port != 0)
+		snprintf(tmp, sizeof tmp, ",\"port\":%d", s->cfg_port);
+	else if (s->host != NULL && s->host->port != 0)
 		snprintf(tmp, sizeof tmp, ",\"port\":%d", s->host->port);
 	else
 		snprintf(tmp, sizeof tmp, ",\"port\":null");
@@ -1129,6 +1134,7 @@ output_free(struct output *out)
 	for (i = 0; i < out->nrecs; i++) {
 		free(out->recs[i].label);
 		free(out->recs[i].status);
+		free(out->recs[i].skey);
 		free(out->recs[i].data);
 	}
 	free(out->recs);
@@ -1172,6 +1178,96 @@ output_eof(struct output *out, struct session *s, enum stream stream)
 	output_line_flush(out, s, h, stream);
 }
 
+/* A byte that may be part of a host name or an address. */
+static int
+output_name_byte(int c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
+}
+
+/* Does name stand at p as a word of its own (not inside a longer name)? */
+static size_t
+output_name_at(const char *start, const char *p, const char *name)
+{
+	size_t n;
+
+	if (name == NULL || (n = strlen(name)) == 0 ||
+	    strncmp(p, name, n) != 0)
+		return 0;
+	if (p > start && output_name_byte(p[-1]) && p[-1] != '.')
+		return 0;
+	/* A name may end a sentence: "name." is still the name. */
+	if (output_name_byte(p[n]) && !(p[n] == '.' &&
+	    !output_name_byte(p[n + 1])))
+		return 0;
+	return n;
+}
+
+/* A dotted IPv4 address at p: its length, or 0. */
+static size_t
+output_ipv4_at(const char *start, const char *p)
+{
+	size_t n = 0;
+	int part, digits;
+
+	if (p > start && output_name_byte(p[-1]))
+		return 0;
+	for (part = 0; part < 4; part++) {
+		if (part > 0 && p[n++] != '.')
+			return 0;
+		for (digits = 0; isdigit((unsigned char)p[n]); n++)
+			digits++;
+		if (digits == 0 || digits > 3)
+			return 0;
+	}
+	if (isalnum((unsigned char)p[n]))
+		return 0;
+	return n;
+}
+
+/*
+ * The summary's grouping key of a failure reason: the host's own names
+ * (its label, its name, the HostName it was reached at, addresses) made
+ * "<host>", and key fingerprints "SHA256:<key>", so that 30 hosts with
+ * an unknown host key share one line rather than make one each.
+ */
+static char *
+output_status_key(const char *status, const struct session *s)
+{
+	struct output_buf b = { NULL, 0, 0 };
+	const char *names[3], *p, *q;
+	size_t n, i;
+
+	names[0] = output_label(s);
+	names[1] = s->cfg_hostname;
+	names[2] = s->host != NULL ? s->host->name : NULL;
+	for (p = status; *p != '\0'; p += n) {
+		n = 0;
+		for (i = 0; i < 3 && n == 0; i++)
+			n = output_name_at(status, p, names[i]);
+		if (n == 0)
+			n = output_ipv4_at(status, p);
+		if (n > 0) {
+			output_buf_addstr(&b, "<host>");
+			continue;
+		}
+		if (strncmp(p, "SHA256:", 7) == 0) {
+			for (q = p + 7; isalnum((unsigned char)*q) ||
+			    *q == '+' || *q == '/' || *q == '='; q++)
+				;
+			if (q > p + 7) {
+				output_buf_addstr(&b, "SHA256:<key>");
+				n = (size_t)(q - p);
+				continue;
+			}
+		}
+		output_buf_add(&b, p, 1);
+		n = 1;
+	}
+	output_buf_add(&b, "", 1);
+	return b.p;
+}
+
 /* Remember a finished host for -b and the summary. */
 static void
 output_record(struct output *out, struct session *s, struct output_host *h)
@@ -1191,6 +1287,8 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	r->label = xstrdup(output_label(s));
 	r->failed = s->state == S_FAILED;
 	r->status = output_status_text(s);
+	if (r->status != NULL)
+		r->skey = output_status_key(r->status, s);
 	if (s->state == S_FAILED)
 		r->rc = EXIT_UNREACHABLE;
 	else if (s->have_exit && s->exit_signal != 0)
@@ -1306,7 +1404,7 @@ output_key_status(const struct output_rec *ra, const struct output_rec *rb)
 {
 	if (ra->failed != rb->failed)
 		return rb->failed - ra->failed;
-	return strcmp(ra->status, rb->status);
+	return strcmp(ra->skey, rb->skey);
 }
 
 static int
@@ -1661,7 +1759,9 @@ output_print_summary(struct output *out)
 		}
 		if (i > 0)
 			output_buf_addstr(&b, "; ");
-		output_buf_add_cut(&b, g[i].first[0]->status,
+		/* One host: its own words; more: what they share. */
+		output_buf_add_cut(&b, g[i].n == 1 ? g[i].first[0]->status :
+		    g[i].first[0]->skey,
 		    OUTPUT_REASON_MAX);
 		output_buf_addstr(&b, ": ");
 		hosts = output_group_hosts(&g[i]);
