@@ -94,8 +94,9 @@ exec_subst(const char *arg, struct session *s)
 				else if (s->run->opt->port != 0)
 					snprintf(portbuf, sizeof portbuf, "%d",
 					    s->run->opt->port);
-				else
-					portbuf[0] = '\0';
+				else	/* as ssh's %p: the default port */
+					snprintf(portbuf, sizeof portbuf,
+					    "22");
 				rep = portbuf;
 				break;
 			case '%':
