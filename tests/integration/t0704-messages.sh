@@ -1,0 +1,53 @@
+#!/bin/bash
+# Issue 15's messages: the end-of-run summary groups hosts whose reasons
+# differ only by the host's own name or address (30 hosts with an unknown
+# host key: one line); --json names the user and port ssh_config set;
+# %p of -R exec is the port even when none is given; a host that accepts
+# TCP and sends no SSH banner times out "during banner exchange", as ssh
+# says.
+# shellcheck disable=SC2016
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+start_sshd_test 30
+
+# 1-3: 30 unknown host keys, one summary group
+: >"$T/empty_kh"
+capture "$T" "$MRSH" -F "$SSH_CONFIG" -o UserKnownHostsFile="$T/empty_kh" \
+	-o StrictHostKeyChecking=yes -w '127.0.1.[1-30]' true
+is "$RC" 255 "30 unknown host keys: exit 255"
+is "$(grep -c '^mrsh: 127\.0\.1\.[0-9]*: SETUP: host key for 127\.0\.1\.[0-9]* not known' "$T/err")" 30 \
+	"each host has its own line, naming it"
+like "$(tail -n 1 "$T/err")" '^mrsh: 30 of 30 hosts failed: host key for <host> not known \(ssh-ed25519 SHA256:<key>\); accept it with -o StrictHostKeyChecking=accept-new or add it to [^;]*: 127\.0\.1\.\[1-30\]$' \
+	"the summary is one group, the host names and key taken out"
+
+# 4-5: one host alone keeps its own words in the summary
+capture "$T" "$MRSH" -F "$SSH_CONFIG" -o UserKnownHostsFile="$T/empty_kh" \
+	-o StrictHostKeyChecking=yes -w 127.0.1.4 true
+like "$(tail -n 1 "$T/err")" "^mrsh: 1 of 1 host failed: host key for 127\\.0\\.1\\.4 not known \\(ssh-ed25519 SHA256:[A-Za-z0-9+/]+\\); accept it with .*: 127\\.0\\.1\\.4$" \
+	"a single host: the summary keeps its name and key"
+is "$RC" 255 "exit 255"
+
+# 6-7: --json: the user and port that ssh_config set
+capture "$T" "$MRSH" -F "$SSH_CONFIG" --json -w 127.0.1.2 true
+is "$RC" 0 "--json: exit 0"
+like "$(cat "$T/out")" "^\\{\"host\":\"127\\.0\\.1\\.2\",\"name\":\"127\\.0\\.1\\.2\",\"user\":\"$SSHD_USER\",\"port\":$SSHD_PORT,\"status\":\"ok\"" \
+	"--json: user and port from ssh_config, not null"
+
+# 8-9: %p of -R exec without a port: 22, as ssh's %p
+capture "$T" "$MRSH" -R exec -N -w h1 -- echo 'p=%p'
+is "$(cat "$T/out")" "p=22" "-R exec: %p without a port is 22"
+capture "$T" "$MRSH" -R exec -N -w h1:2200 -- echo 'p=%p'
+is "$(cat "$T/out")" "p=2200" "-R exec: %p with a port is that port"
+
+# 10-11: TCP up, no SSH banner: ssh's words
+"${PYTHON:-python3}" "$top_srcdir/tests/helpers/fake-server.py" silent "$T/silent.port" &
+fake=$!
+at_exit "kill $fake"
+wait_for 10 "[ -s '$T/silent.port' ]" || bail_out "fake server did not start"
+capture "$T" "$MRSH" -F "$SSH_CONFIG" -t 2 -w "127.0.0.1:$(cat "$T/silent.port")" true
+is "$RC" 255 "no banner: exit 255"
+is "$(head -n 1 "$T/err")" "mrsh: 127.0.0.1:$(cat "$T/silent.port"): SETUP: timed out during banner exchange after 2s (-t)" \
+	"no banner: timed out during banner exchange"
+
+done_testing
