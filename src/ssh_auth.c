@@ -20,6 +20,7 @@
 #include <libssh2.h>
 
 #include "mrsh/log.h"
+#include "mrsh/ssh_agent.h"
 #include "mrsh/ssh_auth.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
@@ -29,6 +30,7 @@
 
 enum auth_step {
 	AUTH_AUTHLIST = 0,
+	AUTH_AGENT_LIST,	/* waiting for the agent's keys */
 	AUTH_AGENT,
 	AUTH_KEY,
 	AUTH_PASSWORD,
@@ -38,7 +40,7 @@ enum auth_step {
 };
 
 static const char *auth_step_names[] = {
-	"AUTHLIST", "AUTH_AGENT", "AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT",
+	"AUTHLIST", "AUTH_AGENT_LIST", "AUTH_AGENT", "AUTH_KEY", "AUTH_PASSWORD", "AUTH_KBDINT",
 	"AUTH_DONE", "AUTH_FAILED"
 };
 
@@ -51,8 +53,15 @@ struct ssh_auth {
 	const char		*label;
 	enum auth_step		 step;
 
-	LIBSSH2_AGENT		*agent;
-	struct libssh2_agent_publickey *agent_id;
+	struct event_base	*base;
+	double			 agent_timeout;
+	void			(*kick)(void *);	/* an agent answered */
+	void			*kick_arg;
+	const char		*agent_sock;
+	struct agent_req	*agent_list;	/* the agent's keys */
+	struct agent_req	*agent_sig;	/* a signature under way */
+	const struct agent_key	*agent_id;	/* the key offered */
+	int			 iagent;
 	char			*authlist;
 	int			 ikey;
 	int			 nkeys_tried;
@@ -218,42 +227,63 @@ auth_failed(struct ssh_auth *a)
 		    askpass);
 }
 
-/* Set up the agent for this session; 0 if there is one with keys. */
-static int
-auth_agent_open(struct ssh_auth *a)
+/* The agent's socket for this host, or NULL for none. */
+static const char *
+auth_agent_sock(struct ssh_auth *a)
 {
 	const char	*path = a->hc->identity_agent;
 	const char	*sock = getenv("SSH_AUTH_SOCK");
 
-	if (path != NULL && strcmp(path, "none") == 0)
-		return (-1);
-	if (path == NULL && (sock == NULL || *sock == '\0'))
-		return (-1);
-	if ((a->agent = libssh2_agent_init(a->ssh)) == NULL)
-		return (-1);
 	if (path != NULL)
-		libssh2_agent_set_identity_path(a->agent, path);
-	/* Blocking on a local unix socket: short and bounded. */
-	if (libssh2_agent_connect(a->agent) != 0 ||
-	    libssh2_agent_list_identities(a->agent) != 0) {
-		debug("%s: ssh-agent: %s", a->label, auth_errstr(a));
-		libssh2_agent_free(a->agent);
-		a->agent = NULL;
-		return (-1);
-	}
-	a->agent_id = NULL;
-	return (0);
+		return (strcmp(path, "none") == 0 ? NULL : path);
+	return (sock != NULL && *sock != '\0' ? sock : NULL);
+}
+
+/* An agent request ended: run the session again. */
+static void
+auth_agent_done(void *arg)
+{
+	struct ssh_auth	*a = arg;
+
+	a->kick(a->kick_arg);
 }
 
 static void
 auth_agent_close(struct ssh_auth *a)
 {
-	if (a->agent == NULL)
-		return;
-	libssh2_agent_disconnect(a->agent);
-	libssh2_agent_free(a->agent);
-	a->agent = NULL;
+	agent_req_free(a->agent_list);
+	agent_req_free(a->agent_sig);
+	a->agent_list = a->agent_sig = NULL;
 	a->agent_id = NULL;
+}
+
+/*
+ * Can this libssh2 send a signature for the agent key's type? It wraps our
+ * signature in the key's type name, cut down from a certificate's to the
+ * plain key's only for ECDSA before 1.11, and knows no security keys (sk-)
+ * before 1.11: the server would refuse what it sent.
+ */
+static int
+auth_agent_usable(const struct agent_key *ak)
+{
+	static const char *new_types[] = {
+		"ssh-ed25519-cert-v01@openssh.com",
+		"ssh-rsa-cert-v01@openssh.com",
+		"sk-",
+	};
+	size_t	i, l;
+
+	if (libssh2_version(0x010b00) != NULL)
+		return (1);
+	if (ak->bloblen < 4)
+		return (0);
+	for (i = 0; i < sizeof new_types / sizeof new_types[0]; i++) {
+		l = strlen(new_types[i]);
+		if (ak->bloblen >= 4 + l &&
+		    memcmp(ak->blob + 4, new_types[i], l) == 0)
+			return (0);
+	}
+	return (1);
 }
 
 static const char *auth_default_keys[] = {
@@ -297,7 +327,7 @@ auth_agent_is_file(struct ssh_auth *a)
 	int		 i, found = 0;
 
 	for (i = 0; (k = auth_key_at(a, i, 1)) != NULL; i++) {
-		if (k->blob != NULL && k->bloblen == a->agent_id->blob_len &&
+		if (k->blob != NULL && k->bloblen == a->agent_id->bloblen &&
 		    memcmp(k->blob, a->agent_id->blob, k->bloblen) == 0) {
 			a->via_agent[i] = 1;
 			found = 1;
@@ -331,20 +361,38 @@ auth_next(struct ssh_auth *a)
 	if (a->step == AUTH_AUTHLIST) {
 		a->ikey = -1;
 		a->agent_id = NULL;
-		if (auth_list_has(a, "publickey") && auth_agent_open(a) == 0)
-			auth_set_step(a, AUTH_AGENT);
-		else
-			auth_set_step(a, AUTH_KEY);
+		a->iagent = -1;
+		if (auth_list_has(a, "publickey") &&
+		    (a->agent_sock = auth_agent_sock(a)) != NULL) {
+			auth_set_step(a, AUTH_AGENT_LIST);
+			a->agent_list = agent_list_keys(a->base, a->agent_sock,
+			    a->agent_timeout, auth_agent_done, a);
+			return;
+		}
+		auth_set_step(a, AUTH_KEY);
 	}
 	if (a->step == AUTH_AGENT) {
+		const struct agent_key *keys;
+		int n;
+		char desc[128];
+
 		/*
-		 * 0: next identity; 1: no more; < 0: agent error. As ssh:
-		 * with IdentitiesOnly, only the agent keys of identity files.
+		 * As ssh: with IdentitiesOnly, only the agent keys of
+		 * identity files.
 		 */
-		while (libssh2_agent_get_identity(a->agent, &a->agent_id,
-		    a->agent_id) == 0) {
-			if (auth_agent_is_file(a) || !a->hc->identities_only)
+		keys = agent_req_keys(a->agent_list, &n);
+		while (++a->iagent < n) {
+			a->agent_id = &keys[a->iagent];
+			if (!auth_agent_is_file(a) && a->hc->identities_only)
+				continue;
+			if (auth_agent_usable(a->agent_id))
 				return;
+			ssh_key_describe(a->agent_id->blob,
+			    a->agent_id->bloblen, desc, sizeof desc);
+			warnx_m("%s: agent key %s (%s): libssh2 %s cannot sign "
+			    "with this key type (1.11 can): skipped", a->label,
+			    desc, a->agent_id->comment, libssh2_version(0));
+			a->nkeys_bad++;
 		}
 		auth_agent_close(a);
 		auth_set_step(a, AUTH_KEY);
@@ -380,6 +428,79 @@ kbdint:
 		}
 	}
 	auth_failed(a);
+}
+
+/*
+ * libssh2's sign callback for an agent key: the first call asks the agent
+ * and says EAGAIN (the session waits, its fd unwatched, until the answer
+ * kicks it); libssh2 then calls again with the same data, and gets the
+ * signature. RSA keys are signed with the hash the request names
+ * (rsa-sha2-256/512 where libssh2 chose it), as libssh2's agent code does.
+ */
+static int
+auth_agent_sign(LIBSSH2_SESSION *session, unsigned char **sig,
+    size_t *sig_len, const unsigned char *data, size_t data_len,
+    void **abstract)
+{
+	struct ssh_auth		*a = *abstract;
+	const unsigned char	*p = data, *end = data + data_len, *s;
+	const unsigned char	*blob;
+	size_t			 len, bloblen, i;
+	unsigned int		 flags = 0;
+
+	*sig = NULL;
+	*sig_len = 0;
+	if (a->agent_sig == NULL) {
+		/* session id, byte 50, user, service, "publickey", 1, alg */
+		for (i = 0; i < 6 && end - p >= 4; i++) {
+			if (i == 1 || i == 5) {
+				p++;
+				continue;
+			}
+			len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+			    (size_t)p[2] << 8 | p[3];
+			if (len > (size_t)(end - p - 4))
+				break;
+			p += 4 + len;
+		}
+		if (end - p >= 4 + 12 && memcmp(p + 4, "rsa-sha2-256", 12) == 0)
+			flags = 2;	/* SSH_AGENT_RSA_SHA2_256 */
+		else if (end - p >= 4 + 12 &&
+		    memcmp(p + 4, "rsa-sha2-512", 12) == 0)
+			flags = 4;	/* SSH_AGENT_RSA_SHA2_512 */
+		a->agent_sig = agent_sign(a->base, a->agent_sock,
+		    a->agent_timeout, a->agent_id->blob, a->agent_id->bloblen, data, data_len,
+		    flags, auth_agent_done, a);
+		return (LIBSSH2_ERROR_EAGAIN);
+	}
+	switch (agent_req_status(a->agent_sig)) {
+	case AGENT_PENDING:
+		return (LIBSSH2_ERROR_EAGAIN);
+	case AGENT_DONE:
+		break;
+	default:
+		return (-1);
+	}
+	/* string type, string signature: libssh2 adds the type itself */
+	blob = agent_req_signature(a->agent_sig, &bloblen);
+	p = blob;
+	end = blob + bloblen;
+	for (i = 0; i < 2; i++) {
+		if (end - p < 4)
+			return (-1);
+		len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | p[3];
+		if (len > (size_t)(end - p - 4))
+			return (-1);
+		s = p + 4;
+		p += 4 + len;
+	}
+	/* libssh2 frees it with the session's allocator: plain free(). */
+	if ((*sig = malloc(len > 0 ? len : 1)) == NULL)
+		return (-1);
+	memcpy(*sig, s, len);
+	*sig_len = len;
+	return (0);
 }
 
 /* The keyboard-interactive prompts: answer each with the password. */
@@ -438,23 +559,54 @@ auth_attempt(struct ssh_auth *a)
 	int		 rc;
 
 	switch (a->step) {
+	case AUTH_AGENT_LIST:
+		switch (agent_req_status(a->agent_list)) {
+		case AGENT_PENDING:
+			return (0);
+		case AGENT_NONE:
+			/* No agent there: as ssh, go on without. */
+			debug("%s: %s", a->label,
+			    agent_req_error(a->agent_list));
+			auth_agent_close(a);
+			auth_set_step(a, AUTH_KEY);
+			auth_next(a);
+			return (1);
+		case AGENT_FAILED:
+			auth_fail(a, FAIL_AUTH, "%s",
+			    agent_req_error(a->agent_list));
+			return (1);
+		case AGENT_DONE:
+			break;
+		}
+		auth_set_step(a, AUTH_AGENT);
+		auth_next(a);
+		return (1);
 	case AUTH_AGENT:
-		rc = libssh2_agent_userauth(a->agent, user, a->agent_id);
+		a->sign_abstract = a;
+		rc = libssh2_userauth_publickey(a->ssh, user,
+		    a->agent_id->blob, a->agent_id->bloblen, auth_agent_sign,
+		    &a->sign_abstract);
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return (0);
 		if (rc == 0)
 			break;
+		if (a->agent_sig != NULL &&
+		    agent_req_status(a->agent_sig) == AGENT_FAILED) {
+			auth_fail(a, FAIL_AUTH, "%s",
+			    agent_req_error(a->agent_sig));
+			return (1);
+		}
+		agent_req_free(a->agent_sig);
+		a->agent_sig = NULL;
 		a->nagent_tried++;
-		if (a->agent_id->blob_len > 11 &&
+		if (a->agent_id->bloblen > 11 &&
 		    memcmp(a->agent_id->blob + 4, "ssh-rsa", 7) == 0)
 			a->nrsa_tried++;
-		ssh_key_describe(a->agent_id->blob, a->agent_id->blob_len,
+		ssh_key_describe(a->agent_id->blob, a->agent_id->bloblen,
 		    desc, sizeof desc);
 		auth_tried(a, "agent key %s%s%s%s", desc,
-		    a->agent_id->comment != NULL &&
 		    *a->agent_id->comment != '\0' ? " (" : "",
-		    a->agent_id->comment != NULL ? a->agent_id->comment : "",
-		    a->agent_id->comment != NULL &&
+		    a->agent_id->comment,
 		    *a->agent_id->comment != '\0' ? ")" : "");
 		auth_next(a);
 		return (1);
@@ -539,11 +691,20 @@ auth_attempt(struct ssh_auth *a)
 
 struct ssh_auth *
 ssh_auth_new(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
-    struct ssh_keyring *keys, const char *password, const char *label)
+    struct ssh_keyring *keys, const char *password, const char *label,
+    struct event_base *base, double connect_timeout, void (*kick)(void *),
+    void *kick_arg)
 {
 	struct ssh_auth	*a;
 
 	a = xcalloc(1, sizeof *a);
+	a->base = base;
+	/* Fail on the agent's silence before the connect timeout does. */
+	a->agent_timeout = SSH_AGENT_TIMEOUT;
+	if (connect_timeout > 0 && connect_timeout / 2 < a->agent_timeout)
+		a->agent_timeout = connect_timeout / 2;
+	a->kick = kick;
+	a->kick_arg = kick_arg;
 	a->ssh = ssh;
 	a->hc = hc;
 	a->keys = keys;
@@ -565,6 +726,7 @@ ssh_auth_step(struct ssh_auth *a, enum fail_kind *kind, char *why,
 			if (auth_list(a) == 0)
 				return (SSH_AUTH_AGAIN);
 			break;
+		case AUTH_AGENT_LIST:
 		case AUTH_AGENT:
 		case AUTH_KEY:
 		case AUTH_PASSWORD:
@@ -580,6 +742,15 @@ ssh_auth_step(struct ssh_auth *a, enum fail_kind *kind, char *why,
 			return (SSH_AUTH_FAILED);
 		}
 	}
+}
+
+int
+ssh_auth_waiting(const struct ssh_auth *a)
+{
+	return ((a->step == AUTH_AGENT_LIST && a->agent_list != NULL &&
+	    agent_req_status(a->agent_list) == AGENT_PENDING) ||
+	    (a->step == AUTH_AGENT && a->agent_sig != NULL &&
+	    agent_req_status(a->agent_sig) == AGENT_PENDING));
 }
 
 void

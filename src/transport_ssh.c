@@ -309,6 +309,10 @@ ssh_arm(struct ssh_conn *c)
 	/* Setup waits on the server when libssh2 names no direction. */
 	if (c->step < SSH_RUNNING && !rd && !wr)
 		rd = 1;
+	/* Waiting for the ssh-agent: its answer kicks us (ssh_auth.c). */
+	if (c->step == SSH_AUTH && c->auth != NULL &&
+	    ssh_auth_waiting(c->auth))
+		rd = wr = 0;
 	if (rd)
 		event_add(c->ev_rd, NULL);
 	else
@@ -325,6 +329,13 @@ ssh_kick(struct ssh_conn *c)
 {
 	if (c->ev_kick != NULL && !c->failed)
 		event_active(c->ev_kick, EV_TIMEOUT, 0);
+}
+
+/* ssh_auth.c: the ssh-agent answered. */
+static void
+ssh_auth_kick(void *arg)
+{
+	ssh_kick(arg);
 }
 
 static void
@@ -1261,7 +1272,8 @@ ssh_step(struct ssh_conn *c)
 				event_add(c->ev_timer, &tv);
 			}
 			c->auth = ssh_auth_new(c->ssh, &c->hc, &c->r->keys,
-			    c->r->password, s->host->label);
+			    c->r->password, s->host->label, s->run->base,
+			    s->connect_timeout_used, ssh_auth_kick, c);
 			ssh_set_step(c, SSH_AUTH);
 			break;
 		case SSH_AUTH:

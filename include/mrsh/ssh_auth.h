@@ -17,6 +17,7 @@
 	"ssh-rsa): use an ed25519 key, or build mrsh with libssh2 >= 1.11"
 
 struct _LIBSSH2_SESSION;
+struct event_base;
 struct ssh_host_config;
 struct ssh_keyring;
 struct ssh_auth;
@@ -29,15 +30,25 @@ enum ssh_auth_status {
 
 /*
  * Authentication for one session. hc, keys, password (--askpass or NULL)
- * and label (the host, for messages) must outlive it.
+ * and label (the host, for messages) must outlive it. The ssh-agent is
+ * asked on base without blocking (ssh_agent.h), and must answer within
+ * SSH_AGENT_TIMEOUT or half the session's connect_timeout (0: none);
+ * kick(kick_arg) is called when it answered: call ssh_auth_step again.
  */
 struct ssh_auth *ssh_auth_new(struct _LIBSSH2_SESSION *,
 	    const struct ssh_host_config *hc, struct ssh_keyring *keys,
-	    const char *password, const char *label);
+	    const char *password, const char *label, struct event_base *base,
+	    double connect_timeout, void (*kick)(void *), void *kick_arg);
 
 /* Go as far as possible without blocking; repeat on SSH_AUTH_AGAIN. */
 enum ssh_auth_status ssh_auth_step(struct ssh_auth *, enum fail_kind *kind,
 	    char *why, size_t whylen);
+
+/*
+ * Waiting for the agent, not for the server: the session's fd need not be
+ * watched (a read there would find nothing for libssh2 to do).
+ */
+int	ssh_auth_waiting(const struct ssh_auth *);
 
 /* Free it (and close the agent); before the libssh2 session is freed. */
 void	ssh_auth_free(struct ssh_auth *);

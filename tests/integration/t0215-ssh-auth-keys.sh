@@ -5,7 +5,10 @@
 # and SHA256 fingerprint (as ssh-keygen -l prints them); -v adds the
 # server's accepted methods; "IdentityFile x.pub" whose private key is only
 # in the agent uses the agent key; IdentitiesOnly limits the agent to the
-# identity files' keys.
+# identity files' keys. The agent never blocks the loop: a hung agent
+# (accepts, never answers) fails only the host that waits for it, after
+# its timeout, with a clear error, while the other hosts finish; a slow
+# agent only delays its hosts.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -78,7 +81,7 @@ capture "$T" "$MRSH" -F "$T/noid.cfg" -i "$WRONG_KEY" -w 127.0.1.1 true
 is "$(grep -c 'the server accepts' "$T/err")" 0 "without -v: no methods line"
 
 if ! command -v ssh-agent >/dev/null 2>&1 || ! command -v ssh-add >/dev/null 2>&1; then
-	skip_n 10 "ssh-agent / ssh-add not installed"
+	skip_n 15 "ssh-agent / ssh-add not installed"
 	done_testing
 	exit 0
 fi
@@ -118,6 +121,39 @@ hasline "mrsh: 127.0.1.1: SETUP: permission denied (publickey) as $U: tried agen
 # IdentitiesOnly no: the agent's other key gets in.
 config notonly "IdentityFile $WRONG_KEY" "IdentitiesOnly no"
 both "IdentitiesOnly no: every agent key is offered" "$T/notonly.cfg" 0
+
+ssh-add -D >/dev/null 2>&1
+
+# A hung agent for 127.0.1.1 only; the other hosts use their key file.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+"$PY" "$top_srcdir/tests/helpers/fake-agent.py" hung "$T/hung.sock" &
+at_exit "kill $!"
+wait_for 30 "[ -S '$T/hung.sock' ]" || bail_out "the fake agent did not start"
+sshd_client_config "$T/base.cfg" "$USER_KEY" "$KNOWN_HOSTS" "IdentityAgent none"
+{ printf 'Host 127.0.1.1\n\tIdentityAgent %s\n' "$T/hung.sock"; cat "$T/base.cfg"; } >"$T/hung.cfg"
+timeout 100 "$MRSH" -F "$T/hung.cfg" -w '127.0.1.[1-3]' 'echo fine' </dev/null \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 60 "[ \"\$(grep -c ': fine$' '$T/out')\" -ge 2 ]"
+ok $? "hung agent: the other hosts answered while one waits for the agent"
+kill -0 "$pid" 2>/dev/null
+ok $? "hung agent: ...and the run was still waiting for the agent"
+wait "$pid"
+is "$?" 255 "hung agent: the host that waited fails (exit 255), no hang"
+hasline "mrsh: 127.0.1.1: SETUP: ssh-agent $T/hung.sock did not answer within 5 s" \
+	"$T/err" "hung agent: the error names the agent and the timeout"
+is "$(sort "$T/out")" "$(printf '127.0.1.2: fine\n127.0.1.3: fine')" \
+	"hung agent: exactly the other hosts ran the command"
+
+# A slow agent (each answer held 1 s): its hosts log in, later.
+ssh-add "$USER_KEY" >/dev/null 2>&1
+"$PY" "$top_srcdir/tests/helpers/fake-agent.py" slow "$T/slow.sock" "$SSH_AUTH_SOCK" 1 &
+at_exit "kill $!"
+wait_for 30 "[ -S '$T/slow.sock' ]" || bail_out "the fake agent did not start"
+config slowagent "IdentityAgent $T/slow.sock" "IdentitiesOnly no"
+capture "$T" "$MRSH" -F "$T/slowagent.cfg" -w '127.0.1.[1-3]' 'echo via-slow-agent'
+is "$RC/$(grep -c ': via-slow-agent$' "$T/out")" "0/3" "slow agent: every host logged in through it"
 
 ssh-add -D >/dev/null 2>&1
 done_testing
