@@ -64,3 +64,19 @@ match_pattern_list(const char *s, const char *list, int dolower)
 	free(copy);
 	return (got);
 }
+
+int
+match_list_has(const char *name, const char *list)
+{
+	size_t		 len = strlen(name);
+	const char	*p;
+
+	for (p = list; p != NULL && *p != '\0';) {
+		if (strncmp(p, name, len) == 0 &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return (1);
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
+	return (0);
+}

@@ -119,23 +119,6 @@ sshalgs_dump_name(enum sshalgs_kind k)
 	return (sshalgs_kinds[k].dump);
 }
 
-/* Is name in the comma list (exactly)? */
-static int
-sshalgs_in_list(const char *name, const char *list)
-{
-	size_t	 len = strlen(name);
-	const char *p;
-
-	for (p = list; p != NULL && *p != '\0';) {
-		if (strncmp(p, name, len) == 0 &&
-		    (p[len] == ',' || p[len] == '\0'))
-			return (1);
-		if ((p = strchr(p, ',')) != NULL)
-			p++;
-	}
-	return (0);
-}
-
 /* Append name to *list (a growing string) unless it is there already. */
 static void
 sshalgs_add(char **list, const char *name, size_t n)
@@ -143,7 +126,7 @@ sshalgs_add(char **list, const char *name, size_t n)
 	char	*tmp, *one;
 
 	one = xstrndup(name, n);
-	if (*one != '\0' && !sshalgs_in_list(one, *list)) {
+	if (*one != '\0' && !match_list_has(one, *list)) {
 		xasprintf(&tmp, "%s%s%s", *list, **list != '\0' ? "," : "",
 		    one);
 		free(*list);
@@ -213,7 +196,7 @@ sshalgs_check(enum sshalgs_kind k, const char *spec, char *buf, size_t len)
 			bad = *m == '\0';
 			free(m);
 		} else
-			bad = !sshalgs_in_list(one, sshalgs_kinds[k].all);
+			bad = !match_list_has(one, sshalgs_kinds[k].all);
 		free(one);
 	}
 	if (*list == '\0' || p[-1] == ',')
@@ -290,7 +273,7 @@ sshalgs_intersect(const char *list, const char *have)
 	for (p = list; *p != '\0'; p += n + (p[n] == ',')) {
 		n = strcspn(p, ",");
 		one = xstrndup(p, n);
-		if (sshalgs_in_list(one, have))
+		if (match_list_has(one, have))
 			sshalgs_add(&out, one, n);
 		free(one);
 	}
@@ -400,11 +383,11 @@ sshalgs_pubkey_ok(const struct ssh_host_config *hc, const char *keytype)
 
 	list = sshalgs_assemble(ALGS_PUBKEY, hc->algs[ALGS_PUBKEY]);
 	if (strcmp(keytype, "ssh-rsa") == 0)
-		ok = sshalgs_in_list("rsa-sha2-256", list) ||
-		    sshalgs_in_list("rsa-sha2-512", list) ||
-		    sshalgs_in_list("ssh-rsa", list);
+		ok = match_list_has("rsa-sha2-256", list) ||
+		    match_list_has("rsa-sha2-512", list) ||
+		    match_list_has("ssh-rsa", list);
 	else
-		ok = sshalgs_in_list(keytype, list);
+		ok = match_list_has(keytype, list);
 	free(list);
 	return (ok);
 }

@@ -362,6 +362,8 @@ struct sshcfg_ctx {
 	int			 set_env_set;
 	char			*proxy_command;	/* raw; "none" kept */
 	char			*proxy_jump;	/* raw; "none" kept */
+	char			*certs[SSHCFG_MAX_FILES]; /* CertificateFile */
+	int			 ncerts;
 };
 
 static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
@@ -1473,14 +1475,25 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 	return out;
 }
 
+/* The line giving a foreign keyword its value for this host, or NULL. */
+static const struct sshcfg_line *
+sshcfg_foreign_line(const struct sshcfg_ctx *ctx, const char *name)
+{
+	const struct sshcfg_line *l;
+
+	l = ctx->foreign[sshcfg_foreign_slot(name)];
+	if (l == NULL || strcasecmp(l->name, name) != 0)
+		return NULL;
+	return l;
+}
+
 /* The first value of a foreign keyword for this host, or NULL. */
 static const char *
 sshcfg_foreign_value(const struct sshcfg_ctx *ctx, const char *name)
 {
 	const struct sshcfg_line *l;
 
-	l = ctx->foreign[sshcfg_foreign_slot(name)];
-	if (l == NULL || strcasecmp(l->name, name) != 0)
+	if ((l = sshcfg_foreign_line(ctx, name)) == NULL)
 		return NULL;
 	return l->argv[0];
 }
@@ -1610,21 +1623,27 @@ sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	return result;
 }
 
-/* Add an identity file unless it is already in the list, as ssh does. */
+/* Add a key file unless it is already in the list, as ssh does. */
 static void
-sshcfg_add_identity(struct sshcfg_ctx *ctx, const char *path)
+sshcfg_add_file(char **list, int *n, const char *path)
 {
 	int i;
 
-	for (i = 0; i < ctx->nids; i++) {
-		if (strcmp(ctx->ids[i], path) == 0)
+	for (i = 0; i < *n; i++) {
+		if (strcmp(list[i], path) == 0)
 			return;
 	}
-	if (ctx->nids >= SSHCFG_MAX_FILES) {
-		debug("too many identity files; %s ignored", path);
+	if (*n >= SSHCFG_MAX_FILES) {
+		debug("too many key files; %s ignored", path);
 		return;
 	}
-	ctx->ids[ctx->nids++] = xstrdup(path);
+	list[(*n)++] = xstrdup(path);
+}
+
+static void
+sshcfg_add_identity(struct sshcfg_ctx *ctx, const char *path)
+{
+	sshcfg_add_file(ctx->ids, &ctx->nids, path);
 }
 
 /* Set a list of files (known hosts) if no earlier line did. */
@@ -1802,6 +1821,9 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oForeign:
 		if (ctx->foreign[l->foreign] == NULL)
 			ctx->foreign[l->foreign] = l;
+		/* CertificateFile accumulates, as IdentityFile (for -G). */
+		if (strcmp(l->name, "CertificateFile") == 0)
+			sshcfg_add_file(ctx->certs, &ctx->ncerts, a);
 		break;
 	default:
 		break;
@@ -1861,18 +1883,54 @@ sshcfg_pass(struct sshconfig *cfg, struct sshcfg_ctx *ctx)
 	}
 }
 
-/* Is s a numeric IPv4 or IPv6 address (ssh's is_addr())? */
+/* Can s only be an address, never a name (ssh's is_addr_fast())? */
+static int
+sshcfg_is_addr_fast(const char *s)
+{
+	return strchr(s, '%') != NULL || strchr(s, ':') != NULL ||
+	    strspn(s, "0123456789.") == strlen(s);
+}
+
+/* Is s one numeric IPv4 or IPv6 address (ssh's is_addr())? */
 static int
 sshcfg_is_addr(const char *s)
 {
 	struct addrinfo hints, *ai;
+	int one;
+
+	if (sshcfg_is_addr_fast(s))
+		return 1;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(s, "22", &hints, &ai) != 0)
+		return 0;
+	one = ai != NULL && ai->ai_next == NULL;
+	freeaddrinfo(ai);
+	return one;
+}
+
+/*
+ * The numeric form of an address written another way ("127.1" is
+ * 127.0.0.1), as ssh's resolve_addr(); NULL if s is not one address.
+ */
+static char *
+sshcfg_numeric_form(const char *s)
+{
+	struct addrinfo hints, *ai;
+	char addr[NI_MAXHOST];
+	int ok;
 
 	memset(&hints, 0, sizeof hints);
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(s, NULL, &hints, &ai) != 0)
-		return 0;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(s, "22", &hints, &ai) != 0)
+		return NULL;
+	ok = ai != NULL && ai->ai_next == NULL &&
+	    getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL,
+	    0, NI_NUMERICHOST) == 0;
 	freeaddrinfo(ai);
-	return 1;
+	return ok ? xstrdup(addr) : NULL;
 }
 
 /*
@@ -1889,7 +1947,7 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 	struct stat sb;
 	const char *canon;
 	char *p;
-	int i;
+	int i, was_addr;
 
 	memset(ctx, 0, sizeof *ctx);
 	ctx->cfg = cfg;
@@ -1924,18 +1982,25 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 
 	/* ssh.c: take HostName into use, lower-case it unless an address. */
 	p = sshcfg_current_host(ctx);
-	if (!sshcfg_is_addr(p)) {
-		free(ctx->hostname);
+	free(ctx->hostname);
+	if (!(was_addr = sshcfg_is_addr(p))) {
 		ctx->hostname = sshcfg_lower(p);
 		free(p);
-	} else {
-		free(ctx->hostname);
+	} else
 		ctx->hostname = p;
-	}
 	canon = sshcfg_foreign_value(ctx, "CanonicalizeHostname");
 	if (canon != NULL && strcasecmp(canon, "no") != 0 &&
 	    strcasecmp(canon, "false") != 0)
 		ctx->want_final = 1;
+	/* An address is written in its canonical form (resolve_addr). */
+	if ((was_addr || ctx->want_final) &&
+	    (p = sshcfg_numeric_form(ctx->hostname)) != NULL) {
+		if (strcasecmp(p, ctx->hostname) != 0) {
+			free(ctx->hostname);
+			ctx->hostname = p;
+		} else
+			free(p);
+	}
 	if (ctx->want_final) {
 		ctx->final_pass = 1;
 		free(ctx->match_host);
@@ -1970,6 +2035,8 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 	free(ctx->set_env);
 	free(ctx->proxy_command);
 	free(ctx->proxy_jump);
+	for (i = 0; i < ctx->ncerts; i++)
+		free(ctx->certs[i]);
 	memset(ctx, 0, sizeof *ctx);
 }
 
@@ -1984,6 +2051,21 @@ sshcfg_append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
 	memcpy(*out + *len, s, n);
 	*len += n;
 	(*out)[*len] = '\0';
+}
+
+/* The % token values of ssh's cinfo for a host once configured. */
+static void
+sshcfg_host_tokens(const struct ssh_host_config *hc, const char *host,
+    struct sshcfg_tokens *t)
+{
+	memset(t, 0, sizeof *t);
+	t->host = hc->hostname;
+	t->orighost = host;
+	t->user = hc->user;
+	/* %k: HostKeyAlias, else the host as given. */
+	t->alias = hc->host_key_alias != NULL ? hc->host_key_alias : host;
+	t->jump = "";
+	t->port = hc->port;
 }
 
 /*
@@ -2015,13 +2097,7 @@ sshcfg_expand_path(const struct sshconfig *cfg,
 		free(tl);
 		return NULL;
 	}
-	memset(&t, 0, sizeof t);
-	t.host = hc->hostname;
-	t.orighost = host;
-	t.user = hc->user;
-	t.alias = host;
-	t.jump = "";
-	t.port = hc->port;
+	sshcfg_host_tokens(hc, host, &t);
 	out = sshcfg_expand_tokens(cfg, &t, tl, 1);
 	free(tl);
 	return out;
@@ -2081,6 +2157,8 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	hc->hostname = xstrdup(ctx->hostname);
 	hc->user = xstrdup(ctx->user != NULL ? ctx->user : cfg->local_user);
 	hc->port = ctx->port > 0 ? ctx->port : SSHCFG_DEFAULT_PORT;
+	if (ctx->host_key_alias != NULL)
+		hc->host_key_alias = xstrdup(ctx->host_key_alias);
 
 	if (ctx->nids == 0) {
 		for (i = 0; i < sizeof sshcfg_default_identities /
@@ -2164,8 +2242,6 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	hc->password_auth = ctx->pwauth != 0;
 	hc->kbdint_auth = ctx->kbdauth != 0;
 	hc->hash_known_hosts = ctx->hash_kh == 1;
-	if (ctx->host_key_alias != NULL)
-		hc->host_key_alias = xstrdup(ctx->host_key_alias);
 	for (j = 0; j < ALGS_NKINDS; j++)
 		if (ctx->algs[j] != NULL)
 			hc->algs[j] = xstrdup(ctx->algs[j]);
@@ -2310,6 +2386,55 @@ sshcfg_print_files(const char *key, char *const *list, int n)
 	printf("\n");
 }
 
+/*
+ * The keywords mrsh reads only to refuse a host or to ignore them, as ssh
+ * -G prints them: ControlPath expanded (~, % tokens, ${VAR}), the commands
+ * as written, CertificateFile as written, one line each.
+ */
+static void
+sshcfg_dump_foreign(const struct sshconfig *cfg, const struct sshcfg_ctx *ctx,
+    const struct ssh_host_config *hc, const char *host)
+{
+	static const char *raw[] = { "LocalCommand", "KnownHostsCommand" };
+	const struct sshcfg_line *l;
+	struct sshcfg_tokens t;
+	const char *v;
+	char *lower, *p;
+	size_t i;
+	int j;
+
+	v = sshcfg_foreign_value(ctx, "ControlPath");
+	if (v != NULL && strcasecmp(v, "none") != 0 &&
+	    (p = sshcfg_expand_path(cfg, hc, host, v)) != NULL) {
+		printf("controlpath %s\n", p);
+		free(p);
+	}
+	for (i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+		if ((l = sshcfg_foreign_line(ctx, raw[i])) == NULL ||
+		    strcasecmp(l->argv[0], "none") == 0)
+			continue;
+		lower = sshcfg_lower(raw[i]);
+		printf("%s %s\n", lower, l->raw);
+		free(lower);
+	}
+	/* RemoteCommand with the % tokens, no ${VAR}. */
+	if ((l = sshcfg_foreign_line(ctx, "RemoteCommand")) != NULL &&
+	    strcasecmp(l->argv[0], "none") != 0) {
+		sshcfg_host_tokens(hc, host, &t);
+		p = sshcfg_expand_tokens(cfg, &t, l->raw, 0);
+		printf("remotecommand %s\n", p);
+		free(p);
+	}
+	v = sshcfg_foreign_value(ctx, "RevokedHostKeys");
+	if (v != NULL && strcasecmp(v, "none") != 0)
+		printf("revokedhostkeys %s\n", v);
+	for (j = 0; j < ctx->ncerts; j++)
+		printf("certificatefile %s\n", ctx->certs[j]);
+	v = sshcfg_foreign_value(ctx, "CheckHostIP");
+	printf("checkhostip %s\n", sshcfg_yesno(v != NULL &&
+	    sshcfg_parse_flag(v) == 1));
+}
+
 int
 sshconfig_dump_host(const struct options *opt, const char *arg)
 {
@@ -2384,6 +2509,7 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	printf("kbdinteractiveauthentication %s\n",
 	    sshcfg_yesno(hc.kbdint_auth));
 	printf("hashknownhosts %s\n", sshcfg_yesno(hc.hash_known_hosts));
+	sshcfg_dump_foreign(cfg, &ctx, &hc, host);
 	fflush(stdout);
 	if (refused)
 		warnx_m("%s: mrsh would not connect: %s", host, err);

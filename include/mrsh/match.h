@@ -1,7 +1,8 @@
 /*
  * Wildcard patterns as OpenSSH's match.c has them: * and ? in one pattern,
  * comma-separated lists with ! negation. Used for known_hosts host fields,
- * SendEnv and the algorithm lists.
+ * SendEnv and the algorithm lists; plus exact membership in a comma list
+ * (algorithm names, the server's authentication methods).
  */
 #ifndef MRSH_MATCH_H
 #define MRSH_MATCH_H
@@ -16,5 +17,8 @@ int	match_pattern(const char *s, const char *pattern);
  * must already be).
  */
 int	match_pattern_list(const char *s, const char *list, int dolower);
+
+/* 1 if name is one of the entries of a comma list, exactly; NULL: none. */
+int	match_list_has(const char *name, const char *list);
 
 #endif

@@ -655,7 +655,8 @@ test_dump(void)
 	    "rsa-sha2-256\n"
 	    "requesttty auto\n"
 	    "kbdinteractiveauthentication yes\n"
-	    "hashknownhosts no\n", home);
+	    "hashknownhosts no\n"
+	    "checkhostip no\n", home);
 	is_str(out, want, "-G user@host:port output");
 
 	opt_init(&opt, "none");
