@@ -20,8 +20,10 @@
 #include <libssh2.h>
 
 #include "mrsh/log.h"
+#include "mrsh/match.h"
 #include "mrsh/ssh_agent.h"
 #include "mrsh/ssh_auth.h"
+#include "mrsh/sshalgs.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
 
@@ -170,16 +172,32 @@ auth_tried(struct ssh_auth *a, const char *fmt, ...)
 static int
 auth_list_has(struct ssh_auth *a, const char *method)
 {
-	const char	*p = a->authlist;
-	size_t		 len = strlen(method);
+	return (match_list_has(method, a->authlist));
+}
 
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, method, len) == 0 &&
-		    (p[len] == ',' || p[len] == '\0'))
-			return (1);
-		if ((p = strchr(p, ',')) != NULL)
-			p++;
-	}
+/*
+ * May a key with this public blob be offered (PubkeyAcceptedAlgorithms)?
+ * As ssh, a key whose type the list leaves out is skipped. A key whose
+ * public half is not known before decryption is left to libssh2.
+ */
+static int
+auth_type_ok(struct ssh_auth *a, const unsigned char *blob, size_t len)
+{
+	char	type[64];
+	size_t	tlen;
+
+	if (blob == NULL || len < 4)
+		return (1);
+	tlen = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
+	    (size_t)blob[2] << 8 | blob[3];
+	if (tlen == 0 || tlen >= sizeof type || tlen > len - 4)
+		return (1);
+	memcpy(type, blob + 4, tlen);
+	type[tlen] = '\0';
+	if (sshalgs_pubkey_ok(a->hc, type))
+		return (1);
+	debug("%s: skipping %s key: not in PubkeyAcceptedAlgorithms",
+	    a->label, type);
 	return (0);
 }
 
@@ -385,6 +403,9 @@ auth_next(struct ssh_auth *a)
 			a->agent_id = &keys[a->iagent];
 			if (!auth_agent_is_file(a) && a->hc->identities_only)
 				continue;
+			if (!auth_type_ok(a, a->agent_id->blob,
+			    a->agent_id->bloblen))
+				continue;
 			if (auth_agent_usable(a->agent_id))
 				return;
 			ssh_key_describe(a->agent_id->blob,
@@ -402,6 +423,8 @@ auth_next(struct ssh_auth *a)
 			while ((k = auth_key_at(a, ++a->ikey, 0)) != NULL) {
 				if (a->via_agent[a->ikey])
 					continue;	/* offered already */
+				if (!auth_type_ok(a, k->blob, k->bloblen))
+					continue;
 				if (k->pubonly) {
 					auth_pubonly(a, k);
 					continue;

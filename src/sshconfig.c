@@ -156,10 +156,6 @@ static const struct sshcfg_foreign {
 	/* As whom. */
 	{ "PubkeyAuthentication", "yes,true,unbound,host-bound",
 	    "how mrsh authenticates", NULL },
-	{ "PubkeyAcceptedAlgorithms", SSHCFG_NEVER,
-	    "how mrsh authenticates", NULL },
-	{ "PubkeyAcceptedKeyTypes", SSHCFG_NEVER,
-	    "how mrsh authenticates", "PubkeyAcceptedAlgorithms" },
 	{ "DSAAuthentication", "yes,true,unbound,host-bound",
 	    "how mrsh authenticates", "PubkeyAuthentication" },
 	/* What it trusts. */

@@ -7,7 +7,8 @@
 # what known_hosts holds), @cert-authority (libssh2 cannot verify host
 # certificates, so a host known only through a CA is refused, including
 # where ssh accepts the certificate), algorithm lists that exclude what the
-# server offers, and BatchMode with an encrypted key on a terminal.
+# server offers, PubkeyAcceptedAlgorithms (a key of a type it leaves out is
+# not offered), and BatchMode with an encrypted key on a terminal.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -205,6 +206,22 @@ if [ -x "$PY" ] && [ -e /dev/ptmx ]; then
 else
 	skip "BatchMode on a terminal" "no python3 or /dev/ptmx"
 fi
+
+# ---- PubkeyAcceptedAlgorithms: a key of another type is not offered ------
+both "$KNOWN_HOSTS" -o IdentityAgent=none -o PasswordAuthentication=no \
+	-o KbdInteractiveAuthentication=no \
+	-o PubkeyAcceptedAlgorithms=ecdsa-sha2-nistp256 -- 127.0.1.1
+refused 127.0.1.1 "PubkeyAcceptedAlgorithms without the key's type" \
+	"permission denied \(publickey\)"
+like "$SERR" "Permission denied \(publickey\)" \
+	"PubkeyAcceptedAlgorithms without the key's type: ssh offers no key"
+both "$KNOWN_HOSTS" -o IdentityAgent=none -o PasswordAuthentication=no \
+	-o PubkeyAcceptedAlgorithms=-ssh-ed25519 -- 127.0.1.1
+refused 127.0.1.1 "PubkeyAcceptedAlgorithms=-ssh-ed25519" \
+	"permission denied \(publickey\)"
+both "$KNOWN_HOSTS" -o IdentityAgent=none \
+	-o PubkeyAcceptedAlgorithms=ecdsa*,ssh-ed25519 -- 127.0.1.1
+accepted 127.0.1.1 "PubkeyAcceptedAlgorithms with the key's type"
 
 # ---- -G --------------------------------------------------------------------
 for args in "-o HostKeyAlias=SomeAlias" "-o Ciphers=^aes128-cbc -o MACs=-*etm*" \
