@@ -112,12 +112,24 @@ struct output_rec {
 	char		*status;	/* NULL when it ran and exited 0 */
 	char		*skey;		/* status without host names: summary */
 	int		 rc;		/* exit code as clush shows it */
-	char		*data;		/* -b: held stdout */
+	char		*data;		/* -b: held stdout, an output_blob's */
 	size_t		 len;
 	int		 cut;
 	uint64_t	 hash;
 	uint64_t	 qend[2];	/* as in output_host */
 	int		 lost;
+};
+
+/*
+ * One distinct gathered output (-b). Hosts fold into it as they finish,
+ * so a run holds one copy of each distinct output, not one per host.
+ */
+struct output_blob {
+	uint64_t		 hash;
+	char			*data;
+	size_t			 len;
+	int			 cut;
+	struct output_blob	*next;		/* same bucket */
 };
 
 struct output {
@@ -135,6 +147,9 @@ struct output {
 	struct output_rec	*recs;
 	size_t			 nrecs;
 	size_t			 caprecs;
+	struct output_blob	**blobs;	/* hash table, nbuckets */
+	size_t			 nbuckets;
+	size_t			 nblobs;
 	char			 lost_why[256];	/* first write error */
 };
 
@@ -146,6 +161,7 @@ static struct {
 } output_restore;
 
 static void	output_fd_kick(struct output *, int);
+static void	output_blobs_free(struct output *);
 
 /* Restore the original fd 1 / fd 2 flags (atexit and explicit paths). */
 static void
@@ -1135,9 +1151,9 @@ output_free(struct output *out)
 		free(out->recs[i].label);
 		free(out->recs[i].status);
 		free(out->recs[i].skey);
-		free(out->recs[i].data);
 	}
 	free(out->recs);
+	output_blobs_free(out);
 	free(out);
 }
 
@@ -1268,11 +1284,96 @@ output_status_key(const char *status, const struct session *s)
 	return b.p;
 }
 
+int
+output_gather_stats(const struct output *out, size_t *hosts,
+    size_t *distinct, size_t *bytes)
+{
+	const struct output_blob *b;
+	size_t i;
+
+	if (out == NULL || !out->opt->gather || out->opt->json)
+		return 0;
+	*hosts = out->nrecs;
+	*distinct = *bytes = 0;
+	for (i = 0; i < out->nbuckets; i++) {
+		for (b = out->blobs[i]; b != NULL; b = b->next) {
+			(*distinct)++;
+			*bytes += b->len;
+		}
+	}
+	return 1;
+}
+
+static void
+output_blobs_free(struct output *out)
+{
+	struct output_blob *b, *next;
+	size_t i;
+
+	for (i = 0; i < out->nbuckets; i++) {
+		for (b = out->blobs[i]; b != NULL; b = next) {
+			next = b->next;
+			free(b->data);
+			free(b);
+		}
+	}
+	free(out->blobs);
+	out->blobs = NULL;
+	out->nbuckets = out->nblobs = 0;
+}
+
+/*
+ * The one copy of this output: an existing blob with the same bytes (the
+ * host's buffer is freed), or a new one that takes the buffer over.
+ */
+static struct output_blob *
+output_blob_fold(struct output *out, uint64_t hash, char *data, size_t len,
+    int cut)
+{
+	struct output_blob *b, *next, **nb;
+	size_t i, n;
+
+	if (out->nbuckets != 0) {
+		for (b = out->blobs[hash % out->nbuckets]; b != NULL;
+		    b = b->next) {
+			if (b->hash == hash && b->len == len && b->cut == cut &&
+			    (len == 0 || memcmp(b->data, data, len) == 0)) {
+				free(data);
+				return b;
+			}
+		}
+	}
+	if (out->nblobs >= out->nbuckets) {
+		n = out->nbuckets == 0 ? 64 : out->nbuckets * 2;
+		nb = xcalloc(n, sizeof *nb);
+		for (i = 0; i < out->nbuckets; i++) {
+			for (b = out->blobs[i]; b != NULL; b = next) {
+				next = b->next;
+				b->next = nb[b->hash % n];
+				nb[b->hash % n] = b;
+			}
+		}
+		free(out->blobs);
+		out->blobs = nb;
+		out->nbuckets = n;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->hash = hash;
+	b->data = data;
+	b->len = len;
+	b->cut = cut;
+	b->next = out->blobs[hash % out->nbuckets];
+	out->blobs[hash % out->nbuckets] = b;
+	out->nblobs++;
+	return b;
+}
+
 /* Remember a finished host for -b and the summary. */
 static void
 output_record(struct output *out, struct session *s, struct output_host *h)
 {
 	struct output_rec *r;
+	struct output_blob *b;
 	uint64_t hash = 1469598103934665603ULL;	/* FNV-1a */
 	size_t i;
 
@@ -1300,15 +1401,17 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	r->lost = h->lost;
 	if (out->opt->gather && !out->opt->json &&
 	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
-		r->data = h->hold[0].p;
-		r->len = h->hold[0].len;
-		r->cut = h->cut[0];
-		h->hold[0].p = NULL;
-		h->hold[0].len = h->hold[0].cap = 0;
-		for (i = 0; i < r->len; i++) {
-			hash ^= (unsigned char)r->data[i];
+		for (i = 0; i < h->hold[0].len; i++) {
+			hash ^= (unsigned char)h->hold[0].p[i];
 			hash *= 1099511628211ULL;
 		}
+		b = output_blob_fold(out, hash, h->hold[0].p, h->hold[0].len,
+		    h->cut[0]);
+		h->hold[0].p = NULL;
+		h->hold[0].len = h->hold[0].cap = 0;
+		r->data = b->data;
+		r->len = b->len;
+		r->cut = b->cut;
 		r->hash = hash;
 	}
 }
@@ -1393,7 +1496,8 @@ output_key_data(const struct output_rec *ra, const struct output_rec *rb)
 		return ra->status == NULL ? -1 : 1;
 	if (ra->status != NULL && (c = strcmp(ra->status, rb->status)) != 0)
 		return c;
-	if (ra->len != 0)
+	/* Equal outputs share one blob. */
+	if (ra->len != 0 && ra->data != rb->data)
 		return memcmp(ra->data, rb->data, ra->len);
 	return 0;
 }

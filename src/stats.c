@@ -22,6 +22,7 @@
 
 #include "mrsh/log.h"
 #include "mrsh/options.h"
+#include "mrsh/output.h"
 #include "mrsh/portpool.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
@@ -380,7 +381,7 @@ stats_print(struct stats *st, struct run *run, FILE *f)
 	struct portpool_stats	 ps;
 	struct stats_series	*s;
 	const char		*p = log_progname();
-	size_t			 total;
+	size_t			 total, hosts, distinct, bytes;
 	int			 i;
 
 	total = run != NULL && run->nsessions > st->sessions ?
@@ -409,6 +410,10 @@ stats_print(struct stats *st, struct run *run, FILE *f)
 		    "n %zu\n", p, stats_phase_names[i], stats_pct(s, 50),
 		    stats_pct(s, 95), s->v[s->n - 1], s->n);
 	}
+	if (run != NULL && output_gather_stats(run->out, &hosts, &distinct,
+	    &bytes))
+		fprintf(f, "%s: stats: gather hosts %zu, distinct %zu, "
+		    "held %zu bytes\n", p, hosts, distinct, bytes);
 	if (run != NULL && run->pool != NULL) {
 		portpool_get_stats(run->pool, &ps);
 		fprintf(f, "%s: stats: ports range %zu, used %zu, retries %zu, "

@@ -45,6 +45,13 @@ void	output_finish(struct output *);
  */
 size_t	output_lost_hosts(const struct output *);
 
+/*
+ * -b: hosts recorded, distinct outputs held (each once) and their bytes.
+ * Returns 0 when the run does not gather.
+ */
+int	output_gather_stats(const struct output *, size_t *, size_t *,
+	    size_t *);
+
 /* Is stdout congested above the high watermark? */
 int	output_blocked(const struct output *);
 
