@@ -37,7 +37,7 @@ void	net_resolve_cancel(struct net_resolve *);
  * source port from it first (lo/hi of the run's --ports). Returns the fd
  * (connect in progress or done) and stores the bound port (0 if the kernel
  * picked); -1 with errno EAGAIN when the pool has no usable port (the caller
- * parks with session_wait_port), other errno on failure.
+ * parks with session_wait_port_for()), other errno on failure.
  */
 int	net_connect(struct run *, const struct sockaddr *, socklen_t,
 	    int *src_port);

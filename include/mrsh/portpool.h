@@ -35,7 +35,7 @@ int	portpool_seed_kernel(struct portpool *, double now);
  * Bind fd to a free port of the range usable towards dst (SO_REUSEADDR is
  * set so a port cooling towards another destination can be reused).
  * Returns the port, or -1 with errno EAGAIN when no port is usable now
- * (the caller waits: session_wait_port), or another errno on real errors.
+ * (the caller waits: session_wait_port_for()), or another errno on real errors.
  * Ports that fail bind with EADDRINUSE are marked and skipped.
  */
 int	portpool_bind(struct portpool *, int fd, const struct sockaddr *dst,
