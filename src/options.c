@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <libssh2.h>
+
 #include "mrsh/groups.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
@@ -155,7 +158,8 @@ static const char usage_text[] =
 "      --no-progress       no progress line, even on a terminal\n"
 "  -v, --verbose           more diagnostics (-vv traces every state change)\n"
 "  -q, --quiet             fewer diagnostics\n"
-"  -V, --version           print the version and exit\n"
+"  -V, --version           print the version (and libssh2's: built with,\n"
+"                          running with) and exit\n"
 "  -h, --help              print this help and exit\n"
 "\n"
 "ssh (as for ssh(1)):\n"
@@ -273,6 +277,22 @@ options_print_usage(FILE *fp)
 		fputs(options_defaults[i].value, fp);
 		end++;
 	}
+}
+
+/*
+ * -V: mrsh's version, and the libevent and libssh2 it was built with and
+ * runs with. A binary built against one libssh2 but running on another
+ * (a shared libssh2.so.1 of another version) shows it here; the tests read
+ * what to expect from this, not from pkg-config.
+ */
+static void
+options_version(void)
+{
+	printf("mrsh %s\n", PACKAGE_VERSION);
+	printf("libevent: built with %s, running with %s\n",
+	    LIBEVENT_VERSION, event_get_version());
+	printf("libssh2: built with %s, running with %s (%s)\n",
+	    LIBSSH2_VERSION, libssh2_version(0), MRSH_LIBSSH2_SOURCE);
 }
 
 void
@@ -672,7 +692,7 @@ again:
 			o->progress = 0;
 			break;
 		case 'V':
-			printf("mrsh %s (libevent, libssh2)\n", PACKAGE_VERSION);
+			options_version();
 			exit(0);
 		case 'h':
 			options_usage(0);

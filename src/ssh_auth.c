@@ -210,7 +210,9 @@ auth_failed(struct ssh_auth *a)
 {
 	const char	*user = auth_user(a);
 	const char	*askpass;
+#ifndef SSH_HAVE_RSA_SHA2
 	int		 nkeys = a->nkeys_tried + a->nagent_tried;
+#endif
 
 	askpass = a->password == NULL && (auth_list_has(a, "password") ||
 	    auth_list_has(a, "keyboard-interactive")) ?
@@ -233,12 +235,14 @@ auth_failed(struct ssh_auth *a)
 			    "authentication needs --askpass)" : "");
 		return;
 	}
+#ifndef SSH_HAVE_RSA_SHA2
 	if (nkeys > 0 && a->nrsa_tried == nkeys)
 		auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: tried "
 		    "%s; the only key%s tried %s RSA and %s", a->authlist, user,
 		    a->tried, nkeys > 1 ? "s" : "", nkeys > 1 ? "are" : "is",
 		    SSH_RSA_HINT);
 	else
+#endif
 		auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: tried "
 		    "%s; all refused%s%s", a->authlist, user, a->tried,
 		    a->nkeys_bad > 0 ? "; a key could not be used" : "",

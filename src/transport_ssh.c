@@ -154,6 +154,7 @@ struct ssh_conn {
 	int			 banner_miss;	/* line is not "SSH-" */
 	int			 banner_seen;
 	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
+	int			 not_ssh;	/* first bytes not "SSH-" */
 	char			*offered;	/* our algorithm lists */
 	enum ssh_pending	 pending;
 	int			 pend_stream;
@@ -598,8 +599,13 @@ ssh_dial_ready(void *arg)
 	libssh2_session_set_blocking(c->ssh, 0);
 	c->sniff = xmalloc(SSH_SNIFF_MAX);
 	c->sniff_len = 0;
+#ifdef HAVE_LIBSSH2_SESSION_CALLBACK_SET2
+	libssh2_session_callback_set2(c->ssh, LIBSSH2_CALLBACK_RECV,
+	    (libssh2_cb_generic *)ssh_recv_cb);
+#else
 	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV,
 	    (void *)ssh_recv_cb);
+#endif
 	if (sshalgs_apply(c->ssh, &c->hc, &c->offered, msg,
 	    sizeof msg) != 0) {
 		ssh_fail(c, FAIL_LOCAL, "%s", msg);
@@ -620,6 +626,12 @@ static const struct dial_ops ssh_dial_ops = {
  * recv() for libssh2 that keeps the server's first bytes until the
  * handshake is done, so that a failed key exchange can name what the
  * server offered (libssh2 1.10 does not say).
+ *
+ * A server's first line must be its SSH banner: libssh2 1.10 fails at once
+ * on any other first line, but 1.11 skips lines before the banner (RFC 4253
+ * allows them), so a peer that speaks something else (HTTP, SMTP) and keeps
+ * the connection open would hold the session until -t. We fail it here, on
+ * the first bytes, on both versions.
  */
 static ssize_t
 ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
@@ -670,6 +682,11 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 			room = (size_t)n;
 		memcpy(c->sniff + c->sniff_len, buf, room);
 		c->sniff_len += room;
+		if (memcmp(c->sniff, "SSH-", c->sniff_len < 4 ?
+		    c->sniff_len : 4) != 0) {
+			c->not_ssh = 1;
+			return (-ECONNABORTED);
+		}
 	}
 	return (n);
 }
@@ -735,12 +752,19 @@ ssh_sniff_kexinit(struct ssh_conn *c, char (*lists)[1024])
 	return (0);
 }
 
-/* Does the comma list have one of libssh2 1.10's non-RSA host keys? */
+/*
+ * Does the comma list have a host key type we can verify? (1.10: none of
+ * the RSA ones a current OpenSSH offers.)
+ */
 static int
 ssh_hostkeys_usable(const char *list)
 {
 	static const char *ok[] = { "ssh-ed25519", "ecdsa-sha2-nistp256",
-	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" };
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+#ifdef SSH_HAVE_RSA_SHA2
+	    "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
+#endif
+	};
 	const char	*p;
 	size_t		 i, len;
 
@@ -770,8 +794,8 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 		    "banner in the first %d bytes)", SSH_PREBANNER_MAX);
 		return;
 	}
-	if (banner != NULL && *banner != '\0' &&
-	    strncmp(banner, "SSH-", 4) != 0) {
+	if (c->not_ssh || (banner != NULL && *banner != '\0' &&
+	    strncmp(banner, "SSH-", 4) != 0)) {
 		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (bad banner)");
 		return;
 	}

@@ -12,9 +12,19 @@
 
 #include "mrsh/session.h"
 
+#include <libssh2.h>
+
+/*
+ * libssh2 >= 1.11 signs and verifies RSA with SHA-2 (rsa-sha2-512/256), as
+ * OpenSSH >= 8.8 requires; 1.10 has only ssh-rsa (SHA-1).
+ */
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+#define SSH_HAVE_RSA_SHA2	1
+#endif
 #define SSH_RSA_HINT \
 	"libssh2 1.10 cannot do rsa-sha2-256/512 (OpenSSH >= 8.8 refuses " \
-	"ssh-rsa): use an ed25519 key, or build mrsh with libssh2 >= 1.11"
+	"ssh-rsa): use an ed25519 key, or build mrsh with libssh2 >= 1.11 " \
+	"(contrib/build-libssh2.sh)"
 
 struct _LIBSSH2_SESSION;
 struct event_base;

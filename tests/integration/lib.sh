@@ -239,6 +239,21 @@ sanitizer_reports() {
 	return 0
 }
 
+# mrsh_libssh2 built|running: the libssh2 version the binary under test was
+# built with, or runs with ("1.11.1"), from its -V: tests expect what the
+# binary has, not what pkg-config says the system has.
+mrsh_libssh2() {
+	"$MRSH" -V 2>/dev/null | sed -n "s/^libssh2: built with \([^,]*\), running with \([^ ]*\).*/\\$([ "$1" = built ] && echo 1 || echo 2)/p"
+}
+
+# libssh2_at_least X.Y: the binary under test runs with libssh2 >= X.Y.
+libssh2_at_least() {
+	local v
+	v=$(mrsh_libssh2 running)
+	[ -n "$v" ] || return 1
+	[ "$(printf '%s\n%s\n' "$1" "$v" | sort -V | head -n 1)" = "$1" ]
+}
+
 # start_sshd N: private sshd for N hosts (tests/helpers/sshd.sh; sets
 # SSH_CONFIG, HOSTS_FILE, SSHD_PORT ...), stopped at exit. Skips when sshd
 # is not installed, bails out when it is but does not start.

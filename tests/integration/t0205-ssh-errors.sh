@@ -37,8 +37,8 @@ like "$(cat "$T/err")" '(SETUP|CONNECTING|banner|handshake|connect)' "and names 
 fake_server garbage
 capture "$T" "${M[@]}" -t 10 -p "$FAKE_PORT" -w 127.0.0.1 true
 is "$RC" 255 "peer sends garbage: exit 255"
-like "$(cat "$T/err")" '127\.0\.0\.1.*(not an SSH|not SSH|banner|protocol)' \
-	"the error says the peer does not speak SSH"
+like "$(cat "$T/err")" '^mrsh: 127\.0\.0\.1: SETUP: not an SSH server' \
+	"the error says the peer does not speak SSH (not a -t timeout)"
 
 # a peer that hangs up at once
 fake_server close
