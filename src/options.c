@@ -52,10 +52,12 @@ enum {
 	OPT_DEST,
 	OPT_PRESERVE,
 	OPT_GROUP_TIMEOUT,
-	OPT_OUTPUT
+	OPT_OUTPUT,
+	OPT_DIFF,
+	OPT_COLOR
 };
 
-static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbl:p:i:J:F:o:G:Ir";
+static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbBLl:p:i:J:F:o:G:Ir";
 
 static const struct option long_opts[] = {
 	{ "hosts-file",		required_argument, NULL, 'f' },
@@ -80,6 +82,10 @@ static const struct option long_opts[] = {
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "no-label",		no_argument,	   NULL, 'N' },
 	{ "gather",		no_argument,	   NULL, 'b' },
+	{ "gather-all",		no_argument,	   NULL, 'B' },
+	{ "by-host",		no_argument,	   NULL, 'L' },
+	{ "diff",		no_argument,	   NULL, OPT_DIFF },
+	{ "color",		required_argument, NULL, OPT_COLOR },
 	{ "gather-max",		required_argument, NULL, OPT_GATHER_MAX },
 	{ "outdir",		required_argument, NULL, OPT_OUTDIR },
 	{ "errdir",		required_argument, NULL, OPT_ERRDIR },
@@ -147,6 +153,13 @@ static const char usage_text[] =
 "Output:\n"
 "  -N, --no-label          do not prefix lines with the host name\n"
 "  -b, --gather            print identical outputs once, after the run\n"
+"  -B, --gather-all        like -b, with stderr gathered with stdout (clush -B)\n"
+"  -L, --by-host           each host's output together after the run, hosts\n"
+"                          sorted (clush -L); with -b: gathered line by line\n"
+"      --diff              unified diff of each distinct output against the\n"
+"                          most common one (clush --diff; implies -b)\n"
+"      --color WHEN        color labels and headers: never, always or auto\n"
+"                          (a terminal, unless NO_COLOR is set) (default {color})\n"
 "      --output MODE       lines, gather (-b) or json (--json)\n"
 "                          (default {output})\n"
 "      --gather-max BYTES  output held per host and stream with -b/--json\n"
@@ -192,7 +205,7 @@ static const char usage_text[] =
 "\n"
 "Defaults: lines \"option = value\" in /etc/mrsh.conf, then in\n"
 "~/.config/mrsh/mrsh.conf (or only in $MRSH_CONF) set long options above:\n"
-"fanout, connect-timeout, command-timeout, output, gather-max, close,\n"
+"fanout, connect-timeout, command-timeout, output, color, gather-max, close,\n"
 "close-wait, ports, rsh-stderr, groups-conf, genders, group-timeout, user,\n"
 "port, config, identity, no-label, stats, no-progress, askpass.\n"
 "FANOUT sets -j and WCOLL is the host file when no hosts are given (pdsh).\n"
@@ -232,6 +245,7 @@ static const struct {
 	{ "connect-timeout",	"10" },
 	{ "command-timeout",	"0" },
 	{ "output",		"lines" },
+	{ "color",		"auto" },
 	{ "gather-max",		"1M" },
 	{ "close",		"remote" },
 	{ "close-wait",		"3" },
@@ -702,6 +716,31 @@ again:
 		case 'b':
 			o->gather = 1;
 			break;
+		case 'B':
+			o->gather = 1;
+			o->gather_all = 1;
+			break;
+		case 'L':
+			o->by_host = 1;
+			break;
+		case OPT_DIFF:
+			o->gather = 1;
+			o->diff = 1;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "never") == 0)
+				o->color = COLOR_NEVER;
+			else if (strcmp(optarg, "always") == 0)
+				o->color = COLOR_ALWAYS;
+			else if (strcmp(optarg, "auto") == 0)
+				/* no-color.org: NO_COLOR turns auto off. */
+				o->color = p->defaults && getenv("NO_COLOR") !=
+				    NULL && *getenv("NO_COLOR") != '\0' ?
+				    COLOR_NEVER : COLOR_AUTO;
+			else
+				options_die("--color: \"%s\" is not never, "
+				    "always or auto", optarg);
+			break;
 		case OPT_GATHER_MAX:
 			o->gather_max = options_size("--gather-max", optarg);
 			break;
@@ -971,6 +1010,8 @@ options_parse(struct options *o, int argc, char **argv)
 		options_die("%s works with --copy or --rcopy only",
 		    o->recursive ? "-r" : o->preserve ? "--preserve" :
 		    "--dest");
+	if (o->diff && o->by_host)
+		options_die("--diff and -L exclude each other (as in clush)");
 	if (o->cmd_argc == 0)
 		options_die("no command given");
 	o->cmdline = options_join(o->cmd_argv, o->cmd_argc);

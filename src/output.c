@@ -35,6 +35,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -59,6 +60,15 @@
 #define OUTPUT_LOWAT		(1024 * 1024)	/* resume below */
 #define OUTPUT_GATHER_DEFAULT	(1024 * 1024)	/* if gather_max is 0 */
 #define OUTPUT_RULE		"---------------"
+/* clush's colors: labels and headers, stderr labels, diff parts. */
+#define COLOR_OUT		"\033[94m"
+#define COLOR_ERR		"\033[91m"
+#define COLOR_DIFFHDR		"\033[1m"
+#define COLOR_DIFFHNK		"\033[96m"
+#define COLOR_DIFFADD		"\033[92m"
+#define COLOR_DIFFDEL		"\033[91m"
+#define COLOR_RESET		"\033[0m"
+#define OUTPUT_DIFF_CONTEXT	3	/* lines around a change, as diff -u */
 /* The summary is one line: bounded, whatever servers say and however many. */
 #define OUTPUT_SUMMARY_MAX	1024	/* the whole line, about */
 #define OUTPUT_REASON_MAX	200	/* one reason */
@@ -140,6 +150,7 @@ struct output {
 	const char		*dir[2];	/* outdir, errdir */
 	size_t			 hold_max;
 	int			 same_tty;	/* stdout is stderr's terminal */
+	int			 color[2];	/* --color, per fd */
 	int			 progress_shown;
 	char			 progress_last[256];	/* as drawn */
 	int			 paused;
@@ -722,8 +733,15 @@ output_piece(struct output *out, struct session *s, int stream, const char *p,
 
 	if (!out->opt->nolabel) {
 		label = output_label(s);
+		if (out->color[stream])
+			output_fd_add_host(out, h, stream, stream ==
+			    STREAM_STDOUT ? COLOR_OUT : COLOR_ERR,
+			    strlen(COLOR_OUT));
 		output_fd_add_host(out, h, stream, label, strlen(label));
 		output_fd_add_host(out, h, stream, ": ", 2);
+		if (out->color[stream])
+			output_fd_add_host(out, h, stream, COLOR_RESET,
+			    strlen(COLOR_RESET));
 	}
 	output_fd_add_host(out, h, stream, p, n);
 	if (nl || !out->opt->nolabel)
@@ -1107,13 +1125,22 @@ output_new(struct run *run)
 	} else {
 		if (out->dir[STREAM_STDOUT] != NULL)
 			out->sink[STREAM_STDOUT] = SINK_NONE;
-		else if (opt->gather)
+		else if (opt->gather || opt->by_host)
 			out->sink[STREAM_STDOUT] = SINK_HOLD;
 		else
 			out->sink[STREAM_STDOUT] = SINK_PRINT;
-		out->sink[STREAM_STDERR] = out->dir[STREAM_STDERR] != NULL ?
-		    SINK_NONE : SINK_PRINT;
+		if (out->dir[STREAM_STDERR] != NULL)
+			out->sink[STREAM_STDERR] = SINK_NONE;
+		else if (opt->gather_all &&
+		    out->sink[STREAM_STDOUT] == SINK_HOLD)
+			/* -B: into the stdout hold, in arrival order. */
+			out->sink[STREAM_STDERR] = SINK_HOLD;
+		else
+			out->sink[STREAM_STDERR] = SINK_PRINT;
 	}
+	for (i = 0; i < 2; i++)
+		out->color[i] = opt->color == COLOR_ALWAYS ||
+		    (opt->color == COLOR_AUTO && isatty(i + 1));
 
 	/* Both flags first: fd 1 and 2 may share one open file description. */
 	for (i = 0; i < 2; i++)
@@ -1176,6 +1203,8 @@ output_data(struct output *out, struct session *s, enum stream stream,
 		output_fd_kick(out, stream);
 		break;
 	case SINK_HOLD:
+		if (out->opt->gather_all && !out->opt->json)
+			stream = STREAM_STDOUT;
 		output_hold_add(&h->hold[stream], &h->cut[stream],
 		    out->hold_max, buf, len);
 		break;
@@ -1399,7 +1428,7 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	r->qend[0] = h->qend[0];
 	r->qend[1] = h->qend[1];
 	r->lost = h->lost;
-	if (out->opt->gather && !out->opt->json &&
+	if ((out->opt->gather || out->opt->by_host) && !out->opt->json &&
 	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
 		for (i = 0; i < h->hold[0].len; i++) {
 			hash ^= (unsigned char)h->hold[0].p[i];
@@ -1693,17 +1722,15 @@ output_group_nodeset(const struct output_group *g)
 	return r;
 }
 
-/* clush -b's order: exit code, then the larger group, then first host. */
+/* clush's node set order: the larger group, then the first host. */
 static int
-output_group_clush_cmp(const void *a, const void *b)
+output_group_size_cmp(const void *a, const void *b)
 {
 	const struct output_group *ga = a, *gb = b;
 	const struct output_rec *ra = ga->first[0], *rb = gb->first[0];
 	const char *la, *lb;
 	size_t i;
 
-	if (ra->rc != rb->rc)
-		return ra->rc < rb->rc ? -1 : 1;
 	if (ga->n != gb->n)
 		return ga->n > gb->n ? -1 : 1;
 	la = ra->label;
@@ -1717,55 +1744,124 @@ output_group_clush_cmp(const void *a, const void *b)
 	return output_label_cmp(&la, &lb);
 }
 
+/* clush -b's order: exit code, then as output_group_size_cmp. */
+static int
+output_group_clush_cmp(const void *a, const void *b)
+{
+	const struct output_group *ga = a, *gb = b;
+
+	if (ga->first[0]->rc != gb->first[0]->rc)
+		return ga->first[0]->rc < gb->first[0]->rc ? -1 : 1;
+	return output_group_size_cmp(a, b);
+}
+
+/* A group's hosts folded, sorted as clush sorts them; no count. */
+static char *
+output_group_folded(const struct output_group *g)
+{
+	const char **names;
+	char *folded;
+	size_t i;
+
+	names = xreallocarray(NULL, g->n, sizeof *names);
+	for (i = 0; i < g->n; i++)
+		names[i] = g->first[i]->label;
+	qsort(names, g->n, sizeof *names, output_label_cmp);
+	folded = hostlist_compress(names, g->n);
+	free(names);
+	return folded;
+}
+
+/* Queue s on stdout, wrapped in color if stdout has colors. */
+static void
+output_colored(struct output *out, const char *color, const char *s,
+    size_t n)
+{
+	if (out->color[STREAM_STDOUT])
+		output_fd_add(out, STREAM_STDOUT, color, strlen(color));
+	output_fd_add(out, STREAM_STDOUT, s, n);
+	if (out->color[STREAM_STDOUT])
+		output_fd_add(out, STREAM_STDOUT, COLOR_RESET,
+		    strlen(COLOR_RESET));
+}
+
+/* Drain stdout; if it died, the output of these hosts was lost. */
+static void
+output_drain_group(struct output *out, struct output_rec **v, size_t n)
+{
+	size_t j;
+
+	output_fd_drain(out, STREAM_STDOUT);
+	if (out->fds[STREAM_STDOUT].dead &&
+	    out->fds[STREAM_STDOUT].dead_err != EPIPE &&
+	    out->fds[STREAM_STDOUT].dead_err != EBADF) {
+		for (j = 0; j < n; j++)
+			v[j]->lost = 1;
+	}
+}
+
+/* One line of held output. */
+struct output_line {
+	const char	*p;
+	size_t		 n;
+};
+
+/* The lines of a held output, as clush splits them (no final ""). */
+static struct output_line *
+output_rec_lines(const struct output_rec *r, size_t *nlines)
+{
+	struct output_line *l = NULL;
+	const char *p = r->data, *end = r->data + r->len, *nl;
+	size_t n = 0, cap = 0;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			l = xreallocarray(l, cap, sizeof *l);
+		}
+		l[n].p = p;
+		l[n++].n = (size_t)(nl - p);
+		p = nl + 1;
+	}
+	*nlines = n;
+	return l;
+}
+
+static int
+output_line_eq(const struct output_line *a, const struct output_line *b)
+{
+	return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+/* "label: line" (clush's -L line), label colored; -N: the line. */
+static void
+output_labelled_line(struct output *out, const char *label,
+    const struct output_line *l)
+{
+	char *prefix;
+
+	if (!out->opt->nolabel) {
+		xasprintf(&prefix, "%s: ", label);
+		output_colored(out, COLOR_OUT, prefix, strlen(prefix));
+		free(prefix);
+	}
+	output_fd_add(out, STREAM_STDOUT, l->p, l->n);
+	output_fd_add(out, STREAM_STDOUT, "\n", 1);
+}
+
 /*
- * -b: every distinct output once, under its hosts, byte for byte as
- * clush -b prints it (clush's node set, " (N)" only for N > 1, the largest
- * group first within an exit code); then, on stderr, clush's line for
- * each non-zero exit code. A cut output says so in its header.
+ * clush's line for each non-zero exit code, on stderr:
+ * "clush: node[1-2] (2): exited with exit code 3".
  */
 static void
-output_print_gathered(struct output *out)
+output_print_rc_lines(struct output *out, struct output_rec **v)
 {
-	struct output_rec **v;
 	struct output_group *g;
-	struct output_rec *r;
-	size_t i, j, n = 0, ng;
-	char *hosts, *hdr, cut[64];
+	size_t i, n = 0, ng;
+	char *hosts, *line;
 
-	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
-	for (i = 0; i < out->nrecs; i++) {
-		if (out->recs[i].len > 0)
-			v[n++] = &out->recs[i];
-	}
-	g = output_groups(v, n, output_sort_data, output_key_data, &ng);
-	qsort(g, ng, sizeof *g, output_group_clush_cmp);
-	for (i = 0; i < ng; i++) {
-		r = g[i].first[0];
-		hosts = output_group_nodeset(&g[i]);
-		cut[0] = '\0';
-		if (r->cut)
-			snprintf(cut, sizeof cut, " (output cut at %zu bytes)",
-			    out->hold_max);
-		xasprintf(&hdr, "%s\n%s%s\n%s\n", OUTPUT_RULE, hosts, cut,
-		    OUTPUT_RULE);
-		output_fd_add(out, STREAM_STDOUT, hdr, strlen(hdr));
-		output_fd_add(out, STREAM_STDOUT, r->data, r->len);
-		if (r->data[r->len - 1] != '\n')
-			output_fd_add(out, STREAM_STDOUT, "\n", 1);
-		output_fd_drain(out, STREAM_STDOUT);
-		if (out->fds[STREAM_STDOUT].dead &&
-		    out->fds[STREAM_STDOUT].dead_err != EPIPE &&
-		    out->fds[STREAM_STDOUT].dead_err != EBADF) {
-			for (j = 0; j < g[i].n; j++)
-				g[i].first[j]->lost = 1;
-		}
-		free(hdr);
-		free(hosts);
-	}
-	free(g);
-
-	/* clush: "clush: node[1-2] (2): exited with exit code 3". */
-	n = 0;
 	for (i = 0; i < out->nrecs; i++) {
 		if (out->recs[i].rc != 0 && !out->recs[i].failed)
 			v[n++] = &out->recs[i];
@@ -1774,14 +1870,663 @@ output_print_gathered(struct output *out)
 	qsort(g, ng, sizeof *g, output_group_clush_cmp);
 	for (i = 0; i < ng; i++) {
 		hosts = output_group_nodeset(&g[i]);
-		xasprintf(&hdr, "%s: %s: exited with exit code %d\n",
+		xasprintf(&line, "%s: %s: exited with exit code %d\n",
 		    log_progname(), hosts, g[i].first[0]->rc);
-		output_fd_add(out, STREAM_STDERR, hdr, strlen(hdr));
-		free(hdr);
+		output_fd_add(out, STREAM_STDERR, line, strlen(line));
+		free(line);
 		free(hosts);
 	}
 	output_fd_drain(out, STREAM_STDERR);
 	free(g);
+}
+
+/* clush -L's order: exit code, then host (natural order). */
+static int
+output_sort_rc_label(const void *a, const void *b)
+{
+	const struct output_rec *ra = *(struct output_rec *const *)a;
+	const struct output_rec *rb = *(struct output_rec *const *)b;
+
+	if (ra->rc != rb->rc)
+		return ra->rc < rb->rc ? -1 : 1;
+	return output_label_cmp(&ra->label, &rb->label);
+}
+
+/*
+ * -L: each host's output together, "host: line", after the run; hosts by
+ * exit code, then sorted (clush -L). Hosts without output print nothing.
+ */
+static void
+output_print_by_host(struct output *out)
+{
+	struct output_rec **v;
+	struct output_line *l;
+	size_t i, j, n = 0, nl;
+
+	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].len > 0)
+			v[n++] = &out->recs[i];
+	}
+	qsort(v, n, sizeof *v, output_sort_rc_label);
+	for (i = 0; i < n; i++) {
+		l = output_rec_lines(v[i], &nl);
+		for (j = 0; j < nl; j++)
+			output_labelled_line(out, v[i]->label, &l[j]);
+		free(l);
+		output_drain_group(out, &v[i], 1);
+	}
+	output_print_rc_lines(out, v);
+	free(v);
+}
+
+/* A host's line k, for -b -L's grouping. */
+struct output_kline {
+	struct output_rec	*r;
+	struct output_line	 l;
+};
+
+static int
+output_kline_cmp(const void *a, const void *b)
+{
+	const struct output_kline *x = a, *y = b;
+	size_t n = x->l.n < y->l.n ? x->l.n : y->l.n;
+	int c;
+
+	if ((c = memcmp(x->l.p, y->l.p, n)) != 0)
+		return c;
+	if (x->l.n != y->l.n)
+		return x->l.n < y->l.n ? -1 : 1;
+	return output_label_cmp(&x->r->label, &y->r->label);
+}
+
+/*
+ * -b -L: line by line, the hosts that sent the same k-th line once,
+ * "node[1-3]: line", larger groups first (clush -bL, printed at the end
+ * rather than as the lines come).
+ */
+static void
+output_print_by_line(struct output *out)
+{
+	struct output_rec **v;
+	struct output_line **lines;
+	struct output_kline *kl;
+	struct output_group *g;
+	size_t *nlines, i, j, k, n = 0, nk, ng, maxl = 0;
+	char *hosts;
+
+	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
+	lines = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs,
+	    sizeof *lines);
+	nlines = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs,
+	    sizeof *nlines);
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].len == 0)
+			continue;
+		lines[n] = output_rec_lines(&out->recs[i], &nlines[n]);
+		if (nlines[n] > maxl)
+			maxl = nlines[n];
+		v[n++] = &out->recs[i];
+	}
+	kl = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *kl);
+	g = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *g);
+	for (k = 0; k < maxl; k++) {
+		for (i = 0, nk = 0; i < n; i++) {
+			if (k < nlines[i]) {
+				kl[nk].r = v[i];
+				kl[nk++].l = lines[i][k];
+			}
+		}
+		qsort(kl, nk, sizeof *kl, output_kline_cmp);
+		/* Groups of equal lines; records in a scratch array. */
+		for (i = 0, ng = 0; i < nk; i++) {
+			if (ng > 0 && output_line_eq(&kl[i - 1].l, &kl[i].l)) {
+				g[ng - 1].n++;
+				continue;
+			}
+			g[ng].first = &v[i];
+			g[ng++].n = 1;
+		}
+		for (i = 0; i < nk; i++)
+			v[i] = kl[i].r;
+		qsort(g, ng, sizeof *g, output_group_size_cmp);
+		for (i = 0; i < ng; i++) {
+			hosts = output_group_folded(&g[i]);
+			j = (size_t)(g[i].first - v);
+			output_labelled_line(out, hosts, &kl[j].l);
+			free(hosts);
+		}
+		/* v is the record list again for the next line. */
+		for (i = 0, j = 0; i < out->nrecs; i++)
+			if (out->recs[i].len > 0)
+				v[j++] = &out->recs[i];
+		output_drain_group(out, v, n);
+	}
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+	free(nlines);
+	free(kl);
+	free(g);
+	output_print_rc_lines(out, v);
+	free(v);
+}
+
+/* ---- --diff: difflib's SequenceMatcher and unified_diff, as clush ---- */
+
+struct output_match {
+	size_t	 a, b, size;
+};
+
+/* b's lines indexed by content (difflib's b2j, popular lines dropped). */
+struct output_b2j {
+	size_t	 *slot;		/* hash table of distinct lines: first index */
+	size_t	  nslot;
+	size_t	 *next;		/* b index -> next index of the same line */
+	size_t	 *head;		/* b index -> first index of its line */
+	int	 *popular;	/* b index: its line is junk (autojunk) */
+};
+
+#define OUTPUT_NONE	((size_t)-1)
+
+static uint64_t
+output_line_hash(const struct output_line *l)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		h ^= (unsigned char)l->p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The first index in b of a line equal to l, or OUTPUT_NONE. */
+static size_t
+output_b2j_find(const struct output_b2j *t, const struct output_line *b,
+    const struct output_line *l)
+{
+	size_t i = output_line_hash(l) % t->nslot;
+
+	for (; t->slot[i] != OUTPUT_NONE; i = (i + 1) % t->nslot)
+		if (output_line_eq(&b[t->slot[i]], l))
+			return t->slot[i];
+	return OUTPUT_NONE;
+}
+
+static void
+output_b2j_init(struct output_b2j *t, const struct output_line *b, size_t nb)
+{
+	size_t i, j, *last, *count;
+
+	t->nslot = 2 * nb + 1;
+	t->slot = xreallocarray(NULL, t->nslot, sizeof *t->slot);
+	for (i = 0; i < t->nslot; i++)
+		t->slot[i] = OUTPUT_NONE;
+	t->next = xreallocarray(NULL, nb + 1, sizeof *t->next);
+	t->head = xreallocarray(NULL, nb + 1, sizeof *t->head);
+	t->popular = xcalloc(nb + 1, sizeof *t->popular);
+	last = xreallocarray(NULL, nb + 1, sizeof *last);
+	count = xcalloc(nb + 1, sizeof *count);
+	for (i = 0; i < nb; i++) {
+		t->next[i] = OUTPUT_NONE;
+		if ((j = output_b2j_find(t, b, &b[i])) == OUTPUT_NONE) {
+			j = output_line_hash(&b[i]) % t->nslot;
+			while (t->slot[j] != OUTPUT_NONE)
+				j = (j + 1) % t->nslot;
+			t->slot[j] = i;
+			t->head[i] = i;
+		} else {
+			t->head[i] = j;
+			t->next[last[j]] = i;
+		}
+		last[t->head[i]] = i;
+		count[t->head[i]]++;
+	}
+	/* autojunk: in 200 lines or more, one on more than 1% + 1 is junk. */
+	if (nb >= 200)
+		for (i = 0; i < nb; i++)
+			t->popular[i] = count[t->head[i]] > nb / 100 + 1;
+	free(last);
+	free(count);
+}
+
+static void
+output_b2j_free(struct output_b2j *t)
+{
+	free(t->slot);
+	free(t->next);
+	free(t->head);
+	free(t->popular);
+}
+
+/* difflib's find_longest_match (no isjunk; popular lines not indexed). */
+static struct output_match
+output_longest(const struct output_line *a, const struct output_line *b,
+    const struct output_b2j *t, size_t *j2len, size_t *new, size_t *touched,
+    size_t alo, size_t ahi, size_t blo, size_t bhi)
+{
+	struct output_match m = { alo, blo, 0 };
+	size_t i, j, k, nt = 0, nnew, *tn = touched + (bhi + 1), first;
+
+	for (i = alo; i < ahi; i++) {
+		nnew = 0;
+		first = output_b2j_find(t, b, &a[i]);
+		if (first != OUTPUT_NONE && t->popular[first])
+			first = OUTPUT_NONE;
+		for (j = first; j != OUTPUT_NONE; j = t->next[j]) {
+			if (j < blo)
+				continue;
+			if (j >= bhi)
+				break;
+			k = (j > 0 ? j2len[j - 1] : 0) + 1;
+			new[j] = k;
+			tn[nnew++] = j;
+			if (k > m.size) {
+				m.a = i - k + 1;
+				m.b = j - k + 1;
+				m.size = k;
+			}
+		}
+		/* j2len = newj2len */
+		for (j = 0; j < nt; j++)
+			j2len[touched[j]] = 0;
+		for (j = 0; j < nnew; j++) {
+			j2len[tn[j]] = new[tn[j]];
+			new[tn[j]] = 0;
+			touched[j] = tn[j];
+		}
+		nt = nnew;
+	}
+	for (j = 0; j < nt; j++)
+		j2len[touched[j]] = 0;
+	while (m.a > alo && m.b > blo &&
+	    output_line_eq(&a[m.a - 1], &b[m.b - 1])) {
+		m.a--;
+		m.b--;
+		m.size++;
+	}
+	while (m.a + m.size < ahi && m.b + m.size < bhi &&
+	    output_line_eq(&a[m.a + m.size], &b[m.b + m.size]))
+		m.size++;
+	return m;
+}
+
+static int
+output_match_cmp(const void *x, const void *y)
+{
+	const struct output_match *p = x, *q = y;
+
+	if (p->a != q->a)
+		return p->a < q->a ? -1 : 1;
+	if (p->b != q->b)
+		return p->b < q->b ? -1 : 1;
+	return p->size < q->size ? -1 : p->size > q->size;
+}
+
+/* A part of a and b still to match (difflib's queue entries). */
+struct output_span {
+	size_t	 alo, ahi, blo, bhi;
+};
+
+/* difflib's get_matching_blocks: sorted, adjacent ones merged, sentinel. */
+static struct output_match *
+output_matching_blocks(const struct output_line *a, size_t na,
+    const struct output_line *b, size_t nb, size_t *nm)
+{
+	struct output_b2j t;
+	struct output_span *q, sp;
+	struct output_match *mb, m, cur;
+	size_t nq = 0, n = 0, k, nraw, *j2len, *new, *touched, cap;
+
+	output_b2j_init(&t, b, nb);
+	j2len = xcalloc(nb + 1, sizeof *j2len);
+	new = xcalloc(nb + 1, sizeof *new);
+	touched = xcalloc(2 * (nb + 1), sizeof *touched);
+	cap = na + nb + 2;
+	q = xreallocarray(NULL, cap, sizeof *q);
+	mb = xreallocarray(NULL, cap, sizeof *mb);
+	q[nq].alo = 0;
+	q[nq].ahi = na;
+	q[nq].blo = 0;
+	q[nq++].bhi = nb;
+	while (nq > 0) {
+		sp = q[--nq];
+		m = output_longest(a, b, &t, j2len, new, touched, sp.alo,
+		    sp.ahi, sp.blo, sp.bhi);
+		if (m.size == 0)
+			continue;
+		mb[n++] = m;
+		if (sp.alo < m.a && sp.blo < m.b) {
+			q[nq].alo = sp.alo;
+			q[nq].ahi = m.a;
+			q[nq].blo = sp.blo;
+			q[nq++].bhi = m.b;
+		}
+		if (m.a + m.size < sp.ahi && m.b + m.size < sp.bhi) {
+			q[nq].alo = m.a + m.size;
+			q[nq].ahi = sp.ahi;
+			q[nq].blo = m.b + m.size;
+			q[nq++].bhi = sp.bhi;
+		}
+	}
+	qsort(mb, n, sizeof *mb, output_match_cmp);
+	cur.a = cur.b = cur.size = 0;
+	for (k = 0, nraw = n, n = 0; k < nraw; k++) {
+		if (cur.a + cur.size == mb[k].a && cur.b + cur.size == mb[k].b)
+			cur.size += mb[k].size;
+		else {
+			if (cur.size > 0)
+				mb[n++] = cur;
+			cur = mb[k];
+		}
+	}
+	if (cur.size > 0)
+		mb[n++] = cur;
+	mb[n].a = na;
+	mb[n].b = nb;
+	mb[n++].size = 0;
+	*nm = n;
+	free(q);
+	free(j2len);
+	free(new);
+	free(touched);
+	output_b2j_free(&t);
+	return mb;
+}
+
+/* difflib's opcodes. */
+struct output_op {
+	char	 tag;		/* 'e'qual, 'r'eplace, 'd'elete, 'i'nsert */
+	size_t	 i1, i2, j1, j2;
+};
+
+static struct output_op *
+output_opcodes(const struct output_match *mb, size_t nm, size_t *nops)
+{
+	struct output_op *ops;
+	size_t k, i = 0, j = 0, n = 0;
+	char tag;
+
+	ops = xreallocarray(NULL, 2 * nm + 1, sizeof *ops);
+	for (k = 0; k < nm; k++) {
+		tag = 0;
+		if (i < mb[k].a && j < mb[k].b)
+			tag = 'r';
+		else if (i < mb[k].a)
+			tag = 'd';
+		else if (j < mb[k].b)
+			tag = 'i';
+		if (tag != 0) {
+			ops[n].tag = tag;
+			ops[n].i1 = i;
+			ops[n].i2 = mb[k].a;
+			ops[n].j1 = j;
+			ops[n++].j2 = mb[k].b;
+		}
+		i = mb[k].a + mb[k].size;
+		j = mb[k].b + mb[k].size;
+		if (mb[k].size > 0) {
+			ops[n].tag = 'e';
+			ops[n].i1 = mb[k].a;
+			ops[n].i2 = i;
+			ops[n].j1 = mb[k].b;
+			ops[n++].j2 = j;
+		}
+	}
+	*nops = n;
+	return ops;
+}
+
+/* difflib's _format_range_unified. */
+static void
+output_diff_range(char *buf, size_t len, size_t start, size_t stop)
+{
+	size_t beginning = start + 1, length = stop - start;
+
+	if (length == 1)
+		snprintf(buf, len, "%zu", beginning);
+	else
+		snprintf(buf, len, "%zu,%zu", length == 0 ? beginning - 1 :
+		    beginning, length);
+}
+
+/* One diff line: a sign, the line, colored as clush colors it. */
+static void
+output_diff_line(struct output *out, const char *color, char sign,
+    const struct output_line *l)
+{
+	if (out->color[STREAM_STDOUT])
+		output_fd_add(out, STREAM_STDOUT, color, strlen(color));
+	output_fd_add(out, STREAM_STDOUT, &sign, 1);
+	output_fd_add(out, STREAM_STDOUT, l->p, l->n);
+	if (out->color[STREAM_STDOUT])
+		output_fd_add(out, STREAM_STDOUT, COLOR_RESET,
+		    strlen(COLOR_RESET));
+	output_fd_add(out, STREAM_STDOUT, "\n", 1);
+}
+
+/* One hunk of difflib's unified_diff: ops[0..n). */
+static void
+output_diff_hunk(struct output *out, const struct output_op *ops, size_t n,
+    const struct output_line *a, const struct output_line *b)
+{
+	char r1[64], r2[64], *hdr;
+	size_t k, i;
+
+	output_diff_range(r1, sizeof r1, ops[0].i1, ops[n - 1].i2);
+	output_diff_range(r2, sizeof r2, ops[0].j1, ops[n - 1].j2);
+	xasprintf(&hdr, "@@ -%s +%s @@", r1, r2);
+	output_colored(out, COLOR_DIFFHNK, hdr, strlen(hdr));
+	output_fd_add(out, STREAM_STDOUT, "\n", 1);
+	free(hdr);
+	for (k = 0; k < n; k++) {
+		if (ops[k].tag == 'e') {
+			for (i = ops[k].i1; i < ops[k].i2; i++) {
+				output_fd_add(out, STREAM_STDOUT, " ", 1);
+				output_fd_add(out, STREAM_STDOUT, a[i].p,
+				    a[i].n);
+				output_fd_add(out, STREAM_STDOUT, "\n", 1);
+			}
+			continue;
+		}
+		if (ops[k].tag != 'i')
+			for (i = ops[k].i1; i < ops[k].i2; i++)
+				output_diff_line(out, COLOR_DIFFDEL, '-',
+				    &a[i]);
+		if (ops[k].tag != 'd')
+			for (i = ops[k].j1; i < ops[k].j2; i++)
+				output_diff_line(out, COLOR_DIFFADD, '+',
+				    &b[i]);
+	}
+}
+
+/*
+ * difflib.unified_diff(a, b, afile, bfile, lineterm=''), printed as clush
+ * --diff prints it (three lines of context, no dates).
+ */
+static void
+output_unified_diff(struct output *out, const struct output_line *a,
+    size_t na, const char *afile, const struct output_line *b, size_t nb,
+    const char *bfile)
+{
+	const size_t c = OUTPUT_DIFF_CONTEXT;
+	struct output_match *mb;
+	struct output_op *ops, *grp;
+	size_t nm, nops, k, ng = 0, started = 0;
+	char *hdr;
+
+	mb = output_matching_blocks(a, na, b, nb, &nm);
+	ops = output_opcodes(mb, nm, &nops);
+	free(mb);
+	if (nops == 0) {
+		ops[0].tag = 'e';
+		ops[0].i1 = ops[0].j1 = 0;
+		ops[0].i2 = ops[0].j2 = 1;
+		nops = 1;
+	}
+	if (ops[0].tag == 'e') {
+		if (ops[0].i2 > c && ops[0].i2 - c > ops[0].i1)
+			ops[0].i1 = ops[0].i2 - c;
+		if (ops[0].j2 > c && ops[0].j2 - c > ops[0].j1)
+			ops[0].j1 = ops[0].j2 - c;
+	}
+	if (ops[nops - 1].tag == 'e') {
+		if (ops[nops - 1].i1 + c < ops[nops - 1].i2)
+			ops[nops - 1].i2 = ops[nops - 1].i1 + c;
+		if (ops[nops - 1].j1 + c < ops[nops - 1].j2)
+			ops[nops - 1].j2 = ops[nops - 1].j1 + c;
+	}
+	grp = xreallocarray(NULL, nops + 1, sizeof *grp);
+	for (k = 0; k < nops; k++) {
+		struct output_op op = ops[k];
+
+		if (op.tag == 'e' && op.i2 - op.i1 > 2 * c) {
+			grp[ng] = op;
+			grp[ng].i2 = op.i1 + c < op.i2 ? op.i1 + c : op.i2;
+			grp[ng].j2 = op.j1 + c < op.j2 ? op.j1 + c : op.j2;
+			ng++;
+			if (!started++) {
+				xasprintf(&hdr, "--- %s", afile);
+				output_colored(out, COLOR_DIFFHDR, hdr,
+				    strlen(hdr));
+				output_fd_add(out, STREAM_STDOUT, "\n", 1);
+				free(hdr);
+				xasprintf(&hdr, "+++ %s", bfile);
+				output_colored(out, COLOR_DIFFHDR, hdr,
+				    strlen(hdr));
+				output_fd_add(out, STREAM_STDOUT, "\n", 1);
+				free(hdr);
+			}
+			output_diff_hunk(out, grp, ng, a, b);
+			ng = 0;
+			op.i1 = op.i2 > c && op.i2 - c > op.i1 ? op.i2 - c :
+			    op.i1;
+			op.j1 = op.j2 > c && op.j2 - c > op.j1 ? op.j2 - c :
+			    op.j1;
+		}
+		grp[ng++] = op;
+	}
+	if (ng > 0 && !(ng == 1 && grp[0].tag == 'e')) {
+		if (!started++) {
+			xasprintf(&hdr, "--- %s", afile);
+			output_colored(out, COLOR_DIFFHDR, hdr, strlen(hdr));
+			output_fd_add(out, STREAM_STDOUT, "\n", 1);
+			free(hdr);
+			xasprintf(&hdr, "+++ %s", bfile);
+			output_colored(out, COLOR_DIFFHDR, hdr, strlen(hdr));
+			output_fd_add(out, STREAM_STDOUT, "\n", 1);
+			free(hdr);
+		}
+		output_diff_hunk(out, grp, ng, a, b);
+	}
+	free(grp);
+	free(ops);
+}
+
+/*
+ * One group of -b: its header and output; with --diff, the first group
+ * becomes the reference (*ref) and every later one a diff against it.
+ */
+static void
+output_print_group(struct output *out, struct output_group *g,
+    struct output_line **ref, size_t *nref, char **refhosts)
+{
+	struct output_rec *r = g->first[0];
+	struct output_line *cur;
+	char *hosts, *hdr, cut[64];
+	size_t ncur;
+
+	hosts = output_group_nodeset(g);
+	if (out->opt->diff) {
+		cur = output_rec_lines(r, &ncur);
+		if (*refhosts == NULL) {
+			*ref = cur;
+			*nref = ncur;
+			*refhosts = hosts;
+			hosts = NULL;
+		} else {
+			output_unified_diff(out, *ref, *nref, *refhosts,
+			    cur, ncur, hosts);
+			free(cur);
+		}
+	} else {
+		cut[0] = '\0';
+		if (r->cut)
+			snprintf(cut, sizeof cut, " (output cut at %zu bytes)",
+			    out->hold_max);
+		xasprintf(&hdr, "%s\n%s%s\n%s", OUTPUT_RULE, hosts, cut,
+		    OUTPUT_RULE);
+		output_colored(out, COLOR_OUT, hdr, strlen(hdr));
+		output_fd_add(out, STREAM_STDOUT, "\n", 1);
+		output_fd_add(out, STREAM_STDOUT, r->data, r->len);
+		if (r->data[r->len - 1] != '\n')
+			output_fd_add(out, STREAM_STDOUT, "\n", 1);
+		free(hdr);
+	}
+	free(hosts);
+	output_drain_group(out, g->first, g->n);
+}
+
+/*
+ * -b: every distinct output once, under its hosts, byte for byte as
+ * clush -b prints it (clush's node set, " (N)" only for N > 1, the largest
+ * group first within an exit code); then, on stderr, clush's line for
+ * each non-zero exit code. A cut output says so in its header.
+ * --diff: the first output so ordered is the reference, and every other
+ * one (and, after each exit code's outputs, its hosts that printed
+ * nothing) is a unified diff against it, as clush --diff prints them.
+ */
+static void
+output_print_gathered(struct output *out)
+{
+	struct output_rec **v, **quiet;
+	struct output_group *g, qg;
+	struct output_line *ref = NULL;
+	size_t i, j, n = 0, ng, nref = 0, nq;
+	char *hosts, *refhosts = NULL;
+	int rc, nextrc;
+
+	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
+	quiet = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs,
+	    sizeof *quiet);
+	for (i = 0; i < out->nrecs; i++) {
+		if (out->recs[i].len > 0)
+			v[n++] = &out->recs[i];
+	}
+	g = output_groups(v, n, output_sort_data, output_key_data, &ng);
+	qsort(g, ng, sizeof *g, output_group_clush_cmp);
+	/* Exit codes in order (clush goes through them), groups in each. */
+	for (i = 0, rc = -1; ; rc = nextrc) {
+		for (j = 0, nextrc = INT_MAX; j < out->nrecs; j++)
+			if (out->recs[j].rc > rc && out->recs[j].rc < nextrc)
+				nextrc = out->recs[j].rc;
+		if (nextrc == INT_MAX)
+			break;
+		for (; i < ng && g[i].first[0]->rc == nextrc; i++)
+			output_print_group(out, &g[i], &ref, &nref,
+			    &refhosts);
+		/* --diff: after an exit code's outputs, its silent hosts. */
+		if (refhosts == NULL)
+			continue;
+		for (j = 0, nq = 0; j < out->nrecs; j++)
+			if (out->recs[j].len == 0 && out->recs[j].rc == nextrc)
+				quiet[nq++] = &out->recs[j];
+		if (nq == 0)
+			continue;
+		qg.first = quiet;
+		qg.n = nq;
+		hosts = output_group_nodeset(&qg);
+		output_unified_diff(out, ref, nref, refhosts, NULL, 0, hosts);
+		free(hosts);
+		output_drain_group(out, quiet, nq);
+	}
+	free(ref);
+	free(refhosts);
+	free(g);
+	free(quiet);
+	output_print_rc_lines(out, v);
 	free(v);
 }
 
@@ -1926,7 +2671,13 @@ output_finish(struct output *out)
 	if (out == NULL)
 		return;
 	output_progress(out, 1);
-	if (out->opt->gather && !out->opt->json)
+	if (out->opt->json)
+		;
+	else if (out->opt->by_host && out->opt->gather)
+		output_print_by_line(out);
+	else if (out->opt->by_host)
+		output_print_by_host(out);
+	else if (out->opt->gather)
 		output_print_gathered(out);
 	output_fd_drain(out, STREAM_STDOUT);
 	output_print_summary(out);

@@ -40,6 +40,8 @@ _mrsh()
 		COMPREPLY=($(compgen -W 'remote local abort' -- "$cur")); return ;;
 	--output)
 		COMPREPLY=($(compgen -W 'lines gather json' -- "$cur")); return ;;
+	--color)
+		COMPREPLY=($(compgen -W 'never always auto' -- "$cur")); return ;;
 	--rsh-stderr)
 		COMPREPLY=($(compgen -W 'connect merge' -- "$cur")); return ;;
 	--ports)

@@ -38,6 +38,12 @@ enum copy_mode {
 	COPY_PULL		/* --rcopy: every host's files to here */
 };
 
+enum color_mode {
+	COLOR_AUTO = 0,		/* on a terminal */
+	COLOR_NEVER,
+	COLOR_ALWAYS
+};
+
 #define OPT_MAX_LIST	64
 
 struct options {
@@ -62,7 +68,11 @@ struct options {
 
 	/* output */
 	int		 nolabel;	/* -N */
-	int		 gather;	/* -b */
+	int		 gather;	/* -b (also set by -B and --diff) */
+	int		 gather_all;	/* -B: stderr gathered with stdout */
+	int		 by_host;	/* -L: per host, sorted, after the run */
+	int		 diff;		/* --diff */
+	enum color_mode	 color;		/* --color */
 	size_t		 gather_max;	/* --gather-max, bytes per host per stream */
 	const char	*outdir;	/* --outdir */
 	const char	*errdir;	/* --errdir */

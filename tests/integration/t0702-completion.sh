@@ -41,6 +41,8 @@ is "$(complete_words mrsh -w '')" "10.0.0.4 alpha beta delta epsilon gamma " \
 is "$(complete_words mrsh -R '')" "exec rsh ssh " "-R: transports"
 is "$(complete_words mrsh --close l)" "local " "--close: modes"
 is "$(complete_words mrsh --output '')" "gather json lines " "--output: modes"
+is "$(complete_words mrsh --color '')" "always auto never " "--color: when"
+is "$(complete_words mrsh --by)" "--by-host " "-L's long name from --help"
 
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$top_srcdir/contrib/completion/_mrsh"
