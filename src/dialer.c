@@ -22,6 +22,7 @@
 
 #include "mrsh/dialer.h"
 #include "mrsh/hostlist.h"
+#include "mrsh/jumptun.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
 #include "mrsh/proxycmd.h"
@@ -46,13 +47,16 @@ static const char *dial_step_names[] = {
 
 enum dial_kind {
 	DIAL_KIND_TCP = 0,
-	DIAL_KIND_COMMAND
+	DIAL_KIND_COMMAND,
+	DIAL_KIND_TUNNEL
 };
 
 struct dial {
 	struct session		*s;
 	enum dial_kind		 kind;
 	struct proxycmd		*pc;		/* DIAL_KIND_COMMAND */
+	struct jump_tun		*tun;		/* DIAL_KIND_TUNNEL */
+	int			 no_park;	/* a jump host: never PENDING */
 	char			*route;		/* the jump host, or NULL */
 	struct run		*run;
 	const struct dial_ops	*ops;
@@ -232,6 +236,11 @@ dial_connect_next(struct dial *d)
 			return;
 		if (r == 0)
 			fd = net_connect(d->run, sa, salen, &port);
+		if (d->no_park && r == 0 && fd == -1 && errno == EAGAIN) {
+			dial_fail(d, FAIL_LOCAL, "no free source port in the "
+			    "--ports range");
+			return;
+		}
 		if (r == 1 || (fd == -1 && errno == EAGAIN)) {
 			/* start() resumes here (dial_resume). */
 			dial_set_step(d, DIAL_PARKED);
@@ -288,6 +297,45 @@ dial_command(struct dial *d, const char *cmd)
 	d->ops->ready(d->arg);
 }
 
+/* The jump session's news about our channel. */
+static void
+dial_tun_cb(void *arg, int fd, enum fail_kind kind, const char *reason)
+{
+	struct dial	*d = arg;
+
+	if (fd >= 0) {
+		d->fd = fd;
+		dial_set_step(d, DIAL_READY);
+		d->ops->ready(d->arg);
+		return;
+	}
+	if (d->step == DIAL_READY) {
+		/* The jump session broke under a running target. */
+		d->ops->failed(d->arg, kind, reason);
+		return;
+	}
+	dial_fail(d, kind, reason);
+}
+
+void
+dial_tunnel(struct dial *d, struct jump_pump *pump, const char *host,
+    int port, const char *via)
+{
+	d->kind = DIAL_KIND_TUNNEL;
+	dial_set_route(d, via);
+	dial_set_step(d, DIAL_CONNECTING);
+	session_set_state(d->s, S_CONNECTING);
+	debug("%s: direct-tcpip channel via %s to %s:%d", d->s->host->label,
+	    via, host, port);
+	d->tun = jump_tun_open(pump, host, port, dial_tun_cb, d);
+}
+
+void
+dial_set_no_park(struct dial *d)
+{
+	d->no_park = 1;
+}
+
 int
 dial_explain_eof(struct dial *d, char *buf, size_t len)
 {
@@ -296,6 +344,11 @@ dial_explain_eof(struct dial *d, char *buf, size_t len)
 	 * before it exits, and the message must not depend on that race.
 	 * Its own stderr, shown above, says why.
 	 */
+	if (d->kind == DIAL_KIND_TUNNEL) {
+		snprintf(buf, len, "jump host %s: the channel closed before "
+		    "the target's SSH banner", d->route);
+		return (1);
+	}
 	if (d->kind != DIAL_KIND_COMMAND)
 		return (0);
 	if (d->route != NULL)
@@ -384,6 +437,15 @@ dial_close(struct dial *d, int abort_now, net_closed_cb cb, void *arg)
 		cb(CLOSED_NONE, arg);
 		return;
 	}
+	if (d->kind == DIAL_KIND_TUNNEL) {
+		/*
+		 * Our end of the bridge: the target's FIN comes through the
+		 * jump session as the channel's EOF; wait for it as for TCP.
+		 */
+		net_close(d->run, fd, 0, NULL, 0, abort_now || was != DIAL_READY,
+		    cb, arg);
+		return;
+	}
 	if (was != DIAL_READY) {
 		/* A connect given up while in progress: no connection. */
 		net_close_unconnected(d->run, fd, d->src_port, peer, peerlen);
@@ -403,6 +465,7 @@ dial_free(struct dial *d)
 	net_resolve_cancel(d->resolve);
 	if (d->ev != NULL)
 		event_free(d->ev);
+	jump_tun_release(d->tun);
 	if (d->pc != NULL)
 		proxycmd_free(d->pc);	/* closes the socket too */
 	else if (d->fd >= 0)

@@ -302,6 +302,7 @@ struct sshcfg_exec {
 
 struct sshconfig {
 	struct sshcfg_file	*cmdline;	/* -o Key=Value */
+	int			 skip_cmdline;	/* resolving a jump host */
 	struct sshcfg_file	*files[2];	/* -F, or user + system */
 	int			 nfiles;
 	char			*home;		/* %d and ~ */
@@ -1872,7 +1873,8 @@ sshcfg_pass(struct sshconfig *cfg, struct sshcfg_ctx *ctx)
 	int active, i;
 
 	active = 1;
-	sshcfg_walk(ctx, cfg->cmdline, &active, 0);
+	if (!cfg->skip_cmdline)
+		sshcfg_walk(ctx, cfg->cmdline, &active, 0);
 	for (i = 0; i < cfg->nfiles; i++) {
 		active = 1;
 		sshcfg_walk(ctx, cfg->files[i], &active, 0);
@@ -2276,6 +2278,25 @@ sshconfig_resolve(struct sshconfig *cfg, const struct options *opt,
 	sshcfg_collect(cfg, opt, host, user, port, &ctx);
 	rc = sshcfg_finish(cfg, &ctx, hc, err, errlen);
 	sshcfg_ctx_free(&ctx);
+	return rc;
+}
+
+int
+sshconfig_resolve_hop(struct sshconfig *cfg, const struct options *opt,
+    const char *host, const char *user, int port, struct ssh_host_config *hc,
+    char *err, size_t errlen)
+{
+	struct options	o = *opt;
+	int		rc;
+
+	/* ssh -W for the hop gets none of -l -p -J -i -o, only -F. */
+	o.user = NULL;
+	o.port = 0;
+	o.jump = NULL;
+	o.nidentity = 0;
+	cfg->skip_cmdline = 1;
+	rc = sshconfig_resolve(cfg, &o, host, user, port, hc, err, errlen);
+	cfg->skip_cmdline = 0;
 	return rc;
 }
 

@@ -46,6 +46,7 @@
 #include "mrsh/dialer.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/jump.h"
+#include "mrsh/jumptun.h"
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
 #include "mrsh/options.h"
@@ -98,6 +99,7 @@ enum ssh_step {
 	SSH_EXEC,
 	SSH_SFTP,		/* --copy/--rcopy instead of EXEC (ssh_sftp.c) */
 	SSH_RUNNING,
+	SSH_JUMP,		/* a jump host's session: serving channels */
 	SSH_WAIT_CLOSED,
 	SSH_EXITED,		/* status reported, waiting for ops->close */
 	SSH_CH_FREE,
@@ -110,7 +112,7 @@ enum ssh_step {
 static const char *ssh_step_names[] = {
 	"NEW", "DIAL", "HANDSHAKE", "AUTH", "CHANNEL_OPEN", "CHANSETUP",
 	"EXEC", "SFTP",
-	"RUNNING", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
+	"RUNNING", "JUMP", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
 	"SESS_FREE", "NETCLOSE", "CLOSED"
 };
 
@@ -125,6 +127,7 @@ enum ssh_pending {
 };
 
 struct ssh_run;
+struct ssh_jump;
 
 struct ssh_conn {
 	struct session		*s;
@@ -132,6 +135,8 @@ struct ssh_conn {
 	enum ssh_step		 step;
 	struct ssh_host_config	 hc;
 	int			 have_hc;
+	struct ssh_jump		*jump;		/* this is a jump host's login */
+	struct ssh_jump		*via_jump;	/* this target is behind one */
 
 	/* the stream to the server (dialer.h); fd is dial_fd() once up */
 	struct dial		*dial;
@@ -179,6 +184,31 @@ struct ssh_conn {
 
 TAILQ_HEAD(ssh_conn_q, ssh_conn);
 
+/*
+ * ProxyJump: one session per jump host (per distinct spec) for the whole
+ * run. Its login is an ssh_conn like a target's, on a session of its own
+ * that is on no run queue (its label says "jump host NAME"); once
+ * authenticated it serves the targets' direct-tcpip channels (jumptun.h)
+ * and is closed last, when no target needs it any more.
+ */
+struct ssh_jump {
+	TAILQ_ENTRY(ssh_jump)	 entry;
+	struct ssh_run		*r;
+	char			*key;		/* the ProxyJump spec */
+	char			*name;		/* the hop as named: "bastion1" */
+	struct host		 host;
+	struct session		 fs;
+	struct ssh_conn		*c;
+	struct jump_pump	*pump;
+	int			 users;		/* targets not yet freed */
+	enum fail_kind		 fail_kind;
+	char			*fail_reason;	/* for every target behind it */
+	int			 closing;
+	int			 closed;
+};
+
+TAILQ_HEAD(ssh_jump_q, ssh_jump);
+
 struct ssh_run {
 	struct run		*run;
 	struct sshconfig	*cfg;
@@ -198,6 +228,8 @@ struct ssh_run {
 	int			 in_poll;	/* ev_in watches fd 0 */
 	struct event		*ev_in;
 	struct ssh_conn_q	 inq;
+
+	struct ssh_jump_q	 jumps;
 };
 
 static void	ssh_step(struct ssh_conn *);
@@ -205,6 +237,11 @@ static void	ssh_io_cb(evutil_socket_t, short, void *);
 static void	ssh_teardown(struct ssh_conn *);
 static void	ssh_stdin_update(struct ssh_run *);
 static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
+static void	ssh_jump_failed(struct ssh_jump *, enum fail_kind, const char *);
+static void	ssh_jump_check_close(struct ssh_jump *);
+static int	ssh_jump_route(struct ssh_conn *, char *, size_t);
+static void	ssh_jumps_finish(struct ssh_run *);
+static void	ssh_free(struct session *);
 
 /* The one setter of the sub-step; traces at -vvv. */
 static void
@@ -241,6 +278,10 @@ ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
 		event_del(c->ev_kick);
 	if (c->ev_timer != NULL)
 		event_del(c->ev_timer);
+	if (c->jump != NULL) {
+		ssh_jump_failed(c->jump, kind, buf);
+		return;
+	}
 	session_fail(c->s, kind, "%s", buf);
 }
 
@@ -307,6 +348,9 @@ ssh_arm(struct ssh_conn *c)
 		rd = 1;
 	if (c->step == SSH_EXITED)
 		rd = wr = 0;
+	/* A jump session reads while it has channels (or a call to end). */
+	if (c->step == SSH_JUMP)
+		rd = jump_pump_busy(c->jump->pump);
 	/* Setup waits on the server when libssh2 names no direction. */
 	if (c->step < SSH_RUNNING && !rd && !wr)
 		rd = 1;
@@ -485,6 +529,7 @@ ssh_init(struct run *run)
 	r = xcalloc(1, sizeof *r);
 	r->run = run;
 	TAILQ_INIT(&r->inq);
+	TAILQ_INIT(&r->jumps);
 	run->tpriv = r;
 	if ((r->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
 		error("/dev/null: %s", strerror(errno));
@@ -550,6 +595,7 @@ ssh_cleanup(struct run *run)
 
 	if (r == NULL)
 		return;
+	ssh_jumps_finish(r);
 	if (r->ev_in != NULL)
 		event_free(r->ev_in);
 	free(r->in);
@@ -1286,7 +1332,8 @@ ssh_step(struct ssh_conn *c)
 			}
 			if (rc == 1)	/* untrusted key: as ssh */
 				c->hc.password_auth = c->hc.kbdint_auth = 0;
-			if (c->hc.server_alive_interval > 0) {
+			if (c->hc.server_alive_interval > 0 &&
+			    c->jump == NULL) {
 				libssh2_keepalive_config(c->ssh, 1,
 				    (unsigned)c->hc.server_alive_interval);
 				c->ev_timer = event_new(s->run->base, -1,
@@ -1316,6 +1363,13 @@ ssh_step(struct ssh_conn *c)
 			ssh_set_step(c, SSH_CHANNEL_OPEN);
 			break;
 		case SSH_CHANNEL_OPEN:
+			if (c->jump != NULL) {
+				debug("%s: up; its targets come as channels",
+				    s->host->label);
+				ssh_set_step(c, SSH_JUMP);
+				jump_pump_attach(c->jump->pump, c->ssh);
+				break;
+			}
 			if (c->r->copy != NULL) {
 				/* SFTP opens its own channel. */
 				c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy);
@@ -1377,6 +1431,16 @@ ssh_step(struct ssh_conn *c)
 			if (rc == 0)
 				goto wait;
 			break;
+		case SSH_JUMP:
+			if (jump_pump_run(c->jump->pump) == -1) {
+				ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s",
+				    ssh_lost(c));
+				return;
+			}
+			ssh_jump_check_close(c->jump);
+			if (c->closing)
+				return;
+			goto wait;
 		case SSH_WAIT_CLOSED:
 			rc = libssh2_channel_wait_closed(c->ch);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
@@ -1474,7 +1538,21 @@ ssh_start(struct session *s)
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(s, &ssh_dial_ops, c);
 	if (c->hc.proxy_jump != NULL) {
-		/* As ssh: the ProxyCommand ssh itself would run. */
+		/* One hop: a channel of the run's one session to it. */
+		switch (ssh_jump_route(c, err, sizeof err)) {
+		case 1:
+			return;
+		case -1:
+			ssh_fail(c, FAIL_LOCAL, "%s", err);
+			return;
+		default:
+			break;
+		}
+		/*
+		 * A chain (two hops or more, or a hop with its own ProxyJump
+		 * or ProxyCommand), for now: as ssh, the ProxyCommand ssh
+		 * itself would run.
+		 */
 		jcmd = jump_proxy_command(c->hc.proxy_jump,
 		    s->run->opt->ssh_config, err, sizeof err);
 		if (jcmd == NULL) {
@@ -1516,6 +1594,14 @@ ssh_net_closed(enum close_how how, void *arg)
 	struct ssh_conn	*c = arg;
 
 	ssh_set_step(c, SSH_CLOSED);
+	if (c->jump != NULL) {
+		debug("%s: connection closed (%s)", c->s->host->label,
+		    how == CLOSED_REMOTE_FIRST ? "remote first" :
+		    how == CLOSED_RESET ? "reset" : how == CLOSED_LOCAL_FIRST ?
+		    "local first" : "no connection");
+		c->jump->closed = 1;
+		return;
+	}
 	session_closed(c->s, how);
 }
 
@@ -1719,12 +1805,235 @@ ssh_free(struct session *s)
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);
 	dial_free(c->dial);
+	if (c->via_jump != NULL) {
+		c->via_jump->users--;
+		ssh_jump_check_close(c->via_jump);
+	}
 	if (c->have_hc)
 		ssh_host_config_free(&c->hc);
 	free(c->sniff);
 	free(c->offered);
 	free(c);
 	s->tdata = NULL;
+}
+
+/* ---- ProxyJump: one shared session per jump host ------------------- */
+
+static void
+ssh_jump_wake(void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	if (c->step == SSH_JUMP)
+		ssh_kick(c);
+}
+
+/*
+ * Close the jump session: the channels are forgotten (libssh2 frees them
+ * with the session), then disconnect, free and the close discipline of
+ * every connection: the bastion closes first. abort_now or a session not
+ * up: RST at once.
+ */
+static void
+ssh_jump_close(struct ssh_jump *j, int abort_now)
+{
+	struct ssh_conn	*c = j->c;
+	struct timeval	 tv;
+	double		 wait;
+
+	if (j->closing)
+		return;
+	j->closing = 1;
+	jump_pump_fail(j->pump, FAIL_ABORTED, "jump host closed");
+	debug("%s: closing", j->host.label);
+	if (c->step != SSH_JUMP || abort_now || c->failed || c->ssh == NULL) {
+		c->closing = 1;
+		c->failed = 0;
+		ssh_free_now(c);
+		ssh_netclose(c, 1);
+		return;
+	}
+	c->closing = 1;
+	wait = j->r->run->opt->close_wait > 0 ? j->r->run->opt->close_wait : 1;
+	c->ev_timer = evtimer_new(j->r->run->base, ssh_cleanup_deadline_cb, c);
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+	evtimer_add(c->ev_timer, &tv);
+	event_del(c->ev_rd);
+	event_del(c->ev_wr);
+	c->pending = PEND_NONE;
+	ssh_set_step(c, SSH_DISCONNECT);
+	ssh_teardown(c);
+}
+
+static void
+ssh_jump_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ssh_jump_close(arg, 1);
+}
+
+/* The jump session failed: every target behind it fails with the hop. */
+static void
+ssh_jump_failed(struct ssh_jump *j, enum fail_kind kind, const char *why)
+{
+	struct timeval	zero = { 0, 0 };
+
+	if (j->fail_reason != NULL)
+		return;
+	j->fail_kind = kind;
+	if (kind == FAIL_AUTH && strncmp(why, "permission denied", 17) == 0)
+		xasprintf(&j->fail_reason, "jump host %s: auth failed: %s",
+		    j->name, why);
+	else
+		xasprintf(&j->fail_reason, "jump host %s: %s", j->name, why);
+	debug("%s", j->fail_reason);
+	jump_pump_fail(j->pump, kind, j->fail_reason);
+	/* Not from inside the libssh2 call that failed. */
+	if (!j->closing && event_base_once(j->r->run->base, -1, EV_TIMEOUT,
+	    ssh_jump_close_cb, j, &zero) == -1)
+		fatalx("event_base_once failed");
+}
+
+/* No target needs the jump host any more: close it (last). */
+static void
+ssh_jump_check_close(struct ssh_jump *j)
+{
+	struct run	*run = j->r->run;
+
+	if (j->closing || j->users > 0 || run->next < run->nsessions ||
+	    jump_pump_count(j->pump) > 0)
+		return;
+	debug2("%s: no target needs it any more", j->host.label);
+	ssh_jump_close(j, 0);
+}
+
+/* Start the session to a jump host, configured as ssh configures it. */
+static struct ssh_jump *
+ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
+    struct ssh_host_config *hc)
+{
+	struct ssh_jump	*j;
+	struct ssh_conn	*c;
+
+	j = xcalloc(1, sizeof *j);
+	j->r = r;
+	j->key = xstrdup(spec);
+	j->name = xstrdup(name);
+	j->host.name = xstrdup(name);
+	xasprintf(&j->host.label, "jump host %s", name);
+	j->fs.run = r->run;
+	j->fs.host = &j->host;
+	j->fs.user = hc->user;
+	c = xcalloc(1, sizeof *c);
+	c->s = &j->fs;
+	c->r = r;
+	c->fd = -1;
+	c->jump = j;
+	c->hc = *hc;
+	c->have_hc = 1;
+	j->c = c;
+	j->fs.tdata = c;
+	j->pump = jump_pump_new(r->run->base, name, ssh_jump_wake, c);
+	TAILQ_INSERT_TAIL(&r->jumps, j, entry);
+	debug("%s: one session for every target behind it", j->host.label);
+	ssh_set_step(c, SSH_DIAL);
+	c->dial = dial_new(&j->fs, &ssh_dial_ops, c);
+	dial_set_no_park(c->dial);
+	dial_tcp(c->dial, c->hc.hostname != NULL ? c->hc.hostname : name,
+	    c->hc.port > 0 ? c->hc.port : 22);
+	return (j);
+}
+
+/*
+ * A target with ProxyJump: through the run's session to its jump host
+ * (made on first use). Returns 1 when routed (or failed with the hop's
+ * reason), 0 when the chain is not done this way (the caller runs ssh
+ * -W), -1 with a reason in err.
+ */
+static int
+ssh_jump_route(struct ssh_conn *c, char *err, size_t errlen)
+{
+	struct session		*s = c->s;
+	struct ssh_run		*r = c->r;
+	struct ssh_jump		*j;
+	struct jump_hop		*hops;
+	struct ssh_host_config	 hc;
+	char			 why[512];
+	int			 n;
+
+	if ((n = jump_spec_parse(c->hc.proxy_jump, &hops, why,
+	    sizeof why)) == -1) {
+		snprintf(err, errlen, "ProxyJump %s: %s", c->hc.proxy_jump,
+		    why);
+		return (-1);
+	}
+	if (n != 1) {
+		jump_hops_free(hops, n);
+		return (0);
+	}
+	TAILQ_FOREACH(j, &r->jumps, entry) {
+		if (strcmp(j->key, c->hc.proxy_jump) == 0)
+			break;
+	}
+	if (j == NULL) {
+		memset(&hc, 0, sizeof hc);
+		if (sshconfig_resolve_hop(r->cfg, s->run->opt, hops[0].host,
+		    hops[0].user, hops[0].port, &hc, why, sizeof why) != 0) {
+			ssh_host_config_free(&hc);
+			snprintf(err, errlen, "jump host %s: %s", hops[0].host,
+			    why);
+			jump_hops_free(hops, n);
+			return (-1);
+		}
+		if (hc.proxy_jump != NULL || hc.proxy_command != NULL) {
+			/* The hop is itself behind something: a chain. */
+			ssh_host_config_free(&hc);
+			jump_hops_free(hops, n);
+			return (0);
+		}
+		j = ssh_jump_new(r, c->hc.proxy_jump, hops[0].host, &hc);
+	}
+	jump_hops_free(hops, n);
+	c->via_jump = j;
+	j->users++;
+	free(s->via);
+	s->via = xstrdup(j->name);
+	if (j->fail_reason != NULL) {
+		session_set_state(s, S_CONNECTING);
+		ssh_fail(c, j->fail_kind, "%s", j->fail_reason);
+		return (1);
+	}
+	dial_tunnel(c->dial, j->pump, c->hc.hostname != NULL ?
+	    c->hc.hostname : s->host->name, c->hc.port > 0 ? c->hc.port : 22,
+	    j->name);
+	return (1);
+}
+
+/* End of the run: close every jump session (bounded), then free them. */
+static void
+ssh_jumps_finish(struct ssh_run *r)
+{
+	struct ssh_jump	*j;
+	int		 i;
+
+	while ((j = TAILQ_FIRST(&r->jumps)) != NULL) {
+		if (!j->closing)
+			ssh_jump_close(j, r->run->aborting);
+		/* Each step of the close has a deadline (--close-wait). */
+		for (i = 0; !j->closed && i < 100000; i++) {
+			if (event_base_loop(r->run->base, EVLOOP_ONCE) == -1)
+				break;
+		}
+		TAILQ_REMOVE(&r->jumps, j, entry);
+		ssh_free(&j->fs);
+		jump_pump_free(j->pump);
+		free(j->fail_reason);
+		free(j->host.name);
+		free(j->host.label);
+		free(j->key);
+		free(j->name);
+		free(j);
+	}
 }
 
 const struct transport_ops transport_ssh = {

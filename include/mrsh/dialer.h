@@ -8,7 +8,10 @@
  *     park the session in PENDING when no port is free; one error wording
  *     for every transport ("connect to ADDR: connection refused");
  *   proxy command (ProxyCommand, ssh only): /bin/sh -c, the session runs
- *     over a socketpair to the command's stdin/stdout (proxycmd.h).
+ *     over a socketpair to the command's stdin/stdout (proxycmd.h);
+ *   jump channel (ProxyJump, ssh only): a direct-tcpip channel of the
+ *     jump host's one shared session, bridged to a socketpair
+ *     (jumptun.h).
  * The dialer moves the session through RESOLVING and CONNECTING; the
  * transport takes it on from SETUP when ready() is called.
  */
@@ -21,6 +24,7 @@
 #include "mrsh/session.h"
 
 struct dial;
+struct jump_pump;
 
 struct dial_ops {
 	/* The stream is up: dial_fd() is connected (non-blocking). */
@@ -48,6 +52,15 @@ void	dial_tcp(struct dial *, const char *host, int port);
 
 /* ProxyCommand: cmd is already expanded; run with /bin/sh -c. */
 void	dial_command(struct dial *, const char *cmd);
+/*
+ * ProxyJump: a channel to host:port of the jump session pump; via names
+ * the jump host (the route). A refusal or a jump session that breaks
+ * later comes as ops->failed with the hop named.
+ */
+void	dial_tunnel(struct dial *, struct jump_pump *, const char *host,
+	    int port, const char *via);
+/* A jump host's own connection: no port -> fail, never PENDING. */
+void	dial_set_no_park(struct dial *);
 /*
  * The stream ended before the protocol started: a better reason than
  * "connection closed" when there is one (the proxy command or the jump

@@ -77,6 +77,14 @@ void	sshconfig_free(struct sshconfig *);
 int	sshconfig_resolve(struct sshconfig *, const struct options *,
 	    const char *host, const char *user, int port,
 	    struct ssh_host_config *hc, char *err, size_t errlen);
+/*
+ * The same for a ProxyJump hop, as the ssh -W that OpenSSH 9.2 runs for it
+ * sees it: the files (-F) only, none of -l -p -J -i -o; user/port are the
+ * hop's own [user@]host[:port].
+ */
+int	sshconfig_resolve_hop(struct sshconfig *, const struct options *,
+	    const char *host, const char *user, int port,
+	    struct ssh_host_config *hc, char *err, size_t errlen);
 void	ssh_host_config_free(struct ssh_host_config *);
 
 /* mrsh -G HOST: print the effective configuration like ssh -G; exit status. */
