@@ -94,6 +94,7 @@ struct jump_pump {
 	enum jt_pend		 pend;
 	struct jump_tun		*pend_tun;
 	int			 again;		/* fairness: run once more */
+	struct event		*ev_tick;	/* see jump_pump_run */
 	int			 failed;
 	void			(*wake)(void *);
 	void			*warg;
@@ -102,6 +103,14 @@ struct jump_pump {
 static const char *jt_pend_names[] = {
 	"NONE", "OPEN", "PULL", "READ", "WRITE", "EOF", "FREE"
 };
+
+static void
+jt_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jump_pump	*p = arg;
+
+	p->wake(p->warg);
+}
 
 struct jump_pump *
 jump_pump_new(struct event_base *base, const char *name,
@@ -115,6 +124,9 @@ jump_pump_new(struct event_base *base, const char *name,
 	TAILQ_INIT(&p->tuns);
 	p->wake = wake;
 	p->warg = arg;
+	p->ev_tick = evtimer_new(base, jt_tick_cb, p);
+	if (p->ev_tick == NULL)
+		fatalx("event_new failed");
 	return (p);
 }
 
@@ -526,6 +538,15 @@ jt_service(struct jump_tun *t)
 	size_t			 moved = 0;
 	int			 rc;
 
+	/* A half-sent call of this channel is the first one made. */
+	if (p->pend == JP_WRITE || p->pend == JP_EOF) {
+		if (jt_up_data(t, &moved) == -1)
+			return (-1);
+		if (p->pend != JP_NONE)
+			return (0);
+	}
+	if (p->pend == JP_FREE)
+		goto close;
 	if (jt_down(t, &moved) == -1)
 		return (-1);
 	if (p->pend != JP_NONE)
@@ -542,6 +563,7 @@ jt_service(struct jump_tun *t)
 		return (0);
 	if (!t->fd_eof || !t->eof_sent)
 		return (0);
+close:
 	rc = libssh2_channel_free(t->ch);
 	if (rc == LIBSSH2_ERROR_EAGAIN) {
 		jt_eagain(p, t, JP_FREE);
@@ -619,6 +641,14 @@ jump_pump_run(struct jump_pump *p)
 	if (p->pend == JP_NONE && p->opening != NULL && jt_open(p) == -1)
 		return (-1);
 	/*
+	 * Some libssh2 calls (a channel open's reply, a channel close) read
+	 * one packet and return, leaving the rest of what came in read from
+	 * the socket but not yet parsed: the socket would not wake us for
+	 * it. The last call of a run is therefore a read to EAGAIN.
+	 */
+	if (p->pend == JP_NONE && jt_pull(p) == -1)
+		return (-1);
+	/*
 	 * Every read pulls the socket: a channel served before a later
 	 * read may have data, an EOF or a wider window waiting in libssh2
 	 * that no socket event will announce. Run again for those.
@@ -633,6 +663,16 @@ jump_pump_run(struct jump_pump *p)
 	}
 	if (p->again)
 		p->wake(p->warg);
+	else if (p->opening != NULL) {
+		/*
+		 * Seen with libssh2 1.10 under load: the open's reply is
+		 * taken in during another call and no socket event follows.
+		 * While an open is outstanding, look again now and then.
+		 */
+		struct timeval tv = { 0, 20000 };
+
+		evtimer_add(p->ev_tick, &tv);
+	}
 	return (0);
 }
 
@@ -699,6 +739,7 @@ jump_pump_free(struct jump_pump *p)
 			t->p = NULL;
 		}
 	}
+	event_free(p->ev_tick);
 	free(p->name);
 	free(p);
 }
