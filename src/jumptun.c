@@ -663,13 +663,15 @@ jump_pump_run(struct jump_pump *p)
 	}
 	if (p->again)
 		p->wake(p->warg);
-	else if (p->opening != NULL) {
+	else if (p->opening != NULL || jump_pump_count(p) > 0) {
 		/*
-		 * Seen with libssh2 1.10 under load: the open's reply is
-		 * taken in during another call and no socket event follows.
-		 * While an open is outstanding, look again now and then.
+		 * Seen with libssh2 1.10 under load: an open's reply (or
+		 * other input) is taken in during another call and no
+		 * socket event follows. While channels are active, look
+		 * again now and then: every 20 ms during an open, 100 ms
+		 * otherwise.
 		 */
-		struct timeval tv = { 0, 20000 };
+		struct timeval tv = { 0, p->opening != NULL ? 20000 : 100000 };
 
 		evtimer_add(p->ev_tick, &tv);
 	}

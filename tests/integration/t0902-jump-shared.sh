@@ -107,7 +107,7 @@ HOSTS="10.77.2.[10-$((10 + N - 1))]"
 
 # N targets through one bastion: one login, every target answered from B.
 before=$(logins "$SSHD_LOG")
-capture "$T" "$MRSH" -F "$T/cfg" -J bastion -j 64 --stats -w "$HOSTS" "$WHO"
+capture "$T" "$MRSH" -F "$T/cfg" -J bastion -j 64 -t 60 --stats -w "$HOSTS" "$WHO"
 is "$RC" 0 "$N targets through one bastion: exit 0"
 want=$(for ((i = 10; i < 10 + N; i++)); do
 	echo "10.77.2.$i: from 10.77.2.1 to 10.77.2.$i"
