@@ -66,6 +66,9 @@ struct ssh_auth {
 	int			 iagent;
 	char			*authlist;
 	int			 ikey;
+	int			 icert;		/* 0 the key, 1 KEY-cert.pub, */
+						/* 2.. CertificateFile */
+	struct ssh_key		*cert;		/* the certificate offered */
 	int			 nkeys_tried;
 	int			 nrsa_tried;
 	int			 nagent_tried;
@@ -370,6 +373,139 @@ auth_pubonly(struct ssh_auth *a, struct ssh_key *k)
 	    k->path);
 }
 
+/* The public key fields of a key blob: what follows its type name. */
+static const unsigned char *
+auth_blob_fields(const unsigned char *blob, size_t len, int skip,
+    size_t *left)
+{
+	size_t	off = 0, l;
+	int	i;
+
+	for (i = 0; i < skip; i++) {	/* type, and a certificate's nonce */
+		if (len - off < 4)
+			return (NULL);
+		l = (size_t)blob[off] << 24 | (size_t)blob[off + 1] << 16 |
+		    (size_t)blob[off + 2] << 8 | blob[off + 3];
+		if (l > len - off - 4)
+			return (NULL);
+		off += 4 + l;
+	}
+	*left = len - off;
+	return (blob + off);
+}
+
+/*
+ * Is the certificate blob one for this key? A certificate holds, after
+ * its type and nonce, the same public key fields as the key's blob after
+ * its type.
+ */
+static int
+auth_cert_matches(const struct ssh_key *cert, const struct ssh_key *k)
+{
+	const unsigned char	*cf, *kf;
+	size_t			 cl, kl;
+
+	if (cert->blob == NULL || k->blob == NULL ||
+	    (cf = auth_blob_fields(cert->blob, cert->bloblen, 2, &cl)) ==
+	    NULL || (kf = auth_blob_fields(k->blob, k->bloblen, 1, &kl)) ==
+	    NULL)
+		return (0);
+	return (strstr(cert->desc, "-CERT ") != NULL && cl >= kl &&
+	    memcmp(cf, kf, kl) == 0);
+}
+
+/* The key's parsed signer, made once per run; NULL if we cannot sign. */
+static struct ssh_signer *
+auth_key_signer(struct ssh_key *k)
+{
+	if (!k->signer_checked) {
+		k->signer_checked = 1;
+		if (!k->encrypted && !k->pubonly && k->priv != NULL)
+			k->signer = ssh_signer_new(k->priv, k->privlen);
+	}
+	return (k->signer);
+}
+
+/*
+ * Certificate slot i of key k (1: KEY-cert.pub beside it, as ssh loads
+ * it; 2..: the CertificateFile lines), if it holds a certificate of k
+ * that we can send. One that cannot be sent is refused with the reason,
+ * once per run: never offered in a way the server would turn down.
+ */
+static struct ssh_key *
+auth_cert_at(struct ssh_auth *a, struct ssh_key *k, int i)
+{
+	struct ssh_key	*c;
+	char		 path[4096];
+
+	if (i == 1) {
+		if (k->pubonly)
+			return (NULL);
+		snprintf(path, sizeof path, "%s-cert.pub", k->path);
+		c = ssh_key_peek(a->keys, path, 0);
+	} else
+		c = ssh_key_peek(a->keys, a->hc->certificate[i - 2], 1);
+	if (c->blob == NULL || !auth_cert_matches(c, k) ||
+	    !auth_type_ok(a, c->blob, c->bloblen))
+		return (NULL);
+	if (libssh2_version(0x010b00) == NULL &&
+	    strncmp(c->desc, "ECDSA-CERT ", 11) != 0) {
+		if (!c->warned)
+			warnx_m("certificate %s (%s): libssh2 %s cannot sign "
+			    "with this certificate type (1.11 can): not "
+			    "offered", c->path, c->desc, libssh2_version(0));
+		c->warned = 1;
+		a->nkeys_bad++;
+		return (NULL);
+	}
+	if (ssh_key_locked(k) || k->unusable || auth_key_signer(k) == NULL) {
+		if (!c->warned)
+			warnx_m("certificate %s: mrsh can send a certificate "
+			    "only with an unencrypted ed25519 or ECDSA key in "
+			    "OpenSSH format, and %s is not one: not offered",
+			    c->path, k->path);
+		c->warned = 1;
+		a->nkeys_bad++;
+		return (NULL);
+	}
+	return (c);
+}
+
+/*
+ * The next key file to offer, as ssh orders them: each identity file,
+ * then its certificates. Returns 1 with ikey (and cert) set, 0 at the end.
+ */
+static int
+auth_next_file(struct ssh_auth *a)
+{
+	struct ssh_key	*k;
+
+	for (;;) {
+		k = a->ikey >= 0 ? auth_key_at(a, a->ikey, 0) : NULL;
+		if (k != NULL && a->icert < 1 + a->hc->ncertificate) {
+			if ((a->cert = auth_cert_at(a, k, ++a->icert)) != NULL)
+				return (1);
+			continue;
+		}
+		a->icert = 0;
+		a->cert = NULL;
+		if ((k = auth_key_at(a, ++a->ikey, 0)) == NULL)
+			return (0);
+		if (a->via_agent[a->ikey])
+			continue;	/* offered already */
+		if (!auth_type_ok(a, k->blob, k->bloblen))
+			continue;
+		if (k->pubonly) {
+			auth_pubonly(a, k);
+			continue;
+		}
+		if (!k->unusable && !ssh_key_locked(k))
+			return (1);
+		if (k->priv != NULL)
+			a->nkeys_bad++;	/* undecryptable */
+	}
+}
+
 /*
  * Choose the next authentication attempt, after AUTHLIST or a refusal:
  * agent keys, then key files, then (with --askpass) password and
@@ -378,8 +514,6 @@ auth_pubonly(struct ssh_auth *a, struct ssh_key *k)
 static void
 auth_next(struct ssh_auth *a)
 {
-	struct ssh_key	*k;
-
 	if (a->step == AUTH_AUTHLIST) {
 		a->ikey = -1;
 		a->agent_id = NULL;
@@ -423,22 +557,8 @@ auth_next(struct ssh_auth *a)
 		auth_set_step(a, AUTH_KEY);
 	}
 	if (a->step == AUTH_KEY) {
-		if (auth_list_has(a, "publickey")) {
-			while ((k = auth_key_at(a, ++a->ikey, 0)) != NULL) {
-				if (a->via_agent[a->ikey])
-					continue;	/* offered already */
-				if (!auth_type_ok(a, k->blob, k->bloblen))
-					continue;
-				if (k->pubonly) {
-					auth_pubonly(a, k);
-					continue;
-				}
-				if (!k->unusable && !ssh_key_locked(k))
-					return;
-				if (k->priv != NULL)
-					a->nkeys_bad++;	/* undecryptable */
-			}
-		}
+		if (auth_list_has(a, "publickey") && auth_next_file(a))
+			return;
 		auth_set_step(a, AUTH_PASSWORD);
 		if (a->password != NULL && a->hc->password_auth &&
 		    auth_list_has(a, "password"))
@@ -639,16 +759,17 @@ auth_attempt(struct ssh_auth *a)
 		return (1);
 	case AUTH_KEY:
 		k = auth_key_at(a, a->ikey, 0);
-		if (!k->signer_checked) {
-			/* Parse once per run when we can sign ourselves. */
-			k->signer_checked = 1;
-			if (!k->encrypted)
-				k->signer = ssh_signer_new(k->priv, k->privlen);
-		}
-		if (k->signer != NULL) {
+		if (a->cert != NULL) {
+			/* The certificate, signed with its key. */
+			a->sign_abstract = k->signer;
+			rc = libssh2_userauth_publickey(a->ssh, user,
+			    a->cert->blob, a->cert->bloblen, ssh_signer_sign,
+			    &a->sign_abstract);
+		} else if (auth_key_signer(k) != NULL) {
 			const unsigned char *blob;
 			size_t bloblen;
 
+			/* Parsed once per run: we sign ourselves. */
 			blob = ssh_signer_pubkey(k->signer, &bloblen);
 			a->sign_abstract = k->signer;
 			rc = libssh2_userauth_publickey(a->ssh, user, blob,
@@ -677,8 +798,12 @@ auth_attempt(struct ssh_auth *a)
 				a->nrsa_tried++;
 			debug("%s: key %s: %s", a->label, k->path,
 			    auth_errstr(a));
-			auth_tried(a, "key file %s%s%s", k->path,
-			    k->desc[0] != '\0' ? " " : "", k->desc);
+			if (a->cert != NULL)
+				auth_tried(a, "certificate %s %s",
+				    a->cert->path, a->cert->desc);
+			else
+				auth_tried(a, "key file %s%s%s", k->path,
+				    k->desc[0] != '\0' ? " " : "", k->desc);
 		}
 		auth_next(a);
 		return (1);

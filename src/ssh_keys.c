@@ -124,6 +124,71 @@ ssh_getstr(const unsigned char *b, size_t len, size_t *off,
 	return ((long)l);
 }
 
+#define SSH_CERT_SUFFIX	"-cert-v01@openssh.com"
+
+/*
+ * The plain key blob inside a certificate blob of type t (string type,
+ * string nonce, then the key's own fields): NULL if blob is no
+ * certificate we know.
+ */
+static unsigned char *
+ssh_key_cert_plain(const unsigned char *blob, size_t len,
+    const unsigned char *t, size_t tlen, size_t *outlen)
+{
+	static const struct {
+		const char	*plain;
+		int		 nfields;
+	} types[] = {
+		{ "ssh-ed25519", 1 }, { "ssh-rsa", 2 }, { "ssh-dss", 4 },
+		{ "ecdsa-sha2-nistp256", 2 }, { "ecdsa-sha2-nistp384", 2 },
+		{ "ecdsa-sha2-nistp521", 2 },
+		{ "sk-ssh-ed25519@openssh.com", 2 },
+		{ "sk-ecdsa-sha2-nistp256@openssh.com", 3 },
+	};
+	const unsigned char	*s, *fields;
+	unsigned char		*out;
+	size_t			 off, plen, slen = strlen(SSH_CERT_SUFFIX), i;
+	int			 f;
+	char			 name[128];
+
+	if (tlen <= slen || tlen >= sizeof name)
+		return (NULL);
+	/* "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com": the @ moves */
+	memcpy(name, t, tlen);
+	name[tlen] = '\0';
+	if (strcmp(name + tlen - slen, SSH_CERT_SUFFIX) != 0)
+		return (NULL);
+	name[tlen - slen] = '\0';
+	if (strncmp(name, "sk-", 3) == 0)
+		snprintf(name + strlen(name), sizeof name - strlen(name),
+		    "@openssh.com");
+	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
+		if (strcmp(types[i].plain, name) == 0)
+			break;
+	}
+	if (i == sizeof types / sizeof types[0])
+		return (NULL);
+	off = 0;
+	if (ssh_getstr(blob, len, &off, &s) < 0 ||	/* type */
+	    ssh_getstr(blob, len, &off, &s) < 0)	/* nonce */
+		return (NULL);
+	fields = blob + off;
+	for (f = 0; f < types[i].nfields; f++) {
+		if (ssh_getstr(blob, len, &off, &s) < 0)
+			return (NULL);
+	}
+	plen = strlen(name);
+	*outlen = 4 + plen + (size_t)(blob + off - fields);
+	out = xmalloc(*outlen);
+	out[0] = (unsigned char)(plen >> 24);
+	out[1] = (unsigned char)(plen >> 16);
+	out[2] = (unsigned char)(plen >> 8);
+	out[3] = (unsigned char)plen;
+	memcpy(out + 4, name, plen);
+	memcpy(out + 4 + plen, fields, (size_t)(blob + off - fields));
+	return (out);
+}
+
 void
 ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
     size_t buflen)
@@ -153,8 +218,9 @@ ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
 	char			 b64[EVP_MAX_MD_SIZE * 2], *eq;
 	const unsigned char	*t;
 	const char		*label = "unknown";
+	unsigned char		*plain = NULL;
 	unsigned int		 mdlen = 0;
-	size_t			 off = 0, i;
+	size_t			 off = 0, i, plainlen;
 	long			 l;
 
 	if ((l = ssh_getstr(blob, len, &off, &t)) > 0) {
@@ -164,10 +230,17 @@ ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
 				label = types[i].label;
 		}
 	}
+	/* A certificate: as ssh, the fingerprint of its plain key. */
+	if (l > 0 && (plain = ssh_key_cert_plain(blob, len, t, (size_t)l,
+	    &plainlen)) != NULL) {
+		blob = plain;
+		len = plainlen;
+	}
 	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
 		snprintf(buf, buflen, "%s", label);
 		return;
 	}
+	free(plain);
 	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
 	if ((eq = strchr(b64, '=')) != NULL)
 		*eq = '\0';	/* ssh prints it without padding */

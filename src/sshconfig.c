@@ -63,6 +63,7 @@ enum sshcfg_opcode {
 	oUser,
 	oPort,
 	oIdentityFile,
+	oCertificateFile,
 	oIdentitiesOnly,
 	oIdentityAgent,
 	oConnectTimeout,
@@ -98,6 +99,7 @@ static const struct {
 	{ "User", oUser },
 	{ "Port", oPort },
 	{ "IdentityFile", oIdentityFile },
+	{ "CertificateFile", oCertificateFile },
 	{ "IdentitiesOnly", oIdentitiesOnly },
 	{ "IdentityAgent", oIdentityAgent },
 	{ "ConnectTimeout", oConnectTimeout },
@@ -171,7 +173,6 @@ static const struct sshcfg_foreign {
 	{ "CanonicalizeFallbackLocal", SSHCFG_ANY, NULL, NULL },
 	{ "CanonicalizeMaxDots", SSHCFG_ANY, NULL, NULL },
 	{ "CanonicalizePermittedCNAMEs", SSHCFG_ANY, NULL, NULL },
-	{ "CertificateFile", SSHCFG_ANY, NULL, NULL },
 	{ "ClearAllForwardings", SSHCFG_ANY, NULL, NULL },
 	{ "Compression", SSHCFG_ANY, NULL, NULL },
 	{ "ConnectionAttempts", SSHCFG_ANY, NULL, NULL },
@@ -861,6 +862,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oIdentityFile:
+	case oCertificateFile:
 	case oIdentityAgent:
 		if (l->argc != 1 ||
 		    sshcfg_check_tokens(a, SSHCFG_PATH_TOKENS) != 0)
@@ -1818,9 +1820,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oForeign:
 		if (ctx->foreign[l->foreign] == NULL)
 			ctx->foreign[l->foreign] = l;
-		/* CertificateFile accumulates, as IdentityFile (for -G). */
-		if (strcmp(l->name, "CertificateFile") == 0)
-			sshcfg_add_file(ctx->certs, &ctx->ncerts, a);
+		break;
+	case oCertificateFile:
+		/* Accumulates, as IdentityFile. */
+		sshcfg_add_file(ctx->certs, &ctx->ncerts, a);
 		break;
 	default:
 		break;
@@ -2176,6 +2179,16 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 			hc->nidentity++;
 	}
 	hc->identity_explicit = ctx->ids_explicit;
+	for (j = 0; j < ctx->ncerts; j++) {
+		if (strcasecmp(ctx->certs[j], "none") == 0)
+			continue;
+		if (rc == 0)
+			rc = sshcfg_expand_into(cfg, hc, ctx->host,
+			    "CertificateFile", ctx->certs[j],
+			    &hc->certificate[hc->ncertificate], err, errlen);
+		if (hc->certificate[hc->ncertificate] != NULL)
+			hc->ncertificate++;
+	}
 	hc->identities_only = ctx->ids_only == 1;
 
 	if (ctx->agent != NULL && strcmp(ctx->agent, "SSH_AUTH_SOCK") != 0) {
@@ -2311,6 +2324,8 @@ ssh_host_config_free(struct ssh_host_config *hc)
 	free(hc->user);
 	for (i = 0; i < hc->nidentity; i++)
 		free(hc->identity[i]);
+	for (i = 0; i < hc->ncertificate; i++)
+		free(hc->certificate[i]);
 	free(hc->identity_agent);
 	for (i = 0; i < hc->nuser_known_hosts; i++)
 		free(hc->user_known_hosts[i]);

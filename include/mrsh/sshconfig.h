@@ -32,6 +32,8 @@ struct ssh_host_config {
 	char	*identity[SSHCFG_MAX_FILES];	/* expanded (~, %d %u %h %r) */
 	int	 nidentity;
 	int	 identity_explicit;	/* came from -i or IdentityFile */
+	char	*certificate[SSHCFG_MAX_FILES];	/* CertificateFile, expanded */
+	int	 ncertificate;
 	int	 identities_only;
 	char	*identity_agent;	/* NULL: $SSH_AUTH_SOCK; "none" */
 	double	 connect_timeout;	/* 0: none set (use -t) */
