@@ -2,6 +2,7 @@
  * Unit tests for the once-per-run key signer (src/ssh_sign.c): an
  * unencrypted ed25519 key made by ssh-keygen is parsed, its public blob is
  * the one in the .pub file, its signatures verify with the public key;
+ * ECDSA keys are parsed and sign as SSH wants (mpint r, mpint s);
  * encrypted keys, other key types and garbage are declined (NULL), so the
  * transport falls back to libssh2's own parser.
  */
@@ -84,7 +85,8 @@ main(void)
 	EVP_PKEY *pub;
 	EVP_MD_CTX *ctx;
 	void *abstract;
-	char *priv, cmd[128];
+	char *priv, cmd[128], what[128];
+	int i;
 
 	snprintf(dir, sizeof dir, "/tmp/mrsh-test-sign.XXXXXX");
 	if (mkdtemp(dir) == NULL)
@@ -131,10 +133,52 @@ main(void)
 	ok(priv != NULL && ssh_signer_new(priv, len) == NULL,
 	    "encrypted key declined (libssh2 parses it)");
 	free(priv);
-	priv = keygen("ec", "-t ecdsa -N ''", &len);
-	ok(priv != NULL && ssh_signer_new(priv, len) == NULL,
-	    "ecdsa key declined (libssh2 parses it)");
-	free(priv);
+	/* ECDSA: parsed; the signature is SSH's mpint r, mpint s. */
+	for (i = 0; i < 3; i++) {
+		static const char *bits[] = { "256", "384", "521" };
+		char opts[64], name[16];
+		size_t off = 0, l;
+		int n;
+
+		snprintf(name, sizeof name, "ec%s", bits[i]);
+		snprintf(opts, sizeof opts, "-t ecdsa -b %s -N ''", bits[i]);
+		priv = keygen(name, opts, &len);
+		sg = priv != NULL ? ssh_signer_new(priv, len) : NULL;
+		snprintf(what, sizeof what, "ecdsa-%s key parsed", bits[i]);
+		ok(sg != NULL, what);
+		if (sg == NULL) {
+			free(priv);
+			continue;
+		}
+		blob = ssh_signer_pubkey(sg, &bloblen);
+		want = pubblob(name, &wantlen);
+		snprintf(what, sizeof what, "ecdsa-%s: public blob equals "
+		    "the .pub file's", bits[i]);
+		ok(want != NULL && bloblen == wantlen &&
+		    memcmp(blob, want, wantlen) == 0, what);
+		abstract = sg;
+		sig = NULL;
+		snprintf(what, sizeof what, "ecdsa-%s: sign", bits[i]);
+		is_int(ssh_signer_sign(NULL, &sig, &siglen, msg, sizeof msg,
+		    &abstract), 0, what);
+		for (n = 0; n < 2 && sig != NULL && siglen - off >= 4; n++) {
+			l = (size_t)sig[off] << 24 | (size_t)sig[off + 1] << 16 |
+			    (size_t)sig[off + 2] << 8 | sig[off + 3];
+			if (l > siglen - off - 4 || l == 0 ||
+			    (l > 1 && sig[off + 4] == 0 &&
+			    (sig[off + 5] & 0x80) == 0) ||
+			    (sig[off + 4] & 0x80) != 0)
+				break;	/* not a minimal positive mpint */
+			off += 4 + l;
+		}
+		snprintf(what, sizeof what, "ecdsa-%s: two mpints, r and s",
+		    bits[i]);
+		ok(n == 2 && off == siglen, what);
+		free(sig);
+		free(want);
+		ssh_signer_free(sg);
+		free(priv);
+	}
 	priv = keygen("pem", "-t ed25519 -N ''", &len);
 	ok(priv != NULL && ssh_signer_new("garbage", 7) == NULL,
 	    "garbage declined");
