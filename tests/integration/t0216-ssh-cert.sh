@@ -19,18 +19,12 @@ unset SSH_AUTH_SOCK SSH_AGENT_PID
 U=$SSHD_USER
 
 # Does the libssh2 mrsh runs with sign for ed25519 certificates (>= 1.11)?
-# From the binary: the version -V names last (the one it runs with), else
-# the shared library it loads.
+# From the binary (its -V), not from pkg-config.
+RUNNING=$(mrsh_libssh2 running)
 new=unknown
-ver=$("$MRSH" -V 2>&1 | grep -o 'libssh2[ /]*[0-9][0-9.]*' | tail -1 | grep -o '[0-9][0-9.]*$')
-if [ -z "$ver" ]; then
-	so=$(ldd "$MRSH" 2>/dev/null | awk '/libssh2\.so/ { print $3 }')
-	[ -n "$so" ] && ver=$(readlink -f "$so" | sed -n 's/.*libssh2\.so\.1\.0\.1$/1.10/p')
+if [ -n "$RUNNING" ]; then
+	if libssh2_at_least 1.11; then new=yes; else new=no; fi
 fi
-case $ver in
-1.[0-9] | 1.[0-9].* | 1.10 | 1.10.*) new=no ;;
-1.*) new=yes ;;
-esac
 
 # fp FILE: "ECDSA-CERT SHA256:..." as ssh-keygen -l names it.
 fp() {
@@ -107,7 +101,7 @@ yes)
 no)
 	capture "$T" "$MRSH" -F "$T/ed.cfg" -w 127.0.1.1 true
 	is "$RC" 255 "ed25519 certificate, libssh2 1.10: exit 255 (ssh logs in; mrsh cannot)"
-	hasline "mrsh: certificate $T/ed-cert.pub ($(fp "$T/ed-cert.pub")): libssh2 1.10.0 cannot sign with this certificate type (1.11 can): not offered" \
+	hasline "mrsh: certificate $T/ed-cert.pub ($(fp "$T/ed-cert.pub")): libssh2 $RUNNING cannot sign with this certificate type (1.11 can): not offered" \
 		"$T/err" "ed25519 certificate, libssh2 1.10: refused, saying why"
 	;;
 *)
@@ -135,7 +129,7 @@ if command -v ssh-agent >/dev/null 2>&1 && command -v ssh-add >/dev/null 2>&1; t
 	no)
 		capture "$T" "$MRSH" -F "$T/agent.cfg" -w 127.0.1.1 true
 		is "$RC" 255 "ed25519 certificate in the agent, libssh2 1.10: exit 255"
-		hasline "mrsh: 127.0.1.1: agent key $(fp "$T/ed-cert.pub") (mrsh-ed): libssh2 1.10.0 cannot sign with this key type (1.11 can): skipped" \
+		hasline "mrsh: 127.0.1.1: agent key $(fp "$T/ed-cert.pub") (mrsh-ed): libssh2 $RUNNING cannot sign with this key type (1.11 can): skipped" \
 			"$T/err" "ed25519 certificate in the agent, libssh2 1.10: skipped, saying why"
 		;;
 	*)
