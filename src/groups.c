@@ -90,19 +90,6 @@ static struct {
 static int	groups_eval(const char *, const char *, struct hostlist *,
 		    int, char *, size_t);
 
-static int __attribute__((format(printf, 3, 4)))
-groups_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static char *
 groups_trim(char *s)
 {
@@ -182,7 +169,7 @@ groups_ini_read(const char *path, struct groups_ini **v, size_t *n,
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return groups_error(err, errlen, "%s: %s", path,
+		return log_errf(err, errlen, "%s: %s", path,
 		    strerror(errno));
 	}
 	while (getline(&line, &cap, f) != -1) {
@@ -203,7 +190,7 @@ groups_ini_read(const char *path, struct groups_ini **v, size_t *n,
 			continue;
 		if (*p == '[') {
 			if ((sep = strchr(p, ']')) == NULL) {
-				groups_error(err, errlen, "%s:%zu: bad section "
+				log_errf(err, errlen, "%s:%zu: bad section "
 				    "header", path, lineno);
 				goto out;
 			}
@@ -216,7 +203,7 @@ groups_ini_read(const char *path, struct groups_ini **v, size_t *n,
 		}
 		sep = p + strcspn(p, ":=");
 		if (section == NULL || *sep == '\0') {
-			groups_error(err, errlen, "%s:%zu: expected \"key: "
+			log_errf(err, errlen, "%s:%zu: expected \"key: "
 			    "value\" inside a [section]", path, lineno);
 			goto out;
 		}
@@ -295,7 +282,7 @@ groups_sources_from_ini(struct groups_ini *v, size_t n, const char *cfgdir,
 		if (j < i || strcmp(v[i].section, "Main") == 0)
 			continue;
 		if ((map = groups_ini_get(v, n, v[i].section, "map")) == NULL)
-			return groups_error(err, errlen, "%s: group source "
+			return log_errf(err, errlen, "%s: group source "
 			    "[%s] has no map upcall", path, v[i].section);
 		names = xstrdup(v[i].section);
 		for (name = strtok_r(names, ",", &save); name != NULL;
@@ -382,7 +369,7 @@ groups_yaml_load(const char *path, char *err, size_t errlen)
 	if ((f = fopen(path, "r")) == NULL) {
 		if (errno == EACCES || errno == EPERM || errno == ENOENT)
 			return 0;	/* as ClusterShell: skipped */
-		return groups_error(err, errlen, "%s: %s", path,
+		return log_errf(err, errlen, "%s: %s", path,
 		    strerror(errno));
 	}
 	yaml_parser_initialize(&p);
@@ -456,10 +443,10 @@ bad_ev:
 	yaml_event_delete(&ev);
 bad:
 	if (p.error != YAML_NO_ERROR && p.problem != NULL)
-		groups_error(err, errlen, "%s:%zu: %s", path,
+		log_errf(err, errlen, "%s:%zu: %s", path,
 		    p.problem_mark.line + 1, p.problem);
 	else
-		groups_error(err, errlen, "%s: invalid content (expected "
+		log_errf(err, errlen, "%s: invalid content (expected "
 		    "source: {group: nodeset})", path);
 out:
 	while (scratch.ngroups > 0) {
@@ -780,14 +767,14 @@ groups_upcall(const struct groups_source *s, const char *what,
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	if (timedout)
-		groups_error(err, errlen, "group source %s: %s upcall timed "
+		log_errf(err, errlen, "group source %s: %s upcall timed "
 		    "out after %g s: %s", s->name, what, groups.timeout, cmd);
 	else if (len > GROUPS_MAX_OUTPUT)
-		groups_error(err, errlen, "group source %s: %s upcall wrote "
+		log_errf(err, errlen, "group source %s: %s upcall wrote "
 		    "more than %d bytes: %s", s->name, what,
 		    GROUPS_MAX_OUTPUT, cmd);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		groups_error(err, errlen, "group source %s: %s upcall failed "
+		log_errf(err, errlen, "group source %s: %s upcall failed "
 		    "(%s %d): %s", s->name, what,
 		    WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
@@ -797,7 +784,7 @@ groups_upcall(const struct groups_source *s, const char *what,
 			buf = xstrdup("");
 		buf[len] = '\0';
 		if (strlen(buf) != len) {
-			groups_error(err, errlen, "group source %s: %s upcall "
+			log_errf(err, errlen, "group source %s: %s upcall "
 			    "wrote a NUL byte: %s", s->name, what, cmd);
 			goto out;
 		}
@@ -927,7 +914,7 @@ groups_source_all(const struct groups_source *s, struct hostlist *hl,
 	}
 	if ((r = groups_source_list(s, &nodes, err, errlen)) <= 0) {
 		if (r == 0)
-			groups_error(err, errlen, "group source %s has neither "
+			log_errf(err, errlen, "group source %s has neither "
 			    "an all nor a list upcall", s->name);
 		return -1;
 	}
@@ -978,7 +965,7 @@ groups_genders(char *err, size_t errlen)
 	if ((groups.gh = genders_handle_create()) == NULL)
 		fatalx("genders_handle_create failed");
 	if (genders_load_data(groups.gh, path) < 0) {
-		groups_error(err, errlen, "genders database %s: %s", path,
+		log_errf(err, errlen, "genders database %s: %s", path,
 		    genders_errormsg(groups.gh));
 		genders_handle_destroy(groups.gh);
 		groups.gh = NULL;
@@ -1004,7 +991,7 @@ groups_genders_query(const char *query, int all, struct hostlist *hl,
 	if ((gh = groups_genders(err, errlen)) == NULL)
 		return err[0] != '\0' ? -1 : 0;
 	if ((len = genders_nodelist_create(gh, &nodes)) < 0)
-		return groups_error(err, errlen, "genders: %s",
+		return log_errf(err, errlen, "genders: %s",
 		    genders_errormsg(gh));
 	if (all) {
 		n = genders_getnodes(gh, nodes, len, NULL, NULL);
@@ -1022,7 +1009,7 @@ groups_genders_query(const char *query, int all, struct hostlist *hl,
 	} else
 		n = genders_query(gh, nodes, len, query);
 	if (n < 0) {
-		groups_error(err, errlen, "genders query \"%s\": %s", query,
+		log_errf(err, errlen, "genders query \"%s\": %s", query,
 		    genders_errormsg(gh));
 		genders_nodelist_destroy(gh, nodes);
 		return -1;
@@ -1157,7 +1144,7 @@ groups_eval_group(const char *pat, const char *ns, struct hostlist *hl,
 	int r;
 
 	if (depth > GROUPS_MAX_DEPTH)
-		return groups_error(err, errlen, "group \"@%s\": groups nest "
+		return log_errf(err, errlen, "group \"@%s\": groups nest "
 		    "more than %d deep", pat, GROUPS_MAX_DEPTH);
 	if ((colon = strchr(pat, ':')) != NULL) {
 		srcname = xstrndup(pat, colon - pat);
@@ -1166,7 +1153,7 @@ groups_eval_group(const char *pat, const char *ns, struct hostlist *hl,
 		srcname = xstrdup(ns != NULL ? ns : groups.default_src != NULL ?
 		    groups.default_src : "");
 	if ((s = groups_source_find(srcname)) == NULL) {
-		groups_error(err, errlen, "group source \"%s\" not found "
+		log_errf(err, errlen, "group source \"%s\" not found "
 		    "(in \"@%s%s%s\")", srcname, colon ? srcname : "",
 		    colon ? ":" : "", pat);
 		free(srcname);
@@ -1217,7 +1204,7 @@ groups_eval(const char *str, const char *ns, struct hostlist *hl, int depth,
 		hostlist_init(&operand);
 		if (*t == '\0') {
 			if (op != ',' || (next != '\0' && next != ',')) {
-				r = groups_error(err, errlen, "node set \"%s\": "
+				r = log_errf(err, errlen, "node set \"%s\": "
 				    "missing operand of '%c'", str,
 				    op != ',' ? op : next);
 			}
@@ -1248,7 +1235,7 @@ groups_load_ok(char *err, size_t errlen)
 {
 	groups_load();
 	if (groups.load_err != NULL)
-		return groups_error(err, errlen, "node groups: %s",
+		return log_errf(err, errlen, "node groups: %s",
 		    groups.load_err);
 	return 0;
 }
@@ -1272,7 +1259,7 @@ groups_resolve(const char *name, struct hostlist *hl, char *err,
 	    (r = groups_genders_query(name, 0, &found, err, errlen)) < 0)
 		goto out;
 	if (found.n == 0) {
-		r = groups_error(err, errlen, "unknown node group \"@%s\"%s",
+		r = log_errf(err, errlen, "unknown node group \"@%s\"%s",
 		    name, groups.nsrc == 0 && groups.gh == NULL ?
 		    " (no ClusterShell groups.conf or genders database "
 		    "found)" : "");
@@ -1320,7 +1307,7 @@ groups_add_all(struct hostlist *hl, char *err, size_t errlen)
 	if ((r = groups_genders_query(NULL, 1, hl, err, errlen)) < 0)
 		return -1;
 	if (groups.gh == NULL)
-		return groups_error(err, errlen, "-a: no ClusterShell "
+		return log_errf(err, errlen, "-a: no ClusterShell "
 		    "groups.conf or genders database found");
 	return 0;
 }
@@ -1362,7 +1349,7 @@ groups_print_names(FILE *fp, char *err, size_t errlen)
 	if ((gh = groups_genders(err, errlen)) == NULL)
 		return err[0] != '\0' ? -1 : 0;
 	if ((len = genders_attrlist_create(gh, &attrs)) < 0)
-		return groups_error(err, errlen, "genders: %s",
+		return log_errf(err, errlen, "genders: %s",
 		    genders_errormsg(gh));
 	n = genders_getattr_all(gh, attrs, len);
 	for (r = 0; r < n; r++)

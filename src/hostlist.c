@@ -92,20 +92,6 @@ static hostlist_group_fn hostlist_group_resolver;
 static int	hostlist_add_file_depth(struct hostlist *, const char *,
 		    char *, size_t, int);
 
-/* Write a one-line error into err, if there is room for one. */
-static int __attribute__((format(printf, 3, 4)))
-hostlist_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 void
 hostlist_init(struct hostlist *hl)
 {
@@ -219,7 +205,7 @@ hostlist_check_v6(const char *addr, const char *entry, char *err,
 	}
 	return 0;
 bad:
-	return hostlist_error(err, errlen, "bad IPv6 address \"%s\" in \"%s\"",
+	return log_errf(err, errlen, "bad IPv6 address \"%s\" in \"%s\"",
 	    addr, entry);
 }
 
@@ -232,17 +218,17 @@ hostlist_parse_port(const char *s, const char *entry, int *port, char *err,
 	long v = 0;
 
 	if (*s == '\0')
-		return hostlist_error(err, errlen, "bad port in \"%s\": "
+		return log_errf(err, errlen, "bad port in \"%s\": "
 		    "port is empty", entry);
 	for (p = s; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p))
-			return hostlist_error(err, errlen, "bad port \"%s\" in "
+			return log_errf(err, errlen, "bad port \"%s\" in "
 			    "\"%s\": not a number", s, entry);
 		if (v <= 65535)
 			v = v * 10 + (*p - '0');
 	}
 	if (v < 1 || v > 65535)
-		return hostlist_error(err, errlen, "bad port \"%s\" in \"%s\": "
+		return log_errf(err, errlen, "bad port \"%s\" in \"%s\": "
 		    "must be 1..65535", s, entry);
 	*port = (int)v;
 	return 0;
@@ -282,11 +268,11 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 	rest = entry;
 	if (at != NULL) {
 		if (at == entry)
-			return hostlist_error(err, errlen,
+			return log_errf(err, errlen,
 			    "empty user name in \"%s\"", entry);
 		for (p = entry; p < at; p++) {
 			if (!hostlist_userchar(*p))
-				return hostlist_error(err, errlen, "bad "
+				return log_errf(err, errlen, "bad "
 				    "character '%c' in user name in \"%s\"",
 				    *p, entry);
 		}
@@ -294,7 +280,7 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 		rest = at + 1;
 	}
 	if (*rest == '\0') {
-		hostlist_error(err, errlen, "empty host name in \"%s\"", entry);
+		log_errf(err, errlen, "empty host name in \"%s\"", entry);
 		goto fail;
 	}
 
@@ -304,7 +290,7 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 		e->v6 = 1;
 		e->host = xstrndup(rest + 1, close - rest - 1);
 		if (strchr(e->host, '[') != NULL) {
-			hostlist_error(err, errlen, "unbalanced bracket in "
+			log_errf(err, errlen, "unbalanced bracket in "
 			    "\"%s\"", entry);
 			goto fail;
 		}
@@ -313,7 +299,7 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 		if (close[1] == '\0')
 			return 0;
 		if (close[1] != ':') {
-			hostlist_error(err, errlen, "unexpected \"%s\" after "
+			log_errf(err, errlen, "unexpected \"%s\" after "
 			    "IPv6 address in \"%s\"", close + 1, entry);
 			goto fail;
 		}
@@ -339,7 +325,7 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 		e->v6 = 1;
 		e->host = xstrdup(rest);
 		if (strpbrk(e->host, "[]") != NULL) {
-			hostlist_error(err, errlen, "bad IPv6 address \"%s\" "
+			log_errf(err, errlen, "bad IPv6 address \"%s\" "
 			    "in \"%s\" (write [addr]:port for a port)", rest,
 			    entry);
 			goto fail;
@@ -356,7 +342,7 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 	} else
 		hostpart = xstrdup(rest);
 	if (*hostpart == '\0') {
-		hostlist_error(err, errlen, "empty host name in \"%s\"", entry);
+		log_errf(err, errlen, "empty host name in \"%s\"", entry);
 		goto fail;
 	}
 	e->host = hostpart;
@@ -382,12 +368,12 @@ hostlist_parse_entry(const char *entry, struct host *out, char *err,
 		for (p = e.host; *p != '\0'; p++) {
 			if (*p == '[' || *p == ']') {
 				hostlist_entry_free(&e);
-				return hostlist_error(err, errlen, "ranges are "
+				return log_errf(err, errlen, "ranges are "
 				    "not allowed here: \"%s\"", entry);
 			}
 			if (!hostlist_namechar(*p)) {
 				hostlist_entry_free(&e);
-				return hostlist_error(err, errlen, "bad "
+				return log_errf(err, errlen, "bad "
 				    "character '%c' in host name \"%s\"", *p,
 				    entry);
 			}
@@ -463,7 +449,7 @@ hostlist_parse_group(const char *s, size_t len, const char *entry,
 			end = s + len;
 		ilen = end - item;
 		if (ilen == 0)
-			return hostlist_error(err, errlen, "bad range \"%s\": "
+			return log_errf(err, errlen, "bad range \"%s\": "
 			    "empty item", entry);
 		dash = memchr(item, '-', ilen);
 		if (dash == NULL) {
@@ -476,7 +462,7 @@ hostlist_parse_group(const char *s, size_t len, const char *entry,
 			    end - dash - 1, &hi) < 0)
 				goto notnum;
 			if (lo > hi)
-				return hostlist_error(err, errlen, "bad range "
+				return log_errf(err, errlen, "bad range "
 				    "\"%s\": start %llu is greater than end "
 				    "%llu", entry, lo, hi);
 		}
@@ -492,7 +478,7 @@ hostlist_parse_group(const char *s, size_t len, const char *entry,
 	}
 
 notnum:
-	return hostlist_error(err, errlen, "bad range \"%s\": \"%.*s\" is not "
+	return log_errf(err, errlen, "bad range \"%s\": \"%.*s\" is not "
 	    "a number or a range of numbers", entry, (int)ilen, item);
 }
 
@@ -514,7 +500,7 @@ hostlist_parse_pattern(const char *host, const char *entry,
 			goto unbalanced;
 		if (*p != '[') {
 			if (!hostlist_namechar(*p)) {
-				hostlist_error(err, errlen, "bad character "
+				log_errf(err, errlen, "bad character "
 				    "'%c' in host name \"%s\"", *p, entry);
 				goto fail;
 			}
@@ -558,7 +544,7 @@ hostlist_parse_pattern(const char *host, const char *entry,
 	return 0;
 
 unbalanced:
-	hostlist_error(err, errlen, "unbalanced bracket in \"%s\"", entry);
+	log_errf(err, errlen, "unbalanced bracket in \"%s\"", entry);
 fail:
 	hostlist_pattern_free(pat);
 	return -1;
@@ -629,10 +615,10 @@ hostlist_add_entry(struct hostlist *hl, const char *entry, size_t *total,
 
 	if (entry[0] == '@') {
 		if (hostlist_group_resolver == NULL)
-			return hostlist_error(err, errlen, "node groups are "
+			return log_errf(err, errlen, "node groups are "
 			    "not available here: \"%s\"", entry);
 		if (depth > HOSTLIST_MAX_DEPTH)
-			return hostlist_error(err, errlen, "group \"%s\": "
+			return log_errf(err, errlen, "group \"%s\": "
 			    "nested more than %d deep", entry,
 			    HOSTLIST_MAX_DEPTH);
 		n0 = hl->n;
@@ -640,7 +626,7 @@ hostlist_add_entry(struct hostlist *hl, const char *entry, size_t *total,
 			return -1;
 		*total += hl->n - n0;
 		if (*total > HOSTLIST_MAX_EXPAND)
-			return hostlist_error(err, errlen, "group \"%s\" is "
+			return log_errf(err, errlen, "group \"%s\" is "
 			    "too large: more than %d hosts", entry,
 			    HOSTLIST_MAX_EXPAND);
 		return 0;
@@ -650,7 +636,7 @@ hostlist_add_entry(struct hostlist *hl, const char *entry, size_t *total,
 		while (isspace((unsigned char)*entry))
 			entry++;
 		if (*entry == '\0')
-			return hostlist_error(err, errlen, "empty file name "
+			return log_errf(err, errlen, "empty file name "
 			    "after '^'");
 		return hostlist_add_file_depth(hl, entry, err, errlen,
 		    depth + 1);
@@ -673,7 +659,7 @@ hostlist_add_entry(struct hostlist *hl, const char *entry, size_t *total,
 	    *total + count > HOSTLIST_MAX_EXPAND) {
 		hostlist_pattern_free(&pat);
 		hostlist_entry_free(&e);
-		return hostlist_error(err, errlen, "range \"%s\" is too "
+		return log_errf(err, errlen, "range \"%s\" is too "
 		    "large: more than %d hosts", entry, HOSTLIST_MAX_EXPAND);
 	}
 	*total += count;
@@ -753,14 +739,14 @@ hostlist_add_file_depth(struct hostlist *hl, const char *path, char *err,
 	int ret = -1, is_stdin;
 
 	if (depth > HOSTLIST_MAX_DEPTH)
-		return hostlist_error(err, errlen, "host file \"%s\": ^FILE "
+		return log_errf(err, errlen, "host file \"%s\": ^FILE "
 		    "nested more than %d deep", path, HOSTLIST_MAX_DEPTH);
 	is_stdin = strcmp(path, "-") == 0;
 	name = is_stdin ? "(stdin)" : path;
 	if (is_stdin)
 		f = stdin;
 	else if ((f = fopen(path, "r")) == NULL)
-		return hostlist_error(err, errlen, "cannot open host file "
+		return log_errf(err, errlen, "cannot open host file "
 		    "\"%s\": %s", path, strerror(errno));
 
 	errno = 0;
@@ -768,14 +754,14 @@ hostlist_add_file_depth(struct hostlist *hl, const char *path, char *err,
 		lineno++;
 		/* A NUL would silently cut the entry short: refuse it. */
 		if (memchr(line, '\0', (size_t)len) != NULL) {
-			hostlist_error(err, errlen, "%s:%zu: NUL byte in the "
+			log_errf(err, errlen, "%s:%zu: NUL byte in the "
 			    "line", name, lineno);
 			goto out;
 		}
 		for (p = line; *p != '\0'; p++) {
 			if (iscntrl((unsigned char)*p) &&
 			    !isspace((unsigned char)*p)) {
-				hostlist_error(err, errlen, "%s:%zu: control "
+				log_errf(err, errlen, "%s:%zu: control "
 				    "character in the line", name, lineno);
 				goto out;
 			}
@@ -793,14 +779,14 @@ hostlist_add_file_depth(struct hostlist *hl, const char *path, char *err,
 			continue;
 		if (hostlist_add_expr_depth(hl, p, lerr, sizeof lerr,
 		    depth) != 0) {
-			hostlist_error(err, errlen, "%s:%zu: %s", name, lineno,
+			log_errf(err, errlen, "%s:%zu: %s", name, lineno,
 			    lerr);
 			goto out;
 		}
 		errno = 0;
 	}
 	if (ferror(f)) {
-		hostlist_error(err, errlen, "cannot read host file \"%s\": %s",
+		log_errf(err, errlen, "cannot read host file \"%s\": %s",
 		    name, strerror(errno != 0 ? errno : EIO));
 		goto out;
 	}

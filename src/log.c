@@ -86,6 +86,23 @@ log_safe(char *dst, size_t dstlen, const char *src, size_t n)
 	return i;
 }
 
+int
+log_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	char *raw;
+	int n;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	n = xvasprintf(&raw, fmt, ap);
+	va_end(ap);
+	log_safe(err, errlen, raw, (size_t)n);
+	free(raw);
+	return -1;
+}
+
 char *
 log_safe_dup(const char *src, size_t n)
 {

@@ -44,6 +44,15 @@ void	log_set_writer(void (*fn)(const char *, size_t, void *), void *arg);
 size_t	log_safe(char *dst, size_t dstlen, const char *src, size_t n);
 char	*log_safe_dup(const char *src, size_t n);
 
+/*
+ * A module's one-line error into a caller's buffer (hostlist, groups):
+ * formatted, then made safe as above, since it often quotes what a file,
+ * a group upcall or the command line said. Writes nothing if err is NULL
+ * or errlen 0; returns -1, so that "return log_errf(...)" fails.
+ */
+int	log_errf(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* Called before the process exits on a fatal path (restores the terminal). */
 void	log_set_fatal_cleanup(void (*fn)(void));
 

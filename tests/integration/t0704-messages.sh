@@ -4,7 +4,7 @@
 # host key: one line); --json names the user and port ssh_config set;
 # %p of -R exec is the port even when none is given; a host that accepts
 # TCP and sends no SSH banner times out "during banner exchange", as ssh
-# says.
+# says; a host name's control bytes are shown escaped.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
@@ -49,5 +49,15 @@ capture "$T" "$MRSH" -F "$SSH_CONFIG" -t 2 -w "127.0.0.1:$(cat "$T/silent.port")
 is "$RC" 255 "no banner: exit 255"
 is "$(head -n 1 "$T/err")" "mrsh: 127.0.0.1:$(cat "$T/silent.port"): SETUP: timed out during banner exchange after 2s (-t)" \
 	"no banner: timed out during banner exchange"
+
+# 12-13: a host name's control bytes never reach the terminal raw, from
+# the command line or from a group upcall
+capture "$T" "$MRSH" -R exec -w "$(printf 'a\033[31mb')" true
+is "$(cat "$T/err")" 'mrsh: bad character '"'"'\033'"'"' in host name "a\033[31mb"' \
+	"-w: the escape shown as \\033"
+printf '[Main]\ndefault: local\n[local]\nmap: printf "x\\033]0;t\\007y\\n"\nlist: echo g\n' >"$T/groups.conf"
+capture "$T" "$MRSH" --groups-conf "$T/groups.conf" --genders '' -R exec -w @g true
+is "$(cat "$T/err")" 'mrsh: bad character '"'"'\033'"'"' in host name "x\033]0;t\007y"' \
+	"a group upcall's host name: escapes shown as \\033 and \\007"
 
 done_testing
