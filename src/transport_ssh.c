@@ -66,6 +66,12 @@
 /* Server bytes kept during the handshake (banner and KEXINIT). */
 #define SSH_SNIFF_MAX		4096
 /*
+ * libssh2 reads the server's banner one byte per recv(). During the
+ * handshake, a small read is served from a buffer filled by one recv() of
+ * this size instead (issue 14: 40 syscalls per session saved).
+ */
+#define SSH_RBUF_SIZE		1024
+/*
  * Bytes handed to libssh2 by one call before the command runs: past this
  * the recv callback says EAGAIN, so a server that keeps sending (lines
  * before the banner, ignore packets) cannot keep libssh2 reading inside
@@ -153,6 +159,9 @@ struct ssh_conn {
 	struct ssh_auth		*auth;
 	unsigned char		*sniff;		/* server's first bytes, */
 	size_t			 sniff_len;	/* until the handshake ends */
+	unsigned char		*rbuf;		/* small reads: ssh_recv_cb */
+	size_t			 rbuf_off;
+	size_t			 rbuf_len;	/* bytes not yet served */
 	size_t			 call_bytes;	/* given to libssh2 this call */
 	size_t			 prebanner;	/* bytes before "SSH-" */
 	int			 banner_pos;	/* in the line, up to 4 */
@@ -332,6 +341,11 @@ ssh_arm(struct ssh_conn *c)
 
 	if (c->failed || c->fd < 0 || c->ev_rd == NULL)
 		return;
+	if (c->rbuf_len > 0) {
+		/* Bytes already read from the socket: no event will say so. */
+		event_active(c->ev_kick, EV_TIMEOUT, 0);
+		return;
+	}
 	if (c->ssh != NULL)
 		dirs = libssh2_session_block_directions(c->ssh);
 	rd = (dirs & LIBSSH2_SESSION_BLOCK_INBOUND) != 0;
@@ -645,6 +659,7 @@ ssh_dial_ready(void *arg)
 	libssh2_session_set_blocking(c->ssh, 0);
 	c->sniff = xmalloc(SSH_SNIFF_MAX);
 	c->sniff_len = 0;
+	c->rbuf = xmalloc(SSH_RBUF_SIZE);
 #ifdef HAVE_LIBSSH2_SESSION_CALLBACK_SET2
 	libssh2_session_callback_set2(c->ssh, LIBSSH2_CALLBACK_RECV,
 	    (libssh2_cb_generic *)ssh_recv_cb);
@@ -697,7 +712,21 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		if (len > SSH_SETUP_CALL_BYTES - c->call_bytes)
 			len = SSH_SETUP_CALL_BYTES - c->call_bytes;
 	}
-	if ((n = recv(fd, buf, len, flags)) < 0)
+	if (c->rbuf_len == 0 && c->rbuf != NULL && c->step == SSH_HANDSHAKE &&
+	    len < SSH_RBUF_SIZE) {
+		if ((n = recv(fd, c->rbuf, SSH_RBUF_SIZE, flags)) < 0)
+			return (-errno);
+		c->rbuf_off = 0;
+		c->rbuf_len = (size_t)n;
+		if (n == 0)
+			return (0);
+	}
+	if (c->rbuf_len > 0) {
+		n = (ssize_t)(len < c->rbuf_len ? len : c->rbuf_len);
+		memcpy(buf, c->rbuf + c->rbuf_off, (size_t)n);
+		c->rbuf_off += (size_t)n;
+		c->rbuf_len -= (size_t)n;
+	} else if ((n = recv(fd, buf, len, flags)) < 0)
 		return (-errno);
 	c->call_bytes += (size_t)n;
 	/* Bounded per session before the banner line ("SSH-..."). */
@@ -1319,6 +1348,10 @@ ssh_step(struct ssh_conn *c)
 			}
 			free(c->sniff);
 			c->sniff = NULL;
+			if (c->rbuf_len == 0) {
+				free(c->rbuf);
+				c->rbuf = NULL;
+			}
 			debug("%s: kex %s, host key %s, cipher %s",
 			    s->host->label, libssh2_session_methods(c->ssh,
 			    LIBSSH2_METHOD_KEX), libssh2_session_methods(c->ssh,
@@ -1812,6 +1845,7 @@ ssh_free(struct session *s)
 	if (c->have_hc)
 		ssh_host_config_free(&c->hc);
 	free(c->sniff);
+	free(c->rbuf);
 	free(c->offered);
 	free(c);
 	s->tdata = NULL;

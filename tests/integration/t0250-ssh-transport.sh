@@ -137,19 +137,23 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 ip link set lo up
 . "$top_srcdir/tests/helpers/sshd.sh"
 sshd_start 100 >/dev/null 2>&1 || { echo "sshd failed"; exit 1; }
-"$MRSH" -F "$SSH_CONFIG" -f "$HOSTS_FILE" -j 50 --close "$1" true
+"$MRSH" -F "$SSH_CONFIG" -f "$HOSTS_FILE" -j 50 --close "$1" true \
+    2>"$SSHD_DIR/mrsh.err"
 echo "rc=$?"
+head -5 "$SSHD_DIR/mrsh.err" >&2
 sleep 0.3
 echo "client=$(ss -Htan state time-wait "( dport = :$SSHD_PORT )" | wc -l)"
 echo "server=$(ss -Htan state time-wait "( sport = :$SSHD_PORT )" | wc -l)"
 sshd_stop >/dev/null 2>&1
 EOF
-	out=$(unshare -n bash "$T/ns.sh" remote 2>/dev/null)
+	out=$(unshare -n bash "$T/ns.sh" remote 2>"$T/ns.err")
 	like "$out" '^rc=0$' "netns: 100 hosts, --close remote: exit 0"
+	grep -q '^rc=0$' <<<"$out" || diag "$(head -5 "$T/ns.err")"
 	like "$out" '^client=0$' "netns: --close remote leaves no client TIME_WAIT"
-	out=$(unshare -n bash "$T/ns.sh" abort 2>/dev/null)
+	out=$(unshare -n bash "$T/ns.sh" abort 2>"$T/ns.err")
 	like "$(echo "$out" | tr '\n' ' ')" 'rc=0 client=0 server=0' \
 	    "netns: --close abort leaves no TIME_WAIT on either side"
+	grep -q '^rc=0$' <<<"$out" || diag "$(head -5 "$T/ns.err")"
 else
 	skip "netns: --close remote" "needs root and unshare -n"
 	skip "netns: --close remote TIME_WAIT" "needs root and unshare -n"
