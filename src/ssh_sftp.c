@@ -46,6 +46,8 @@
 /* Bytes moved by one host before the others get a turn. */
 #define SFTP_FAIR_BYTES		(4 * 1024 * 1024)
 #define SFTP_READ_SIZE		COPY_WRITE_MAX
+/* SFTP channels per host for a tree of files (sshd's MaxSessions is 10). */
+#define SFTP_CHANS		4
 /* A step's answer inside this file: moved on, run the next step now. */
 #define SFTP_GO			((enum sftp_result)100)
 
@@ -103,28 +105,29 @@ struct pull_item {
 	LIBSSH2_SFTP_ATTRIBUTES	 attrs;
 };
 
-struct sftp_xfer {
+/* One SFTP channel (a sftp-server on the host) and the file it works on. */
+struct sftp_chan {
+	struct sftp_xfer	*xf;
+	int			 id;
 	struct session		*s;
 	LIBSSH2_SESSION		*ssh;
 	LIBSSH2_SFTP		*sftp;
 	LIBSSH2_SFTP_HANDLE	*h;
 	struct copy_plan	*p;
 	enum sftp_step		 step;
-	enum sftp_result	 result;	/* after SHUTDOWN */
 
-	char			*dest;		/* --dest for this host */
-	int			 dest_is_dir;
-	size_t			 ientry;
+	size_t			 ientry;	/* the entry it works on */
+	int			 busy;		/* ientry taken, not done */
+	int			 init_started;
 	char			*path;		/* what the step works on */
 	char			*tmp;		/* temporary name */
-	unsigned char		*created;	/* per entry: mkdir made it */
 	struct copy_reader	 rd;
 	int			 rd_attached;
 	int			 retried;
+	int			 no_posix_rename;
 	uint64_t		 bytes;
 	uint64_t		 fair;		/* bytes in this turn */
 	LIBSSH2_SFTP_ATTRIBUTES	 attrs;
-	char			*error;
 	enum sftp_step		 err_step;
 	char			 linkbuf[4096];	/* for the statvfs hint */
 
@@ -139,14 +142,40 @@ struct sftp_xfer {
 	size_t			 nkids;
 };
 
+/*
+ * One host's copy: up to SFTP_CHANS channels on its SSH session, each
+ * working on one entry of the plan at a time, so that the round trips
+ * of successive small files overlap. Entries are handed out in order; a
+ * directory is made before anything after it starts, and its mode and
+ * times are set once everything before them is done.
+ */
+struct sftp_xfer {
+	struct session		*s;
+	struct copy_plan	*p;
+	const size_t		*rx;		/* bytes libssh2 read this turn */
+	struct sftp_chan	*chans[SFTP_CHANS];
+	int			 nchans;
+	struct sftp_chan	*sending;	/* its call is half-sent */
+	int			 ninit;		/* channels started (in order) */
+	char			*dest;		/* --dest for this host */
+	int			 dest_is_dir;
+	int			 dest_known;	/* X_DEST_STAT done */
+	unsigned char		*created;	/* per entry: mkdir made it */
+	size_t			 next;		/* next entry to hand out */
+	int			 busy_dirs;	/* CE_DIR entries in flight */
+	int			 busy;		/* entries in flight */
+	uint64_t		 bytes;
+	char			*error;
+};
+
 static unsigned int	sftp_tmp_seq;
 
 static void
-sftp_set_step(struct sftp_xfer *x, enum sftp_step step)
+sftp_set_step(struct sftp_chan *x, enum sftp_step step)
 {
 	if (x->step == step)
 		return;
-	debug2("%s: sftp %s -> %s", x->s->host->label,
+	debug2("%s: sftp %d: %s -> %s", x->s->host->label, x->id,
 	    sftp_step_names[x->step], sftp_step_names[step]);
 	x->step = step;
 }
@@ -192,7 +221,7 @@ sftp_status_str(unsigned long st)
 
 /* The status of the last failed SFTP request, or 0 for no status. */
 static unsigned long
-sftp_status(struct sftp_xfer *x, int rc)
+sftp_status(struct sftp_chan *x, int rc)
 {
 	if (rc != LIBSSH2_ERROR_SFTP_PROTOCOL)
 		return (0);
@@ -200,23 +229,23 @@ sftp_status(struct sftp_xfer *x, int rc)
 }
 
 static int
-sftp_eagain(struct sftp_xfer *x)
+sftp_eagain(struct sftp_chan *x)
 {
 	return (libssh2_session_last_errno(x->ssh) == LIBSSH2_ERROR_EAGAIN);
 }
 
 static void
-sftp_set_error(struct sftp_xfer *x, const char *fmt, ...)
+sftp_set_error(struct sftp_chan *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void
-sftp_set_error(struct sftp_xfer *x, const char *fmt, ...)
+sftp_set_error(struct sftp_chan *x, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (x->error != NULL)
+	if (x->xf->error != NULL)
 		return;
 	va_start(ap, fmt);
-	if (xvasprintf(&x->error, fmt, ap) == -1)
+	if (xvasprintf(&x->xf->error, fmt, ap) == -1)
 		fatalx("vasprintf");
 	va_end(ap);
 }
@@ -227,7 +256,7 @@ sftp_set_error(struct sftp_xfer *x, const char *fmt, ...)
  * SFTP_FAILED. Anything else broke the connection: SFTP_LOST at once.
  */
 static enum sftp_result
-sftp_failed(struct sftp_xfer *x, int rc, const char *path, const char *op)
+sftp_failed(struct sftp_chan *x, int rc, const char *path, const char *op)
 {
 	unsigned long	st = sftp_status(x, rc);
 
@@ -251,53 +280,90 @@ sftp_failed(struct sftp_xfer *x, int rc, const char *path, const char *op)
 
 /* A local failure (a source file, a local destination). */
 static enum sftp_result
-sftp_local(struct sftp_xfer *x, const char *fmt, ...)
+sftp_local(struct sftp_chan *x, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static enum sftp_result
-sftp_local(struct sftp_xfer *x, const char *fmt, ...)
+sftp_local(struct sftp_chan *x, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (x->error == NULL) {
+	if (x->xf->error == NULL) {
 		va_start(ap, fmt);
-		if (xvasprintf(&x->error, fmt, ap) == -1)
+		if (xvasprintf(&x->xf->error, fmt, ap) == -1)
 			fatalx("vasprintf");
 		va_end(ap);
 	}
 	return (SFTP_LOCAL);
 }
 
-struct sftp_xfer *
-sftp_xfer_new(struct session *s, LIBSSH2_SESSION *ssh, struct copy_plan *p)
+/* How many channels: one per file of the plan, at most SFTP_CHANS. */
+static int
+sftp_nchans(const struct copy_plan *p)
 {
-	struct sftp_xfer	*x;
-	size_t			 len;
+	size_t	i;
+	int	n = 0;
 
-	x = xcalloc(1, sizeof *x);
-	x->s = s;
-	x->ssh = ssh;
-	x->p = p;
-	x->fd = -1;
-	x->dest = copy_expand(s->run->opt->copy_dest, s->host->label);
-	len = strlen(x->dest);
-	while (len > 1 && x->dest[len - 1] == '/')
-		x->dest[--len] = '\0';
+	if (p->opt->copy != COPY_PUSH)
+		return (1);
+	for (i = 0; i < p->nentries && n < SFTP_CHANS; i++) {
+		if (p->entries[i].kind == CE_FILE)
+			n++;
+	}
+	return (n > 0 ? n : 1);
+}
+
+struct sftp_xfer *
+sftp_xfer_new(struct session *s, LIBSSH2_SESSION *ssh, struct copy_plan *p,
+    const size_t *rx)
+{
+	struct sftp_xfer	*xf;
+	struct sftp_chan	*x;
+	size_t			 len;
+	int			 i;
+
+	xf = xcalloc(1, sizeof *xf);
+	xf->s = s;
+	xf->p = p;
+	xf->rx = rx;
+	xf->dest = copy_expand(s->run->opt->copy_dest, s->host->label);
+	len = strlen(xf->dest);
+	while (len > 1 && xf->dest[len - 1] == '/')
+		xf->dest[--len] = '\0';
 	if (p->nentries > 0)
-		x->created = xcalloc(p->nentries, 1);
+		xf->created = xcalloc(p->nentries, 1);
+	xf->nchans = sftp_nchans(p);
+	for (i = 0; i < xf->nchans; i++) {
+		x = xf->chans[i] = xcalloc(1, sizeof *x);
+		x->xf = xf;
+		x->id = i;
+		x->s = s;
+		x->ssh = ssh;
+		x->p = p;
+		x->fd = -1;
+	}
 	s->copy_total = p->total;
-	return (x);
+	return (xf);
 }
 
 const char *
-sftp_xfer_error(const struct sftp_xfer *x)
+sftp_xfer_error(const struct sftp_xfer *xf)
 {
-	return (x->error != NULL ? x->error : "unknown error");
+	return (xf->error != NULL ? xf->error : "unknown error");
 }
 
 uint64_t
-sftp_xfer_bytes(const struct sftp_xfer *x)
+sftp_xfer_bytes(const struct sftp_xfer *xf)
 {
-	return (x->bytes);
+	return (xf->bytes);
+}
+
+/* The channel moved n more file bytes. */
+static void
+sftp_count(struct sftp_chan *x, uint64_t n)
+{
+	x->bytes += n;
+	x->xf->bytes += n;
+	x->s->copy_bytes = x->xf->bytes;
 }
 
 static void
@@ -308,8 +374,8 @@ sftp_pull_item_free(struct pull_item *it)
 	it->rpath = it->lpath = NULL;
 }
 
-void
-sftp_xfer_free(struct sftp_xfer *x)
+static void
+sftp_chan_free(struct sftp_chan *x)
 {
 	size_t	i;
 
@@ -334,27 +400,39 @@ sftp_xfer_free(struct sftp_xfer *x)
 	free(x->items);
 	free(x->kids);
 	free(x->buf);
-	free(x->created);
-	free(x->dest);
 	free(x->path);
 	free(x->tmp);
-	free(x->error);
 	free(x);
+}
+
+void
+sftp_xfer_free(struct sftp_xfer *xf)
+{
+	int	i;
+
+	if (xf == NULL)
+		return;
+	for (i = 0; i < xf->nchans; i++)
+		sftp_chan_free(xf->chans[i]);
+	free(xf->created);
+	free(xf->dest);
+	free(xf->error);
+	free(xf);
 }
 
 /* ---- push ----------------------------------------------------------- */
 
 /* Where entry e goes on this host. */
 static char *
-sftp_target(struct sftp_xfer *x, const struct copy_entry *e)
+sftp_target(struct sftp_chan *x, const struct copy_entry *e)
 {
 	char	*r;
 
-	if (x->dest_is_dir)
-		xasprintf(&r, "%s%s%s", x->dest,
-		    strcmp(x->dest, "/") == 0 ? "" : "/", e->rel);
+	if (x->xf->dest_is_dir)
+		xasprintf(&r, "%s%s%s", x->xf->dest,
+		    strcmp(x->xf->dest, "/") == 0 ? "" : "/", e->rel);
 	else
-		xasprintf(&r, "%s%s", x->dest, e->rel + e->top_len);
+		xasprintf(&r, "%s%s", x->xf->dest, e->rel + e->top_len);
 	return (r);
 }
 
@@ -372,14 +450,14 @@ sftp_tmpname(const char *path)
 }
 
 static mode_t
-sftp_mode(struct sftp_xfer *x, mode_t mode)
+sftp_mode(struct sftp_chan *x, mode_t mode)
 {
 	return (mode & (x->p->opt->preserve ? 07777 : 0777));
 }
 
 /* Attributes to set: the mode, and the times with --preserve. */
 static void
-sftp_entry_attrs(struct sftp_xfer *x, const struct copy_entry *e)
+sftp_entry_attrs(struct sftp_chan *x, const struct copy_entry *e)
 {
 	memset(&x->attrs, 0, sizeof x->attrs);
 	x->attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
@@ -391,22 +469,48 @@ sftp_entry_attrs(struct sftp_xfer *x, const struct copy_entry *e)
 	}
 }
 
-/* The next entry of the plan, or SHUTDOWN. */
+/* The channel's entry is done (or skipped): it is free for the next. */
 static void
-sftp_push_next(struct sftp_xfer *x)
+sftp_push_done(struct sftp_chan *x)
 {
-	const struct copy_entry	*e;
-
+	if (x->busy) {
+		x->busy = 0;
+		x->xf->busy--;
+		if (x->p->entries[x->ientry].kind == CE_DIR)
+			x->xf->busy_dirs--;
+	}
 	free(x->path);
 	x->path = NULL;
 	free(x->tmp);
 	x->tmp = NULL;
 	x->retried = 0;
-	if (x->ientry >= x->p->nentries) {
+	sftp_set_step(x, X_NEXT);
+}
+
+/*
+ * X_NEXT: take the next entry of the plan, SHUTDOWN when there is none
+ * (or another channel failed), or SFTP_AGAIN while the entry must wait:
+ * anything waits for the directories in flight (they may be its
+ * parents), a directory's mode and times for everything before them.
+ */
+static enum sftp_result
+sftp_push_take(struct sftp_chan *x)
+{
+	struct sftp_xfer	*xf = x->xf;
+	const struct copy_entry	*e;
+
+	if (xf->error != NULL || xf->next >= x->p->nentries) {
 		sftp_set_step(x, X_SHUTDOWN);
-		return;
+		return (SFTP_GO);
 	}
-	e = &x->p->entries[x->ientry];
+	e = &x->p->entries[xf->next];
+	if (e->kind == CE_DIR_END ? xf->busy > 0 : xf->busy_dirs > 0)
+		return (SFTP_AGAIN);
+	x->ientry = xf->next++;
+	x->busy = 1;
+	xf->busy++;
+	if (e->kind == CE_DIR)
+		xf->busy_dirs++;
 	x->path = sftp_target(x, e);
 	switch (e->kind) {
 	case CE_DIR:
@@ -414,11 +518,10 @@ sftp_push_next(struct sftp_xfer *x)
 		break;
 	case CE_DIR_END:
 		sftp_entry_attrs(x, e);
-		if (!x->p->opt->preserve && !x->created[x->ientry]) {
+		if (!x->p->opt->preserve && !xf->created[x->ientry]) {
 			/* An existing directory keeps its mode (as cp). */
-			x->ientry++;
-			sftp_push_next(x);
-			return;
+			sftp_push_done(x);
+			break;
 		}
 		sftp_set_step(x, X_DIR_SETSTAT);
 		break;
@@ -430,11 +533,12 @@ sftp_push_next(struct sftp_xfer *x)
 		sftp_set_step(x, X_OPEN);
 		break;
 	}
+	return (SFTP_GO);
 }
 
 /* Mark the CE_DIR_END of the directory entry i as created by us. */
 static void
-sftp_mark_created(struct sftp_xfer *x, size_t i)
+sftp_mark_created(struct sftp_chan *x, size_t i)
 {
 	const char	*rel = x->p->entries[i].rel;
 	size_t		 j;
@@ -442,7 +546,7 @@ sftp_mark_created(struct sftp_xfer *x, size_t i)
 	for (j = i + 1; j < x->p->nentries; j++) {
 		if (x->p->entries[j].kind == CE_DIR_END &&
 		    strcmp(x->p->entries[j].rel, rel) == 0) {
-			x->created[j] = 1;
+			x->xf->created[j] = 1;
 			return;
 		}
 	}
@@ -450,7 +554,7 @@ sftp_mark_created(struct sftp_xfer *x, size_t i)
 
 /* X_WRITE: hand the server the file, a pipelined window at a time. */
 static enum sftp_result
-sftp_write(struct sftp_xfer *x)
+sftp_write(struct sftp_chan *x)
 {
 	const char	*data;
 	char		 err[512];
@@ -474,8 +578,7 @@ sftp_write(struct sftp_xfer *x)
 		if (n < 0)
 			return (sftp_failed(x, (int)n, x->path, "write"));
 		copy_reader_advance(x->p, &x->rd, (size_t)n);
-		x->bytes += (uint64_t)n;
-		x->s->copy_bytes = x->bytes;
+		sftp_count(x, (uint64_t)n);
 		x->fair += (uint64_t)n;
 	}
 	copy_reader_detach(x->p, &x->rd);
@@ -487,7 +590,7 @@ sftp_write(struct sftp_xfer *x)
 
 /* One push step: SFTP_GO when it moved on, or what to tell the caller. */
 static enum sftp_result
-sftp_push_step(struct sftp_xfer *x)
+sftp_push_step(struct sftp_chan *x)
 {
 	const struct copy_entry	*e = x->ientry < x->p->nentries ?
 				    &x->p->entries[x->ientry] : NULL;
@@ -496,21 +599,24 @@ sftp_push_step(struct sftp_xfer *x)
 
 	switch (x->step) {
 	case X_DEST_STAT:
-		rc = libssh2_sftp_stat_ex(x->sftp, x->dest,
-		    (unsigned int)strlen(x->dest), LIBSSH2_SFTP_STAT, &st);
+		/* Every channel starts first: nothing else is in flight. */
+		if (x->xf->ninit < x->xf->nchans)
+			return (SFTP_AGAIN);
+		rc = libssh2_sftp_stat_ex(x->sftp, x->xf->dest,
+		    (unsigned int)strlen(x->xf->dest), LIBSSH2_SFTP_STAT, &st);
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return (SFTP_AGAIN);
 		if (rc == 0 && LIBSSH2_SFTP_S_ISDIR(st.permissions))
-			x->dest_is_dir = 1;
+			x->xf->dest_is_dir = 1;
 		else if (rc == 0 && !x->p->top_is_file) {
-			sftp_set_error(x, "%s: not a directory", x->dest);
+			sftp_set_error(x, "%s: not a directory", x->xf->dest);
 			sftp_set_step(x, X_SHUTDOWN);
 			return (SFTP_GO);
 		} else if (rc != 0 && (x->p->ntop > 1 ||
 		    sftp_status(x, rc) != LIBSSH2_FX_NO_SUCH_FILE))
-			return (sftp_failed(x, rc, x->dest, "stat"));
-		x->ientry = 0;
-		sftp_push_next(x);
+			return (sftp_failed(x, rc, x->xf->dest, "stat"));
+		x->xf->dest_known = 1;
+		sftp_set_step(x, X_NEXT);
 		return (SFTP_GO);
 	case X_MKDIR:
 		rc = libssh2_sftp_mkdir_ex(x->sftp, x->path,
@@ -525,8 +631,7 @@ sftp_push_step(struct sftp_xfer *x)
 			return (SFTP_GO);
 		}
 		sftp_mark_created(x, x->ientry);
-		x->ientry++;
-		sftp_push_next(x);
+		sftp_push_done(x);
 		return (SFTP_GO);
 	case X_MKDIR_STAT:
 		rc = libssh2_sftp_stat_ex(x->sftp, x->path,
@@ -541,8 +646,7 @@ sftp_push_step(struct sftp_xfer *x)
 			sftp_set_step(x, X_SHUTDOWN);
 			return (SFTP_GO);
 		}
-		x->ientry++;
-		sftp_push_next(x);
+		sftp_push_done(x);
 		return (SFTP_GO);
 	case X_DIR_SETSTAT:
 		rc = libssh2_sftp_stat_ex(x->sftp, x->path,
@@ -552,8 +656,7 @@ sftp_push_step(struct sftp_xfer *x)
 			return (SFTP_AGAIN);
 		if (rc != 0)
 			return (sftp_failed(x, rc, x->path, "setstat"));
-		x->ientry++;
-		sftp_push_next(x);
+		sftp_push_done(x);
 		return (SFTP_GO);
 	case X_SYMLINK:
 		/* OpenSSH's sftp-server takes (target, link) swapped. */
@@ -573,8 +676,7 @@ sftp_push_step(struct sftp_xfer *x)
 			sftp_set_step(x, X_LINK_CHECK);
 			return (SFTP_GO);
 		}
-		x->ientry++;
-		sftp_push_next(x);
+		sftp_push_done(x);
 		return (SFTP_GO);
 	case X_LINK_CHECK:
 		rc = libssh2_sftp_symlink_ex(x->sftp, x->path,
@@ -587,8 +689,7 @@ sftp_push_step(struct sftp_xfer *x)
 		if (rc >= 0) {
 			x->linkbuf[rc] = '\0';
 			if (strcmp(x->linkbuf, e->link) == 0) {
-				x->ientry++;
-				sftp_push_next(x);
+				sftp_push_done(x);
 				return (SFTP_GO);
 			}
 		}
@@ -702,8 +803,7 @@ sftp_push_step(struct sftp_xfer *x)
 			sftp_set_step(x, X_RN_LSTAT);
 			return (SFTP_GO);
 		}
-		x->ientry++;
-		sftp_push_next(x);
+		sftp_push_done(x);
 		return (SFTP_GO);
 	default:
 		fatalx("sftp push: bad step %d", x->step);
@@ -713,7 +813,7 @@ sftp_push_step(struct sftp_xfer *x)
 /* ---- pull ----------------------------------------------------------- */
 
 static void
-sftp_pull_push(struct sftp_xfer *x, enum pull_kind kind, const char *rpath,
+sftp_pull_push(struct sftp_chan *x, enum pull_kind kind, const char *rpath,
     const char *lpath, const LIBSSH2_SFTP_ATTRIBUTES *attrs)
 {
 	struct pull_item	*it;
@@ -730,22 +830,22 @@ sftp_pull_push(struct sftp_xfer *x, enum pull_kind kind, const char *rpath,
 
 /* Where remote source i goes here. */
 static char *
-sftp_pull_target(struct sftp_xfer *x, const char *src)
+sftp_pull_target(struct sftp_chan *x, const char *src)
 {
 	char	*base, *r;
 
 	base = copy_basename(src);
 	if (copy_has_host(x->s->run->opt->copy_dest))
-		xasprintf(&r, "%s/%s", x->dest, base);
+		xasprintf(&r, "%s/%s", x->xf->dest, base);
 	else
-		xasprintf(&r, "%s/%s.%s", x->dest, base, x->s->host->label);
+		xasprintf(&r, "%s/%s.%s", x->xf->dest, base, x->s->host->label);
 	free(base);
 	return (r);
 }
 
 /* Mode and times of a finished local file or directory. */
 static int
-sftp_pull_attrs(struct sftp_xfer *x, int fd, const char *path,
+sftp_pull_attrs(struct sftp_chan *x, int fd, const char *path,
     const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
 	struct timespec	ts[2];
@@ -769,7 +869,7 @@ sftp_pull_attrs(struct sftp_xfer *x, int fd, const char *path,
 
 /* Take the next item off the stack. */
 static enum sftp_result
-sftp_pull_next(struct sftp_xfer *x)
+sftp_pull_next(struct sftp_chan *x)
 {
 	const struct options	*opt = x->s->run->opt;
 	char			*name;
@@ -817,7 +917,7 @@ sftp_pull_next(struct sftp_xfer *x)
 
 /* A local temporary file beside lpath. */
 static int
-sftp_pull_open_local(struct sftp_xfer *x)
+sftp_pull_open_local(struct sftp_chan *x)
 {
 	x->tmp = sftp_tmpname(x->cur.lpath);
 	x->fd = open(x->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -831,7 +931,7 @@ sftp_pull_open_local(struct sftp_xfer *x)
 
 /* The local file is complete: attributes, rename into place. */
 static enum sftp_result
-sftp_pull_finish(struct sftp_xfer *x)
+sftp_pull_finish(struct sftp_chan *x)
 {
 	int	fd = x->fd;
 
@@ -860,7 +960,7 @@ sftp_kid_cmp(const void *a, const void *b)
 }
 
 static enum sftp_result
-sftp_pull_step(struct sftp_xfer *x)
+sftp_pull_step(struct sftp_chan *x)
 {
 	LIBSSH2_SFTP_ATTRIBUTES	 st;
 	char			 name[1024], *rp, *lp;
@@ -941,8 +1041,7 @@ sftp_pull_step(struct sftp_xfer *x)
 					    x->tmp, strerror(errno)));
 				done += (size_t)rc;
 			}
-			x->bytes += (uint64_t)n;
-			x->s->copy_bytes = x->bytes;
+			sftp_count(x, (uint64_t)n);
 			x->fair += (uint64_t)n;
 		}
 		sftp_set_step(x, P_CLOSE);
@@ -1041,7 +1140,7 @@ sftp_pull_step(struct sftp_xfer *x)
 
 /* X_STATVFS: after an SFTP "failure" while writing, is the disk full? */
 static enum sftp_result
-sftp_statvfs(struct sftp_xfer *x)
+sftp_statvfs(struct sftp_chan *x)
 {
 	LIBSSH2_SFTP_STATVFS	vfs;
 	char			*old;
@@ -1051,8 +1150,8 @@ sftp_statvfs(struct sftp_xfer *x)
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return (SFTP_AGAIN);
 	if (rc == 0 && vfs.f_bavail == 0) {
-		old = x->error;
-		x->error = NULL;
+		old = x->xf->error;
+		x->xf->error = NULL;
 		sftp_set_error(x, "%s: %s: no space left on device", x->path,
 		    x->err_step == X_WRITE ? "write" : x->err_step == X_FSYNC ?
 		    "fsync" : "close");
@@ -1065,8 +1164,26 @@ sftp_statvfs(struct sftp_xfer *x)
 	return (SFTP_GO);
 }
 
-enum sftp_result
-sftp_xfer_step(struct sftp_xfer *x)
+/*
+ * Is a channel between the start and the end of libssh2_sftp_init()?
+ * libssh2 then holds the session's one SFTP start-up state: closing
+ * another channel meanwhile leaves that start-up waiting forever.
+ */
+static int
+sftp_init_busy(const struct sftp_xfer *xf)
+{
+	int	i;
+
+	for (i = 0; i < xf->nchans; i++) {
+		if (xf->chans[i]->step == X_INIT &&
+		    xf->chans[i]->init_started)
+			return (1);
+	}
+	return (0);
+}
+
+static enum sftp_result
+sftp_chan_step(struct sftp_chan *x)
 {
 	enum sftp_result	r;
 	int			rc;
@@ -1074,20 +1191,44 @@ sftp_xfer_step(struct sftp_xfer *x)
 	for (;;) {
 		switch (x->step) {
 		case X_INIT:
+			if (x->id > 0 && !x->init_started &&
+			    x->xf->error != NULL) {
+				x->xf->ninit++;
+				sftp_set_step(x, X_DONE);
+				continue;
+			}
+			if (x->xf->ninit != x->id)
+				return (SFTP_AGAIN);	/* one at a time */
+			/* Once begun, finished: libssh2 holds its state. */
+			x->init_started = 1;
 			x->sftp = libssh2_sftp_init(x->ssh);
 			if (x->sftp == NULL) {
 				if (sftp_eagain(x))
 					return (SFTP_AGAIN);
+				x->xf->ninit++;
+				if (x->id > 0 && libssh2_session_last_errno(
+				    x->ssh) == LIBSSH2_ERROR_CHANNEL_FAILURE) {
+					/* MaxSessions: fewer channels. */
+					debug("%s: SFTP channel %d refused",
+					    x->s->host->label, x->id);
+					sftp_set_step(x, X_DONE);
+					continue;
+				}
 				sftp_set_error(x, "the SFTP subsystem failed "
 				    "to start");
 				return (SFTP_LOST);
 			}
+			x->xf->ninit++;
+			if (x->id > 0) {
+				sftp_set_step(x, X_NEXT);
+				continue;
+			}
 			if (x->p->opt->copy == COPY_PULL) {
 				if (copy_has_host(x->s->run->opt->copy_dest) &&
-				    mkdir(x->dest, 0777) == -1 &&
+				    mkdir(x->xf->dest, 0777) == -1 &&
 				    errno != EEXIST)
 					return (sftp_local(x, "%s: %s",
-					    x->dest, strerror(errno)));
+					    x->xf->dest, strerror(errno)));
 				sftp_set_step(x, P_NEXT);
 			} else
 				sftp_set_step(x, X_DEST_STAT);
@@ -1120,6 +1261,8 @@ sftp_xfer_step(struct sftp_xfer *x)
 			sftp_set_step(x, X_SHUTDOWN);
 			continue;
 		case X_SHUTDOWN:
+			if (sftp_init_busy(x->xf))
+				return (SFTP_AGAIN);
 			rc = libssh2_sftp_shutdown(x->sftp);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return (SFTP_AGAIN);
@@ -1130,9 +1273,14 @@ sftp_xfer_step(struct sftp_xfer *x)
 				    "failed");
 				return (SFTP_LOST);
 			}
-			return (x->error != NULL ? SFTP_FAILED : SFTP_DONE);
+			return (SFTP_DONE);
 		case X_DONE:
-			return (x->error != NULL ? SFTP_FAILED : SFTP_DONE);
+			return (SFTP_DONE);
+		case X_NEXT:
+			if (!x->xf->dest_known && x->xf->error == NULL)
+				return (SFTP_AGAIN);	/* channel 0 looks */
+			r = sftp_push_take(x);
+			break;
 		default:
 			if (x->step >= P_NEXT && x->step <= P_READLINK)
 				r = sftp_pull_step(x);
@@ -1142,5 +1290,73 @@ sftp_xfer_step(struct sftp_xfer *x)
 		}
 		if (r != SFTP_GO)
 			return (r);
+	}
+}
+
+/*
+ * Did the last call leave a packet half-sent? libssh2 (1.10
+ * transport_send) then completes that packet on the next send of any
+ * kind and reports success without sending the new one: until the same
+ * call is repeated and finishes, no other channel may call.
+ */
+static int
+sftp_half_sent(const struct sftp_xfer *xf)
+{
+	return ((libssh2_session_block_directions(xf->chans[0]->ssh) &
+	    LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0);
+}
+
+/*
+ * Run every channel until none can move. A call on one channel may read
+ * the answer another channel waits for into libssh2's buffers, where the
+ * socket will not wake us for it: go round again while any channel moved
+ * or libssh2 read anything from the socket.
+ */
+enum sftp_result
+sftp_xfer_step(struct sftp_xfer *xf)
+{
+	struct sftp_chan	*x;
+	enum sftp_result	 r;
+	enum sftp_step		 step;
+	uint64_t		 bytes;
+	size_t			 rx;
+	int			 i, moved, yield, done;
+
+	if (xf->sending != NULL) {
+		/* Only the call that left a packet half-sent may go on. */
+		r = sftp_chan_step(xf->sending);
+		if (r == SFTP_LOST || r == SFTP_LOCAL)
+			return (r);
+		if (sftp_half_sent(xf))
+			return (SFTP_AGAIN);
+		xf->sending = NULL;
+	}
+	for (;;) {
+		moved = yield = done = 0;
+		rx = *xf->rx;
+		for (i = 0; i < xf->nchans; i++) {
+			x = xf->chans[i];
+			step = x->step;
+			bytes = x->bytes;
+			r = sftp_chan_step(x);
+			if (r == SFTP_LOST || r == SFTP_LOCAL)
+				return (r);
+			if (r == SFTP_AGAIN && sftp_half_sent(xf)) {
+				xf->sending = x;
+				return (SFTP_AGAIN);
+			}
+			if (r == SFTP_YIELD)
+				yield = 1;
+			if (r == SFTP_DONE)
+				done++;
+			if (x->step != step || x->bytes != bytes)
+				moved = 1;
+		}
+		if (done == xf->nchans)
+			return (xf->error != NULL ? SFTP_FAILED : SFTP_DONE);
+		if (yield)
+			return (SFTP_YIELD);
+		if (!moved && *xf->rx == rx)
+			return (SFTP_AGAIN);
 	}
 }

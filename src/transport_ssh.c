@@ -1405,7 +1405,8 @@ ssh_step(struct ssh_conn *c)
 			}
 			if (c->r->copy != NULL) {
 				/* SFTP opens its own channel. */
-				c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy);
+				c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
+				    &c->call_bytes);
 				ssh_set_step(c, SSH_SFTP);
 				c->last_rx = run_now();
 				session_set_state(s, S_RUNNING);

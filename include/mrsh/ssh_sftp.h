@@ -30,8 +30,13 @@ enum sftp_result {
 	SFTP_LOST	/* the connection broke (sftp_xfer_error says where) */
 };
 
+/*
+ * rx: a counter of the bytes libssh2 read from the socket, which the
+ * transport's recv callback advances (to know when a pass over the
+ * channels may have buffered answers).
+ */
 struct sftp_xfer *sftp_xfer_new(struct session *, LIBSSH2_SESSION *,
-	    struct copy_plan *);
+	    struct copy_plan *, const size_t *rx);
 enum sftp_result sftp_xfer_step(struct sftp_xfer *);
 const char *sftp_xfer_error(const struct sftp_xfer *);
 /* File bytes written (push) or read (pull) so far. */
