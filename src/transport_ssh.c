@@ -1572,7 +1572,7 @@ ssh_start(struct session *s)
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(s, &ssh_dial_ops, c);
 	if (c->hc.proxy_jump != NULL) {
-		/* One hop: a channel of the run's one session to it. */
+		/* A channel of the run's one session to the last hop. */
 		switch (ssh_jump_route(c, err, sizeof err)) {
 		case 1:
 			return;
@@ -1583,8 +1583,8 @@ ssh_start(struct session *s)
 			break;
 		}
 		/*
-		 * A chain (two hops or more, or a hop with its own ProxyJump
-		 * or ProxyCommand), for now: as ssh, the ProxyCommand ssh
+		 * A hop with its own ProxyCommand (or a chain deeper than
+		 * SSH_JUMP_DEPTH), for now: as ssh, the ProxyCommand ssh
 		 * itself would run.
 		 */
 		jcmd = jump_proxy_command(c->hc.proxy_jump,
@@ -1945,7 +1945,7 @@ ssh_jump_check_close(struct ssh_jump *j)
 /* Start the session to a jump host, configured as ssh configures it. */
 static struct ssh_jump *
 ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
-    struct ssh_host_config *hc)
+    struct ssh_host_config *hc, struct ssh_jump *parent)
 {
 	struct ssh_jump	*j;
 	struct ssh_conn	*c;
@@ -1974,16 +1974,107 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(&j->fs, &ssh_dial_ops, c);
 	dial_set_no_park(c->dial);
+	if (parent != NULL) {
+		/* A chain: this hop is a channel of the one before it. */
+		c->via_jump = parent;
+		parent->users++;
+		if (parent->fail_reason != NULL) {
+			session_set_state(&j->fs, S_CONNECTING);
+			ssh_fail(c, parent->fail_kind, "%s",
+			    parent->fail_reason);
+			return (j);
+		}
+		dial_tunnel(c->dial, parent->pump, c->hc.hostname != NULL ?
+		    c->hc.hostname : name, c->hc.port > 0 ? c->hc.port : 22,
+		    parent->name);
+		return (j);
+	}
 	dial_tcp(c->dial, c->hc.hostname != NULL ? c->hc.hostname : name,
 	    c->hc.port > 0 ? c->hc.port : 22);
 	return (j);
 }
 
+/* Jump chains deeper than this (through hops' own ProxyJump) go to ssh. */
+#define SSH_JUMP_DEPTH	8
+
+/*
+ * The shared session for hop i of spec (hops parsed from it), made on
+ * first use together with the hops before it: hop i > 0 is a channel of
+ * hop i - 1 (as ssh -J earlier,hops -W ... hop_i, whose -J wins over hop
+ * i's own ProxyJump); hop 0 is direct, or behind its own ProxyJump from
+ * ssh_config. Returns 1 with *jp, 0 when this is not done here (a hop
+ * with a ProxyCommand, a chain too deep: the caller runs ssh -W), -1 with
+ * a reason in err.
+ */
+static int
+ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
+    int i, int depth, struct ssh_jump **jp, char *err, size_t errlen)
+{
+	struct ssh_jump		*j, *parent = NULL;
+	struct ssh_host_config	 hc;
+	struct jump_hop		*own;
+	const char		*p;
+	char			*key, why[512];
+	int			 k, n, rc;
+
+	if (depth > SSH_JUMP_DEPTH)
+		return (0);
+	/* The key: spec up to hop i, as written. */
+	for (p = spec, k = 0; k <= i && p != NULL; k++) {
+		p = strchr(p, ',');
+		if (p != NULL && k < i)
+			p++;
+	}
+	key = p != NULL ? xstrndup(spec, (size_t)(p - spec)) : xstrdup(spec);
+	TAILQ_FOREACH(j, &r->jumps, entry) {
+		if (strcmp(j->key, key) == 0) {
+			free(key);
+			*jp = j;
+			return (1);
+		}
+	}
+	memset(&hc, 0, sizeof hc);
+	if (sshconfig_resolve_hop(r->cfg, r->run->opt, hops[i].host,
+	    hops[i].user, hops[i].port, &hc, why, sizeof why) != 0) {
+		snprintf(err, errlen, "jump host %s: %s", hops[i].host, why);
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	if (hc.proxy_command != NULL)
+		goto out;		/* ssh -W runs it */
+	if (i > 0)
+		rc = ssh_jump_get(r, spec, hops, i - 1, depth + 1, &parent,
+		    err, errlen);
+	else if (hc.proxy_jump != NULL) {
+		if ((n = jump_spec_parse(hc.proxy_jump, &own, why,
+		    sizeof why)) == -1) {
+			snprintf(err, errlen, "jump host %s: ProxyJump %s: %s",
+			    hops[i].host, hc.proxy_jump, why);
+			rc = -1;
+			goto out;
+		}
+		rc = n == 0 ? 1 : ssh_jump_get(r, hc.proxy_jump, own, n - 1,
+		    depth + 1, &parent, err, errlen);
+		jump_hops_free(own, n);
+	} else
+		rc = 1;
+	if (rc != 1)
+		goto out;
+	*jp = ssh_jump_new(r, key, hops[i].host, &hc, parent);
+	free(key);
+	return (1);
+out:
+	ssh_host_config_free(&hc);
+	free(key);
+	return (rc);
+}
+
 /*
  * A target with ProxyJump: through the run's session to its jump host
- * (made on first use). Returns 1 when routed (or failed with the hop's
- * reason), 0 when the chain is not done this way (the caller runs ssh
- * -W), -1 with a reason in err.
+ * (made on first use, with the hops before it). Returns 1 when routed (or
+ * failed with the hop's reason), 0 when the chain is not done this way
+ * (the caller runs ssh -W), -1 with a reason in err.
  */
 static int
 ssh_jump_route(struct ssh_conn *c, char *err, size_t errlen)
@@ -1992,9 +2083,8 @@ ssh_jump_route(struct ssh_conn *c, char *err, size_t errlen)
 	struct ssh_run		*r = c->r;
 	struct ssh_jump		*j;
 	struct jump_hop		*hops;
-	struct ssh_host_config	 hc;
 	char			 why[512];
-	int			 n;
+	int			 n, rc;
 
 	if ((n = jump_spec_parse(c->hc.proxy_jump, &hops, why,
 	    sizeof why)) == -1) {
@@ -2002,33 +2092,13 @@ ssh_jump_route(struct ssh_conn *c, char *err, size_t errlen)
 		    why);
 		return (-1);
 	}
-	if (n != 1) {
-		jump_hops_free(hops, n);
+	if (n == 0)
 		return (0);
-	}
-	TAILQ_FOREACH(j, &r->jumps, entry) {
-		if (strcmp(j->key, c->hc.proxy_jump) == 0)
-			break;
-	}
-	if (j == NULL) {
-		memset(&hc, 0, sizeof hc);
-		if (sshconfig_resolve_hop(r->cfg, s->run->opt, hops[0].host,
-		    hops[0].user, hops[0].port, &hc, why, sizeof why) != 0) {
-			ssh_host_config_free(&hc);
-			snprintf(err, errlen, "jump host %s: %s", hops[0].host,
-			    why);
-			jump_hops_free(hops, n);
-			return (-1);
-		}
-		if (hc.proxy_jump != NULL || hc.proxy_command != NULL) {
-			/* The hop is itself behind something: a chain. */
-			ssh_host_config_free(&hc);
-			jump_hops_free(hops, n);
-			return (0);
-		}
-		j = ssh_jump_new(r, c->hc.proxy_jump, hops[0].host, &hc);
-	}
+	rc = ssh_jump_get(r, c->hc.proxy_jump, hops, n - 1, 0, &j, err,
+	    errlen);
 	jump_hops_free(hops, n);
+	if (rc != 1)
+		return (rc);
 	c->via_jump = j;
 	j->users++;
 	free(s->via);
@@ -2051,7 +2121,8 @@ ssh_jumps_finish(struct ssh_run *r)
 	struct ssh_jump	*j;
 	int		 i;
 
-	while ((j = TAILQ_FIRST(&r->jumps)) != NULL) {
+	/* The last made first: a hop of a chain before the one it uses. */
+	while ((j = TAILQ_LAST(&r->jumps, ssh_jump_q)) != NULL) {
 		if (!j->closing)
 			ssh_jump_close(j, r->run->aborting);
 		/* Each step of the close has a deadline (--close-wait). */

@@ -3,8 +3,8 @@
 # test creates: mrsh's namespace reaches the bastion (10.77.1.2, namespace
 # B) over one veth pair, and only B reaches the targets (10.77.2.x,
 # namespace C) over another, so a direct connection fails and every answer
-# proves the route. One hop goes through mrsh's own shared jump session;
-# chains of two jump hosts (ssh -W for now); a jump host that is down,
+# proves the route. Every hop is mrsh's own shared jump session; chains
+# of two jump hosts (-J a,b and a hop's own ProxyJump); a jump host that is down,
 # refuses the forward (PermitOpen) or refuses the login fails only the
 # targets behind it; --json and --stats name the jump host; -G prints
 # proxyjump as ssh -G.

@@ -6,7 +6,8 @@
 # ONE connection and one login on the bastion's sshd (its log counts
 # them), and 0 TIME_WAIT on our side (counted in our own namespace, with
 # --close local as the control that counting works); a bastion with
-# AllowTcpForwarding no gives the server's reason; a bastion that dies
+# a chain of two is one session per hop; AllowTcpForwarding no gives the
+# server's reason; a bastion that dies
 # mid-run fails only the targets behind it, with a message naming it,
 # while the targets behind another bastion finish.
 # Remote commands are single-quoted on purpose: they expand remotely.
@@ -120,6 +121,21 @@ is "$(grep -v '^mrsh: stats' "$T/err")" "" "$N targets: nothing else on stderr"
 is "$(tw)" 0 "0 TIME_WAIT on our side after $N targets through one bastion"
 is "$(grep -c "Accepted publickey for .* from 10.77.2.1 " "$T/targets.log")" \
 	"$N" "the targets' sshd saw $N logins, all from the bastion"
+
+# A chain, bastion then bastion2 reached through a channel of bastion:
+# one login on each for 10 targets, bastion2's from the bastion itself.
+b1=$(logins "$SSHD_LOG")
+b2=$(logins "$T/bastion2.log")
+capture "$T" "$MRSH" -F "$T/cfg" -J bastion,bastion2 -w '10.77.2.[10-19]' "$WHO"
+is "$RC" 0 "-J bastion,bastion2: exit 0"
+is "$(sort "$T/out")" "$(for i in 10 11 12 13 14 15 16 17 18 19; do
+	echo "10.77.2.$i: from 10.77.2.1 to 10.77.2.$i"; done | sort)" \
+	"-J bastion,bastion2: the 10 targets answered"
+is "$(($(logins "$SSHD_LOG") - b1))" 1 "chain: one login on the first hop"
+is "$(($(logins "$T/bastion2.log") - b2))" 1 "chain: one login on the second hop"
+is "$(grep 'Accepted publickey' "$T/bastion2.log" | tail -1 | sed 's/.* from \([0-9.]*\) .*/\1/')" \
+	10.77.1.2 "chain: the second hop's login came from the first hop"
+is "$(tw)" 0 "chain: 0 TIME_WAIT on our side"
 
 # The control, that counting works here: the bastion as a target itself,
 # --close local (our FIN first, as t0206 shows; a race for one connection,
