@@ -214,6 +214,7 @@ struct ssh_jump {
 	char			*fail_reason;	/* for every target behind it */
 	int			 closing;
 	int			 closed;
+	struct event		*ev_close;	/* a failure's close, deferred */
 };
 
 TAILQ_HEAD(ssh_jump_q, ssh_jump);
@@ -1924,9 +1925,13 @@ ssh_jump_failed(struct ssh_jump *j, enum fail_kind kind, const char *why)
 	debug("%s", j->fail_reason);
 	jump_pump_fail(j->pump, kind, j->fail_reason);
 	/* Not from inside the libssh2 call that failed. */
-	if (!j->closing && event_base_once(j->r->run->base, -1, EV_TIMEOUT,
-	    ssh_jump_close_cb, j, &zero) == -1)
-		fatalx("event_base_once failed");
+	if (!j->closing) {
+		if (j->ev_close == NULL &&
+		    (j->ev_close = evtimer_new(j->r->run->base,
+		    ssh_jump_close_cb, j)) == NULL)
+			fatalx("event_new failed");
+		evtimer_add(j->ev_close, &zero);
+	}
 }
 
 /* No target needs the jump host any more: close it (last). */
@@ -2131,6 +2136,8 @@ ssh_jumps_finish(struct ssh_run *r)
 				break;
 		}
 		TAILQ_REMOVE(&r->jumps, j, entry);
+		if (j->ev_close != NULL)
+			event_free(j->ev_close);
 		ssh_free(&j->fs);
 		jump_pump_free(j->pump);
 		free(j->fail_reason);
