@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -171,6 +172,34 @@ dial_tcp(struct dial *d, const char *host, int port)
 	session_set_state(d->s, S_RESOLVING);
 	/* NULL when dial_resolved has already run (numeric, /etc/hosts). */
 	d->resolve = net_resolve(d->run, host, port, dial_resolved, d);
+}
+
+void
+dial_tcp_addrs(struct dial *d, const struct sockaddr_storage *addrs,
+    int naddr, int port)
+{
+	int	i;
+
+	dial_set_step(d, DIAL_RESOLVING);
+	session_set_state(d->s, S_RESOLVING);
+	d->addr = xcalloc((size_t)naddr, sizeof *d->addr);
+	d->addrlen = xcalloc((size_t)naddr, sizeof *d->addrlen);
+	for (i = 0; i < naddr; i++) {
+		d->addr[i] = addrs[i];
+		if (addrs[i].ss_family == AF_INET) {
+			((struct sockaddr_in *)&d->addr[i])->sin_port =
+			    htons((uint16_t)port);
+			d->addrlen[i] = sizeof (struct sockaddr_in);
+		} else {
+			((struct sockaddr_in6 *)&d->addr[i])->sin6_port =
+			    htons((uint16_t)port);
+			d->addrlen[i] = sizeof (struct sockaddr_in6);
+		}
+	}
+	d->naddr = naddr;
+	d->iaddr = 0;
+	dial_set_step(d, DIAL_CONNECTING);
+	dial_connect_next(d);
 }
 
 /* Remember why the current address failed, and move to the next one. */

@@ -39,6 +39,7 @@
 #include "mrsh/match.h"
 #include "mrsh/options.h"
 #include "mrsh/jump.h"
+#include "mrsh/sshcanon.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
 
@@ -84,6 +85,11 @@ enum sshcfg_opcode {
 	oProxyJump,
 	oProxyCommand,
 	oIgnoreUnknown,
+	oCanonicalizeHostname,
+	oCanonicalDomains,
+	oCanonicalizeMaxDots,
+	oCanonicalizeFallbackLocal,
+	oCanonicalizePermittedCNAMEs,
 	oForeign	/* an ssh keyword mrsh does not implement */
 };
 
@@ -126,6 +132,11 @@ static const struct {
 	{ "ProxyJump", oProxyJump },
 	{ "ProxyCommand", oProxyCommand },
 	{ "IgnoreUnknown", oIgnoreUnknown },
+	{ "CanonicalizeHostname", oCanonicalizeHostname },
+	{ "CanonicalDomains", oCanonicalDomains },
+	{ "CanonicalizeMaxDots", oCanonicalizeMaxDots },
+	{ "CanonicalizeFallbackLocal", oCanonicalizeFallbackLocal },
+	{ "CanonicalizePermittedCNAMEs", oCanonicalizePermittedCNAMEs },
 	/* Aliases OpenSSH 9.2 accepts. */
 	{ "IdentityFile2", oIdentityFile },
 	{ "SkeyAuthentication", oKbdInteractiveAuthentication },
@@ -149,7 +160,6 @@ static const struct sshcfg_foreign {
 	const char	*shares;	/* alias: the keyword whose value it sets */
 } sshcfg_foreign[] = {
 	/* Where mrsh connects. */
-	{ "CanonicalizeHostname", "no,false", "where mrsh connects", NULL },
 	{ "AddressFamily", "any", "where mrsh connects", NULL },
 	{ "BindAddress", SSHCFG_NEVER, "where mrsh connects from", NULL },
 	{ "BindInterface", SSHCFG_NEVER, "where mrsh connects from", NULL },
@@ -169,10 +179,6 @@ static const struct sshcfg_foreign {
 	    "which algorithms mrsh trusts", NULL },
 	/* Convenience only: ignored. */
 	{ "AddKeysToAgent", SSHCFG_ANY, NULL, NULL },
-	{ "CanonicalDomains", SSHCFG_ANY, NULL, NULL },
-	{ "CanonicalizeFallbackLocal", SSHCFG_ANY, NULL, NULL },
-	{ "CanonicalizeMaxDots", SSHCFG_ANY, NULL, NULL },
-	{ "CanonicalizePermittedCNAMEs", SSHCFG_ANY, NULL, NULL },
 	{ "ClearAllForwardings", SSHCFG_ANY, NULL, NULL },
 	{ "Compression", SSHCFG_ANY, NULL, NULL },
 	{ "ConnectionAttempts", SSHCFG_ANY, NULL, NULL },
@@ -362,12 +368,30 @@ struct sshcfg_ctx {
 	char			*proxy_jump;	/* raw; "none" kept */
 	char			*certs[SSHCFG_MAX_FILES]; /* CertificateFile */
 	int			 ncerts;
+	int			 canon;		/* CANON_*; -1: unset */
+	int			 canon_maxdots;	/* -1: unset */
+	int			 canon_fallback;	/* -1: unset */
+	const struct sshcfg_line *canon_domains;	/* first line */
+	const struct sshcfg_line *canon_cnames;	/* first line */
 };
+
+/* CanonicalizeHostname */
+#define CANON_NO	0
+#define CANON_YES	1
+#define CANON_ALWAYS	2
+#define CANON_MAX_CNAME_HOPS	8
 
 static int	sshcfg_read_file(struct sshconfig *, const char *, int, int,
 		    int, int, struct sshcfg_file **);
 static void	sshcfg_file_free(struct sshcfg_file *);
 static char	*sshcfg_lower(const char *);
+struct sshconfig_host;
+static void	sshcfg_canon_plan(struct sshconfig_host *);
+static void	sshcfg_canon_bare(struct sshconfig_host *);
+static void	sshcfg_canon_notfound(struct sshconfig_host *);
+static void	sshcfg_ctx_free(struct sshcfg_ctx *);
+static int	sshcfg_finish(const struct sshconfig *, struct sshcfg_ctx *,
+		    struct ssh_host_config *, char *, size_t);
 
 /* Look a keyword up in the table. */
 static enum sshcfg_opcode
@@ -670,6 +694,55 @@ sshcfg_parse_request_tty(const char *s)
 	return flag ? REQUEST_TTY_YES : REQUEST_TTY_NO;
 }
 
+/* CanonicalizeHostname value (CANON_*); -1 if malformed. */
+static int
+sshcfg_parse_canon(const char *s)
+{
+	int flag;
+
+	if (strcasecmp(s, "always") == 0)
+		return CANON_ALWAYS;
+	if ((flag = sshcfg_parse_flag(s)) == -1)
+		return -1;
+	return flag ? CANON_YES : CANON_NO;
+}
+
+/*
+ * Is name a domain name ssh accepts (misc.c valid_domain())? NULL if so,
+ * else ssh's complaint.
+ */
+static const char *
+sshcfg_valid_domain(const char *name)
+{
+	static char errbuf[256];
+	size_t i, l = strlen(name);
+	unsigned char c, last = '\0';
+
+	if (l == 0)
+		return "empty domain name";
+	if (!isalpha((unsigned char)name[0]) &&
+	    !isdigit((unsigned char)name[0])) {
+		snprintf(errbuf, sizeof errbuf, "domain name \"%.100s\" starts "
+		    "with invalid character", name);
+		return errbuf;
+	}
+	for (i = 0; i < l; i++) {
+		c = (unsigned char)tolower((unsigned char)name[i]);
+		if (last == '.' && c == '.') {
+			snprintf(errbuf, sizeof errbuf, "domain name \"%.100s\" "
+			    "contains consecutive separators", name);
+			return errbuf;
+		}
+		if (c != '.' && c != '-' && !isalnum(c) && c != '_') {
+			snprintf(errbuf, sizeof errbuf, "domain name \"%.100s\" "
+			    "contains invalid characters", name);
+			return errbuf;
+		}
+		last = c;
+	}
+	return NULL;
+}
+
 /* Check that every %x in s is one of the allowed tokens. */
 static int
 sshcfg_check_tokens(const char *s, const char *allowed)
@@ -843,8 +916,8 @@ sshcfg_include(struct sshconfig *cfg, const char *file,
 static int
 sshcfg_check_line(const char *file, struct sshcfg_line *l)
 {
-	const char *a = l->argv[0];
-	char msg[1024];
+	const char *a = l->argv[0], *err;
+	char msg[1024], *c;
 	int i;
 
 	switch (l->opcode) {
@@ -923,6 +996,60 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 				    l->lineno);
 				return -1;
 			}
+		}
+		break;
+	case oCanonicalizeHostname:
+		if (l->argc != 1 || sshcfg_parse_canon(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oCanonicalizeFallbackLocal:
+		if (l->argc != 1 || sshcfg_parse_flag(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oCanonicalizeMaxDots:
+		if (l->argc != 1 || sshcfg_parse_int(a) == -1)
+			return sshcfg_bad_value(file, l->lineno, l->name, a);
+		break;
+	case oCanonicalDomains:
+		for (i = 0; i < l->argc; i++) {
+			if (strcasecmp(l->argv[i], "none") == 0 &&
+			    l->argc != 1) {
+				error("%s line %d: keyword %s \"none\" argument "
+				    "must appear alone.", file, l->lineno,
+				    l->name);
+				return -1;
+			}
+			if ((err = sshcfg_valid_domain(l->argv[i])) != NULL) {
+				error("%s line %d: %s", file, l->lineno, err);
+				return -1;
+			}
+			/* As ssh's valid_domain(arg, 1): lower-cased. */
+			for (c = l->argv[i]; *c != '\0'; c++)
+				*c = (char)tolower((unsigned char)*c);
+		}
+		break;
+	case oCanonicalizePermittedCNAMEs:
+		for (i = 0; i < l->argc; i++) {
+			if (strcasecmp(l->argv[i], "none") == 0) {
+				if (l->argc != 1) {
+					error("%s line %d: keyword %s \"none\" "
+					    "argument must appear alone.", file,
+					    l->lineno, l->name);
+					return -1;
+				}
+				continue;
+			}
+			if (strcmp(l->argv[i], "*") == 0)
+				continue;
+			c = strchr(l->argv[i], ':');
+			if (c == NULL || c[1] == '\0') {
+				error("%s line %d: Invalid permitted CNAME "
+				    "\"%s\"", file, l->lineno, l->argv[i]);
+				return -1;
+			}
+			/* As ssh: the rules are compared in lower case. */
+			for (c = l->argv[i]; *c != '\0'; c++)
+				*c = (char)tolower((unsigned char)*c);
 		}
 		break;
 	case oUserKnownHostsFile:
@@ -1817,6 +1944,26 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->proxy_command == NULL && ctx->proxy_jump == NULL)
 			ctx->proxy_jump = xstrdup(a);
 		break;
+	case oCanonicalizeHostname:
+		if (ctx->canon == -1)
+			ctx->canon = sshcfg_parse_canon(a);
+		break;
+	case oCanonicalizeMaxDots:
+		if (ctx->canon_maxdots == -1)
+			ctx->canon_maxdots = (int)sshcfg_parse_int(a);
+		break;
+	case oCanonicalizeFallbackLocal:
+		if (ctx->canon_fallback == -1)
+			ctx->canon_fallback = sshcfg_parse_flag(a);
+		break;
+	case oCanonicalDomains:
+		if (ctx->canon_domains == NULL)
+			ctx->canon_domains = l;
+		break;
+	case oCanonicalizePermittedCNAMEs:
+		if (ctx->canon_cnames == NULL)
+			ctx->canon_cnames = l;
+		break;
 	case oForeign:
 		if (ctx->foreign[l->foreign] == NULL)
 			ctx->foreign[l->foreign] = l;
@@ -1934,32 +2081,58 @@ sshcfg_numeric_form(const char *s)
 	return ok ? xstrdup(addr) : NULL;
 }
 
+/* The phases of a host's canonicalization (ssh.c resolve_canonicalize()). */
+enum sshcfg_canon_phase {
+	CANON_DONE = 0,
+	CANON_DOMAINS,		/* trying host.domain. for each domain */
+	CANON_CHASE		/* following the CNAME chain to its end */
+};
+
+/* One host's configuration in the making: see sshconfig_begin(). */
+struct sshconfig_host {
+	struct sshconfig	*cfg;
+	struct sshcfg_ctx	 ctx;
+	char			*host;		/* as given */
+	int			 direct;	/* no proxy: ssh's "direct" */
+	enum sshcfg_canon_phase	 phase;
+	char			**cands;	/* "host.domain." to try */
+	int			 ncands;
+	int			 icand;
+	char			*found;		/* the name that resolved */
+	char			*cname;		/* the CNAME so far */
+	int			 hops;
+	char			*query;		/* what next() returned */
+	struct sockaddr_storage	*addrs;		/* from the lookup */
+	int			 naddrs;
+	char			*refusal;	/* why not to connect */
+	int			 fatal;		/* ssh -G fails too */
+};
+
 /*
- * Collect the values for host as ssh does: the command line and the files
- * once for the name as given; then, when a Match final asked for it (or
- * canonicalization is on), once more with HostName fixed to the resulting
- * (lower-cased) name, Match canonical/final true and Host lines matching
- * that name. Values from the first pass stay: first value wins.
+ * First pass for a host: the command line and the files once for the name
+ * as given, HostName taken into use (lower-cased unless an address, an
+ * address in its numeric form), and what canonicalization must look up.
  */
 static void
-sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
-    const char *host, const char *user, int port, struct sshcfg_ctx *ctx)
+sshcfg_collect_begin(struct sshconfig *cfg, const struct options *opt,
+    const char *user, int port, struct sshconfig_host *h)
 {
+	struct sshcfg_ctx *ctx = &h->ctx;
 	struct stat sb;
-	const char *canon;
 	char *p;
 	int i, was_addr;
 
 	memset(ctx, 0, sizeof *ctx);
 	ctx->cfg = cfg;
-	ctx->host = host;
-	ctx->match_host = xstrdup(host);
+	ctx->host = h->host;
+	ctx->match_host = xstrdup(h->host);
 	ctx->ids_only = ctx->batch = ctx->pwauth = ctx->alive_max = -1;
 	ctx->hash_kh = ctx->kbdauth = -1;
 	ctx->alive_interval = -1;
 	ctx->connect_timeout = -1;
 	ctx->strict = STRICT_UNSET;
 	ctx->request_tty = -1;
+	ctx->canon = ctx->canon_maxdots = ctx->canon_fallback = -1;
 
 	/* user@host:port beats -l/-p, which beat the files. */
 	if (user != NULL)
@@ -1981,6 +2154,14 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 
 	sshcfg_pass(cfg, ctx);
 
+	/* Defaults needed now (fill_default_options_for_canonicalization). */
+	if (ctx->canon == -1)
+		ctx->canon = CANON_NO;
+	if (ctx->canon_maxdots == -1)
+		ctx->canon_maxdots = 1;
+	if (ctx->canon_fallback == -1)
+		ctx->canon_fallback = 1;
+
 	/* ssh.c: take HostName into use, lower-case it unless an address. */
 	p = sshcfg_current_host(ctx);
 	free(ctx->hostname);
@@ -1989,25 +2170,322 @@ sshcfg_collect(struct sshconfig *cfg, const struct options *opt,
 		free(p);
 	} else
 		ctx->hostname = p;
-	canon = sshcfg_foreign_value(ctx, "CanonicalizeHostname");
-	if (canon != NULL && strcasecmp(canon, "no") != 0 &&
-	    strcasecmp(canon, "false") != 0)
+	if (ctx->canon != CANON_NO)
 		ctx->want_final = 1;
+	if (!was_addr && ctx->canon == CANON_NO)
+		return;
 	/* An address is written in its canonical form (resolve_addr). */
-	if ((was_addr || ctx->want_final) &&
-	    (p = sshcfg_numeric_form(ctx->hostname)) != NULL) {
+	if ((p = sshcfg_numeric_form(ctx->hostname)) != NULL) {
 		if (strcasecmp(p, ctx->hostname) != 0) {
 			free(ctx->hostname);
 			ctx->hostname = p;
 		} else
 			free(p);
+		return;
 	}
-	if (ctx->want_final) {
-		ctx->final_pass = 1;
-		free(ctx->match_host);
-		ctx->match_host = xstrdup(ctx->hostname);
-		sshcfg_pass(cfg, ctx);
+	if (sshcfg_is_addr_fast(ctx->hostname) || ctx->canon == CANON_NO)
+		return;
+	sshcfg_canon_plan(h);
+}
+
+/*
+ * The names resolve_canonicalize() tries, when it tries any: a name
+ * ending in a dot as it is, else (up to CanonicalizeMaxDots dots) the
+ * name with each CanonicalDomains suffix, absolute.
+ */
+static void
+sshcfg_canon_plan(struct sshconfig_host *h)
+{
+	struct sshcfg_ctx *ctx = &h->ctx;
+	const struct sshcfg_line *l = ctx->canon_domains;
+	const char *c, *name = ctx->hostname;
+	int i, ndots = 0;
+
+	/* Not for a name a proxy resolves, unless "always". */
+	h->direct = (ctx->proxy_command == NULL ||
+	    strcasecmp(ctx->proxy_command, "none") == 0) &&
+	    ctx->proxy_jump == NULL;
+	if (!h->direct && ctx->canon != CANON_ALWAYS)
+		goto bare;
+	if (name[strlen(name) - 1] == '.') {
+		h->cands = xcalloc(1, sizeof *h->cands);
+		h->cands[h->ncands++] = xstrdup(name);
+	} else {
+		for (c = name; *c != '\0'; c++)
+			ndots += *c == '.';
+		if (ndots > ctx->canon_maxdots)
+			goto bare;
+		h->cands = xcalloc(l != NULL ? l->argc : 1, sizeof *h->cands);
+		for (i = 0; l != NULL && i < l->argc; i++) {
+			if (strcasecmp(l->argv[i], "none") == 0)
+				break;
+			xasprintf(&h->cands[h->ncands++], "%s.%s.", name,
+			    l->argv[i]);
+		}
 	}
+	h->phase = CANON_DOMAINS;
+	h->icand = 0;
+	if (h->ncands == 0)
+		sshcfg_canon_notfound(h);
+	return;
+bare:
+	sshcfg_canon_bare(h);
+}
+
+/* Are CanonicalizePermittedCNAMEs rules set (not "none")? */
+static int
+sshcfg_canon_has_cnames(const struct sshcfg_ctx *ctx)
+{
+	const struct sshcfg_line *l = ctx->canon_cnames;
+
+	return l != NULL && strcasecmp(l->argv[0], "none") != 0;
+}
+
+/*
+ * No canonical name from the domains, or none tried: ssh then resolves the
+ * name as it is through the system resolver (its search list, the hosts
+ * file) and may follow a CNAME it reports. evdns cannot report that
+ * CNAME as glibc does, so where it would matter, refuse the host.
+ */
+static void
+sshcfg_canon_bare(struct sshconfig_host *h)
+{
+	struct sshcfg_ctx *ctx = &h->ctx;
+
+	h->phase = CANON_DONE;
+	if (!sshcfg_canon_has_cnames(ctx) ||
+	    (!h->direct && ctx->canon != CANON_ALWAYS))
+		return;
+	xasprintf(&h->refusal, "%s:%d: CanonicalizePermittedCNAMEs for %s, "
+	    "not found under CanonicalDomains: mrsh cannot follow a CNAME "
+	    "of the system resolver's own lookup as ssh does; not connecting",
+	    ctx->canon_cnames->file, ctx->canon_cnames->lineno,
+	    ctx->hostname);
+}
+
+/* Every suffix tried, none resolved. */
+static void
+sshcfg_canon_notfound(struct sshconfig_host *h)
+{
+	h->phase = CANON_DONE;
+	if (!h->ctx.canon_fallback) {
+		/* As ssh: fatal("Could not resolve host ..."). */
+		xasprintf(&h->refusal, "Could not resolve host \"%s\" "
+		    "(CanonicalizeFallbackLocal no)", h->ctx.hostname);
+		h->fatal = 1;
+		return;
+	}
+	sshcfg_canon_bare(h);
+}
+
+/*
+ * The name found (h->found, no trailing dot) and the end of its CNAME
+ * chain (h->cname or NULL): check_follow_cname() decides which is used.
+ */
+static void
+sshcfg_canon_found(struct sshconfig_host *h)
+{
+	struct sshcfg_ctx *ctx = &h->ctx;
+	const struct sshcfg_line *l = ctx->canon_cnames;
+	const char *src, *dst;
+	char *rule, *colon;
+	int i, follow = 0;
+
+	h->phase = CANON_DONE;
+	if (h->cname != NULL && sshcfg_canon_has_cnames(ctx) &&
+	    strcmp(h->found, h->cname) != 0) {
+		for (i = 0; i < l->argc && !follow; i++) {
+			rule = xstrdup(l->argv[i]);
+			if (strcmp(rule, "*") == 0)
+				src = dst = "*";
+			else {
+				colon = strchr(rule, ':');
+				*colon = '\0';
+				src = rule;
+				dst = colon + 1;
+			}
+			follow = match_pattern_list(h->found, src, 1) == 1 &&
+			    match_pattern_list(h->cname, dst, 1) == 1;
+			free(rule);
+		}
+	}
+	debug("%s: canonicalized host name \"%s\" => \"%s\"", h->host,
+	    ctx->hostname, follow ? h->cname : h->found);
+	free(ctx->hostname);
+	ctx->hostname = xstrdup(follow ? h->cname : h->found);
+}
+
+/*
+ * The second pass, when a Match final asked for it or canonicalization is
+ * on: once more with HostName fixed to the resulting (lower-cased) name,
+ * Match canonical/final true and Host lines matching that name. Values
+ * from the first pass stay: first value wins.
+ */
+static void
+sshcfg_collect_end(struct sshconfig_host *h)
+{
+	struct sshcfg_ctx *ctx = &h->ctx;
+
+	if (!ctx->want_final)
+		return;
+	ctx->final_pass = 1;
+	free(ctx->match_host);
+	ctx->match_host = xstrdup(ctx->hostname);
+	sshcfg_pass(h->cfg, ctx);
+}
+
+struct sshconfig_host *
+sshconfig_begin(struct sshconfig *cfg, const struct options *opt,
+    const char *host, const char *user, int port)
+{
+	struct sshconfig_host *h;
+
+	h = xcalloc(1, sizeof *h);
+	h->cfg = cfg;
+	h->host = xstrdup(host);
+	sshcfg_collect_begin(cfg, opt, user, port, h);
+	return h;
+}
+
+const char *
+sshconfig_canon_next(struct sshconfig_host *h)
+{
+	free(h->query);
+	h->query = NULL;
+	switch (h->phase) {
+	case CANON_DOMAINS:
+		h->query = xstrdup(h->cands[h->icand]);
+		break;
+	case CANON_CHASE:
+		xasprintf(&h->query, "%s.", h->cname);
+		break;
+	case CANON_DONE:
+		break;
+	}
+	return h->query;
+}
+
+/* A CNAME evdns reported, if ssh would take it (valid_domain()). */
+static char *
+sshcfg_canon_cname(const char *cname)
+{
+	char *c;
+	size_t len;
+
+	if (cname == NULL || *cname == '\0' ||
+	    sshcfg_valid_domain(cname) != NULL)
+		return NULL;
+	c = xstrdup(cname);
+	len = strlen(c);
+	if (len > 0 && c[len - 1] == '.')
+		c[len - 1] = '\0';
+	return c;
+}
+
+void
+sshconfig_canon_answer(struct sshconfig_host *h, const struct addrinfo *ai,
+    const char *cname)
+{
+	const struct addrinfo *a;
+	char *next;
+	int n;
+
+	if (h->phase == CANON_DOMAINS) {
+		if (ai == NULL) {
+			if (++h->icand >= h->ncands)
+				sshcfg_canon_notfound(h);
+			return;
+		}
+		for (n = 0, a = ai; a != NULL; a = a->ai_next)
+			n++;
+		h->addrs = xcalloc((size_t)n, sizeof *h->addrs);
+		for (a = ai; a != NULL; a = a->ai_next) {
+			if (a->ai_addrlen > sizeof *h->addrs)
+				continue;
+			memcpy(&h->addrs[h->naddrs++], a->ai_addr,
+			    a->ai_addrlen);
+		}
+		h->found = xstrdup(h->cands[h->icand]);
+		h->found[strlen(h->found) - 1] = '\0';
+		h->cname = sshcfg_canon_cname(cname);
+		/*
+		 * glibc reports the end of a CNAME chain, evdns its first
+		 * link: ask for each link's name until one has no CNAME.
+		 */
+		if (h->cname != NULL && sshcfg_canon_has_cnames(&h->ctx) &&
+		    strcmp(h->cname, h->found) != 0) {
+			h->phase = CANON_CHASE;
+			return;
+		}
+		sshcfg_canon_found(h);
+		return;
+	}
+	if (h->phase != CANON_CHASE)
+		return;
+	if (ai == NULL) {
+		h->phase = CANON_DONE;
+		xasprintf(&h->refusal, "canonicalizing %s: the CNAME %s "
+		    "did not resolve again; not connecting", h->found,
+		    h->cname);
+		return;
+	}
+	next = sshcfg_canon_cname(cname);
+	if (next == NULL || strcmp(next, h->cname) == 0) {
+		free(next);
+		sshcfg_canon_found(h);
+		return;
+	}
+	if (++h->hops >= CANON_MAX_CNAME_HOPS) {
+		free(next);
+		h->phase = CANON_DONE;
+		xasprintf(&h->refusal, "canonicalizing %s: CNAME chain "
+		    "longer than %d; not connecting", h->found,
+		    CANON_MAX_CNAME_HOPS);
+		return;
+	}
+	free(h->cname);
+	h->cname = next;
+}
+
+int
+sshconfig_end(struct sshconfig_host *h, struct ssh_host_config *hc,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	sshcfg_collect_end(h);
+	rc = sshcfg_finish(h->cfg, &h->ctx, hc, err, errlen);
+	if (rc == 0 && h->refusal != NULL) {
+		snprintf(err, errlen, "%s", h->refusal);
+		rc = -1;
+	}
+	if (h->naddrs > 0) {
+		hc->addrs = h->addrs;
+		hc->naddrs = h->naddrs;
+		h->addrs = NULL;
+		h->naddrs = 0;
+	}
+	return rc;
+}
+
+void
+sshconfig_host_free(struct sshconfig_host *h)
+{
+	int i;
+
+	if (h == NULL)
+		return;
+	sshcfg_ctx_free(&h->ctx);
+	for (i = 0; i < h->ncands; i++)
+		free(h->cands[i]);
+	free(h->cands);
+	free(h->found);
+	free(h->cname);
+	free(h->query);
+	free(h->addrs);
+	free(h->refusal);
+	free(h->host);
+	free(h);
 }
 
 static void
@@ -2285,12 +2763,15 @@ sshconfig_resolve(struct sshconfig *cfg, const struct options *opt,
     const char *host, const char *user, int port, struct ssh_host_config *hc,
     char *err, size_t errlen)
 {
-	struct sshcfg_ctx ctx;
+	struct sshconfig_host *h;
 	int rc;
 
-	sshcfg_collect(cfg, opt, host, user, port, &ctx);
-	rc = sshcfg_finish(cfg, &ctx, hc, err, errlen);
-	sshcfg_ctx_free(&ctx);
+	/* No lookups here: every canonicalization name is "not found". */
+	h = sshconfig_begin(cfg, opt, host, user, port);
+	while (sshconfig_canon_next(h) != NULL)
+		sshconfig_canon_answer(h, NULL, NULL);
+	rc = sshconfig_end(h, hc, err, errlen);
+	sshconfig_host_free(h);
 	return rc;
 }
 
@@ -2342,6 +2823,7 @@ ssh_host_config_free(struct ssh_host_config *hc)
 	free(hc->set_env);
 	free(hc->proxy_command);
 	free(hc->proxy_jump);
+	free(hc->addrs);
 	memset(hc, 0, sizeof *hc);
 }
 
@@ -2418,6 +2900,45 @@ sshcfg_print_files(const char *key, char *const *list, int n)
 	printf("\n");
 }
 
+/* The canonicalization keywords as ssh -G prints them. */
+static void
+sshcfg_dump_canon(const struct sshcfg_ctx *ctx)
+{
+	static const char *names[] = { "false", "true", "always" };
+	const struct sshcfg_line *l;
+	char *rule, *colon;
+	int i;
+
+	printf("canonicalizehostname %s\n", names[ctx->canon]);
+	printf("canonicalizefallbacklocal %s\n",
+	    sshcfg_yesno(ctx->canon_fallback));
+	printf("canonicalizemaxdots %d\n", ctx->canon_maxdots);
+	printf("canonicaldomains");
+	if ((l = ctx->canon_domains) == NULL)
+		printf(" none");
+	for (i = 0; l != NULL && i < l->argc; i++)
+		printf(" %s", l->argv[i]);
+	printf("\n");
+	/* Sic: ssh -G spells it so. */
+	printf("canonicalizePermittedcnames");
+	if ((l = ctx->canon_cnames) == NULL ||
+	    strcasecmp(l->argv[0], "none") == 0)
+		printf(" none");
+	for (i = 0; l != NULL && strcasecmp(l->argv[0], "none") != 0 &&
+	    i < l->argc; i++) {
+		rule = xstrdup(l->argv[i]);
+		if (strcmp(rule, "*") == 0)
+			printf(" *:*");
+		else {
+			colon = strchr(rule, ':');
+			*colon = '\0';
+			printf(" %s:%s", rule, colon + 1);
+		}
+		free(rule);
+	}
+	printf("\n");
+}
+
 /*
  * The keywords mrsh reads only to refuse a host or to ignore them, as ssh
  * -G prints them: ControlPath expanded (~, % tokens, ${VAR}), the commands
@@ -2465,13 +2986,14 @@ sshcfg_dump_foreign(const struct sshconfig *cfg, const struct sshcfg_ctx *ctx,
 	v = sshcfg_foreign_value(ctx, "CheckHostIP");
 	printf("checkhostip %s\n", sshcfg_yesno(v != NULL &&
 	    sshcfg_parse_flag(v) == 1));
+	sshcfg_dump_canon(ctx);
 }
 
 int
 sshconfig_dump_host(const struct options *opt, const char *arg)
 {
 	struct sshconfig *cfg;
-	struct sshcfg_ctx ctx;
+	struct sshconfig_host *h;
 	struct ssh_host_config hc;
 	char *user, *host, *p, *algs, err[1024];
 	int i, port, refused;
@@ -2485,27 +3007,38 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 		free(host);
 		return EXIT_USAGE;
 	}
-	sshcfg_collect(cfg, opt, host, user, port, &ctx);
-	refused = sshcfg_finish(cfg, &ctx, &hc, err, sizeof err) != 0;
+	/* As ssh -G: canonicalization looks names up (and may fail). */
+	h = sshconfig_begin(cfg, opt, host, user, port);
+	sshcanon_sync(h);
+	refused = sshconfig_end(h, &hc, err, sizeof err) != 0;
+	if (h->fatal) {
+		error("%s", err);
+		ssh_host_config_free(&hc);
+		sshconfig_host_free(h);
+		sshconfig_free(cfg);
+		free(user);
+		free(host);
+		return EXIT_UNREACHABLE;
+	}
 
 	printf("hostname %s\n", hc.hostname);
 	printf("user %s\n", hc.user);
 	printf("port %d\n", hc.port);
 	/* Like ssh -G: identity files as written, before expansion. */
-	for (i = 0; i < ctx.nids; i++)
-		printf("identityfile %s\n", ctx.ids[i]);
+	for (i = 0; i < h->ctx.nids; i++)
+		printf("identityfile %s\n", h->ctx.ids[i]);
 	printf("identitiesonly %s\n", sshcfg_yesno(hc.identities_only));
-	if (ctx.agent != NULL) {
-		if (strcmp(ctx.agent, "SSH_AUTH_SOCK") == 0 ||
-		    strcasecmp(ctx.agent, "none") == 0 ||
-		    (ctx.agent[0] == '$' && ctx.agent[1] != '{') ||
+	if (h->ctx.agent != NULL) {
+		if (strcmp(h->ctx.agent, "SSH_AUTH_SOCK") == 0 ||
+		    strcasecmp(h->ctx.agent, "none") == 0 ||
+		    (h->ctx.agent[0] == '$' && h->ctx.agent[1] != '{') ||
 		    hc.identity_agent == NULL)
-			printf("identityagent %s\n", ctx.agent);
+			printf("identityagent %s\n", h->ctx.agent);
 		else
 			printf("identityagent %s\n", hc.identity_agent);
 	}
-	if (ctx.ct_set && ctx.connect_timeout >= 0)
-		printf("connecttimeout %ld\n", ctx.connect_timeout);
+	if (h->ctx.ct_set && h->ctx.connect_timeout >= 0)
+		printf("connecttimeout %ld\n", h->ctx.connect_timeout);
 	else
 		printf("connecttimeout none\n");
 	/* "ask" is printed as what mrsh does with it: refuse unknown keys. */
@@ -2541,13 +3074,13 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 	printf("kbdinteractiveauthentication %s\n",
 	    sshcfg_yesno(hc.kbdint_auth));
 	printf("hashknownhosts %s\n", sshcfg_yesno(hc.hash_known_hosts));
-	sshcfg_dump_foreign(cfg, &ctx, &hc, host);
+	sshcfg_dump_foreign(cfg, &h->ctx, &hc, host);
 	fflush(stdout);
 	if (refused)
 		warnx_m("%s: mrsh would not connect: %s", host, err);
 
 	ssh_host_config_free(&hc);
-	sshcfg_ctx_free(&ctx);
+	sshconfig_host_free(h);
 	sshconfig_free(cfg);
 	free(user);
 	free(host);

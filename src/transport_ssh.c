@@ -60,6 +60,7 @@
 
 #include "mrsh/ssh_auth.h"
 #include "mrsh/sshalgs.h"
+#include "mrsh/sshcanon.h"
 #include "ssh_chansetup.h"
 #include "ssh_keys.h"
 
@@ -143,6 +144,9 @@ struct ssh_conn {
 	int			 have_hc;
 	struct ssh_jump		*jump;		/* this is a jump host's login */
 	struct ssh_jump		*via_jump;	/* this target is behind one */
+	/* CanonicalizeHostname: the lookups before hc is known */
+	struct sshconfig_host	*cfgh;
+	struct sshcanon_job	*canon;
 
 	/* the stream to the server (dialer.h); fd is dial_fd() once up */
 	struct dial		*dial;
@@ -222,6 +226,7 @@ TAILQ_HEAD(ssh_jump_q, ssh_jump);
 struct ssh_run {
 	struct run		*run;
 	struct sshconfig	*cfg;
+	struct sshcanon		*canon;		/* made on first use */
 	struct copy_plan	*copy;		/* --copy/--rcopy */
 	struct ssh_keyring	 keys;
 	char			*password;	/* --askpass */
@@ -243,6 +248,8 @@ struct ssh_run {
 };
 
 static void	ssh_step(struct ssh_conn *);
+static void	ssh_canon_done(void *);
+static void	ssh_configured(struct ssh_conn *);
 static void	ssh_io_cb(evutil_socket_t, short, void *);
 static void	ssh_teardown(struct ssh_conn *);
 static void	ssh_stdin_update(struct ssh_run *);
@@ -620,6 +627,7 @@ ssh_cleanup(struct run *run)
 	copy_plan_free(r->copy);
 	if (r->cfg != NULL)
 		sshconfig_free(r->cfg);
+	sshcanon_free(r->canon);
 	if (r->devnull != -1)
 		close(r->devnull);
 	free(r);
@@ -1530,7 +1538,6 @@ ssh_start(struct session *s)
 	struct ssh_run	*r = s->run->tpriv;
 	struct ssh_conn	*c = s->tdata;
 	const struct host *h = s->host;
-	char		 err[1024], *cmd, *jcmd = NULL, *via;
 
 	if (c != NULL) {
 		/* Resumed after session_wait_port_for(). */
@@ -1543,9 +1550,45 @@ ssh_start(struct session *s)
 	c->r = r;
 	c->fd = -1;
 	s->tdata = c;
+	c->cfgh = sshconfig_begin(r->cfg, s->run->opt, h->name, h->user,
+	    h->port);
+	if (sshconfig_canon_next(c->cfgh) != NULL) {
+		/* CanonicalizeHostname: look names up first, as ssh. */
+		session_set_state(s, S_RESOLVING);
+		if (r->canon == NULL)
+			r->canon = sshcanon_new(s->run->base);
+		c->canon = sshcanon_start(r->canon, c->cfgh, ssh_canon_done,
+		    c);
+		return;
+	}
+	ssh_configured(c);
+}
+
+/* The canonicalization lookups are answered. */
+static void
+ssh_canon_done(void *arg)
+{
+	struct ssh_conn	*c = arg;
+
+	c->canon = NULL;
+	ssh_configured(c);
+}
+
+/* ssh_config is known for the host: dial it (or refuse it). */
+static void
+ssh_configured(struct ssh_conn *c)
+{
+	struct ssh_run	*r = c->r;
+	struct session	*s = c->s;
+	const struct host *h = s->host;
+	char		 err[1024], *cmd, *jcmd = NULL, *via;
+	int		 rc;
+
 	c->have_hc = 1;
-	if (sshconfig_resolve(r->cfg, s->run->opt, h->name, h->user, h->port,
-	    &c->hc, err, sizeof err) != 0) {
+	rc = sshconfig_end(c->cfgh, &c->hc, err, sizeof err);
+	sshconfig_host_free(c->cfgh);
+	c->cfgh = NULL;
+	if (rc != 0) {
 		/* Never connect where ssh would not: refuse the host. */
 		session_set_state(s, S_SETUP);
 		ssh_fail(c, FAIL_LOCAL, "%s", err);
@@ -1616,6 +1659,12 @@ ssh_start(struct session *s)
 		}
 		dial_command(c->dial, cmd);
 		free(cmd);
+		return;
+	}
+	if (c->hc.naddrs > 0) {
+		/* As ssh: the addresses canonicalization found. */
+		dial_tcp_addrs(c->dial, c->hc.addrs, c->hc.naddrs,
+		    c->hc.port > 0 ? c->hc.port : 22);
 		return;
 	}
 	dial_tcp(c->dial, c->hc.hostname != NULL ? c->hc.hostname : h->name,
@@ -1782,6 +1831,8 @@ ssh_close(struct session *s, int abort_it)
 		return;
 	c->closing = 1;
 	c->failed = 0;		/* from here on the teardown drives events */
+	sshcanon_cancel(c->canon);	/* a timeout while looking up */
+	c->canon = NULL;
 	ssh_stdin_detach(c);
 	if (c->ev_timer != NULL) {
 		event_free(c->ev_timer);
@@ -1831,6 +1882,8 @@ ssh_free(struct session *s)
 
 	if (c == NULL)
 		return;
+	sshcanon_cancel(c->canon);
+	sshconfig_host_free(c->cfgh);
 	ssh_stdin_detach(c);
 	if (c->ssh != NULL)
 		ssh_free_now(c);

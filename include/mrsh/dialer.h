@@ -49,6 +49,9 @@ struct dial *dial_new(struct session *, const struct dial_ops *, void *arg);
 
 /* Direct TCP to host:port. */
 void	dial_tcp(struct dial *, const char *host, int port);
+/* Direct TCP to addresses already resolved (their port is replaced). */
+void	dial_tcp_addrs(struct dial *, const struct sockaddr_storage *,
+	    int naddr, int port);
 
 /* ProxyCommand: cmd is already expanded; run with /bin/sh -c. */
 void	dial_command(struct dial *, const char *cmd);

@@ -7,12 +7,16 @@
 #ifndef MRSH_SSHCONFIG_H
 #define MRSH_SSHCONFIG_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 
 #include "mrsh/options.h"
 #include "mrsh/sshalgs.h"
 
 struct sshconfig;	/* parsed files, shared by every host of a run */
+struct sshconfig_host;	/* one host's configuration in the making */
+struct addrinfo;
 
 #define SSHCFG_MAX_FILES 16
 
@@ -57,6 +61,12 @@ struct ssh_host_config {
 	int	 nsend_env;
 	char	**set_env;		/* SetEnv NAME=value, first line's */
 	int	 nset_env;
+	/*
+	 * The addresses canonicalization found for hostname (port 0), to
+	 * connect to as ssh does, without resolving the name again.
+	 */
+	struct sockaddr_storage *addrs;
+	int	 naddrs;
 };
 
 /*
@@ -87,6 +97,25 @@ int	sshconfig_resolve(struct sshconfig *, const struct options *,
 int	sshconfig_resolve_hop(struct sshconfig *, const struct options *,
 	    const char *host, const char *user, int port,
 	    struct ssh_host_config *hc, char *err, size_t errlen);
+
+/*
+ * The same in steps, for CanonicalizeHostname: sshconfig_begin() makes
+ * the first pass; while sshconfig_canon_next() names a host ("name.",
+ * absolute), look it up as ssh's getaddrinfo(AI_CANONNAME) would and give
+ * the addresses (NULL: not found) and the CNAME reported (or NULL) to
+ * sshconfig_canon_answer(); sshconfig_end() then makes the second pass
+ * and fills hc as sshconfig_resolve() does. sshconfig_resolve() answers
+ * "not found" to every lookup (it never blocks).
+ */
+struct sshconfig_host *sshconfig_begin(struct sshconfig *,
+	    const struct options *, const char *host, const char *user,
+	    int port);
+const char *sshconfig_canon_next(struct sshconfig_host *);
+void	sshconfig_canon_answer(struct sshconfig_host *,
+	    const struct addrinfo *, const char *cname);
+int	sshconfig_end(struct sshconfig_host *, struct ssh_host_config *hc,
+	    char *err, size_t errlen);
+void	sshconfig_host_free(struct sshconfig_host *);
 void	ssh_host_config_free(struct ssh_host_config *);
 
 /* mrsh -G HOST: print the effective configuration like ssh -G; exit status. */

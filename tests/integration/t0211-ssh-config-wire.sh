@@ -5,7 +5,7 @@
 # User, values set in Match blocks of every kind, a second pass asked for
 # by Match final), mrsh and ssh must land on the same address and port,
 # and on the one the config says. Keywords mrsh does not implement and
-# that would send it elsewhere (CanonicalizeHostname, HostKeyAlias, ...) must refuse
+# that would send it elsewhere (BindAddress, KnownHostsCommand, ...) must refuse
 # the host with file:line and exit 255, and sshd's log must show that no
 # connection was made.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -49,9 +49,9 @@ Match exec "test %h = 127.0.1.2 && test %n = execport"
 	Port $P2
 Match host 127.0.1.1 !originalhost viamatch user $SSHD_USER localuser $(id -un)
 	ServerAliveInterval 7
-Host canon
+Host bound
 	HostName 127.0.1.1
-	CanonicalizeHostname yes
+	BindAddress 127.0.0.9
 Host alias
 	HostName 127.0.1.1
 	KnownHostsCommand /bin/cat /dev/null
@@ -152,12 +152,12 @@ refused() {
 }
 
 line() { grep -n "$1" "$cfg" | head -n 1 | cut -d: -f1; }
-refused canon "$cfg:$(line 'CanonicalizeHostname yes'): CanonicalizeHostname yes is not supported by mrsh and changes where mrsh connects; not connecting"
+refused bound "$cfg:$(line 'BindAddress 127.0.0.9'): BindAddress 127.0.0.9 is not supported by mrsh and changes where mrsh connects from; not connecting"
 refused alias "$cfg:$(line 'KnownHostsCommand /bin'): KnownHostsCommand /bin/cat /dev/null is not supported by mrsh and changes which host key mrsh trusts; not connecting"
 refused killed "$cfg:$(line 'originalhost killed exec'): Match exec did not exit normally; not connecting"
 
 # One refused host does not stop the others.
-capture "$T" "$MRSH" -F "$cfg" -w canon,alias2 true
+capture "$T" "$MRSH" -F "$cfg" -w bound,alias2 true
 is "$RC" 255 "refused + good host: exit 255"
 is "$(landed "$(grep '^alias2: ' "$T/out")")" "127.0.1.2 $P1" "the good host still ran"
 

@@ -8,6 +8,11 @@
 
 #include <sys/stat.h>
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -582,6 +587,149 @@ test_proxy(void)
 	ssh_host_config_free(&hc);
 }
 
+/*
+ * Canonicalization without a resolver: the names sshconfig_canon_next()
+ * asks for, in order, and what the answers (found or not, a CNAME) make
+ * of the host, as ssh's resolve_canonicalize()/check_follow_cname().
+ */
+struct canon_answer {
+	const char	*name;		/* expected question */
+	int		 found;
+	const char	*cname;
+};
+
+static int
+canon_run(const char *cfgfile, const char *host,
+    const struct canon_answer *ans, int nans, struct ssh_host_config *hc,
+    char *asked, size_t askedlen)
+{
+	struct options opt;
+	struct sshconfig *cfg;
+	struct sshconfig_host *h;
+	struct addrinfo ai;
+	struct sockaddr_in sin;
+	const char *q;
+	int i = 0, rc;
+
+	opt_init(&opt, cfgfile);
+	memset(hc, 0, sizeof *hc);
+	asked[0] = '\0';
+	if ((cfg = sshconfig_load(&opt)) == NULL)
+		return -2;
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f000105);
+	memset(&ai, 0, sizeof ai);
+	ai.ai_family = AF_INET;
+	ai.ai_addr = (struct sockaddr *)&sin;
+	ai.ai_addrlen = sizeof sin;
+	h = sshconfig_begin(cfg, &opt, host, NULL, 0);
+	while ((q = sshconfig_canon_next(h)) != NULL) {
+		strncat(asked, q, askedlen - strlen(asked) - 2);
+		strcat(asked, " ");
+		if (i < nans && strcmp(ans[i].name, q) == 0) {
+			sshconfig_canon_answer(h, ans[i].found ? &ai : NULL,
+			    ans[i].cname);
+		} else
+			sshconfig_canon_answer(h, NULL, NULL);
+		i++;
+	}
+	rc = sshconfig_end(h, hc, refusal, sizeof refusal);
+	sshconfig_host_free(h);
+	sshconfig_free(cfg);
+	return rc;
+}
+
+static void
+test_canon(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	char asked[1024], *cfg, *err;
+	int rc;
+	const struct canon_answer second[] = {
+		{ "web.a.test.", 0, NULL },
+		{ "web.b.test.", 1, NULL }
+	};
+	const struct canon_answer chain[] = {
+		{ "web.a.test.", 1, "mid.b.test" },
+		{ "mid.b.test.", 1, "end.cdn.test." },
+		{ "end.cdn.test.", 1, NULL }
+	};
+	const struct canon_answer other[] = {
+		{ "web.a.test.", 1, "web.elsewhere.test" },
+		{ "web.elsewhere.test.", 1, NULL }
+	};
+
+	cfg = put("canon",
+	    "CanonicalizeHostname yes\n"
+	    "CanonicalDomains A.test b.test\n"
+	    "CanonicalizePermittedCNAMEs *.a.test:*.cdn.test\n"
+	    "Match canonical host *.cdn.test\n"
+	    "  Port 2301\n"
+	    "Host web.b.test\n"
+	    "  User second\n");
+	rc = canon_run(cfg, "WEB", second, 2, &hc, asked, sizeof asked);
+	is_int(rc, 0, "canonical: found under the second domain");
+	is_str(asked, "web.a.test. web.b.test. ", "each domain in order, "
+	    "absolute, lower case");
+	is_str(hc.hostname, "web.b.test", "the name found");
+	is_str(hc.user, "second", "second pass: Host lines see it");
+	is_int(hc.naddrs, 1, "the addresses found are kept to connect to");
+	ssh_host_config_free(&hc);
+
+	rc = canon_run(cfg, "web", chain, 3, &hc, asked, sizeof asked);
+	is_int(rc, 0, "canonical: a CNAME chain");
+	is_str(asked, "web.a.test. mid.b.test. end.cdn.test. ",
+	    "each link asked until one has no CNAME");
+	is_str(hc.hostname, "end.cdn.test", "the end of the chain, permitted");
+	is_int(hc.port, 2301, "Match canonical host sees it");
+	ssh_host_config_free(&hc);
+
+	rc = canon_run(cfg, "web", other, 2, &hc, asked, sizeof asked);
+	is_str(hc.hostname, "web.a.test", "a CNAME no rule permits: not "
+	    "followed");
+	ssh_host_config_free(&hc);
+
+	rc = canon_run(cfg, "a.b.c", NULL, 0, &hc, asked, sizeof asked);
+	is_str(asked, "", "past CanonicalizeMaxDots: nothing asked");
+	is_int(rc, -1, "... and with PermittedCNAMEs refused");
+	ok(strstr(refusal, "/canon:3: CanonicalizePermittedCNAMEs for a.b.c,")
+	    != NULL, "the refusal names file:line and keyword");
+	ssh_host_config_free(&hc);
+
+	rc = canon_run(cfg, "127.1", NULL, 0, &hc, asked, sizeof asked);
+	is_str(asked, "", "an address: nothing asked");
+	is_str(hc.hostname, "127.0.0.1", "an address in its numeric form");
+	ssh_host_config_free(&hc);
+
+	cfg = put("canon-nofallback",
+	    "CanonicalizeHostname yes\n"
+	    "CanonicalDomains a.test\n"
+	    "CanonicalizeFallbackLocal no\n");
+	rc = canon_run(cfg, "web", NULL, 0, &hc, asked, sizeof asked);
+	is_int(rc, -1, "CanonicalizeFallbackLocal no, not found: refused");
+	is_str(refusal, "Could not resolve host \"web\" "
+	    "(CanonicalizeFallbackLocal no)", "in ssh's words");
+	ssh_host_config_free(&hc);
+
+	cfg = put("canon-proxy",
+	    "CanonicalizeHostname yes\n"
+	    "CanonicalDomains a.test\n"
+	    "ProxyCommand nc %%h %%p\n");
+	rc = canon_run(cfg, "web", NULL, 0, &hc, asked, sizeof asked);
+	is_str(asked, "", "yes + ProxyCommand: not canonicalized");
+	is_int(rc, 0, "... and connected through the proxy");
+	ssh_host_config_free(&hc);
+
+	cfg = put("canon-bad", "CanonicalDomains a..test\n");
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &rc);
+	is_int(rc, -1, "CanonicalDomains a..test: an error, as ssh");
+	ok(strstr(err, "canon-bad line 1: domain name \"a..test\" contains "
+	    "consecutive separators") != NULL, "in ssh's words");
+}
+
 static void
 test_dump(void)
 {
@@ -656,7 +804,12 @@ test_dump(void)
 	    "requesttty auto\n"
 	    "kbdinteractiveauthentication yes\n"
 	    "hashknownhosts no\n"
-	    "checkhostip no\n", home);
+	    "checkhostip no\n"
+	    "canonicalizehostname false\n"
+	    "canonicalizefallbacklocal yes\n"
+	    "canonicalizemaxdots 1\n"
+	    "canonicaldomains none\n"
+	    "canonicalizePermittedcnames none\n", home);
 	is_str(out, want, "-G user@host:port output");
 
 	opt_init(&opt, "none");
@@ -712,6 +865,7 @@ main(void)
 	test_include();
 	test_cmdline();
 	test_match();
+	test_canon();
 	test_errors();
 	test_proxy();
 	test_dump();
