@@ -633,6 +633,65 @@ knownhosts_order_hostkeyalgs(const struct ssh_host_config *hc,
 	return out;
 }
 
+/*
+ * RevokedHostKeys as ssh's sshkey_check_revoked() reads a file of public
+ * keys (one "type base64 [comment]" a line): 1 if key is in it, 0 if
+ * not, -1 with the reason when the file cannot be checked (missing, as
+ * ssh fails then; a binary KRL or certificate lines, which mrsh does not
+ * read). The path is used as written, as ssh 9.2 does.
+ */
+static int
+knownhosts_revoked(const char *path, const unsigned char *key, size_t keylen,
+    char *why, size_t whylen)
+{
+	static const char krl_magic[] = "SSHKRL\n";
+	static const char cert_sfx[] = "-cert-v01@openssh.com";
+	FILE *fp;
+	char *buf = NULL, *p, *b64;
+	unsigned char *blob;
+	size_t bufsz = 0, n, bloblen;
+	int found = 0, rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	while (!found && getline(&buf, &bufsz, fp) != -1) {
+		if (strncmp(buf, krl_magic, sizeof krl_magic - 1) == 0) {
+			snprintf(why, whylen, "a binary KRL, which mrsh "
+			    "cannot read");
+			rc = -1;
+			break;
+		}
+		p = buf + strspn(buf, " \t");
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		n = strcspn(p, " \t\r\n");
+		if (n > sizeof cert_sfx - 1 && strncmp(p + n -
+		    (sizeof cert_sfx - 1), cert_sfx, sizeof cert_sfx - 1) ==
+		    0) {
+			snprintf(why, whylen, "a certificate line, which mrsh "
+			    "cannot check");
+			rc = -1;
+			break;
+		}
+		b64 = p + n;
+		b64 += strspn(b64, " \t");
+		n = strcspn(b64, " \t\r\n");
+		if ((blob = knownhosts_unbase64(b64, n, &bloblen)) == NULL)
+			continue;
+		found = bloblen == keylen && memcmp(blob, key, keylen) == 0;
+		free(blob);
+	}
+	if (ferror(fp) && rc == 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		rc = -1;
+	}
+	free(buf);
+	fclose(fp);
+	return rc == -1 ? -1 : found;
+}
+
 int
 knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
     char *err, size_t errlen)
@@ -641,7 +700,7 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 	enum knownhosts_status st;
 	const unsigned char *key;
 	const char *file = NULL, *file2;
-	char *name = NULL, *bare, *type = NULL, fp[96];
+	char *name = NULL, *bare, *type = NULL, fp[96], why[256];
 	size_t keylen;
 	int nkf, line = 0, line2, have_ca, have_ca2, keytype, rc = -1;
 
@@ -653,6 +712,23 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 		return -1;
 	}
 	knownhosts_fingerprint(key, keylen, fp, sizeof fp);
+	/* As ssh: RevokedHostKeys first, whatever StrictHostKeyChecking. */
+	if (hc->revoked_host_keys != NULL) {
+		switch (knownhosts_revoked(hc->revoked_host_keys, key, keylen,
+		    why, sizeof why)) {
+		case 1:
+			snprintf(err, errlen, "Host key %s %s revoked by file "
+			    "%s", type, fp, hc->revoked_host_keys);
+			free(type);
+			return -1;
+		case -1:
+			snprintf(err, errlen, "Error checking host key %s %s in "
+			    "revoked keys file %s: %s", type, fp,
+			    hc->revoked_host_keys, why);
+			free(type);
+			return -1;
+		}
+	}
 	nkf = knownhosts_files(hc, kf);
 	name = knownhosts_name(hc, 1);
 

@@ -90,6 +90,7 @@ enum sshcfg_opcode {
 	oCanonicalizeMaxDots,
 	oCanonicalizeFallbackLocal,
 	oCanonicalizePermittedCNAMEs,
+	oRevokedHostKeys,
 	oForeign	/* an ssh keyword mrsh does not implement */
 };
 
@@ -137,6 +138,7 @@ static const struct {
 	{ "CanonicalizeMaxDots", oCanonicalizeMaxDots },
 	{ "CanonicalizeFallbackLocal", oCanonicalizeFallbackLocal },
 	{ "CanonicalizePermittedCNAMEs", oCanonicalizePermittedCNAMEs },
+	{ "RevokedHostKeys", oRevokedHostKeys },
 	/* Aliases OpenSSH 9.2 accepts. */
 	{ "IdentityFile2", oIdentityFile },
 	{ "SkeyAuthentication", oKbdInteractiveAuthentication },
@@ -173,7 +175,6 @@ static const struct sshcfg_foreign {
 	/* What it trusts. */
 	{ "CheckHostIP", "no,false", "which host key mrsh trusts", NULL },
 	{ "KnownHostsCommand", "none", "which host key mrsh trusts", NULL },
-	{ "RevokedHostKeys", SSHCFG_NEVER, "which host key mrsh trusts", NULL },
 	{ "RequiredRSASize", "1024", "which keys mrsh accepts", NULL },
 	{ "CASignatureAlgorithms", SSHCFG_NEVER,
 	    "which algorithms mrsh trusts", NULL },
@@ -368,6 +369,7 @@ struct sshcfg_ctx {
 	char			*proxy_jump;	/* raw; "none" kept */
 	char			*certs[SSHCFG_MAX_FILES]; /* CertificateFile */
 	int			 ncerts;
+	char			*revoked;	/* RevokedHostKeys */
 	int			 canon;		/* CANON_*; -1: unset */
 	int			 canon_maxdots;	/* -1: unset */
 	int			 canon_fallback;	/* -1: unset */
@@ -927,6 +929,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		break;
 	case oUser:
 	case oHostKeyAlias:
+	case oRevokedHostKeys:
 		if (l->argc != 1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
@@ -1944,6 +1947,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->proxy_command == NULL && ctx->proxy_jump == NULL)
 			ctx->proxy_jump = xstrdup(a);
 		break;
+	case oRevokedHostKeys:
+		if (ctx->revoked == NULL)
+			ctx->revoked = xstrdup(a);
+		break;
 	case oCanonicalizeHostname:
 		if (ctx->canon == -1)
 			ctx->canon = sshcfg_parse_canon(a);
@@ -2516,6 +2523,7 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 	free(ctx->proxy_jump);
 	for (i = 0; i < ctx->ncerts; i++)
 		free(ctx->certs[i]);
+	free(ctx->revoked);
 	memset(ctx, 0, sizeof *ctx);
 }
 
@@ -2638,6 +2646,9 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	hc->port = ctx->port > 0 ? ctx->port : SSHCFG_DEFAULT_PORT;
 	if (ctx->host_key_alias != NULL)
 		hc->host_key_alias = xstrdup(ctx->host_key_alias);
+	/* As written: ssh 9.2 expands nothing in it. */
+	if (ctx->revoked != NULL && strcasecmp(ctx->revoked, "none") != 0)
+		hc->revoked_host_keys = xstrdup(ctx->revoked);
 
 	if (ctx->nids == 0) {
 		for (i = 0; i < sizeof sshcfg_default_identities /
@@ -2824,6 +2835,7 @@ ssh_host_config_free(struct ssh_host_config *hc)
 	free(hc->proxy_command);
 	free(hc->proxy_jump);
 	free(hc->addrs);
+	free(hc->revoked_host_keys);
 	memset(hc, 0, sizeof *hc);
 }
 
@@ -2978,9 +2990,8 @@ sshcfg_dump_foreign(const struct sshconfig *cfg, const struct sshcfg_ctx *ctx,
 		printf("remotecommand %s\n", p);
 		free(p);
 	}
-	v = sshcfg_foreign_value(ctx, "RevokedHostKeys");
-	if (v != NULL && strcasecmp(v, "none") != 0)
-		printf("revokedhostkeys %s\n", v);
+	if (hc->revoked_host_keys != NULL)
+		printf("revokedhostkeys %s\n", hc->revoked_host_keys);
 	for (j = 0; j < ctx->ncerts; j++)
 		printf("certificatefile %s\n", ctx->certs[j]);
 	v = sshcfg_foreign_value(ctx, "CheckHostIP");

@@ -55,6 +55,7 @@ struct ssh_host_config {
 	char	*proxy_command;		/* ProxyCommand, unexpanded; NULL: none */
 	char	*proxy_jump;		/* ProxyJump / -J as written; NULL: none */
 	char	*host_key_alias;	/* HostKeyAlias, lowercased, or NULL */
+	char	*revoked_host_keys;	/* RevokedHostKeys file, or NULL */
 	char	*algs[ALGS_NKINDS];	/* KexAlgorithms... as written, or NULL */
 	enum request_tty request_tty;	/* RequestTTY */
 	char	**send_env;		/* SendEnv patterns, after removals */

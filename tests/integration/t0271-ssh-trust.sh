@@ -7,8 +7,8 @@
 # what known_hosts holds), @cert-authority (libssh2 cannot verify host
 # certificates, so a host known only through a CA is refused, including
 # where ssh accepts the certificate), algorithm lists that exclude what the
-# server offers, PubkeyAcceptedAlgorithms (a key of a type it leaves out is
-# not offered), and BatchMode with an encrypted key on a terminal.
+# server offers, RevokedHostKeys (a file of keys; a KRL is refused),
+# PubkeyAcceptedAlgorithms (a key of a type it leaves out is not offered), and BatchMode with an encrypted key on a terminal.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -212,6 +212,29 @@ if [ -x "$PY" ] && [ -e /dev/ptmx ]; then
 	done
 else
 	skip "BatchMode on a terminal" "no python3 or /dev/ptmx"
+fi
+
+# ---- RevokedHostKeys: a file of public keys (ssh: sshkey_check_revoked) --
+ssh-keygen -q -t ed25519 -N '' -f "$T/other_key" </dev/null >/dev/null
+{ echo "# revoked"; echo "$HOST_KEY_PUB"; echo "$ECDSA_PUB"; } >"$T/revoked"
+both "$KNOWN_HOSTS" -o RevokedHostKeys="$T/revoked" -- 127.0.1.1
+refused 127.0.1.1 "RevokedHostKeys holding the host key" \
+	"Host key ssh-ed25519 SHA256:[^ ]+ revoked by file $T/revoked"
+like "$SERR" "revoked by file" "RevokedHostKeys: ssh says it is revoked"
+cut -d' ' -f1,2 "$T/other_key.pub" >"$T/revoked.other"
+both "$KNOWN_HOSTS" -o RevokedHostKeys="$T/revoked.other" -- 127.0.1.1
+accepted 127.0.1.1 "RevokedHostKeys holding another key"
+both "$KNOWN_HOSTS" -o RevokedHostKeys="$T/revoked.missing" -- 127.0.1.1
+refused 127.0.1.1 "RevokedHostKeys file missing" \
+	"Error checking host key .* in revoked keys file $T/revoked.missing: No such file"
+both "$KNOWN_HOSTS" -o StrictHostKeyChecking=no -o RevokedHostKeys="$T/revoked" -- 127.0.1.1
+refused 127.0.1.1 "RevokedHostKeys under StrictHostKeyChecking no" "revoked by file"
+# A binary KRL: mrsh cannot read it, and says so (ssh refuses this one too).
+if ssh-keygen -q -k -f "$T/krl" "$T/revoked" 2>/dev/null; then
+	both "$KNOWN_HOSTS" -o RevokedHostKeys="$T/krl" -- 127.0.1.1
+	refused 127.0.1.1 "RevokedHostKeys as a binary KRL" "a binary KRL, which mrsh cannot read"
+else
+	skip_n 3 "ssh-keygen -k cannot make a KRL here"
 fi
 
 # ---- PubkeyAcceptedAlgorithms: a key of another type is not offered ------
