@@ -54,7 +54,8 @@ enum {
 	OPT_GROUP_TIMEOUT,
 	OPT_OUTPUT,
 	OPT_DIFF,
-	OPT_COLOR
+	OPT_COLOR,
+	OPT_SUDO
 };
 
 static const char short_opts[] = "+:f:w:x:g:X:aR:j:t:u:vqVhNbBLl:p:i:J:F:o:G:Ir";
@@ -101,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "dump-config",	required_argument, NULL, 'G' },
 	{ "stdin",		no_argument,	   NULL, 'I' },
 	{ "askpass",		no_argument,	   NULL, OPT_ASKPASS },
+	{ "sudo",		no_argument,	   NULL, OPT_SUDO },
 	{ "tty",		no_argument,	   NULL, OPT_TTY },
 	{ "no-tty",		no_argument,	   NULL, OPT_NO_TTY },
 	{ "close",		required_argument, NULL, OPT_CLOSE },
@@ -187,6 +189,8 @@ static const char usage_text[] =
 "  -o, --option KEY=VALUE  ssh_config option (repeatable)\n"
 "  -G, --dump-config HOST  print the configuration used for HOST and exit\n"
 "      --askpass           allow password authentication (asks once)\n"
+"      --sudo              run the command as root with sudo -S, the password\n"
+"                          asked once and sent on each host's input\n"
 "      --tty               always request a pseudo-terminal (ssh -tt)\n"
 "      --no-tty            never request a pseudo-terminal (ssh -T)\n"
 "\n"
@@ -798,6 +802,9 @@ again:
 		case OPT_ASKPASS:
 			o->askpass = 1;
 			break;
+		case OPT_SUDO:
+			o->sudo = 1;
+			break;
 		case OPT_TTY:
 			o->tty = 1;
 			break;
@@ -1017,6 +1024,14 @@ options_parse(struct options *o, int argc, char **argv)
 	o->cmdline = options_join(o->cmd_argv, o->cmd_argc);
 	if (o->stdin_stream && strcmp(o->transport, "ssh") != 0)
 		options_die("-I/--stdin works with -R ssh only");
+	if (o->sudo && strcmp(o->transport, "ssh") != 0)
+		options_die("--sudo works with -R ssh only");
+	if (o->sudo && o->stdin_stream)
+		options_die("--sudo and -I/--stdin exclude each other (the "
+		    "password goes on the command's input)");
+	if (o->sudo && o->tty == 1)
+		options_die("--sudo with --tty: not supported yet (a terminal "
+		    "would echo the password)");
 }
 
 void

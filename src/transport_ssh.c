@@ -183,6 +183,7 @@ struct ssh_conn {
 	int			 wblocked;	/* stdin write said EAGAIN */
 	int			 eof_sent;
 	uint64_t		 in_off;	/* -I: absolute stdin offset */
+	size_t			 sudo_off;	/* --sudo: password bytes sent */
 	int			 in_attached;
 	int			 in_waiting;	/* wants more stdin */
 	TAILQ_ENTRY(ssh_conn)	 in_entry;
@@ -230,6 +231,8 @@ struct ssh_run {
 	struct copy_plan	*copy;		/* --copy/--rcopy */
 	struct ssh_keyring	 keys;
 	char			*password;	/* --askpass */
+	char			*sudo_pw;	/* --sudo: "password\n" */
+	char			*sudo_cmd;	/* --sudo: the command run */
 	int			 devnull;
 	char			 buf[SSH_READ_SIZE];
 
@@ -533,6 +536,41 @@ ssh_stdin_update(struct ssh_run *r)
 
 /* ---- init / cleanup ------------------------------------------------- */
 
+/*
+ * --sudo (clush's sudo mode): ask the password once, and run the command
+ * as "sudo -S -p '' -- sh -c 'COMMAND'" with the password on its input.
+ * The command's own input is /dev/null, so a password sudo did not ask
+ * for (root, NOPASSWD, a cached ticket) is never read by the command.
+ */
+static int
+ssh_sudo_init(struct ssh_run *r, const struct options *opt)
+{
+	static const char head[] = "sudo -S -p '' -- sh -c 'exec </dev/null; ";
+	const char *p;
+	char *pw, *o;
+
+	if ((pw = ssh_prompt_secret("[sudo] password: ")) == NULL) {
+		error("--sudo: no terminal to ask the password on");
+		return (-1);
+	}
+	xasprintf(&r->sudo_pw, "%s\n", pw);
+	ssh_secret_free(pw);
+	/* 'exec </dev/null; CMD', single-quoted for the remote shell. */
+	r->sudo_cmd = xmalloc(sizeof head + 4 * strlen(opt->cmdline) + 2);
+	memcpy(r->sudo_cmd, head, sizeof head - 1);
+	o = r->sudo_cmd + sizeof head - 1;
+	for (p = opt->cmdline; *p != '\0'; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else
+			*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return (0);
+}
+
 static int
 ssh_init(struct run *run)
 {
@@ -571,6 +609,8 @@ ssh_init(struct run *run)
 			return (-1);
 		}
 	}
+	if (opt->sudo && ssh_sudo_init(r, opt) != 0)
+		return (-1);
 
 	/*
 	 * Read the keys of the first host now so that passphrases are asked
@@ -623,6 +663,8 @@ ssh_cleanup(struct run *run)
 	free(r->in);
 	ssh_keyring_free(&r->keys);
 	ssh_secret_free(r->password);
+	ssh_secret_free(r->sudo_pw);
+	free(r->sudo_cmd);
 	copy_plan_report(r->copy, run->nsessions);
 	copy_plan_free(r->copy);
 	if (r->cfg != NULL)
@@ -988,6 +1030,24 @@ ssh_write_stdin(struct ssh_conn *c)
 			return (0);
 		c->in_waiting = 0;
 		c->wblocked = 0;
+		if (c->pending != PEND_SENDEOF && r->sudo_pw != NULL &&
+		    c->sudo_off < strlen(r->sudo_pw)) {
+			/* --sudo: the password first, for sudo -S. */
+			w = libssh2_channel_write_ex(c->ch, 0,
+			    r->sudo_pw + c->sudo_off,
+			    strlen(r->sudo_pw) - c->sudo_off);
+			if (w == 0) {
+				c->pending = PEND_NONE;
+				c->wblocked = 1;
+				return (0);
+			}
+			if (w < 0)
+				return (ssh_stdin_sent(c, (int)w, PEND_WRITE,
+				    "sending the sudo password"));
+			ssh_stdin_sent(c, 0, PEND_WRITE, NULL);
+			c->sudo_off += (size_t)w;
+			continue;
+		}
 		if (c->pending != PEND_SENDEOF && c->in_attached &&
 		    c->in_off < r->in_base + r->inlen) {
 			n = (size_t)(r->in_base + r->inlen - c->in_off);
@@ -1437,7 +1497,8 @@ ssh_step(struct ssh_conn *c)
 			break;
 		case SSH_CHANSETUP:
 			rc = ssh_chansetup_step(c->ch, &c->chansetup, &c->hc,
-			    ssh_chansetup_want_tty(s->run->opt->tty, &c->hc),
+			    ssh_chansetup_want_tty(s->run->opt->sudo ? 0 :
+			    s->run->opt->tty, &c->hc),
 			    err, sizeof err);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				goto wait;
@@ -1450,6 +1511,8 @@ ssh_step(struct ssh_conn *c)
 		case SSH_EXEC:
 			cmd = s->run->opt->cmdline != NULL ?
 			    s->run->opt->cmdline : "";
+			if (c->r->sudo_cmd != NULL)
+				cmd = c->r->sudo_cmd;
 			rc = libssh2_channel_process_startup(c->ch, "exec",
 			    sizeof "exec" - 1, cmd, (unsigned int)strlen(cmd));
 			if (rc == LIBSSH2_ERROR_EAGAIN)

@@ -90,6 +90,7 @@ struct options {
 	int		 nssh_opts;
 	const char	*dump_config_host; /* -G HOST */
 	int		 askpass;	/* --askpass */
+	int		 sudo;		/* --sudo: sudo -S, password on stdin */
 	int		 tty;		/* --tty 1, --no-tty 0, -1: RequestTTY */
 	int		 stdin_stream;	/* -I / --stdin */
 
