@@ -7,10 +7,11 @@
  * through the shared cache of copy.c (pipelined: libssh2 keeps up to
  * COPY_WRITE_MAX bytes of SFTP writes in flight), fsetstat (mode, and
  * times with --preserve), fsync@openssh.com when offered, close, rename
- * over the destination. OpenSSH's SFTP rename (protocol 3) refuses an
- * existing target and libssh2 cannot send posix-rename@openssh.com, so
- * an existing target is removed and the rename repeated: for a moment
- * the name is absent, but it never names a partial file. On a failure the
+ * over the destination: with posix-rename@openssh.com where libssh2
+ * (1.11.1) can send it and the server offers it, an atomic replace.
+ * Otherwise OpenSSH's SFTP rename (protocol 3) refuses an existing
+ * target, so it is removed and the rename repeated: for a moment the
+ * name is absent, but it never names a partial file. On a failure the
  * temporary file is removed and the reason names the host's path and the
  * SFTP status.
  *
@@ -595,7 +596,7 @@ sftp_push_step(struct sftp_chan *x)
 	const struct copy_entry	*e = x->ientry < x->p->nentries ?
 				    &x->p->entries[x->ientry] : NULL;
 	LIBSSH2_SFTP_ATTRIBUTES	 st;
-	int			 rc;
+	int			 rc, plain;
 
 	switch (x->step) {
 	case X_DEST_STAT:
@@ -787,11 +788,34 @@ sftp_push_step(struct sftp_chan *x)
 		sftp_set_step(x, X_RENAME);
 		return (SFTP_GO);
 	case X_RENAME:
-		rc = libssh2_sftp_rename_ex(x->sftp, x->tmp,
-		    (unsigned int)strlen(x->tmp), x->path,
-		    (unsigned int)strlen(x->path),
-		    LIBSSH2_SFTP_RENAME_OVERWRITE |
-		    LIBSSH2_SFTP_RENAME_ATOMIC | LIBSSH2_SFTP_RENAME_NATIVE);
+		plain = 1;
+#ifdef HAVE_LIBSSH2_SFTP_POSIX_RENAME_EX
+		if (!x->no_posix_rename && !x->retried) {
+			/* rename(2) on the server: an atomic replace. */
+			plain = 0;
+			rc = libssh2_sftp_posix_rename_ex(x->sftp, x->tmp,
+			    strlen(x->tmp), x->path, strlen(x->path));
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				return (SFTP_AGAIN);
+			if (rc > 0 ||
+			    sftp_status(x, rc) == LIBSSH2_FX_OP_UNSUPPORTED) {
+				/*
+				 * Not offered: 1.11.1 returns the status
+				 * LIBSSH2_FX_OP_UNSUPPORTED as a positive
+				 * number. Protocol 3's rename from now on.
+				 */
+				x->no_posix_rename = 1;
+				plain = 1;
+			}
+		}
+#endif
+		if (plain)
+			rc = libssh2_sftp_rename_ex(x->sftp, x->tmp,
+			    (unsigned int)strlen(x->tmp), x->path,
+			    (unsigned int)strlen(x->path),
+			    LIBSSH2_SFTP_RENAME_OVERWRITE |
+			    LIBSSH2_SFTP_RENAME_ATOMIC |
+			    LIBSSH2_SFTP_RENAME_NATIVE);
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return (SFTP_AGAIN);
 		if (rc != 0) {
