@@ -109,6 +109,7 @@ enum ssh_step {
 	SSH_JUMP,		/* a jump host's session: serving channels */
 	SSH_WAIT_CLOSED,
 	SSH_EXITED,		/* status reported, waiting for ops->close */
+	SSH_SIG_SYNC,		/* signal sent: wait for the server to take it */
 	SSH_CH_FREE,
 	SSH_DISCONNECT,
 	SSH_SESS_FREE,
@@ -119,7 +120,8 @@ enum ssh_step {
 static const char *ssh_step_names[] = {
 	"NEW", "DIAL", "HANDSHAKE", "AUTH", "CHANNEL_OPEN", "CHANSETUP",
 	"EXEC", "SFTP",
-	"RUNNING", "JUMP", "WAIT_CLOSED", "EXITED", "CH_FREE", "DISCONNECT",
+	"RUNNING", "JUMP", "WAIT_CLOSED", "EXITED", "SIG_SYNC", "CH_FREE",
+	"DISCONNECT",
 	"SESS_FREE", "NETCLOSE", "CLOSED"
 };
 
@@ -173,6 +175,8 @@ struct ssh_conn {
 	int			 banner_seen;
 	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
 	int			 not_ssh;	/* first bytes not "SSH-" */
+	const char		*sig_name;	/* signal sent at close ("INT") */
+	int			 sig_partial;	/* ... and not all sent yet */
 	char			*offered;	/* our algorithm lists */
 	enum ssh_pending	 pending;
 	int			 pend_stream;
@@ -1198,26 +1202,28 @@ ssh_drain(struct ssh_conn *c)
 	}
 }
 
+/* SSH signal names (RFC 4254 6.10, without "SIG") and ours. */
+static const struct {
+	const char	*name;
+	int		 signo;
+} ssh_sigs[] = {
+	{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
+	{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
+	{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
+	{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+	{ "USR2", SIGUSR2 }, { "BUS", SIGBUS }, { "TRAP", SIGTRAP },
+	{ "SYS", SIGSYS }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+};
+
 /* Map an SSH signal name ("TERM") to a number; 0 if unknown. */
 static int
 ssh_signo(const char *name)
 {
-	static const struct {
-		const char	*name;
-		int		 signo;
-	} sigs[] = {
-		{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
-		{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
-		{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
-		{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
-		{ "USR2", SIGUSR2 }, { "BUS", SIGBUS }, { "TRAP", SIGTRAP },
-		{ "SYS", SIGSYS }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-	};
 	size_t	i;
 
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		if (strcmp(sigs[i].name, name) == 0)
-			return (sigs[i].signo);
+	for (i = 0; i < sizeof ssh_sigs / sizeof ssh_sigs[0]; i++) {
+		if (strcmp(ssh_sigs[i].name, name) == 0)
+			return (ssh_sigs[i].signo);
 	}
 	return (0);
 }
@@ -1565,6 +1571,7 @@ ssh_step(struct ssh_conn *c)
 			return;
 		case SSH_EXITED:
 			return;
+		case SSH_SIG_SYNC:
 		case SSH_CH_FREE:
 		case SSH_DISCONNECT:
 		case SSH_SESS_FREE:
@@ -1828,6 +1835,31 @@ ssh_teardown(struct ssh_conn *c)
 
 	for (;;) {
 		switch (c->step) {
+		case SSH_SIG_SYNC:
+			/*
+			 * The signal, then a request sshd answers (it refuses
+			 * env on a running channel): its answer means the
+			 * signal was taken, and the reset may follow. Without
+			 * it the reset can discard the signal unread.
+			 */
+#ifdef HAVE_LIBSSH2_CHANNEL_SIGNAL_EX
+			if (c->sig_partial) {
+				rc = libssh2_channel_signal_ex(c->ch,
+				    c->sig_name, strlen(c->sig_name));
+				if (rc == LIBSSH2_ERROR_EAGAIN)
+					goto wait;
+				c->sig_partial = 0;
+			}
+#endif
+			rc = libssh2_channel_setenv_ex(c->ch,
+			    "MRSH_SIGNAL_SYNC", 16, "1", 1);
+			if (rc == LIBSSH2_ERROR_EAGAIN)
+				goto wait;
+			debug("%s: signal %s taken by the server",
+			    c->s->host->label, c->sig_name);
+			ssh_free_now(c);
+			ssh_netclose(c, 1);
+			return;
 		case SSH_CH_FREE:
 			if (c->ch != NULL) {
 				rc = libssh2_channel_free(c->ch);
@@ -1879,12 +1911,73 @@ wait:
 		event_del(c->ev_wr);
 }
 
+/*
+ * Ctrl-C (SIGINT) and a -u command timeout (SIGTERM): ask the server to
+ * deliver the signal to the remote command (RFC 4254 6.9, libssh2 >= 1.11;
+ * OpenSSH delivers it only to non-root logins and ignores it for root),
+ * before the session is closed as usual. Best effort: nothing is sent
+ * while another packet is half-sent (libssh2 must finish that one alone),
+ * and a signal the socket does not take at once is lost with the close.
+ */
+static void
+ssh_signal(struct session *s, int signo)
+{
+#ifdef HAVE_LIBSSH2_CHANNEL_SIGNAL_EX
+	struct ssh_conn	*c = s->tdata;
+	const char	*name = NULL;
+	size_t		 i;
+	int		 rc;
+
+	if (c == NULL || c->ssh == NULL || c->ch == NULL || c->closing ||
+	    c->xfer != NULL || (c->step != SSH_RUNNING &&
+	    c->step != SSH_WAIT_CLOSED))
+		return;
+	for (i = 0; i < sizeof ssh_sigs / sizeof ssh_sigs[0]; i++) {
+		if (ssh_sigs[i].signo == signo)
+			name = ssh_sigs[i].name;
+	}
+	if (name == NULL)
+		return;
+	if (c->pending != PEND_NONE) {
+		debug("%s: signal %s not sent: a packet is half-sent",
+		    s->host->label, name);
+		return;
+	}
+	rc = libssh2_channel_signal_ex(c->ch, name, strlen(name));
+	debug("%s: signal %s to the remote command: %s", s->host->label,
+	    name, rc == 0 ? "sent" : rc == LIBSSH2_ERROR_EAGAIN ?
+	    "partly sent" : ssh_errstr(c));
+	if (rc == 0 || rc == LIBSSH2_ERROR_EAGAIN) {
+		c->sig_name = name;	/* ssh_close waits until it is taken */
+		c->sig_partial = rc != 0;
+	}
+#else
+	(void)s;
+	(void)signo;
+#endif
+}
+
+/* Bound the graceful part of a close by --close-wait: then a reset. */
+static void
+ssh_close_deadline(struct ssh_conn *c)
+{
+	struct timeval	 tv;
+	double		 wait;
+
+	wait = c->s->run->opt->close_wait > 0 ? c->s->run->opt->close_wait : 1;
+	c->ev_timer = evtimer_new(c->s->run->base, ssh_cleanup_deadline_cb, c);
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
+	evtimer_add(c->ev_timer, &tv);
+	event_del(c->ev_rd);
+	event_del(c->ev_wr);
+	c->pending = PEND_NONE;
+}
+
 static void
 ssh_close(struct session *s, int abort_it)
 {
 	struct ssh_conn	*c = s->tdata;
-	struct timeval	 tv;
-	double		 wait;
 
 	if (c == NULL) {
 		session_closed(s, CLOSED_NONE);
@@ -1892,6 +1985,8 @@ ssh_close(struct session *s, int abort_it)
 	}
 	if (c->closing)
 		return;
+	if (s->fail_kind == FAIL_TIMEOUT)
+		ssh_signal(s, SIGTERM);		/* -u: as the exec transport */
 	c->closing = 1;
 	c->failed = 0;		/* from here on the teardown drives events */
 	sshcanon_cancel(c->canon);	/* a timeout while looking up */
@@ -1901,6 +1996,15 @@ ssh_close(struct session *s, int abort_it)
 		event_free(c->ev_timer);
 		c->ev_timer = NULL;
 	}
+	if (c->sig_name != NULL && c->fd >= 0 && c->ssh != NULL &&
+	    c->ch != NULL && (c->step == SSH_RUNNING ||
+	    c->step == SSH_WAIT_CLOSED)) {
+		/* A signal went out: the reset waits until sshd has it. */
+		ssh_close_deadline(c);
+		ssh_set_step(c, SSH_SIG_SYNC);
+		ssh_teardown(c);
+		return;
+	}
 
 	if (c->fd < 0 || (abort_it && !c->copy_failed) || c->ssh == NULL ||
 	    c->step != SSH_EXITED) {
@@ -1909,15 +2013,7 @@ ssh_close(struct session *s, int abort_it)
 		return;
 	}
 
-	/* Bound the graceful part by --close-wait as well. */
-	wait = s->run->opt->close_wait > 0 ? s->run->opt->close_wait : 1;
-	c->ev_timer = evtimer_new(s->run->base, ssh_cleanup_deadline_cb, c);
-	tv.tv_sec = (time_t)wait;
-	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
-	evtimer_add(c->ev_timer, &tv);
-	event_del(c->ev_rd);
-	event_del(c->ev_wr);
-	c->pending = PEND_NONE;
+	ssh_close_deadline(c);
 	ssh_set_step(c, SSH_CH_FREE);
 	ssh_teardown(c);
 }
@@ -2273,7 +2369,7 @@ const struct transport_ops transport_ssh = {
 	.start = ssh_start,
 	.close = ssh_close,
 	.set_paused = ssh_set_paused,
-	.signal = NULL,
+	.signal = ssh_signal,
 	.free = ssh_free,
 	.cleanup = ssh_cleanup,
 };
