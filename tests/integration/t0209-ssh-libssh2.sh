@@ -39,7 +39,8 @@ system)
 esac
 if libssh2_at_least 1.11; then rsa=1; else rsa=0; fi
 
-SSHD_RSA=1 start_sshd 5
+# DEBUG3: sshd logs whether the key exchange is strict.
+SSHD_RSA=1 SSHD_EXTRA_CONFIG="LogLevel DEBUG3" start_sshd 5
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 sshd_client_config "$T/noid.cfg" none "$KNOWN_HOSTS"
 sshd_client_config "$T/agent.cfg" none "$KNOWN_HOSTS" "IdentitiesOnly no"
@@ -120,5 +121,24 @@ CAPTURE_TIMEOUT=120 capture "$T" "$MRSH" -F "$T/noid.cfg" -t 300 \
 is "$RC" 255 "a peer that sends HTTP and stays open: exit 255, not killed"
 is "$(head -n 1 "$T/err")" "mrsh: 127.0.0.1: SETUP: not an SSH server (bad banner)" \
 	"the error says not an SSH server (libssh2 $running)"
+
+# ---- ciphers and strict key exchange (ssh's defaults, via sshalgs) ------
+nlog=$(wc -l <"$SSHD_LOG")
+capture "$T" "$MRSH" -F "$SSH_CONFIG" -vv -w 127.0.1.4 true
+cipher=$(sed -n 's/.*127\.0\.1\.4: kex .*, cipher \(.*\)$/\1/p' "$T/err")
+if [ "$rsa" = 1 ]; then
+	is "$RC/$cipher" "0/chacha20-poly1305@openssh.com" \
+		"libssh2 $running: chacha20-poly1305, ssh's first cipher"
+	tail -n +"$((nlog + 1))" "$SSHD_LOG" | grep -q 'will use strict KEX ordering'
+	ok $? "libssh2 $running: sshd uses strict KEX (the Terrapin fix)"
+else
+	is "$RC/$cipher" "0/aes128-ctr" \
+		"libssh2 $running: aes128-ctr (no chacha20-poly1305 in 1.10)"
+	tail -n +"$((nlog + 1))" "$SSHD_LOG" | grep -q 'will use strict KEX ordering'
+	is "$?" 1 "libssh2 $running: no strict KEX (1.10 predates it)"
+	capture "$T" "$MRSH" -F "$SSH_CONFIG" -o Ciphers=aes256-gcm@openssh.com -w 127.0.1.4 true
+	like "$RC/$(cat "$T/err")" '^255/mrsh: 127\.0\.1\.4: SETUP: Ciphers: nothing in common between the list "aes256-gcm@openssh\.com" and what this libssh2 implements' \
+		"libssh2 $running: AES-GCM asked for: refused, saying why"
+fi
 
 done_testing
