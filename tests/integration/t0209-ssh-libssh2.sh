@@ -131,6 +131,11 @@ if [ "$rsa" = 1 ]; then
 		"libssh2 $running: chacha20-poly1305, ssh's first cipher"
 	tail -n +"$((nlog + 1))" "$SSHD_LOG" | grep -q 'will use strict KEX ordering'
 	ok $? "libssh2 $running: sshd uses strict KEX (the Terrapin fix)"
+	capture "$T" "$MRSH" -F "$SSH_CONFIG" -o Ciphers=aes256-gcm@openssh.com \
+		-vv -w 127.0.1.4 true
+	cipher=$(sed -n 's/.*127\.0\.1\.4: kex .*, cipher \(.*\)$/\1/p' "$T/err")
+	is "$RC/$cipher" "0/aes256-gcm@openssh.com" \
+		"libssh2 $running: AES-GCM when Ciphers asks for it"
 else
 	is "$RC/$cipher" "0/aes128-ctr" \
 		"libssh2 $running: aes128-ctr (no chacha20-poly1305 in 1.10)"
