@@ -15,7 +15,7 @@ M=("$MRSH" -F "$SSH_CONFIG")
 WHOAMI='set -- $SSH_CONNECTION; echo "$3"'
 
 # 50 hosts, each answers once, prefixed with its own address
-capture "$T" "${M[@]}" -f "$HOSTS_FILE" -j 64 "$WHOAMI"
+capture "$T" "${M[@]}" -f "$HOSTS_FILE" -j 64 -t 60 "$WHOAMI"
 is "$RC" 0 "50 hosts: exit 0"
 is "$(wc -l <"$T/out")" 50 "50 lines"
 is "$(awk -F': ' '$1 != $2' "$T/out" | wc -l)" 0 \

@@ -10,7 +10,7 @@ set -u
 
 start_sshd_test 50
 need_cmd md5sum base64
-M=("$MRSH" -F "$SSH_CONFIG")
+M=("$MRSH" -F "$SSH_CONFIG" -t 60)	# 50 hosts: room for a loaded machine
 # A few seconds of work each; a stall must fail soon, not after minutes.
 CAPTURE_TIMEOUT=60
 # The "remote" hosts are this machine: they can read files in $T.

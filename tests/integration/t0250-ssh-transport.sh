@@ -137,7 +137,7 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 ip link set lo up
 . "$top_srcdir/tests/helpers/sshd.sh"
 sshd_start 100 >/dev/null 2>&1 || { echo "sshd failed"; exit 1; }
-"$MRSH" -F "$SSH_CONFIG" -f "$HOSTS_FILE" -j 50 --close "$1" true \
+"$MRSH" -F "$SSH_CONFIG" -f "$HOSTS_FILE" -j 50 -t 60 --close "$1" true \
     2>"$SSHD_DIR/mrsh.err"
 echo "rc=$?"
 head -5 "$SSHD_DIR/mrsh.err" >&2
