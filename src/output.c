@@ -1646,22 +1646,6 @@ output_sort_rc(const void *a, const void *b)
 	return output_idx_cmp(ra, rb);
 }
 
-/* The compressed host range of a group. */
-static char *
-output_group_hosts(const struct output_group *g)
-{
-	const char **names;
-	char *r;
-	size_t i;
-
-	names = xreallocarray(NULL, g->n, sizeof *names);
-	for (i = 0; i < g->n; i++)
-		names[i] = g->first[i]->label;
-	r = hostlist_compress(names, g->n);
-	free(names);
-	return r;
-}
-
 /*
  * Natural order of host labels, as ClusterShell sorts a node set: the
  * text before a number, then the number's value, then its width.
@@ -1755,9 +1739,12 @@ output_group_clush_cmp(const void *a, const void *b)
 	return output_group_size_cmp(a, b);
 }
 
-/* A group's hosts folded, sorted as clush sorts them; no count. */
+/*
+ * A group's hosts as a compressed range, in host order, or sorted as
+ * clush sorts a node set; no count.
+ */
 static char *
-output_group_folded(const struct output_group *g)
+output_group_hosts(const struct output_group *g, int sorted)
 {
 	const char **names;
 	char *folded;
@@ -1766,7 +1753,8 @@ output_group_folded(const struct output_group *g)
 	names = xreallocarray(NULL, g->n, sizeof *names);
 	for (i = 0; i < g->n; i++)
 		names[i] = g->first[i]->label;
-	qsort(names, g->n, sizeof *names, output_label_cmp);
+	if (sorted)
+		qsort(names, g->n, sizeof *names, output_label_cmp);
 	folded = hostlist_compress(names, g->n);
 	free(names);
 	return folded;
@@ -1991,7 +1979,7 @@ output_print_by_line(struct output *out)
 			v[i] = kl[i].r;
 		qsort(g, ng, sizeof *g, output_group_size_cmp);
 		for (i = 0; i < ng; i++) {
-			hosts = output_group_folded(&g[i]);
+			hosts = output_group_hosts(&g[i], 1);
 			j = (size_t)(g[i].first - v);
 			output_labelled_line(out, hosts, &kl[j].l);
 			free(hosts);
@@ -2613,7 +2601,7 @@ output_print_summary(struct output *out)
 		    g[i].first[0]->skey,
 		    OUTPUT_REASON_MAX);
 		output_buf_addstr(&b, ": ");
-		hosts = output_group_hosts(&g[i]);
+		hosts = output_group_hosts(&g[i], 0);
 		output_buf_add_cut(&b, hosts, OUTPUT_HOSTS_MAX);
 		free(hosts);
 	}
@@ -2623,7 +2611,7 @@ output_print_summary(struct output *out)
 		snprintf(tmp, sizeof tmp, "; %zu other reasons: ",
 		    nrest);
 		output_buf_addstr(&b, tmp);
-		hosts = output_group_hosts(&og);
+		hosts = output_group_hosts(&og, 0);
 		output_buf_add_cut(&b, hosts, OUTPUT_HOSTS_MAX);
 		free(hosts);
 	}

@@ -1017,6 +1017,34 @@ ssh_stdin_sent(struct ssh_conn *c, int rc, enum ssh_pending pend,
 }
 
 /*
+ * One channel write of what goes to the command's input (the --sudo
+ * password, then -I's stdin). Returns the bytes taken, or -1 with *rc
+ * what ssh_write_stdin returns: 0 when the server's window is full or the
+ * write would block, -1 when the session failed.
+ */
+static ssize_t
+ssh_stdin_write(struct ssh_conn *c, const char *buf, size_t n,
+    const char *what, int *rc)
+{
+	ssize_t	w;
+
+	w = libssh2_channel_write_ex(c->ch, 0, buf, n);
+	if (w == 0) {
+		/* the server's window is full */
+		c->pending = PEND_NONE;
+		c->wblocked = 1;
+		*rc = 0;
+		return (-1);
+	}
+	if (w < 0) {
+		*rc = ssh_stdin_sent(c, (int)w, PEND_WRITE, what);
+		return (-1);
+	}
+	ssh_stdin_sent(c, 0, PEND_WRITE, NULL);
+	return (w);
+}
+
+/*
  * Send stdin (with -I) and then the in-band EOF. Returns -1 if the
  * session failed, 0 otherwise (done, blocked or waiting for stdin).
  */
@@ -1037,18 +1065,10 @@ ssh_write_stdin(struct ssh_conn *c)
 		if (c->pending != PEND_SENDEOF && r->sudo_pw != NULL &&
 		    c->sudo_off < strlen(r->sudo_pw)) {
 			/* --sudo: the password first, for sudo -S. */
-			w = libssh2_channel_write_ex(c->ch, 0,
-			    r->sudo_pw + c->sudo_off,
-			    strlen(r->sudo_pw) - c->sudo_off);
-			if (w == 0) {
-				c->pending = PEND_NONE;
-				c->wblocked = 1;
-				return (0);
-			}
-			if (w < 0)
-				return (ssh_stdin_sent(c, (int)w, PEND_WRITE,
-				    "sending the sudo password"));
-			ssh_stdin_sent(c, 0, PEND_WRITE, NULL);
+			if ((w = ssh_stdin_write(c, r->sudo_pw + c->sudo_off,
+			    strlen(r->sudo_pw) - c->sudo_off,
+			    "sending the sudo password", &rc)) < 0)
+				return (rc);
 			c->sudo_off += (size_t)w;
 			continue;
 		}
@@ -1057,18 +1077,10 @@ ssh_write_stdin(struct ssh_conn *c)
 			n = (size_t)(r->in_base + r->inlen - c->in_off);
 			if (n > SSH_PACKET)
 				n = SSH_PACKET;
-			w = libssh2_channel_write_ex(c->ch, 0,
-			    r->in + (c->in_off - r->in_base), n);
-			if (w == 0) {
-				/* the server's window is full */
-				c->pending = PEND_NONE;
-				c->wblocked = 1;
-				return (0);
-			}
-			if (w < 0)
-				return (ssh_stdin_sent(c, (int)w, PEND_WRITE,
-				    "sending stdin"));
-			ssh_stdin_sent(c, 0, PEND_WRITE, NULL);
+			if ((w = ssh_stdin_write(c,
+			    r->in + (c->in_off - r->in_base), n,
+			    "sending stdin", &rc)) < 0)
+				return (rc);
 			c->in_off += (uint64_t)w;
 			ssh_stdin_update(r);
 			continue;
