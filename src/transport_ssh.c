@@ -1971,13 +1971,13 @@ ssh_signal(struct session *s, int signo)
 
 /* Bound the graceful part of a close by --close-wait: then a reset. */
 static void
-ssh_close_deadline(struct ssh_conn *c)
+ssh_close_deadline(struct ssh_conn *c, struct run *run)
 {
 	struct timeval	 tv;
 	double		 wait;
 
-	wait = c->s->run->opt->close_wait > 0 ? c->s->run->opt->close_wait : 1;
-	c->ev_timer = evtimer_new(c->s->run->base, ssh_cleanup_deadline_cb, c);
+	wait = run->opt->close_wait > 0 ? run->opt->close_wait : 1;
+	c->ev_timer = evtimer_new(run->base, ssh_cleanup_deadline_cb, c);
 	tv.tv_sec = (time_t)wait;
 	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
 	evtimer_add(c->ev_timer, &tv);
@@ -2012,7 +2012,7 @@ ssh_close(struct session *s, int abort_it)
 	    c->ch != NULL && (c->step == SSH_RUNNING ||
 	    c->step == SSH_WAIT_CLOSED)) {
 		/* A signal went out: the reset waits until sshd has it. */
-		ssh_close_deadline(c);
+		ssh_close_deadline(c, c->s->run);
 		ssh_set_step(c, SSH_SIG_SYNC);
 		ssh_teardown(c);
 		return;
@@ -2025,7 +2025,7 @@ ssh_close(struct session *s, int abort_it)
 		return;
 	}
 
-	ssh_close_deadline(c);
+	ssh_close_deadline(c, c->s->run);
 	ssh_set_step(c, SSH_CH_FREE);
 	ssh_teardown(c);
 }
@@ -2098,8 +2098,6 @@ static void
 ssh_jump_close(struct ssh_jump *j, int abort_now)
 {
 	struct ssh_conn	*c = j->c;
-	struct timeval	 tv;
-	double		 wait;
 
 	if (j->closing)
 		return;
@@ -2114,14 +2112,7 @@ ssh_jump_close(struct ssh_jump *j, int abort_now)
 		return;
 	}
 	c->closing = 1;
-	wait = j->r->run->opt->close_wait > 0 ? j->r->run->opt->close_wait : 1;
-	c->ev_timer = evtimer_new(j->r->run->base, ssh_cleanup_deadline_cb, c);
-	tv.tv_sec = (time_t)wait;
-	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
-	evtimer_add(c->ev_timer, &tv);
-	event_del(c->ev_rd);
-	event_del(c->ev_wr);
-	c->pending = PEND_NONE;
+	ssh_close_deadline(c, j->r->run);
 	ssh_set_step(c, SSH_DISCONNECT);
 	ssh_teardown(c);
 }
