@@ -14,9 +14,10 @@ reexec_in_netns -- "$@"
 start_sshd_test 200
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-# -t 60: the TIME_WAIT counts are the point, not the connect timeout,
+# -t 60, --close-wait 30: the TIME_WAIT counts are the point, not the
+# connect timeout or the close deadline,
 # which a loaded machine (CI runs two passes side by side) can hit.
-M=("$MRSH" -F "$SSH_CONFIG" -j 64 -t 60 --stats)
+M=("$MRSH" -F "$SSH_CONFIG" -j 64 -t 60 --close-wait 30 --stats)
 
 # tw FILTER: TIME_WAIT sockets matching an ss filter, e.g. "dport = :22".
 tw() {
