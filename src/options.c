@@ -1029,9 +1029,6 @@ options_parse(struct options *o, int argc, char **argv)
 	if (o->sudo && o->stdin_stream)
 		options_die("--sudo and -I/--stdin exclude each other (the "
 		    "password goes on the command's input)");
-	if (o->sudo && o->tty == 1)
-		options_die("--sudo with --tty: not supported yet (a terminal "
-		    "would echo the password)");
 }
 
 void

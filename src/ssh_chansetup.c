@@ -6,7 +6,9 @@
  * (AcceptEnv) is silent about it; libssh2 always asks, and a refusal is
  * only noted at -vv here. ssh carries on without a pty it could not get;
  * mrsh fails the host instead, since the pty was asked for because the
- * command needs one (sudo with requiretty).
+ * command needs one (sudo with requiretty). ssh sends the local terminal's
+ * modes; mrsh sends none (the server's defaults), except ECHO off for
+ * --sudo.
  */
 #include "config.h"
 
@@ -97,9 +99,11 @@ ssh_chansetup_env(LIBSSH2_CHANNEL *ch, const char *name, const char *value,
 
 int
 ssh_chansetup_step(LIBSSH2_CHANNEL *ch, struct ssh_chansetup *cs,
-    const struct ssh_host_config *hc, int want_tty, char *err,
+    const struct ssh_host_config *hc, int want_tty, int noecho, char *err,
     size_t errlen)
 {
+	/* RFC 4254 8: ECHO (53) = 0, then TTY_OP_END. */
+	static const char echo_off[] = { 53, 0, 0, 0, 0, 0 };
 	struct winsize	 ws;
 	const char	*term, *value, *eq;
 	char		*name;
@@ -113,7 +117,9 @@ ssh_chansetup_step(LIBSSH2_CHANNEL *ch, struct ssh_chansetup *cs,
 			if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == -1)
 				memset(&ws, 0, sizeof ws);
 			rc = libssh2_channel_request_pty_ex(ch, term,
-			    (unsigned int)strlen(term), NULL, 0, ws.ws_col,
+			    (unsigned int)strlen(term),
+			    noecho ? echo_off : NULL,
+			    noecho ? (unsigned int)sizeof echo_off : 0, ws.ws_col,
 			    ws.ws_row, ws.ws_xpixel, ws.ws_ypixel);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				return (rc);

@@ -29,10 +29,12 @@ int	ssh_chansetup_want_tty(int opt_tty, const struct ssh_host_config *);
  * Make the next requests. Returns 0 when all are made, LIBSSH2_ERROR_EAGAIN
  * to be called again (same arguments) when the socket is ready, or -1 with
  * a one-line reason in err. An env request the server refuses (AcceptEnv)
- * is not an error, as in ssh; a refused pty is.
+ * is not an error, as in ssh; a refused pty is. With noecho the pty is
+ * made with ECHO off in its terminal modes (--sudo: the password written
+ * to it is never echoed back, whenever sudo gets to read it).
  */
 int	ssh_chansetup_step(struct _LIBSSH2_CHANNEL *, struct ssh_chansetup *,
-	    const struct ssh_host_config *, int want_tty, char *err,
-	    size_t errlen);
+	    const struct ssh_host_config *, int want_tty, int noecho,
+	    char *err, size_t errlen);
 
 #endif

@@ -181,6 +181,7 @@ struct ssh_conn {
 	enum ssh_pending	 pending;
 	int			 pend_stream;
 	struct ssh_chansetup	 chansetup;	/* pty-req, env */
+	int			 tty;		/* a pty was requested */
 
 	/* running */
 	int			 paused;
@@ -237,6 +238,7 @@ struct ssh_run {
 	char			*password;	/* --askpass */
 	char			*sudo_pw;	/* --sudo: "password\n" */
 	char			*sudo_cmd;	/* --sudo: the command run */
+	char			*sudo_cmd_tty;	/* the same, with a pty */
 	int			 devnull;
 	char			 buf[SSH_READ_SIZE];
 
@@ -545,25 +547,35 @@ ssh_stdin_update(struct ssh_run *r)
  * as "sudo -S -p '' -- sh -c 'COMMAND'" with the password on its input.
  * The command's own input is /dev/null, so a password sudo did not ask
  * for (root, NOPASSWD, a cached ticket) is never read by the command.
+ *
+ * With a pty (--tty, RequestTTY: sudoers' requiretty, which asks for a
+ * controlling terminal, not for a terminal on sudo's input) the pty is made
+ * with ECHO off (ssh_chansetup_step), and a shell reads the password line
+ * from it and pipes it to sudo -S: sudo reading the pty itself would flush
+ * its input after a wrong password and wait for another one until -u,
+ * where from a pipe it gets end of file ("1 incorrect password attempt",
+ * exit 1) as without a pty. read and printf are sh builtins: the password
+ * is on no command line.
  */
-static int
-ssh_sudo_init(struct ssh_run *r, const struct options *opt)
-{
-	static const char head[] = "sudo -S -p '' -- sh -c 'exec </dev/null; ";
-	const char *p;
-	char *pw, *o;
+static const char sudo_head[] = "sudo -S -p '' -- sh -c ";
+static const char sudo_head_tty[] = "sh -c 'IFS= read -r p; "
+    "printf \"%s\\n\" \"$p\" | sudo -S -p \"\" -- sh -c \"$1\"' sh ";
 
-	if ((pw = ssh_prompt_secret("[sudo] password: ")) == NULL) {
-		error("--sudo: no terminal to ask the password on");
-		return (-1);
-	}
-	xasprintf(&r->sudo_pw, "%s\n", pw);
-	ssh_secret_free(pw);
-	/* 'exec </dev/null; CMD', single-quoted for the remote shell. */
-	r->sudo_cmd = xmalloc(sizeof head + 4 * strlen(opt->cmdline) + 2);
-	memcpy(r->sudo_cmd, head, sizeof head - 1);
-	o = r->sudo_cmd + sizeof head - 1;
-	for (p = opt->cmdline; *p != '\0'; p++) {
+/* head, then 'exec </dev/null; CMD' single-quoted for the remote shell. */
+static char *
+ssh_sudo_command(const char *head, const char *cmdline)
+{
+	static const char pre[] = "'exec </dev/null; ";
+	const char	*p;
+	char		*cmd, *o;
+
+	cmd = xmalloc(strlen(head) + sizeof pre + 4 * strlen(cmdline) + 2);
+	o = cmd;
+	memcpy(o, head, strlen(head));
+	o += strlen(head);
+	memcpy(o, pre, sizeof pre - 1);
+	o += sizeof pre - 1;
+	for (p = cmdline; *p != '\0'; p++) {
 		if (*p == '\'') {
 			memcpy(o, "'\\''", 4);
 			o += 4;
@@ -572,6 +584,22 @@ ssh_sudo_init(struct ssh_run *r, const struct options *opt)
 	}
 	*o++ = '\'';
 	*o = '\0';
+	return (cmd);
+}
+
+static int
+ssh_sudo_init(struct ssh_run *r, const struct options *opt)
+{
+	char	*pw;
+
+	if ((pw = ssh_prompt_secret("[sudo] password: ")) == NULL) {
+		error("--sudo: no terminal to ask the password on");
+		return (-1);
+	}
+	xasprintf(&r->sudo_pw, "%s\n", pw);
+	ssh_secret_free(pw);
+	r->sudo_cmd = ssh_sudo_command(sudo_head, opt->cmdline);
+	r->sudo_cmd_tty = ssh_sudo_command(sudo_head_tty, opt->cmdline);
 	return (0);
 }
 
@@ -669,6 +697,7 @@ ssh_cleanup(struct run *run)
 	ssh_secret_free(r->password);
 	ssh_secret_free(r->sudo_pw);
 	free(r->sudo_cmd);
+	free(r->sudo_cmd_tty);
 	copy_plan_report(r->copy, run->nsessions);
 	copy_plan_free(r->copy);
 	if (r->cfg != NULL)
@@ -1511,13 +1540,13 @@ ssh_step(struct ssh_conn *c)
 				return;
 			}
 			memset(&c->chansetup, 0, sizeof c->chansetup);
+			c->tty = ssh_chansetup_want_tty(s->run->opt->tty,
+			    &c->hc);
 			ssh_set_step(c, SSH_CHANSETUP);
 			break;
 		case SSH_CHANSETUP:
 			rc = ssh_chansetup_step(c->ch, &c->chansetup, &c->hc,
-			    ssh_chansetup_want_tty(s->run->opt->sudo ? 0 :
-			    s->run->opt->tty, &c->hc),
-			    err, sizeof err);
+			    c->tty, c->r->sudo_pw != NULL, err, sizeof err);
 			if (rc == LIBSSH2_ERROR_EAGAIN)
 				goto wait;
 			if (rc != 0) {
@@ -1530,7 +1559,8 @@ ssh_step(struct ssh_conn *c)
 			cmd = s->run->opt->cmdline != NULL ?
 			    s->run->opt->cmdline : "";
 			if (c->r->sudo_cmd != NULL)
-				cmd = c->r->sudo_cmd;
+				cmd = c->tty ? c->r->sudo_cmd_tty :
+				    c->r->sudo_cmd;
 			rc = libssh2_channel_process_startup(c->ch, "exec",
 			    sizeof "exec" - 1, cmd, (unsigned int)strlen(cmd));
 			if (rc == LIBSSH2_ERROR_EAGAIN)

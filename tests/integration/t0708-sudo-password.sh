@@ -12,6 +12,10 @@
 # - a wrong password: typed once, each host fails with sudo's own message
 #   and mrsh exits 1 (doc/mrsh.1: "A wrong password: sudo's own message on
 #   the host's stderr, exit 1"), bounded by -u and the pty helper.
+# - then sudoers gets "requiretty": without a pty sudo refuses; with
+#   --tty and with RequestTTY=force the right password runs the command
+#   as root and the password is not echoed into the output; a wrong one
+#   ends with sudo's message and exit 1 (the ^D after it), not at -u.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -131,5 +135,43 @@ is "$(grep -Ec '^mrsh: 127\.0\.1\.[1-3]: exited with exit code 1$' "$T/tty.txt")
 	"wrong password: each host's exit status 1 is reported"
 is "$(cat "$T/pty.out" "$T/pty.tty" "$T/out" "$T/err" | grep -c -- "$PW")" 0 \
 	"wrong password: not in the output, the terminal or the -vv trace"
+
+# ---- requiretty: --sudo over a pty ---------------------------------------
+# The bind-mounted file is $T/sudoers: appending changes what sudo reads.
+echo "Defaults requiretty" >>"$T/sudoers"
+grep -qx "Defaults requiretty" /etc/sudoers ||
+	bail_out "requiretty is not in the private /etc/sudoers"
+ask "$PW" "${M[@]}" --sudo -w 127.0.1.1 'id -u'
+is "$RC" 1 "requiretty, no pty: sudo refuses (exit 1)"
+like "$(cat "$T/pty.tty")" 'you must have a tty to run sudo' \
+	"requiretty, no pty: sudo's own message"
+
+for how in --tty "-o RequestTTY=force"; do
+	# shellcheck disable=SC2086 # $how is one option or two words
+	ask "$PW" "${M[@]}" --sudo $how -w "$HOSTS" -vv 'id -u; tty <&1'
+	is "$RC" 0 "requiretty, --sudo $how: exit 0"
+	is "$(cat "$T/pty.n")" 1 "requiretty, --sudo $how: asked once for 3 hosts"
+	# CR LF from the pty; sudo's use_pty (Debian's default) adds a
+	# second pty, hence a second CR, as with ssh -tt.
+	is "$(grep -Ec ': 0'$'\r''+$' "$T/pty.out")" 3 \
+		"requiretty, --sudo $how: id -u is 0 on every host (CR LF: a pty)"
+	is "$(grep -Ec ': /dev/pts/[0-9]+'$'\r''+$' "$T/pty.out")" 3 \
+		"requiretty, --sudo $how: the command has a terminal"
+	is "$(tr -d '\r' <"$T/pty.out" | sed 's/^127\.0\.1\.[1-3]: //' | sort -u |
+		grep -Evx '0|/dev/pts/[0-9]+' | head -c 300)" "" \
+		"requiretty, --sudo $how: nothing else in the output (no echoed password)"
+	is "$(cat "$T/pty.out" "$T/pty.tty" "$T/out" "$T/err" | grep -c -- "$PW")" 0 \
+		"requiretty, --sudo $how: the password is nowhere"
+done
+
+ask "not-$PW" "${M[@]}" --sudo --tty -w "$HOSTS" 'id -u; echo ran-as-root'
+is "$RC" 1 "requiretty, --sudo --tty, wrong password: exit 1 (no wait for -u)"
+is "$(grep -c ran-as-root "$T/pty.out")" 0 \
+	"requiretty, wrong password: the command ran nowhere"
+is "$(tr -d '\r' <"$T/pty.out" | grep -Ec '^127\.0\.1\.[1-3]: sudo: 1 incorrect password attempt$')" 3 \
+	"requiretty, wrong password: sudo's own message from each host (on the pty: stdout)" ||
+	diag "output: $(head -c 1500 "$T/pty.out")"
+is "$(cat "$T/pty.out" "$T/pty.tty" "$T/out" "$T/err" | grep -c -- "$PW")" 0 \
+	"requiretty, wrong password: the password is nowhere"
 
 done_testing
