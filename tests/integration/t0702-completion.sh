@@ -44,6 +44,18 @@ is "$(complete_words mrsh --output '')" "gather json lines " "--output: modes"
 is "$(complete_words mrsh --color '')" "always auto never " "--color: when"
 is "$(complete_words mrsh --by)" "--by-host " "-L's long name from --help"
 
+# The zsh script is written by hand: every option --help lists is in it.
+"$MRSH" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u >"$T/help.long"
+grep -oE -- '--[a-z][a-z-]*' "$top_srcdir/contrib/completion/_mrsh" |
+	sort -u >"$T/zsh.long"
+is "$(comm -23 "$T/help.long" "$T/zsh.long" | tr '\n' ' ')" "" \
+	"zsh: every long option of --help"
+"$MRSH" --help | grep -oE -- '^  -[a-zA-Z],' | tr -d ' ,' | sort -u >"$T/help.short"
+grep -oE -- "[{'(]-[a-zA-Z][,}]" "$top_srcdir/contrib/completion/_mrsh" |
+	tr -d "{'(,}" | sort -u >"$T/zsh.short"
+is "$(comm -23 "$T/help.short" "$T/zsh.short" | tr '\n' ' ')" "" \
+	"zsh: every short option of --help"
+
 if command -v zsh >/dev/null 2>&1; then
 	zsh -n "$top_srcdir/contrib/completion/_mrsh"
 	ok $? "zsh completion parses"
