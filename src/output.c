@@ -162,6 +162,20 @@ struct output {
 	size_t			 nbuckets;
 	size_t			 nblobs;
 	char			 lost_why[256];	/* first write error */
+
+	/* -b -L as the lines come (clush -bL): per session index. */
+	int			 bl_live;
+	struct output_bl	*bl;
+	size_t			 bl_k;		/* the line index printed next */
+	size_t			 bl_waiting;	/* hosts line bl_k waits for */
+};
+
+/* -b -L: where one host is in its held output. */
+struct output_bl {
+	size_t	pos;	/* start of its line bl_k in the held data */
+	size_t	scan;	/* scanned up to here, no newline yet */
+	size_t	ready;	/* bl_k + 1 once counted ready for line bl_k */
+	size_t	rec;	/* its index in recs + 1 once it ended */
 };
 
 /* What to put back at exit if output_free is never reached. */
@@ -173,6 +187,7 @@ static struct {
 
 static void	output_fd_kick(struct output *, int);
 static void	output_blobs_free(struct output *);
+static void	output_bl_event(struct output *, size_t);
 
 /* Restore the original fd 1 / fd 2 flags (atexit and explicit paths). */
 static void
@@ -1138,6 +1153,8 @@ output_new(struct run *run)
 		else
 			out->sink[STREAM_STDERR] = SINK_PRINT;
 	}
+	out->bl_live = opt->gather && opt->by_host && !opt->json &&
+	    out->sink[STREAM_STDOUT] == SINK_HOLD;
 	for (i = 0; i < 2; i++)
 		out->color[i] = opt->color == COLOR_ALWAYS ||
 		    (opt->color == COLOR_AUTO && isatty(i + 1));
@@ -1181,6 +1198,7 @@ output_free(struct output *out)
 	}
 	free(out->recs);
 	output_blobs_free(out);
+	free(out->bl);
 	free(out);
 }
 
@@ -1207,6 +1225,8 @@ output_data(struct output *out, struct session *s, enum stream stream,
 			stream = STREAM_STDOUT;
 		output_hold_add(&h->hold[stream], &h->cut[stream],
 		    out->hold_max, buf, len);
+		if (out->bl_live && stream == STREAM_STDOUT)
+			output_bl_event(out, s->idx);
 		break;
 	case SINK_NONE:
 		break;
@@ -1489,6 +1509,11 @@ output_session_done(struct output *out, struct session *s)
 		output_buf_free(&h->line[i]);
 	}
 	h->done = 1;
+	if (out->bl_live) {
+		output_bl_event(out, SIZE_MAX);		/* set up */
+		out->bl[s->idx].rec = out->nrecs;
+		output_bl_event(out, s->idx);
+	}
 }
 
 void
@@ -1929,25 +1954,55 @@ output_kline_cmp(const void *a, const void *b)
 }
 
 /*
- * -b -L: line by line, the hosts that sent the same k-th line once,
- * "node[1-3]: line", larger groups first (clush -bL, printed at the end
- * rather than as the lines come).
+ * One line index of -b -L: the hosts' k-th lines (kl, nk) sorted and
+ * grouped, each group once as "node[1-3]: line", larger groups first.
+ * v and g are scratch arrays of nk entries.
+ */
+static void
+output_print_kline(struct output *out, struct output_kline *kl, size_t nk,
+    struct output_rec **v, struct output_group *g)
+{
+	size_t i, j, ng;
+	char *hosts;
+
+	qsort(kl, nk, sizeof *kl, output_kline_cmp);
+	for (i = 0, ng = 0; i < nk; i++) {
+		v[i] = kl[i].r;
+		if (ng > 0 && output_line_eq(&kl[i - 1].l, &kl[i].l)) {
+			g[ng - 1].n++;
+			continue;
+		}
+		g[ng].first = &v[i];
+		g[ng++].n = 1;
+	}
+	qsort(g, ng, sizeof *g, output_group_size_cmp);
+	for (i = 0; i < ng; i++) {
+		hosts = output_group_hosts(&g[i], 1);
+		j = (size_t)(g[i].first - v);
+		output_labelled_line(out, hosts, &kl[j].l);
+		free(hosts);
+	}
+}
+
+/*
+ * -b -L at the end: line by line from the first one not yet printed as
+ * the lines came (output_bl_event), the hosts that sent the same k-th line
+ * once, "node[1-3]: line", larger groups first (clush -bL).
  */
 static void
 output_print_by_line(struct output *out)
 {
-	struct output_rec **v;
+	struct output_rec **v, **sv;
 	struct output_line **lines;
 	struct output_kline *kl;
 	struct output_group *g;
-	size_t *nlines, i, j, k, n = 0, nk, ng, maxl = 0;
-	char *hosts;
+	size_t *nlines, i, k, n = 0, nk, maxl = 0, alloc;
 
-	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
-	lines = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs,
-	    sizeof *lines);
-	nlines = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs,
-	    sizeof *nlines);
+	alloc = out->nrecs == 0 ? 1 : out->nrecs;
+	v = xreallocarray(NULL, alloc, sizeof *v);
+	sv = xreallocarray(NULL, alloc, sizeof *sv);
+	lines = xreallocarray(NULL, alloc, sizeof *lines);
+	nlines = xreallocarray(NULL, alloc, sizeof *nlines);
 	for (i = 0; i < out->nrecs; i++) {
 		if (out->recs[i].len == 0)
 			continue;
@@ -1958,36 +2013,14 @@ output_print_by_line(struct output *out)
 	}
 	kl = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *kl);
 	g = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *g);
-	for (k = 0; k < maxl; k++) {
+	for (k = out->bl_k; k < maxl; k++) {
 		for (i = 0, nk = 0; i < n; i++) {
 			if (k < nlines[i]) {
 				kl[nk].r = v[i];
 				kl[nk++].l = lines[i][k];
 			}
 		}
-		qsort(kl, nk, sizeof *kl, output_kline_cmp);
-		/* Groups of equal lines; records in a scratch array. */
-		for (i = 0, ng = 0; i < nk; i++) {
-			if (ng > 0 && output_line_eq(&kl[i - 1].l, &kl[i].l)) {
-				g[ng - 1].n++;
-				continue;
-			}
-			g[ng].first = &v[i];
-			g[ng++].n = 1;
-		}
-		for (i = 0; i < nk; i++)
-			v[i] = kl[i].r;
-		qsort(g, ng, sizeof *g, output_group_size_cmp);
-		for (i = 0; i < ng; i++) {
-			hosts = output_group_hosts(&g[i], 1);
-			j = (size_t)(g[i].first - v);
-			output_labelled_line(out, hosts, &kl[j].l);
-			free(hosts);
-		}
-		/* v is the record list again for the next line. */
-		for (i = 0, j = 0; i < out->nrecs; i++)
-			if (out->recs[i].len > 0)
-				v[j++] = &out->recs[i];
+		output_print_kline(out, kl, nk, sv, g);
 		output_drain_group(out, v, n);
 	}
 	for (i = 0; i < n; i++)
@@ -1996,8 +2029,152 @@ output_print_by_line(struct output *out)
 	free(nlines);
 	free(kl);
 	free(g);
+	free(sv);
 	output_print_rc_lines(out, v);
 	free(v);
+}
+
+/*
+ * -b -L as the lines come, as clush -bL: line k of every host is printed
+ * (grouped as above) once every host has sent its line k or has ended; a
+ * host that has not started yet holds the line back. Each host's held
+ * output stays whole for the exit-code lines and the end; only a position
+ * per host moves.
+ */
+
+/* Host i's held output; 1 if it ended (then from its record). */
+static int
+output_bl_data(struct output *out, size_t i, const char **p, size_t *len)
+{
+	struct output_host *h;
+	struct output_rec *r;
+
+	*p = NULL;
+	*len = 0;
+	if (out->bl[i].rec != 0) {
+		r = &out->recs[out->bl[i].rec - 1];
+		*p = r->data;
+		*len = r->len;
+		return 1;
+	}
+	if ((h = out->run->sessions[i].out) != NULL) {
+		*p = h->hold[STREAM_STDOUT].p;
+		*len = h->hold[STREAM_STDOUT].len;
+	}
+	return 0;
+}
+
+/* Has host i sent its line bl_k (or ended)? */
+static int
+output_bl_ready(struct output *out, size_t i)
+{
+	struct output_bl *b = &out->bl[i];
+	const char *p;
+	size_t len;
+
+	if (output_bl_data(out, i, &p, &len))
+		return 1;
+	if (b->scan < b->pos)
+		b->scan = b->pos;
+	if (b->scan >= len)
+		return 0;
+	if (memchr(p + b->scan, '\n', len - b->scan) != NULL)
+		return 1;
+	b->scan = len;
+	return 0;
+}
+
+/* Count the hosts line bl_k waits for. */
+static void
+output_bl_count(struct output *out)
+{
+	size_t i;
+
+	out->bl_waiting = 0;
+	for (i = 0; i < out->run->nsessions; i++) {
+		if (output_bl_ready(out, i))
+			out->bl[i].ready = out->bl_k + 1;
+		else
+			out->bl_waiting++;
+	}
+}
+
+/* Print line bl_k of every host that has one; 0 if none had. */
+static int
+output_bl_print(struct output *out)
+{
+	struct output_kline *kl;
+	struct output_rec *tmp, **v;
+	struct output_group *g;
+	struct output_host *h;
+	const char *p, *nl;
+	size_t i, n = out->run->nsessions, nk = 0, len;
+	int lost;
+
+	kl = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *kl);
+	tmp = xcalloc(n == 0 ? 1 : n, sizeof *tmp);
+	for (i = 0; i < n; i++) {
+		if (output_bl_data(out, i, &p, &len))
+			kl[nk].r = &out->recs[out->bl[i].rec - 1];
+		else {
+			tmp[i].label = (char *)output_label(&out->run->sessions[i]);
+			kl[nk].r = &tmp[i];
+		}
+		if (out->bl[i].pos >= len)
+			continue;
+		if ((nl = memchr(p + out->bl[i].pos, '\n',
+		    len - out->bl[i].pos)) == NULL)
+			nl = p + len;	/* an ended host's last line */
+		kl[nk].l.p = p + out->bl[i].pos;
+		kl[nk].l.n = (size_t)(nl - kl[nk].l.p);
+		out->bl[i].pos = (size_t)(nl - p) + (nl < p + len);
+		kl[nk++].r->idx = i;
+	}
+	if (nk > 0) {
+		v = xreallocarray(NULL, nk, sizeof *v);
+		g = xreallocarray(NULL, nk, sizeof *g);
+		output_print_kline(out, kl, nk, v, g);
+		free(v);
+		free(g);
+		output_fd_kick(out, STREAM_STDOUT);
+		lost = out->fds[STREAM_STDOUT].dead &&
+		    out->fds[STREAM_STDOUT].dead_err != EPIPE &&
+		    out->fds[STREAM_STDOUT].dead_err != EBADF;
+		for (i = 0; lost && i < nk; i++) {
+			if (kl[i].r != &tmp[kl[i].r->idx])
+				kl[i].r->lost = 1;
+			else if ((h = out->run->sessions[kl[i].r->idx].out) !=
+			    NULL)
+				h->lost = 1;
+		}
+	}
+	free(tmp);
+	free(kl);
+	return nk > 0;
+}
+
+/*
+ * Host i got output or ended (SIZE_MAX: only set up): print the lines
+ * that no host holds back any more.
+ */
+static void
+output_bl_event(struct output *out, size_t i)
+{
+	if (out->bl == NULL) {
+		out->bl = xcalloc(out->run->nsessions == 0 ? 1 :
+		    out->run->nsessions, sizeof *out->bl);
+		output_bl_count(out);
+	}
+	if (i == SIZE_MAX || out->bl[i].ready == out->bl_k + 1 ||
+	    !output_bl_ready(out, i))
+		return;
+	out->bl[i].ready = out->bl_k + 1;
+	if (--out->bl_waiting > 0)
+		return;
+	while (out->bl_waiting == 0 && output_bl_print(out)) {
+		out->bl_k++;
+		output_bl_count(out);
+	}
 }
 
 /* ---- --diff: difflib's SequenceMatcher and unified_diff, as clush ---- */

@@ -72,4 +72,26 @@ is "$RC" 2 "--diff -L: usage error, as clush"
 capture "$T" "$MRSH" -R exec -w n1 --color=blue true
 is "$(cat "$T/err")" 'mrsh: --color: "blue" is not never, always or auto' "--color: a bad value"
 
+# -b -L prints a line as soon as every host has sent it (clush -bL is
+# live): "first" arrives while the hosts still wait for $T/go, and the
+# whole output is still what the end would print. The hosts give up by
+# themselves after 60 s, so a broken mrsh fails the test, not hangs it.
+rm -f "$T/go"
+"$MRSH" -R exec -w 'n[1-3]' -b -L -- sh -c "echo first; i=0
+	while [ ! -e '$T/go' ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done
+	echo second" >"$T/live.out" 2>"$T/live.err" </dev/null &
+live=$!
+wait_for 30 "grep -q first '$T/live.out'"
+is "$(cat "$T/live.out")" "n[1-3]: first" "-b -L: the first line is printed while the hosts run"
+touch "$T/go"
+wait "$live"
+is "$?/$(cat "$T/live.out")" "0/n[1-3]: first
+n[1-3]: second" "-b -L: then the second, once they sent it"
+# A host that has not started yet holds the line back (-j 1: n2 starts
+# after n1 ended), and the lines still come in order.
+capture "$T" "$MRSH" -R exec -j 1 -w 'n[1-2]' -b -L -- sh -c 'echo a; echo b-%h'
+is "$RC/$(cat "$T/out")" "0/n[1-2]: a
+n1: b-n1
+n2: b-n2" "-b -L, -j 1: every host's line 1, then line 2"
+
 done_testing
