@@ -311,6 +311,20 @@ auth_agent_usable(const struct agent_key *ak)
 	return (1);
 }
 
+/* An RSA certificate, which no libssh2 up to 1.11.1 sends (auth_cert_at). */
+static int
+auth_rsa_cert(const unsigned char *blob, size_t len)
+{
+	static const char rsa_cert[] = "ssh-rsa-cert-v01@openssh.com";
+
+	return (len >= 4 + sizeof rsa_cert - 1 &&
+	    memcmp(blob + 4, rsa_cert, sizeof rsa_cert - 1) == 0);
+}
+
+#define AUTH_RSA_CERT_WHY \
+	"cannot send RSA certificates (1.10 signs them with SHA-1, 1.11.1 " \
+	"under the plain key's type name)"
+
 static const char *auth_default_keys[] = {
 	"id_ed25519", "id_ecdsa", "id_rsa"
 };
@@ -445,8 +459,25 @@ auth_cert_at(struct ssh_auth *a, struct ssh_key *k, int i)
 		c = ssh_key_peek(a->keys, path, 0);
 	} else
 		c = ssh_key_peek(a->keys, a->hc->certificate[i - 2], 1);
-	if (c->blob == NULL || !auth_cert_matches(c, k) ||
-	    !auth_type_ok(a, c->blob, c->bloblen))
+	if (c->blob == NULL || !auth_cert_matches(c, k))
+		return (NULL);
+	if (auth_rsa_cert(c->blob, c->bloblen)) {
+		/*
+		 * 1.10 signs an RSA certificate with ssh-rsa (SHA-1), which
+		 * OpenSSH >= 8.8 refuses; 1.11.1 upgrades it to rsa-sha2-512
+		 * but names the request "rsa-sha2-512", without "-cert-v01",
+		 * (the inverted memcmp in _libssh2_key_sign_algorithm), which
+		 * OpenSSH turns down as a type mismatch.
+		 */
+		if (!c->warned)
+			warnx_m("certificate %s (%s): libssh2 %s "
+			    AUTH_RSA_CERT_WHY ": not offered", c->path,
+			    c->desc, libssh2_version(0));
+		c->warned = 1;
+		a->nkeys_bad++;
+		return (NULL);
+	}
+	if (!auth_type_ok(a, c->blob, c->bloblen))
 		return (NULL);
 	if (libssh2_version(0x010b00) == NULL &&
 	    strncmp(c->desc, "ECDSA-CERT ", 11) != 0) {
@@ -541,6 +572,17 @@ auth_next(struct ssh_auth *a)
 			a->agent_id = &keys[a->iagent];
 			if (!auth_agent_is_file(a) && a->hc->identities_only)
 				continue;
+			if (auth_rsa_cert(a->agent_id->blob,
+			    a->agent_id->bloblen)) {
+				ssh_key_describe(a->agent_id->blob,
+				    a->agent_id->bloblen, desc, sizeof desc);
+				warnx_m("%s: agent key %s (%s): libssh2 %s "
+				    AUTH_RSA_CERT_WHY ": skipped", a->label,
+				    desc, a->agent_id->comment,
+				    libssh2_version(0));
+				a->nkeys_bad++;
+				continue;
+			}
 			if (!auth_type_ok(a, a->agent_id->blob,
 			    a->agent_id->bloblen))
 				continue;
