@@ -7,9 +7,9 @@
  * OpenSSH-format parser) was 44% of mrsh's CPU per host. Here the
  * "openssh-key-v1" format (PROTOCOL.key in OpenSSH) is parsed once into an
  * EVP_PKEY, and libssh2_userauth_publickey() calls ssh_signer_sign() for
- * the signature. Unencrypted ed25519 and ECDSA (nistp256/384/521) keys
- * take this path: encrypted keys (bcrypt KDF) and other types keep using
- * libssh2's own parser. Signing ourselves is also what lets a certificate
+ * the signature. Ed25519 and ECDSA (nistp256/384/521) keys take this
+ * path, encrypted ones once ssh_keyfmt.c decrypted them; other types keep
+ * using libssh2's own parser. Signing ourselves is also what lets a certificate
  * be sent with its key (libssh2 reads no certificate files).
  */
 #include "config.h"
@@ -27,10 +27,9 @@
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
 
+#include "ssh_keyfmt.h"
 #include "ssh_sign.h"
 
-#define OPENSSH_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----"
-#define OPENSSH_END	"-----END OPENSSH PRIVATE KEY-----"
 #define OPENSSH_MAGIC	"openssh-key-v1"	/* followed by a NUL */
 #define ED25519_NAME	"ssh-ed25519"
 
@@ -40,92 +39,6 @@ struct ssh_signer {
 	unsigned char	*pub;		/* string type, string key */
 	size_t		 publen;
 };
-
-/* A cursor over SSH wire data (uint32 lengths, big endian). */
-struct sshbuf_r {
-	const unsigned char	*p;
-	size_t			 left;
-};
-
-static int
-sshbuf_u32(struct sshbuf_r *b, uint32_t *v)
-{
-	if (b->left < 4)
-		return (-1);
-	*v = (uint32_t)b->p[0] << 24 | (uint32_t)b->p[1] << 16 |
-	    (uint32_t)b->p[2] << 8 | (uint32_t)b->p[3];
-	b->p += 4;
-	b->left -= 4;
-	return (0);
-}
-
-static int
-sshbuf_string(struct sshbuf_r *b, const unsigned char **s, size_t *len)
-{
-	uint32_t n;
-
-	if (sshbuf_u32(b, &n) == -1 || n > b->left)
-		return (-1);
-	*s = b->p;
-	*len = n;
-	b->p += n;
-	b->left -= n;
-	return (0);
-}
-
-static int
-sshbuf_string_is(struct sshbuf_r *b, const char *want)
-{
-	const unsigned char *s;
-	size_t len;
-
-	if (sshbuf_string(b, &s, &len) == -1)
-		return (0);
-	return (len == strlen(want) && memcmp(s, want, len) == 0);
-}
-
-/* Base64 between the armour lines; NULL if there is none. */
-static unsigned char *
-ssh_sign_unarmour(const char *priv, size_t privlen, size_t *outlen)
-{
-	const char *begin, *end, *p;
-	unsigned char *out;
-	char *b64;
-	size_t n = 0, pad = 0;
-	int len;
-
-	if ((begin = memmem(priv, privlen, OPENSSH_BEGIN,
-	    strlen(OPENSSH_BEGIN))) == NULL)
-		return (NULL);
-	begin += strlen(OPENSSH_BEGIN);
-	if ((end = memmem(begin, privlen - (size_t)(begin - priv), OPENSSH_END,
-	    strlen(OPENSSH_END))) == NULL)
-		return (NULL);
-	b64 = xmalloc((size_t)(end - begin) + 1);
-	for (p = begin; p < end; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			continue;
-		b64[n++] = *p;
-	}
-	b64[n] = '\0';
-	if (n == 0 || n % 4 != 0 || n > INT32_MAX) {
-		free(b64);
-		return (NULL);
-	}
-	if (b64[n - 1] == '=')
-		pad++;
-	if (b64[n - 2] == '=')
-		pad++;
-	out = xmalloc(n / 4 * 3 + 1);
-	len = EVP_DecodeBlock(out, (unsigned char *)b64, (int)n);
-	free(b64);
-	if (len < 0 || (size_t)len < pad) {
-		free(out);
-		return (NULL);
-	}
-	*outlen = (size_t)len - pad;
-	return (out);
-}
 
 /* An ECDSA private key from its curve, public point and scalar. */
 static EVP_PKEY *
@@ -170,18 +83,18 @@ ssh_signer_new(const char *priv, size_t privlen)
 		{ "ecdsa-sha2-nistp384", "nistp384", "secp384r1" },
 		{ "ecdsa-sha2-nistp521", "nistp521", "secp521r1" },
 	};
-	struct sshbuf_r ec;
+	struct ssh_keyfmt_buf ec;
 	const unsigned char *q, *d;
 	size_t qlen, dlen, i;
 
 	struct ssh_signer *sg = NULL;
-	struct sshbuf_r b, sec;
+	struct ssh_keyfmt_buf b, sec;
 	const unsigned char *pubblob, *privsec, *pk, *sk, *s;
 	size_t bloblen, pklen, sklen, seclen, len, rawlen;
 	unsigned char *raw;
 	uint32_t n, check1, check2;
 
-	if ((raw = ssh_sign_unarmour(priv, privlen, &rawlen)) == NULL)
+	if ((raw = ssh_keyfmt_unarmour(priv, privlen, &rawlen)) == NULL)
 		return (NULL);
 	b.p = raw;
 	b.left = rawlen;
@@ -191,24 +104,27 @@ ssh_signer_new(const char *priv, size_t privlen)
 	b.p += sizeof OPENSSH_MAGIC;
 	b.left -= sizeof OPENSSH_MAGIC;
 	/* Unencrypted only: cipher "none", KDF "none", no KDF options. */
-	if (!sshbuf_string_is(&b, "none") || !sshbuf_string_is(&b, "none") ||
-	    sshbuf_string(&b, &s, &len) == -1 || sshbuf_u32(&b, &n) == -1 ||
-	    n != 1 || sshbuf_string(&b, &pubblob, &bloblen) == -1 ||
-	    sshbuf_string(&b, &privsec, &seclen) == -1)
+	if (!ssh_keyfmt_string_is(&b, "none") ||
+	    !ssh_keyfmt_string_is(&b, "none") ||
+	    ssh_keyfmt_string(&b, &s, &len) == -1 ||
+	    ssh_keyfmt_u32(&b, &n) == -1 || n != 1 ||
+	    ssh_keyfmt_string(&b, &pubblob, &bloblen) == -1 ||
+	    ssh_keyfmt_string(&b, &privsec, &seclen) == -1)
 		goto out;
 	sec.p = privsec;
 	sec.left = seclen;
-	if (sshbuf_u32(&sec, &check1) == -1 || sshbuf_u32(&sec, &check2) == -1 ||
+	if (ssh_keyfmt_u32(&sec, &check1) == -1 ||
+	    ssh_keyfmt_u32(&sec, &check2) == -1 ||
 	    check1 != check2)
 		goto out;
 	for (i = 0; i < sizeof curves / sizeof curves[0]; i++) {
 		ec = sec;
-		if (!sshbuf_string_is(&ec, curves[i].name))
+		if (!ssh_keyfmt_string_is(&ec, curves[i].name))
 			continue;
 		/* string curve, string Q, mpint d */
-		if (!sshbuf_string_is(&ec, curves[i].curve) ||
-		    sshbuf_string(&ec, &q, &qlen) == -1 ||
-		    sshbuf_string(&ec, &d, &dlen) == -1)
+		if (!ssh_keyfmt_string_is(&ec, curves[i].curve) ||
+		    ssh_keyfmt_string(&ec, &q, &qlen) == -1 ||
+		    ssh_keyfmt_string(&ec, &d, &dlen) == -1)
 			goto out;
 		sg = xcalloc(1, sizeof *sg);
 		sg->md = i == 0 ? EVP_sha256() : i == 1 ? EVP_sha384() :
@@ -221,9 +137,9 @@ ssh_signer_new(const char *priv, size_t privlen)
 		}
 		goto pub;
 	}
-	if (!sshbuf_string_is(&sec, ED25519_NAME) ||
-	    sshbuf_string(&sec, &pk, &pklen) == -1 || pklen != 32 ||
-	    sshbuf_string(&sec, &sk, &sklen) == -1 || sklen != 64 ||
+	if (!ssh_keyfmt_string_is(&sec, ED25519_NAME) ||
+	    ssh_keyfmt_string(&sec, &pk, &pklen) == -1 || pklen != 32 ||
+	    ssh_keyfmt_string(&sec, &sk, &sklen) == -1 || sklen != 64 ||
 	    memcmp(sk + 32, pk, 32) != 0)
 		goto out;
 

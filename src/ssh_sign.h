@@ -3,8 +3,9 @@
  * for libssh2_userauth_publickey(), instead of handing the key file to
  * libssh2_userauth_publickey_frommemory() for every host (which re-parses
  * it through OpenSSL's PEM decoders each time: measured at 44% of mrsh's
- * CPU per host). Unencrypted OpenSSH-format ed25519 keys only; anything
- * else falls back to the file path.
+ * CPU per host). OpenSSH-format ed25519 and ECDSA keys, unencrypted (an
+ * encrypted one is decrypted first, ssh_keyfmt.h); anything else falls
+ * back to libssh2's parser.
  */
 #ifndef MRSH_SSH_SIGN_H
 #define MRSH_SSH_SIGN_H

@@ -1,0 +1,326 @@
+/*
+ * OpenSSH's private key format, "openssh-key-v1" (PROTOCOL.key in
+ * OpenSSH): the armour and the wire fields, for ssh_sign.c, and the
+ * decryption of an encrypted key, once per run.
+ *
+ * libssh2_userauth_publickey_frommemory() with a passphrase runs the
+ * bcrypt KDF again for every host (about 130 ms of CPU at ssh-keygen's
+ * default 16 rounds: the whole cost of such a run). Here the key is
+ * decrypted as OpenSSH's sshkey.c private2_decrypt() does it (bcrypt_pbkdf
+ * gives the cipher's key and IV, the check bytes tell a wrong passphrase)
+ * and written out again with cipher and KDF "none": ssh_sign.c parses that
+ * (ed25519, ECDSA), and libssh2 reads it without a passphrase (RSA and the
+ * rest). Ciphers: the ones ssh-keygen -Z offers that libcrypto has as they
+ * are (AES CTR, CBC and GCM, 3DES-CBC); chacha20-poly1305 is left to
+ * libssh2.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "mrsh/bcrypt_pbkdf.h"
+#include "mrsh/xmalloc.h"
+
+#include "ssh_keyfmt.h"
+
+#define OPENSSH_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----"
+#define OPENSSH_END	"-----END OPENSSH PRIVATE KEY-----"
+#define OPENSSH_MAGIC	"openssh-key-v1"	/* followed by a NUL */
+#define OPENSSH_COLS	70			/* base64 per line, as ssh-keygen */
+
+int
+ssh_keyfmt_u32(struct ssh_keyfmt_buf *b, uint32_t *v)
+{
+	if (b->left < 4)
+		return (-1);
+	*v = (uint32_t)b->p[0] << 24 | (uint32_t)b->p[1] << 16 |
+	    (uint32_t)b->p[2] << 8 | (uint32_t)b->p[3];
+	b->p += 4;
+	b->left -= 4;
+	return (0);
+}
+
+int
+ssh_keyfmt_string(struct ssh_keyfmt_buf *b, const unsigned char **s,
+    size_t *len)
+{
+	uint32_t n;
+
+	if (ssh_keyfmt_u32(b, &n) == -1 || n > b->left)
+		return (-1);
+	*s = b->p;
+	*len = n;
+	b->p += n;
+	b->left -= n;
+	return (0);
+}
+
+int
+ssh_keyfmt_string_is(struct ssh_keyfmt_buf *b, const char *want)
+{
+	const unsigned char *s;
+	size_t len;
+
+	if (ssh_keyfmt_string(b, &s, &len) == -1)
+		return (0);
+	return (len == strlen(want) && memcmp(s, want, len) == 0);
+}
+
+unsigned char *
+ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
+{
+	const char *begin, *end, *p;
+	unsigned char *out;
+	char *b64;
+	size_t n = 0, pad = 0;
+	int len;
+
+	if ((begin = memmem(priv, privlen, OPENSSH_BEGIN,
+	    strlen(OPENSSH_BEGIN))) == NULL)
+		return (NULL);
+	begin += strlen(OPENSSH_BEGIN);
+	if ((end = memmem(begin, privlen - (size_t)(begin - priv), OPENSSH_END,
+	    strlen(OPENSSH_END))) == NULL)
+		return (NULL);
+	b64 = xmalloc((size_t)(end - begin) + 1);
+	for (p = begin; p < end; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			continue;
+		b64[n++] = *p;
+	}
+	b64[n] = '\0';
+	if (n == 0 || n % 4 != 0 || n > INT32_MAX) {
+		free(b64);
+		return (NULL);
+	}
+	if (b64[n - 1] == '=')
+		pad++;
+	if (b64[n - 2] == '=')
+		pad++;
+	out = xmalloc(n / 4 * 3 + 1);
+	len = EVP_DecodeBlock(out, (unsigned char *)b64, (int)n);
+	free(b64);
+	if (len < 0 || (size_t)len < pad) {
+		free(out);
+		return (NULL);
+	}
+	*outlen = (size_t)len - pad;
+	return (out);
+}
+
+/* The ciphers of OpenSSH's cipher.c that a key can be encrypted with. */
+static const struct ssh_keyfmt_cipher {
+	const char	*name;
+	const EVP_CIPHER *(*evp)(void);
+	size_t		 keylen;
+	size_t		 ivlen;
+	size_t		 authlen;	/* GCM tag after the encrypted data */
+	size_t		 blocksize;
+} ssh_keyfmt_ciphers[] = {
+	{ "aes128-ctr", EVP_aes_128_ctr, 16, 16, 0, 16 },
+	{ "aes192-ctr", EVP_aes_192_ctr, 24, 16, 0, 16 },
+	{ "aes256-ctr", EVP_aes_256_ctr, 32, 16, 0, 16 },
+	{ "aes128-cbc", EVP_aes_128_cbc, 16, 16, 0, 16 },
+	{ "aes192-cbc", EVP_aes_192_cbc, 24, 16, 0, 16 },
+	{ "aes256-cbc", EVP_aes_256_cbc, 32, 16, 0, 16 },
+	{ "aes128-gcm@openssh.com", EVP_aes_128_gcm, 16, 12, 16, 16 },
+	{ "aes256-gcm@openssh.com", EVP_aes_256_gcm, 32, 12, 16, 16 },
+	{ "3des-cbc", EVP_des_ede3_cbc, 24, 8, 0, 8 },
+};
+
+/*
+ * Decrypt len bytes at in into out with key and IV (then tag, for GCM).
+ * -1 if libcrypto fails or the GCM tag does not match.
+ */
+static int
+ssh_keyfmt_crypt(const struct ssh_keyfmt_cipher *c, const unsigned char *key,
+    const unsigned char *in, size_t len, const unsigned char *tag,
+    unsigned char *out)
+{
+	EVP_CIPHER_CTX	*ctx;
+	int		 n, fin, rc = -1;
+
+	if (len > INT32_MAX || (ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return (-1);
+	if (EVP_DecryptInit_ex(ctx, c->evp(), NULL, NULL, NULL) != 1 ||
+	    (c->authlen > 0 && EVP_CIPHER_CTX_ctrl(ctx,
+	    EVP_CTRL_GCM_SET_IVLEN, (int)c->ivlen, NULL) != 1) ||
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, key, key + c->keylen) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+	    EVP_DecryptUpdate(ctx, out, &n, in, (int)len) != 1 ||
+	    (c->authlen > 0 && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+	    (int)c->authlen, (void *)(uintptr_t)tag) != 1) ||
+	    EVP_DecryptFinal_ex(ctx, out + n, &fin) != 1 ||
+	    (size_t)n + (size_t)fin != len)
+		goto out;
+	rc = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return (rc);
+}
+
+/* Append an SSH string to buf at *off (buf is large enough). */
+static void
+ssh_keyfmt_put(unsigned char *buf, size_t *off, const void *s, size_t len)
+{
+	buf[*off] = (unsigned char)(len >> 24);
+	buf[*off + 1] = (unsigned char)(len >> 16);
+	buf[*off + 2] = (unsigned char)(len >> 8);
+	buf[*off + 3] = (unsigned char)len;
+	memcpy(buf + *off + 4, s, len);
+	*off += 4 + len;
+}
+
+/*
+ * The unencrypted key file for public blob pub and decrypted private
+ * section sec, armoured as ssh-keygen writes it.
+ */
+static char *
+ssh_keyfmt_armour(const unsigned char *pub, size_t publen,
+    const unsigned char *sec, size_t seclen, size_t *outlen)
+{
+	unsigned char	*bin;
+	char		*b64, *text, *p;
+	size_t		 off, binlen, b64len, i, n;
+
+	binlen = sizeof OPENSSH_MAGIC + 3 * 4 + 8 + 4 + 4 + publen + 4 +
+	    seclen;
+	bin = xmalloc(binlen);
+	memcpy(bin, OPENSSH_MAGIC, sizeof OPENSSH_MAGIC);
+	off = sizeof OPENSSH_MAGIC;
+	ssh_keyfmt_put(bin, &off, "none", 4);	/* cipher */
+	ssh_keyfmt_put(bin, &off, "none", 4);	/* kdf */
+	ssh_keyfmt_put(bin, &off, "", 0);	/* kdf options */
+	bin[off++] = 0;				/* one key */
+	bin[off++] = 0;
+	bin[off++] = 0;
+	bin[off++] = 1;
+	ssh_keyfmt_put(bin, &off, pub, publen);
+	ssh_keyfmt_put(bin, &off, sec, seclen);
+
+	b64 = xmalloc((off + 2) / 3 * 4 + 1);
+	b64len = (size_t)EVP_EncodeBlock((unsigned char *)b64, bin, (int)off);
+	explicit_bzero(bin, binlen);
+	free(bin);
+
+	n = strlen(OPENSSH_BEGIN) + 1 + b64len + b64len / OPENSSH_COLS + 1 +
+	    strlen(OPENSSH_END) + 2;
+	p = text = xmalloc(n);
+	p += sprintf(p, "%s\n", OPENSSH_BEGIN);
+	for (i = 0; i < b64len; i += OPENSSH_COLS) {
+		memcpy(p, b64 + i, b64len - i < OPENSSH_COLS ? b64len - i :
+		    OPENSSH_COLS);
+		p += b64len - i < OPENSSH_COLS ? b64len - i : OPENSSH_COLS;
+		*p++ = '\n';
+	}
+	p += sprintf(p, "%s\n", OPENSSH_END);
+	explicit_bzero(b64, b64len);
+	free(b64);
+	*outlen = (size_t)(p - text);
+	return (text);
+}
+
+enum ssh_keyfmt_status
+ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
+    char **out, size_t *outlen, char *what, size_t whatlen)
+{
+	const struct ssh_keyfmt_cipher *c = NULL;
+	struct ssh_keyfmt_buf	 b, kdf;
+	const unsigned char	*cname, *kname, *kopts, *pub, *enc, *salt;
+	unsigned char		*raw, *key = NULL, *dec = NULL;
+	size_t			 rawlen, cnamelen, knamelen, koptslen, publen;
+	size_t			 saltlen, i, keyivlen = 0;
+	uint32_t		 nkeys, enclen, rounds, check1, check2;
+	enum ssh_keyfmt_status	 st = SSH_KEYFMT_INVALID;
+
+	*out = NULL;
+	*outlen = 0;
+	snprintf(what, whatlen, "not an encrypted OpenSSH key");
+	if ((raw = ssh_keyfmt_unarmour(priv, privlen, &rawlen)) == NULL)
+		return (st);
+	b.p = raw;
+	b.left = rawlen;
+	if (b.left < sizeof OPENSSH_MAGIC ||
+	    memcmp(b.p, OPENSSH_MAGIC, sizeof OPENSSH_MAGIC) != 0)
+		goto done;
+	b.p += sizeof OPENSSH_MAGIC;
+	b.left -= sizeof OPENSSH_MAGIC;
+	if (ssh_keyfmt_string(&b, &cname, &cnamelen) == -1 ||
+	    ssh_keyfmt_string(&b, &kname, &knamelen) == -1 ||
+	    ssh_keyfmt_string(&b, &kopts, &koptslen) == -1 ||
+	    ssh_keyfmt_u32(&b, &nkeys) == -1 || nkeys != 1 ||
+	    ssh_keyfmt_string(&b, &pub, &publen) == -1 ||
+	    ssh_keyfmt_u32(&b, &enclen) == -1 || enclen > b.left)
+		goto done;
+	enc = b.p;
+	if (knamelen != 6 || memcmp(kname, "bcrypt", 6) != 0) {
+		st = SSH_KEYFMT_UNSUPPORTED;
+		snprintf(what, whatlen, "KDF %.*s", (int)(knamelen > 64 ? 64 :
+		    knamelen), kname);
+		goto done;
+	}
+	for (i = 0; i < sizeof ssh_keyfmt_ciphers /
+	    sizeof ssh_keyfmt_ciphers[0]; i++) {
+		if (strlen(ssh_keyfmt_ciphers[i].name) == cnamelen &&
+		    memcmp(ssh_keyfmt_ciphers[i].name, cname, cnamelen) == 0)
+			c = &ssh_keyfmt_ciphers[i];
+	}
+	if (c == NULL) {
+		st = SSH_KEYFMT_UNSUPPORTED;
+		snprintf(what, whatlen, "cipher %.*s", (int)(cnamelen > 64 ?
+		    64 : cnamelen), cname);
+		goto done;
+	}
+	kdf.p = kopts;
+	kdf.left = koptslen;
+	if (ssh_keyfmt_string(&kdf, &salt, &saltlen) == -1 ||
+	    ssh_keyfmt_u32(&kdf, &rounds) == -1 || rounds == 0 ||
+	    enclen < c->blocksize || enclen % c->blocksize != 0 ||
+	    b.left - enclen != c->authlen || passphrase == NULL ||
+	    *passphrase == '\0')
+		goto done;
+
+	keyivlen = c->keylen + c->ivlen;
+	key = xmalloc(keyivlen);
+	dec = xmalloc(enclen);
+	if (bcrypt_pbkdf(passphrase, strlen(passphrase), salt, saltlen, key,
+	    keyivlen, rounds) == -1)
+		goto done;
+	snprintf(what, whatlen, "bcrypt, %u rounds, %s", rounds, c->name);
+	if (ssh_keyfmt_crypt(c, key, enc, enclen, enc + enclen, dec) == -1) {
+		/* an integrity error here is a wrong passphrase */
+		st = c->authlen > 0 ? SSH_KEYFMT_WRONG_PASSPHRASE :
+		    SSH_KEYFMT_INVALID;
+		goto done;
+	}
+	b.p = dec;
+	b.left = enclen;
+	if (ssh_keyfmt_u32(&b, &check1) == -1 ||
+	    ssh_keyfmt_u32(&b, &check2) == -1)
+		goto done;
+	if (check1 != check2) {
+		st = SSH_KEYFMT_WRONG_PASSPHRASE;
+		goto done;
+	}
+	*out = ssh_keyfmt_armour(pub, publen, dec, enclen, outlen);
+	st = SSH_KEYFMT_OK;
+done:
+	if (st == SSH_KEYFMT_WRONG_PASSPHRASE)
+		snprintf(what, whatlen, "wrong passphrase");
+	else if (st == SSH_KEYFMT_INVALID)
+		snprintf(what, whatlen, "not a valid encrypted OpenSSH key");
+	if (key != NULL)
+		explicit_bzero(key, keyivlen);
+	free(key);
+	if (dec != NULL)
+		explicit_bzero(dec, enclen);
+	free(dec);
+	explicit_bzero(raw, rawlen);
+	free(raw);
+	return (st);
+}

@@ -1,0 +1,49 @@
+/*
+ * Private to the ssh transport: OpenSSH's private key file format
+ * ("openssh-key-v1", PROTOCOL.key in OpenSSH): the armour, a cursor over
+ * its SSH wire fields, and decryption of an encrypted key once per run
+ * (bcrypt KDF, AES or 3DES through libcrypto) into the same key
+ * unencrypted, which ssh_sign.c parses or libssh2 reads without a
+ * passphrase (so no KDF runs per host).
+ */
+#ifndef MRSH_SSH_KEYFMT_H
+#define MRSH_SSH_KEYFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A cursor over SSH wire data (uint32 lengths, big endian). */
+struct ssh_keyfmt_buf {
+	const unsigned char	*p;
+	size_t			 left;
+};
+
+int	ssh_keyfmt_u32(struct ssh_keyfmt_buf *, uint32_t *);
+int	ssh_keyfmt_string(struct ssh_keyfmt_buf *, const unsigned char **,
+	    size_t *);
+/* Reads a string; 1 if it equals want. */
+int	ssh_keyfmt_string_is(struct ssh_keyfmt_buf *, const char *want);
+
+/* The binary key between the armour lines (malloc'd); NULL if none. */
+unsigned char *ssh_keyfmt_unarmour(const char *priv, size_t privlen,
+	    size_t *outlen);
+
+enum ssh_keyfmt_status {
+	SSH_KEYFMT_OK,
+	SSH_KEYFMT_WRONG_PASSPHRASE,	/* check bytes or GCM tag differ */
+	SSH_KEYFMT_UNSUPPORTED,		/* a KDF or cipher we do not do */
+	SSH_KEYFMT_INVALID		/* not an encrypted openssh-key-v1 */
+};
+
+/*
+ * Decrypt an encrypted openssh-key-v1 key text with passphrase. On
+ * SSH_KEYFMT_OK, *out is the same key with cipher and KDF "none", as
+ * armoured text (malloc'd, NUL-terminated, *outlen bytes) and what says
+ * how it was encrypted ("bcrypt, 16 rounds, aes256-ctr"); otherwise what
+ * says why not.
+ */
+enum ssh_keyfmt_status ssh_keyfmt_decrypt(const char *priv, size_t privlen,
+	    const char *passphrase, char **out, size_t *outlen, char *what,
+	    size_t whatlen);
+
+#endif

@@ -1,0 +1,267 @@
+/*
+ * Unit tests for decrypting an OpenSSH private key once per run
+ * (src/ssh_keyfmt.c, src/bcrypt_pbkdf.c): bcrypt_pbkdf against the
+ * published vectors (OpenBSD's regress test, also in golang.org/x/crypto
+ * and RustCrypto's bcrypt-pbkdf); keys made by ssh-keygen -N -a -Z with
+ * every cipher we decrypt, whose decrypted form ssh-keygen -y reads back
+ * to the same public key as the .pub file (and ssh_sign.c can sign with);
+ * a wrong passphrase, a cipher left to libssh2 and garbage told apart.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mrsh/bcrypt_pbkdf.h"
+
+#include "../../src/ssh_keyfmt.h"
+#include "../../src/ssh_sign.h"
+#include "tap.h"
+
+static char dir[64];
+
+/* Read a whole file; NULL if missing. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp;
+	char *buf;
+	long n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* The first two fields of a public key line ("type base64"). */
+static char *
+pubfields(char *line)
+{
+	char *sp;
+
+	if (line == NULL || (sp = strchr(line, ' ')) == NULL ||
+	    (sp = strpbrk(sp + 1, " \n")) == NULL)
+		return line;
+	*sp = '\0';
+	return line;
+}
+
+static void
+hex(const char *h, uint8_t *out, size_t *len)
+{
+	size_t	n = 0;
+	unsigned int v;
+
+	for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
+		sscanf(h, "%2x", &v);
+		out[n++] = (uint8_t)v;
+	}
+	*len = n;
+}
+
+static void
+test_pbkdf(void)
+{
+	static const struct {
+		const char	*pass;
+		size_t		 passlen;
+		const char	*salt;
+		size_t		 saltlen;
+		unsigned int	 rounds;
+		const char	*out;
+	} v[] = {
+		{ "password", 8, "salt", 4, 4,
+		  "5bbf0cc293587f1c3635555c27796598"
+		  "d47e579071bf427e9d8fbe842aba34d9" },
+		{ "password", 8, "\0", 1, 4,
+		  "c12b566235eee04c212598970a579a67" },
+		{ "\0", 1, "salt", 4, 4,
+		  "6051be18c2f4f82cbf0efee5471b4bb9" },
+		{ "password\0", 9, "salt\0", 5, 4,
+		  "7410e44cf4fa07bfaac8a928b1727fac"
+		  "001375e7bf7384370f48efd121743050" },
+		{ "pass\0wor", 8, "sa\0l", 4, 4,
+		  "c2bffd9db38f6569efef4372f4de83c0" },
+		{ "password", 8, "salt", 4, 8,
+		  "e1367ec5151a33faac4cc1c144cd23fa"
+		  "15d5548493ecc99b9b5d9c0d3b27bec7"
+		  "6227ea66088b849b20ab7aa478010246"
+		  "e74bba51723fefa9f9474d6508845e8d" },
+		{ "password", 8, "salt", 4, 42,
+		  "833cf0dcf56db65608e8f0dc0ce882bd" },
+	};
+	uint8_t	want[64], got[64];
+	size_t	i, n;
+	char	what[128];
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		hex(v[i].out, want, &n);
+		memset(got, 0xaa, sizeof got);
+		snprintf(what, sizeof what, "bcrypt_pbkdf vector %zu (%u "
+		    "rounds, %zu bytes)", i + 1, v[i].rounds, n);
+		ok(bcrypt_pbkdf(v[i].pass, v[i].passlen,
+		    (const uint8_t *)v[i].salt, v[i].saltlen, got, n,
+		    v[i].rounds) == 0 && memcmp(got, want, n) == 0, what);
+	}
+	is_int(bcrypt_pbkdf("pw", 2, (const uint8_t *)"salt", 4, got, 32, 0),
+	    -1, "bcrypt_pbkdf: 0 rounds refused");
+	is_int(bcrypt_pbkdf("", 0, (const uint8_t *)"salt", 4, got, 32, 4),
+	    -1, "bcrypt_pbkdf: an empty passphrase refused");
+}
+
+/*
+ * ssh-keygen an encrypted key (type args, cipher) as dir/name, decrypt it,
+ * and check the result: ssh-keygen -y reads it without a passphrase and
+ * gives the .pub file's key.
+ */
+static void
+test_key(const char *name, const char *type, const char *cipher, int sign)
+{
+	char	 cmd[1024], path[256], what[256], why[128];
+	char	*priv, *plain = NULL, *pub, *pub2;
+	size_t	 len, plainlen, l2;
+	FILE	*fp;
+	enum ssh_keyfmt_status st;
+	struct ssh_signer *sg;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -q %s -N 'pass phrase' -a 2 "
+	    "-Z %s -C test -f %s </dev/null >/dev/null 2>&1", type, cipher,
+	    path);
+	if (system(cmd) != 0 || (priv = slurp(path, &len)) == NULL) {
+		skip_n(sign ? 5 : 4, "ssh-keygen cannot make this key");
+		return;
+	}
+	st = ssh_keyfmt_decrypt(priv, len, "pass phrase", &plain, &plainlen,
+	    why, sizeof why);
+	snprintf(what, sizeof what, "%s %s: decrypted (%s)", type, cipher,
+	    why);
+	is_int(st, SSH_KEYFMT_OK, what);
+	snprintf(what, sizeof what, "%s %s: says how (%s)", type, cipher, why);
+	snprintf(cmd, sizeof cmd, "bcrypt, 2 rounds, %s", cipher);
+	is_str(why, cmd, what);
+	if (st != SSH_KEYFMT_OK) {
+		skip_n(sign ? 3 : 2, "not decrypted");
+		free(priv);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/%s.plain", dir, name);
+	if ((fp = fopen(path, "w")) != NULL) {
+		fwrite(plain, 1, plainlen, fp);
+		fclose(fp);
+	}
+	snprintf(cmd, sizeof cmd, "chmod 600 %s && ssh-keygen -y -P '' -f %s "
+	    ">%s/%s.y 2>/dev/null", path, path, dir, name);
+	snprintf(what, sizeof what, "%s %s: ssh-keygen -y reads the "
+	    "decrypted key without a passphrase", type, cipher);
+	ok(system(cmd) == 0, what);
+	snprintf(path, sizeof path, "%s/%s.pub", dir, name);
+	pub = pubfields(slurp(path, &l2));
+	snprintf(path, sizeof path, "%s/%s.y", dir, name);
+	pub2 = pubfields(slurp(path, &l2));
+	snprintf(what, sizeof what, "%s %s: and gets the .pub file's key",
+	    type, cipher);
+	ok(pub != NULL && pub2 != NULL && strcmp(pub, pub2) == 0, what);
+	if (sign) {
+		sg = ssh_signer_new(plain, plainlen);
+		snprintf(what, sizeof what, "%s %s: ssh_sign.c parses the "
+		    "decrypted key", type, cipher);
+		ok(sg != NULL, what);
+		ssh_signer_free(sg);
+	}
+	free(pub);
+	free(pub2);
+	free(plain);
+
+	/* the wrong passphrase is told from a bad key */
+	st = ssh_keyfmt_decrypt(priv, len, "pass phrasf", &plain, &plainlen,
+	    why, sizeof why);
+	snprintf(what, sizeof what, "%s %s: wrong passphrase (%s)", type,
+	    cipher, why);
+	ok(st == SSH_KEYFMT_WRONG_PASSPHRASE && plain == NULL, what);
+	free(priv);
+}
+
+int
+main(void)
+{
+	static const char *ciphers[] = {
+		"aes256-ctr", "aes128-ctr", "aes192-ctr", "aes128-cbc",
+		"aes192-cbc", "aes256-cbc", "aes128-gcm@openssh.com",
+		"aes256-gcm@openssh.com", "3des-cbc",
+	};
+	char	 cmd[1024], path[256], why[128], name[64], *priv, *plain;
+	size_t	 i, len, plainlen;
+
+	test_pbkdf();
+
+	snprintf(dir, sizeof dir, "/tmp/mrsh-test-keyfmt.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	for (i = 0; i < sizeof ciphers / sizeof ciphers[0]; i++) {
+		snprintf(name, sizeof name, "ed%zu", i);
+		test_key(name, "-t ed25519", ciphers[i], 1);
+	}
+	test_key("ec256", "-t ecdsa -b 256", "aes256-ctr", 1);
+	test_key("ec521", "-t ecdsa -b 521", "aes256-ctr", 1);
+	test_key("rsa", "-t rsa -b 2048", "aes256-ctr", 0);
+
+	/* chacha20-poly1305: left to libssh2, and said so */
+	snprintf(path, sizeof path, "%s/chacha", dir);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -q -t ed25519 -N pass -a 2 -Z "
+	    "chacha20-poly1305@openssh.com -f %s </dev/null >/dev/null 2>&1",
+	    path);
+	if (system(cmd) == 0 && (priv = slurp(path, &len)) != NULL) {
+		is_int(ssh_keyfmt_decrypt(priv, len, "pass", &plain, &plainlen,
+		    why, sizeof why), SSH_KEYFMT_UNSUPPORTED,
+		    "chacha20-poly1305: not ours to decrypt");
+		is_str(why, "cipher chacha20-poly1305@openssh.com",
+		    "and the cipher is named");
+		free(priv);
+	} else
+		skip_n(2, "ssh-keygen cannot make a chacha20-poly1305 key");
+
+	/* an unencrypted key, garbage, a cut key */
+	snprintf(path, sizeof path, "%s/plain", dir);
+	snprintf(cmd, sizeof cmd, "ssh-keygen -q -t ed25519 -N '' -f %s "
+	    "</dev/null >/dev/null 2>&1", path);
+	if (system(cmd) == 0 && (priv = slurp(path, &len)) != NULL) {
+		is_int(ssh_keyfmt_decrypt(priv, len, "pass", &plain, &plainlen,
+		    why, sizeof why), SSH_KEYFMT_UNSUPPORTED,
+		    "an unencrypted key: nothing to decrypt");
+		free(priv);
+	} else
+		skip("an unencrypted key", "ssh-keygen failed");
+	is_int(ssh_keyfmt_decrypt("garbage", 7, "pass", &plain, &plainlen,
+	    why, sizeof why), SSH_KEYFMT_INVALID, "garbage: invalid");
+	snprintf(path, sizeof path, "%s/ed0", dir);
+	if ((priv = slurp(path, &len)) != NULL) {
+		/* drop two whole lines of base64 (105 bytes) before the last */
+		char *end = strstr(priv, "-----END"), *last = NULL;
+
+		if (end != NULL && end - priv > 300) {
+			for (last = end - 2; *last != '\n'; last--)
+				;
+			last++;
+			memmove(last - 2 * 71, last, strlen(last) + 1);
+		}
+		is_int(ssh_keyfmt_decrypt(priv, strlen(priv), "pass phrase",
+		    &plain, &plainlen, why, sizeof why), SSH_KEYFMT_INVALID,
+		    "a key cut short: invalid, no crash");
+		free(priv);
+	} else
+		skip("a key cut short", "no key");
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup failed");
+	return done_testing();
+}
