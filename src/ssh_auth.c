@@ -434,7 +434,8 @@ auth_key_signer(struct ssh_key *k)
 {
 	if (!k->signer_checked) {
 		k->signer_checked = 1;
-		if (!k->encrypted && !k->pubonly && k->priv != NULL)
+		if ((!k->encrypted || k->decrypted) && !k->pubonly &&
+		    k->priv != NULL)
 			k->signer = ssh_signer_new(k->priv, k->privlen);
 	}
 	return (k->signer);
@@ -492,8 +493,8 @@ auth_cert_at(struct ssh_auth *a, struct ssh_key *k, int i)
 	if (ssh_key_locked(k) || k->unusable || auth_key_signer(k) == NULL) {
 		if (!c->warned)
 			warnx_m("certificate %s: mrsh can send a certificate "
-			    "only with an unencrypted ed25519 or ECDSA key in "
-			    "OpenSSH format, and %s is not one: not offered",
+			    "only with an ed25519 or ECDSA key in OpenSSH "
+			    "format, and %s is not one: not offered",
 			    c->path, k->path);
 		c->warned = 1;
 		a->nkeys_bad++;
@@ -830,7 +831,8 @@ auth_attempt(struct ssh_auth *a)
 			/* Unreadable, or a wrong passphrase: never again. */
 			if (!k->warned)
 				warnx_m("key %s: %s%s", k->path, auth_errstr(a),
-				    k->encrypted ? " (wrong passphrase?)" : "");
+				    k->encrypted && !k->decrypted ?
+				    " (wrong passphrase?)" : "");
 			k->warned = 1;
 			k->unusable = 1;
 			a->nkeys_bad++;

@@ -1,10 +1,12 @@
 /*
  * User keys for the ssh transport. Each key file is read once per run and
- * handed to libssh2_userauth_publickey_frommemory() for every host, so a
- * run of a thousand hosts does not read ~/.ssh a thousand times. The file
- * is inspected just enough to know whether it is encrypted (then its
- * passphrase is asked once on /dev/tty and reused) and whether it is an RSA
- * key (libssh2 1.10 can only sign with ssh-rsa/SHA-1, which OpenSSH >= 8.8
+ * kept in memory for every host (ssh_sign.c parses it once, or it goes to
+ * libssh2_userauth_publickey_frommemory()), so a run of a thousand hosts
+ * does not read ~/.ssh a thousand times. The file is inspected just enough
+ * to know whether it is encrypted (then its passphrase is asked once on
+ * /dev/tty and an OpenSSH-format key is decrypted once with it,
+ * ssh_keyfmt.c, instead of libssh2 running the KDF for every host) and
+ * whether it is an RSA key (libssh2 1.10 can only sign with ssh-rsa/SHA-1, which OpenSSH >= 8.8
  * refuses; the transport says so when such a key is turned down).
  */
 #include "config.h"
@@ -25,6 +27,7 @@
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
 
+#include "ssh_keyfmt.h"
 #include "ssh_keys.h"
 #include "ssh_sign.h"
 
@@ -485,6 +488,49 @@ ssh_key_peek(struct ssh_keyring *kr, const char *path, int explicit)
 	return (k);
 }
 
+/*
+ * An encrypted OpenSSH-format key, its passphrase just asked: decrypt it
+ * once, so that no host pays the KDF again (priv becomes the unencrypted
+ * key, the passphrase is forgotten). A wrong passphrase makes the key
+ * unusable, said once; a KDF or cipher ssh_keyfmt.c does not do is left
+ * to libssh2, which decrypts it for every host (slower, not wrong).
+ */
+static void
+ssh_key_decrypt(struct ssh_key *k)
+{
+	char	*plain, what[128];
+	size_t	 plainlen;
+
+	if (strstr(k->priv, OPENSSH_BEGIN) == NULL) {
+		info("key %s: not in OpenSSH format: libssh2 decrypts it "
+		    "for every host", k->path);
+		return;
+	}
+	switch (ssh_keyfmt_decrypt(k->priv, k->privlen, k->passphrase,
+	    &plain, &plainlen, what, sizeof what)) {
+	case SSH_KEYFMT_OK:
+		explicit_bzero(k->priv, k->privlen);
+		free(k->priv);
+		k->priv = plain;
+		k->privlen = plainlen;
+		k->decrypted = 1;
+		ssh_secret_free(k->passphrase);
+		k->passphrase = NULL;
+		debug("IdentityFile %s: decrypted once (%s)", k->path, what);
+		break;
+	case SSH_KEYFMT_WRONG_PASSPHRASE:
+		k->unusable = 1;
+		k->warned = 1;
+		warnx_m("key %s: wrong passphrase: skipped", k->path);
+		break;
+	case SSH_KEYFMT_UNSUPPORTED:
+	case SSH_KEYFMT_INVALID:
+		info("key %s: %s: mrsh cannot decrypt it once, libssh2 "
+		    "decrypts it for every host", k->path, what);
+		break;
+	}
+}
+
 struct ssh_key *
 ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 {
@@ -493,7 +539,7 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 
 	k = ssh_key_peek(kr, path, explicit);
 	if (k->unusable || k->pubonly || !k->encrypted ||
-	    k->passphrase != NULL)
+	    k->passphrase != NULL || k->decrypted)
 		return (k);
 
 	/*
@@ -514,14 +560,15 @@ ssh_key_get(struct ssh_keyring *kr, const char *path, int explicit)
 		k->unusable = 1;
 		warnx_m("key %s is encrypted and there is no terminal to ask "
 		    "for its passphrase: skipped", path);
-	}
+	} else
+		ssh_key_decrypt(k);
 	return (k);
 }
 
 int
 ssh_key_locked(const struct ssh_key *k)
 {
-	return (k->encrypted && k->passphrase == NULL);
+	return (k->encrypted && k->passphrase == NULL && !k->decrypted);
 }
 
 void

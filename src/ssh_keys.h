@@ -1,7 +1,8 @@
 /*
  * Private to the ssh transport: user key files read once per run into
  * memory (with their .pub when present), the passphrase of an encrypted key
- * asked once on /dev/tty and reused for every host, and the tty prompt.
+ * asked once on /dev/tty and the key decrypted once with it for every
+ * host, and the tty prompt.
  */
 #ifndef MRSH_SSH_KEYS_H
 #define MRSH_SSH_KEYS_H
@@ -23,7 +24,8 @@ struct ssh_key {
 	size_t		 bloblen;
 	char		 desc[128];	/* "ED25519 SHA256:...", or "" */
 	int		 pubonly;	/* a public key only: agent only */
-	char		*passphrase;	/* asked once; NULL if not encrypted */
+	char		*passphrase;	/* NULL if not encrypted, decrypted */
+	int		 decrypted;	/* priv is the decrypted key now */
 	int		 unusable;	/* missing, unreadable, no passphrase */
 	int		 warned;
 	struct ssh_signer *signer;	/* parsed once (ssh_sign.c), or NULL */
