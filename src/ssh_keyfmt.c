@@ -10,9 +10,8 @@
  * gives the cipher's key and IV, the check bytes tell a wrong passphrase)
  * and written out again with cipher and KDF "none": ssh_sign.c parses that
  * (ed25519, ECDSA), and libssh2 reads it without a passphrase (RSA and the
- * rest). Ciphers: the ones ssh-keygen -Z offers that libcrypto has as they
- * are (AES CTR, CBC and GCM, 3DES-CBC); chacha20-poly1305 is left to
- * libssh2.
+ * rest). Ciphers: every one ssh-keygen -Z offers (AES CTR, CBC and GCM,
+ * 3DES-CBC, chacha20-poly1305), through libcrypto.
  */
 #include "config.h"
 
@@ -21,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "mrsh/bcrypt_pbkdf.h"
@@ -113,7 +113,10 @@ ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
 	return (out);
 }
 
-/* The ciphers of OpenSSH's cipher.c that a key can be encrypted with. */
+/*
+ * The ciphers of OpenSSH's cipher.c that a key can be encrypted with
+ * (evp NULL: chacha20-poly1305, ssh_keyfmt_chachapoly).
+ */
 static const struct ssh_keyfmt_cipher {
 	const char	*name;
 	const EVP_CIPHER *(*evp)(void);
@@ -131,11 +134,58 @@ static const struct ssh_keyfmt_cipher {
 	{ "aes128-gcm@openssh.com", EVP_aes_128_gcm, 16, 12, 16, 16 },
 	{ "aes256-gcm@openssh.com", EVP_aes_256_gcm, 32, 12, 16, 16 },
 	{ "3des-cbc", EVP_des_ede3_cbc, 24, 8, 0, 8 },
+	{ "chacha20-poly1305@openssh.com", NULL, 64, 0, 16, 8 },
 };
 
 /*
- * Decrypt len bytes at in into out with key and IV (then tag, for GCM).
- * -1 if libcrypto fails or the GCM tag does not match.
+ * chacha20-poly1305@openssh.com as OpenSSH's cipher-chachapoly-libcrypto.c
+ * decrypts a key (sequence number 0, no additional data): the first 32
+ * bytes of key are ChaCha20's; its block 0 is the Poly1305 key, which
+ * must authenticate the ciphertext; the data is encrypted from block 1.
+ * libcrypto's ChaCha20 IV is the 64-bit block counter and 64-bit nonce,
+ * little-endian counter first, as OpenSSH passes it.
+ */
+static int
+ssh_keyfmt_chachapoly(const unsigned char *key, const unsigned char *in,
+    size_t len, const unsigned char *tag, unsigned char *out)
+{
+	unsigned char	 iv[16], polykey[32], mac[16];
+	EVP_CIPHER_CTX	*ctx = NULL;
+	EVP_MAC		*poly = NULL;
+	EVP_MAC_CTX	*mctx = NULL;
+	size_t		 maclen = 0;
+	int		 n, rc = -1;
+
+	memset(iv, 0, sizeof iv);
+	memset(polykey, 0, sizeof polykey);
+	if (len > INT32_MAX || (ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(ctx, EVP_chacha20(), NULL, key, iv) != 1 ||
+	    EVP_EncryptUpdate(ctx, polykey, &n, polykey,
+	    sizeof polykey) != 1 ||
+	    (poly = EVP_MAC_fetch(NULL, "POLY1305", NULL)) == NULL ||
+	    (mctx = EVP_MAC_CTX_new(poly)) == NULL ||
+	    EVP_MAC_init(mctx, polykey, sizeof polykey, NULL) != 1 ||
+	    EVP_MAC_update(mctx, in, len) != 1 ||
+	    EVP_MAC_final(mctx, mac, &maclen, sizeof mac) != 1 ||
+	    maclen != sizeof mac || CRYPTO_memcmp(mac, tag, sizeof mac) != 0)
+		goto out;
+	iv[0] = 1;	/* block counter 1 */
+	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, iv) != 1 ||
+	    EVP_EncryptUpdate(ctx, out, &n, in, (int)len) != 1 ||
+	    (size_t)n != len)
+		goto out;
+	rc = 0;
+out:
+	explicit_bzero(polykey, sizeof polykey);
+	EVP_MAC_CTX_free(mctx);
+	EVP_MAC_free(poly);
+	EVP_CIPHER_CTX_free(ctx);
+	return (rc);
+}
+
+/*
+ * Decrypt len bytes at in into out with key and IV (then tag, for GCM
+ * and chacha20-poly1305). -1 if libcrypto fails or the tag differs.
  */
 static int
 ssh_keyfmt_crypt(const struct ssh_keyfmt_cipher *c, const unsigned char *key,
@@ -145,6 +195,8 @@ ssh_keyfmt_crypt(const struct ssh_keyfmt_cipher *c, const unsigned char *key,
 	EVP_CIPHER_CTX	*ctx;
 	int		 n, fin, rc = -1;
 
+	if (c->evp == NULL)
+		return (ssh_keyfmt_chachapoly(key, in, len, tag, out));
 	if (len > INT32_MAX || (ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return (-1);
 	if (EVP_DecryptInit_ex(ctx, c->evp(), NULL, NULL, NULL) != 1 ||

@@ -2,9 +2,9 @@
  * Private to the ssh transport: OpenSSH's private key file format
  * ("openssh-key-v1", PROTOCOL.key in OpenSSH): the armour, a cursor over
  * its SSH wire fields, and decryption of an encrypted key once per run
- * (bcrypt KDF, AES or 3DES through libcrypto) into the same key
- * unencrypted, which ssh_sign.c parses or libssh2 reads without a
- * passphrase (so no KDF runs per host).
+ * (bcrypt KDF; AES, 3DES or chacha20-poly1305 through libcrypto) into the
+ * same key unencrypted, which ssh_sign.c parses or libssh2 reads without
+ * a passphrase (so no KDF runs per host).
  */
 #ifndef MRSH_SSH_KEYFMT_H
 #define MRSH_SSH_KEYFMT_H
