@@ -21,11 +21,16 @@
 
 #include <sys/types.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,7 +357,7 @@ enum knownhosts_status {
 static enum knownhosts_status
 knownhosts_lookup(struct knownhosts_file **kf, int nkf, const char *name,
     const unsigned char *key, size_t keylen, const char **file, int *line,
-    int *have_ca)
+    int *have_ca, const struct knownhosts_entry **found)
 {
 	enum knownhosts_status st = KH_NEW;
 	const struct knownhosts_entry *e;
@@ -361,6 +366,7 @@ knownhosts_lookup(struct knownhosts_file **kf, int nkf, const char *name,
 
 	*have_ca = 0;
 	*file = NULL;
+	*found = NULL;
 	for (i = 0; i < nkf; i++) {
 		for (j = 0; j < kf[i]->n; j++) {
 			e = &kf[i]->e[j];
@@ -371,6 +377,7 @@ knownhosts_lookup(struct knownhosts_file **kf, int nkf, const char *name,
 				    memcmp(e->blob, key, keylen) == 0) {
 					*file = kf[i]->path;
 					*line = e->line;
+					*found = e;
 					return KH_IS_REVOKED;
 				}
 				continue;
@@ -386,12 +393,14 @@ knownhosts_lookup(struct knownhosts_file **kf, int nkf, const char *name,
 				st = KH_OK;
 				*file = kf[i]->path;
 				*line = e->line;
+				*found = e;
 				done = 1;	/* keep looking for @revoked */
 				continue;
 			}
 			st = KH_CHANGED;
 			*file = kf[i]->path;
 			*line = e->line;
+			*found = e;
 		}
 	}
 	return st;
@@ -692,17 +701,65 @@ knownhosts_revoked(const char *path, const unsigned char *key, size_t keylen,
 	return rc == -1 ? -1 : found;
 }
 
+/*
+ * CheckHostIP (sshconnect.c get_hostfile_hostname_ipaddr): the address
+ * connected to as known_hosts names it, [addr]:port for a port other than
+ * 22; NULL when ssh would not check it: no TCP peer (ProxyCommand,
+ * ProxyJump), a loopback address, or a host name that is that address.
+ */
+static char *
+knownhosts_ip_name(const struct ssh_host_config *hc,
+    const struct sockaddr *peer, int withport)
+{
+	char ntop[NI_MAXHOST], *ip;
+	socklen_t len;
+
+	if (!hc->check_host_ip || peer == NULL)
+		return NULL;
+	switch (peer->sa_family) {
+	case AF_INET:
+		if ((ntohl(((const struct sockaddr_in *)(const void *)peer)->
+		    sin_addr.s_addr) >> 24) == IN_LOOPBACKNET)
+			return NULL;
+		len = sizeof(struct sockaddr_in);
+		break;
+	case AF_INET6:
+		if (IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)
+		    (const void *)peer)->sin6_addr))
+			return NULL;
+		len = sizeof(struct sockaddr_in6);
+		break;
+	default:
+		return NULL;
+	}
+	if (getnameinfo(peer, len, ntop, sizeof ntop, NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		return NULL;
+	if (!withport || hc->port <= 0 || hc->port == 22)
+		ip = xstrdup(ntop);
+	else
+		xasprintf(&ip, "[%s]:%d", ntop, hc->port);
+	if (strcmp(hc->hostname, ip) == 0) {
+		free(ip);
+		return NULL;
+	}
+	return ip;
+}
+
 int
 knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
-    char *err, size_t errlen)
+    const struct sockaddr *peer, char *err, size_t errlen)
 {
 	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES];
-	enum knownhosts_status st;
+	enum knownhosts_status st, ipst = KH_NEW;
+	const struct knownhosts_entry *found = NULL, *found2, *ipfound = NULL;
 	const unsigned char *key;
-	const char *file = NULL, *file2;
-	char *name = NULL, *bare, *type = NULL, fp[96], why[256];
+	const char *file = NULL, *file2, *ipfile = NULL, *ipwhy;
+	char *name = NULL, *bare, *type = NULL, *ip, *both, fp[96], why[256];
+	char spoof[512];
 	size_t keylen;
-	int nkf, line = 0, line2, have_ca, have_ca2, keytype, rc = -1;
+	int nkf, line = 0, line2, ipline = 0, have_ca, have_ca2, ipca;
+	int keytype, rc = -1, readonly = 0;
 
 	key = (const unsigned char *)libssh2_session_hostkey(session, &keylen,
 	    &keytype);
@@ -731,29 +788,58 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 	}
 	nkf = knownhosts_files(hc, kf);
 	name = knownhosts_name(hc, 1);
+	ip = knownhosts_ip_name(hc, peer, 1);
 
 	st = knownhosts_lookup(kf, nkf, name, key, keylen, &file, &line,
-	    &have_ca);
+	    &have_ca, &found);
 	/* ssh: a port other than 22 with nothing known: try the bare host. */
 	if (st == KH_NEW && hc->host_key_alias == NULL && hc->port > 0 &&
 	    hc->port != 22) {
 		bare = knownhosts_name(hc, 0);
 		if (knownhosts_lookup(kf, nkf, bare, key, keylen, &file2,
-		    &line2, &have_ca2) == KH_OK) {
+		    &line2, &have_ca2, &found2) == KH_OK) {
 			st = KH_OK;
 			file = file2;
 			line = line2;
+			found = found2;
+			/* ssh checks again without the port, read-only. */
+			free(ip);
+			ip = knownhosts_ip_name(hc, peer, 0);
+			readonly = 1;
 		}
 		/* ssh would have found the CA for a certificate this way. */
 		have_ca |= have_ca2;
 		free(bare);
 	}
+	if (hc->nuser_known_hosts == 0 ||
+	    strcspn(hc->hostname, "@?*#[]|'\"\\") != strlen(hc->hostname))
+		readonly = 1;
+	if (ip != NULL)
+		ipst = knownhosts_lookup(kf, nkf, ip, key, keylen, &ipfile,
+		    &ipline, &ipca, &ipfound);
 
 	switch (st) {
 	case KH_OK:
 		debug("%s: host key %s %s found in %s:%d", name, type, fp,
 		    file, line);
 		rc = 0;
+		if (ip == NULL || ipst != KH_NEW)
+			break;
+		/* CheckHostIP: record the address's key too, as ssh. */
+		if (readonly) {
+			info("%s host key for IP address '%s' not in list of "
+			    "known hosts.", type, ip);
+			break;
+		}
+		if (knownhosts_append(kf[0], ip, hc->hash_known_hosts,
+		    type, key, keylen, why, sizeof why) != 0)
+			warnx_m("Failed to add the %s host key for IP address "
+			    "'%s' to the list of known hosts (%s).", type, ip,
+			    kf[0]->path);
+		else
+			info("Warning: Permanently added the %s host key for "
+			    "IP address '%s' to the list of known hosts.",
+			    type, ip);
 		break;
 	case KH_IS_REVOKED:
 		if (hc->strict == STRICT_NO) {
@@ -769,17 +855,28 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 		    "impersonating the host", type, name, fp, file, line);
 		break;
 	case KH_CHANGED:
+		/* CheckHostIP: ssh's "POSSIBLE DNS SPOOFING DETECTED". */
+		spoof[0] = '\0';
+		if (ip != NULL && (ipst != KH_CHANGED || (ipfound != NULL &&
+		    found != NULL && (ipfound->bloblen != found->bloblen ||
+		    memcmp(ipfound->blob, found->blob, found->bloblen) !=
+		    0)))) {
+			ipwhy = ipst == KH_NEW ? "is unknown" : ipst == KH_OK ?
+			    "is unchanged" : "has a different value";
+			snprintf(spoof, sizeof spoof, "POSSIBLE DNS SPOOFING: "
+			    "the key for the IP address %s %s; ", ip, ipwhy);
+		}
 		if (hc->strict == STRICT_NO) {
-			warnx_m("host key for %s has CHANGED (%s %s); "
+			warnx_m("%shost key for %s has CHANGED (%s %s); "
 			    "connecting anyway without password "
-			    "authentication (StrictHostKeyChecking no)", name,
-			    type, fp);
+			    "authentication (StrictHostKeyChecking no)", spoof,
+			    name, type, fp);
 			rc = 1;
 			break;
 		}
-		snprintf(err, errlen, "host key for %s%s%s%s has CHANGED (%s "
+		snprintf(err, errlen, "%shost key for %s%s%s%s has CHANGED (%s "
 		    "%s) \xe2\x80\x94 possible man-in-the-middle; remove the "
-		    "old key with: ssh-keygen -R '%s' -f %s (line %d)",
+		    "old key with: ssh-keygen -R '%s' -f %s (line %d)", spoof,
 		    hc->hostname, ALIAS_FMT(hc), type, fp, name, file, line);
 		break;
 	case KH_NEW:
@@ -807,9 +904,7 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 		 * As ssh: with no user file, or a name that could not be
 		 * read back, nothing is recorded, and accept-new refuses.
 		 */
-		if (hc->nuser_known_hosts == 0 ||
-		    strcspn(hc->hostname, "@?*#[]|'\"\\") !=
-		    strlen(hc->hostname)) {
+		if (readonly) {
 			if (hc->strict == STRICT_NO) {
 				rc = 0;
 				break;
@@ -820,18 +915,56 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 			    "is none" : "the name cannot be recorded");
 			break;
 		}
+		rc = 0;
+		if (ip != NULL && ipst == KH_NEW && !hc->hash_known_hosts) {
+			/* CheckHostIP: "host,ip" on one line, as ssh. */
+			xasprintf(&both, "%s,%s", name, ip);
+			if (knownhosts_append(kf[0], both, 0, type, key,
+			    keylen, err, errlen) != 0)
+				warnx_m("%s", err);
+			else
+				info("%s: added host key %s %s to %s", both,
+				    type, fp, kf[0]->path);
+			free(both);
+			break;
+		}
 		if (knownhosts_append(kf[0], name, hc->hash_known_hosts,
-		    type, key, keylen, err, errlen) != 0) {
+		    type, key, keylen, err, errlen) != 0 ||
+		    (ip != NULL && ipst == KH_NEW &&
+		    knownhosts_append(kf[0], ip, 1, type, key, keylen, err,
+		    errlen) != 0)) {
 			/* ssh: "Failed to add the host", and goes on. */
 			warnx_m("%s", err);
-			rc = 0;
 			break;
 		}
 		info("%s: added host key %s %s to %s", name, type, fp,
 		    kf[0]->path);
-		rc = 0;
 		break;
 	}
+	/*
+	 * CheckHostIP: a host key that is fine (or accepted) but differs
+	 * from the address's refuses the host, as ssh does with strict
+	 * checking (and with "ask", which mrsh never asks).
+	 */
+	if (rc >= 0 && ip != NULL && st != KH_CHANGED && ipst == KH_CHANGED) {
+		if (hc->strict == STRICT_NO)
+			warnx_m("the %s host key for '%s' differs from the key "
+			    "for the IP address '%s' (offending key for IP in "
+			    "%s:%d)", type, name, ip, ipfile, ipline);
+		else {
+			why[0] = '\0';
+			if (st == KH_OK)
+				snprintf(why, sizeof why, "; matching host key "
+				    "in %s:%d", file, line);
+			snprintf(err, errlen, "the %s host key for '%s' differs "
+			    "from the key for the IP address '%s' (offending "
+			    "key for IP in %s:%d%s) and CheckHostIP is on: "
+			    "refusing, as ssh with strict checking", type,
+			    name, ip, ipfile, ipline, why);
+			rc = -1;
+		}
+	}
+	free(ip);
 	free(type);
 	free(name);
 	return rc;

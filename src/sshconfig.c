@@ -77,6 +77,7 @@ enum sshcfg_opcode {
 	oPasswordAuthentication,
 	oKbdInteractiveAuthentication,
 	oHashKnownHosts,
+	oCheckHostIP,
 	oRequestTTY,
 	oHostKeyAlias,
 	oAlgorithms,
@@ -120,6 +121,7 @@ static const struct {
 	{ "KbdInteractiveAuthentication", oKbdInteractiveAuthentication },
 	{ "ChallengeResponseAuthentication", oKbdInteractiveAuthentication },
 	{ "HashKnownHosts", oHashKnownHosts },
+	{ "CheckHostIP", oCheckHostIP },
 	{ "RequestTTY", oRequestTTY },
 	{ "HostKeyAlias", oHostKeyAlias },
 	{ "KexAlgorithms", oAlgorithms },
@@ -173,7 +175,6 @@ static const struct sshcfg_foreign {
 	{ "DSAAuthentication", "yes,true,unbound,host-bound",
 	    "how mrsh authenticates", "PubkeyAuthentication" },
 	/* What it trusts. */
-	{ "CheckHostIP", "no,false", "which host key mrsh trusts", NULL },
 	{ "KnownHostsCommand", "none", "which host key mrsh trusts", NULL },
 	{ "RequiredRSASize", "1024", "which keys mrsh accepts", NULL },
 	{ "CASignatureAlgorithms", SSHCFG_NEVER,
@@ -357,6 +358,7 @@ struct sshcfg_ctx {
 	int			 pwauth;
 	int			 kbdauth;
 	int			 hash_kh;
+	int			 check_ip;	/* CheckHostIP */
 	int			 request_tty;	/* -1: unset */
 	char			*host_key_alias;
 	char			*algs[ALGS_NKINDS];
@@ -949,6 +951,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	case oPasswordAuthentication:
 	case oKbdInteractiveAuthentication:
 	case oHashKnownHosts:
+	case oCheckHostIP:
 		if (l->argc != 1 || sshcfg_parse_flag(a) == -1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
@@ -1914,6 +1917,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		if (ctx->hash_kh == -1)
 			ctx->hash_kh = sshcfg_parse_flag(a);
 		break;
+	case oCheckHostIP:
+		if (ctx->check_ip == -1)
+			ctx->check_ip = sshcfg_parse_flag(a);
+		break;
 	case oAlgorithms:
 		k = sshcfg_algs_kind(l->name);
 		if (ctx->algs[k] == NULL)
@@ -2134,7 +2141,7 @@ sshcfg_collect_begin(struct sshconfig *cfg, const struct options *opt,
 	ctx->host = h->host;
 	ctx->match_host = xstrdup(h->host);
 	ctx->ids_only = ctx->batch = ctx->pwauth = ctx->alive_max = -1;
-	ctx->hash_kh = ctx->kbdauth = -1;
+	ctx->hash_kh = ctx->kbdauth = ctx->check_ip = -1;
 	ctx->alive_interval = -1;
 	ctx->connect_timeout = -1;
 	ctx->strict = STRICT_UNSET;
@@ -2742,6 +2749,7 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	hc->password_auth = ctx->pwauth != 0;
 	hc->kbdint_auth = ctx->kbdauth != 0;
 	hc->hash_known_hosts = ctx->hash_kh == 1;
+	hc->check_host_ip = ctx->check_ip == 1;
 	for (j = 0; j < ALGS_NKINDS; j++)
 		if (ctx->algs[j] != NULL)
 			hc->algs[j] = xstrdup(ctx->algs[j]);
@@ -2994,9 +3002,7 @@ sshcfg_dump_foreign(const struct sshconfig *cfg, const struct sshcfg_ctx *ctx,
 		printf("revokedhostkeys %s\n", hc->revoked_host_keys);
 	for (j = 0; j < ctx->ncerts; j++)
 		printf("certificatefile %s\n", ctx->certs[j]);
-	v = sshcfg_foreign_value(ctx, "CheckHostIP");
-	printf("checkhostip %s\n", sshcfg_yesno(v != NULL &&
-	    sshcfg_parse_flag(v) == 1));
+	printf("checkhostip %s\n", sshcfg_yesno(hc->check_host_ip));
 	sshcfg_dump_canon(ctx);
 }
 

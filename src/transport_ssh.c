@@ -1443,6 +1443,8 @@ static void
 ssh_step(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
+	struct sockaddr_storage peer;
+	socklen_t	 peerlen;
 	struct timeval	 tv;
 	char		 err[1024];
 	const char	*cmd;
@@ -1473,8 +1475,13 @@ ssh_step(struct ssh_conn *c)
 			    LIBSSH2_METHOD_KEX), libssh2_session_methods(c->ssh,
 			    LIBSSH2_METHOD_HOSTKEY), libssh2_session_methods(c->ssh,
 			    LIBSSH2_METHOD_CRYPT_CS));
-			rc = knownhosts_check(c->ssh, &c->hc, err,
-			    sizeof err);
+			peerlen = sizeof peer;
+			if (getpeername(c->fd, (struct sockaddr *)&peer,
+			    &peerlen) == -1)
+				peer.ss_family = AF_UNSPEC;
+			/* A jump channel or a ProxyCommand: AF_UNIX. */
+			rc = knownhosts_check(c->ssh, &c->hc,
+			    (struct sockaddr *)&peer, err, sizeof err);
 			if (rc < 0) {
 				ssh_fail(c, FAIL_AUTH, "%s", err);
 				return;

@@ -52,6 +52,7 @@ struct ssh_host_config {
 	int	 password_auth;		/* PasswordAuthentication (default yes) */
 	int	 kbdint_auth;		/* KbdInteractiveAuthentication (yes) */
 	int	 hash_known_hosts;	/* HashKnownHosts: accept-new hashes */
+	int	 check_host_ip;		/* CheckHostIP */
 	char	*proxy_command;		/* ProxyCommand, unexpanded; NULL: none */
 	char	*proxy_jump;		/* ProxyJump / -J as written; NULL: none */
 	char	*host_key_alias;	/* HostKeyAlias, lowercased, or NULL */
@@ -133,11 +134,16 @@ int	sshconfig_dump_host(const struct options *, const char *host);
  * or @revoked; known only through @cert-authority). accept-new (and no)
  * append the key to the first user known_hosts file (created with mode
  * 0600 if missing, appended with O_APPEND in one write so parallel
- * sessions do not interleave).
+ * sessions do not interleave). peer is the address connected to: with
+ * CheckHostIP, an address that is not loopback (AF_UNIX for a jump channel
+ * or a ProxyCommand: not checked, as ssh) is looked up too, recorded
+ * beside the host's key, and a key that differs from it refuses the host.
  */
 struct _LIBSSH2_SESSION;
+struct sockaddr;
 int	knownhosts_check(struct _LIBSSH2_SESSION *,
-	    const struct ssh_host_config *, char *err, size_t errlen);
+	    const struct ssh_host_config *, const struct sockaddr *peer,
+	    char *err, size_t errlen);
 /*
  * HostKeyAlgorithms reordered as ssh's order_hostkeyalgs: unless the first
  * algorithm's key type is known for the host, the algorithms whose key
