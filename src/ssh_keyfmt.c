@@ -71,7 +71,8 @@ ssh_keyfmt_string_is(struct ssh_keyfmt_buf *b, const char *want)
 	return (len == strlen(want) && memcmp(s, want, len) == 0);
 }
 
-unsigned char *
+/* The base64 between the armour lines, decoded; NULL if there is none. */
+static unsigned char *
 ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
 {
 	const char *begin, *end, *p;
@@ -111,6 +112,25 @@ ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
 	}
 	*outlen = (size_t)len - pad;
 	return (out);
+}
+
+unsigned char *
+ssh_keyfmt_open(const char *priv, size_t privlen, size_t *rawlen,
+    struct ssh_keyfmt_buf *b)
+{
+	unsigned char	*raw;
+
+	if ((raw = ssh_keyfmt_unarmour(priv, privlen, rawlen)) == NULL)
+		return (NULL);
+	if (*rawlen < sizeof OPENSSH_MAGIC ||
+	    memcmp(raw, OPENSSH_MAGIC, sizeof OPENSSH_MAGIC) != 0) {
+		explicit_bzero(raw, *rawlen);
+		free(raw);
+		return (NULL);
+	}
+	b->p = raw + sizeof OPENSSH_MAGIC;
+	b->left = *rawlen - sizeof OPENSSH_MAGIC;
+	return (raw);
 }
 
 /*
@@ -293,15 +313,8 @@ ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
 	*out = NULL;
 	*outlen = 0;
 	snprintf(what, whatlen, "not an encrypted OpenSSH key");
-	if ((raw = ssh_keyfmt_unarmour(priv, privlen, &rawlen)) == NULL)
+	if ((raw = ssh_keyfmt_open(priv, privlen, &rawlen, &b)) == NULL)
 		return (st);
-	b.p = raw;
-	b.left = rawlen;
-	if (b.left < sizeof OPENSSH_MAGIC ||
-	    memcmp(b.p, OPENSSH_MAGIC, sizeof OPENSSH_MAGIC) != 0)
-		goto done;
-	b.p += sizeof OPENSSH_MAGIC;
-	b.left -= sizeof OPENSSH_MAGIC;
 	if (ssh_keyfmt_string(&b, &cname, &cnamelen) == -1 ||
 	    ssh_keyfmt_string(&b, &kname, &knamelen) == -1 ||
 	    ssh_keyfmt_string(&b, &kopts, &koptslen) == -1 ||

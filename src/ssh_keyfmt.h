@@ -24,9 +24,13 @@ int	ssh_keyfmt_string(struct ssh_keyfmt_buf *, const unsigned char **,
 /* Reads a string; 1 if it equals want. */
 int	ssh_keyfmt_string_is(struct ssh_keyfmt_buf *, const char *want);
 
-/* The binary key between the armour lines (malloc'd); NULL if none. */
-unsigned char *ssh_keyfmt_unarmour(const char *priv, size_t privlen,
-	    size_t *outlen);
+/*
+ * The binary "openssh-key-v1" key between the armour lines of priv
+ * (malloc'd, *rawlen bytes: zero and free it), with b just after its
+ * magic; NULL if priv holds no such key.
+ */
+unsigned char *ssh_keyfmt_open(const char *priv, size_t privlen,
+	    size_t *rawlen, struct ssh_keyfmt_buf *b);
 
 enum ssh_keyfmt_status {
 	SSH_KEYFMT_OK,

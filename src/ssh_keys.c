@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,6 @@
 #define SSH_KEY_MAX	(64 * 1024)
 
 #define OPENSSH_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----"
-#define OPENSSH_MAGIC	"openssh-key-v1"
 
 /* Read a whole small file; NULL with errno on failure. */
 static char *
@@ -68,44 +68,6 @@ ssh_key_readfile(const char *path, size_t *lenp)
 	buf[len] = '\0';
 	*lenp = len;
 	return (buf);
-}
-
-static int
-ssh_b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (c - 'A');
-	if (c >= 'a' && c <= 'z')
-		return (c - 'a' + 26);
-	if (c >= '0' && c <= '9')
-		return (c - '0' + 52);
-	if (c == '+')
-		return (62);
-	if (c == '/')
-		return (63);
-	return (-1);
-}
-
-/* Decode base64 from text until the next '-' line; returns bytes. */
-static size_t
-ssh_b64decode(const char *p, unsigned char *out, size_t outlen)
-{
-	unsigned int	acc = 0;
-	size_t		n = 0;
-	int		bits = 0, v;
-
-	for (; *p != '\0' && *p != '-' && *p != '='; p++) {
-		if ((v = ssh_b64val((unsigned char)*p)) == -1)
-			continue;	/* newlines */
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n < outlen)
-				out[n++] = (acc >> bits) & 0xff;
-		}
-	}
-	return (n);
 }
 
 /* Read an SSH string at *off; returns its length or -1. */
@@ -303,34 +265,32 @@ ssh_key_publine(struct ssh_key *k, const char *line)
 static void
 ssh_key_sniff(struct ssh_key *k)
 {
-	unsigned char		 bin[SSH_KEY_MAX];
-	const unsigned char	*str, *kt;
-	const char		*p;
-	size_t			 len, off, klen;
-	long			 l;
+	struct ssh_keyfmt_buf	 b;
+	const unsigned char	*str;
+	unsigned char		*raw;
+	size_t			 rawlen, len;
+	uint32_t		 nkeys;
 
-	if ((p = strstr(k->priv, OPENSSH_BEGIN)) != NULL) {
-		len = ssh_b64decode(p + strlen(OPENSSH_BEGIN), bin,
-		    sizeof bin);
-		off = sizeof OPENSSH_MAGIC;	/* with its NUL */
-		if (len < off || memcmp(bin, OPENSSH_MAGIC, off) != 0)
+	if (strstr(k->priv, OPENSSH_BEGIN) != NULL) {
+		if ((raw = ssh_keyfmt_open(k->priv, k->privlen, &rawlen,
+		    &b)) == NULL)
 			return;
-		if ((l = ssh_getstr(bin, len, &off, &str)) < 0)
-			return;
-		k->encrypted = !(l == 4 && memcmp(str, "none", 4) == 0);
+		if (ssh_keyfmt_string(&b, &str, &len) == 0)
+			k->encrypted = !(len == 4 &&
+			    memcmp(str, "none", 4) == 0);
 		/* kdfname, kdfoptions, nkeys, then the first public key. */
-		if (ssh_getstr(bin, len, &off, &str) < 0 ||
-		    ssh_getstr(bin, len, &off, &str) < 0 || off + 4 > len)
-			return;
-		off += 4;
-		if ((l = ssh_getstr(bin, len, &off, &str)) < 0)
-			return;
-		klen = (size_t)l;
-		ssh_key_setblob(k, str, klen);
-		off = 0;
-		if ((l = ssh_getstr(str, klen, &off, &kt)) == 7 &&
-		    memcmp(kt, "ssh-rsa", 7) == 0)
-			k->rsa = 1;
+		if (ssh_keyfmt_string(&b, &str, &len) == 0 &&
+		    ssh_keyfmt_string(&b, &str, &len) == 0 &&
+		    ssh_keyfmt_u32(&b, &nkeys) == 0 &&
+		    ssh_keyfmt_string(&b, &str, &len) == 0) {
+			ssh_key_setblob(k, str, len);
+			b.p = str;
+			b.left = len;
+			if (ssh_keyfmt_string_is(&b, "ssh-rsa"))
+				k->rsa = 1;
+		}
+		explicit_bzero(raw, rawlen);
+		free(raw);
 		return;
 	}
 	if (strstr(k->priv, "BEGIN RSA PRIVATE KEY") != NULL)

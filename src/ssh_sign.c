@@ -30,7 +30,6 @@
 #include "ssh_keyfmt.h"
 #include "ssh_sign.h"
 
-#define OPENSSH_MAGIC	"openssh-key-v1"	/* followed by a NUL */
 #define ED25519_NAME	"ssh-ed25519"
 
 struct ssh_signer {
@@ -94,15 +93,8 @@ ssh_signer_new(const char *priv, size_t privlen)
 	unsigned char *raw;
 	uint32_t n, check1, check2;
 
-	if ((raw = ssh_keyfmt_unarmour(priv, privlen, &rawlen)) == NULL)
+	if ((raw = ssh_keyfmt_open(priv, privlen, &rawlen, &b)) == NULL)
 		return (NULL);
-	b.p = raw;
-	b.left = rawlen;
-	if (b.left < sizeof OPENSSH_MAGIC ||
-	    memcmp(b.p, OPENSSH_MAGIC, sizeof OPENSSH_MAGIC) != 0)
-		goto out;
-	b.p += sizeof OPENSSH_MAGIC;
-	b.left -= sizeof OPENSSH_MAGIC;
 	/* Unencrypted only: cipher "none", KDF "none", no KDF options. */
 	if (!ssh_keyfmt_string_is(&b, "none") ||
 	    !ssh_keyfmt_string_is(&b, "none") ||
