@@ -20,27 +20,9 @@
 #include "../../src/ssh_keyfmt.h"
 #include "../../src/ssh_sign.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[64];
-
-/* Read a whole file; NULL if missing. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp;
-	char *buf;
-	long n;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, fp);
-	fclose(fp);
-	return buf;
-}
 
 /* The first two fields of a public key line ("type base64"). */
 static char *
@@ -137,7 +119,7 @@ test_key(const char *name, const char *type, const char *cipher, int sign)
 	snprintf(cmd, sizeof cmd, "ssh-keygen -q %s -N 'pass phrase' -a 2 "
 	    "-Z %s -C test -f %s </dev/null >/dev/null 2>&1", type, cipher,
 	    path);
-	if (system(cmd) != 0 || (priv = slurp(path, &len)) == NULL) {
+	if (system(cmd) != 0 || (priv = read_file(path, &len)) == NULL) {
 		skip_n(sign ? 5 : 4, "ssh-keygen cannot make this key");
 		return;
 	}
@@ -165,9 +147,9 @@ test_key(const char *name, const char *type, const char *cipher, int sign)
 	    "decrypted key without a passphrase", type, cipher);
 	ok(system(cmd) == 0, what);
 	snprintf(path, sizeof path, "%s/%s.pub", dir, name);
-	pub = pubfields(slurp(path, &l2));
+	pub = pubfields(read_file(path, &l2));
 	snprintf(path, sizeof path, "%s/%s.y", dir, name);
-	pub2 = pubfields(slurp(path, &l2));
+	pub2 = pubfields(read_file(path, &l2));
 	snprintf(what, sizeof what, "%s %s: and gets the .pub file's key",
 	    type, cipher);
 	ok(pub != NULL && pub2 != NULL && strcmp(pub, pub2) == 0, what);
@@ -220,7 +202,7 @@ main(void)
 	snprintf(path, sizeof path, "%s/plain", dir);
 	snprintf(cmd, sizeof cmd, "ssh-keygen -q -t ed25519 -N '' -f %s "
 	    "</dev/null >/dev/null 2>&1", path);
-	if (system(cmd) == 0 && (priv = slurp(path, &len)) != NULL) {
+	if (system(cmd) == 0 && (priv = read_file(path, &len)) != NULL) {
 		is_int(ssh_keyfmt_decrypt(priv, len, "pass", &plain, &plainlen,
 		    why, sizeof why), SSH_KEYFMT_UNSUPPORTED,
 		    "an unencrypted key: nothing to decrypt");
@@ -230,7 +212,7 @@ main(void)
 	is_int(ssh_keyfmt_decrypt("garbage", 7, "pass", &plain, &plainlen,
 	    why, sizeof why), SSH_KEYFMT_INVALID, "garbage: invalid");
 	snprintf(path, sizeof path, "%s/ed0", dir);
-	if ((priv = slurp(path, &len)) != NULL) {
+	if ((priv = read_file(path, &len)) != NULL) {
 		/* drop two whole lines of base64 (105 bytes) before the last */
 		char *end = strstr(priv, "-----END"), *last = NULL;
 

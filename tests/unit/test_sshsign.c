@@ -16,27 +16,9 @@
 
 #include "../../src/ssh_sign.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char dir[64];
-
-/* Read a whole file; NULL if missing. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp;
-	char *buf;
-	long n;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = calloc(1, (size_t)n + 1);
-	*len = fread(buf, 1, (size_t)n, fp);
-	fclose(fp);
-	return buf;
-}
 
 /* ssh-keygen a key into dir/name; returns the private key text. */
 static char *
@@ -49,7 +31,7 @@ keygen(const char *name, const char *args, size_t *len)
 	    "</dev/null >/dev/null 2>&1", args, path);
 	if (system(cmd) != 0)
 		return NULL;
-	return slurp(path, len);
+	return read_file(path, len);
 }
 
 /* The binary blob of a .pub line ("type base64 comment"). */
@@ -62,7 +44,7 @@ pubblob(const char *name, size_t *len)
 	int r;
 
 	snprintf(path, sizeof path, "%s/%s.pub", dir, name);
-	if ((text = slurp(path, &tl)) == NULL)
+	if ((text = read_file(path, &tl)) == NULL)
 		return NULL;
 	b64 = strchr(text, ' ') + 1;
 	end = strchr(b64, ' ');

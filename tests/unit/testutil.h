@@ -1,8 +1,7 @@
 /*
  * Scaffolding shared by the unit tests that use real sockets on loopback:
  * a private network namespace, 127.0.0.1 addresses, listeners and bound
- * client connections, and reading back what was written to a temporary
- * file. Include after "config.h" (for _GNU_SOURCE: unshare()).
+ * client connections, and writing and reading back temporary files. Include after "config.h" (for _GNU_SOURCE: unshare()).
  */
 #ifndef MRSH_TESTUTIL_H
 #define MRSH_TESTUTIL_H
@@ -16,6 +15,7 @@
 
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +30,27 @@ write_file(const char *path, const char *s)
 		return -1;
 	r = fputs(s, f) < 0;
 	return (fclose(f) != 0 || r) ? -1 : 0;
+}
+
+/* A whole file, NUL-terminated (malloc'd), its length in *len; or NULL. */
+static __attribute__((unused)) char *
+read_file(const char *path, size_t *len)
+{
+	FILE	*fp;
+	char	*buf;
+	long	 n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 ||
+	    (buf = calloc(1, (size_t)n + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	rewind(fp);
+	*len = fread(buf, 1, (size_t)n, fp);
+	fclose(fp);
+	return buf;
 }
 
 /*
