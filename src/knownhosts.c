@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -31,10 +32,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -77,6 +81,12 @@ struct knownhosts_file {
 };
 
 static struct knownhosts_file	*knownhosts_table[KNOWNHOSTS_BUCKETS];
+
+static struct knownhosts_file *knownhosts_command(
+    const struct ssh_host_config *, const char *, const char *,
+    const char *, const char *, const unsigned char *, size_t, double,
+    char *, size_t);
+static void	knownhosts_file_free(struct knownhosts_file *);
 
 /* FNV-1a, to spread paths over the buckets. */
 static unsigned int
@@ -595,22 +605,44 @@ knownhosts_have_type(struct knownhosts_file **kf, int nkf, const char *name,
 
 char *
 knownhosts_order_hostkeyalgs(const struct ssh_host_config *hc,
-    const char *algs)
+    const char *algs, double timeout, char *err, size_t errlen)
 {
-	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES];
-	char *name, *copy, *alg, *p, *first, *last, *out;
+	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES], *cmdkf = NULL;
+	char *name, *host, *copy, *alg, *p, *first, *last, *out;
 	size_t cap;
 	int nkf;
 
 	nkf = knownhosts_files(hc, kf);
 	name = knownhosts_name(hc, 1);
+	host = xstrdup(hc->hostname);
+	for (p = host; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	/*
+	 * As ssh (sshconnect2.c order_hostkeyalgs): KnownHostsCommand too,
+	 * "ORDER" with no key (%t %f %K are NONE), its lines matched against
+	 * the bare host name; one that fails stops the host. timeout < 0:
+	 * not run (sshalgs_mismatch's diagnosis after a failed exchange).
+	 */
+	if (hc->kh_command != NULL && timeout >= 0 &&
+	    (cmdkf = knownhosts_command(hc,
+	    "ORDER", host, "NONE", "NONE", NULL, 0, timeout <= 0 ? 3600 :
+	    timeout, err, errlen)) == NULL) {
+		free(host);
+		free(name);
+		return NULL;
+	}
 	copy = xstrdup(algs);
 	/* The best preference has a known key: the list as it is. */
 	alg = xstrndup(copy, strcspn(copy, ","));
 	if (knownhosts_have_type(kf, nkf, name,
-	    knownhosts_alg_keytype(alg))) {
+	    knownhosts_alg_keytype(alg)) || (cmdkf != NULL &&
+	    knownhosts_have_type(&cmdkf, 1, host,
+	    knownhosts_alg_keytype(alg)))) {
 		free(alg);
 		free(name);
+		free(host);
+		if (cmdkf != NULL)
+			knownhosts_file_free(cmdkf);
 		return copy;
 	}
 	free(alg);
@@ -621,7 +653,9 @@ knownhosts_order_hostkeyalgs(const struct ssh_host_config *hc,
 		if (*alg == '\0')
 			continue;
 		if (knownhosts_have_type(kf, nkf, name,
-		    knownhosts_alg_keytype(alg))) {
+		    knownhosts_alg_keytype(alg)) || (cmdkf != NULL &&
+		    knownhosts_have_type(&cmdkf, 1, host,
+		    knownhosts_alg_keytype(alg)))) {
 			if (*first != '\0')
 				strcat(first, ",");
 			strcat(first, alg);
@@ -639,6 +673,9 @@ knownhosts_order_hostkeyalgs(const struct ssh_host_config *hc,
 	free(last);
 	free(copy);
 	free(name);
+	free(host);
+	if (cmdkf != NULL)
+		knownhosts_file_free(cmdkf);
 	return out;
 }
 
@@ -701,6 +738,207 @@ knownhosts_revoked(const char *path, const unsigned char *key, size_t keylen,
 	return rc == -1 ? -1 : found;
 }
 
+/* ---- KnownHostsCommand ----------------------------------------------- */
+
+#define KH_COMMAND_MAX	(16 * 1024 * 1024)	/* output read, at most */
+
+/*
+ * The second pass over a KnownHostsCommand word (sshconfig.c made the
+ * first): %H the name looked up, %I HOSTNAME or ADDRESS, %t the key type,
+ * %f its fingerprint, %K its base64, %%. Any other token is an error, as
+ * in ssh's percent_expand (then *bad is that letter).
+ */
+static char *
+knownhosts_cmd_expand(const char *arg, const char *const v[5], char *bad)
+{
+	static const char letters[] = "HItfK";
+	const char *p, *l;
+	char *out;
+	size_t n, o = 0, longest = 0;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (strlen(v[i]) > longest)
+			longest = strlen(v[i]);
+	n = strlen(arg) + 1;
+	for (p = arg; *p != '\0'; p++)
+		if (*p == '%')
+			n += longest;
+	out = xmalloc(n);
+	for (p = arg; *p != '\0'; p++) {
+		if (*p != '%') {
+			out[o++] = *p;
+			continue;
+		}
+		if (p[1] == '%') {
+			out[o++] = '%';
+			p++;
+			continue;
+		}
+		if (p[1] == '\0' || (l = strchr(letters, p[1])) == NULL) {
+			*bad = p[1] == '\0' ? '%' : p[1];
+			free(out);
+			return NULL;
+		}
+		memcpy(out + o, v[l - letters], strlen(v[l - letters]));
+		o += strlen(v[l - letters]);
+		p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * Run KnownHostsCommand as sshconnect.c load_hostkeys_command does: no
+ * shell, input /dev/null, its standard error mrsh's, the words of
+ * hc->kh_command with the second-pass tokens; its output read as
+ * known_hosts lines into a new file named "KnownHostsCommand-INVOCATION"
+ * (as ssh names it in messages). A command that does not exit 0 refuses
+ * the host (ssh: fatal). The loop waits meanwhile (as for Match exec), at
+ * most timeout seconds; then the command is killed and the host refused.
+ */
+static struct knownhosts_file *
+knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
+    const char *hostfile_name, const char *type, const char *fp,
+    const unsigned char *key, size_t keylen, double timeout, char *err,
+    size_t errlen)
+{
+	struct knownhosts_file *kf;
+	const char *v[5];
+	char **av, *keytext, *buf = NULL, bad = 0;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	struct pollfd pfd;
+	struct timespec t0, t1;
+	double left;
+	pid_t pid;
+	int ac, i, p[2], status, fd, timed_out = 0;
+	FILE *f;
+
+	for (ac = 0; hc->kh_command[ac] != NULL; ac++)
+		;
+	keytext = key != NULL ? knownhosts_base64(key, keylen) :
+	    xstrdup("NONE");
+	v[0] = hostfile_name;
+	v[1] = invocation;
+	v[2] = type;
+	v[3] = fp;
+	v[4] = keytext;
+	av = xcalloc((size_t)ac + 1, sizeof *av);
+	av[0] = xstrdup(hc->kh_command[0]);
+	for (i = 1; i < ac; i++) {
+		if ((av[i] = knownhosts_cmd_expand(hc->kh_command[i], v,
+		    &bad)) == NULL) {
+			snprintf(err, errlen, "KnownHostsCommand %s: unknown "
+			    "token %%%c", hc->kh_command_raw, bad);
+			goto fail;
+		}
+	}
+	debug("KnownHostsCommand-%s: running %s", invocation, av[0]);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "KnownHostsCommand: pipe: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "KnownHostsCommand: fork: %s",
+		    strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		for (i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
+		if ((fd = open("/dev/null", O_RDWR)) != -1)
+			dup2(fd, STDIN_FILENO);
+		dup2(p[1], STDOUT_FILENO);
+		execv(av[0], av);
+		fprintf(stderr, "mrsh: KnownHostsCommand %s: %s\n", av[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = timeout - ((double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (left <= 0) {
+			timed_out = 1;
+			break;
+		}
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, (int)(left * 1000) + 1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (r == 0)
+			continue;
+		if (n + 65536 > cap) {
+			cap = cap == 0 ? 65536 : 2 * cap;
+			buf = xreallocarray(buf, cap + 1, 1);
+		}
+		if ((r = read(p[0], buf + n, cap - n)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n > KH_COMMAND_MAX)
+			break;
+	}
+	close(p[0]);
+	if (timed_out || n > KH_COMMAND_MAX)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (timed_out) {
+		snprintf(err, errlen, "KnownHostsCommand %s did not finish "
+		    "within %g s (the connect timeout)", av[0], timeout);
+		goto fail;
+	}
+	if (n > KH_COMMAND_MAX) {
+		snprintf(err, errlen, "KnownHostsCommand %s printed more than "
+		    "%d MB", av[0], KH_COMMAND_MAX / (1024 * 1024));
+		goto fail;
+	}
+	if (!WIFEXITED(status)) {
+		snprintf(err, errlen, "KnownHostsCommand %s exited on signal "
+		    "%d; not connecting", av[0], WIFSIGNALED(status) ?
+		    WTERMSIG(status) : 0);
+		goto fail;
+	}
+	if (WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "KnownHostsCommand %s failed, status "
+		    "%d; not connecting", av[0], WEXITSTATUS(status));
+		goto fail;
+	}
+	kf = xcalloc(1, sizeof *kf);
+	xasprintf(&kf->path, "KnownHostsCommand-%s", invocation);
+	if (n > 0 && (f = fmemopen(buf, n, "r")) != NULL) {
+		knownhosts_read_fp(kf, f, kf->path);
+		fclose(f);
+	}
+	debug("%s: %zu known host entries", kf->path, kf->n);
+	for (i = 0; i < ac; i++)
+		free(av[i]);
+	free(av);
+	free(buf);
+	free(keytext);
+	return kf;
+fail:
+	for (i = 0; i < ac; i++)
+		free(av[i]);
+	free(av);
+	free(buf);
+	free(keytext);
+	return NULL;
+}
+
 /*
  * CheckHostIP (sshconnect.c get_hostfile_hostname_ipaddr): the address
  * connected to as known_hosts names it, [addr]:port for a port other than
@@ -748,9 +986,10 @@ knownhosts_ip_name(const struct ssh_host_config *hc,
 
 int
 knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
-    const struct sockaddr *peer, char *err, size_t errlen)
+    const struct sockaddr *peer, double timeout, char *err, size_t errlen)
 {
-	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES];
+	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES + 1];
+	struct knownhosts_file *cmdkf = NULL, *ipcmdkf = NULL;
 	enum knownhosts_status st, ipst = KH_NEW;
 	const struct knownhosts_entry *found = NULL, *found2, *ipfound = NULL;
 	const unsigned char *key;
@@ -759,7 +998,7 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 	char spoof[512];
 	size_t keylen;
 	int nkf, line = 0, line2, ipline = 0, have_ca, have_ca2, ipca;
-	int keytype, rc = -1, readonly = 0;
+	int keytype, rc = -1, readonly = 0, readonly_bare = 0;
 
 	key = (const unsigned char *)libssh2_session_hostkey(session, &keylen,
 	    &keytype);
@@ -789,9 +1028,18 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 	nkf = knownhosts_files(hc, kf);
 	name = knownhosts_name(hc, 1);
 	ip = knownhosts_ip_name(hc, peer, 1);
+	if (timeout <= 0)
+		timeout = 3600;
+	if (hc->kh_command != NULL) {
+		/* As ssh: its keys after the files', for the host name. */
+		if ((cmdkf = knownhosts_command(hc, "HOSTNAME", name, type, fp,
+		    key, keylen, timeout, err, errlen)) == NULL)
+			goto out;
+		kf[nkf] = cmdkf;
+	}
 
-	st = knownhosts_lookup(kf, nkf, name, key, keylen, &file, &line,
-	    &have_ca, &found);
+	st = knownhosts_lookup(kf, nkf + (cmdkf != NULL), name, key, keylen,
+	    &file, &line, &have_ca, &found);
 	/* ssh: a port other than 22 with nothing known: try the bare host. */
 	if (st == KH_NEW && hc->host_key_alias == NULL && hc->port > 0 &&
 	    hc->port != 22) {
@@ -805,18 +1053,25 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 			/* ssh checks again without the port, read-only. */
 			free(ip);
 			ip = knownhosts_ip_name(hc, peer, 0);
-			readonly = 1;
+			readonly = readonly_bare = 1;
 		}
 		/* ssh would have found the CA for a certificate this way. */
 		have_ca |= have_ca2;
 		free(bare);
 	}
 	if (hc->nuser_known_hosts == 0 ||
-	    strcspn(hc->hostname, "@?*#[]|'\"\\") != strlen(hc->hostname))
-		readonly = 1;
+	    strcspn(hc->hostname, "@?*#[]|'\"\\") != strlen(hc->hostname) ||
+	    (st == KH_OK && cmdkf != NULL && file == cmdkf->path))
+		readonly = 1;	/* ssh: nor when the command vouched for it */
+	if (ip != NULL && hc->kh_command != NULL && !readonly_bare) {
+		if ((ipcmdkf = knownhosts_command(hc, "ADDRESS", ip, type, fp,
+		    key, keylen, timeout, err, errlen)) == NULL)
+			goto out;
+		kf[nkf] = ipcmdkf;
+	}
 	if (ip != NULL)
-		ipst = knownhosts_lookup(kf, nkf, ip, key, keylen, &ipfile,
-		    &ipline, &ipca, &ipfound);
+		ipst = knownhosts_lookup(kf, nkf + (ipcmdkf != NULL), ip, key,
+		    keylen, &ipfile, &ipline, &ipca, &ipfound);
 
 	switch (st) {
 	case KH_OK:
@@ -964,6 +1219,11 @@ knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
 			rc = -1;
 		}
 	}
+out:
+	if (cmdkf != NULL)
+		knownhosts_file_free(cmdkf);
+	if (ipcmdkf != NULL)
+		knownhosts_file_free(ipcmdkf);
 	free(ip);
 	free(type);
 	free(name);

@@ -283,7 +283,8 @@ sshalgs_intersect(const char *list, const char *have)
 /* The list offered for kind k to this host: ssh's, cut to libssh2's. */
 static char *
 sshalgs_for_host(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
-    enum sshalgs_kind k, char **full)
+    enum sshalgs_kind k, char **full, double timeout, char *err,
+    size_t errlen)
 {
 	const char	*spec = hc->algs[k];
 	char		*list, *ordered, *have, *out;
@@ -292,8 +293,13 @@ sshalgs_for_host(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 	/* ssh reorders for known_hosts unless the list is explicit. */
 	if (k == ALGS_HOSTKEY && (spec == NULL || *spec == '+' ||
 	    *spec == '-') && *list != '\0') {
-		ordered = knownhosts_order_hostkeyalgs(hc, list);
+		ordered = knownhosts_order_hostkeyalgs(hc, list, timeout, err,
+		    errlen);
 		free(list);
+		if (ordered == NULL) {
+			*full = NULL;
+			return (NULL);
+		}
 		list = ordered;
 	}
 	have = sshalgs_supported(ssh, sshalgs_methods[k]);
@@ -305,7 +311,7 @@ sshalgs_for_host(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 
 int
 sshalgs_apply(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
-    char **offered, char *err, size_t errlen)
+    double timeout, char **offered, char *err, size_t errlen)
 {
 	static const int both[] = { -1, -1, LIBSSH2_METHOD_CRYPT_SC,
 	    LIBSSH2_METHOD_MAC_SC };
@@ -314,7 +320,12 @@ sshalgs_apply(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 
 	*offered = NULL;
 	for (k = ALGS_KEX; k <= ALGS_MAC && rc == 0; k++) {
-		list = sshalgs_for_host(ssh, hc, k, &full);
+		list = sshalgs_for_host(ssh, hc, k, &full, timeout, err,
+		    errlen);
+		if (list == NULL) {
+			rc = -1;
+			break;
+		}
 		if (*full == '\0') {
 			snprintf(err, errlen, "%s: the list is empty (%s)",
 			    sshalgs_kinds[k].keyword, hc->algs[k] != NULL ?
@@ -359,7 +370,8 @@ sshalgs_mismatch(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 	for (k = ALGS_KEX; k <= ALGS_MAC && !found; k++) {
 		if (srv[k] == NULL)
 			continue;
-		list = sshalgs_for_host(ssh, hc, k, &full);
+		/* No KnownHostsCommand again (timeout -1): a diagnosis. */
+		list = sshalgs_for_host(ssh, hc, k, &full, -1, NULL, 0);
 		common = sshalgs_intersect(list, srv[k]);
 		if (*common == '\0') {
 			snprintf(out, outlen, "no matching %s found. Their "

@@ -78,6 +78,7 @@ enum sshcfg_opcode {
 	oKbdInteractiveAuthentication,
 	oHashKnownHosts,
 	oCheckHostIP,
+	oKnownHostsCommand,
 	oRequestTTY,
 	oHostKeyAlias,
 	oAlgorithms,
@@ -122,6 +123,7 @@ static const struct {
 	{ "ChallengeResponseAuthentication", oKbdInteractiveAuthentication },
 	{ "HashKnownHosts", oHashKnownHosts },
 	{ "CheckHostIP", oCheckHostIP },
+	{ "KnownHostsCommand", oKnownHostsCommand },
 	{ "RequestTTY", oRequestTTY },
 	{ "HostKeyAlias", oHostKeyAlias },
 	{ "KexAlgorithms", oAlgorithms },
@@ -175,7 +177,6 @@ static const struct sshcfg_foreign {
 	{ "DSAAuthentication", "yes,true,unbound,host-bound",
 	    "how mrsh authenticates", "PubkeyAuthentication" },
 	/* What it trusts. */
-	{ "KnownHostsCommand", "none", "which host key mrsh trusts", NULL },
 	{ "RequiredRSASize", "1024", "which keys mrsh accepts", NULL },
 	{ "CASignatureAlgorithms", SSHCFG_NEVER,
 	    "which algorithms mrsh trusts", NULL },
@@ -368,6 +369,7 @@ struct sshcfg_ctx {
 	int			 nset_env;
 	int			 set_env_set;
 	char			*proxy_command;	/* raw; "none" kept */
+	char			*kh_command;	/* KnownHostsCommand, raw */
 	char			*proxy_jump;	/* raw; "none" kept */
 	char			*certs[SSHCFG_MAX_FILES]; /* CertificateFile */
 	int			 ncerts;
@@ -1523,14 +1525,35 @@ struct sshcfg_tokens {
 static void	sshcfg_append(char **, size_t *, size_t *, const char *,
 		    size_t);
 
+/* Append v, its % doubled when keep (SSHCFG_EXP_KEEP). */
+static void
+sshcfg_append_keep(char **out, size_t *len, size_t *cap, const char *v,
+    int keep)
+{
+	const char *pc;
+
+	while (keep && (pc = strchr(v, '%')) != NULL) {
+		sshcfg_append(out, len, cap, v, (size_t)(pc - v) + 1);
+		sshcfg_append(out, len, cap, "%", 1);
+		v = pc + 1;
+	}
+	sshcfg_append(out, len, cap, v, strlen(v));
+}
+
 /*
  * Expand % tokens (and ${VAR} if env) in s. Unknown tokens are kept as
  * written (rejected at load time already).
  */
+#define SSHCFG_EXP_ENV	1	/* ${VAR} too */
+#define SSHCFG_EXP_KEEP	2	/* leave a % for a second pass: %% stays, a
+				   value's % is doubled, unknown tokens stay */
+
 static char *
 sshcfg_expand_tokens(const struct sshconfig *cfg,
-    const struct sshcfg_tokens *t, const char *s, int env)
+    const struct sshcfg_tokens *t, const char *s, int flags)
 {
+	int env = flags & SSHCFG_EXP_ENV, keep = flags & SSHCFG_EXP_KEEP;
+
 	char *out = NULL, num[32], *name, *hash = NULL;
 	const char *p, *v, *end;
 	size_t len = 0, cap = 0;
@@ -1541,7 +1564,7 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 		    (end = strchr(p + 2, '}')) != NULL) {
 			name = xstrndup(p + 2, end - p - 2);
 			if ((v = getenv(name)) != NULL)
-				sshcfg_append(&out, &len, &cap, v, strlen(v));
+				sshcfg_append_keep(&out, &len, &cap, v, keep);
 			free(name);
 			p = end;
 			continue;
@@ -1553,7 +1576,7 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 		v = NULL;
 		switch (*++p) {
 		case '%':
-			v = "%";
+			v = keep ? "%%" : "%";
 			break;
 		case 'C':
 			if (hash == NULL)
@@ -1580,7 +1603,7 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 			v = t->alias;
 			break;
 		case 'j':
-			v = t->jump;
+			v = keep ? NULL : t->jump;	/* not for commands */
 			break;
 		case 'l':
 			v = cfg->local_host;
@@ -1601,7 +1624,10 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 			sshcfg_append(&out, &len, &cap, p - 1, 2);
 			continue;
 		}
-		sshcfg_append(&out, &len, &cap, v, strlen(v));
+		if (keep && *p != '%')
+			sshcfg_append_keep(&out, &len, &cap, v, keep);
+		else
+			sshcfg_append(&out, &len, &cap, v, strlen(v));
 	}
 	free(hash);
 	return out;
@@ -1957,6 +1983,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 	case oRevokedHostKeys:
 		if (ctx->revoked == NULL)
 			ctx->revoked = xstrdup(a);
+		break;
+	case oKnownHostsCommand:
+		if (ctx->kh_command == NULL)
+			ctx->kh_command = xstrdup(l->raw != NULL ? l->raw : a);
 		break;
 	case oCanonicalizeHostname:
 		if (ctx->canon == -1)
@@ -2528,6 +2558,7 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 	free(ctx->set_env);
 	free(ctx->proxy_command);
 	free(ctx->proxy_jump);
+	free(ctx->kh_command);
 	for (i = 0; i < ctx->ncerts; i++)
 		free(ctx->certs[i]);
 	free(ctx->revoked);
@@ -2640,6 +2671,94 @@ sshcfg_expand_into(const struct sshconfig *cfg,
 }
 
 /* Turn the collected values into hc, with defaults and expansions. */
+/*
+ * ssh's argv_split (misc.c): words split on blanks, '' and "" quoting,
+ * backslash escaping a quote, a backslash, or (unquoted) a blank. NULL on
+ * an unclosed quote.
+ */
+static char **
+sshcfg_argv_split(const char *s, int *argcp)
+{
+	char **argv = xcalloc(1, sizeof *argv), *arg;
+	int argc = 0, quote, i, j;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == ' ' || s[i] == '\t')
+			continue;
+		quote = 0;
+		argv = xreallocarray(argv, argc + 2, sizeof *argv);
+		arg = argv[argc++] = xcalloc(1, strlen(s + i) + 1);
+		argv[argc] = NULL;
+		for (j = 0; s[i] != '\0'; i++) {
+			if (s[i] == '\\') {
+				if (s[i + 1] == '\'' || s[i + 1] == '"' ||
+				    s[i + 1] == '\\' ||
+				    (quote == 0 && s[i + 1] == ' '))
+					i++;
+				arg[j++] = s[i];
+			} else if (quote == 0 && (s[i] == ' ' || s[i] == '\t'))
+				break;
+			else if (quote == 0 && (s[i] == '"' || s[i] == '\''))
+				quote = s[i];
+			else if (quote != 0 && s[i] == quote)
+				quote = 0;
+			else
+				arg[j++] = s[i];
+		}
+		if (s[i] == '\0') {
+			if (quote != 0) {
+				for (j = 0; j < argc; j++)
+					free(argv[j]);
+				free(argv);
+				return NULL;
+			}
+			break;
+		}
+	}
+	*argcp = argc;
+	return argv;
+}
+
+/*
+ * KnownHostsCommand (sshconnect.c load_hostkeys_command): split as ssh
+ * splits it; every word after the first gets the % tokens known now and
+ * ${VAR} (SSHCFG_EXP_KEEP: %H %I %t %f %K are for knownhosts_check, once
+ * the host key is there). ssh goes on without the command's keys when
+ * the line does not split or its first word is not an absolute path:
+ * kh_command stays NULL then, with ssh's message at -v.
+ */
+static void
+sshcfg_kh_command(const struct sshconfig *cfg, struct ssh_host_config *hc,
+    const char *host, const char *raw)
+{
+	struct sshcfg_tokens t;
+	char **av, *x;
+	int ac, i;
+
+	hc->kh_command_raw = xstrdup(raw);
+	if ((av = sshcfg_argv_split(raw, &ac)) == NULL || ac == 0) {
+		warnx_m("KnownHostsCommand \"%s\" %s", raw, av == NULL ?
+		    "contains invalid quotes" : "yielded no arguments");
+		free(av);
+		return;
+	}
+	if (av[0][0] != '/') {
+		warnx_m("KnownHostsCommand path is not absolute: %s", av[0]);
+		for (i = 0; i < ac; i++)
+			free(av[i]);
+		free(av);
+		return;
+	}
+	sshcfg_host_tokens(hc, host, &t);
+	for (i = 1; i < ac; i++) {
+		x = sshcfg_expand_tokens(cfg, &t, av[i],
+		    SSHCFG_EXP_ENV | SSHCFG_EXP_KEEP);
+		free(av[i]);
+		av[i] = x;
+	}
+	hc->kh_command = av;
+}
+
 static int
 sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
     struct ssh_host_config *hc, char *err, size_t errlen)
@@ -2772,6 +2891,9 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 	    strcasecmp(ctx->proxy_jump, "none") != 0) {
 		hc->proxy_jump = xstrdup(ctx->proxy_jump);
 	}
+	if (ctx->kh_command != NULL &&
+	    strcasecmp(ctx->kh_command, "none") != 0)
+		sshcfg_kh_command(cfg, hc, ctx->host, ctx->kh_command);
 	if (rc == 0)
 		rc = sshcfg_refusal(ctx, err, errlen);
 	return rc;
@@ -2841,6 +2963,10 @@ ssh_host_config_free(struct ssh_host_config *hc)
 		free(hc->set_env[i]);
 	free(hc->set_env);
 	free(hc->proxy_command);
+	for (i = 0; hc->kh_command != NULL && hc->kh_command[i] != NULL; i++)
+		free(hc->kh_command[i]);
+	free(hc->kh_command);
+	free(hc->kh_command_raw);
 	free(hc->proxy_jump);
 	free(hc->addrs);
 	free(hc->revoked_host_keys);
@@ -2968,7 +3094,7 @@ static void
 sshcfg_dump_foreign(const struct sshconfig *cfg, const struct sshcfg_ctx *ctx,
     const struct ssh_host_config *hc, const char *host)
 {
-	static const char *raw[] = { "LocalCommand", "KnownHostsCommand" };
+	static const char *raw[] = { "LocalCommand" };
 	const struct sshcfg_line *l;
 	struct sshcfg_tokens t;
 	const char *v;
@@ -2990,6 +3116,8 @@ sshcfg_dump_foreign(const struct sshconfig *cfg, const struct sshcfg_ctx *ctx,
 		printf("%s %s\n", lower, l->raw);
 		free(lower);
 	}
+	if (hc->kh_command_raw != NULL)
+		printf("knownhostscommand %s\n", hc->kh_command_raw);
 	/* RemoteCommand with the % tokens, no ${VAR}. */
 	if ((l = sshcfg_foreign_line(ctx, "RemoteCommand")) != NULL &&
 	    strcasecmp(l->argv[0], "none") != 0) {

@@ -751,8 +751,8 @@ ssh_dial_ready(void *arg)
 	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV,
 	    (void *)ssh_recv_cb);
 #endif
-	if (sshalgs_apply(c->ssh, &c->hc, &c->offered, msg,
-	    sizeof msg) != 0) {
+	if (sshalgs_apply(c->ssh, &c->hc, c->s->connect_timeout_used,
+	    &c->offered, msg, sizeof msg) != 0) {
 		ssh_fail(c, FAIL_LOCAL, "%s", msg);
 		return;
 	}
@@ -1481,7 +1481,8 @@ ssh_step(struct ssh_conn *c)
 				peer.ss_family = AF_UNSPEC;
 			/* A jump channel or a ProxyCommand: AF_UNIX. */
 			rc = knownhosts_check(c->ssh, &c->hc,
-			    (struct sockaddr *)&peer, err, sizeof err);
+			    (struct sockaddr *)&peer, s->connect_timeout_used,
+			    err, sizeof err);
 			if (rc < 0) {
 				ssh_fail(c, FAIL_AUTH, "%s", err);
 				return;

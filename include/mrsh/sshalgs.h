@@ -41,10 +41,11 @@ char	*sshalgs_assemble(enum sshalgs_kind, const char *spec);
  * known_hosts holds, as ssh does), each cut down to what this libssh2
  * implements. -1 with a one-line reason naming the keyword and both lists
  * when nothing is left of one. *offered gets a summary of what was
- * offered, for a failed key exchange (free it).
+ * offered, for a failed key exchange (free it). timeout bounds the
+ * KnownHostsCommand run for the reordering.
  */
 int	sshalgs_apply(struct _LIBSSH2_SESSION *, const struct ssh_host_config *,
-	    char **offered, char *err, size_t errlen);
+	    double timeout, char **offered, char *err, size_t errlen);
 
 /*
  * A failed key exchange: which list had nothing in common with the

@@ -53,6 +53,9 @@ struct ssh_host_config {
 	int	 kbdint_auth;		/* KbdInteractiveAuthentication (yes) */
 	int	 hash_known_hosts;	/* HashKnownHosts: accept-new hashes */
 	int	 check_host_ip;		/* CheckHostIP */
+	char	*kh_command_raw;	/* KnownHostsCommand as written */
+	char	**kh_command;		/* ... as argv, %H %I %t %f %K left;
+					   NULL: none, or unusable */
 	char	*proxy_command;		/* ProxyCommand, unexpanded; NULL: none */
 	char	*proxy_jump;		/* ProxyJump / -J as written; NULL: none */
 	char	*host_key_alias;	/* HostKeyAlias, lowercased, or NULL */
@@ -138,19 +141,23 @@ int	sshconfig_dump_host(const struct options *, const char *host);
  * CheckHostIP, an address that is not loopback (AF_UNIX for a jump channel
  * or a ProxyCommand: not checked, as ssh) is looked up too, recorded
  * beside the host's key, and a key that differs from it refuses the host.
+ * KnownHostsCommand runs (at most timeout seconds, the loop waiting) and
+ * its output counts as one more known_hosts file, as in ssh.
  */
 struct _LIBSSH2_SESSION;
 struct sockaddr;
 int	knownhosts_check(struct _LIBSSH2_SESSION *,
 	    const struct ssh_host_config *, const struct sockaddr *peer,
-	    char *err, size_t errlen);
+	    double timeout, char *err, size_t errlen);
 /*
  * HostKeyAlgorithms reordered as ssh's order_hostkeyalgs: unless the first
  * algorithm's key type is known for the host, the algorithms whose key
- * type known_hosts holds for it come first. Returns a new string.
+ * type known_hosts holds for it come first. Returns a new string, or NULL
+ * with err when KnownHostsCommand (run for this, as ssh; not when timeout
+ * is negative) fails.
  */
 char	*knownhosts_order_hostkeyalgs(const struct ssh_host_config *,
-	    const char *algs);
+	    const char *algs, double timeout, char *err, size_t errlen);
 /*
  * Drop the known_hosts files cached by knownhosts_check (each file is read
  * once per run). sshconfig_free() calls it; safe to call more than once.

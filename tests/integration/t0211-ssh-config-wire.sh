@@ -5,7 +5,7 @@
 # User, values set in Match blocks of every kind, a second pass asked for
 # by Match final), mrsh and ssh must land on the same address and port,
 # and on the one the config says. Keywords mrsh does not implement and
-# that would send it elsewhere (BindAddress, KnownHostsCommand, ...) must refuse
+# that would send it elsewhere (BindAddress, RequiredRSASize, ...) must refuse
 # the host with file:line and exit 255, and sshd's log must show that no
 # connection was made.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -54,7 +54,7 @@ Host bound
 	BindAddress 127.0.0.9
 Host alias
 	HostName 127.0.1.1
-	KnownHostsCommand /bin/cat /dev/null
+	RequiredRSASize 2048
 Host killed
 	HostName 127.0.1.1
 Match originalhost killed exec "kill -9 \$\$"
@@ -153,7 +153,7 @@ refused() {
 
 line() { grep -n "$1" "$cfg" | head -n 1 | cut -d: -f1; }
 refused bound "$cfg:$(line 'BindAddress 127.0.0.9'): BindAddress 127.0.0.9 is not supported by mrsh and changes where mrsh connects from; not connecting"
-refused alias "$cfg:$(line 'KnownHostsCommand /bin'): KnownHostsCommand /bin/cat /dev/null is not supported by mrsh and changes which host key mrsh trusts; not connecting"
+refused alias "$cfg:$(line 'RequiredRSASize 2048'): RequiredRSASize 2048 is not supported by mrsh and changes which keys mrsh accepts; not connecting"
 refused killed "$cfg:$(line 'originalhost killed exec'): Match exec did not exit normally; not connecting"
 
 # One refused host does not stop the others.

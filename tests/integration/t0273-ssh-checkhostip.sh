@@ -1,5 +1,6 @@
 #!/bin/bash
-# t0273: CheckHostIP yes, against the real ssh on the same files. ssh skips
+# t0273: CheckHostIP yes and KnownHostsCommand, against the real ssh on
+# the same files. ssh skips
 # the address check for loopback addresses, so in a private network and
 # mount namespace the test puts 10.73.0.1 and 10.73.0.2 on lo and names
 # them weba and webb in a private /etc/hosts. Each case runs ssh and mrsh
@@ -14,6 +15,12 @@
 # - accept-new for an unknown host: both record "host,address";
 # - CheckHostIP no (the default) ignores a wrong address line, and so does
 #   yes for a loopback address.
+# KnownHostsCommand (an absolute path, no shell): ssh and mrsh run it with
+# the same words (%H %I %t %f %K), once for the host name and, with
+# CheckHostIP, once more for the address; its output counts as known_hosts
+# lines (the right key: in; another key: changed, refused); a command that
+# fails refuses the host; a relative path is warned about and the command
+# not run; one that hangs is bounded by the connect timeout.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -90,5 +97,73 @@ is "$RC" 0 "CheckHostIP no: a wrong address line does not matter"
 # line for it does not matter.
 both "loopback address" lob 0 "[lob]:$P $KEY
 [127.0.1.1]:$P $OTHER"
+
+# ---- KnownHostsCommand --------------------------------------------------
+cat >"$T/kh.sh" <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$T/kh.log"
+case \$2 in ADDRESS) cat "$T/khdb.ip" ;; *) cat "$T/khdb" ;; esac
+exit \$(cat "$T/kh.rc")
+EOF
+chmod 755 "$T/kh.sh"
+echo 0 >"$T/kh.rc"
+: >"$T/khdb.ip"
+CMD="KnownHostsCommand $T/kh.sh %H %I %t %f %K"
+
+# khboth NAME HOST WANT LINES [CONFIG LINES...]: as both, and ssh (run
+# first) and mrsh ran the command with the same words.
+khboth() {
+	local name=$1 half
+
+	: >"$T/kh.log"
+	both "$@"
+	mv "$T/kh.log" "$T/kh.log.both"
+	half=$(($(wc -l <"$T/kh.log.both") / 2))
+	is "$(head -n "$half" "$T/kh.log.both")" "$(tail -n +"$((half + 1))" "$T/kh.log.both")" \
+		"$name: ssh and mrsh ran the command with the same words"
+}
+
+echo "[lob]:$P $KEY" >"$T/khdb"
+khboth "KnownHostsCommand vouches" lob 0 "" "$CMD" "CheckHostIP no"
+is "$(cut -d' ' -f1-2 "$T/kh.log.both" | sort | uniq -c | awk '{ print $1, $2, $3 }' | tr '\n' ' ')" \
+	"2 [lob]:$P HOSTNAME 2 lob ORDER " \
+	"KnownHostsCommand vouches: each ran it for the host key order and the check"
+like "$(grep HOSTNAME "$T/kh.log.both" | head -1)" "^\[lob\]:$P HOSTNAME ssh-ed25519 SHA256:[A-Za-z0-9+/]+ AAAA" \
+	"KnownHostsCommand vouches: %H %I %t %f %K"
+like "$(grep ORDER "$T/kh.log.both" | head -1)" "^lob ORDER NONE NONE NONE$" \
+	"KnownHostsCommand vouches: ORDER without a key, as ssh"
+
+echo "[lob]:$P $OTHER" >"$T/khdb"
+khboth "KnownHostsCommand holds another key" lob 255 "" "$CMD" "CheckHostIP no"
+
+echo "[lob]:$P $KEY" >"$T/khdb"
+echo 3 >"$T/kh.rc"
+khboth "KnownHostsCommand fails" lob 255 "" "$CMD" "CheckHostIP no"
+like "$(cat "$T/err")" "lob: SETUP: KnownHostsCommand $T/kh.sh failed, status 3; not connecting" \
+	"KnownHostsCommand fails: mrsh says so"
+echo 0 >"$T/kh.rc"
+
+# With CheckHostIP: once more for the address (ADDRESS, %H the address);
+# a key the command vouched for does not get its address recorded.
+echo "[weba]:$P $KEY" >"$T/khdb"
+khboth "KnownHostsCommand with CheckHostIP" weba 0 "" "$CMD"
+is "$(cut -d' ' -f1-2 "$T/kh.log.both" | sort -u | tr '\n' ' ')" \
+	"[10.73.0.1]:$P ADDRESS [weba]:$P HOSTNAME weba ORDER " \
+	"KnownHostsCommand with CheckHostIP: run for the name and the address"
+
+# A relative path: ssh says so and goes on without it (here: unknown host).
+both "KnownHostsCommand not an absolute path" lob 255 "" "KnownHostsCommand kh.sh %H" "CheckHostIP no"
+like "$(cat "$T/err")" "KnownHostsCommand path is not absolute: kh.sh" \
+	"KnownHostsCommand not an absolute path: mrsh warns, as ssh"
+
+# One that hangs: bounded by the connect timeout (ssh would wait).
+printf '#!/bin/sh\nexec sleep 60\n' >"$T/hang.sh"
+chmod 755 "$T/hang.sh"
+: >"$T/kh.hang"
+sshd_client_config "$T/hang.cfg" "$USER_KEY" "$T/kh.hang" "KnownHostsCommand $T/hang.sh"
+capture "$T" "$MRSH" -F "$T/hang.cfg" -t 3 -w lob true
+is "$RC" 255 "KnownHostsCommand hangs: the host fails"
+like "$(cat "$T/err")" "lob: SETUP: KnownHostsCommand $T/hang.sh did not finish within 3 s" \
+	"KnownHostsCommand hangs: mrsh says so"
 
 done_testing
