@@ -855,6 +855,8 @@ knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
 		if ((fd = open("/dev/null", O_RDWR)) != -1)
 			dup2(fd, STDIN_FILENO);
 		dup2(p[1], STDOUT_FILENO);
+		/* As ssh's subprocess(): no other session's socket. */
+		close_range(STDERR_FILENO + 1, ~0U, 0);
 		execv(av[0], av);
 		fprintf(stderr, "mrsh: KnownHostsCommand %s: %s\n", av[0],
 		    strerror(errno));
