@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,8 @@ enum jt_pend {
 	JP_READ,
 	JP_WRITE,
 	JP_EOF,
-	JP_FREE
+	JP_FREE,
+	JP_KEEPALIVE
 };
 
 struct jump_tun {
@@ -101,7 +103,7 @@ struct jump_pump {
 };
 
 static const char *jt_pend_names[] = {
-	"NONE", "OPEN", "PULL", "READ", "WRITE", "EOF", "FREE"
+	"NONE", "OPEN", "PULL", "READ", "WRITE", "EOF", "FREE", "KEEPALIVE"
 };
 
 static void
@@ -604,6 +606,8 @@ jump_pump_run(struct jump_pump *p)
 	if (p->ssh == NULL || p->failed)
 		return (0);
 	p->again = 0;
+	if (p->pend == JP_KEEPALIVE)
+		return (0);	/* the keepalive timer finishes it */
 	if (p->pend != JP_NONE) {
 		/* The half-sent packet first, by the call that began it. */
 		t = p->pend_tun;
@@ -681,8 +685,46 @@ jump_pump_run(struct jump_pump *p)
 int
 jump_pump_busy(const struct jump_pump *p)
 {
-	return (p->ssh != NULL && !p->failed && (p->pend != JP_NONE ||
-	    jump_pump_count(p) > 0));
+	return (p->ssh != NULL && !p->failed && p->pend != JP_KEEPALIVE &&
+	    (p->pend != JP_NONE || jump_pump_count(p) > 0));
+}
+
+int
+jump_pump_keepalive(struct jump_pump *p, int fd, int *next)
+{
+	struct pollfd	pfd;
+	int		rc;
+
+	*next = 0;
+	if (p->ssh == NULL || p->failed)
+		return (0);
+	if (p->pend == JP_NONE && jump_pump_count(p) == 0)
+		return (0);	/* idle: nothing reads the answer */
+	/*
+	 * Output the socket has not taken yet (another call's packet
+	 * half-sent, or a full send buffer): ssh would queue its keepalive
+	 * behind it, and so it counts as sent. Not sent here: a keepalive
+	 * left half-sent would stop every channel until the next one is due.
+	 */
+	if (p->pend != JP_NONE && p->pend != JP_KEEPALIVE)
+		return (1);
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	if (p->pend == JP_NONE && poll(&pfd, 1, 0) == 0)
+		return (1);	/* not writable */
+	/* A half-sent keepalive is finished by the next due one. */
+	rc = libssh2_keepalive_send(p->ssh, next);
+	if (rc < 0)
+		return (-1);
+	if (jt_blocked_out(p)) {
+		p->pend = JP_KEEPALIVE;
+		p->pend_tun = NULL;
+	} else if (p->pend == JP_KEEPALIVE) {
+		p->pend = JP_NONE;
+		p->wake(p->warg);
+	}
+	return (0);
 }
 
 int

@@ -267,6 +267,7 @@ static void	ssh_jump_failed(struct ssh_jump *, enum fail_kind, const char *);
 static void	ssh_jump_check_close(struct ssh_jump *);
 static int	ssh_jump_route(struct ssh_conn *, char *, size_t);
 static void	ssh_jumps_finish(struct ssh_run *);
+static void	ssh_jump_keepalive(struct ssh_conn *);
 static void	ssh_free(struct session *);
 
 /* The one setter of the sub-step; traces at -vvv. */
@@ -1347,6 +1348,10 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->failed || c->closing || c->ssh == NULL)
 		return;
+	if (c->step == SSH_JUMP) {
+		ssh_jump_keepalive(c);
+		return;
+	}
 	if (c->step != SSH_RUNNING && c->step != SSH_WAIT_CLOSED)
 		return;
 	/*
@@ -1389,6 +1394,37 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		c->pending = PEND_NONE;
 		ssh_kick(c);
 	}
+	ssh_arm(c);
+}
+
+/*
+ * ServerAliveInterval of a jump host, on its shared session: as ssh -J's
+ * own connection to it (its ssh -W reads the jump host's config), so a
+ * frozen jump host fails the targets behind it, naming it.
+ */
+static void
+ssh_jump_keepalive(struct ssh_conn *c)
+{
+	int	next, every, rc;
+
+	if (c->hc.server_alive_count_max > 0 &&
+	    c->ka_unanswered >= c->hc.server_alive_count_max) {
+		ssh_fail(c, FAIL_TIMEOUT, "no answer from the server for %.0fs "
+		    "(ServerAliveInterval %d, ServerAliveCountMax %d)",
+		    run_now() - c->last_rx, c->hc.server_alive_interval,
+		    c->hc.server_alive_count_max);
+		return;
+	}
+	if ((rc = jump_pump_keepalive(c->jump->pump, c->fd, &next)) == -1) {
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
+		return;
+	}
+	every = c->hc.server_alive_interval < 2 ? 2 :
+	    c->hc.server_alive_interval;
+	if (rc == 1 || next >= every)
+		c->ka_unanswered++;
+	else if (next == 0 && jump_pump_count(c->jump->pump) == 0)
+		c->ka_unanswered = 0;	/* idle: nothing reads, no verdict */
 	ssh_arm(c);
 }
 
@@ -1489,8 +1525,7 @@ ssh_step(struct ssh_conn *c)
 			}
 			if (rc == 1)	/* untrusted key: as ssh */
 				c->hc.password_auth = c->hc.kbdint_auth = 0;
-			if (c->hc.server_alive_interval > 0 &&
-			    c->jump == NULL) {
+			if (c->hc.server_alive_interval > 0) {
 				libssh2_keepalive_config(c->ssh, 1,
 				    (unsigned)c->hc.server_alive_interval);
 				c->ev_timer = event_new(s->run->base, -1,
@@ -2015,6 +2050,8 @@ ssh_close_deadline(struct ssh_conn *c, struct run *run)
 	double		 wait;
 
 	wait = run->opt->close_wait > 0 ? run->opt->close_wait : 1;
+	if (c->ev_timer != NULL)
+		event_free(c->ev_timer);	/* the keepalive's */
 	c->ev_timer = evtimer_new(run->base, ssh_cleanup_deadline_cb, c);
 	tv.tv_sec = (time_t)wait;
 	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);

@@ -50,6 +50,16 @@ void	jump_pump_attach(struct jump_pump *, LIBSSH2_SESSION *);
 int	jump_pump_run(struct jump_pump *);
 /* 1 when the session's socket should be watched for reading. */
 int	jump_pump_busy(const struct jump_pump *);
+/*
+ * ServerAliveInterval (the owner's timer): send libssh2's keepalive on
+ * the session, whose socket is fd, unless that could leave it half-sent
+ * among the channels' packets. 1: output is waiting that the socket has
+ * not taken, a keepalive counts as queued behind it (as ssh queues it);
+ * 0: *next as libssh2_keepalive_send() says (a keepalive went out now
+ * when it is the whole interval), or 0 with no channel to answer for;
+ * -1: the session failed.
+ */
+int	jump_pump_keepalive(struct jump_pump *, int fd, int *next);
 /* Channels not yet closed (opening, open or closing). */
 int	jump_pump_count(const struct jump_pump *);
 /*

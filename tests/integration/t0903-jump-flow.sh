@@ -1,0 +1,184 @@
+#!/bin/bash
+# t0903: bytes through the shared jump session, against real sshds in
+# network namespaces this test creates (the topology of t0901: mrsh's
+# namespace reaches only the bastion, 10.77.1.2 in namespace B; only B
+# reaches the targets, 10.77.2.x in namespace C).
+#
+# - One target's command stalls, and its sshd is frozen (SIGSTOP) so that
+#   not even its SSH layer answers, while the other targets through the
+#   same jump session send several MB each: their outputs arrive complete
+#   (byte for byte, --outdir) while the stalled one is still stalled, and
+#   it finishes too once let go.
+# - -I: MBs of stdin to every target through the jump, two of them
+#   echoing it back (both directions of each channel full at once, both
+#   windows, the jump channel's and the target session's, in play): every
+#   target got every byte, the echoes come back byte for byte.
+# - ServerAliveInterval of the jump host applies to the jump session, as
+#   to the jump connection of ssh -J: a quiet command through a live jump
+#   host lives; a frozen jump host fails its targets, naming it.
+# Remote commands are single-quoted on purpose: they expand remotely.
+# shellcheck disable=SC2016
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+reexec_in_netns
+need_cmd ip sha256sum cmp head
+
+NB=mrsh-fb-$$
+NT=mrsh-ft-$$
+T=$(make_tmpdir)
+ip netns add "$NB" || bail_out "ip netns add $NB"
+at_exit "ip netns del $NB"
+ip netns add "$NT" || bail_out "ip netns add $NT"
+at_exit "ip netns del $NT"
+ip link add fb0 type veth peer name fb1 netns "$NB"
+ip addr add 10.77.1.1/24 dev fb0
+ip link set fb0 up
+ip -n "$NB" addr add 10.77.1.2/24 dev fb1
+ip -n "$NB" link set fb1 up
+ip -n "$NB" link set lo up
+ip -n "$NB" link add ft0 type veth peer name ft1 netns "$NT"
+ip -n "$NB" addr add 10.77.2.1/24 dev ft0
+ip -n "$NB" link set ft0 up
+for a in 10 11 12 13; do
+	ip -n "$NT" addr add "10.77.2.$a/24" dev ft1
+done
+ip -n "$NT" link set ft1 up
+ip -n "$NT" link set lo up
+
+PT=$(free_port)
+printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
+chmod +x "$T/sshd-b"
+SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
+AllowUsers *" start_sshd 1
+[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+
+sed -e "s/^Port .*/Port $PT/" -e "s#^PidFile .*#PidFile $T/t.pid#" \
+	"$SSHD_CONFIG" >"$T/t_config"
+(ip netns exec "$NT" /usr/sbin/sshd -D -f "$T/t_config" -E "$T/t.log" \
+	</dev/null >/dev/null 2>&1 &
+	echo $! >"$T/t.launcher")
+at_exit "kill $(cat "$T/t.launcher")"
+wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
+	bail_out "the targets' sshd did not start"
+
+key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
+{
+	echo "[10.77.1.2]:$SSHD_PORT $key"
+	for a in 10 11 12 13; do
+		echo "[10.77.2.$a]:$PT $key"
+	done
+} >>"$KNOWN_HOSTS"
+{
+	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
+	printf 'Host 10.77.2.*\n\tPort %s\n\tProxyJump bastion\n' "$PT"
+	cat "$SSH_CONFIG"
+} >"$T/cfg"
+
+# Random bytes (no line structure to hide a lost or doubled block).
+head -c $((4 * 1024 * 1024)) /dev/urandom >"$T/big"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$T/mid"
+bigsum=$(sha256sum <"$T/big")
+
+# descendants PID: every process below PID.
+descendants() {
+	local c
+	for c in $(ps -o pid= --ppid "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# 1. One stalled (and frozen) target, three sending MBs.
+mkdir "$T/o1"
+"$MRSH" -F "$T/cfg" --outdir "$T/o1" -t 60 -w '10.77.2.[10-13]' \
+	"set -- \$SSH_CONNECTION; case \$3 in
+	10.77.2.10) cat $T/big ;;
+	10.77.2.11) echo \$PPID >$T/stall.ppid
+		while [ ! -e $T/go ]; do sleep 0.1; done; echo let go ;;
+	*) cat $T/mid ;;
+	esac" </dev/null >"$T/o1.out" 2>"$T/o1.err" &
+mpid=$!
+at_exit "kill $mpid"
+wait_for 30 '[ -s "$T/stall.ppid" ]' || diag "the stalled target did not start"
+spid=$(cat "$T/stall.ppid" 2>/dev/null)
+# Its sshd (the parent of its shell): frozen, so the target's SSH layer
+# takes and answers nothing either.
+[ -n "$spid" ] && kill -STOP "$spid" && at_exit "kill -CONT $spid"
+done_others() {
+	cmp -s "$T/big" "$T/o1/10.77.2.10" && cmp -s "$T/mid" "$T/o1/10.77.2.12" &&
+		cmp -s "$T/mid" "$T/o1/10.77.2.13"
+}
+wait_for 60 done_others
+ok "$(done_others && echo 0 || echo 1)" \
+	"one stalled target: the others' outputs (4 MiB, 2 x 2 MiB) arrived complete"
+ok "$([ ! -e "$T/go" ] && kill -0 "$mpid" 2>/dev/null &&
+	[ ! -s "$T/o1/10.77.2.11" ] && echo 0 || echo 1)" \
+	"... while the stalled target was still stalled, mrsh still running"
+[ -n "$spid" ] && kill -CONT "$spid"
+touch "$T/go"
+wait_for 60 '! kill -0 $mpid' || kill "$mpid"
+wait "$mpid"
+is "$?" 0 "one stalled target, let go: exit 0"
+is "$(cat "$T/o1/10.77.2.11" 2>/dev/null)" "let go" "the stalled target finished too"
+is "$(cat "$T/o1.out" "$T/o1.err")" "" "nothing on stdout or stderr"
+is "$(grep -c 'Accepted publickey' "$SSHD_LOG")" 1 "one login on the bastion"
+
+# 2. -I: 4 MiB of stdin to 4 targets through the jump; two count it, two
+# echo it back.
+mkdir "$T/o2"
+CAPTURE_STDIN=$T/big CAPTURE_TIMEOUT=90 capture "$T" "$MRSH" -F "$T/cfg" -I \
+	--outdir "$T/o2" -t 60 -w '10.77.2.[10-13]' \
+	'set -- $SSH_CONNECTION; case $3 in
+	10.77.2.1[01]) sha256sum ;;
+	*) cat ;;
+	esac'
+is "$RC" 0 "-I, 4 MiB through the jump: exit 0"
+for a in 10 11; do
+	is "$(cat "$T/o2/10.77.2.$a")" "$bigsum" "-I: 10.77.2.$a got every byte of stdin"
+done
+for a in 12 13; do
+	ok "$(cmp -s "$T/big" "$T/o2/10.77.2.$a" && echo 0 || echo 1)" \
+		"-I: 10.77.2.$a echoed all 4 MiB back, byte for byte"
+done
+is "$(cat "$T/err")" "" "-I: nothing on stderr"
+
+# 3. ServerAliveInterval of the jump host, on the jump session.
+{
+	printf 'Host bastion\n\tServerAliveInterval 1\n\tServerAliveCountMax 3\n'
+	cat "$T/cfg"
+} >"$T/cfg-ka"
+CAPTURE_TIMEOUT=60 capture "$T" "$MRSH" -F "$T/cfg-ka" -w '10.77.2.[10-11]' \
+	'sleep 3; echo alive'
+is "$RC" 0 "jump host with ServerAliveInterval 1, quiet command: exit 0"
+is "$(sort "$T/out")" "10.77.2.10: alive
+10.77.2.11: alive" "... both targets lived through the quiet time"
+
+{
+	printf 'Host bastion\n\tServerAliveInterval 1\n\tServerAliveCountMax 2\n'
+	cat "$T/cfg"
+} >"$T/cfg-ka2"
+"$MRSH" -F "$T/cfg-ka2" -w '10.77.2.[10-11]' "echo started; sleep 40.$$" \
+	</dev/null >"$T/ka.out" 2>"$T/ka.err" &
+mpid=$!
+at_exit "kill $mpid"
+wait_for 30 '[ "$(grep -c started "$T/ka.out")" = 2 ]' ||
+	diag "not every target started: $(cat "$T/ka.out" "$T/ka.err")"
+# Freeze the bastion's connection: the children of its sshd, and theirs.
+kids=$(descendants "$SSHD_PID")
+ok "$([ -n "$kids" ] && echo 0 || echo 1)" "the bastion's connection has processes to freeze"
+for k in $kids; do
+	kill -STOP "$k" && at_exit "kill -CONT $k"
+done
+wait_for 40 '! kill -0 $mpid' || { diag "mrsh did not give up"; kill "$mpid"; }
+wait "$mpid"
+is "$?" 255 "frozen jump host with ServerAliveInterval: exit 255"
+for k in $kids; do
+	kill -CONT "$k"
+done
+for a in 10 11; do
+	grepok "^mrsh: 10\\.77\\.2\\.$a: RUNNING: jump host bastion: no answer from the server for [0-9]+s \\(ServerAliveInterval 1, ServerAliveCountMax 2\\)\$" \
+		"$T/ka.err" "frozen jump host: 10.77.2.$a failed, naming it and the keepalive"
+done
+
+done_testing
