@@ -7,7 +7,10 @@
 #
 # Environment (defaults):
 #   SIZES="200 1000"   target counts      FANOUT=64
-#   TOOLS="mrsh pdsh clush"               OUT=DIR (default: a temp dir, kept)
+#   TOOLS="mrsh pdsh clush"               MRSH_ARGS="" (more mrsh options)
+#   OUT=DIR   logs and outputs, kept (default: a temp dir, removed)
+#   TOOL_TIMEOUT=1800  seconds one tool may run for one size (then killed,
+#                      and its row says so: ok counts what it did)
 #
 # Topology (namespaces made here, removed at the end): the client runs in
 # a private network namespace that reaches only the bastion (10.78.0.2,
@@ -23,6 +26,14 @@
 #   bastion_conn   connections the bastion's sshd accepted (its log)
 #   dropped        connections it dropped past MaxStartups
 #   ok             targets whose sshd logged a login for this run
+#   b_cpu_s        CPU of the bastion's sshd (listener and every session
+#                  it reaped: logins, forwarding)
+#   t_cpu_s        CPU of the targets' sshd (the same), the floor no
+#                  client can go below on a machine that also runs the
+#                  servers
+# Every tool gets the same machine: measured one after the other, nothing
+# sampled while they run (measure.py --sample-ms 0). Numbers from a
+# machine shared with other work: compare the tools of one run.
 set -u
 
 bench_self=$(readlink -f "$0")
@@ -46,7 +57,13 @@ MRSH=${1:-${MRSH:-$bench_top/mrsh}}
 SIZES=${SIZES:-"200 1000"}
 FANOUT=${FANOUT:-64}
 TOOLS=${TOOLS:-"mrsh pdsh clush"}
-OUT=${OUT:-$(mktemp -d /tmp/mrsh-bench-bastion.XXXXXX)}
+MRSH_ARGS=${MRSH_ARGS:-}
+TOOL_TIMEOUT=${TOOL_TIMEOUT:-1800}
+bench_rm_out=0
+if [ -z "${OUT:-}" ]; then
+	OUT=$(mktemp -d /tmp/mrsh-bench-bastion.XXXXXX) || bench_die "mktemp"
+	bench_rm_out=1
+fi
 mkdir -p "$OUT"
 NB=mrsh-bb-$$
 NT=mrsh-bt-$$
@@ -56,10 +73,23 @@ for n in $SIZES; do
 done
 
 bench_cleanup() {
-	[ -f "$OUT/targets.pid" ] && kill "$(cat "$OUT/targets.pid")" 2>/dev/null
-	declare -F sshd_stop >/dev/null && sshd_stop
+	local pid i
+	if [ -f "$OUT/targets.pid" ]; then
+		pid=$(cat "$OUT/targets.pid")
+		kill "$pid" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	fi
+	if declare -F sshd_stop >/dev/null; then
+		[ -n "${SSHD_LOG:-}" ] && cp "$SSHD_LOG" "$OUT/bastion.log" 2>/dev/null
+		sshd_stop
+	fi
 	ip netns del "$NB" 2>/dev/null
 	ip netns del "$NT" 2>/dev/null
+	[ "$bench_rm_out" = 1 ] && rm -rf "$OUT"
 }
 trap bench_cleanup EXIT
 
@@ -106,6 +136,8 @@ for ((i = 0; i < 200; i++)); do
 	grep -q "Server listening on 0.0.0.0 port $PT" "$OUT/t.log" 2>/dev/null && break
 	sleep 0.1
 done
+grep -q "Server listening on 0.0.0.0 port $PT" "$OUT/t.log" 2>/dev/null ||
+	bench_die "the targets' sshd did not start"
 
 key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
 {
@@ -124,8 +156,9 @@ bench_cmd() {
 	local tool=$1 hosts=$2
 	case $tool in
 	mrsh)
+		# shellcheck disable=SC2086 # MRSH_ARGS: words on purpose
 		BENCH_CMD=("$MRSH" -F "$OUT/cfg" -f "$hosts" -j "$FANOUT" \
-			-t 120 -q true) ;;
+			-t 120 -q $MRSH_ARGS true) ;;
 	pdsh)
 		BENCH_CMD=(env "PDSH_SSH_ARGS=-F $OUT/cfg -x -a -l%u %h" \
 			pdsh -R ssh -S -f "$FANOUT" -t 120 -w "^$hosts" true) ;;
@@ -139,8 +172,20 @@ bench_cmd() {
 printf 'bastion benchmark: command true, fanout %s, %s, load before: %s\n' \
 	"$FANOUT" "$(date -u +%Y-%m-%dT%H:%MZ)" "$(cut -d' ' -f1-3 /proc/loadavg)" |
 	tee "$OUT/table.txt"
-printf '%6s %-6s %5s %8s %8s %11s %13s %8s\n' targets tool ok wall_s cpu_s \
-	cpu_ms/host bastion_conn dropped | tee -a "$OUT/table.txt"
+# cpu_ticks PID: CPU of a process and the children it reaped, in ticks.
+cpu_ticks() {
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' \
+		"/proc/$1/stat" 2>/dev/null || echo 0
+}
+# sessions_done PID: the sshd has no session left (its CPU is all counted).
+sessions_done() {
+	[ -z "$(ps -o pid= --ppid "$1")" ]
+}
+tpid=$(cat "$OUT/targets.pid")
+hz=$(getconf CLK_TCK)
+printf '%6s %-6s %5s %8s %8s %11s %13s %8s %8s %8s\n' targets tool ok \
+	wall_s cpu_s cpu_ms/host bastion_conn dropped b_cpu_s t_cpu_s |
+	tee -a "$OUT/table.txt"
 for n in $SIZES; do
 	for ((i = 0; i < n; i++)); do
 		bench_target "$i"
@@ -152,20 +197,35 @@ for n in $SIZES; do
 		a0=$(grep -c 'Accepted publickey' "$SSHD_LOG")
 		d0=$(grep -c 'past MaxStartups' "$SSHD_LOG")
 		t0=$(grep -c 'Accepted publickey' "$OUT/t.log")
+		bc0=$(cpu_ticks "$SSHD_PID")
+		tc0=$(cpu_ticks "$tpid")
 		res=$("$PY" "$bench_top/contrib/bench/ssh/measure.py" \
+			--sample-ms 0 \
 			--stdout "$OUT/$tool.$n.out" --stderr "$OUT/$tool.$n.err" \
-			-- "${BENCH_CMD[@]}")
-		sleep 1		# let the sshds write their logs
+			-- timeout -k 10 "$TOOL_TIMEOUT" "${BENCH_CMD[@]}")
+		# The servers' sessions end after the client: their logs and
+		# CPU are complete once both sshds have reaped them all.
+		for ((i = 0; i < 300; i++)); do
+			sessions_done "$SSHD_PID" && sessions_done "$tpid" && break
+			sleep 0.1
+		done
 		a=$(($(grep -c 'Accepted publickey' "$SSHD_LOG") - a0))
 		d=$(($(grep -c 'past MaxStartups' "$SSHD_LOG") - d0))
 		ok=$(($(grep -c 'Accepted publickey' "$OUT/t.log") - t0))
+		bc=$(awk -v a="$bc0" -v b="$(cpu_ticks "$SSHD_PID")" -v hz="$hz" \
+			'BEGIN { printf "%.2f", (b - a) / hz }')
+		tc=$(awk -v a="$tc0" -v b="$(cpu_ticks "$tpid")" -v hz="$hz" \
+			'BEGIN { printf "%.2f", (b - a) / hz }')
 		w=$(sed -n 's/.*wall_s=\([^ ]*\).*/\1/p' <<<"$res")
 		c=$(sed -n 's/.*cpu_s=\([^ ]*\).*/\1/p' <<<"$res")
-		echo "tool=$tool n=$n $res bastion_conn=$a dropped=$d ok=$ok" >>"$OUT/raw.txt"
-		printf '%6s %-6s %5s %8s %8s %11s %13s %8s\n' "$n" "$tool" "$ok" \
-			"$w" "$c" "$(awk -v c="$c" -v n="$n" \
-			'BEGIN { printf "%.2f", c * 1000 / n }')" "$a" "$d" |
-			tee -a "$OUT/table.txt"
+		x=$(sed -n 's/^exit=\([^ ]*\).*/\1/p' <<<"$res")
+		[ "$x" = 124 ] && echo "bench: $tool $n: killed after $TOOL_TIMEOUT s" >&2
+		echo "tool=$tool n=$n $res bastion_conn=$a dropped=$d ok=$ok b_cpu_s=$bc t_cpu_s=$tc" >>"$OUT/raw.txt"
+		printf '%6s %-6s %5s %8s %8s %11s %13s %8s %8s %8s\n' "$n" \
+			"$tool" "$ok" "$w" "$c" "$(awk -v c="$c" -v n="$n" \
+			'BEGIN { printf "%.2f", c * 1000 / n }')" "$a" "$d" \
+			"$bc" "$tc" | tee -a "$OUT/table.txt"
 	done
 done
-echo "raw results: $OUT" >&2
+printf 'load after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/table.txt"
+[ "$bench_rm_out" = 1 ] || echo "raw results: $OUT" >&2
