@@ -848,6 +848,16 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 			return (-ECONNABORTED);
 		}
 	}
+	/*
+	 * A jump session's input is mostly read by runs that its channels'
+	 * events start, not by its own read event: any byte is the answer
+	 * ServerAliveCountMax waits for (as ssh resets its count on any
+	 * packet).
+	 */
+	if (n > 0 && c->jump != NULL) {
+		c->last_rx = run_now();
+		c->ka_unanswered = 0;
+	}
 	return (n);
 }
 
