@@ -9,6 +9,9 @@ matches --prompt (a Python regex), --answer and a newline are typed.
     pty-answer.py --prompt '[Pp]assphrase' --answer secret \
         --stdout out.txt --transcript tty.txt --count n.txt -- mrsh ...
 
+With --touch FILE, a match creates FILE (and types --answer only if it
+was given): a test can wait for something drawn on the terminal.
+
 Writes the number of prompts answered to --count, everything the command
 wrote on the terminal to --transcript, and exits with the command's exit
 status (128+N if it was killed by signal N; 124 after --timeout seconds,
@@ -28,7 +31,8 @@ import time
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--prompt", required=True)
-    ap.add_argument("--answer", required=True)
+    ap.add_argument("--answer")
+    ap.add_argument("--touch")
     ap.add_argument("--stdout")
     ap.add_argument("--transcript")
     ap.add_argument("--count")
@@ -72,7 +76,11 @@ def main():
             transcript += data
             pending += data.decode("utf-8", "replace")
             if prompt.search(pending):
-                os.write(fd, args.answer.encode() + b"\n")
+                if args.touch:
+                    with open(args.touch, "w"):
+                        pass
+                if args.answer is not None:
+                    os.write(fd, args.answer.encode() + b"\n")
                 answered += 1
                 pending = ""
     if status is None:
