@@ -43,6 +43,9 @@
 #   SSHD_EXTRA_CONFIG     lines put first in sshd_config (first value wins)
 #   SSHD_CLIENT_EXTRA     a line put first in the client Host * block
 #   SSHD_BIN              sshd binary (default /usr/sbin/sshd)
+#   SSHD_SFTP             the sftp Subsystem (default internal-sftp; the
+#                         copy benchmark runs /usr/lib/openssh/sftp-server
+#                         through the login shell, as Debian does)
 #   SSHD_SETSID=1         run sshd in its own session (outlives the
 #                         terminal's ctrl-c; the testbed uses it)
 #   SSHD_REAL_HOME=1      remote commands keep the real HOME (default: an
@@ -164,7 +167,7 @@ MaxSessions 1000
 MaxAuthTries 20
 LoginGraceTime 120
 ClientAliveInterval 0
-Subsystem sftp internal-sftp
+Subsystem sftp ${SSHD_SFTP:-internal-sftp}
 LogLevel INFO
 $home_line
 EOF

@@ -9,6 +9,7 @@ goes wherever its stdout/stderr were redirected by the caller: use
 
     exit=N wall_s=F cpu_s=F user_s=F sys_s=F maxrss_kb=N
     peak_rss_sum_kb=N peak_pss_sum_kb=N peak_procs=N cg_peak_kb=N|-
+    rchar_b=N read_b=N
 
 How:
   * wall_s: monotonic clock from start to the end of the last process.
@@ -25,6 +26,12 @@ How:
     processes sharing them) are summed over the tree; the peak of each sum.
     PSS is the fair measure for "N ssh processes at once". Sampling can
     miss short peaks; the sampler's own CPU is not counted.
+  * rchar_b / read_b: the client tree's I/O accounting (/proc/PID/io of
+    this wrapper after it reaped every process of the tree: the kernel adds
+    a reaped child's counters to its parent's). rchar_b counts every byte
+    read() returned (files, pipes, sockets); read_b the bytes fetched from
+    storage (0 for what the page cache held). What this wrapper itself read
+    from /proc while sampling is subtracted.
   * cg_peak_kb (with --cgroup, when /sys/fs/cgroup is writable): the tool
     runs in a fresh memory cgroup; its peak charge (memory.peak on cgroup
     v2, memory.max_usage_in_bytes on v1): user memory plus kernel memory
@@ -41,6 +48,30 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+# bytes this wrapper read from /proc while the tool ran (subtracted from rchar)
+own_read = 0
+
+
+def read_proc(path):
+    """The text of a /proc (or cgroup) file; counts the bytes read."""
+    global own_read
+    with open(path, "rb") as f:
+        data = f.read()
+    own_read += len(data)
+    return data.decode("utf-8", "replace")
+
+
+def self_io():
+    """(rchar, read_bytes) of this process and its reaped children."""
+    io = {}
+    try:
+        with open("/proc/self/io") as f:
+            for line in f:
+                k, v = line.split(":")
+                io[k] = int(v)
+    except (OSError, ValueError):
+        pass
+    return io.get("rchar", 0), io.get("read_bytes", 0)
 
 
 def set_subreaper():
@@ -100,8 +131,7 @@ def children_map():
         if not e.isdigit():
             continue
         try:
-            with open("/proc/%s/stat" % e) as f:
-                s = f.read()
+            s = read_proc("/proc/%s/stat" % e)
         except OSError:
             continue
         # the command name may contain spaces: fields after the last ')'
@@ -113,8 +143,8 @@ def children_map():
 def tree_pids(root, cgdir):
     if cgdir:
         try:
-            with open(os.path.join(cgdir, "cgroup.procs")) as f:
-                return [int(x) for x in f.read().split()]
+            return [int(x) for x in
+                    read_proc(os.path.join(cgdir, "cgroup.procs")).split()]
         except OSError:
             pass
     kids = children_map()
@@ -131,12 +161,11 @@ def mem_of(pid):
     """(rss_kb, pss_kb) of one process, zeros if it is gone."""
     rss = pss = 0
     try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Rss:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss = int(line.split()[1])
+        for line in read_proc("/proc/%d/smaps_rollup" % pid).splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
     except (OSError, ValueError):
         pass
     return rss, pss
@@ -154,6 +183,9 @@ def main():
     set_subreaper()
     cgdir, cgpeak = make_cgroup() if args.cgroup else (None, None)
 
+    io0 = self_io()
+    # children reaped before us (a launcher that exec'd us) are not the tool's
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -204,6 +236,7 @@ def main():
     wall = time.monotonic() - t0
 
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    io1 = self_io()
     cg = "-"
     if cgdir:
         try:
@@ -223,9 +256,11 @@ def main():
         code = os.WEXITSTATUS(status)
     print("exit=%d wall_s=%.3f cpu_s=%.3f user_s=%.3f sys_s=%.3f "
           "maxrss_kb=%d peak_rss_sum_kb=%d peak_pss_sum_kb=%d peak_procs=%d "
-          "cg_peak_kb=%s" % (code, wall, ru.ru_utime + ru.ru_stime,
-                             ru.ru_utime, ru.ru_stime, ru.ru_maxrss,
-                             peak_rss, peak_pss, peak_procs, cg))
+          "cg_peak_kb=%s rchar_b=%d read_b=%d" % (
+              code, wall, ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime,
+              ru.ru_utime - ru0.ru_utime, ru.ru_stime - ru0.ru_stime,
+              ru.ru_maxrss, peak_rss, peak_pss, peak_procs, cg,
+              io1[0] - io0[0] - own_read, io1[1] - io0[1]))
 
 
 if __name__ == "__main__":
