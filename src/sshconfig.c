@@ -494,11 +494,12 @@ sshcfg_note_unknown(struct sshconfig *cfg, const char *file, int lineno,
 /*
  * Split the rest of a line into words as OpenSSH's argv_split() does:
  * whitespace separates, single or double quotes group, a backslash escapes
- * a quote, a backslash or a space, and a word starting with # ends the line.
- * Returns -1 on an unterminated quote.
+ * a quote, a backslash or a space, and (with comments, as ssh reads a
+ * config line) a word starting with # ends the line. Returns -1 on an
+ * unterminated quote.
  */
 static int
-sshcfg_split(const char *s, char ***argvp, int *argcp)
+sshcfg_split(const char *s, char ***argvp, int *argcp, int comments)
 {
 	char **argv = NULL, *word;
 	int argc = 0, quote;
@@ -510,7 +511,7 @@ sshcfg_split(const char *s, char ***argvp, int *argcp)
 		while (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
 		    s[i] == '\n')
 			i++;
-		if (s[i] == '\0' || s[i] == '#')
+		if (s[i] == '\0' || (comments && s[i] == '#'))
 			break;
 		word = xmalloc(strlen(s + i) + 1);
 		j = 0;
@@ -1156,7 +1157,7 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 		*--end = '\0';
 	if ((op = sshcfg_keyword(kw, &name)) == oUnknown)
 		return sshcfg_unknown(cfg, f->path, lineno, cmdline, kw);
-	if (sshcfg_split(p, &argv, &argc) != 0) {
+	if (sshcfg_split(p, &argv, &argc, 1) != 0) {
 		error("%s:%d: invalid quotes", f->path, lineno);
 		sshcfg_argv_free(argv, argc);
 		return -1;
@@ -2672,54 +2673,6 @@ sshcfg_expand_into(const struct sshconfig *cfg,
 
 /* Turn the collected values into hc, with defaults and expansions. */
 /*
- * ssh's argv_split (misc.c): words split on blanks, '' and "" quoting,
- * backslash escaping a quote, a backslash, or (unquoted) a blank. NULL on
- * an unclosed quote.
- */
-static char **
-sshcfg_argv_split(const char *s, int *argcp)
-{
-	char **argv = xcalloc(1, sizeof *argv), *arg;
-	int argc = 0, quote, i, j;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] == ' ' || s[i] == '\t')
-			continue;
-		quote = 0;
-		argv = xreallocarray(argv, argc + 2, sizeof *argv);
-		arg = argv[argc++] = xcalloc(1, strlen(s + i) + 1);
-		argv[argc] = NULL;
-		for (j = 0; s[i] != '\0'; i++) {
-			if (s[i] == '\\') {
-				if (s[i + 1] == '\'' || s[i + 1] == '"' ||
-				    s[i + 1] == '\\' ||
-				    (quote == 0 && s[i + 1] == ' '))
-					i++;
-				arg[j++] = s[i];
-			} else if (quote == 0 && (s[i] == ' ' || s[i] == '\t'))
-				break;
-			else if (quote == 0 && (s[i] == '"' || s[i] == '\''))
-				quote = s[i];
-			else if (quote != 0 && s[i] == quote)
-				quote = 0;
-			else
-				arg[j++] = s[i];
-		}
-		if (s[i] == '\0') {
-			if (quote != 0) {
-				for (j = 0; j < argc; j++)
-					free(argv[j]);
-				free(argv);
-				return NULL;
-			}
-			break;
-		}
-	}
-	*argcp = argc;
-	return argv;
-}
-
-/*
  * KnownHostsCommand (sshconnect.c load_hostkeys_command): split as ssh
  * splits it; every word after the first gets the % tokens known now and
  * ${VAR} (SSHCFG_EXP_KEEP: %H %I %t %f %K are for knownhosts_check, once
@@ -2736,17 +2689,16 @@ sshcfg_kh_command(const struct sshconfig *cfg, struct ssh_host_config *hc,
 	int ac, i;
 
 	hc->kh_command_raw = xstrdup(raw);
-	if ((av = sshcfg_argv_split(raw, &ac)) == NULL || ac == 0) {
-		warnx_m("KnownHostsCommand \"%s\" %s", raw, av == NULL ?
-		    "contains invalid quotes" : "yielded no arguments");
-		free(av);
-		return;
-	}
-	if (av[0][0] != '/') {
-		warnx_m("KnownHostsCommand path is not absolute: %s", av[0]);
-		for (i = 0; i < ac; i++)
-			free(av[i]);
-		free(av);
+	/* ssh's argv_split(command, 0): a # is not a comment here. */
+	if ((i = sshcfg_split(raw, &av, &ac, 0)) != 0 || ac == 0 ||
+	    av[0][0] != '/') {
+		if (i != 0 || ac == 0)
+			warnx_m("KnownHostsCommand \"%s\" %s", raw, i != 0 ?
+			    "contains invalid quotes" : "yielded no arguments");
+		else
+			warnx_m("KnownHostsCommand path is not absolute: %s",
+			    av[0]);
+		sshcfg_argv_free(av, ac);
 		return;
 	}
 	sshcfg_host_tokens(hc, host, &t);
