@@ -39,6 +39,7 @@
 #include <yaml.h>
 
 #include "mrsh/groups.h"
+#include "mrsh/subproc.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
@@ -680,18 +681,10 @@ groups_load(void)
 
 /* ---- upcalls ------------------------------------------------------------ */
 
-static double
-groups_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Run an upcall command: /bin/sh -c CMD in cfgdir, stdout read until EOF
- * within the timeout. 0 with *out (the whole output), or -1.
+ * within the timeout (subproc_capture). 0 with *out (the whole output), or
+ * -1.
  */
 static int
 groups_upcall(const struct groups_source *s, const char *what,
@@ -701,99 +694,44 @@ groups_upcall(const struct groups_source *s, const char *what,
 	const char *values[3];
 	const char *tpl = strcmp(what, "map") == 0 ? s->map :
 	    strcmp(what, "all") == 0 ? s->all : s->list;
-	struct pollfd pfd;
-	char *cmd, *buf = NULL;
-	size_t len = 0, cap = 0;
-	double deadline;
-	ssize_t r;
-	pid_t pid;
-	int fds[2], status, ms, ret = -1, timedout = 0;
+	struct subproc_result res;
+	char *cmd, *argv[4];
+	int ret = -1;
 
 	values[0] = group != NULL ? group : "";
 	values[1] = s->name;
 	values[2] = s->cfgdir;
 	cmd = groups_subst(tpl, names, values, 3);
 	debug("group source %s: %s upcall: %s", s->name, what, cmd);
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		fatal("pipe2");
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid == 0) {
-		setpgid(0, 0);
-		dup2(fds[1], STDOUT_FILENO);
-		if ((status = open("/dev/null", O_RDONLY)) != -1)
-			dup2(status, STDIN_FILENO);
-		if (s->cfgdir != NULL && chdir(s->cfgdir) == -1)
-			_exit(127);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(fds[1]);
-	deadline = groups_now() + groups.timeout;
-	for (;;) {
-		ms = (int)((deadline - groups_now()) * 1000);
-		if (groups.timeout > 0 && ms <= 0) {
-			timedout = 1;
-			break;
-		}
-		pfd.fd = fds[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, groups.timeout > 0 ? ms : -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		if (pfd.revents == 0)
-			continue;
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		r = read(fds[0], buf + len, cap - len - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += r;
-		if (len > GROUPS_MAX_OUTPUT)
-			break;
-	}
-	close(fds[0]);
-	if (timedout)
-		kill(-pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (timedout)
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = cmd;
+	argv[3] = NULL;
+	if (subproc_capture("group upcall", "/bin/sh", argv, s->cfgdir,
+	    groups.timeout, GROUPS_MAX_OUTPUT, &res) == -1)
+		fatal("group source %s: %s upcall", s->name, what);
+	if (res.timedout)
 		log_errf(err, errlen, "group source %s: %s upcall timed "
 		    "out after %g s: %s", s->name, what, groups.timeout, cmd);
-	else if (len > GROUPS_MAX_OUTPUT)
+	else if (res.toolong)
 		log_errf(err, errlen, "group source %s: %s upcall wrote "
 		    "more than %d bytes: %s", s->name, what,
 		    GROUPS_MAX_OUTPUT, cmd);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	else if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0)
 		log_errf(err, errlen, "group source %s: %s upcall failed "
 		    "(%s %d): %s", s->name, what,
-		    WIFEXITED(status) ? "exit status" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-		    cmd);
+		    WIFEXITED(res.status) ? "exit status" : "signal",
+		    WIFEXITED(res.status) ? WEXITSTATUS(res.status) :
+		    WTERMSIG(res.status), cmd);
+	else if (strlen(res.out) != res.len)
+		log_errf(err, errlen, "group source %s: %s upcall "
+		    "wrote a NUL byte: %s", s->name, what, cmd);
 	else {
-		if (buf == NULL)
-			buf = xstrdup("");
-		buf[len] = '\0';
-		if (strlen(buf) != len) {
-			log_errf(err, errlen, "group source %s: %s upcall "
-			    "wrote a NUL byte: %s", s->name, what, cmd);
-			goto out;
-		}
-		*out = buf;
-		buf = NULL;
+		*out = res.out;
+		res.out = NULL;
 		ret = 0;
 	}
-out:
-	free(buf);
+	free(res.out);
 	free(cmd);
 	return ret;
 }

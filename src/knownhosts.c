@@ -26,19 +26,15 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -48,7 +44,9 @@
 
 #include "mrsh/log.h"
 #include "mrsh/match.h"
+#include "mrsh/netconn.h"
 #include "mrsh/sshconfig.h"
+#include "mrsh/subproc.h"
 #include "mrsh/xmalloc.h"
 
 #define KNOWNHOSTS_BUCKETS	256
@@ -803,16 +801,11 @@ knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
     const unsigned char *key, size_t keylen, double timeout, char *err,
     size_t errlen)
 {
-	struct knownhosts_file *kf;
+	struct knownhosts_file *kf = NULL;
+	struct subproc_result res;
 	const char *v[5];
-	char **av, *keytext, *buf = NULL, bad = 0;
-	size_t n = 0, cap = 0;
-	ssize_t r;
-	struct pollfd pfd;
-	struct timespec t0, t1;
-	double left;
-	pid_t pid;
-	int ac, i, p[2], status, fd, timed_out = 0;
+	char **av, *keytext, bad = 0;
+	int ac, i;
 	FILE *f;
 
 	for (ac = 0; hc->kh_command[ac] != NULL; ac++)
@@ -831,114 +824,46 @@ knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
 		    &bad)) == NULL) {
 			snprintf(err, errlen, "KnownHostsCommand %s: unknown "
 			    "token %%%c", hc->kh_command_raw, bad);
-			goto fail;
+			goto out;
 		}
 	}
 	debug("KnownHostsCommand-%s: running %s", invocation, av[0]);
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "KnownHostsCommand: pipe: %s",
+	if (subproc_capture("KnownHostsCommand", av[0], av, NULL, timeout,
+	    KH_COMMAND_MAX, &res) == -1) {
+		snprintf(err, errlen, "KnownHostsCommand %s: %s", av[0],
 		    strerror(errno));
-		goto fail;
+		goto out;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "KnownHostsCommand: fork: %s",
-		    strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		goto fail;
-	}
-	if (pid == 0) {
-		for (i = 1; i < NSIG; i++)
-			signal(i, SIG_DFL);
-		if ((fd = open("/dev/null", O_RDWR)) != -1)
-			dup2(fd, STDIN_FILENO);
-		dup2(p[1], STDOUT_FILENO);
-		/* As ssh's subprocess(): no other session's socket. */
-		close_range(STDERR_FILENO + 1, ~0U, 0);
-		execv(av[0], av);
-		fprintf(stderr, "mrsh: KnownHostsCommand %s: %s\n", av[0],
-		    strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = timeout - ((double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		if ((r = poll(&pfd, 1, (int)(left * 1000) + 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (r == 0)
-			continue;
-		if (n + 65536 > cap) {
-			cap = cap == 0 ? 65536 : 2 * cap;
-			buf = xreallocarray(buf, cap + 1, 1);
-		}
-		if ((r = read(p[0], buf + n, cap - n)) == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n > KH_COMMAND_MAX)
-			break;
-	}
-	close(p[0]);
-	if (timed_out || n > KH_COMMAND_MAX)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (timed_out) {
+	if (res.timedout)
 		snprintf(err, errlen, "KnownHostsCommand %s did not finish "
 		    "within %g s (the connect timeout)", av[0], timeout);
-		goto fail;
-	}
-	if (n > KH_COMMAND_MAX) {
+	else if (res.toolong)
 		snprintf(err, errlen, "KnownHostsCommand %s printed more than "
 		    "%d MB", av[0], KH_COMMAND_MAX / (1024 * 1024));
-		goto fail;
-	}
-	if (!WIFEXITED(status)) {
+	else if (!WIFEXITED(res.status))
 		snprintf(err, errlen, "KnownHostsCommand %s exited on signal "
-		    "%d; not connecting", av[0], WIFSIGNALED(status) ?
-		    WTERMSIG(status) : 0);
-		goto fail;
-	}
-	if (WEXITSTATUS(status) != 0) {
+		    "%d; not connecting", av[0], WIFSIGNALED(res.status) ?
+		    WTERMSIG(res.status) : 0);
+	else if (WEXITSTATUS(res.status) != 0)
 		snprintf(err, errlen, "KnownHostsCommand %s failed, status "
-		    "%d; not connecting", av[0], WEXITSTATUS(status));
-		goto fail;
+		    "%d; not connecting", av[0], WEXITSTATUS(res.status));
+	else {
+		kf = xcalloc(1, sizeof *kf);
+		xasprintf(&kf->path, "KnownHostsCommand-%s", invocation);
+		if (res.len > 0 &&
+		    (f = fmemopen(res.out, res.len, "r")) != NULL) {
+			knownhosts_read_fp(kf, f, kf->path);
+			fclose(f);
+		}
+		debug("%s: %zu known host entries", kf->path, kf->n);
 	}
-	kf = xcalloc(1, sizeof *kf);
-	xasprintf(&kf->path, "KnownHostsCommand-%s", invocation);
-	if (n > 0 && (f = fmemopen(buf, n, "r")) != NULL) {
-		knownhosts_read_fp(kf, f, kf->path);
-		fclose(f);
-	}
-	debug("%s: %zu known host entries", kf->path, kf->n);
+	free(res.out);
+out:
 	for (i = 0; i < ac; i++)
 		free(av[i]);
 	free(av);
-	free(buf);
 	free(keytext);
 	return kf;
-fail:
-	for (i = 0; i < ac; i++)
-		free(av[i]);
-	free(av);
-	free(buf);
-	free(keytext);
-	return NULL;
 }
 
 /*
@@ -956,17 +881,13 @@ knownhosts_ip_name(const struct ssh_host_config *hc,
 
 	if (!hc->check_host_ip || peer == NULL)
 		return NULL;
+	if (net_addr_is_loopback(peer))
+		return NULL;
 	switch (peer->sa_family) {
 	case AF_INET:
-		if ((ntohl(((const struct sockaddr_in *)(const void *)peer)->
-		    sin_addr.s_addr) >> 24) == IN_LOOPBACKNET)
-			return NULL;
 		len = sizeof(struct sockaddr_in);
 		break;
 	case AF_INET6:
-		if (IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)
-		    (const void *)peer)->sin6_addr))
-			return NULL;
 		len = sizeof(struct sockaddr_in6);
 		break;
 	default:

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,29 @@ net_close_rst(int fd)
 	l.l_linger = 0;
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 	close(fd);
+}
+
+/* Is this address this host's loopback (127/8, ::1, v4-mapped 127/8)? */
+int
+net_addr_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	const uint8_t			*b;
+
+	if (sa->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)sa;
+		return ((ntohl(sin->sin_addr.s_addr) >> 24) == 127);
+	}
+	if (sa->sa_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)sa;
+		b = sin6->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			return (1);
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			return (b[12] == 127);
+	}
+	return (0);
 }
 
 const char *

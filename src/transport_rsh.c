@@ -152,29 +152,6 @@ static void	rsh_update_reads(struct rsh_conn *);
 static void	rsh_fail(struct rsh_conn *, enum fail_kind, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-/* Is this address this host's loopback (127/8, ::1, v4-mapped 127/8)? */
-static int
-rsh_addr_is_loopback(const struct sockaddr *sa)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-	const uint8_t			*b;
-
-	if (sa->sa_family == AF_INET) {
-		sin = (const struct sockaddr_in *)sa;
-		return ((ntohl(sin->sin_addr.s_addr) >> 24) == 127);
-	}
-	if (sa->sa_family == AF_INET6) {
-		sin6 = (const struct sockaddr_in6 *)sa;
-		b = sin6->sin6_addr.s6_addr;
-		if (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-			return (1);
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-			return (b[12] == 127);
-	}
-	return (0);
-}
-
 /* Address part of a sockaddr (v4-mapped v6 as v4), for comparisons. */
 static int
 rsh_addr_bytes(const struct sockaddr *sa, uint8_t *out)
@@ -231,7 +208,7 @@ rsh_peer_ok(const struct sockaddr *server, const struct sockaddr *peer,
 		    "not reserved (512-1023); refused", pbuf);
 		return (0);
 	}
-	if (rsh_addr_is_loopback(server) && rsh_addr_is_loopback(peer))
+	if (net_addr_is_loopback(server) && net_addr_is_loopback(peer))
 		return (1);
 	alen = rsh_addr_bytes(server, a);
 	blen = rsh_addr_bytes(peer, b);

@@ -83,6 +83,9 @@ void	net_close(struct run *, int fd, int src_port,
 	    const struct sockaddr *dst, socklen_t dstlen, int abort_now,
 	    net_closed_cb, void *arg);
 
+/* Is this address this host's loopback (127/8, ::1, v4-mapped 127/8)? */
+int	net_addr_is_loopback(const struct sockaddr *);
+
 /* Format an address as "a.b.c.d:port" / "[v6]:port" into buf. */
 const char *net_addr_str(const struct sockaddr *, char *buf, size_t len);
 
