@@ -1349,6 +1349,31 @@ ssh_running(struct ssh_conn *c)
 	return (1);
 }
 
+/*
+ * ServerAliveCountMax keepalives unanswered: fail the host as ssh does
+ * (direct sessions and a jump host's shared session alike). 1 if failed.
+ */
+static int
+ssh_keepalive_overdue(struct ssh_conn *c)
+{
+	if (c->hc.server_alive_count_max <= 0 ||
+	    c->ka_unanswered < c->hc.server_alive_count_max)
+		return (0);
+	ssh_fail(c, FAIL_TIMEOUT, "no answer from the server for %.0fs "
+	    "(ServerAliveInterval %d, ServerAliveCountMax %d)",
+	    run_now() - c->last_rx, c->hc.server_alive_interval,
+	    c->hc.server_alive_count_max);
+	return (1);
+}
+
+/* libssh2's keepalive interval: ServerAliveInterval, 2 s at least. */
+static int
+ssh_keepalive_every(const struct ssh_conn *c)
+{
+	return (c->hc.server_alive_interval < 2 ? 2 :
+	    c->hc.server_alive_interval);
+}
+
 /* ServerAliveInterval: send a keepalive; fail a silent server. */
 static void
 ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
@@ -1373,14 +1398,8 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	 */
 	if (c->paused)
 		c->ka_unanswered = 0;	/* we are not reading: no verdict */
-	else if (c->hc.server_alive_count_max > 0 &&
-	    c->ka_unanswered >= c->hc.server_alive_count_max) {
-		ssh_fail(c, FAIL_TIMEOUT, "no answer from the server for %.0fs "
-		    "(ServerAliveInterval %d, ServerAliveCountMax %d)",
-		    run_now() - c->last_rx, c->hc.server_alive_interval,
-		    c->hc.server_alive_count_max);
+	else if (ssh_keepalive_overdue(c))
 		return;
-	}
 	/*
 	 * Never interleave with another call's half-sent packet. Our own
 	 * half-sent keepalive is flushed by the next (due) keepalive_send:
@@ -1394,8 +1413,7 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Sent now: the next one is a whole (libssh2) interval away. */
-	every = c->hc.server_alive_interval < 2 ? 2 :
-	    c->hc.server_alive_interval;
+	every = ssh_keepalive_every(c);
 	if (next >= every && !c->paused)
 		c->ka_unanswered++;
 	if (ssh_blocked_out(c))
@@ -1417,20 +1435,13 @@ ssh_jump_keepalive(struct ssh_conn *c)
 {
 	int	next, every, rc;
 
-	if (c->hc.server_alive_count_max > 0 &&
-	    c->ka_unanswered >= c->hc.server_alive_count_max) {
-		ssh_fail(c, FAIL_TIMEOUT, "no answer from the server for %.0fs "
-		    "(ServerAliveInterval %d, ServerAliveCountMax %d)",
-		    run_now() - c->last_rx, c->hc.server_alive_interval,
-		    c->hc.server_alive_count_max);
+	if (ssh_keepalive_overdue(c))
 		return;
-	}
 	if ((rc = jump_pump_keepalive(c->jump->pump, c->fd, &next)) == -1) {
 		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
 		return;
 	}
-	every = c->hc.server_alive_interval < 2 ? 2 :
-	    c->hc.server_alive_interval;
+	every = ssh_keepalive_every(c);
 	if (rc == 1 || next >= every)
 		c->ka_unanswered++;
 	else if (next == 0 && jump_pump_count(c->jump->pump) == 0)
