@@ -55,7 +55,8 @@ ver=$(mrsh_libssh2 running)
 	echo "trap 'echo INT >\$f; exit 3' INT"
 	echo "trap 'echo TERM >\$f; exit 4' TERM"
 	echo "echo started"
-	echo "for i in \$(seq 600); do sleep 0.1; echo tick || exit 1; done"
+	echo "trap '' PIPE"
+	echo "for i in \$(seq 600); do sleep 0.1; echo tick || { sleep 0.2; exit 1; }; done"
 } >"$T/remote.sh"
 chmod 644 "$T/remote.sh"
 
