@@ -23,9 +23,12 @@
  * is made non-blocking for the run (the original flags are restored by
  * output_flush, output_free and at exit) and drained by a write event;
  * terminals and regular files are written at once, blocking. Past
- * OUTPUT_HIWAT buffered bytes the run is paused (run_set_output_paused),
- * and resumed below OUTPUT_LOWAT. Gathered and JSON data keep at most
- * opt->gather_max bytes per host per stream and record the cut.
+ * OUTPUT_HIWAT buffered bytes the scheduler is told to pause (its
+ * backpressure hook), and to resume below OUTPUT_LOWAT. Output never calls
+ * into the scheduler otherwise: the hooks it installed at output_new are
+ * the only way back, and the progress line gets its counts as arguments.
+ * Gathered and JSON data keep at most opt->gather_max bytes per host per
+ * stream and record the cut.
  */
 #include "config.h"
 
@@ -51,7 +54,6 @@
 #include "mrsh/log.h"
 #include "mrsh/options.h"
 #include "mrsh/output.h"
-#include "mrsh/run.h"
 #include "mrsh/session.h"
 #include "mrsh/xmalloc.h"
 
@@ -143,8 +145,11 @@ struct output_blob {
 };
 
 struct output {
-	struct run		*run;
 	const struct options	*opt;
+	struct event_base	*base;		/* NULL: write blocking */
+	struct session		*sessions;	/* the run's, host order */
+	size_t			 nsessions;
+	struct output_hooks	 hooks;		/* the scheduler's */
 	struct output_fd	 fds[2];
 	enum output_sink	 sink[2];
 	const char		*dir[2];	/* outdir, errdir */
@@ -392,8 +397,8 @@ output_fd_lost(struct output *out, int which)
 		if (out->recs[i].qend[which] > ofd->written)
 			out->recs[i].lost = 1;
 	}
-	for (i = 0; out->run != NULL && i < out->run->nsessions; i++) {
-		h = out->run->sessions[i].out;
+	for (i = 0; i < out->nsessions; i++) {
+		h = out->sessions[i].out;
 		if (h != NULL && h->qend[which] > ofd->written)
 			h->lost = 1;
 	}
@@ -417,13 +422,13 @@ output_fd_dead(struct output *out, int which, int err)
 	if (ofd->ev != NULL)
 		event_del(ofd->ev);
 	if (which == STREAM_STDOUT && err == EPIPE) {
-		if (out->run != NULL)
-			run_stdout_broken(out->run);
+		if (out->hooks.stdout_broken != NULL)
+			out->hooks.stdout_broken(out->hooks.arg);
 	} else if (which == STREAM_STDOUT && err != EBADF)
 		error("stdout: %s", strerror(err));
 }
 
-/* Pause or resume the run according to how much is queued. */
+/* Tell the scheduler to pause or resume, by how much is queued. */
 static void
 output_watermark(struct output *out)
 {
@@ -433,12 +438,12 @@ output_watermark(struct output *out)
 	    evbuffer_get_length(out->fds[1].buf);
 	if (!out->paused && queued > OUTPUT_HIWAT) {
 		out->paused = 1;
-		if (out->run != NULL)
-			run_set_output_paused(out->run, 1);
+		if (out->hooks.backpressure != NULL)
+			out->hooks.backpressure(1, out->hooks.arg);
 	} else if (out->paused && queued < OUTPUT_LOWAT) {
 		out->paused = 0;
-		if (out->run != NULL)
-			run_set_output_paused(out->run, 0);
+		if (out->hooks.backpressure != NULL)
+			out->hooks.backpressure(0, out->hooks.arg);
 	}
 }
 
@@ -528,7 +533,7 @@ output_before_write(struct output *out, int which)
 	if (!out->progress_shown)
 		return;
 	if (which == STREAM_STDERR || out->same_tty)
-		output_progress(out, 1);
+		output_progress_erase(out);
 }
 
 static void
@@ -576,9 +581,9 @@ output_fd_init(struct output *out, int which, int flags)
 		return;
 	}
 	ofd->stream = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
-	if (!ofd->stream || out->run == NULL || out->run->base == NULL)
+	if (!ofd->stream || out->base == NULL)
 		return;
-	ofd->ev = event_new(out->run->base, ofd->fd, EV_WRITE | EV_PERSIST,
+	ofd->ev = event_new(out->base, ofd->fd, EV_WRITE | EV_PERSIST,
 	    output_fd_cb, out);
 	if (ofd->ev == NULL)
 		fatalx("event_new");
@@ -1112,15 +1117,20 @@ output_log_write(const char *line, size_t len, void *arg)
 /* ---- the module interface ---------------------------------------------- */
 
 struct output *
-output_new(struct run *run)
+output_new(const struct options *opt, struct event_base *base,
+    struct session *sessions, size_t nsessions,
+    const struct output_hooks *hooks)
 {
 	struct output *out;
-	const struct options *opt = run->opt;
 	int flags[2], i;
 
 	out = xcalloc(1, sizeof *out);
-	out->run = run;
 	out->opt = opt;
+	out->base = base;
+	out->sessions = sessions;
+	out->nsessions = nsessions;
+	if (hooks != NULL)
+		out->hooks = *hooks;
 	out->dir[STREAM_STDOUT] = opt->outdir;
 	out->dir[STREAM_STDERR] = opt->errdir;
 	for (i = 0; i < 2; i++) {
@@ -2057,7 +2067,7 @@ output_bl_data(struct output *out, size_t i, const char **p, size_t *len)
 		*len = r->len;
 		return 1;
 	}
-	if ((h = out->run->sessions[i].out) != NULL) {
+	if ((h = out->sessions[i].out) != NULL) {
 		*p = h->hold[STREAM_STDOUT].p;
 		*len = h->hold[STREAM_STDOUT].len;
 	}
@@ -2091,7 +2101,7 @@ output_bl_count(struct output *out)
 	size_t i;
 
 	out->bl_waiting = 0;
-	for (i = 0; i < out->run->nsessions; i++) {
+	for (i = 0; i < out->nsessions; i++) {
 		if (output_bl_ready(out, i))
 			out->bl[i].ready = out->bl_k + 1;
 		else
@@ -2108,7 +2118,7 @@ output_bl_print(struct output *out)
 	struct output_group *g;
 	struct output_host *h;
 	const char *p, *nl;
-	size_t i, n = out->run->nsessions, nk = 0, len;
+	size_t i, n = out->nsessions, nk = 0, len;
 	int lost;
 
 	kl = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *kl);
@@ -2117,7 +2127,7 @@ output_bl_print(struct output *out)
 		if (output_bl_data(out, i, &p, &len))
 			kl[nk].r = &out->recs[out->bl[i].rec - 1];
 		else {
-			tmp[i].label = (char *)output_label(&out->run->sessions[i]);
+			tmp[i].label = (char *)output_label(&out->sessions[i]);
 			kl[nk].r = &tmp[i];
 		}
 		if (out->bl[i].pos >= len)
@@ -2143,8 +2153,7 @@ output_bl_print(struct output *out)
 		for (i = 0; lost && i < nk; i++) {
 			if (kl[i].r != &tmp[kl[i].r->idx])
 				kl[i].r->lost = 1;
-			else if ((h = out->run->sessions[kl[i].r->idx].out) !=
-			    NULL)
+			else if ((h = out->sessions[kl[i].r->idx].out) != NULL)
 				h->lost = 1;
 		}
 	}
@@ -2161,8 +2170,8 @@ static void
 output_bl_event(struct output *out, size_t i)
 {
 	if (out->bl == NULL) {
-		out->bl = xcalloc(out->run->nsessions == 0 ? 1 :
-		    out->run->nsessions, sizeof *out->bl);
+		out->bl = xcalloc(out->nsessions == 0 ? 1 : out->nsessions,
+		    sizeof *out->bl);
 		output_bl_count(out);
 	}
 	if (i == SIZE_MAX || out->bl[i].ready == out->bl_k + 1 ||
@@ -2748,8 +2757,8 @@ output_print_summary(struct output *out)
 		return;
 	}
 	total = out->nrecs;
-	if (out->run != NULL && out->run->nsessions > total)
-		total = out->run->nsessions;
+	if (out->nsessions > total)
+		total = out->nsessions;
 	if (nfailed > 0)
 		snprintf(tmp, sizeof tmp, "%s: %zu of %zu host%s failed: ",
 		    log_progname(), nfailed, total, total == 1 ? "" : "s");
@@ -2822,8 +2831,8 @@ output_print_lost(struct output *out)
 	if ((n = output_lost_hosts(out)) == 0)
 		return;
 	total = out->nrecs;
-	if (out->run != NULL && out->run->nsessions > total)
-		total = out->run->nsessions;
+	if (out->nsessions > total)
+		total = out->nsessions;
 	xasprintf(&line, "%s: output of %zu of %zu host%s lost (%s)\n",
 	    log_progname(), n, total, total == 1 ? "" : "s", out->lost_why);
 	output_fd_add(out, STREAM_STDERR, line, strlen(line));
@@ -2835,7 +2844,7 @@ output_finish(struct output *out)
 {
 	if (out == NULL)
 		return;
-	output_progress(out, 1);
+	output_progress_erase(out);
 	if (out->opt->json)
 		;
 	else if (out->opt->by_host && out->opt->gather)
@@ -2894,15 +2903,16 @@ output_progress_size(char *buf, size_t len, uint64_t n)
  * furthest behind among those copying.
  */
 static int
-output_progress_copy(const struct run *run, char *line, size_t len)
+output_progress_copy(const struct output *out, const struct output_counts *c,
+    char *line, size_t len)
 {
 	const struct session	*s, *slow[3] = { NULL, NULL, NULL };
 	uint64_t		 bytes = 0;
 	char			 b1[16], b2[16], tail[160];
 	size_t			 i, j, k, off;
 
-	for (i = 0; i < run->nsessions; i++) {
-		s = &run->sessions[i];
+	for (i = 0; i < out->nsessions; i++) {
+		s = &out->sessions[i];
 		bytes += s->copy_bytes;
 		if (s->state != S_RUNNING)
 			continue;
@@ -2928,36 +2938,26 @@ output_progress_copy(const struct run *run, char *line, size_t len)
 	}
 	output_progress_size(b1, sizeof b1, bytes);
 	return (snprintf(line, len, "\r[%sB copied, hosts done %zu/%zu, "
-	    "failed %zu%s]\033[K", b1, run->ndone, run->nsessions,
-	    run->nfailed, tail));
+	    "failed %zu%s]\033[K", b1, c->done, out->nsessions, c->failed,
+	    tail));
 }
 
 void
-output_progress(struct output *out, int erase)
+output_progress(struct output *out, const struct output_counts *c)
 {
-	const struct run *run;
 	char line[256];
 	int n;
 
 	if (out == NULL || !out->opt->progress || out->fds[1].dead)
 		return;
-	run = out->run;
-	if (erase) {
-		if (out->progress_shown) {
-			out->progress_shown = 0;
-			if (write(STDERR_FILENO, "\r\033[K", 4) != 4)
-				debug2("progress: erase failed");
-		}
-		return;
-	}
-	if (run == NULL || evbuffer_get_length(out->fds[1].buf) > 0)
+	if (evbuffer_get_length(out->fds[1].buf) > 0)
 		return;
 	if (out->opt->copy != COPY_NONE)
-		n = output_progress_copy(run, line, sizeof line);
+		n = output_progress_copy(out, c, line, sizeof line);
 	else
 		n = snprintf(line, sizeof line,
 		    "\r[done %zu, running %zu, failed %zu, total %zu]\033[K",
-		    run->ndone, run->nactive, run->nfailed, run->nsessions);
+		    c->done, c->running, c->failed, out->nsessions);
 	if (n <= 0 || (size_t)n >= sizeof line)
 		return;
 	/* Redraw only what changed: a terminal over ssh is slow. */
@@ -2967,4 +2967,15 @@ output_progress(struct output *out, int erase)
 		out->progress_shown = 1;
 		memcpy(out->progress_last, line, (size_t)n + 1);
 	}
+}
+
+void
+output_progress_erase(struct output *out)
+{
+	if (out == NULL || !out->opt->progress || out->fds[1].dead ||
+	    !out->progress_shown)
+		return;
+	out->progress_shown = 0;
+	if (write(STDERR_FILENO, "\r\033[K", 4) != 4)
+		debug2("progress: erase failed");
 }

@@ -316,9 +316,11 @@ run_port_released(struct run *run)
 	run_kick(run);
 }
 
-void
-run_set_output_paused(struct run *run, int paused)
+/* Output's backpressure hook: pause / resume every session. */
+static void
+run_output_backpressure(int paused, void *arg)
 {
+	struct run *run = arg;
 	struct session *s;
 
 	paused = !!paused;
@@ -336,9 +338,15 @@ run_set_output_paused(struct run *run, int paused)
 		run_kick(run);
 }
 
-void
-run_stdout_broken(struct run *run)
+/*
+ * Output's hook when stdout is gone (EPIPE, e.g. "| head"): abort every
+ * session at once and end quietly with status 141 (128 + SIGPIPE).
+ */
+static void
+run_stdout_broken(void *arg)
 {
+	struct run *run = arg;
+
 	if (run->stdout_broken)
 		return;
 	run->stdout_broken = 1;
@@ -391,7 +399,7 @@ run_sigint_cb(evutil_socket_t sig, short what, void *arg)
 	if (run->interrupted > 0 && now - run->last_sigint <= 1.0) {
 		run->interrupted++;
 		run->exit_override = EXIT_INTERRUPT;
-		output_progress(run->out, 1);
+		output_progress_erase(run->out);
 		error("interrupted: aborting %zu running host%s", run->nactive,
 		    run->nactive == 1 ? "" : "s");
 		run_abort(run, "interrupted");
@@ -399,7 +407,7 @@ run_sigint_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	run->interrupted++;
 	run->last_sigint = now;
-	output_progress(run->out, 1);
+	output_progress_erase(run->out);
 	total = run->nactive;
 	names = xcalloc(total + 1, sizeof *names);
 	for (st = S_PENDING; st <= S_CLOSING; st++) {
@@ -429,8 +437,12 @@ static void
 run_progress_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *run = arg;
+	struct output_counts c;
 
-	output_progress(run->out, 0);
+	c.done = run->ndone;
+	c.running = run->nactive;
+	c.failed = run->nfailed;
+	output_progress(run->out, &c);
 }
 
 /* Raise the open-file limit; lower the fanout if it still cannot fit. */
@@ -480,6 +492,7 @@ int
 run_init(struct run *run, const struct options *opt,
     const struct transport_ops *ops)
 {
+	struct output_hooks hooks;
 	struct session *s;
 	size_t i;
 
@@ -521,7 +534,11 @@ run_init(struct run *run, const struct options *opt,
 	}
 	run_fit_fanout(run);
 
-	if ((run->out = output_new(run)) == NULL)
+	hooks.backpressure = run_output_backpressure;
+	hooks.stdout_broken = run_stdout_broken;
+	hooks.arg = run;
+	if ((run->out = output_new(opt, run->base, run->sessions,
+	    run->nsessions, &hooks)) == NULL)
 		return -1;
 	run->stats = stats_new();
 	if (ops->init != NULL && ops->init(run) != 0)
@@ -556,7 +573,7 @@ run_loop(struct run *run)
 	}
 	if (run->ev_progress != NULL)
 		event_del(run->ev_progress);
-	output_progress(run->out, 1);
+	output_progress_erase(run->out);
 	if (!run->stdout_broken) {
 		output_finish(run->out);
 		if (run->opt->stats)

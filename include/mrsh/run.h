@@ -88,15 +88,6 @@ void	run_port_released(struct run *);
 typedef void (*run_child_cb)(pid_t, int status, void *arg);
 void	run_watch_child(struct run *, pid_t, run_child_cb, void *arg);
 
-/* Output backpressure from output.c: pause / resume every session. */
-void	run_set_output_paused(struct run *, int paused);
-
-/*
- * stdout is gone (EPIPE, e.g. "| head"): abort every session at once and
- * end quietly with status 141 (128 + SIGPIPE).
- */
-void	run_stdout_broken(struct run *);
-
 /* Monotonic clock in seconds. */
 double	run_now(void);
 

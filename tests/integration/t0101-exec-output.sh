@@ -1,7 +1,8 @@
 #!/bin/bash
 # Output through -R exec: 10 MB from one host, last lines without newline at
 # 1K/8K/10K, binary data, --outdir/--errdir, --json checked by a real JSON
-# parser, -b gathering, -N, and `| head` ending mrsh quietly.
+# parser, -b gathering, -N, backpressure on a stdout nobody reads yet, and
+# `| head` ending mrsh quietly.
 . "$top_srcdir/tests/integration/lib.sh"
 
 T=$(make_tmpdir)
@@ -93,6 +94,17 @@ is "$(grep -c '^mrsh: h[0-9]*: SETUP: cannot run /nonexistent/cmd' "$T/slowerr")
 	"slow stderr pipe: every per-host error line arrives"
 like "$(tail -n 1 "$T/slowerr")" '^mrsh: 2000 of 2000 hosts failed: ' \
 	"slow stderr pipe: the summary comes last"
+
+# Backpressure through the scheduler: output's hook pauses the hosts when
+# stdout backs up and resumes them once it drains. The reader starts only
+# when mrsh said it paused them (or after 60 s, and the test fails).
+"$MRSH" -vv -R exec -N -w 'h[1-2]' -- sh -c 'yes 123456789 | head -n 500000' \
+	2>"$T/bp.err" | { wait_for 60 "grep -q 'pausing hosts' '$T/bp.err'"; cat; } >"$T/bp.out"
+is "${PIPESTATUS[0]}" 0 "10 MB into a reader that waits: exit 0"
+is "$(grep -o 'output congested: pausing hosts$\|output drained$' "$T/bp.err" | tr '\n' ,)" \
+	"output congested: pausing hosts,output drained," \
+	"stdout backed up: the scheduler paused the hosts, then resumed them"
+is "$(grep -c '^123456789$' "$T/bp.out")" 1000000 "10 MB into a reader that waits: every line arrived"
 
 # | head: mrsh ends quietly when its reader goes, although the commands
 # never stop writing (were it to go on, timeout's 124 would show it).

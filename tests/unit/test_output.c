@@ -1,7 +1,8 @@
 /*
- * Unit tests for the output module: a hand-built run, options and sessions
- * (no network), fd 1 and fd 2 redirected to temporary files or pipes and
- * read back.
+ * Unit tests for the output module: options and a session table built by
+ * hand (no network, no scheduler: a fake records what output's hooks
+ * report), fd 1 and fd 2 redirected to temporary files or pipes and read
+ * back.
  */
 #include "config.h"
 
@@ -21,22 +22,31 @@
 #include "mrsh/hostlist.h"
 #include "mrsh/options.h"
 #include "mrsh/output.h"
-#include "mrsh/run.h"
 #include "mrsh/session.h"
-#include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
 
 #include "../unit/tap.h"
 
 #define NHOSTS	20
 
+/* The scheduler as output sees it: what its hooks were told. */
+struct fake_sched {
+	int	paused;		/* as the last backpressure call said */
+	int	pause_calls;
+	int	resume_calls;
+	int	stdout_broken;
+};
+
 struct fix {
-	struct options	 opt;
-	struct run	 run;
-	struct host	 hosts[NHOSTS];
-	struct session	*s;		/* run.sessions */
-	char		 names[NHOSTS][32];
-	struct output	*out;
+	struct options		 opt;
+	struct event_base	*base;
+	struct host		 hosts[NHOSTS];
+	struct session		*s;
+	size_t			 n;
+	char			 names[NHOSTS][32];
+	struct fake_sched	 sched;
+	struct output_hooks	 hooks;
+	struct output		*out;
 };
 
 static char tmpdir[] = "/tmp/test_output.XXXXXX";
@@ -45,29 +55,27 @@ static char tmpdir[] = "/tmp/test_output.XXXXXX";
 static int cap_saved[2] = { -1, -1 };
 static char cap_path[2][256];
 
-/* What run_set_output_paused asked the transport to do. */
-static int pause_calls, resume_calls;
-
 static void
-kick_cb(evutil_socket_t fd, short what, void *arg)
+fake_backpressure(int paused, void *arg)
 {
-}
+	struct fake_sched *sc = arg;
 
-static void
-test_set_paused(struct session *s, int paused)
-{
+	sc->paused = paused;
 	if (paused)
-		pause_calls++;
+		sc->pause_calls++;
 	else
-		resume_calls++;
+		sc->resume_calls++;
 }
 
-static const struct transport_ops test_ops = {
-	.name = "test",
-	.set_paused = test_set_paused,
-};
+static void
+fake_stdout_broken(void *arg)
+{
+	struct fake_sched *sc = arg;
 
-/* A run of n hosts node01..nodeNN, all RUNNING; output not created yet. */
+	sc->stdout_broken++;
+}
+
+/* n hosts node01..nodeNN, all RUNNING; output not created yet. */
 static void
 fix_init(struct fix *f, size_t n)
 {
@@ -75,29 +83,28 @@ fix_init(struct fix *f, size_t n)
 
 	memset(f, 0, sizeof *f);
 	f->opt.gather_max = 1024 * 1024;
-	f->run.opt = &f->opt;
-	f->run.base = event_base_new();
-	TAILQ_INIT(&f->run.active);
-	TAILQ_INIT(&f->run.portwait);
-	TAILQ_INIT(&f->run.freeq);
-	f->run.ev_kick = event_new(f->run.base, -1, 0, kick_cb, NULL);
+	f->base = event_base_new();
 	f->s = xcalloc(n, sizeof *f->s);
-	f->run.sessions = f->s;
-	f->run.nsessions = n;
-	f->run.next = n;	/* nothing left to start (run_abort) */
-	f->run.fanout = (int)n;
-	f->run.ops = &test_ops;
+	f->n = n;
+	f->hooks.backpressure = fake_backpressure;
+	f->hooks.stdout_broken = fake_stdout_broken;
+	f->hooks.arg = &f->sched;
 	for (i = 0; i < n; i++) {
 		snprintf(f->names[i], sizeof f->names[i], "node%02zu", i + 1);
 		f->hosts[i].name = f->names[i];
 		f->hosts[i].label = f->names[i];
-		f->s[i].run = &f->run;
 		f->s[i].idx = i;
 		f->s[i].host = &f->hosts[i];
 		f->s[i].user = "root";
 		f->s[i].state = S_RUNNING;
-		f->s[i].ops = &test_ops;
 	}
+}
+
+/* Create the output as the scheduler does. */
+static struct output *
+fix_output(struct fix *f)
+{
+	return output_new(&f->opt, f->base, f->s, f->n, &f->hooks);
 }
 
 static void
@@ -105,12 +112,11 @@ fix_free(struct fix *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->run.nsessions; i++)
+	for (i = 0; i < f->n; i++)
 		output_session_free(&f->s[i]);
 	output_free(f->out);
 	free(f->s);
-	event_free(f->run.ev_kick);
-	event_base_free(f->run.base);
+	event_base_free(f->base);
 }
 
 /* Finish session i with an exit code. */
@@ -220,7 +226,7 @@ test_prefix(void)
 
 	fix_init(&f, 2);
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "hello\nworld\n");
 	put(&f, 1, STREAM_STDERR, "oops\n");
 	put(&f, 1, STREAM_STDOUT, "two\n");
@@ -247,7 +253,7 @@ test_chunked(void)
 
 	fix_init(&f, 2);
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	/* One byte at a time, the two hosts interleaved. */
 	for (i = 0; a[i] != '\0' || b[i] != '\0'; i++) {
 		if (i < strlen(a))
@@ -281,7 +287,7 @@ test_last_line(size_t n)
 		data[off] = 'a' + off % 26;
 	fix_init(&f, 1);
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	for (off = 0; off < n; off += c) {
 		c = n - off < 1000 ? n - off : 1000;
 		output_data(f.out, &f.s[0], STREAM_STDOUT, data + off, c);
@@ -315,7 +321,7 @@ test_nolabel(void)
 	fix_init(&f, 1);
 	f.opt.nolabel = 1;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "plain\nlast");
 	put(&f, 0, STREAM_STDERR, "err\n");
 	fix_exit(&f, 0, 0);
@@ -343,7 +349,7 @@ test_binary(void)
 	fix_init(&f, 1);
 	f.opt.nolabel = 1;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	output_data(f.out, &f.s[0], STREAM_STDOUT, data, 1000);
 	output_data(f.out, &f.s[0], STREAM_STDOUT, data + 1000,
 	    sizeof data - 1000);
@@ -371,7 +377,7 @@ test_binary(void)
 	}
 	fix_init(&f, 1);
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	output_data(f.out, &f.s[0], STREAM_STDOUT, data, sizeof data);
 	fix_exit(&f, 0, 0);
 	output_finish(f.out);
@@ -400,7 +406,7 @@ test_long_line_mode(int nolabel)
 	fix_init(&f, 1);
 	f.opt.nolabel = nolabel;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	for (i = 0; i < n; i += 4096)
 		output_data(f.out, &f.s[0], STREAM_STDOUT, data + i, 4096);
 	fix_exit(&f, 0, 0);
@@ -446,7 +452,7 @@ test_gather(void)
 	fix_init(&f, 8);
 	f.opt.gather = 1;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	/* Hosts finish in an order different from host order. */
 	put(&f, 4, STREAM_STDOUT, "B");
 	fix_exit(&f, 4, 0);
@@ -497,7 +503,7 @@ test_gather_cut(void)
 	f.opt.gather = 1;
 	f.opt.gather_max = 10;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "0123456");
 	put(&f, 0, STREAM_STDOUT, "789abcdef\nmore\n");
 	fix_exit(&f, 0, 0);
@@ -534,7 +540,7 @@ test_outdir(void)
 	f.opt.outdir = od;
 	f.opt.errdir = ed;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "one\ntwo");
 	put(&f, 0, STREAM_STDERR, "bad\n");
 	put(&f, 1, STREAM_STDOUT, "slash\n");
@@ -578,7 +584,7 @@ test_outdir(void)
 	fix_init(&f, 1);
 	f.opt.outdir = od;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "x\n");
 	fix_exit(&f, 0, 0);
 	output_finish(f.out);
@@ -596,7 +602,7 @@ test_outdir(void)
 	fix_init(&f, 1);
 	f.opt.outdir = path;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	cap_end(&o, &ol, &e, &el);
 	ok(f.out == NULL, "unusable --outdir: output_new fails");
 	fix_free(&f);
@@ -688,7 +694,7 @@ test_json(void)
 	f.opt.gather_max = 8;
 	f.hosts[0].port = 2222;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "say \"hi\"\n\xff");
 	put(&f, 0, STREAM_STDERR, "caf\xc3\xa9\n");
 	set_tv(&f.s[0], S_PENDING, 100, 0);
@@ -759,7 +765,7 @@ test_json(void)
 	fix_init(&f, 1);
 	f.opt.json = 1;
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	output_data(f.out, &f.s[0], STREAM_STDOUT, "a\xff\x00\x80z", 5);
 	fix_exit(&f, 0, 0);
 	output_finish(f.out);
@@ -786,7 +792,7 @@ test_summary(void)
 
 	fix_init(&f, 20);
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	for (i = 19; i >= 7; i--)
 		fix_exit(&f, i, 0);
 	fix_exit(&f, 6, 3);
@@ -809,7 +815,7 @@ test_summary(void)
 
 	fix_init(&f, 3);
 	cap_start();
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	for (i = 0; i < 3; i++)
 		fix_exit(&f, i, 0);
 	output_finish(f.out);
@@ -824,26 +830,25 @@ static void
 test_progress(void)
 {
 	struct fix f;
+	struct output_counts c = { 1, 2, 0 };
 	char *o, *e;
 	size_t ol, el;
 
 	fix_init(&f, 3);
 	f.opt.progress = 1;
-	f.run.ndone = 1;
-	f.run.nactive = 2;
 	cap_start();
-	f.out = output_new(&f.run);
-	output_progress(f.out, 0);
+	f.out = fix_output(&f);
+	output_progress(f.out, &c);
 	put(&f, 0, STREAM_STDERR, "e\n");
-	output_progress(f.out, 1);
-	output_progress(f.out, 0);
-	output_progress(f.out, 0);	/* unchanged: not drawn again */
-	f.run.ndone = 2;
-	f.run.nactive = 0;
-	f.run.nfailed = 1;
-	output_progress(f.out, 0);
-	output_progress(f.out, 1);
-	output_progress(f.out, 1);	/* nothing shown: nothing to erase */
+	output_progress_erase(f.out);
+	output_progress(f.out, &c);
+	output_progress(f.out, &c);	/* unchanged: not drawn again */
+	c.done = 2;
+	c.running = 0;
+	c.failed = 1;
+	output_progress(f.out, &c);
+	output_progress_erase(f.out);
+	output_progress_erase(f.out);	/* nothing shown: nothing to erase */
 	fix_free(&f);
 	cap_end(&o, &ol, &e, &el);
 	is_str(e, "\r[done 1, running 2, failed 0, total 3]\033[K\r\033[K"
@@ -876,14 +881,13 @@ test_backpressure(void)
 	line[sizeof line - 1] = '\n';
 	fix_init(&f, 1);
 	f.opt.nolabel = 1;
-	TAILQ_INSERT_TAIL(&f.run.active, &f.s[0], entry);
 	if (pipe(p) == -1)
 		exit(99);
 	fflush(stdout);
 	saved = dup(1);
 	dup2(p[1], 1);
 	close(p[1]);
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	nonblock = fl_nonblock(1);
 	/* Nobody reads: keep writing until the module says stop. */
 	for (k = 0; k < 10000 && !output_blocked(f.out); k++) {
@@ -891,7 +895,7 @@ test_backpressure(void)
 		sent += sizeof line;
 	}
 	blocked = output_blocked(f.out);
-	k = f.run.output_paused;
+	k = f.sched.paused;
 	/*
 	 * Now read and let the write event drain it. The read end does not
 	 * block, so a module that stops writing fails the test, not hangs it.
@@ -899,7 +903,7 @@ test_backpressure(void)
 	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
 	idle = 0;
 	while (got < sent && idle < 1000) {
-		event_base_loop(f.run.base, EVLOOP_NONBLOCK);
+		event_base_loop(f.base, EVLOOP_NONBLOCK);
 		n = read(p[0], buf, sizeof buf);
 		if (n <= 0) {
 			idle++;
@@ -910,8 +914,7 @@ test_backpressure(void)
 		got += (size_t)n;
 	}
 	/* No reader left: a flush of what was not drained cannot hang. */
-	resumed = !output_blocked(f.out) && f.run.output_paused == 0;
-	TAILQ_REMOVE(&f.run.active, &f.s[0], entry);
+	resumed = !output_blocked(f.out) && f.sched.paused == 0;
 	close(p[0]);
 	output_free(f.out);
 	f.out = NULL;
@@ -919,12 +922,13 @@ test_backpressure(void)
 	close(saved);
 	ok(nonblock, "stdout pipe made non-blocking for the run");
 	ok(blocked, "a pipe nobody reads: output_blocked() becomes true");
-	ok(k == 1 && pause_calls == 1,
-	    "run_set_output_paused(run, 1) was called, session paused");
+	ok(k == 1 && f.sched.pause_calls == 1,
+	    "the backpressure hook was told to pause, once");
 	ok(sent < 8 * 1024 * 1024, "paused before 8 MiB were queued");
 	is_int(got, sent, "every byte arrives once the reader reads");
-	ok(resumed, "drained: run_set_output_paused(run, 0)");
-	ok(f.s[0].paused == 0 && resume_calls == 1, "session resumed");
+	ok(resumed, "drained: the hook was told to resume");
+	ok(f.sched.resume_calls == 1 && f.sched.pause_calls == 1,
+	    "resumed once, not paused again");
 	fix_free(&f);
 }
 
@@ -941,7 +945,7 @@ test_restore_flags(void)
 	saved = dup(1);
 	dup2(p[1], 1);
 	close(p[1]);
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	during = fl_nonblock(1);
 	output_flush(f.out);
 	after = fl_nonblock(1);
@@ -966,14 +970,15 @@ test_epipe(void)
 	saved = dup(1);
 	dup2(p[1], 1);
 	close(p[1]);
-	f.out = output_new(&f.run);
+	f.out = fix_output(&f);
 	put(&f, 0, STREAM_STDOUT, "into the void\n");
 	put(&f, 0, STREAM_STDOUT, "more\n");
 	fix_exit(&f, 0, 0);
 	output_finish(f.out);
 	dup2(saved, 1);
 	close(saved);
-	ok(f.run.stdout_broken == 1, "EPIPE on stdout: run_stdout_broken");
+	ok(f.sched.stdout_broken == 1,
+	    "EPIPE on stdout: the stdout_broken hook, once");
 	fix_free(&f);
 }
 
