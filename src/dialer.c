@@ -293,8 +293,8 @@ dial_connect_next(struct dial *d)
 		d->src_port = port;
 		debug2("%s: connecting to %s from port %d", s->host->label,
 		    net_addr_str(sa, a, sizeof a), port);
-		d->ev = event_new(d->run->base, fd, EV_WRITE, dial_connect_cb,
-		    d);
+		d->ev = event_new(run_base(d->run), fd, EV_WRITE,
+		    dial_connect_cb, d);
 		if (d->ev == NULL)
 			fatalx("event_new failed");
 		event_add(d->ev, NULL);

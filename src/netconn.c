@@ -240,12 +240,12 @@ net_resolve(struct run *run, const char *host, int port, net_resolve_cb cb,
 		net_resolve_free(nr);
 		return (NULL);
 	}
-	if (run->opt->connect_timeout > 0) {
+	if (run_options(run)->connect_timeout > 0) {
 		struct timeval	tv;
-		double		secs = run->opt->connect_timeout * 0.9;
+		double		secs = run_options(run)->connect_timeout * 0.9;
 
-		nr->deadline = evtimer_new(run->base, net_resolve_deadline_cb,
-		    nr);
+		nr->deadline = evtimer_new(run_base(run),
+		    net_resolve_deadline_cb, nr);
 		tv.tv_sec = (time_t)secs;
 		tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
 		evtimer_add(nr->deadline, &tv);
@@ -282,8 +282,8 @@ net_connect(struct run *run, const struct sockaddr *sa, socklen_t salen,
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1)
 			return (-1);
-		if (run->pool != NULL) {
-			port = portpool_bind(run->pool, fd, sa, salen,
+		if (run_pool(run) != NULL) {
+			port = portpool_bind(run_pool(run), fd, sa, salen,
 			    run_now());
 			if (port == -1) {
 				save = errno;
@@ -298,16 +298,16 @@ net_connect(struct run *run, const struct sockaddr *sa, socklen_t salen,
 		}
 		save = errno;
 		close(fd);	/* never connected: no FIN, no TIME_WAIT */
-		if (run->pool == NULL) {
+		if (run_pool(run) == NULL) {
 			errno = save;
 			return (-1);
 		}
 		if (save == EADDRNOTAVAIL || save == EADDRINUSE) {
-			portpool_conflict(run->pool, port, sa, salen,
+			portpool_conflict(run_pool(run), port, sa, salen,
 			    run_now());
 			continue;
 		}
-		portpool_release(run->pool, port, sa, salen, 0, run_now());
+		portpool_release(run_pool(run), port, sa, salen, 0, run_now());
 		run_port_released(run);
 		errno = save;
 		return (-1);
@@ -323,8 +323,8 @@ net_close_finish(struct run *run, int src_port, const struct sockaddr *dst,
     socklen_t dstlen, double cool, enum close_how how, net_closed_cb cb,
     void *arg)
 {
-	if (run->pool != NULL && src_port > 0) {
-		portpool_release(run->pool, src_port, dst, dstlen, cool,
+	if (run_pool(run) != NULL && src_port > 0) {
+		portpool_release(run_pool(run), src_port, dst, dstlen, cool,
 		    run_now());
 		run_port_released(run);
 	}
@@ -435,13 +435,13 @@ net_close(struct run *run, int fd, int src_port, const struct sockaddr *dst,
 		    cb, arg);
 		return;
 	}
-	if (abort_now || run->opt->close_mode == CLOSE_ABORT) {
+	if (abort_now || run_options(run)->close_mode == CLOSE_ABORT) {
 		net_close_rst(fd);
 		net_close_finish(run, src_port, dst, dstlen, 0, CLOSED_RESET,
 		    cb, arg);
 		return;
 	}
-	if (run->opt->close_mode == CLOSE_LOCAL) {
+	if (run_options(run)->close_mode == CLOSE_LOCAL) {
 		close(fd);	/* the classic first FIN: TIME_WAIT is ours */
 		net_close_finish(run, src_port, dst, dstlen, NET_COOL_SECS,
 		    CLOSED_LOCAL_FIRST, cb, arg);
@@ -450,7 +450,7 @@ net_close(struct run *run, int fd, int src_port, const struct sockaddr *dst,
 
 	/* Remote first: the FIN may already be here. */
 	r = net_drain(fd);
-	wait = run->opt->close_wait;
+	wait = run_options(run)->close_wait;
 	if (r == 1 || r == -1 || wait <= 0) {
 		if (r == 1)
 			close(fd);
@@ -472,7 +472,7 @@ net_close(struct run *run, int fd, int src_port, const struct sockaddr *dst,
 	nc->cb = cb;
 	nc->arg = arg;
 	nc->deadline = run_now() + wait;
-	nc->ev = event_new(run->base, fd, EV_READ | EV_PERSIST,
+	nc->ev = event_new(run_base(run), fd, EV_READ | EV_PERSIST,
 	    net_closer_cb, nc);
 	if (nc->ev == NULL)
 		fatalx("event_new failed");

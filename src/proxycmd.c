@@ -250,7 +250,7 @@ proxycmd_start(struct run *run, const char *label, const char *cmd, int *fd)
 	pc->errfd = ep[0];
 	(void)net_set_nonblock(pc->fd);
 	(void)net_set_nonblock(pc->errfd);
-	pc->ev_err = event_new(run->base, pc->errfd, EV_READ | EV_PERSIST,
+	pc->ev_err = event_new(run_base(run), pc->errfd, EV_READ | EV_PERSIST,
 	    proxycmd_err_cb, pc);
 	if (pc->ev_err == NULL)
 		fatalx("event_new failed");
@@ -311,7 +311,7 @@ proxycmd_close(struct proxycmd *pc, int abort_now,
 	pc->cb = cb;
 	pc->arg = arg;
 	pc->fd = -1;
-	pc->ev_kill = evtimer_new(pc->run->base, proxycmd_kill_cb, pc);
+	pc->ev_kill = evtimer_new(run_base(pc->run), proxycmd_kill_cb, pc);
 	if (abort_now) {
 		if (pc->pid > 0) {
 			kill(-pc->pid, SIGKILL);
@@ -322,7 +322,9 @@ proxycmd_close(struct proxycmd *pc, int abort_now,
 		return;
 	}
 	/* Give the command --close-wait (and a second more) to exit. */
-	wait = pc->run->opt->close_wait > 0 ? pc->run->opt->close_wait : 1;
+	wait = run_options(pc->run)->close_wait;
+	if (wait <= 0)
+		wait = 1;
 	wait += 1;
 	tv.tv_sec = (time_t)wait;
 	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);

@@ -146,6 +146,54 @@ run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+struct event_base *
+run_base(const struct run *run)
+{
+	return run->base;
+}
+
+const struct options *
+run_options(const struct run *run)
+{
+	return run->opt;
+}
+
+struct portpool *
+run_pool(const struct run *run)
+{
+	return run->pool;
+}
+
+void *
+run_tpriv(const struct run *run)
+{
+	return run->tpriv;
+}
+
+void
+run_set_tpriv(struct run *run, void *tpriv)
+{
+	run->tpriv = tpriv;
+}
+
+size_t
+run_nsessions(const struct run *run)
+{
+	return run->nsessions;
+}
+
+int
+run_all_started(const struct run *run)
+{
+	return run->next >= run->nsessions;
+}
+
+int
+run_aborting(const struct run *run)
+{
+	return run->aborting;
+}
+
 /* evdns talks on its own; keep it to -vv. */
 static void
 run_dns_log(int is_warn, const char *msg)

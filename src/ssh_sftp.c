@@ -39,7 +39,6 @@
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
-#include "mrsh/run.h"
 #include "mrsh/session.h"
 #include "mrsh/ssh_sftp.h"
 #include "mrsh/xmalloc.h"
@@ -326,7 +325,7 @@ sftp_xfer_new(struct session *s, LIBSSH2_SESSION *ssh, struct copy_plan *p,
 	xf->s = s;
 	xf->p = p;
 	xf->rx = rx;
-	xf->dest = copy_expand(s->run->opt->copy_dest, s->host->label);
+	xf->dest = copy_expand(p->opt->copy_dest, s->host->label);
 	len = strlen(xf->dest);
 	while (len > 1 && xf->dest[len - 1] == '/')
 		xf->dest[--len] = '\0';
@@ -859,7 +858,7 @@ sftp_pull_target(struct sftp_chan *x, const char *src)
 	char	*base, *r;
 
 	base = copy_basename(src);
-	if (copy_has_host(x->s->run->opt->copy_dest))
+	if (copy_has_host(x->p->opt->copy_dest))
 		xasprintf(&r, "%s/%s", x->xf->dest, base);
 	else
 		xasprintf(&r, "%s/%s.%s", x->xf->dest, base, x->s->host->label);
@@ -895,7 +894,7 @@ sftp_pull_attrs(struct sftp_chan *x, int fd, const char *path,
 static enum sftp_result
 sftp_pull_next(struct sftp_chan *x)
 {
-	const struct options	*opt = x->s->run->opt;
+	const struct options	*opt = x->p->opt;
 	char			*name;
 
 	sftp_pull_item_free(&x->cur);
@@ -1248,7 +1247,7 @@ sftp_chan_step(struct sftp_chan *x)
 				continue;
 			}
 			if (x->p->opt->copy == COPY_PULL) {
-				if (copy_has_host(x->s->run->opt->copy_dest) &&
+				if (copy_has_host(x->p->opt->copy_dest) &&
 				    mkdir(x->xf->dest, 0777) == -1 &&
 				    errno != EEXIST)
 					return (sftp_local(x, "%s: %s",

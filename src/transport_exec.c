@@ -91,9 +91,9 @@ exec_subst(const char *arg, struct session *s)
 				if (s->host->port != 0)
 					snprintf(portbuf, sizeof portbuf, "%d",
 					    s->host->port);
-				else if (s->run->opt->port != 0)
+				else if (run_options(s->run)->port != 0)
 					snprintf(portbuf, sizeof portbuf, "%d",
-					    s->run->opt->port);
+					    run_options(s->run)->port);
 				else	/* as ssh's %p: the default port */
 					snprintf(portbuf, sizeof portbuf,
 					    "22");
@@ -159,7 +159,7 @@ exec_read_cb(evutil_socket_t fd, short what, void *arg)
 		n = read(fd, exec_buf, sizeof exec_buf);
 		if (n > 0) {
 			session_output(es->s, st, exec_buf, (size_t)n);
-			if (es->s->run->output_paused)
+			if (session_output_blocked(es->s))
 				return;
 			continue;
 		}
@@ -194,7 +194,7 @@ exec_child_cb(pid_t pid, int status, void *arg)
 static void
 exec_start(struct session *s)
 {
-	const struct options *opt = s->run->opt;
+	const struct options *opt = run_options(s->run);
 	struct exec_state *es;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -260,7 +260,7 @@ exec_start(struct session *s)
 	for (i = 0; i < 2; i++) {
 		fcntl(es->fd[i], F_SETFL, fcntl(es->fd[i], F_GETFL) |
 		    O_NONBLOCK);
-		es->ev[i] = event_new(s->run->base, es->fd[i],
+		es->ev[i] = event_new(run_base(s->run), es->fd[i],
 		    EV_READ | EV_PERSIST, exec_read_cb, es);
 		if (!s->paused)
 			event_add(es->ev[i], NULL);
@@ -297,7 +297,7 @@ exec_close(struct session *s, int abort_it)
 		exec_close_fd(es, 1);
 		if (es->pid > 0) {
 			kill(-es->pid, SIGTERM);
-			es->killer = evtimer_new(s->run->base, exec_kill_cb,
+			es->killer = evtimer_new(run_base(s->run), exec_kill_cb,
 			    es);
 			evtimer_add(es->killer, &tv);
 		}

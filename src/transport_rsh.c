@@ -241,7 +241,7 @@ rsh_fail(struct rsh_conn *c, enum fail_kind kind, const char *fmt, ...)
 static int
 rsh_init(struct run *run)
 {
-	const struct options	*opt = run->opt;
+	const struct options	*opt = run_options(run);
 	struct rsh_run		*rr;
 	struct passwd		*pw;
 	unsigned char		 rnd[RSH_MARKER_RANDOM];
@@ -283,7 +283,7 @@ rsh_init(struct run *run)
 		info("rsh: --ports ephemeral: rshd will refuse non-reserved "
 		    "source ports");
 
-	if (run->pool != NULL && opt->rsh_stderr != RSH_STDERR_MERGE &&
+	if (run_pool(run) != NULL && opt->rsh_stderr != RSH_STDERR_MERGE &&
 	    opt->ports_hi - opt->ports_lo < 1) {
 		error("rsh: each session needs two source ports (main and "
 		    "stderr); --ports %d-%d has one (or use --rsh-stderr merge)",
@@ -293,20 +293,20 @@ rsh_init(struct run *run)
 		return (-1);
 	}
 
-	run->tpriv = rr;
+	run_set_tpriv(run, rr);
 	return (0);
 }
 
 static void
 rsh_cleanup(struct run *run)
 {
-	struct rsh_run	*rr = run->tpriv;
+	struct rsh_run	*rr = run_tpriv(run);
 
 	if (rr == NULL)
 		return;
 	free(rr->locuser);
 	free(rr);
-	run->tpriv = NULL;
+	run_set_tpriv(run, NULL);
 }
 
 /* The session's transport state, made on the first start. */
@@ -318,7 +318,7 @@ rsh_conn_get(struct session *s)
 	if (c == NULL) {
 		c = xcalloc(1, sizeof *c);
 		c->s = s;
-		c->rr = s->run->tpriv;
+		c->rr = run_tpriv(s->run);
 		c->fd = c->lfd = c->efd = -1;
 		c->lport = 0;
 		s->tdata = c;
@@ -340,7 +340,7 @@ static void
 rsh_build_request(struct rsh_conn *c)
 {
 	struct session		*s = c->s;
-	const struct options	*opt = s->run->opt;
+	const struct options	*opt = run_options(s->run);
 	const char		*cmd, *remuser;
 	char			*wrapped, *req;
 	char			 port[16];
@@ -403,7 +403,7 @@ rsh_maybe_running(struct rsh_conn *c)
 
 	if (c->closing || s->state >= S_RUNNING || c->hs != HS_OK)
 		return;
-	if (s->run->opt->rsh_stderr != RSH_STDERR_MERGE && c->efd == -1)
+	if (run_options(s->run)->rsh_stderr != RSH_STDERR_MERGE && c->efd == -1)
 		return;
 	session_set_state(s, S_RUNNING);
 }
@@ -418,7 +418,7 @@ rsh_linger_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->closing)
 		return;
 	debug("%s: connection still open %.1fs after the exit status; "
-	    "resetting", s->host->label, s->run->opt->close_wait);
+	    "resetting", s->host->label, run_options(s->run)->close_wait);
 	c->overdue = 1;
 	if (!s->eof[STREAM_STDOUT]) {
 		c->main_eof = 1;
@@ -471,8 +471,10 @@ rsh_marker_done(struct rsh_conn *c)
 	if (c->closing)
 		return;
 	if (c->ev_linger == NULL) {
-		w = s->run->opt->close_wait > 0 ? s->run->opt->close_wait : 0;
-		c->ev_linger = evtimer_new(s->run->base, rsh_linger_cb, c);
+		w = run_options(s->run)->close_wait;
+		if (w < 0)
+			w = 0;
+		c->ev_linger = evtimer_new(run_base(s->run), rsh_linger_cb, c);
 		tv.tv_sec = (time_t)w;
 		tv.tv_usec = (suseconds_t)((w - (double)tv.tv_sec) * 1e6);
 		evtimer_add(c->ev_linger, &tv);
@@ -582,7 +584,8 @@ rsh_main_eof(struct rsh_conn *c)
 		if (c->closing)
 			return;
 	}
-	if (s->run->opt->rsh_stderr == RSH_STDERR_MERGE && !c->err_eof) {
+	if (run_options(s->run)->rsh_stderr == RSH_STDERR_MERGE &&
+	    !c->err_eof) {
 		c->err_eof = 1;
 		session_eof(s, STREAM_STDERR);
 		if (c->closing)
@@ -627,12 +630,12 @@ rsh_handshake_input(struct rsh_conn *c, const char *buf, size_t len)
 			 * stdin EOF as a TCP half-close, our FIN first, so
 			 * TIME_WAIT lands here. Never done otherwise.
 			 */
-			if (c->s->run->opt->close_mode == CLOSE_LOCAL &&
+			if (run_options(c->s->run)->close_mode == CLOSE_LOCAL &&
 			    shutdown(c->fd, SHUT_WR) == -1)
 				debug("%s: shutdown: %s", c->s->host->label,
 				    strerror(errno));
-			if (c->s->run->opt->rsh_stderr == RSH_STDERR_MERGE &&
-			    !c->err_eof) {
+			if (run_options(c->s->run)->rsh_stderr ==
+			    RSH_STDERR_MERGE && !c->err_eof) {
 				c->err_eof = 1;
 				session_eof(c->s, STREAM_STDERR);
 				if (c->closing)
@@ -778,7 +781,7 @@ rsh_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	c->epeerlen = plen;
 	debug2("%s: stderr connection from %s", s->host->label,
 	    net_addr_str((struct sockaddr *)&peer, why, sizeof why));
-	c->ev_eread = event_new(s->run->base, fd, EV_READ | EV_PERSIST,
+	c->ev_eread = event_new(run_base(s->run), fd, EV_READ | EV_PERSIST,
 	    rsh_eread_cb, c);
 	rsh_update_reads(c);
 	rsh_maybe_running(c);
@@ -830,8 +833,8 @@ rsh_listener_release(struct rsh_conn *c, int wake)
 		close(c->lfd);
 		c->lfd = -1;
 	}
-	if (c->lport > 0 && run->pool != NULL && c->efd == -1) {
-		portpool_release(run->pool, c->lport,
+	if (c->lport > 0 && run_pool(run) != NULL && c->efd == -1) {
+		portpool_release(run_pool(run), c->lport,
 		    (struct sockaddr *)&c->dst, c->dstlen, 0, run_now());
 		c->lport = 0;
 		if (wake)
@@ -858,9 +861,9 @@ rsh_listen(struct rsh_conn *c)
 		rsh_fail(c, FAIL_LOCAL, NET_LOCAL_ERR_FMT, strerror(errno));
 		return (-1);
 	}
-	if (run->pool != NULL) {
-		port = portpool_bind(run->pool, fd, (struct sockaddr *)&c->dst,
-		    c->dstlen, run_now());
+	if (run_pool(run) != NULL) {
+		port = portpool_bind(run_pool(run), fd,
+		    (struct sockaddr *)&c->dst, c->dstlen, run_now());
 		if (port == -1) {
 			close(fd);
 			if (errno == EAGAIN)
@@ -896,7 +899,7 @@ rsh_listen(struct rsh_conn *c)
 		rsh_fail(c, FAIL_LOCAL, "listen: %s", strerror(errno));
 		return (-1);
 	}
-	c->ev_accept = event_new(run->base, fd, EV_READ | EV_PERSIST,
+	c->ev_accept = event_new(run_base(run), fd, EV_READ | EV_PERSIST,
 	    rsh_accept_cb, c);
 	event_add(c->ev_accept, NULL);
 	return (0);
@@ -917,7 +920,7 @@ rsh_before_connect(void *arg, const struct sockaddr *dst, socklen_t dstlen)
 	rsh_listener_release(c, 0);
 	memcpy(&c->dst, dst, dstlen);
 	c->dstlen = dstlen;
-	if (c->s->run->opt->rsh_stderr == RSH_STDERR_MERGE)
+	if (run_options(c->s->run)->rsh_stderr == RSH_STDERR_MERGE)
 		return (0);
 	return (rsh_listen(c));
 }
@@ -948,9 +951,10 @@ rsh_dial_ready(void *arg)
 	c->fd = dial_fd(c->dial);
 	debug2("%s: connected from port %d (stderr port %d)", s->host->label,
 	    dial_src_port(c->dial), c->lport);
-	c->ev_read = event_new(run->base, c->fd, EV_READ | EV_PERSIST,
+	c->ev_read = event_new(run_base(run), c->fd, EV_READ | EV_PERSIST,
 	    rsh_read_cb, c);
-	c->ev_write = event_new(run->base, c->fd, EV_WRITE, rsh_write_cb, c);
+	c->ev_write = event_new(run_base(run), c->fd, EV_WRITE, rsh_write_cb,
+	    c);
 	if (c->ev_read == NULL || c->ev_write == NULL)
 		fatalx("event_new failed");
 	session_set_state(s, S_SETUP);
@@ -971,7 +975,7 @@ static void
 rsh_start(struct session *s)
 {
 	struct rsh_conn		*c = rsh_conn_get(s);
-	const struct options	*opt = s->run->opt;
+	const struct options	*opt = run_options(s->run);
 	int			 port;
 
 	if (c->closing)

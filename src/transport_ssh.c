@@ -518,7 +518,7 @@ ssh_stdin_update(struct ssh_run *r)
 		if (c->in_off < min)
 			min = c->in_off;
 	}
-	if (r->run->next >= r->run->nsessions && min > r->in_base) {
+	if (run_all_started(r->run) && min > r->in_base) {
 		drop = (size_t)(min - r->in_base);
 		memmove(r->in, r->in + drop, r->inlen - drop);
 		r->inlen -= drop;
@@ -526,7 +526,7 @@ ssh_stdin_update(struct ssh_run *r)
 	}
 	if (r->in_eof)
 		return;
-	if (TAILQ_EMPTY(&r->inq) && r->run->next >= r->run->nsessions) {
+	if (TAILQ_EMPTY(&r->inq) && run_all_started(r->run)) {
 		/* Every host has all it wants: /dev/zero is not read on. */
 		if (r->in_reading) {
 			event_del(r->ev_in);
@@ -607,7 +607,7 @@ ssh_sudo_init(struct ssh_run *r, const struct options *opt)
 static int
 ssh_init(struct run *run)
 {
-	const struct options	*opt = run->opt;
+	const struct options	*opt = run_options(run);
 	struct ssh_host_config	 hc;
 	struct ssh_run		*r;
 	struct stat		 st;
@@ -623,7 +623,7 @@ ssh_init(struct run *run)
 	r->run = run;
 	TAILQ_INIT(&r->inq);
 	TAILQ_INIT(&r->jumps);
-	run->tpriv = r;
+	run_set_tpriv(run, r);
 	if ((r->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
 		error("/dev/null: %s", strerror(errno));
 		return (-1);
@@ -631,7 +631,7 @@ ssh_init(struct run *run)
 	if ((r->cfg = sshconfig_load(opt)) == NULL)
 		return (-1);
 	if (opt->copy != COPY_NONE &&
-	    (r->copy = copy_plan_new(opt, run->nsessions)) == NULL)
+	    (r->copy = copy_plan_new(opt, run_nsessions(run))) == NULL)
 		return (-1);
 
 	r->keys.prompt_ok = 1;
@@ -672,10 +672,10 @@ ssh_init(struct run *run)
 		    (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) &&
 		    !isatty(STDIN_FILENO))));
 		if (r->in_poll)
-			r->ev_in = event_new(run->base, STDIN_FILENO, EV_READ |
-			    EV_PERSIST, ssh_stdin_cb, r);
+			r->ev_in = event_new(run_base(run), STDIN_FILENO,
+			    EV_READ | EV_PERSIST, ssh_stdin_cb, r);
 		else
-			r->ev_in = evtimer_new(run->base, ssh_stdin_cb, r);
+			r->ev_in = evtimer_new(run_base(run), ssh_stdin_cb, r);
 		if (r->ev_in == NULL)
 			fatalx("event_new failed");
 		ssh_stdin_resume(r);
@@ -686,7 +686,7 @@ ssh_init(struct run *run)
 static void
 ssh_cleanup(struct run *run)
 {
-	struct ssh_run	*r = run->tpriv;
+	struct ssh_run	*r = run_tpriv(run);
 
 	if (r == NULL)
 		return;
@@ -699,7 +699,7 @@ ssh_cleanup(struct run *run)
 	ssh_secret_free(r->sudo_pw);
 	free(r->sudo_cmd);
 	free(r->sudo_cmd_tty);
-	copy_plan_report(r->copy, run->nsessions);
+	copy_plan_report(r->copy, run_nsessions(run));
 	copy_plan_free(r->copy);
 	if (r->cfg != NULL)
 		sshconfig_free(r->cfg);
@@ -707,7 +707,7 @@ ssh_cleanup(struct run *run)
 	if (r->devnull != -1)
 		close(r->devnull);
 	free(r);
-	run->tpriv = NULL;
+	run_set_tpriv(run, NULL);
 	libssh2_exit();
 }
 
@@ -728,9 +728,9 @@ ssh_dial_ready(void *arg)
 	char		 msg[1024];
 
 	c->fd = dial_fd(c->dial);
-	c->ev_rd = event_new(s->run->base, c->fd, EV_READ, ssh_io_cb, c);
-	c->ev_wr = event_new(s->run->base, c->fd, EV_WRITE, ssh_io_cb, c);
-	c->ev_kick = event_new(s->run->base, -1, 0, ssh_io_cb, c);
+	c->ev_rd = event_new(run_base(s->run), c->fd, EV_READ, ssh_io_cb, c);
+	c->ev_wr = event_new(run_base(s->run), c->fd, EV_WRITE, ssh_io_cb, c);
+	c->ev_kick = event_new(run_base(s->run), -1, 0, ssh_io_cb, c);
 	if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
 		fatalx("event_new failed");
 	session_set_state(s, S_SETUP);
@@ -1549,14 +1549,14 @@ ssh_step(struct ssh_conn *c)
 			if (c->hc.server_alive_interval > 0) {
 				libssh2_keepalive_config(c->ssh, 1,
 				    (unsigned)c->hc.server_alive_interval);
-				c->ev_timer = event_new(s->run->base, -1,
+				c->ev_timer = event_new(run_base(s->run), -1,
 				    EV_PERSIST, ssh_keepalive_cb, c);
 				tv.tv_sec = c->hc.server_alive_interval;
 				tv.tv_usec = 0;
 				event_add(c->ev_timer, &tv);
 			}
 			c->auth = ssh_auth_new(c->ssh, &c->hc, &c->r->keys,
-			    c->r->password, s->host->label, s->run->base,
+			    c->r->password, s->host->label, run_base(s->run),
 			    s->connect_timeout_used, ssh_auth_kick, c);
 			ssh_set_step(c, SSH_AUTH);
 			break;
@@ -1604,8 +1604,8 @@ ssh_step(struct ssh_conn *c)
 				return;
 			}
 			memset(&c->chansetup, 0, sizeof c->chansetup);
-			c->tty = ssh_chansetup_want_tty(s->run->opt->tty,
-			    &c->hc);
+			c->tty = ssh_chansetup_want_tty(
+			    run_options(s->run)->tty, &c->hc);
 			ssh_set_step(c, SSH_CHANSETUP);
 			break;
 		case SSH_CHANSETUP:
@@ -1620,8 +1620,8 @@ ssh_step(struct ssh_conn *c)
 			ssh_set_step(c, SSH_EXEC);
 			break;
 		case SSH_EXEC:
-			cmd = s->run->opt->cmdline != NULL ?
-			    s->run->opt->cmdline : "";
+			cmd = run_options(s->run)->cmdline != NULL ?
+			    run_options(s->run)->cmdline : "";
 			if (c->r->sudo_cmd != NULL)
 				cmd = c->tty ? c->r->sudo_cmd_tty :
 				    c->r->sudo_cmd;
@@ -1711,7 +1711,7 @@ ssh_io_cb(evutil_socket_t fd, short what, void *arg)
 static void
 ssh_start(struct session *s)
 {
-	struct ssh_run	*r = s->run->tpriv;
+	struct ssh_run	*r = run_tpriv(s->run);
 	struct ssh_conn	*c = s->tdata;
 	const struct host *h = s->host;
 
@@ -1726,13 +1726,13 @@ ssh_start(struct session *s)
 	c->r = r;
 	c->fd = -1;
 	s->tdata = c;
-	c->cfgh = sshconfig_begin(r->cfg, s->run->opt, h->name, h->user,
-	    h->port);
+	c->cfgh = sshconfig_begin(r->cfg, run_options(s->run), h->name,
+	    h->user, h->port);
 	if (sshconfig_canon_next(c->cfgh) != NULL) {
 		/* CanonicalizeHostname: look names up first, as ssh. */
 		session_set_state(s, S_RESOLVING);
 		if (r->canon == NULL)
-			r->canon = sshcanon_new(s->run->base);
+			r->canon = sshcanon_new(run_base(s->run));
 		c->canon = sshcanon_start(r->canon, c->cfgh, ssh_canon_done,
 		    c);
 		return;
@@ -1777,13 +1777,14 @@ ssh_configured(struct ssh_conn *c)
 	s->cfg_hostname = c->hc.hostname != NULL ?
 	    xstrdup(c->hc.hostname) : NULL;
 	s->cfg_port = c->hc.port > 0 ? c->hc.port : 22;
-	if (c->hc.connect_timeout > 0 && (s->run->opt->connect_timeout <= 0 ||
-	    c->hc.connect_timeout < s->run->opt->connect_timeout)) {
+	if (c->hc.connect_timeout > 0 &&
+	    (run_options(s->run)->connect_timeout <= 0 ||
+	    c->hc.connect_timeout < run_options(s->run)->connect_timeout)) {
 		/* The smaller of -t and ConnectTimeout applies. */
 		session_set_timeout(s, c->hc.connect_timeout);
 		s->connect_timeout_what = "ConnectTimeout in ssh_config";
 	}
-	if (s->run->opt->stdin_stream) {
+	if (run_options(s->run)->stdin_stream) {
 		TAILQ_INSERT_TAIL(&r->inq, c, in_entry);
 		c->in_attached = 1;
 		c->in_off = 0;
@@ -1808,7 +1809,7 @@ ssh_configured(struct ssh_conn *c)
 		 * itself would run.
 		 */
 		jcmd = jump_proxy_command(c->hc.proxy_jump,
-		    s->run->opt->ssh_config, err, sizeof err);
+		    run_options(s->run)->ssh_config, err, sizeof err);
 		if (jcmd == NULL) {
 			/* Never connect directly instead. */
 			ssh_fail(c, FAIL_LOCAL, "ProxyJump %s: %s",
@@ -2070,10 +2071,12 @@ ssh_close_deadline(struct ssh_conn *c, struct run *run)
 	struct timeval	 tv;
 	double		 wait;
 
-	wait = run->opt->close_wait > 0 ? run->opt->close_wait : 1;
+	wait = run_options(run)->close_wait;
+	if (wait <= 0)
+		wait = 1;
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);	/* the keepalive's */
-	c->ev_timer = evtimer_new(run->base, ssh_cleanup_deadline_cb, c);
+	c->ev_timer = evtimer_new(run_base(run), ssh_cleanup_deadline_cb, c);
 	tv.tv_sec = (time_t)wait;
 	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
 	evtimer_add(c->ev_timer, &tv);
@@ -2238,7 +2241,7 @@ ssh_jump_failed(struct ssh_jump *j, enum fail_kind kind, const char *why)
 	/* Not from inside the libssh2 call that failed. */
 	if (!j->closing) {
 		if (j->ev_close == NULL &&
-		    (j->ev_close = evtimer_new(j->r->run->base,
+		    (j->ev_close = evtimer_new(run_base(j->r->run),
 		    ssh_jump_close_cb, j)) == NULL)
 			fatalx("event_new failed");
 		evtimer_add(j->ev_close, &zero);
@@ -2251,7 +2254,7 @@ ssh_jump_check_close(struct ssh_jump *j)
 {
 	struct run	*run = j->r->run;
 
-	if (j->closing || j->users > 0 || run->next < run->nsessions ||
+	if (j->closing || j->users > 0 || !run_all_started(run) ||
 	    jump_pump_count(j->pump) > 0)
 		return;
 	debug2("%s: no target needs it any more", j->host.label);
@@ -2284,7 +2287,7 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 	c->have_hc = 1;
 	j->c = c;
 	j->fs.tdata = c;
-	j->pump = jump_pump_new(r->run->base, name, ssh_jump_wake, c);
+	j->pump = jump_pump_new(run_base(r->run), name, ssh_jump_wake, c);
 	TAILQ_INSERT_TAIL(&r->jumps, j, entry);
 	debug("%s: one session for every target behind it", j->host.label);
 	ssh_set_step(c, SSH_DIAL);
@@ -2350,7 +2353,7 @@ ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
 		}
 	}
 	memset(&hc, 0, sizeof hc);
-	if (sshconfig_resolve_hop(r->cfg, r->run->opt, hops[i].host,
+	if (sshconfig_resolve_hop(r->cfg, run_options(r->run), hops[i].host,
 	    hops[i].user, hops[i].port, &hc, why, sizeof why) != 0) {
 		snprintf(err, errlen, "jump host %s: %s", hops[i].host, why);
 		rc = -1;
@@ -2440,10 +2443,11 @@ ssh_jumps_finish(struct ssh_run *r)
 	/* The last made first: a hop of a chain before the one it uses. */
 	while ((j = TAILQ_LAST(&r->jumps, ssh_jump_q)) != NULL) {
 		if (!j->closing)
-			ssh_jump_close(j, r->run->aborting);
+			ssh_jump_close(j, run_aborting(r->run));
 		/* Each step of the close has a deadline (--close-wait). */
 		for (i = 0; !j->closed && i < 100000; i++) {
-			if (event_base_loop(r->run->base, EVLOOP_ONCE) == -1)
+			if (event_base_loop(run_base(r->run),
+			    EVLOOP_ONCE) == -1)
 				break;
 		}
 		TAILQ_REMOVE(&r->jumps, j, entry);

@@ -23,6 +23,11 @@ struct childmap;
 
 TAILQ_HEAD(session_q, session);
 
+/*
+ * The fields belong to the scheduler (run.c, and session.c's per-host
+ * machine); transports and the dialer read what they need through the
+ * accessors below, and output gets what it needs at output_new.
+ */
 struct run {
 	const struct options	*opt;
 	struct event_base	*base;
@@ -74,6 +79,20 @@ int	run_loop(struct run *);
 void	run_free(struct run *);
 /* Exit status from the finished sessions (documented in mrsh(1)). */
 int	run_exit_status(const struct run *);
+
+/* For transports and the dialer: the run's loop, options, port pool. */
+struct event_base *run_base(const struct run *);
+const struct options *run_options(const struct run *);
+/* NULL with --ports ephemeral (the kernel picks). */
+struct portpool	*run_pool(const struct run *);
+/* The transport's per-run state (ops->init sets it, ops->cleanup clears). */
+void	*run_tpriv(const struct run *);
+void	 run_set_tpriv(struct run *, void *);
+/* How many hosts the run has; have all of them been started? */
+size_t	 run_nsessions(const struct run *);
+int	 run_all_started(const struct run *);
+/* Is the run aborting (ctrl-c twice, SIGTERM, stdout gone)? */
+int	 run_aborting(const struct run *);
 
 /* Lazily create the evdns base (honours /etc/hosts, /etc/resolv.conf). */
 struct evdns_base *run_dns(struct run *);
