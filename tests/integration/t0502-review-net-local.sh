@@ -20,8 +20,8 @@ fake_server noaccept
 P=$FAKE_PORT
 
 # starve COND CMD...: run CMD in the background, and once COND (a string
-# for eval; the run's pid in $pid) holds, lower its open-file limit to 3;
-# RC, $T/out and $T/err as capture.
+# for eval; the run's pid in $pid) holds, lower its open-file limit to 3,
+# then eval STARVE_THEN if set; RC, $T/out and $T/err as capture.
 starve() {
 	local cond=$1 pid
 
@@ -30,6 +30,7 @@ starve() {
 	pid=$!
 	wait_for 30 "$cond" || diag "not reached before the limit: $cond"
 	prlimit --pid "$pid" --nofile=3: || diag "prlimit failed"
+	eval "${STARVE_THEN:-:}"
 	wait "$pid"
 	RC=$?
 }
@@ -42,7 +43,7 @@ H="127.0.0.1:$P"
 # 1-6: rsh, with and without a stderr connection. The first host
 # times out in the sink; the next two cannot open a socket.
 for mode in merge connect; do
-	starve "$sink_fed" "$MRSH" -R rsh --rsh-stderr "$mode" -j 1 -t 2 \
+	starve "$sink_fed" "$MRSH" -R rsh --rsh-stderr "$mode" -j 1 -t 8 \
 	    -w "$H,127.0.0.2:$P,127.0.0.3:$P" -- true
 	is "$RC" 255 "rsh ($mode), out of descriptors: exit 255"
 	is "$(grep -c '^mrsh: 127\.0\.0\.[23]:'"$P"': CONNECTING: cannot open a socket: Too many open files$' "$T/err")" 2 \
@@ -66,11 +67,13 @@ for tr in rsh ssh; do
 done
 
 # 11-13: ssh, the same words. The first host runs a command on the private
-# sshd (its teardown opens nothing); the limit drops while it runs.
+# sshd (its teardown opens nothing); the limit drops while it runs, and
+# only then is the command let go (it waits for a file, at most 60 s).
 start_sshd 2
-starve "pgrep -f '^sleep 3\.$$\$' >/dev/null" \
+chmod 755 "$T"
+STARVE_THEN="touch '$T/go'" starve "[ -e '$T/started' ]" \
     "$MRSH" -F "$SSH_CONFIG" -j 1 -t 10 -w 127.0.1.1,127.0.1.2 \
-    -- "sleep 3.$$; echo first"
+    -- "touch $T/started; i=0; while [ ! -e $T/go ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done; echo first"
 is "$RC" 255 "ssh, out of descriptors: exit 255"
 is "$(grep -c '^mrsh: 127\.0\.1\.2: CONNECTING: cannot open a socket: Too many open files$' "$T/err")" 1 \
     "ssh: the same local failure while connecting"
