@@ -37,6 +37,32 @@ static const char *session_fail_names[] = {
 	"local", "copy"
 };
 
+/*
+ * The allowed transitions, derived from what the code does: run.c starts a
+ * session (NEW -> PENDING) or fails one it never started (NEW -> FAILED);
+ * a transport resolves, connects, parks for a source port (CONNECTING ->
+ * PENDING, then on to CONNECTING again), sets up and runs; the session goes
+ * to CLOSING from any started state (the join, a failure, a timeout) and
+ * only from CLOSING to its end. ssh refuses a host whose ssh_config is bad
+ * in SETUP, so PENDING and RESOLVING (CanonicalizeHostname) may go there.
+ * Anything else is a bug.
+ */
+#define SESSION_TO(st)	(1u << (st))
+static const unsigned int session_next[S_COUNT] = {
+	[S_NEW] =	 SESSION_TO(S_PENDING) | SESSION_TO(S_FAILED),
+	[S_PENDING] =	 SESSION_TO(S_RESOLVING) | SESSION_TO(S_CONNECTING) |
+			 SESSION_TO(S_SETUP) | SESSION_TO(S_CLOSING),
+	[S_RESOLVING] =	 SESSION_TO(S_CONNECTING) | SESSION_TO(S_SETUP) |
+			 SESSION_TO(S_CLOSING),
+	[S_CONNECTING] = SESSION_TO(S_PENDING) | SESSION_TO(S_SETUP) |
+			 SESSION_TO(S_CLOSING),
+	[S_SETUP] =	 SESSION_TO(S_RUNNING) | SESSION_TO(S_CLOSING),
+	[S_RUNNING] =	 SESSION_TO(S_CLOSING),
+	[S_CLOSING] =	 SESSION_TO(S_DONE) | SESSION_TO(S_FAILED),
+	[S_DONE] =	 0,
+	[S_FAILED] =	 0
+};
+
 static void	session_schedule_close(struct session *, int);
 static void	session_arm(struct session *, double);
 
@@ -57,7 +83,22 @@ session_fail_kind_name(enum fail_kind k)
 	return session_fail_names[k];
 }
 
-/* The one state setter: time stamp, timers that belong to a state, trace. */
+int
+session_transition_ok(enum session_state from, enum session_state to)
+{
+	if ((unsigned)from >= S_COUNT || (unsigned)to >= S_COUNT)
+		return 0;
+	return (session_next[from] & SESSION_TO(to)) != 0;
+}
+
+/*
+ * The one state setter: checks the transition against the table, then
+ * time stamp, timers that belong to a state, trace. A transition not in the
+ * table is a bug: said at error level with the caller, and fatal (abort) in
+ * a debug build (--enable-sanitizers), as OpenSSH's chan_set_istate. A
+ * release build still makes it, as mrsh always did, so that a path the table
+ * missed cannot leave a host unfinished.
+ */
 void
 session_set_state_at(struct session *s, enum session_state st,
     const char *func, int line)
@@ -67,6 +108,15 @@ session_set_state_at(struct session *s, enum session_state st,
 
 	if (s->state == st)
 		return;
+	if (!session_transition_ok(s->state, st)) {
+		log_msg(LOG_ERROR, NULL, 0, "%s: bug: %s -> %s is not an "
+		    "allowed transition (from %s:%d)", s->host->label,
+		    session_state_name(s->state), session_state_name(st),
+		    func != NULL ? func : "?", line);
+#ifdef MRSH_DEBUG
+		abort();
+#endif
+	}
 	/*
 	 * A failed session only goes on towards its end: a transport that
 	 * has not yet heard of the failure (the session's own timer fired)

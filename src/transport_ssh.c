@@ -2302,6 +2302,8 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 			ssh_fail(c, parent->fail_kind, "%s",
 			    parent->fail_reason);
 			return (j);
+	/* Started at once, as run.c starts a target's: NEW -> PENDING. */
+	session_set_state(&j->fs, S_PENDING);
 		}
 		dial_tunnel(c->dial, parent->pump, c->hc.hostname != NULL ?
 		    c->hc.hostname : name, c->hc.port > 0 ? c->hc.port : 22,

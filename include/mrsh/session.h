@@ -118,7 +118,16 @@ struct session {
 const char *session_state_name(enum session_state);
 const char *session_fail_kind_name(enum fail_kind);
 
-/* The one setter: records the time, traces "host: -> STATE" at -vv. */
+/*
+ * May a session go from one state to the other? The table in session.c;
+ * the setter treats any other transition as a bug.
+ */
+int	session_transition_ok(enum session_state from, enum session_state to);
+
+/*
+ * The one setter: checks the transition, records the time, traces
+ * "host: FROM -> TO" at -vv with the caller's function and line.
+ */
 void	session_set_state_at(struct session *, enum session_state,
 	    const char *func, int line);
 #define session_set_state(s, st) \

@@ -6,12 +6,15 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 
 #include <event2/event.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +437,158 @@ test_port_wait(void)
 	hostlist_free(&o.hosts);
 }
 
+/*
+ * The transitions table, written out again: every one the code makes is
+ * accepted, every other is a bug (fatal in a debug build).
+ */
+static const char *allowed[] = {
+	"NEW PENDING", "NEW FAILED",
+	"PENDING RESOLVING", "PENDING CONNECTING", "PENDING SETUP",
+	"PENDING CLOSING",
+	"RESOLVING CONNECTING", "RESOLVING SETUP", "RESOLVING CLOSING",
+	"CONNECTING PENDING", "CONNECTING SETUP", "CONNECTING CLOSING",
+	"SETUP RUNNING", "SETUP CLOSING",
+	"RUNNING CLOSING",
+	"CLOSING DONE", "CLOSING FAILED",
+};
+
+static int
+expect_allowed(int from, int to)
+{
+	char pair[64];
+	size_t i;
+
+	snprintf(pair, sizeof pair, "%s %s",
+	    session_state_name((enum session_state)from),
+	    session_state_name((enum session_state)to));
+	for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
+		if (strcmp(allowed[i], pair) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An illegal transition in a child: 0 if the setter returned and left the
+ * state alone, 1 if it returned and made it, -SIGNO if it died. The
+ * child's stderr (the error line) comes back in msg.
+ */
+static int
+illegal_in_child(struct session *s, enum session_state from,
+    enum session_state to, char *msg, size_t msglen)
+{
+	int p[2], status;
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	msg[0] = '\0';
+	if (pipe(p) != 0)
+		return -1000;
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		return -1000;
+	if (pid == 0) {
+		struct rlimit nocore = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &nocore);	/* abort: no core file */
+		close(p[0]);
+		dup2(p[1], 2);
+		s->state = from;
+		session_set_state(s, to);
+		_exit(s->state == to ? 1 : 0);
+	}
+	close(p[1]);
+	while (got + 1 < msglen &&
+	    (n = read(p[0], msg + got, msglen - 1 - got)) > 0)
+		got += (size_t)n;
+	msg[got] = '\0';
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1000;
+	if (WIFSIGNALED(status))
+		return -WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static void
+test_transitions(void)
+{
+	static const int bad[][2] = {
+		{ S_NEW, S_RUNNING }, { S_RUNNING, S_PENDING },
+		{ S_SETUP, S_CONNECTING }, { S_DONE, S_RUNNING },
+		{ S_FAILED, S_DONE }, { S_RUNNING, S_DONE },
+		{ S_NEW, S_CLOSING }, { S_CLOSING, S_RUNNING },
+	};
+	struct options o;
+	struct run run;
+	struct session *s;
+	char msg[1024], want[128];
+	size_t i;
+	int from, to, table_ok = 1, set_ok = 1, n = 0, r;
+
+	for (from = 0; from < S_COUNT; from++) {
+		for (to = 0; to < S_COUNT; to++) {
+			if (from == to)
+				continue;
+			if (session_transition_ok((enum session_state)from,
+			    (enum session_state)to) != expect_allowed(from,
+			    to)) {
+				diag("table: %s -> %s",
+				    session_state_name((enum session_state)from),
+				    session_state_name((enum session_state)to));
+				table_ok = 0;
+			}
+		}
+	}
+	ok(table_ok, "the table is exactly the transitions the code makes");
+	ok(!session_transition_ok(S_COUNT, S_NEW) &&
+	    !session_transition_ok(S_NEW, S_COUNT), "out of range: refused");
+
+	opts_init(&o, 1);
+	if (run_init(&run, &o, &fake_ops) != 0) {
+		skip_n(2 + (int)(sizeof bad / sizeof bad[0]) * 2,
+		    "run_init failed");
+		return;
+	}
+	s = &run.sessions[0];
+	for (from = 0; from < S_COUNT; from++) {
+		for (to = 0; to < S_COUNT; to++) {
+			if (from == to || !expect_allowed(from, to))
+				continue;
+			s->state = (enum session_state)from;
+			session_set_state(s, (enum session_state)to);
+			if ((int)s->state != to)
+				set_ok = 0;
+			n++;
+		}
+	}
+	ok(set_ok, "the setter makes every allowed transition");
+	is_int(n, (int)(sizeof allowed / sizeof allowed[0]),
+	    "every allowed transition tried");
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = illegal_in_child(s, (enum session_state)bad[i][0],
+		    (enum session_state)bad[i][1], msg, sizeof msg);
+		snprintf(want, sizeof want, "h0: bug: %s -> %s is not an "
+		    "allowed transition (from illegal_in_child:",
+		    session_state_name((enum session_state)bad[i][0]),
+		    session_state_name((enum session_state)bad[i][1]));
+#ifdef MRSH_DEBUG
+		is_int(r, -SIGABRT, "illegal transition aborts (debug build)");
+#else
+		is_int(r, 1, "illegal transition is made (release build)");
+#endif
+		if (!ok(strstr(msg, want) != NULL,
+		    "illegal transition: error names it and its caller"))
+			diag("stderr: %s", msg);
+	}
+	s->state = S_DONE;
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
 int
 main(void)
 {
@@ -449,6 +604,7 @@ main(void)
 	test_timeouts();
 	test_fanout();
 	test_port_wait();
+	test_transitions();
 	{
 		char cmd[128];
 
