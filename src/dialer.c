@@ -78,14 +78,20 @@ struct dial {
 
 static void	dial_connect_next(struct dial *);
 
-/* The one setter of the dial's step; traces at -vvv. */
+/*
+ * The one setter of the sub-step: traces "FROM -> TO" at -vvv with the
+ * caller's function and line, as session_set_state().
+ */
+#define dial_set_step(d, st) dial_set_step_at((d), (st), __func__, __LINE__)
 static void
-dial_set_step(struct dial *d, enum dial_step step)
+dial_set_step_at(struct dial *d, enum dial_step step, const char *func,
+    int line)
 {
 	if (d->step == step)
 		return;
-	debug2("%s: dial %s -> %s", d->s->host->label,
-	    dial_step_names[d->step], dial_step_names[step]);
+	log_msg(LOG_DEBUG2, func, line, "%s: dial %s -> %s",
+	    d->s->host->label, dial_step_names[d->step],
+	    dial_step_names[step]);
 	d->step = step;
 }
 
@@ -111,10 +117,14 @@ dial_strerror(int err)
 	}
 }
 
+/* The dial failed: the trace names dial_fail()'s caller. */
+#define dial_fail(d, kind, reason) \
+	dial_fail_at((d), (kind), (reason), __func__, __LINE__)
 static void
-dial_fail(struct dial *d, enum fail_kind kind, const char *reason)
+dial_fail_at(struct dial *d, enum fail_kind kind, const char *reason,
+    const char *func, int line)
 {
-	dial_set_step(d, DIAL_FAILED);
+	dial_set_step_at(d, DIAL_FAILED, func, line);
 	d->ops->failed(d->arg, kind, reason);
 }
 

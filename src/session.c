@@ -239,7 +239,8 @@ session_exit_unknown(struct session *s, const char *why)
 }
 
 void
-session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
+session_fail_at(struct session *s, const char *func, int line,
+    enum fail_kind kind, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -253,6 +254,11 @@ session_fail(struct session *s, enum fail_kind kind, const char *fmt, ...)
 	s->fail_kind = kind;
 	s->fail_stage = s->state;
 	s->fail_reason = xstrdup(buf);
+	s->fail_func = func;
+	s->fail_line = line;
+	/* Where it came from, at -vv, as the state trace. */
+	log_msg(LOG_DEBUG, func, line, "%s: %s fails (%s)", s->host->label,
+	    session_state_name(s->state), session_fail_kind_name(kind));
 	if (kind != FAIL_ABORTED || !s->run->stdout_broken)
 		log_msg(kind == FAIL_ABORTED ? LOG_INFO : LOG_WARN, NULL, 0,
 		    "%s: %s: %s", s->host->label,

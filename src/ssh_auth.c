@@ -89,14 +89,19 @@ struct ssh_auth {
  */
 static const char *auth_kbdint_password;
 
-/* The one setter of the sub-step; traces at -vvv. */
+/*
+ * The one setter of the sub-step: traces "FROM -> TO" at -vvv with the
+ * caller's function and line, as session_set_state().
+ */
+#define auth_set_step(a, st) auth_set_step_at((a), (st), __func__, __LINE__)
 static void
-auth_set_step(struct ssh_auth *a, enum auth_step step)
+auth_set_step_at(struct ssh_auth *a, enum auth_step step, const char *func,
+    int line)
 {
 	if (a->step == step)
 		return;
-	debug2("%s: ssh %s -> %s", a->label, auth_step_names[a->step],
-	    auth_step_names[step]);
+	log_msg(LOG_DEBUG2, func, line, "%s: ssh %s -> %s", a->label,
+	    auth_step_names[a->step], auth_step_names[step]);
 	a->step = step;
 }
 
@@ -606,8 +611,7 @@ auth_next(struct ssh_auth *a)
 		if (a->password != NULL && a->hc->password_auth &&
 		    auth_list_has(a, "password"))
 			return;
-		a->step = AUTH_PASSWORD;	/* skipped */
-		goto kbdint;
+		goto kbdint;		/* password skipped */
 	}
 	if (a->step == AUTH_PASSWORD) {
 kbdint:

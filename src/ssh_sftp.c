@@ -170,13 +170,20 @@ struct sftp_xfer {
 
 static unsigned int	sftp_tmp_seq;
 
+/*
+ * The one setter of the sub-step: traces "FROM -> TO" at -vvv with the
+ * caller's function and line, as session_set_state().
+ */
+#define sftp_set_step(x, st) sftp_set_step_at((x), (st), __func__, __LINE__)
 static void
-sftp_set_step(struct sftp_chan *x, enum sftp_step step)
+sftp_set_step_at(struct sftp_chan *x, enum sftp_step step, const char *func,
+    int line)
 {
 	if (x->step == step)
 		return;
-	debug2("%s: sftp %d: %s -> %s", x->s->host->label, x->id,
-	    sftp_step_names[x->step], sftp_step_names[step]);
+	log_msg(LOG_DEBUG2, func, line, "%s: sftp %d: %s -> %s",
+	    x->s->host->label, x->id, sftp_step_names[x->step],
+	    sftp_step_names[step]);
 	x->step = step;
 }
 

@@ -94,6 +94,14 @@ enum rsh_mk {
 	MK_AFTER	/* status known; relay the rest as is */
 };
 
+static const char *rsh_hs_names[] = {
+	"CONNECTING", "WRITING", "STATUS", "ERRTEXT", "OK"
+};
+
+static const char *rsh_mk_names[] = {
+	"SCAN", "CODE", "AFTER"
+};
+
 struct rsh_conn {
 	struct session		*s;
 	struct rsh_run		*rr;
@@ -149,8 +157,38 @@ static void	rsh_read_cb(evutil_socket_t, short, void *);
 static void	rsh_eread_cb(evutil_socket_t, short, void *);
 static void	rsh_finish_closed(struct rsh_conn *);
 static void	rsh_update_reads(struct rsh_conn *);
-static void	rsh_fail(struct rsh_conn *, enum fail_kind, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
+static void	rsh_fail_at(struct rsh_conn *, const char *, int,
+		    enum fail_kind, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+#define rsh_fail(c, kind, ...) \
+	rsh_fail_at((c), __func__, __LINE__, (kind), __VA_ARGS__)
+
+/*
+ * The one setter of the handshake's sub-state: traces "FROM -> TO" at -vvv
+ * with the caller's function and line, as session_set_state().
+ */
+#define rsh_set_hs(c, st) rsh_set_hs_at((c), (st), __func__, __LINE__)
+static void
+rsh_set_hs_at(struct rsh_conn *c, enum rsh_hs hs, const char *func, int line)
+{
+	if (c->hs == hs)
+		return;
+	log_msg(LOG_DEBUG2, func, line, "%s: rcmd %s -> %s", c->s->host->label,
+	    rsh_hs_names[c->hs], rsh_hs_names[hs]);
+	c->hs = hs;
+}
+
+/* The one setter of the marker filter's sub-state, traced the same way. */
+#define rsh_set_mk(c, st) rsh_set_mk_at((c), (st), __func__, __LINE__)
+static void
+rsh_set_mk_at(struct rsh_conn *c, enum rsh_mk mk, const char *func, int line)
+{
+	if (c->mk == mk)
+		return;
+	log_msg(LOG_DEBUG2, func, line, "%s: marker %s -> %s",
+	    c->s->host->label, rsh_mk_names[c->mk], rsh_mk_names[mk]);
+	c->mk = mk;
+}
 
 /* Address part of a sockaddr (v4-mapped v6 as v4), for comparisons. */
 static int
@@ -220,9 +258,13 @@ rsh_peer_ok(const struct sockaddr *server, const struct sockaddr *peer,
 	return (1);
 }
 
-/* Fail the session and stop reading: the engine closes on its next turn. */
+/*
+ * Fail the session and stop reading: the engine closes on its next turn.
+ * The caller's function and line go to session_fail_at().
+ */
 static void
-rsh_fail(struct rsh_conn *c, enum fail_kind kind, const char *fmt, ...)
+rsh_fail_at(struct rsh_conn *c, const char *func, int line,
+    enum fail_kind kind, const char *fmt, ...)
 {
 	char	buf[512];
 	va_list	ap;
@@ -234,7 +276,7 @@ rsh_fail(struct rsh_conn *c, enum fail_kind kind, const char *fmt, ...)
 	if (c->ev_accept != NULL)
 		event_del(c->ev_accept);
 	rsh_update_reads(c);
-	session_fail(c->s, kind, "%s", buf);
+	session_fail_at(c->s, func, line, kind, "%s", buf);
 }
 
 /* Once per run: the local user name and this run's random marker. */
@@ -454,7 +496,7 @@ rsh_marker_done(struct rsh_conn *c)
 	long		 code = -1;
 	char		*end;
 
-	c->mk = MK_AFTER;
+	rsh_set_mk(c, MK_AFTER);
 	c->code[c->codelen] = '\0';
 	if (c->codelen == 0)
 		errstr = "empty";
@@ -526,7 +568,7 @@ rsh_filter(struct rsh_conn *c, const char *buf, size_t len)
 		if (p != NULL) {
 			if (rsh_out(c, c->hold, p - c->hold) == -1)
 				return (-1);
-			c->mk = MK_CODE;
+			rsh_set_mk(c, MK_CODE);
 			c->codelen = 0;
 			j = (p - c->hold) + patlen;
 			buf = c->hold + j;
@@ -623,8 +665,7 @@ rsh_handshake_input(struct rsh_conn *c, const char *buf, size_t len)
 
 	if (c->hs == HS_STATUS) {
 		if (buf[0] == 0) {
-			c->hs = HS_OK;
-			debug2("%s: rcmd status ok", c->s->host->label);
+			rsh_set_hs(c, HS_OK);
 			/*
 			 * --close local reproduces the classic "rsh -n":
 			 * stdin EOF as a TCP half-close, our FIN first, so
@@ -649,7 +690,7 @@ rsh_handshake_input(struct rsh_conn *c, const char *buf, size_t len)
 			    "byte 0x%02x from rshd", (unsigned char)buf[0]);
 			return (len);
 		}
-		c->hs = HS_ERRTEXT;
+		rsh_set_hs(c, HS_ERRTEXT);
 		c->errlen = 0;
 		return (1);
 	}
@@ -813,7 +854,7 @@ rsh_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	free(c->req);
 	c->req = NULL;
-	c->hs = HS_STATUS;
+	rsh_set_hs(c, HS_STATUS);
 	rsh_update_reads(c);
 }
 
@@ -958,7 +999,7 @@ rsh_dial_ready(void *arg)
 	if (c->ev_read == NULL || c->ev_write == NULL)
 		fatalx("event_new failed");
 	session_set_state(s, S_SETUP);
-	c->hs = HS_WRITING;
+	rsh_set_hs(c, HS_WRITING);
 	rsh_build_request(c);
 	rsh_write_cb(c->fd, EV_WRITE, c);
 }

@@ -270,23 +270,35 @@ static void	ssh_jumps_finish(struct ssh_run *);
 static void	ssh_jump_keepalive(struct ssh_conn *);
 static void	ssh_free(struct session *);
 
-/* The one setter of the sub-step; traces at -vvv. */
+/*
+ * The one setter of the sub-step: traces "FROM -> TO" at -vvv with the
+ * caller's function and line, as session_set_state().
+ */
+#define ssh_set_step(c, st) ssh_set_step_at((c), (st), __func__, __LINE__)
 static void
-ssh_set_step(struct ssh_conn *c, enum ssh_step step)
+ssh_set_step_at(struct ssh_conn *c, enum ssh_step step, const char *func,
+    int line)
 {
 	if (c->step == step)
 		return;
-	debug2("%s: ssh %s -> %s", c->s->host->label,
+	log_msg(LOG_DEBUG2, func, line, "%s: ssh %s -> %s", c->s->host->label,
 	    ssh_step_names[c->step], ssh_step_names[step]);
 	c->step = step;
 }
 
-/* The session failed: record it once; the engine calls ops->close. */
+/*
+ * The session failed: record it once; the engine calls ops->close. The
+ * caller's function and line go to session_fail_at().
+ */
 static void
-ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+ssh_fail_at(struct ssh_conn *c, const char *func, int line,
+    enum fail_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+#define ssh_fail(c, kind, ...) \
+	ssh_fail_at((c), __func__, __LINE__, (kind), __VA_ARGS__)
 static void
-ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
+ssh_fail_at(struct ssh_conn *c, const char *func, int line,
+    enum fail_kind kind, const char *fmt, ...)
 {
 	char	buf[1024];
 	va_list	ap;
@@ -309,7 +321,7 @@ ssh_fail(struct ssh_conn *c, enum fail_kind kind, const char *fmt, ...)
 		ssh_jump_failed(c->jump, kind, buf);
 		return;
 	}
-	session_fail(c->s, kind, "%s", buf);
+	session_fail_at(c->s, func, line, kind, "%s", buf);
 }
 
 /* libssh2's last error text for this session. */
@@ -2290,6 +2302,8 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 	j->pump = jump_pump_new(run_base(r->run), name, ssh_jump_wake, c);
 	TAILQ_INSERT_TAIL(&r->jumps, j, entry);
 	debug("%s: one session for every target behind it", j->host.label);
+	/* Started at once, as run.c starts a target's: NEW -> PENDING. */
+	session_set_state(&j->fs, S_PENDING);
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(&j->fs, &ssh_dial_ops, c);
 	dial_set_no_park(c->dial);
@@ -2302,8 +2316,6 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 			ssh_fail(c, parent->fail_kind, "%s",
 			    parent->fail_reason);
 			return (j);
-	/* Started at once, as run.c starts a target's: NEW -> PENDING. */
-	session_set_state(&j->fs, S_PENDING);
 		}
 		dial_tunnel(c->dial, parent->pump, c->hc.hostname != NULL ?
 		    c->hc.hostname : name, c->hc.port > 0 ? c->hc.port : 22,

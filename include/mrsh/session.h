@@ -84,6 +84,8 @@ struct session {
 	enum fail_kind		 fail_kind;
 	enum session_state	 fail_stage;	/* state when it failed */
 	char			*fail_reason;	/* one line */
+	const char		*fail_func;	/* session_fail()'s caller */
+	int			 fail_line;
 	char			*via;		/* jump host / "proxycommand" */
 	/* What ssh_config made of the host (ssh): for --json, the summary */
 	char			*cfg_user;	/* User, -l, user@; NULL: user */
@@ -150,10 +152,14 @@ void	session_exit_unknown(struct session *, const char *why);
  * The session failed in its current state with a one-line reason. The
  * session asks the transport to tear down (ops->close with abort = 1); the
  * transport then calls session_closed(). Safe to call more than once: the
- * first reason wins.
+ * first reason wins. The caller's function and line are kept and traced at
+ * -vv, as session_set_state() does.
  */
-void	session_fail(struct session *, enum fail_kind, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+void	session_fail_at(struct session *, const char *func, int line,
+	    enum fail_kind, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+#define session_fail(s, kind, ...) \
+	session_fail_at((s), __func__, __LINE__, (kind), __VA_ARGS__)
 
 /* Transport finished closing and released every resource it held. */
 void	session_closed(struct session *, enum close_how);
