@@ -222,17 +222,14 @@ run_dns(struct run *run)
 	return run->dns;
 }
 
-/* Start the next session: take a fanout slot and hand it to the transport. */
+/* Start the next session: take a fanout slot; the session goes on. */
 static void
 run_start_session(struct run *run, struct session *s)
 {
-	s->started = 1;
 	s->in_active = 1;
 	TAILQ_INSERT_TAIL(&run->active, s, entry);
 	run->nactive++;
-	session_set_state(s, S_PENDING);
-	session_set_timeout(s, run->opt->connect_timeout);
-	s->ops->start(s);
+	session_start(s);
 }
 
 static void
@@ -263,8 +260,7 @@ run_kick_cb(evutil_socket_t fd, short what, void *arg)
 			TAILQ_REMOVE(&resume, s, entry);
 			s->waiting_port = 0;
 			TAILQ_INSERT_TAIL(&run->active, s, entry);
-			if (s->fail_kind == FAIL_NONE && !s->close_called)
-				s->ops->start(s);
+			session_resume(s);
 		}
 	}
 
@@ -285,17 +281,8 @@ run_kick(struct run *run)
 }
 
 void
-session_closed(struct session *s, enum close_how how)
+run_session_finished(struct run *run, struct session *s)
 {
-	struct run *run = s->run;
-
-	if (session_is_finished(s))
-		return;
-	s->close_how = how;
-	s->close_pending = 0;
-	session_set_state(s, s->fail_kind != FAIL_NONE ? S_FAILED : S_DONE);
-	if (s->timer != NULL)
-		event_del(s->timer);
 	/* A session parked for a port is on portwait but keeps its slot. */
 	if (s->waiting_port) {
 		TAILQ_REMOVE(&run->portwait, s, entry);
@@ -323,21 +310,11 @@ run_portwake_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-session_wait_port_for(struct session *s, const struct sockaddr *dst,
-    socklen_t dstlen)
+run_park_for_port(struct run *run, struct session *s)
 {
-	struct run *run = s->run;
 	struct timeval tv;
 	double next;
 
-	if (s->waiting_port || session_is_finished(s) ||
-	    s->fail_kind != FAIL_NONE)
-		return;
-	if (dst != NULL && dstlen <= sizeof s->wait_dst) {
-		memcpy(&s->wait_dst, dst, dstlen);
-		s->wait_dstlen = dstlen;
-	}
-	session_set_state(s, S_PENDING);
 	TAILQ_REMOVE(&run->active, s, entry);
 	TAILQ_INSERT_TAIL(&run->portwait, s, entry);
 	s->waiting_port = 1;	/* keeps its fanout slot */

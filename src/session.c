@@ -3,7 +3,9 @@
  * reports data, EOFs, the exit status and failures; the session joins them
  * (finished only when stdout EOF, stderr EOF and the exit status have all
  * arrived, in any order), then asks the transport to close, from the loop
- * and never from inside the transport's own call.
+ * and never from inside the transport's own call. Start, port waits, the
+ * close and the end are decided here too; the run (run.c) only keeps the
+ * queues and counters they move between.
  */
 #include "config.h"
 
@@ -149,6 +151,57 @@ session_set_state_at(struct session *s, enum session_state st,
 	default:
 		break;
 	}
+}
+
+/* Given a fanout slot by the run: PENDING, the connect timeout, go. */
+void
+session_start(struct session *s)
+{
+	s->started = 1;
+	session_set_state(s, S_PENDING);
+	session_set_timeout(s, s->run->opt->connect_timeout);
+	s->ops->start(s);
+}
+
+/* A source port was released: a parked session tries again. */
+void
+session_resume(struct session *s)
+{
+	if (s->fail_kind == FAIL_NONE && !s->close_called)
+		s->ops->start(s);
+}
+
+/*
+ * The transport has closed: DONE, or FAILED if it failed; the run takes it
+ * off its queues, counts and reports it.
+ */
+void
+session_closed(struct session *s, enum close_how how)
+{
+	if (session_is_finished(s))
+		return;
+	s->close_how = how;
+	s->close_pending = 0;
+	session_set_state(s, s->fail_kind != FAIL_NONE ? S_FAILED : S_DONE);
+	if (s->timer != NULL)
+		event_del(s->timer);
+	run_session_finished(s->run, s);
+}
+
+/* No source port: park in PENDING (keeping the fanout slot) until one frees. */
+void
+session_wait_port_for(struct session *s, const struct sockaddr *dst,
+    socklen_t dstlen)
+{
+	if (s->waiting_port || session_is_finished(s) ||
+	    s->fail_kind != FAIL_NONE)
+		return;
+	if (dst != NULL && dstlen <= sizeof s->wait_dst) {
+		memcpy(&s->wait_dst, dst, dstlen);
+		s->wait_dstlen = dstlen;
+	}
+	session_set_state(s, S_PENDING);
+	run_park_for_port(s->run, s);
 }
 
 /* DONE or FAILED: session_closed() has run. */

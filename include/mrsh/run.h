@@ -98,6 +98,16 @@ int	 run_aborting(const struct run *);
 struct evdns_base *run_dns(struct run *);
 
 /*
+ * Session -> run (session.c decides the state, the run keeps the queues):
+ * a finished session (DONE or FAILED) leaves the fanout window, is counted,
+ * reported (stats, output) and freed on the next loop iteration; a session
+ * that waits for a source port moves to the port-wait queue, keeping its
+ * slot, and the run wakes it when a port frees or cools down.
+ */
+void	run_session_finished(struct run *, struct session *);
+void	run_park_for_port(struct run *, struct session *);
+
+/*
  * A source port was released: resume sessions parked by
  * session_wait_port_for() (on the next loop iteration, not recursively).
  */

@@ -135,6 +135,14 @@ void	session_set_state_at(struct session *, enum session_state,
 #define session_set_state(s, st) \
 	session_set_state_at((s), (st), __func__, __LINE__)
 
+/*
+ * Run -> session: start it (NEW -> PENDING, the connect timeout, then
+ * ops->start), or resume it after a port wait (ops->start again, unless
+ * it failed meanwhile).
+ */
+void	session_start(struct session *);
+void	session_resume(struct session *);
+
 /* Transport -> session: data and events. */
 void	session_output(struct session *, enum stream, const char *, size_t);
 void	session_eof(struct session *, enum stream);
