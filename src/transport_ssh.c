@@ -740,8 +740,14 @@ ssh_dial_ready(void *arg)
 	char		 msg[1024];
 
 	c->fd = dial_fd(c->dial);
-	c->ev_rd = event_new(run_base(s->run), c->fd, EV_READ, ssh_io_cb, c);
-	c->ev_wr = event_new(run_base(s->run), c->fd, EV_WRITE, ssh_io_cb, c);
+	/*
+	 * Persistent: ssh_arm() decides after every step, and an event that
+	 * stays wanted costs no epoll_ctl() (issue 14: two per round trip).
+	 */
+	c->ev_rd = event_new(run_base(s->run), c->fd, EV_READ | EV_PERSIST,
+	    ssh_io_cb, c);
+	c->ev_wr = event_new(run_base(s->run), c->fd, EV_WRITE | EV_PERSIST,
+	    ssh_io_cb, c);
 	c->ev_kick = event_new(run_base(s->run), -1, 0, ssh_io_cb, c);
 	if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
 		fatalx("event_new failed");
