@@ -169,6 +169,7 @@ struct ssh_conn {
 	size_t			 rbuf_off;
 	size_t			 rbuf_len;	/* bytes not yet served */
 	size_t			 call_bytes;	/* given to libssh2 this call */
+	int			 rx_dry;	/* socket drained: ssh_recv_cb */
 	size_t			 prebanner;	/* bytes before "SSH-" */
 	int			 banner_pos;	/* in the line, up to 4 */
 	int			 banner_miss;	/* line is not "SSH-" */
@@ -786,6 +787,17 @@ static const struct dial_ops ssh_dial_ops = {
 
 /* ---- setup: handshake, host key ------------------------------------- */
 
+/* A failed recv() for libssh2: -errno; EAGAIN also marks the socket dry. */
+static ssize_t
+ssh_recv_error(struct ssh_conn *c)
+{
+	int	e = errno;
+
+	if (e == EAGAIN || e == EWOULDBLOCK)
+		c->rx_dry = 1;
+	return (-e);
+}
+
 /*
  * recv() for libssh2 that keeps the server's first bytes until the
  * handshake is done, so that a failed key exchange can name what the
@@ -815,12 +827,22 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		if (len > SSH_SETUP_CALL_BYTES - c->call_bytes)
 			len = SSH_SETUP_CALL_BYTES - c->call_bytes;
 	}
+	/*
+	 * The socket gave less than asked or said EAGAIN: until the read
+	 * event fires again, say EAGAIN without asking the kernel (issue 14:
+	 * libssh2 tries a read after every packet it sends). The fd is
+	 * level-triggered, so bytes that came in meanwhile wake us at once.
+	 * Not for a jump host's session: channel events read it too.
+	 */
+	if (c->rx_dry && c->rbuf_len == 0 && c->jump == NULL)
+		return (-EAGAIN);
 	if (c->rbuf_len == 0 && c->rbuf != NULL && c->step == SSH_HANDSHAKE &&
 	    len < SSH_RBUF_SIZE) {
 		if ((n = recv(fd, c->rbuf, SSH_RBUF_SIZE, flags)) < 0)
-			return (-errno);
+			return (ssh_recv_error(c));
 		c->rbuf_off = 0;
 		c->rbuf_len = (size_t)n;
+		c->rx_dry = n > 0 && n < SSH_RBUF_SIZE;
 		if (n == 0)
 			return (0);
 	}
@@ -830,7 +852,9 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		c->rbuf_off += (size_t)n;
 		c->rbuf_len -= (size_t)n;
 	} else if ((n = recv(fd, buf, len, flags)) < 0)
-		return (-errno);
+		return (ssh_recv_error(c));
+	else
+		c->rx_dry = n > 0 && (size_t)n < len;
 	c->call_bytes += (size_t)n;
 	/* Bounded per session before the banner line ("SSH-..."). */
 	for (i = 0; i < n && c->s->awaiting_banner; i++) {
@@ -1718,6 +1742,7 @@ ssh_io_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_READ) {
 		c->last_rx = run_now();
 		c->ka_unanswered = 0;
+		c->rx_dry = 0;
 	}
 	if (c->failed)
 		return;
@@ -1921,6 +1946,7 @@ ssh_free_now(struct ssh_conn *c)
 	c->auth = NULL;
 	if (c->ssh == NULL)
 		return;
+	c->rx_dry = 0;		/* every recv goes to the (dead) fd */
 
 	if (c->fd >= 0) {
 		l.l_onoff = 1;
