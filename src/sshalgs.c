@@ -241,9 +241,15 @@ sshalgs_assemble(enum sshalgs_kind k, const char *spec)
 	return (out);
 }
 
+/*
+ * What libssh2 implements per kind: the same for every session, so asked
+ * once per run (issue 14: a tenth of the session setup outside libssh2).
+ */
+static char *sshalgs_have[ALGS_NKINDS];
+
 /* What this libssh2 implements for a method type, as a comma list. */
 static char *
-sshalgs_supported(LIBSSH2_SESSION *ssh, int method)
+sshalgs_supported_new(LIBSSH2_SESSION *ssh, int method)
 {
 	const char	**algs = NULL;
 	char		 *out = xstrdup("");
@@ -260,6 +266,27 @@ sshalgs_supported(LIBSSH2_SESSION *ssh, int method)
 	}
 	libssh2_free(ssh, algs);
 	return (out);
+}
+
+/* sshalgs_supported_new() for kind k, asked of libssh2 once per run. */
+static const char *
+sshalgs_supported(LIBSSH2_SESSION *ssh, enum sshalgs_kind k)
+{
+	if (sshalgs_have[k] == NULL)
+		sshalgs_have[k] = sshalgs_supported_new(ssh,
+		    sshalgs_methods[k]);
+	return (sshalgs_have[k]);
+}
+
+void
+sshalgs_cache_free(void)
+{
+	int	k;
+
+	for (k = 0; k < ALGS_NKINDS; k++) {
+		free(sshalgs_have[k]);
+		sshalgs_have[k] = NULL;
+	}
 }
 
 /* The names of list that are in have, in list's order. */
@@ -287,7 +314,7 @@ sshalgs_for_host(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
     size_t errlen)
 {
 	const char	*spec = hc->algs[k];
-	char		*list, *ordered, *have, *out;
+	char		*list, *ordered, *out;
 
 	list = sshalgs_assemble(k, spec);
 	/* ssh reorders for known_hosts unless the list is explicit. */
@@ -302,9 +329,7 @@ sshalgs_for_host(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 		}
 		list = ordered;
 	}
-	have = sshalgs_supported(ssh, sshalgs_methods[k]);
-	out = sshalgs_intersect(list, have);
-	free(have);
+	out = sshalgs_intersect(list, sshalgs_supported(ssh, k));
 	*full = list;
 	return (out);
 }
@@ -315,7 +340,7 @@ sshalgs_apply(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 {
 	static const int both[] = { -1, -1, LIBSSH2_METHOD_CRYPT_SC,
 	    LIBSSH2_METHOD_MAC_SC };
-	char	*list, *full, *have, *all = xstrdup(""), *tmp;
+	char	*list, *full, *all = xstrdup(""), *tmp;
 	int	 k, rc = 0;
 
 	*offered = NULL;
@@ -332,11 +357,10 @@ sshalgs_apply(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 			    hc->algs[k] : "");
 			rc = -1;
 		} else if (*list == '\0') {
-			have = sshalgs_supported(ssh, sshalgs_methods[k]);
 			snprintf(err, errlen, "%s: nothing in common between "
 			    "the list \"%s\" and what this libssh2 implements "
-			    "(%s)", sshalgs_kinds[k].keyword, full, have);
-			free(have);
+			    "(%s)", sshalgs_kinds[k].keyword, full,
+			    sshalgs_supported(ssh, k));
 			rc = -1;
 		} else if (libssh2_session_method_pref(ssh, sshalgs_methods[k],
 		    list) != 0 || (both[k] != -1 &&

@@ -717,6 +717,7 @@ ssh_cleanup(struct run *run)
 	if (r->cfg != NULL)
 		sshconfig_free(r->cfg);
 	sshcanon_free(r->canon);
+	sshalgs_cache_free();
 	if (r->devnull != -1)
 		close(r->devnull);
 	free(r);

@@ -58,6 +58,9 @@ int	sshalgs_mismatch(struct _LIBSSH2_SESSION *,
 	    const struct ssh_host_config *, const char *const srv[4],
 	    char *out, size_t outlen);
 
+/* Forget what libssh2 implements (asked once per run); at the end. */
+void	sshalgs_cache_free(void);
+
 /* May a user key of this type be offered (PubkeyAcceptedAlgorithms)? */
 int	sshalgs_pubkey_ok(const struct ssh_host_config *, const char *keytype);
 
