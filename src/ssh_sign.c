@@ -37,6 +37,7 @@ struct ssh_signer {
 	const EVP_MD	*md;		/* ECDSA: the curve's hash; else NULL */
 	unsigned char	*pub;		/* string type, string key */
 	size_t		 publen;
+	EVP_MD_CTX	*proto;		/* DigestSignInit done, copied */
 };
 
 /* An ECDSA private key from its curve, public point and scalar. */
@@ -157,6 +158,7 @@ ssh_signer_free(struct ssh_signer *sg)
 {
 	if (sg == NULL)
 		return;
+	EVP_MD_CTX_free(sg->proto);
 	EVP_PKEY_free(sg->pkey);
 	free(sg->pub);
 	free(sg);
@@ -232,9 +234,24 @@ ssh_signer_sign(LIBSSH2_SESSION *session, unsigned char **sig,
 
 	*sig = NULL;
 	*sig_len = 0;
+	/*
+	 * DigestSignInit (OpenSSL 3 looks the algorithm up and sets the key
+	 * up for its provider) once per run; each signature starts from a
+	 * copy of that context (issue 14: 40 % of a signature's CPU).
+	 */
+	if (sg->proto == NULL) {
+		if ((sg->proto = EVP_MD_CTX_new()) == NULL)
+			return (-1);
+		if (EVP_DigestSignInit(sg->proto, NULL, sg->md, NULL,
+		    sg->pkey) != 1) {
+			EVP_MD_CTX_free(sg->proto);
+			sg->proto = NULL;
+			return (-1);
+		}
+	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return (-1);
-	if (EVP_DigestSignInit(ctx, NULL, sg->md, NULL, sg->pkey) != 1 ||
+	if (EVP_MD_CTX_copy_ex(ctx, sg->proto) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &len, data, data_len) != 1)
 		goto out;
 	/* libssh2 frees it with the session's allocator: plain free(). */
