@@ -185,35 +185,45 @@ output_status_text(const struct session *s)
 {
 	char *r, *sig;
 
-	if (s->state == S_FAILED) {
+	switch (session_outcome(s).end) {
+	case SESSION_FAILED:
 		if (s->fail_reason != NULL && *s->fail_reason != '\0')
-			r = log_safe_dup(s->fail_reason,
+			return log_safe_dup(s->fail_reason,
 			    strlen(s->fail_reason));
-		else
-			r = xstrdup(session_fail_kind_name(s->fail_kind));
-	} else if ((sig = output_session_signal(s)) != NULL) {
+		return xstrdup(session_fail_kind_name(s->fail_kind));
+	case SESSION_SIGNAL:
+		sig = output_session_signal(s);
 		xasprintf(&r, "signal %s", sig);
 		free(sig);
-	} else if (s->exit_unknown || !s->have_exit)
-		r = xstrdup("exit status unknown");
-	else if (s->exit_code != 0)
+		return r;
+	case SESSION_UNKNOWN:
+		return xstrdup("exit status unknown");
+	case SESSION_EXIT:
 		xasprintf(&r, "exit %u", (unsigned int)s->exit_code);
-	else
-		return NULL;
-	return r;
+		return r;
+	case SESSION_OK:
+		break;
+	}
+	return NULL;
 }
 
 /* The --json "status" word. */
 const char *
 output_status_word(const struct session *s)
 {
-	if (s->state == S_FAILED)
+	switch (session_outcome(s).end) {
+	case SESSION_FAILED:
 		return s->fail_kind == FAIL_TIMEOUT ? "timeout" : "failed";
-	if (s->exit_signal != 0 || s->exit_signame != NULL)
+	case SESSION_SIGNAL:
 		return "signal";
-	if (s->exit_unknown || !s->have_exit)
+	case SESSION_UNKNOWN:
 		return "unknown";
-	return s->exit_code == 0 ? "ok" : "exit";
+	case SESSION_EXIT:
+		return "exit";
+	case SESSION_OK:
+		break;
+	}
+	return "ok";
 }
 
 /* Note the first reason output was lost, for the summary. */

@@ -611,7 +611,8 @@ int
 run_exit_status(const struct run *run)
 {
 	const struct session *s;
-	int status = 0, code;
+	struct session_outcome o;
+	int status = 0;
 	size_t i;
 
 	if (run->exit_override != 0)
@@ -621,16 +622,11 @@ run_exit_status(const struct run *run)
 		return EXIT_UNREACHABLE;
 	for (i = 0; i < run->nsessions; i++) {
 		s = &run->sessions[i];
-		if (s->state == S_FAILED || s->fail_kind != FAIL_NONE)
+		o = session_outcome(s);
+		if (o.end == SESSION_FAILED)
 			return EXIT_UNREACHABLE;
-		if (!s->have_exit || s->exit_unknown)
-			code = EXIT_UNREACHABLE;
-		else if (s->exit_signal != 0)
-			code = 128 + s->exit_signal;
-		else
-			code = session_exit_code_mapped(s->exit_code);
-		if (code > status)
-			status = code;
+		if (o.code > status)
+			status = o.code;
 	}
 	return status;
 }

@@ -204,6 +204,27 @@ session_wait_port_for(struct session *s, const struct sockaddr *dst,
 	run_park_for_port(s->run, s);
 }
 
+struct session_outcome
+session_outcome(const struct session *s)
+{
+	struct session_outcome o;
+
+	if (s->state == S_FAILED || s->fail_kind != FAIL_NONE) {
+		o.end = SESSION_FAILED;
+		o.code = 255;
+	} else if (s->exit_signal != 0 || s->exit_signame != NULL) {
+		o.end = SESSION_SIGNAL;
+		o.code = 128 + s->exit_signal;
+	} else if (s->exit_unknown || !s->have_exit) {
+		o.end = SESSION_UNKNOWN;
+		o.code = 255;
+	} else {
+		o.code = session_exit_code_mapped(s->exit_code);
+		o.end = s->exit_code == 0 ? SESSION_OK : SESSION_EXIT;
+	}
+	return o;
+}
+
 /* DONE or FAILED: session_closed() has run. */
 int
 session_is_finished(const struct session *s)

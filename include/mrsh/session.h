@@ -189,4 +189,24 @@ int	session_output_blocked(const struct session *);
 
 int	session_is_finished(const struct session *);
 
+/*
+ * How a finished session ended, read in one place for the exit status,
+ * the headers, the summary and --json: failed (any fail_kind), killed by
+ * a signal, status unknown, exited non-zero, or ok. code is what the host
+ * adds to mrsh's exit status (the largest wins): 255 for a failure or an
+ * unknown status, 128 + N for signal N, the mapped exit code otherwise.
+ */
+enum session_end {
+	SESSION_OK = 0,
+	SESSION_EXIT,		/* exited non-zero */
+	SESSION_SIGNAL,
+	SESSION_UNKNOWN,	/* no exit status, or one that cannot be read */
+	SESSION_FAILED
+};
+struct session_outcome {
+	enum session_end	 end;
+	int			 code;
+};
+struct session_outcome session_outcome(const struct session *);
+
 #endif

@@ -589,6 +589,40 @@ test_transitions(void)
 	hostlist_free(&o.hosts);
 }
 
+/* The one reading of how a session ended. */
+static void
+test_outcome(void)
+{
+	struct session s;
+	struct session_outcome o;
+
+	memset(&s, 0, sizeof s);
+	s.state = S_DONE;
+	s.have_exit = 1;
+	o = session_outcome(&s);
+	ok(o.end == SESSION_OK && o.code == 0, "exit 0: ok, 0");
+	s.exit_code = 300;
+	o = session_outcome(&s);
+	ok(o.end == SESSION_EXIT && o.code == 255, "exit 300: exit, 255");
+	s.exit_code = 0;
+	s.exit_signal = 15;
+	o = session_outcome(&s);
+	ok(o.end == SESSION_SIGNAL && o.code == 143, "signal 15: signal, 143");
+	s.exit_signal = 0;
+	s.exit_unknown = 1;
+	o = session_outcome(&s);
+	ok(o.end == SESSION_UNKNOWN && o.code == 255, "unknown: 255");
+	s.exit_unknown = 0;
+	s.have_exit = 0;
+	o = session_outcome(&s);
+	ok(o.end == SESSION_UNKNOWN && o.code == 255, "no exit status: 255");
+	s.have_exit = 1;
+	s.state = S_FAILED;
+	s.fail_kind = FAIL_TIMEOUT;
+	o = session_outcome(&s);
+	ok(o.end == SESSION_FAILED && o.code == 255, "failed: failed, 255");
+}
+
 int
 main(void)
 {
@@ -605,6 +639,7 @@ main(void)
 	test_fanout();
 	test_port_wait();
 	test_transitions();
+	test_outcome();
 	{
 		char cmd[128];
 
