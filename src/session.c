@@ -110,15 +110,6 @@ session_set_state_at(struct session *s, enum session_state st,
 
 	if (s->state == st)
 		return;
-	if (!session_transition_ok(s->state, st)) {
-		log_msg(LOG_ERROR, NULL, 0, "%s: bug: %s -> %s is not an "
-		    "allowed transition (from %s:%d)", s->host->label,
-		    session_state_name(s->state), session_state_name(st),
-		    func != NULL ? func : "?", line);
-#ifdef MRSH_DEBUG
-		abort();
-#endif
-	}
 	/*
 	 * A failed session only goes on towards its end: a transport that
 	 * has not yet heard of the failure (the session's own timer fired)
@@ -129,6 +120,19 @@ session_set_state_at(struct session *s, enum session_state st,
 		    "in %s", s->host->label, session_state_name(s->state),
 		    session_state_name(st), session_state_name(s->fail_stage));
 		return;
+	}
+	/*
+	 * Checked after that refusal: a transport that has not heard of the
+	 * failure yet may ask for any step of its own, which is no bug.
+	 */
+	if (!session_transition_ok(s->state, st)) {
+		log_msg(LOG_ERROR, NULL, 0, "%s: bug: %s -> %s is not an "
+		    "allowed transition (from %s:%d)", s->host->label,
+		    session_state_name(s->state), session_state_name(st),
+		    func != NULL ? func : "?", line);
+#ifdef MRSH_DEBUG
+		abort();
+#endif
 	}
 	log_msg(LOG_DEBUG, func, line, "%s: %s -> %s", s->host->label,
 	    session_state_name(s->state), session_state_name(st));
