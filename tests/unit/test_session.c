@@ -548,7 +548,7 @@ test_transitions(void)
 
 	opts_init(&o, 1);
 	if (run_init(&run, &o, &fake_ops) != 0) {
-		skip_n(2 + (int)(sizeof bad / sizeof bad[0]) * 2,
+		skip_n(2 + 4 + (int)(sizeof bad / sizeof bad[0]) * 2,
 		    "run_init failed");
 		return;
 	}
@@ -584,6 +584,28 @@ test_transitions(void)
 		    "illegal transition: error names it and its caller"))
 			diag("stderr: %s", msg);
 	}
+
+	/*
+	 * A failed session whose transport has not heard of the failure yet
+	 * asks for a step the table does not allow from where the failure
+	 * left it: refused quietly, never the "bug" line or an abort().
+	 */
+	s->fail_kind = FAIL_TIMEOUT;
+	s->fail_stage = S_RUNNING;
+	for (i = 0; i < 2; i++) {
+		enum session_state f = i == 0 ? S_CLOSING : S_RUNNING;
+		enum session_state t = i == 0 ? S_SETUP : S_PENDING;
+
+		r = illegal_in_child(s, f, t, msg, sizeof msg);
+		snprintf(want, sizeof want, "failed session: %s -> %s "
+		    "refused, no abort", session_state_name(f),
+		    session_state_name(t));
+		is_int(r, 0, want);
+		if (!ok(strstr(msg, "bug:") == NULL,
+		    "failed session: no bug line for its late step"))
+			diag("stderr: %s", msg);
+	}
+	s->fail_kind = FAIL_NONE;
 	s->state = S_DONE;
 	run_free(&run);
 	hostlist_free(&o.hosts);
