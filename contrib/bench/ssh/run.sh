@@ -8,6 +8,8 @@
 # Environment (defaults):
 #   SIZES="500 1000"   host counts        FANOUTS="64 256"   fanouts
 #   TOOLS="mrsh pdsh clush pssh"          ROUNDS=1           rounds (median)
+#   MRSH_BASE=BINARY   an earlier mrsh, run as tool "mrsh-base" (add it to
+#                      TOOLS) to compare two builds side by side
 #   MEM=1              also run the memory pass (at the smallest size)
 #   SAMPLE_MS=50       memory sampling interval
 #   OUT=DIR            raw results and the table (default: a temp dir, kept)
@@ -54,8 +56,10 @@ bench_die() {
 bench_tool_cmd() {
 	local tool=$1 j=$2
 	case $tool in
-	mrsh)
-		BENCH_CMD=("$MRSH" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
+	mrsh | mrsh-base)
+		local bin=$MRSH
+		[ "$tool" = mrsh-base ] && bin=${MRSH_BASE:?MRSH_BASE not set}
+		BENCH_CMD=("$bin" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
 			-f "$HOSTS_FILE" -j "$j" -t 60 -q true)
 		;;
 	pdsh)
@@ -123,7 +127,7 @@ bench_table() {
 	local n j tool w c tw ok pss base per best_cpu best_wall mw mc line
 	printf 'ssh benchmark: command true, kex %s, median of %d round(s); %s\n' \
 		"$KEX" "$ROUNDS" "$(date -u +%Y-%m-%d)"
-	printf '%6s %6s %-6s %6s %8s %8s %11s %9s\n' hosts fanout tool ok \
+	printf '%6s %6s %-9s %6s %8s %8s %11s %9s\n' hosts fanout tool ok \
 		wall_s cpu_s cpu_ms/host client_tw
 	for n in $SIZES; do
 		for j in $FANOUTS; do
@@ -132,7 +136,7 @@ bench_table() {
 				c=$(bench_median "$OUT/raw.txt" "$tool" "$n" "$j" cpu_s)
 				tw=$(bench_median "$OUT/raw.txt" "$tool" "$n" "$j" tw_client)
 				ok=$(bench_median "$OUT/raw.txt" "$tool" "$n" "$j" ok)
-				printf '%6s %6s %-6s %6s %8s %8s %11s %9s\n' "$n" "$j" "$tool" \
+				printf '%6s %6s %-9s %6s %8s %8s %11s %9s\n' "$n" "$j" "$tool" \
 					"$ok" "$w" "$c" "$(awk -v c="$c" -v n="$n" \
 					'BEGIN { if (c == "-") print "-"; else printf "%.2f", c * 1000 / n }')" "$tw"
 			done
@@ -141,7 +145,7 @@ bench_table() {
 			mc=$(bench_median "$OUT/raw.txt" mrsh "$n" "$j" cpu_s)
 			best_cpu=- best_wall=-
 			for tool in $TOOLS; do
-				[ "$tool" = mrsh ] && continue
+				case $tool in mrsh*) continue ;; esac
 				c=$(bench_median "$OUT/raw.txt" "$tool" "$n" "$j" cpu_s)
 				w=$(bench_median "$OUT/raw.txt" "$tool" "$n" "$j" wall_s)
 				[ "$c" = - ] && continue
@@ -246,6 +250,11 @@ bench_main() {
 	ROUNDS=${ROUNDS:-1}
 	SAMPLE_MS=${SAMPLE_MS:-50}
 	[ -x "$MRSH" ] || bench_die "no mrsh binary at $MRSH"
+	if [ -n "${MRSH_BASE:-}" ]; then
+		MRSH_BASE=$(readlink -f "$MRSH_BASE")
+		[ -x "$MRSH_BASE" ] || bench_die "no mrsh binary at MRSH_BASE"
+		export MRSH_BASE
+	fi
 	[ "$(id -u)" = 0 ] || bench_die "run as root (network namespaces, cgroups)"
 	unshare -n true || bench_die "unshare -n does not work here"
 	for tool in $TOOLS; do
