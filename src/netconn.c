@@ -401,6 +401,8 @@ net_closer_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(nc->ev, &tv);
 		return;
 	}
+	/* Out of the loop before close(): no EPOLL_CTL_DEL on a closed fd. */
+	event_free(nc->ev);
 	if (r == 0) {
 		debug("fd %d: no FIN from the server within --close-wait, "
 		    "reset", (int)fd);
@@ -415,7 +417,6 @@ net_closer_cb(evutil_socket_t fd, short what, void *arg)
 			how = CLOSED_RESET;
 		}
 	}
-	event_free(nc->ev);
 	net_close_finish(nc->run, nc->src_port, (struct sockaddr *)&nc->dst,
 	    nc->dstlen, 0, how, nc->cb, nc->arg);
 	free(nc);
