@@ -93,7 +93,7 @@ is "$(grep -o '"host": *"127\.0\.1\.[1-5]"' "$T/out" | sort -u | wc -l)" 5 \
 	"each host once"
 
 # -b: the same output from 50 hosts printed once
-capture "$T" "${M[@]}" -b -f "$HOSTS_FILE" 'echo same'
+capture "$T" "${M[@]}" -b -f "$HOSTS_FILE" -t 60 'echo same'
 is "$RC" 0 "-b: exit 0"
 is "$(grep -c '^same$' "$T/out")" 1 "identical output printed once"
 
