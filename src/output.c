@@ -38,7 +38,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +48,7 @@
 #include "mrsh/options.h"
 #include "mrsh/output.h"
 #include "mrsh/session.h"
+#include "mrsh/signame.h"
 #include "mrsh/xmalloc.h"
 
 #include "output_internal.h"
@@ -125,34 +125,6 @@ output_label(const struct session *s)
 	return s->host->name != NULL ? s->host->name : "?";
 }
 
-/* Signal number to name without "SIG"; NULL if unknown. */
-static const char *
-output_signame(int sig)
-{
-	static const struct {
-		int		 sig;
-		const char	*name;
-	} names[] = {
-		{ SIGHUP, "HUP" }, { SIGINT, "INT" }, { SIGQUIT, "QUIT" },
-		{ SIGILL, "ILL" }, { SIGTRAP, "TRAP" }, { SIGABRT, "ABRT" },
-		{ SIGBUS, "BUS" }, { SIGFPE, "FPE" }, { SIGKILL, "KILL" },
-		{ SIGUSR1, "USR1" }, { SIGSEGV, "SEGV" }, { SIGUSR2, "USR2" },
-		{ SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" },
-		{ SIGCHLD, "CHLD" }, { SIGCONT, "CONT" }, { SIGSTOP, "STOP" },
-		{ SIGTSTP, "TSTP" }, { SIGTTIN, "TTIN" }, { SIGTTOU, "TTOU" },
-		{ SIGURG, "URG" }, { SIGXCPU, "XCPU" }, { SIGXFSZ, "XFSZ" },
-		{ SIGVTALRM, "VTALRM" }, { SIGPROF, "PROF" },
-		{ SIGWINCH, "WINCH" }, { SIGSYS, "SYS" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (names[i].sig == sig)
-			return names[i].name;
-	}
-	return NULL;
-}
-
 /* The signal a session died of, as "KILL" (allocated), or NULL. */
 char *
 output_session_signal(const struct session *s)
@@ -169,7 +141,7 @@ output_session_signal(const struct session *s)
 	}
 	if (s->exit_signal == 0)
 		return NULL;
-	if ((name = output_signame(s->exit_signal)) != NULL)
+	if ((name = signame_name(s->exit_signal)) != NULL)
 		return xstrdup(name);
 	xasprintf(&r, "%d", s->exit_signal);
 	return r;

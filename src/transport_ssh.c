@@ -53,6 +53,7 @@
 #include "mrsh/proxycmd.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
+#include "mrsh/signame.h"
 #include "mrsh/ssh_sftp.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/transport.h"
@@ -1297,32 +1298,6 @@ ssh_drain(struct ssh_conn *c)
 	}
 }
 
-/* SSH signal names (RFC 4254 6.10, without "SIG") and ours. */
-static const struct {
-	const char	*name;
-	int		 signo;
-} ssh_sigs[] = {
-	{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "FPE", SIGFPE },
-	{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
-	{ "KILL", SIGKILL }, { "PIPE", SIGPIPE }, { "QUIT", SIGQUIT },
-	{ "SEGV", SIGSEGV }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
-	{ "USR2", SIGUSR2 }, { "BUS", SIGBUS }, { "TRAP", SIGTRAP },
-	{ "SYS", SIGSYS }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
-};
-
-/* Map an SSH signal name ("TERM") to a number; 0 if unknown. */
-static int
-ssh_signo(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof ssh_sigs / sizeof ssh_sigs[0]; i++) {
-		if (strcmp(ssh_sigs[i].name, name) == 0)
-			return (ssh_sigs[i].signo);
-	}
-	return (0);
-}
-
 /*
  * The server closed the channel: report how the command ended.
  *
@@ -1344,7 +1319,7 @@ ssh_report_exit(struct ssh_conn *c)
 	libssh2_channel_get_exit_signal(c->ch, &sig, &siglen, NULL, NULL,
 	    NULL, NULL);
 	if (sig != NULL && siglen > 0) {
-		session_exit_signal(s, ssh_signo(sig), sig);
+		session_exit_signal(s, signame_ssh_number(sig), sig);
 		libssh2_free(c->ssh, sig);
 		return;
 	}
@@ -2076,19 +2051,14 @@ ssh_signal(struct session *s, int signo)
 {
 #ifdef HAVE_LIBSSH2_CHANNEL_SIGNAL_EX
 	struct ssh_conn	*c = s->tdata;
-	const char	*name = NULL;
-	size_t		 i;
+	const char	*name;
 	int		 rc;
 
 	if (c == NULL || c->ssh == NULL || c->ch == NULL || c->closing ||
 	    c->xfer != NULL || (c->step != SSH_RUNNING &&
 	    c->step != SSH_WAIT_CLOSED))
 		return;
-	for (i = 0; i < sizeof ssh_sigs / sizeof ssh_sigs[0]; i++) {
-		if (ssh_sigs[i].signo == signo)
-			name = ssh_sigs[i].name;
-	}
-	if (name == NULL)
+	if ((name = signame_ssh_name(signo)) == NULL)
 		return;
 	if (c->pending != PEND_NONE) {
 		debug("%s: signal %s not sent: a packet is half-sent",
