@@ -138,7 +138,7 @@ output_key_data(const struct output_rec *ra, const struct output_rec *rb)
 	return 0;
 }
 
-int
+static int
 output_idx_cmp(const struct output_rec *ra, const struct output_rec *rb)
 {
 	if (ra->idx != rb->idx)
@@ -146,17 +146,32 @@ output_idx_cmp(const struct output_rec *ra, const struct output_rec *rb)
 	return 0;
 }
 
-/* qsort orders: by key, then host order. */
+/* A key function for output_sort_recs, as qsort_r's argument. */
+struct output_sort_key {
+	int	(*key)(const struct output_rec *, const struct output_rec *);
+};
+
+/* The one qsort order of records: by key (if any), then host order. */
 static int
-output_sort_data(const void *a, const void *b)
+output_sort_cmp(const void *a, const void *b, void *arg)
 {
+	const struct output_sort_key *k = arg;
 	const struct output_rec *ra = *(struct output_rec *const *)a;
 	const struct output_rec *rb = *(struct output_rec *const *)b;
 	int c;
 
-	if ((c = output_key_data(ra, rb)) != 0)
+	if (k->key != NULL && (c = k->key(ra, rb)) != 0)
 		return c;
 	return output_idx_cmp(ra, rb);
+}
+
+void
+output_sort_recs(struct output_rec **v, size_t n,
+    int (*key)(const struct output_rec *, const struct output_rec *))
+{
+	struct output_sort_key k = { key };
+
+	qsort_r(v, n, sizeof *v, output_sort_cmp, &k);
 }
 
 static int
@@ -177,14 +192,13 @@ output_group_cmp(const void *a, const void *b)
  */
 struct output_group *
 output_groups(struct output_rec **v, size_t n,
-    int (*sort)(const void *, const void *),
     int (*key)(const struct output_rec *, const struct output_rec *),
     size_t *ngroups)
 {
 	struct output_group *g;
 	size_t i, ng = 0;
 
-	qsort(v, n, sizeof *v, sort);
+	output_sort_recs(v, n, key);
 	g = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *g);
 	for (i = 0; i < n; i++) {
 		if (ng > 0 && key(g[ng - 1].first[0], v[i]) == 0) {
@@ -204,18 +218,6 @@ static int
 output_key_rc(const struct output_rec *ra, const struct output_rec *rb)
 {
 	return ra->rc < rb->rc ? -1 : ra->rc > rb->rc;
-}
-
-static int
-output_sort_rc(const void *a, const void *b)
-{
-	const struct output_rec *ra = *(struct output_rec *const *)a;
-	const struct output_rec *rb = *(struct output_rec *const *)b;
-	int c;
-
-	if ((c = output_key_rc(ra, rb)) != 0)
-		return c;
-	return output_idx_cmp(ra, rb);
 }
 
 /*
@@ -420,7 +422,7 @@ output_print_rc_lines(struct output *out, struct output_rec **v)
 		if (out->recs[i].rc != 0 && !out->recs[i].failed)
 			v[n++] = &out->recs[i];
 	}
-	g = output_groups(v, n, output_sort_rc, output_key_rc, &ng);
+	g = output_groups(v, n, output_key_rc, &ng);
 	qsort(g, ng, sizeof *g, output_group_clush_cmp);
 	for (i = 0; i < ng; i++) {
 		hosts = output_group_nodeset(&g[i]);
@@ -440,9 +442,10 @@ output_sort_rc_label(const void *a, const void *b)
 {
 	const struct output_rec *ra = *(struct output_rec *const *)a;
 	const struct output_rec *rb = *(struct output_rec *const *)b;
+	int c;
 
-	if (ra->rc != rb->rc)
-		return ra->rc < rb->rc ? -1 : 1;
+	if ((c = output_key_rc(ra, rb)) != 0)
+		return c;
 	return output_label_cmp(&ra->label, &rb->label);
 }
 
@@ -787,7 +790,7 @@ output_print_gathered(struct output *out)
 		if (out->recs[i].len > 0)
 			v[n++] = &out->recs[i];
 	}
-	g = output_groups(v, n, output_sort_data, output_key_data, &ng);
+	g = output_groups(v, n, output_key_data, &ng);
 	qsort(g, ng, sizeof *g, output_group_clush_cmp);
 	/* Exit codes in order (clush goes through them), groups in each. */
 	for (i = 0, rc = -1; ; rc = nextrc) {

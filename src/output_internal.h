@@ -176,9 +176,10 @@ void	output_blobs_free(struct output *);
 struct output_blob *output_blob_fold(struct output *, uint64_t, char *,
 	    size_t, int);
 void	output_bl_event(struct output *, size_t);
-int	output_idx_cmp(const struct output_rec *, const struct output_rec *);
+/* Sort records by a key (NULL: none), then host order. */
+void	output_sort_recs(struct output_rec **, size_t,
+	    int (*)(const struct output_rec *, const struct output_rec *));
 struct output_group *output_groups(struct output_rec **, size_t,
-	    int (*)(const void *, const void *),
 	    int (*)(const struct output_rec *, const struct output_rec *),
 	    size_t *);
 char	*output_group_hosts(const struct output_group *, int);

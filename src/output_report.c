@@ -132,26 +132,6 @@ output_key_status(const struct output_rec *ra, const struct output_rec *rb)
 	return strcmp(ra->skey, rb->skey);
 }
 
-/* qsort order: host order only. */
-static int
-output_sort_idx(const void *a, const void *b)
-{
-	return output_idx_cmp(*(struct output_rec *const *)a,
-	    *(struct output_rec *const *)b);
-}
-
-static int
-output_sort_status(const void *a, const void *b)
-{
-	const struct output_rec *ra = *(struct output_rec *const *)a;
-	const struct output_rec *rb = *(struct output_rec *const *)b;
-	int c;
-
-	if ((c = output_key_status(ra, rb)) != 0)
-		return c;
-	return output_idx_cmp(ra, rb);
-}
-
 /* Append str to b, cut to at most max bytes with "..." marking the cut. */
 static void
 output_buf_add_cut(struct output_buf *b, const char *str, size_t max)
@@ -216,7 +196,7 @@ output_print_summary(struct output *out)
 		    total == 1 ? "" : "s");
 	output_buf_addstr(&b, tmp);
 
-	g = output_groups(v, n, output_sort_status, output_key_status, &ng);
+	g = output_groups(v, n, output_key_status, &ng);
 	rest = xreallocarray(NULL, n, sizeof *rest);
 	for (i = 0; i < ng; i++) {
 		/* Room left for this group and a last "other reasons" one? */
@@ -241,7 +221,7 @@ output_print_summary(struct output *out)
 	}
 	if (nrest > 0) {
 		og.first = rest;
-		qsort(rest, og.n, sizeof *rest, output_sort_idx);
+		output_sort_recs(rest, og.n, NULL);
 		snprintf(tmp, sizeof tmp, "; %zu other reasons: ",
 		    nrest);
 		output_buf_addstr(&b, tmp);
