@@ -1,8 +1,9 @@
 /*
  * The run: one libevent loop, no threads. It owns the session table and the
  * fanout window, starts sessions as slots free up, parks sessions that wait
- * for a source port, reaps exec children (SIGCHLD), handles ctrl-c (first:
- * status, second within a second: abort) and computes the exit status.
+ * for a source port, reaps children on SIGCHLD (children.c), handles ctrl-c
+ * (first: status, second within a second: abort) and computes the exit
+ * status.
  *
  * Scheduling work (starting sessions, resuming port waiters, freeing
  * finished sessions) is done from one "kick" event on the next loop
@@ -12,12 +13,10 @@
 
 #include <sys/resource.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mrsh/children.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
@@ -38,18 +38,6 @@
 
 #define RUN_FD_RESERVE	64	/* fds kept for the loop, DNS, stdio */
 
-/* pid -> callback, open addressing (thousands of children at once). */
-struct childent {
-	pid_t		 pid;	/* 0 empty, -1 deleted */
-	run_child_cb	 cb;
-	void		*arg;
-};
-struct childmap {
-	struct childent	*v;
-	size_t		 cap;
-	size_t		 used;	/* live + deleted */
-};
-
 static void	run_kick(struct run *);
 static void	run_abort(struct run *, const char *);
 
@@ -62,61 +50,10 @@ run_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t
-childmap_slot(const struct childmap *m, pid_t pid)
-{
-	return ((size_t)pid * 2654435761u) & (m->cap - 1);
-}
-
-static void
-childmap_put(struct childmap *m, pid_t pid, run_child_cb cb, void *arg)
-{
-	struct childent *old;
-	size_t i, oldcap;
-
-	if ((m->used + 1) * 2 > m->cap) {
-		old = m->v;
-		oldcap = m->cap;
-		m->cap = m->cap == 0 ? 64 : m->cap * 2;
-		m->v = xcalloc(m->cap, sizeof *m->v);
-		m->used = 0;
-		for (i = 0; i < oldcap; i++) {
-			if (old[i].pid > 0)
-				childmap_put(m, old[i].pid, old[i].cb,
-				    old[i].arg);
-		}
-		free(old);
-	}
-	i = childmap_slot(m, pid);
-	while (m->v[i].pid > 0)
-		i = (i + 1) & (m->cap - 1);
-	if (m->v[i].pid == 0)
-		m->used++;
-	m->v[i].pid = pid;
-	m->v[i].cb = cb;
-	m->v[i].arg = arg;
-}
-
-static struct childent *
-childmap_get(struct childmap *m, pid_t pid)
-{
-	size_t i;
-
-	if (m->cap == 0)
-		return NULL;
-	i = childmap_slot(m, pid);
-	while (m->v[i].pid != 0) {
-		if (m->v[i].pid == pid)
-			return &m->v[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	return NULL;
-}
-
 void
 run_watch_child(struct run *run, pid_t pid, run_child_cb cb, void *arg)
 {
-	childmap_put(run->children, pid, cb, arg);
+	children_watch(run->children, pid, cb, arg);
 }
 
 /* SIGCHLD: reap every exited child and tell its owner. */
@@ -124,26 +61,8 @@ static void
 run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct run *run = arg;
-	struct childent *e;
-	run_child_cb cb;
-	void *cbarg;
-	pid_t pid;
-	int status;
 
-	for (;;) {
-		pid = waitpid(-1, &status, WNOHANG);
-		if (pid <= 0) {
-			if (pid < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		if ((e = childmap_get(run->children, pid)) == NULL)
-			continue;
-		cb = e->cb;
-		cbarg = e->arg;
-		e->pid = -1;
-		cb(pid, status, cbarg);
-	}
+	children_reap(run->children);
 }
 
 struct event_base *
@@ -531,7 +450,7 @@ run_init(struct run *run, const struct options *opt,
 
 	if ((run->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	run->children = xcalloc(1, sizeof *run->children);
+	run->children = children_new();
 
 	run->nsessions = opt->hosts.n;
 	run->sessions = xcalloc(run->nsessions, sizeof *run->sessions);
@@ -673,10 +592,7 @@ run_free(struct run *run)
 		event_free(run->ev_sigchld);
 	if (run->ev_progress != NULL)
 		event_free(run->ev_progress);
-	if (run->children != NULL) {
-		free(run->children->v);
-		free(run->children);
-	}
+	children_free(run->children);
 	free(run->sessions);
 	if (run->base != NULL)
 		event_base_free(run->base);

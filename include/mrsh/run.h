@@ -19,7 +19,7 @@ struct output;
 struct portpool;
 struct stats;
 struct transport_ops;
-struct childmap;
+struct children;
 
 TAILQ_HEAD(session_q, session);
 
@@ -64,7 +64,7 @@ struct run {
 	int			 stdout_broken;
 	int			 port_released;
 	int			 exit_override;	/* 130, 141, 143 or 0 */
-	struct childmap		*children;
+	struct children		*children;
 };
 
 /*
