@@ -16,7 +16,7 @@
 #include "mrsh/options.h"
 #include "mrsh/pdsh.h"
 #include "mrsh/run.h"
-#include "mrsh/sockdiag.h"
+#include "mrsh/portsreport.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/transport.h"
 

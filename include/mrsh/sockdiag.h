@@ -1,7 +1,7 @@
 /*
  * The kernel's view of TCP sockets (NETLINK_SOCK_DIAG / inet_diag, the
  * interface ss(8) uses): used to seed the port pool, to count TIME_WAIT left
- * by a run (--stats), and for --ports-report.
+ * by a run (--stats), and for --ports-report (mrsh/portsreport.h).
  */
 #ifndef MRSH_SOCKDIAG_H
 #define MRSH_SOCKDIAG_H
@@ -27,15 +27,11 @@ int	sockdiag_foreach(int (*cb)(const struct sockdiag_entry *, void *),
 /* Count TIME_WAIT sockets with local port in [lo, hi] (0,65535 = all). */
 int	sockdiag_count_timewait(int lo, int hi, size_t *count);
 
+/* TCP states as inet_diag numbers them: 0 (unknown) to NEW_SYN_RECV. */
+#define SOCKDIAG_NSTATES	13
 const char *sockdiag_state_name(int state);
 
 /* The port of an entry's local or remote address, host order. */
 int	sockdiag_port(const struct sockaddr_storage *);
-
-/*
- * mrsh --ports-report [RANGE]: print the report, return exit status.
- * lo 0 means no range given: the ephemeral range and 512-1023.
- */
-int	portsreport_run(int lo, int hi);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "mrsh/portpool.h"
+#include "mrsh/portsreport.h"
 #include "mrsh/sockdiag.h"
 #include "tap.h"
 #include "testutil.h"
