@@ -15,7 +15,7 @@
  *
  * hostlist_compress() groups names on prefix and suffix around their last
  * run of digits and is built so that expanding its result gives back exactly
- * the set of names it was given. uniq, exclude and compress use hash tables,
+ * the set of names it was given. uniq, exclude and compress use htab.c,
  * so 100,000 hosts cost O(n) or O(n log n).
  */
 #include "config.h"
@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "mrsh/hostlist.h"
+#include "mrsh/htab.h"
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
 
@@ -76,12 +77,6 @@ struct hl_buf {
 	char			*s;
 	size_t			 len;
 	size_t			 cap;
-};
-
-/* Open addressing hash table of indexes (slot holds index + 1, 0 = empty). */
-struct hl_table {
-	size_t			*slot;
-	size_t			 mask;
 };
 
 static int	hostlist_add_expr_depth(struct hostlist *, const char *,
@@ -810,64 +805,15 @@ hostlist_add_file(struct hostlist *hl, const char *path, char *err,
 	return hostlist_add_file_depth(hl, path, err, errlen, 0);
 }
 
-/* FNV-1a over a byte string, continuing from h. */
-static uint64_t
-hostlist_hash(uint64_t h, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-#define HOSTLIST_HASH_INIT	0xcbf29ce484222325ULL
-
-static void
-hostlist_table_init(struct hl_table *t, size_t n)
-{
-	size_t size = 16;
-
-	while (size < n * 2)
-		size *= 2;
-	t->slot = xcalloc(size, sizeof *t->slot);
-	t->mask = size - 1;
-}
-
-static void
-hostlist_table_free(struct hl_table *t)
-{
-	free(t->slot);
-	t->slot = NULL;
-}
-
-/*
- * Find the slot holding an index eq() accepts, or else the empty slot where
- * one would go. Probing is linear from the hash.
- */
-static size_t *
-hostlist_table_find(struct hl_table *t, uint64_t hash,
-    int (*eq)(const void *, size_t), const void *key)
-{
-	size_t i;
-
-	for (i = (size_t)hash & t->mask;; i = (i + 1) & t->mask) {
-		if (t->slot[i] == 0 || eq(key, t->slot[i] - 1))
-			return &t->slot[i];
-	}
-}
-
 static uint64_t
 hostlist_hash_host(const struct host *h)
 {
-	uint64_t hash = HOSTLIST_HASH_INIT;
+	uint64_t hash = HTAB_HASH_INIT;
 
-	hash = hostlist_hash(hash, h->name, strlen(h->name) + 1);
+	hash = htab_hash(hash, h->name, strlen(h->name) + 1);
 	if (h->user != NULL)
-		hash = hostlist_hash(hash, h->user, strlen(h->user) + 1);
-	hash = hostlist_hash(hash, (const char *)&h->port, sizeof h->port);
+		hash = htab_hash(hash, h->user, strlen(h->user) + 1);
+	hash = htab_hash(hash, &h->port, sizeof h->port);
 	return hash;
 }
 
@@ -879,96 +825,83 @@ hostlist_same_user(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* Context for the uniq table: the host looked up and the list's array. */
-struct hl_uniq_key {
-	const struct host	*h;
-	const struct host	*hosts;
-};
-
 static int
-hostlist_uniq_eq(const void *key, size_t idx)
+hostlist_uniq_eq(const void *entry, const void *key)
 {
-	const struct hl_uniq_key *k = key;
-	const struct host *o = &k->hosts[idx];
+	const struct host *o = entry, *h = key;
 
-	return k->h->port == o->port && strcmp(k->h->name, o->name) == 0 &&
-	    hostlist_same_user(k->h->user, o->user);
+	return h->port == o->port && strcmp(h->name, o->name) == 0 &&
+	    hostlist_same_user(h->user, o->user);
 }
 
 void
 hostlist_uniq(struct hostlist *hl)
 {
-	struct hl_table t;
-	struct hl_uniq_key k;
-	size_t i, kept = 0, *slot;
+	struct htab t;
+	uint64_t hash;
+	size_t i, kept = 0;
 
-	hostlist_table_init(&t, hl->n);
-	k.hosts = hl->hosts;
+	htab_init(&t, hl->n);
 	for (i = 0; i < hl->n; i++) {
-		k.h = &hl->hosts[i];
-		slot = hostlist_table_find(&t, hostlist_hash_host(k.h),
-		    hostlist_uniq_eq, &k);
-		if (*slot != 0) {
+		hash = hostlist_hash_host(&hl->hosts[i]);
+		if (htab_find(&t, hash, hostlist_uniq_eq,
+		    &hl->hosts[i]) != NULL) {
 			hostlist_free_host(&hl->hosts[i]);
 			continue;
 		}
-		/* Kept hosts move down; the table holds their new index. */
+		/* Kept hosts move down; the table holds their new place. */
 		if (kept != i)
 			hl->hosts[kept] = hl->hosts[i];
-		*slot = kept + 1;
+		htab_insert(&t, hash, &hl->hosts[kept]);
 		kept++;
 	}
 	hl->n = kept;
-	hostlist_table_free(&t);
+	htab_free(&t);
 }
 
-/* Context for the exclude table: a name and the exclusion list. */
-struct hl_name_key {
-	const char		*name;
-	const struct host	*hosts;
-};
-
 static int
-hostlist_name_eq(const void *key, size_t idx)
+hostlist_name_eq(const void *entry, const void *key)
 {
-	const struct hl_name_key *k = key;
-
-	return strcmp(k->name, k->hosts[idx].name) == 0;
+	return strcmp(((const struct host *)entry)->name, key) == 0;
 }
 
 void
 hostlist_exclude(struct hostlist *hl, const struct hostlist *excl)
 {
-	struct hl_table t;
-	struct hl_name_key k;
-	const struct host *x;
-	size_t i, j, kept = 0, *slot, *next;
+	struct htab t;
+	const struct host *x, *first;
+	size_t i, j, kept = 0, *next;
 	uint64_t hash;
 	int drop;
 
 	if (excl->n == 0)
 		return;
 
-	/* One slot per distinct name; next[] chains entries of a name. */
-	hostlist_table_init(&t, excl->n);
+	/*
+	 * The first entry of each distinct name in the table; next[] chains
+	 * the others of that name after it (index + 1, 0 ends).
+	 */
+	htab_init(&t, excl->n);
 	next = xcalloc(excl->n, sizeof *next);
-	k.hosts = excl->hosts;
 	for (j = 0; j < excl->n; j++) {
-		k.name = excl->hosts[j].name;
-		hash = hostlist_hash(HOSTLIST_HASH_INIT, k.name,
-		    strlen(k.name));
-		slot = hostlist_table_find(&t, hash, hostlist_name_eq, &k);
-		next[j] = *slot;
-		*slot = j + 1;
+		x = &excl->hosts[j];
+		hash = htab_hash_str(x->name);
+		if ((first = htab_find(&t, hash, hostlist_name_eq,
+		    x->name)) == NULL) {
+			htab_insert(&t, hash, (void *)x);
+			continue;
+		}
+		i = (size_t)(first - excl->hosts);
+		next[j] = next[i];
+		next[i] = j + 1;
 	}
 
 	for (i = 0; i < hl->n; i++) {
-		k.name = hl->hosts[i].name;
-		hash = hostlist_hash(HOSTLIST_HASH_INIT, k.name,
-		    strlen(k.name));
-		slot = hostlist_table_find(&t, hash, hostlist_name_eq, &k);
+		first = htab_find(&t, htab_hash_str(hl->hosts[i].name),
+		    hostlist_name_eq, hl->hosts[i].name);
 		drop = 0;
-		for (j = *slot; j != 0 && !drop; j = next[j - 1]) {
+		j = first == NULL ? 0 : (size_t)(first - excl->hosts) + 1;
+		for (; j != 0 && !drop; j = next[j - 1]) {
 			x = &excl->hosts[j - 1];
 			drop = (x->user == NULL ||
 			    hostlist_same_user(x->user, hl->hosts[i].user)) &&
@@ -984,7 +917,7 @@ hostlist_exclude(struct hostlist *hl, const struct hostlist *excl)
 	}
 	hl->n = kept;
 	free(next);
-	hostlist_table_free(&t);
+	htab_free(&t);
 }
 
 /*
@@ -1069,26 +1002,20 @@ hostlist_compress_split(struct hl_cname *c)
 static uint64_t
 hostlist_compress_hash(const struct hl_cname *c)
 {
-	uint64_t h = HOSTLIST_HASH_INIT;
+	uint64_t h = HTAB_HASH_INIT;
 
 	if (c->dlen == 0)
-		return hostlist_hash(h ^ 1, c->name, strlen(c->name));
-	h = hostlist_hash(h, c->name, c->plen);
-	h = hostlist_hash(h, "[]", 2);
-	return hostlist_hash(h, c->name + c->plen + c->dlen,
+		return htab_hash(h ^ 1, c->name, strlen(c->name));
+	h = htab_hash(h, c->name, c->plen);
+	h = htab_hash(h, "[]", 2);
+	return htab_hash(h, c->name + c->plen + c->dlen,
 	    strlen(c->name + c->plen + c->dlen));
 }
 
-struct hl_compress_key {
-	const struct hl_cname	*c;
-	const struct hl_cname	*all;
-};
-
 static int
-hostlist_compress_eq(const void *key, size_t idx)
+hostlist_compress_eq(const void *entry, const void *key)
 {
-	const struct hl_compress_key *k = key;
-	const struct hl_cname *a = k->c, *b = &k->all[idx];
+	const struct hl_cname *a = key, *b = entry;
 
 	if ((a->dlen == 0) != (b->dlen == 0))
 		return 0;
@@ -1182,32 +1109,30 @@ hostlist_compress_group(struct hl_buf *b, const struct hl_cname *c, size_t n)
 char *
 hostlist_compress(const char *const *names, size_t n)
 {
-	struct hl_cname *c;
-	struct hl_table t;
-	struct hl_compress_key k;
+	struct hl_cname *c, *first;
+	struct htab t;
 	struct hl_buf b = { NULL, 0, 0 };
-	size_t i, j, ngroups = 0, *slot;
+	uint64_t hash;
+	size_t i, j, ngroups = 0;
 
 	hostlist_buf_add(&b, "", 0);
 	if (n == 0)
 		return b.s;
 
 	c = xcalloc(n, sizeof *c);
-	hostlist_table_init(&t, n);
-	k.all = c;
+	htab_init(&t, n);
 	for (i = 0; i < n; i++) {
 		c[i].name = names[i];
 		hostlist_compress_split(&c[i]);
-		k.c = &c[i];
-		slot = hostlist_table_find(&t, hostlist_compress_hash(&c[i]),
-		    hostlist_compress_eq, &k);
-		if (*slot == 0) {
-			*slot = i + 1;
+		hash = hostlist_compress_hash(&c[i]);
+		if ((first = htab_find(&t, hash, hostlist_compress_eq,
+		    &c[i])) == NULL) {
+			htab_insert(&t, hash, &c[i]);
 			c[i].group = ngroups++;
 		} else
-			c[i].group = c[*slot - 1].group;
+			c[i].group = first->group;
 	}
-	hostlist_table_free(&t);
+	htab_free(&t);
 
 	qsort(c, n, sizeof *c, hostlist_compress_cmp);
 	for (i = 0; i < n; i = j) {
