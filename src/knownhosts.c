@@ -42,6 +42,7 @@
 
 #include <libssh2.h>
 
+#include "mrsh/htab.h"
 #include "mrsh/log.h"
 #include "mrsh/match.h"
 #include "mrsh/netconn.h"
@@ -49,7 +50,6 @@
 #include "mrsh/subproc.h"
 #include "mrsh/xmalloc.h"
 
-#define KNOWNHOSTS_BUCKETS	256
 #define KNOWNHOSTS_SHA1_LEN	20
 
 enum knownhosts_marker {
@@ -75,10 +75,10 @@ struct knownhosts_file {
 	char			*path;
 	struct knownhosts_entry	*e;
 	size_t			 n;
-	struct knownhosts_file	*next;
 };
 
-static struct knownhosts_file	*knownhosts_table[KNOWNHOSTS_BUCKETS];
+/* The files read so far, by path. */
+static struct htab		 knownhosts_cache;
 
 static struct knownhosts_file *knownhosts_command(
     const struct ssh_host_config *, const char *, const char *,
@@ -86,17 +86,11 @@ static struct knownhosts_file *knownhosts_command(
     char *, size_t);
 static void	knownhosts_file_free(struct knownhosts_file *);
 
-/* FNV-1a, to spread paths over the buckets. */
-static unsigned int
-knownhosts_hash(const char *s)
+static int
+knownhosts_file_eq(const void *entry, const void *path)
 {
-	unsigned int h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h % KNOWNHOSTS_BUCKETS;
+	return strcmp(((const struct knownhosts_file *)entry)->path,
+	    path) == 0;
 }
 
 /* Decode base64 of n chars into a new buffer; NULL if malformed. */
@@ -250,14 +244,13 @@ static struct knownhosts_file *
 knownhosts_get(const char *path)
 {
 	struct knownhosts_file *kf;
-	unsigned int h;
+	uint64_t h;
 	FILE *fp;
 
-	h = knownhosts_hash(path);
-	for (kf = knownhosts_table[h]; kf != NULL; kf = kf->next) {
-		if (strcmp(kf->path, path) == 0)
-			return kf;
-	}
+	h = htab_hash_str(path);
+	if ((kf = htab_find(&knownhosts_cache, h, knownhosts_file_eq,
+	    path)) != NULL)
+		return kf;
 	kf = xcalloc(1, sizeof *kf);
 	kf->path = xstrdup(path);
 	if ((fp = fopen(path, "r")) != NULL) {
@@ -266,8 +259,7 @@ knownhosts_get(const char *path)
 	} else if (errno != ENOENT)
 		debug("%s: %s", path, strerror(errno));
 	debug("%s: %zu known host entries", path, kf->n);
-	kf->next = knownhosts_table[h];
-	knownhosts_table[h] = kf;
+	htab_insert(&knownhosts_cache, h, kf);
 	return kf;
 }
 
@@ -289,16 +281,12 @@ knownhosts_file_free(struct knownhosts_file *kf)
 void
 knownhosts_cache_free(void)
 {
-	struct knownhosts_file *kf, *next;
-	size_t i;
+	struct knownhosts_file *kf;
+	size_t i = 0;
 
-	for (i = 0; i < KNOWNHOSTS_BUCKETS; i++) {
-		for (kf = knownhosts_table[i]; kf != NULL; kf = next) {
-			next = kf->next;
-			knownhosts_file_free(kf);
-		}
-		knownhosts_table[i] = NULL;
-	}
+	while ((kf = htab_next(&knownhosts_cache, &i)) != NULL)
+		knownhosts_file_free(kf);
+	htab_free(&knownhosts_cache);
 }
 
 /* Does the entry's host field name host (lowercase), as ssh matches? */
