@@ -572,8 +572,7 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 {
 	struct output_rec *r;
 	struct output_blob *b;
-	uint64_t hash = 1469598103934665603ULL;	/* FNV-1a */
-	size_t i;
+	uint64_t hash;
 
 	if (out->nrecs == out->caprecs) {
 		out->caprecs = out->caprecs == 0 ? 64 : out->caprecs * 2;
@@ -599,10 +598,8 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	r->lost = h->lost;
 	if ((out->opt->gather || out->opt->by_host) && !out->opt->json &&
 	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
-		for (i = 0; i < h->hold[0].len; i++) {
-			hash ^= (unsigned char)h->hold[0].p[i];
-			hash *= 1099511628211ULL;
-		}
+		hash = htab_hash(HTAB_HASH_INIT, h->hold[0].p,
+		    h->hold[0].len);
 		b = output_blob_fold(out, hash, h->hold[0].p, h->hold[0].len,
 		    h->cut[0]);
 		h->hold[0].p = NULL;

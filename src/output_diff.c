@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mrsh/htab.h"
 #include "mrsh/output.h"
 #include "mrsh/xmalloc.h"
 
@@ -27,8 +28,8 @@ struct output_match {
 
 /* b's lines indexed by content (difflib's b2j, popular lines dropped). */
 struct output_b2j {
-	size_t	 *slot;		/* hash table of distinct lines: first index */
-	size_t	  nslot;
+	const struct output_line *b;
+	struct htab	  lines;	/* distinct lines: the first in b */
 	size_t	 *next;		/* b index -> next index of the same line */
 	size_t	 *head;		/* b index -> first index of its line */
 	int	 *popular;	/* b index: its line is junk (autojunk) */
@@ -36,30 +37,21 @@ struct output_b2j {
 
 #define OUTPUT_NONE	((size_t)-1)
 
-static uint64_t
-output_line_hash(const struct output_line *l)
+static int
+output_line_same(const void *entry, const void *key)
 {
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		h ^= (unsigned char)l->p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return output_line_eq(entry, key);
 }
 
 /* The first index in b of a line equal to l, or OUTPUT_NONE. */
 static size_t
-output_b2j_find(const struct output_b2j *t, const struct output_line *b,
-    const struct output_line *l)
+output_b2j_find(const struct output_b2j *t, const struct output_line *l)
 {
-	size_t i = output_line_hash(l) % t->nslot;
+	const struct output_line *first;
 
-	for (; t->slot[i] != OUTPUT_NONE; i = (i + 1) % t->nslot)
-		if (output_line_eq(&b[t->slot[i]], l))
-			return t->slot[i];
-	return OUTPUT_NONE;
+	first = htab_find(&t->lines, htab_hash(HTAB_HASH_INIT, l->p, l->n),
+	    output_line_same, l);
+	return first == NULL ? OUTPUT_NONE : (size_t)(first - t->b);
 }
 
 static void
@@ -67,10 +59,8 @@ output_b2j_init(struct output_b2j *t, const struct output_line *b, size_t nb)
 {
 	size_t i, j, *last, *count;
 
-	t->nslot = 2 * nb + 1;
-	t->slot = xreallocarray(NULL, t->nslot, sizeof *t->slot);
-	for (i = 0; i < t->nslot; i++)
-		t->slot[i] = OUTPUT_NONE;
+	t->b = b;
+	htab_init(&t->lines, nb);
 	t->next = xreallocarray(NULL, nb + 1, sizeof *t->next);
 	t->head = xreallocarray(NULL, nb + 1, sizeof *t->head);
 	t->popular = xcalloc(nb + 1, sizeof *t->popular);
@@ -78,11 +68,9 @@ output_b2j_init(struct output_b2j *t, const struct output_line *b, size_t nb)
 	count = xcalloc(nb + 1, sizeof *count);
 	for (i = 0; i < nb; i++) {
 		t->next[i] = OUTPUT_NONE;
-		if ((j = output_b2j_find(t, b, &b[i])) == OUTPUT_NONE) {
-			j = output_line_hash(&b[i]) % t->nslot;
-			while (t->slot[j] != OUTPUT_NONE)
-				j = (j + 1) % t->nslot;
-			t->slot[j] = i;
+		if ((j = output_b2j_find(t, &b[i])) == OUTPUT_NONE) {
+			htab_insert(&t->lines, htab_hash(HTAB_HASH_INIT,
+			    b[i].p, b[i].n), (void *)&b[i]);
 			t->head[i] = i;
 		} else {
 			t->head[i] = j;
@@ -102,7 +90,7 @@ output_b2j_init(struct output_b2j *t, const struct output_line *b, size_t nb)
 static void
 output_b2j_free(struct output_b2j *t)
 {
-	free(t->slot);
+	htab_free(&t->lines);
 	free(t->next);
 	free(t->head);
 	free(t->popular);
@@ -119,7 +107,7 @@ output_longest(const struct output_line *a, const struct output_line *b,
 
 	for (i = alo; i < ahi; i++) {
 		nnew = 0;
-		first = output_b2j_find(t, b, &a[i]);
+		first = output_b2j_find(t, &a[i]);
 		if (first != OUTPUT_NONE && t->popular[first])
 			first = OUTPUT_NONE;
 		for (j = first; j != OUTPUT_NONE; j = t->next[j]) {

@@ -37,17 +37,15 @@ output_gather_stats(const struct output *out, size_t *hosts,
     size_t *distinct, size_t *bytes)
 {
 	const struct output_blob *b;
-	size_t i;
+	size_t i = 0;
 
 	if (out == NULL || !out->opt->gather || out->opt->json)
 		return 0;
 	*hosts = out->nrecs;
 	*distinct = *bytes = 0;
-	for (i = 0; i < out->nbuckets; i++) {
-		for (b = out->blobs[i]; b != NULL; b = b->next) {
-			(*distinct)++;
-			*bytes += b->len;
-		}
+	while ((b = htab_next(&out->blobs, &i)) != NULL) {
+		(*distinct)++;
+		*bytes += b->len;
 	}
 	return 1;
 }
@@ -55,19 +53,31 @@ output_gather_stats(const struct output *out, size_t *hosts,
 void
 output_blobs_free(struct output *out)
 {
-	struct output_blob *b, *next;
-	size_t i;
+	struct output_blob *b;
+	size_t i = 0;
 
-	for (i = 0; i < out->nbuckets; i++) {
-		for (b = out->blobs[i]; b != NULL; b = next) {
-			next = b->next;
-			free(b->data);
-			free(b);
-		}
+	while ((b = htab_next(&out->blobs, &i)) != NULL) {
+		free(b->data);
+		free(b);
 	}
-	free(out->blobs);
-	out->blobs = NULL;
-	out->nbuckets = out->nblobs = 0;
+	htab_free(&out->blobs);
+}
+
+/* The bytes a blob is looked up by. */
+struct output_blob_key {
+	const char	*data;
+	size_t		 len;
+	int		 cut;
+};
+
+static int
+output_blob_eq(const void *entry, const void *key)
+{
+	const struct output_blob *b = entry;
+	const struct output_blob_key *k = key;
+
+	return b->len == k->len && b->cut == k->cut &&
+	    (k->len == 0 || memcmp(b->data, k->data, k->len) == 0);
 }
 
 /*
@@ -78,41 +88,18 @@ struct output_blob *
 output_blob_fold(struct output *out, uint64_t hash, char *data, size_t len,
     int cut)
 {
-	struct output_blob *b, *next, **nb;
-	size_t i, n;
+	struct output_blob *b;
+	struct output_blob_key k = { data, len, cut };
 
-	if (out->nbuckets != 0) {
-		for (b = out->blobs[hash % out->nbuckets]; b != NULL;
-		    b = b->next) {
-			if (b->hash == hash && b->len == len && b->cut == cut &&
-			    (len == 0 || memcmp(b->data, data, len) == 0)) {
-				free(data);
-				return b;
-			}
-		}
-	}
-	if (out->nblobs >= out->nbuckets) {
-		n = out->nbuckets == 0 ? 64 : out->nbuckets * 2;
-		nb = xcalloc(n, sizeof *nb);
-		for (i = 0; i < out->nbuckets; i++) {
-			for (b = out->blobs[i]; b != NULL; b = next) {
-				next = b->next;
-				b->next = nb[b->hash % n];
-				nb[b->hash % n] = b;
-			}
-		}
-		free(out->blobs);
-		out->blobs = nb;
-		out->nbuckets = n;
+	if ((b = htab_find(&out->blobs, hash, output_blob_eq, &k)) != NULL) {
+		free(data);
+		return b;
 	}
 	b = xcalloc(1, sizeof *b);
-	b->hash = hash;
 	b->data = data;
 	b->len = len;
 	b->cut = cut;
-	b->next = out->blobs[hash % out->nbuckets];
-	out->blobs[hash % out->nbuckets] = b;
-	out->nblobs++;
+	htab_insert(&out->blobs, hash, b);
 	return b;
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mrsh/htab.h"
 #include "mrsh/output.h"
 #include "mrsh/session.h"
 
@@ -89,11 +90,9 @@ struct output_rec {
  * so a run holds one copy of each distinct output, not one per host.
  */
 struct output_blob {
-	uint64_t		 hash;
 	char			*data;
 	size_t			 len;
 	int			 cut;
-	struct output_blob	*next;		/* same bucket */
 };
 
 struct output {
@@ -115,9 +114,7 @@ struct output {
 	struct output_rec	*recs;
 	size_t			 nrecs;
 	size_t			 caprecs;
-	struct output_blob	**blobs;	/* hash table, nbuckets */
-	size_t			 nbuckets;
-	size_t			 nblobs;
+	struct htab		 blobs;		/* output_blob by hash */
 	char			 lost_why[256];	/* first write error */
 
 	/* -b -L as the lines come (clush -bL): per session index. */
