@@ -3,7 +3,7 @@
  * started (-R exec commands, ProxyCommand). children_reap() collects every
  * exited child with waitpid(WNOHANG) and hands each status to its owner;
  * a pid nobody watches (a subprocess reaped elsewhere) is passed over.
- * Open addressing, as thousands of children may run at once.
+ * The pids are in a hash table (htab.c): thousands may run at once.
  */
 #include "config.h"
 
@@ -11,21 +11,21 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "mrsh/children.h"
+#include "mrsh/htab.h"
 #include "mrsh/xmalloc.h"
 
 struct childent {
-	pid_t		 pid;	/* 0 empty, -1 deleted */
+	pid_t		 pid;
 	children_cb	 cb;
 	void		*arg;
 };
 
 struct children {
-	struct childent	*v;
-	size_t		 cap;
-	size_t		 used;	/* live + deleted */
+	struct htab	 pids;		/* childent by pid */
 };
 
 struct children *
@@ -37,61 +37,39 @@ children_new(void)
 void
 children_free(struct children *m)
 {
+	struct childent *e;
+	size_t i = 0;
+
 	if (m == NULL)
 		return;
-	free(m->v);
+	while ((e = htab_next(&m->pids, &i)) != NULL)
+		free(e);
+	htab_free(&m->pids);
 	free(m);
 }
 
-static size_t
-children_slot(const struct children *m, pid_t pid)
+static uint64_t
+children_hash(pid_t pid)
 {
-	return ((size_t)pid * 2654435761u) & (m->cap - 1);
+	return htab_hash(HTAB_HASH_INIT, &pid, sizeof pid);
+}
+
+static int
+children_eq(const void *entry, const void *key)
+{
+	return ((const struct childent *)entry)->pid == *(const pid_t *)key;
 }
 
 void
 children_watch(struct children *m, pid_t pid, children_cb cb, void *arg)
 {
-	struct childent *old;
-	size_t i, oldcap;
+	struct childent *e;
 
-	if ((m->used + 1) * 2 > m->cap) {
-		old = m->v;
-		oldcap = m->cap;
-		m->cap = m->cap == 0 ? 64 : m->cap * 2;
-		m->v = xcalloc(m->cap, sizeof *m->v);
-		m->used = 0;
-		for (i = 0; i < oldcap; i++) {
-			if (old[i].pid > 0)
-				children_watch(m, old[i].pid, old[i].cb,
-				    old[i].arg);
-		}
-		free(old);
-	}
-	i = children_slot(m, pid);
-	while (m->v[i].pid > 0)
-		i = (i + 1) & (m->cap - 1);
-	if (m->v[i].pid == 0)
-		m->used++;
-	m->v[i].pid = pid;
-	m->v[i].cb = cb;
-	m->v[i].arg = arg;
-}
-
-static struct childent *
-children_get(struct children *m, pid_t pid)
-{
-	size_t i;
-
-	if (m->cap == 0)
-		return NULL;
-	i = children_slot(m, pid);
-	while (m->v[i].pid != 0) {
-		if (m->v[i].pid == pid)
-			return &m->v[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	return NULL;
+	e = xmalloc(sizeof *e);
+	e->pid = pid;
+	e->cb = cb;
+	e->arg = arg;
+	htab_insert(&m->pids, children_hash(pid), e);
 }
 
 void
@@ -100,6 +78,7 @@ children_reap(struct children *m)
 	struct childent *e;
 	children_cb cb;
 	void *cbarg;
+	uint64_t hash;
 	pid_t pid;
 	int status;
 
@@ -110,11 +89,13 @@ children_reap(struct children *m)
 				continue;
 			break;
 		}
-		if ((e = children_get(m, pid)) == NULL)
+		hash = children_hash(pid);
+		if ((e = htab_find(&m->pids, hash, children_eq, &pid)) == NULL)
 			continue;
 		cb = e->cb;
 		cbarg = e->arg;
-		e->pid = -1;
+		htab_remove(&m->pids, hash, e);
+		free(e);
 		cb(pid, status, cbarg);
 	}
 }
