@@ -1,5 +1,6 @@
 /*
  * Allocation wrappers: out of memory is fatal, so callers never check.
+ * Growable byte buffers are libevent's evbuffer, wrapped here the same way.
  */
 #include "config.h"
 
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
@@ -105,4 +108,57 @@ mrsh_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+struct evbuffer *
+xevbuffer_new(void)
+{
+	struct evbuffer *b;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatal("evbuffer_new");
+	return b;
+}
+
+void
+xevbuffer_add(struct evbuffer *b, const void *p, size_t n)
+{
+	if (n != 0 && evbuffer_add(b, p, n) == -1)
+		fatal("evbuffer_add %zu bytes", n);
+}
+
+void
+xevbuffer_addstr(struct evbuffer *b, const char *s)
+{
+	xevbuffer_add(b, s, strlen(s));
+}
+
+const char *
+xevbuffer_bytes(struct evbuffer *b, size_t *len)
+{
+	const char *p;
+
+	if (b == NULL || (*len = evbuffer_get_length(b)) == 0) {
+		*len = 0;
+		return "";
+	}
+	if ((p = (const char *)evbuffer_pullup(b, -1)) == NULL)
+		fatal("evbuffer_pullup %zu bytes", *len);
+	return p;
+}
+
+char *
+xevbuffer_take(struct evbuffer *b, size_t *len)
+{
+	size_t n = evbuffer_get_length(b);
+	char *s;
+
+	s = xmalloc(n + 1);
+	if (evbuffer_remove(b, s, n) != (int)n)
+		fatalx("evbuffer_remove: short read");
+	s[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	evbuffer_free(b);
+	return s;
 }

@@ -17,6 +17,18 @@ int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 xvasprintf(char **, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
+
+struct evbuffer;
+
+/* Growable byte buffers: libevent's evbuffer, allocation failure fatal. */
+struct evbuffer *xevbuffer_new(void);
+void	 xevbuffer_add(struct evbuffer *, const void *, size_t);
+void	 xevbuffer_addstr(struct evbuffer *, const char *);
+/* The contents in one piece, *len bytes ("" if b is NULL or empty). */
+const char *xevbuffer_bytes(struct evbuffer *, size_t *len);
+/* The contents as a malloc'd NUL-terminated string; b is freed. */
+char	*xevbuffer_take(struct evbuffer *, size_t *len);
+
 /* Copy with truncation, always NUL-terminated; returns strlen(src). */
 size_t	 mrsh_strlcpy(char *, const char *, size_t);
 
