@@ -44,6 +44,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
+#include "mrsh/htab.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
 #include "mrsh/output.h"
@@ -56,63 +59,38 @@
 #define OUTPUT_LINE_MAX		(64 * 1024)	/* longest partial line held */
 #define OUTPUT_GATHER_DEFAULT	(1024 * 1024)	/* if gather_max is 0 */
 
-void
-output_buf_add(struct output_buf *b, const void *p, size_t n)
+/* Free a host's buffer, if it has one. */
+static void
+output_evbuffer_free(struct evbuffer **b)
 {
-	size_t cap;
-
-	if (n == 0)
-		return;
-	if (b->len + n > b->cap) {
-		cap = b->cap == 0 ? 256 : b->cap;
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = xreallocarray(b->p, 1, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
+	if (*b != NULL)
+		evbuffer_free(*b);
+	*b = NULL;
 }
 
-void
-output_buf_addstr(struct output_buf *b, const char *s)
+static size_t
+output_held(const struct evbuffer *b)
 {
-	output_buf_add(b, s, strlen(s));
-}
-
-void
-output_buf_free(struct output_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
+	return b == NULL ? 0 : evbuffer_get_length(b);
 }
 
 /* Append to a held stream, keeping at most max bytes. */
 static void
-output_hold_add(struct output_buf *b, int *cut, size_t max, const char *p,
+output_hold_add(struct evbuffer **b, int *cut, size_t max, const char *p,
     size_t n)
 {
-	size_t room, cap;
+	size_t room;
 
-	room = max - b->len;
+	room = max - output_held(*b);
 	if (n > room) {
 		n = room;
 		*cut = 1;
 	}
 	if (n == 0)
 		return;
-	if (b->len + n > b->cap) {
-		cap = b->cap == 0 ? 4096 : b->cap;
-		while (cap < b->len + n)
-			cap *= 2;
-		if (cap > max)
-			cap = max;
-		b->p = xreallocarray(b->p, 1, cap);
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
+	if (*b == NULL)
+		*b = xevbuffer_new();
+	xevbuffer_add(*b, p, n);
 }
 
 const char *
@@ -376,38 +354,39 @@ static void
 output_lines(struct output *out, struct session *s, struct output_host *h,
     int stream, const char *p, size_t n)
 {
-	struct output_buf *pl = &h->line[stream];
-	const char *nl;
-	size_t take;
+	struct evbuffer **pl = &h->line[stream];
+	const char *nl, *lp;
+	size_t take, len;
 
 	while (n > 0) {
 		nl = memchr(p, '\n', n);
 		if (nl != NULL) {
 			take = (size_t)(nl - p);
-			if (pl->len > 0) {
-				output_buf_add(pl, p, take);
-				output_line(out, s, stream, pl->p, pl->len);
-				pl->len = 0;
+			if (output_held(*pl) > 0) {
+				xevbuffer_add(*pl, p, take);
+				lp = xevbuffer_bytes(*pl, &len);
+				output_line(out, s, stream, lp, len);
+				evbuffer_drain(*pl, len);
 			} else
 				output_line(out, s, stream, p, take);
 			p += take + 1;
 			n -= take + 1;
 			continue;
 		}
-		take = OUTPUT_LINE_MAX - pl->len;
+		take = OUTPUT_LINE_MAX - output_held(*pl);
 		if (take > n)
 			take = n;
-		output_buf_add(pl, p, take);
+		if (*pl == NULL)
+			*pl = xevbuffer_new();
+		xevbuffer_add(*pl, p, take);
 		p += take;
 		n -= take;
-		if (pl->len >= OUTPUT_LINE_MAX) {
-			output_piece(out, s, stream, pl->p, pl->len, 0);
-			pl->len = 0;
+		if (output_held(*pl) >= OUTPUT_LINE_MAX) {
+			lp = xevbuffer_bytes(*pl, &len);
+			output_piece(out, s, stream, lp, len, 0);
+			evbuffer_drain(*pl, len);
 		}
 	}
-	/* A line longer than the cap does not keep its big buffer. */
-	if (pl->len == 0 && pl->cap > 4096)
-		output_buf_free(pl);
 }
 
 /* Print a held partial line, once. */
@@ -415,13 +394,15 @@ static void
 output_line_flush(struct output *out, struct session *s,
     struct output_host *h, int stream)
 {
-	struct output_buf *pl = &h->line[stream];
+	const char *lp;
+	size_t len;
 
-	if (pl->len > 0) {
-		output_piece(out, s, stream, pl->p, pl->len, 0);
+	if (output_held(h->line[stream]) > 0) {
+		lp = xevbuffer_bytes(h->line[stream], &len);
+		output_piece(out, s, stream, lp, len, 0);
 		output_fd_kick(out, stream);
 	}
-	output_buf_free(pl);
+	output_evbuffer_free(&h->line[stream]);
 }
 
 static struct output_host *
@@ -573,6 +554,8 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	struct output_rec *r;
 	struct output_blob *b;
 	uint64_t hash;
+	char *data = NULL;
+	size_t len = 0;
 
 	if (out->nrecs == out->caprecs) {
 		out->caprecs = out->caprecs == 0 ? 64 : out->caprecs * 2;
@@ -598,12 +581,14 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	r->lost = h->lost;
 	if ((out->opt->gather || out->opt->by_host) && !out->opt->json &&
 	    out->sink[STREAM_STDOUT] == SINK_HOLD) {
-		hash = htab_hash(HTAB_HASH_INIT, h->hold[0].p,
-		    h->hold[0].len);
-		b = output_blob_fold(out, hash, h->hold[0].p, h->hold[0].len,
-		    h->cut[0]);
-		h->hold[0].p = NULL;
-		h->hold[0].len = h->hold[0].cap = 0;
+		/* The blob keeps exactly the bytes, not the buffer. */
+		if (output_held(h->hold[0]) > 0)
+			data = xevbuffer_take(h->hold[0], &len);
+		else
+			output_evbuffer_free(&h->hold[0]);
+		h->hold[0] = NULL;
+		hash = htab_hash(HTAB_HASH_INIT, data, len);
+		b = output_blob_fold(out, hash, data, len, h->cut[0]);
 		r->data = b->data;
 		r->len = b->len;
 		r->cut = b->cut;
@@ -651,8 +636,8 @@ output_session_done(struct output *out, struct session *s)
 		output_json_host(out, s, h);
 	output_record(out, s, h);
 	for (i = 0; i < 2; i++) {
-		output_buf_free(&h->hold[i]);
-		output_buf_free(&h->line[i]);
+		output_evbuffer_free(&h->hold[i]);
+		output_evbuffer_free(&h->line[i]);
 	}
 	h->done = 1;
 	if (out->bl_live) {
@@ -671,8 +656,8 @@ output_session_free(struct session *s)
 	if (h == NULL)
 		return;
 	for (i = 0; i < 2; i++) {
-		output_buf_free(&h->line[i]);
-		output_buf_free(&h->hold[i]);
+		output_evbuffer_free(&h->line[i]);
+		output_evbuffer_free(&h->hold[i]);
 		if (h->fd[i] != -1)
 			close(h->fd[i]);
 	}

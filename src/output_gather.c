@@ -588,10 +588,9 @@ output_bl_data(struct output *out, size_t i, const char **p, size_t *len)
 		*len = r->len;
 		return 1;
 	}
-	if ((h = out->sessions[i].out) != NULL) {
-		*p = h->hold[STREAM_STDOUT].p;
-		*len = h->hold[STREAM_STDOUT].len;
-	}
+	if ((h = out->sessions[i].out) != NULL &&
+	    h->hold[STREAM_STDOUT] != NULL)
+		*p = xevbuffer_bytes(h->hold[STREAM_STDOUT], len);
 	return 0;
 }
 

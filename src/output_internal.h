@@ -36,13 +36,6 @@ enum output_sink {
 	SINK_HOLD		/* kept for -b or --json, bounded */
 };
 
-/* A growable byte buffer. */
-struct output_buf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-};
-
 /* One of fd 1 / fd 2. */
 struct output_fd {
 	int			 fd;
@@ -59,8 +52,8 @@ struct output_fd {
 
 /* Per-host state, stored in session->out. */
 struct output_host {
-	struct output_buf	 line[2];	/* partial line per stream */
-	struct output_buf	 hold[2];	/* -b / --json */
+	struct evbuffer		*line[2];	/* partial line; NULL: none */
+	struct evbuffer		*hold[2];	/* -b / --json; NULL: none */
 	int			 cut[2];	/* hold reached gather_max */
 	int			 fd[2];		/* --outdir / --errdir file */
 	int			 fd_failed[2];
@@ -145,9 +138,6 @@ struct output_group {
 };
 
 /* output.c */
-void	output_buf_add(struct output_buf *, const void *, size_t);
-void	output_buf_addstr(struct output_buf *, const char *);
-void	output_buf_free(struct output_buf *);
 const char *output_label(const struct session *);
 char	*output_session_signal(const struct session *);
 const char *output_status_word(const struct session *);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "mrsh/log.h"
 #include "mrsh/options.h"
 #include "mrsh/output.h"
@@ -62,14 +64,14 @@ output_utf8_len(const unsigned char *p, size_t n)
  * byte and the character U+00XX look the same in the result).
  */
 static void
-output_json_add(struct output_buf *b, const char *str, size_t n)
+output_json_add(struct evbuffer *b, const char *str, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)str;
 	const unsigned char *run;
 	char esc[8];
 	size_t len;
 
-	output_buf_add(b, "\"", 1);
+	xevbuffer_add(b, "\"", 1);
 	run = p;
 	while (n > 0) {
 		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
@@ -82,57 +84,56 @@ output_json_add(struct output_buf *b, const char *str, size_t n)
 			n -= len;
 			continue;
 		}
-		output_buf_add(b, run, (size_t)(p - run));
+		xevbuffer_add(b, run, (size_t)(p - run));
 		switch (*p) {
 		case '"':
-			output_buf_add(b, "\\\"", 2);
+			xevbuffer_add(b, "\\\"", 2);
 			break;
 		case '\\':
-			output_buf_add(b, "\\\\", 2);
+			xevbuffer_add(b, "\\\\", 2);
 			break;
 		case '\n':
-			output_buf_add(b, "\\n", 2);
+			xevbuffer_add(b, "\\n", 2);
 			break;
 		case '\r':
-			output_buf_add(b, "\\r", 2);
+			xevbuffer_add(b, "\\r", 2);
 			break;
 		case '\t':
-			output_buf_add(b, "\\t", 2);
+			xevbuffer_add(b, "\\t", 2);
 			break;
 		case '\b':
-			output_buf_add(b, "\\b", 2);
+			xevbuffer_add(b, "\\b", 2);
 			break;
 		case '\f':
-			output_buf_add(b, "\\f", 2);
+			xevbuffer_add(b, "\\f", 2);
 			break;
 		default:
 			snprintf(esc, sizeof esc, "\\u%04x", *p);
-			output_buf_add(b, esc, 6);
+			xevbuffer_add(b, esc, 6);
 			break;
 		}
 		p++;
 		n--;
 		run = p;
 	}
-	output_buf_add(b, run, (size_t)(p - run));
-	output_buf_add(b, "\"", 1);
+	xevbuffer_add(b, run, (size_t)(p - run));
+	xevbuffer_add(b, "\"", 1);
 }
 
 char *
 output_json_string(const char *s, size_t n)
 {
-	struct output_buf b = { NULL, 0, 0 };
+	struct evbuffer *b = xevbuffer_new();
 
-	output_json_add(&b, s, n);
-	output_buf_add(&b, "", 1);
-	return b.p;
+	output_json_add(b, s, n);
+	return xevbuffer_take(b, NULL);
 }
 
 static void
-output_json_str_or_null(struct output_buf *b, const char *s)
+output_json_str_or_null(struct evbuffer *b, const char *s)
 {
 	if (s == NULL)
-		output_buf_addstr(b, "null");
+		xevbuffer_addstr(b, "null");
 	else
 		output_json_add(b, s, strlen(s));
 }
@@ -178,7 +179,7 @@ output_phase(const struct session *s, int first, int last)
 }
 
 static void
-output_json_time(struct output_buf *b, const char *name, double t, int comma)
+output_json_time(struct evbuffer *b, const char *name, double t, int comma)
 {
 	char tmp[64];
 
@@ -186,27 +187,27 @@ output_json_time(struct output_buf *b, const char *name, double t, int comma)
 		snprintf(tmp, sizeof tmp, "\"%s\":null", name);
 	else
 		snprintf(tmp, sizeof tmp, "\"%s\":%.6f", name, t);
-	output_buf_addstr(b, tmp);
+	xevbuffer_addstr(b, tmp);
 	if (comma)
-		output_buf_add(b, ",", 1);
+		xevbuffer_add(b, ",", 1);
 }
 
 /* One host as one JSON line on stdout. */
 void
 output_json_host(struct output *out, struct session *s, struct output_host *h)
 {
-	struct output_buf b = { NULL, 0, 0 };
+	struct evbuffer *b = xevbuffer_new();
 	char tmp[64], *sig, *reason, stage[32];
-	const char *name;
-	size_t i;
+	const char *name, *held;
+	size_t i, len;
 
-	output_buf_addstr(&b, "{\"host\":");
-	output_json_str_or_null(&b, output_label(s));
-	output_buf_addstr(&b, ",\"name\":");
-	output_json_str_or_null(&b, s->host != NULL ? s->host->name : NULL);
-	output_buf_addstr(&b, ",\"user\":");
+	xevbuffer_addstr(b, "{\"host\":");
+	output_json_str_or_null(b, output_label(s));
+	xevbuffer_addstr(b, ",\"name\":");
+	output_json_str_or_null(b, s->host != NULL ? s->host->name : NULL);
+	xevbuffer_addstr(b, ",\"user\":");
 	/* ssh: the user and port ssh_config decided on. */
-	output_json_str_or_null(&b, s->cfg_user != NULL ? s->cfg_user :
+	output_json_str_or_null(b, s->cfg_user != NULL ? s->cfg_user :
 	    s->user);
 	if (s->cfg_port != 0)
 		snprintf(tmp, sizeof tmp, ",\"port\":%d", s->cfg_port);
@@ -214,14 +215,14 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 		snprintf(tmp, sizeof tmp, ",\"port\":%d", s->host->port);
 	else
 		snprintf(tmp, sizeof tmp, ",\"port\":null");
-	output_buf_addstr(&b, tmp);
+	xevbuffer_addstr(b, tmp);
 	if (s->via != NULL) {
 		/* The jump host (or proxy command) that carried it. */
-		output_buf_addstr(&b, ",\"via\":");
-		output_json_str_or_null(&b, s->via);
+		xevbuffer_addstr(b, ",\"via\":");
+		output_json_str_or_null(b, s->via);
 	}
-	output_buf_addstr(&b, ",\"status\":");
-	output_json_str_or_null(&b, output_status_word(s));
+	xevbuffer_addstr(b, ",\"status\":");
+	output_json_str_or_null(b, output_status_word(s));
 
 	sig = output_session_signal(s);
 	if (s->have_exit && !s->exit_unknown && sig == NULL)
@@ -229,18 +230,18 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 		    (unsigned int)s->exit_code);
 	else
 		snprintf(tmp, sizeof tmp, ",\"exit_code\":null");
-	output_buf_addstr(&b, tmp);
-	output_buf_addstr(&b, ",\"signal\":");
-	output_json_str_or_null(&b, sig);
+	xevbuffer_addstr(b, tmp);
+	xevbuffer_addstr(b, ",\"signal\":");
+	output_json_str_or_null(b, sig);
 	free(sig);
 
 	if (out->opt->copy != COPY_NONE) {
 		snprintf(tmp, sizeof tmp, ",\"bytes\":%llu",
 		    (unsigned long long)s->copy_bytes);
-		output_buf_addstr(&b, tmp);
+		xevbuffer_addstr(b, tmp);
 	}
 
-	output_buf_addstr(&b, ",\"stage\":");
+	xevbuffer_addstr(b, ",\"stage\":");
 	if (s->state == S_FAILED) {
 		name = session_state_name(s->fail_stage);
 		for (i = 0; name != NULL && name[i] != '\0' &&
@@ -250,36 +251,39 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 				stage[i] += 'a' - 'A';
 		}
 		stage[i] = '\0';
-		output_json_str_or_null(&b, stage);
-		output_buf_addstr(&b, ",\"reason\":");
+		output_json_str_or_null(b, stage);
+		xevbuffer_addstr(b, ",\"reason\":");
 		reason = s->fail_reason != NULL ? log_safe_dup(s->fail_reason,
 		    strlen(s->fail_reason)) : NULL;
-		output_json_str_or_null(&b, reason);
+		output_json_str_or_null(b, reason);
 		free(reason);
 	} else
-		output_buf_addstr(&b, "null,\"reason\":null");
+		xevbuffer_addstr(b, "null,\"reason\":null");
 
-	output_buf_addstr(&b, ",\"timings\":{");
-	output_json_time(&b, "connect", output_phase(s, S_RESOLVING,
+	xevbuffer_addstr(b, ",\"timings\":{");
+	output_json_time(b, "connect", output_phase(s, S_RESOLVING,
 	    S_CONNECTING), 1);
-	output_json_time(&b, "setup", output_phase(s, S_SETUP, S_SETUP), 1);
-	output_json_time(&b, "command", output_phase(s, S_RUNNING,
+	output_json_time(b, "setup", output_phase(s, S_SETUP, S_SETUP), 1);
+	output_json_time(b, "command", output_phase(s, S_RUNNING,
 	    S_RUNNING), 1);
-	output_json_time(&b, "close", output_phase(s, S_CLOSING, S_CLOSING),
+	output_json_time(b, "close", output_phase(s, S_CLOSING, S_CLOSING),
 	    1);
-	output_json_time(&b, "total", output_phase(s, S_RESOLVING,
+	output_json_time(b, "total", output_phase(s, S_RESOLVING,
 	    S_CLOSING), 0);
-	output_buf_addstr(&b, "},\"stdout\":");
-	output_json_add(&b, h->hold[0].p, h->hold[0].len);
-	output_buf_addstr(&b, h->cut[0] ? ",\"stdout_truncated\":true" :
+	xevbuffer_addstr(b, "},\"stdout\":");
+	held = xevbuffer_bytes(h->hold[0], &len);
+	output_json_add(b, held, len);
+	xevbuffer_addstr(b, h->cut[0] ? ",\"stdout_truncated\":true" :
 	    ",\"stdout_truncated\":false");
-	output_buf_addstr(&b, ",\"stderr\":");
-	output_json_add(&b, h->hold[1].p, h->hold[1].len);
-	output_buf_addstr(&b, h->cut[1] ? ",\"stderr_truncated\":true" :
+	xevbuffer_addstr(b, ",\"stderr\":");
+	held = xevbuffer_bytes(h->hold[1], &len);
+	output_json_add(b, held, len);
+	xevbuffer_addstr(b, h->cut[1] ? ",\"stderr_truncated\":true" :
 	    ",\"stderr_truncated\":false");
-	output_buf_addstr(&b, "}\n");
+	xevbuffer_addstr(b, "}\n");
 
-	output_fd_add_host(out, h, STREAM_STDOUT, b.p, b.len);
-	output_buf_free(&b);
+	held = xevbuffer_bytes(b, &len);
+	output_fd_add_host(out, h, STREAM_STDOUT, held, len);
+	evbuffer_free(b);
 	output_fd_kick(out, STREAM_STDOUT);
 }

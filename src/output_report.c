@@ -89,7 +89,7 @@ output_ipv4_at(const char *start, const char *p)
 char *
 output_status_key(const char *status, const struct session *s)
 {
-	struct output_buf b = { NULL, 0, 0 };
+	struct evbuffer *b = xevbuffer_new();
 	const char *names[3], *p, *q;
 	size_t n, i;
 
@@ -103,7 +103,7 @@ output_status_key(const char *status, const struct session *s)
 		if (n == 0)
 			n = output_ipv4_at(status, p);
 		if (n > 0) {
-			output_buf_addstr(&b, "<host>");
+			xevbuffer_addstr(b, "<host>");
 			continue;
 		}
 		if (strncmp(p, "SHA256:", 7) == 0) {
@@ -111,16 +111,15 @@ output_status_key(const char *status, const struct session *s)
 			    *q == '+' || *q == '/' || *q == '='; q++)
 				;
 			if (q > p + 7) {
-				output_buf_addstr(&b, "SHA256:<key>");
+				xevbuffer_addstr(b, "SHA256:<key>");
 				n = (size_t)(q - p);
 				continue;
 			}
 		}
-		output_buf_add(&b, p, 1);
+		xevbuffer_add(b, p, 1);
 		n = 1;
 	}
-	output_buf_add(&b, "", 1);
-	return b.p;
+	return xevbuffer_take(b, NULL);
 }
 
 /* Summary key: failures before non-zero exits, then the status text. */
@@ -134,12 +133,12 @@ output_key_status(const struct output_rec *ra, const struct output_rec *rb)
 
 /* Append str to b, cut to at most max bytes with "..." marking the cut. */
 static void
-output_buf_add_cut(struct output_buf *b, const char *str, size_t max)
+output_add_cut(struct evbuffer *b, const char *str, size_t max)
 {
 	size_t n = strlen(str), m, k;
 
 	if (n <= max) {
-		output_buf_add(b, str, n);
+		xevbuffer_add(b, str, n);
 		return;
 	}
 	/* Not inside an octal escape ("\\033") that log_safe made. */
@@ -150,8 +149,8 @@ output_buf_add_cut(struct output_buf *b, const char *str, size_t max)
 			break;
 		}
 	}
-	output_buf_add(b, str, m);
-	output_buf_addstr(b, "...");
+	xevbuffer_add(b, str, m);
+	xevbuffer_addstr(b, "...");
 }
 
 /*
@@ -166,9 +165,10 @@ output_print_summary(struct output *out)
 {
 	struct output_rec **v, **rest;
 	struct output_group *g, og = { NULL, 0 };
-	struct output_buf b = { NULL, 0, 0 };
-	size_t i, j, n = 0, ng, nfailed = 0, nbad = 0, total, nrest = 0;
+	struct evbuffer *b;
+	size_t i, j, n = 0, ng, nfailed = 0, nbad = 0, total, nrest = 0, len;
 	char tmp[128], *hosts;
+	const char *line;
 
 	v = xreallocarray(NULL, out->nrecs == 0 ? 1 : out->nrecs, sizeof *v);
 	for (i = 0; i < out->nrecs; i++) {
@@ -184,6 +184,7 @@ output_print_summary(struct output *out)
 		free(v);
 		return;
 	}
+	b = xevbuffer_new();
 	total = out->nrecs;
 	if (out->nsessions > total)
 		total = out->nsessions;
@@ -194,13 +195,13 @@ output_print_summary(struct output *out)
 		snprintf(tmp, sizeof tmp, "%s: %zu of %zu host%s exited "
 		    "non-zero: ", log_progname(), nbad, total,
 		    total == 1 ? "" : "s");
-	output_buf_addstr(&b, tmp);
+	xevbuffer_addstr(b, tmp);
 
 	g = output_groups(v, n, output_key_status, &ng);
 	rest = xreallocarray(NULL, n, sizeof *rest);
 	for (i = 0; i < ng; i++) {
 		/* Room left for this group and a last "other reasons" one? */
-		if (i > 0 && ng - i > 1 && b.len + OUTPUT_REASON_MAX +
+		if (i > 0 && ng - i > 1 && evbuffer_get_length(b) + OUTPUT_REASON_MAX +
 		    OUTPUT_HOSTS_MAX > OUTPUT_SUMMARY_MAX - OUTPUT_HOSTS_MAX -
 		    64) {
 			for (; i < ng; i++, nrest++)
@@ -209,14 +210,14 @@ output_print_summary(struct output *out)
 			break;
 		}
 		if (i > 0)
-			output_buf_addstr(&b, "; ");
+			xevbuffer_addstr(b, "; ");
 		/* One host: its own words; more: what they share. */
-		output_buf_add_cut(&b, g[i].n == 1 ? g[i].first[0]->status :
+		output_add_cut(b, g[i].n == 1 ? g[i].first[0]->status :
 		    g[i].first[0]->skey,
 		    OUTPUT_REASON_MAX);
-		output_buf_addstr(&b, ": ");
+		xevbuffer_addstr(b, ": ");
 		hosts = output_group_hosts(&g[i], 0);
-		output_buf_add_cut(&b, hosts, OUTPUT_HOSTS_MAX);
+		output_add_cut(b, hosts, OUTPUT_HOSTS_MAX);
 		free(hosts);
 	}
 	if (nrest > 0) {
@@ -224,14 +225,15 @@ output_print_summary(struct output *out)
 		output_sort_recs(rest, og.n, NULL);
 		snprintf(tmp, sizeof tmp, "; %zu other reasons: ",
 		    nrest);
-		output_buf_addstr(&b, tmp);
+		xevbuffer_addstr(b, tmp);
 		hosts = output_group_hosts(&og, 0);
-		output_buf_add_cut(&b, hosts, OUTPUT_HOSTS_MAX);
+		output_add_cut(b, hosts, OUTPUT_HOSTS_MAX);
 		free(hosts);
 	}
-	output_buf_add(&b, "\n", 1);
-	output_fd_add(out, STREAM_STDERR, b.p, b.len);
-	output_buf_free(&b);
+	xevbuffer_add(b, "\n", 1);
+	line = xevbuffer_bytes(b, &len);
+	output_fd_add(out, STREAM_STDERR, line, len);
+	evbuffer_free(b);
 	free(rest);
 	free(g);
 	free(v);
