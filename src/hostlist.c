@@ -72,13 +72,6 @@ struct hl_entry {
 	int			 v6;
 };
 
-/* Growable string for hostlist_compress. */
-struct hl_buf {
-	char			*s;
-	size_t			 len;
-	size_t			 cap;
-};
-
 static int	hostlist_add_expr_depth(struct hostlist *, const char *,
 		    char *, size_t, int);
 
@@ -933,22 +926,9 @@ struct hl_cname {
 };
 
 static void
-hostlist_buf_add(struct hl_buf *b, const char *s, size_t len)
+hostlist_buf_addnum(struct evbuffer *b, const struct hl_cname *c)
 {
-	if (b->len + len + 1 > b->cap) {
-		while (b->len + len + 1 > b->cap)
-			b->cap = b->cap == 0 ? 256 : b->cap * 2;
-		b->s = xreallocarray(b->s, b->cap, 1);
-	}
-	memcpy(b->s + b->len, s, len);
-	b->len += len;
-	b->s[b->len] = '\0';
-}
-
-static void
-hostlist_buf_addnum(struct hl_buf *b, const struct hl_cname *c)
-{
-	hostlist_buf_add(b, c->name + c->plen, c->dlen);
+	xevbuffer_add(b, c->name + c->plen, c->dlen);
 }
 
 /*
@@ -1063,13 +1043,13 @@ hostlist_compress_extends(const struct hl_cname *s,
 
 /* Write one group, c[0..n) sorted, into b. */
 static void
-hostlist_compress_group(struct hl_buf *b, const struct hl_cname *c, size_t n)
+hostlist_compress_group(struct evbuffer *b, const struct hl_cname *c, size_t n)
 {
 	const struct hl_cname *s, *last;
 	size_t i, distinct = 1;
 
 	if (c[0].dlen == 0) {
-		hostlist_buf_add(b, c[0].name, strlen(c[0].name));
+		xevbuffer_add(b, c[0].name, strlen(c[0].name));
 		return;
 	}
 	for (i = 1; i < n; i++) {
@@ -1077,11 +1057,11 @@ hostlist_compress_group(struct hl_buf *b, const struct hl_cname *c, size_t n)
 			distinct++;
 	}
 	if (distinct == 1) {
-		hostlist_buf_add(b, c[0].name, strlen(c[0].name));
+		xevbuffer_add(b, c[0].name, strlen(c[0].name));
 		return;
 	}
-	hostlist_buf_add(b, c[0].name, c[0].plen);
-	hostlist_buf_add(b, "[", 1);
+	xevbuffer_add(b, c[0].name, c[0].plen);
+	xevbuffer_add(b, "[", 1);
 	s = last = &c[0];
 	for (i = 1; i <= n; i++) {
 		if (i < n && hostlist_compress_cmp(last, &c[i]) == 0)
@@ -1093,16 +1073,16 @@ hostlist_compress_group(struct hl_buf *b, const struct hl_cname *c, size_t n)
 		/* The range s..last ends here. */
 		hostlist_buf_addnum(b, s);
 		if (last != s) {
-			hostlist_buf_add(b, "-", 1);
+			xevbuffer_add(b, "-", 1);
 			hostlist_buf_addnum(b, last);
 		}
 		if (i < n) {
-			hostlist_buf_add(b, ",", 1);
+			xevbuffer_add(b, ",", 1);
 			s = last = &c[i];
 		}
 	}
-	hostlist_buf_add(b, "]", 1);
-	hostlist_buf_add(b, c[0].name + c[0].plen + c[0].dlen,
+	xevbuffer_add(b, "]", 1);
+	xevbuffer_add(b, c[0].name + c[0].plen + c[0].dlen,
 	    strlen(c[0].name + c[0].plen + c[0].dlen));
 }
 
@@ -1111,13 +1091,13 @@ hostlist_compress(const char *const *names, size_t n)
 {
 	struct hl_cname *c, *first;
 	struct htab t;
-	struct hl_buf b = { NULL, 0, 0 };
+	struct evbuffer *b;
 	uint64_t hash;
 	size_t i, j, ngroups = 0;
 
-	hostlist_buf_add(&b, "", 0);
+	b = xevbuffer_new();
 	if (n == 0)
-		return b.s;
+		return xevbuffer_take(b, NULL);
 
 	c = xcalloc(n, sizeof *c);
 	htab_init(&t, n);
@@ -1139,9 +1119,9 @@ hostlist_compress(const char *const *names, size_t n)
 		for (j = i + 1; j < n && c[j].group == c[i].group; j++)
 			;
 		if (i != 0)
-			hostlist_buf_add(&b, ",", 1);
-		hostlist_compress_group(&b, &c[i], j - i);
+			xevbuffer_add(b, ",", 1);
+		hostlist_compress_group(b, &c[i], j - i);
 	}
 	free(c);
-	return b.s;
+	return xevbuffer_take(b, NULL);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "mrsh/log.h"
@@ -55,12 +56,11 @@ char *
 proxycmd_expand(const char *cmd, const char *host, int port,
     const char *user, const char *name, char *err, size_t errlen)
 {
-	char		*out, num[16];
+	struct evbuffer	*out = xevbuffer_new();
+	char		 num[16];
 	const char	*p, *v;
-	size_t		 len = 0, cap, vl;
+	size_t		 vl;
 
-	cap = strlen(cmd) + 1;
-	out = xmalloc(cap);
 	for (p = cmd; *p != '\0'; p++) {
 		if (*p != '%') {
 			v = p;
@@ -86,21 +86,15 @@ proxycmd_expand(const char *cmd, const char *host, int port,
 			default:
 				snprintf(err, errlen, "ProxyCommand: unknown "
 				    "token %%%c", p[1] != '\0' ? p[1] : ' ');
-				free(out);
+				evbuffer_free(out);
 				return (NULL);
 			}
 			vl = strlen(v);
 			p++;
 		}
-		while (len + vl + 1 > cap) {
-			cap *= 2;
-			out = xreallocarray(out, cap, 1);
-		}
-		memcpy(out + len, v, vl);
-		len += vl;
+		xevbuffer_add(out, v, vl);
 	}
-	out[len] = '\0';
-	return (out);
+	return (xevbuffer_take(out, NULL));
 }
 
 /* One line of the command's stderr, made printable. */

@@ -1523,22 +1523,18 @@ struct sshcfg_tokens {
 	int		 port;		/* %p */
 };
 
-static void	sshcfg_append(char **, size_t *, size_t *, const char *,
-		    size_t);
-
 /* Append v, its % doubled when keep (SSHCFG_EXP_KEEP). */
 static void
-sshcfg_append_keep(char **out, size_t *len, size_t *cap, const char *v,
-    int keep)
+sshcfg_append_keep(struct evbuffer *out, const char *v, int keep)
 {
 	const char *pc;
 
 	while (keep && (pc = strchr(v, '%')) != NULL) {
-		sshcfg_append(out, len, cap, v, (size_t)(pc - v) + 1);
-		sshcfg_append(out, len, cap, "%", 1);
+		xevbuffer_add(out, v, (size_t)(pc - v) + 1);
+		xevbuffer_add(out, "%", 1);
 		v = pc + 1;
 	}
-	sshcfg_append(out, len, cap, v, strlen(v));
+	xevbuffer_addstr(out, v);
 }
 
 /*
@@ -1555,23 +1551,26 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 {
 	int env = flags & SSHCFG_EXP_ENV, keep = flags & SSHCFG_EXP_KEEP;
 
-	char *out = NULL, num[32], *name, *hash = NULL;
+	struct evbuffer *out = xevbuffer_new();
+	char num[32], *name, *hash = NULL;
 	const char *p, *v, *end;
-	size_t len = 0, cap = 0;
+	size_t n;
 
-	sshcfg_append(&out, &len, &cap, "", 0);
 	for (p = s; *p != '\0'; p++) {
 		if (env && p[0] == '$' && p[1] == '{' &&
 		    (end = strchr(p + 2, '}')) != NULL) {
 			name = xstrndup(p + 2, end - p - 2);
 			if ((v = getenv(name)) != NULL)
-				sshcfg_append_keep(&out, &len, &cap, v, keep);
+				sshcfg_append_keep(out, v, keep);
 			free(name);
 			p = end;
 			continue;
 		}
 		if (p[0] != '%' || p[1] == '\0') {
-			sshcfg_append(&out, &len, &cap, p, 1);
+			/* Plain text up to the next token, in one piece. */
+			n = strcspn(p + 1, env ? "%$" : "%") + 1;
+			xevbuffer_add(out, p, n);
+			p += n - 1;
 			continue;
 		}
 		v = NULL;
@@ -1622,16 +1621,16 @@ sshcfg_expand_tokens(const struct sshconfig *cfg,
 			break;
 		}
 		if (v == NULL) {
-			sshcfg_append(&out, &len, &cap, p - 1, 2);
+			xevbuffer_add(out, p - 1, 2);
 			continue;
 		}
 		if (keep && *p != '%')
-			sshcfg_append_keep(&out, &len, &cap, v, keep);
+			sshcfg_append_keep(out, v, keep);
 		else
-			sshcfg_append(&out, &len, &cap, v, strlen(v));
+			xevbuffer_addstr(out, v);
 	}
 	free(hash);
-	return out;
+	return xevbuffer_take(out, NULL);
 }
 
 /* The line giving a foreign keyword its value for this host, or NULL. */
@@ -2564,19 +2563,6 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 		free(ctx->certs[i]);
 	free(ctx->revoked);
 	memset(ctx, 0, sizeof *ctx);
-}
-
-/* Append n bytes to a growing string. */
-static void
-sshcfg_append(char **out, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	while (*len + n + 1 > *cap) {
-		*cap = *cap == 0 ? 64 : *cap * 2;
-		*out = xreallocarray(*out, *cap, 1);
-	}
-	memcpy(*out + *len, s, n);
-	*len += n;
-	(*out)[*len] = '\0';
 }
 
 /* The % token values of ssh's cinfo for a host once configured. */

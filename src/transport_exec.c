@@ -71,11 +71,10 @@ exec_cleanup(struct run *run)
 static char *
 exec_subst(const char *arg, struct session *s)
 {
-	char portbuf[16], *out;
+	struct evbuffer *out = xevbuffer_new();
+	char portbuf[16];
 	const char *p, *rep;
-	size_t len = 0, cap = strlen(arg) + 1;
 
-	out = xmalloc(cap);
 	for (p = arg; *p != '\0'; p++) {
 		rep = NULL;
 		if (p[0] == '%' && p[1] != '\0') {
@@ -105,19 +104,13 @@ exec_subst(const char *arg, struct session *s)
 			}
 		}
 		if (rep == NULL) {
-			if (len + 2 > cap)
-				out = xreallocarray(out, cap *= 2, 1);
-			out[len++] = *p;
+			xevbuffer_add(out, p, 1);
 			continue;
 		}
-		while (len + strlen(rep) + 1 > cap)
-			out = xreallocarray(out, cap *= 2, 1);
-		memcpy(out + len, rep, strlen(rep));
-		len += strlen(rep);
+		xevbuffer_addstr(out, rep);
 		p++;
 	}
-	out[len] = '\0';
-	return out;
+	return xevbuffer_take(out, NULL);
 }
 
 static void
