@@ -47,6 +47,7 @@
 #include "mrsh/match.h"
 #include "mrsh/netconn.h"
 #include "mrsh/sshconfig.h"
+#include "mrsh/sshwire.h"
 #include "mrsh/subproc.h"
 #include "mrsh/xmalloc.h"
 
@@ -131,15 +132,14 @@ knownhosts_base64(const unsigned char *in, size_t n)
 static char *
 knownhosts_blob_type(const unsigned char *blob, size_t len)
 {
-	uint32_t l;
+	struct sshwire w;
+	const unsigned char *t;
+	size_t l;
 
-	if (len < 4)
+	sshwire_init(&w, blob, len);
+	if (sshwire_string(&w, &t, &l) == -1 || l == 0 || l > 64)
 		return NULL;
-	l = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 |
-	    (uint32_t)blob[2] << 8 | blob[3];
-	if (l == 0 || l > len - 4 || l > 64)
-		return NULL;
-	return xstrndup((const char *)blob + 4, l);
+	return xstrndup((const char *)t, l);
 }
 
 /* Split off the next whitespace-separated field of *p. */

@@ -25,6 +25,7 @@
 
 #include "mrsh/log.h"
 #include "mrsh/ssh_agent.h"
+#include "mrsh/sshwire.h"
 #include "mrsh/xmalloc.h"
 
 #define AGENT_FAILURE			5
@@ -109,37 +110,12 @@ agent_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	    "s", q->sock, q->timeout);
 }
 
-static uint32_t
-agent_get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-/* An SSH string at *p (bounded by end); -1 if it does not fit. */
-static int
-agent_getstr(const unsigned char **p, const unsigned char *end,
-    const unsigned char **s, size_t *len)
-{
-	uint32_t	l;
-
-	if (end - *p < 4)
-		return (-1);
-	l = agent_get32(*p);
-	*p += 4;
-	if (l > (size_t)(end - *p))
-		return (-1);
-	*s = *p;
-	*len = l;
-	*p += l;
-	return (0);
-}
-
 /* The whole answer, msg[0] its type: keep what the caller asked for. */
 static void
 agent_answer(struct agent_req *q, const unsigned char *msg, size_t len)
 {
-	const unsigned char	*p = msg + 1, *end = msg + len, *s, *c;
+	struct sshwire		 w;
+	const unsigned char	*s, *c;
 	size_t			 slen, clen;
 	uint32_t		 n, i;
 
@@ -151,8 +127,9 @@ agent_answer(struct agent_req *q, const unsigned char *msg, size_t len)
 	}
 	if (msg[0] != q->want)
 		goto bad;
+	sshwire_init(&w, msg + 1, len - 1);
 	if (q->want == AGENT_SIGN_RESPONSE) {
-		if (agent_getstr(&p, end, &s, &slen) != 0)
+		if (sshwire_string(&w, &s, &slen) != 0)
 			goto bad;
 		q->sig = xmalloc(slen);
 		memcpy(q->sig, s, slen);
@@ -160,16 +137,12 @@ agent_answer(struct agent_req *q, const unsigned char *msg, size_t len)
 		agent_finish(q, AGENT_DONE, NULL);
 		return;
 	}
-	if (end - p < 4)
-		goto bad;
-	n = agent_get32(p);
-	p += 4;
-	if (n > len / 8)
+	if (sshwire_u32(&w, &n) != 0 || n > len / 8)
 		goto bad;
 	q->keys = xcalloc(n > 0 ? n : 1, sizeof *q->keys);
 	for (i = 0; i < n; i++) {
-		if (agent_getstr(&p, end, &s, &slen) != 0 ||
-		    agent_getstr(&p, end, &c, &clen) != 0)
+		if (sshwire_string(&w, &s, &slen) != 0 ||
+		    sshwire_string(&w, &c, &clen) != 0)
 			goto bad;
 		q->keys[i].blob = xmalloc(slen > 0 ? slen : 1);
 		memcpy(q->keys[i].blob, s, slen);
@@ -222,7 +195,7 @@ agent_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (evbuffer_copyout(q->in, hdr, 4) != 4)
 		return;
-	len = agent_get32(hdr);
+	len = sshwire_peek32(hdr);
 	if (len == 0 || len > AGENT_MAX_REPLY) {
 		agent_finish(q, AGENT_FAILED, "ssh-agent %s sent a malformed "
 		    "answer", q->sock);

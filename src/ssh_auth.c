@@ -25,6 +25,7 @@
 #include "mrsh/ssh_auth.h"
 #include "mrsh/sshalgs.h"
 #include "mrsh/sshconfig.h"
+#include "mrsh/sshwire.h"
 #include "mrsh/xmalloc.h"
 
 #include "ssh_keys.h"
@@ -191,16 +192,18 @@ auth_list_has(struct ssh_auth *a, const char *method)
 static int
 auth_type_ok(struct ssh_auth *a, const unsigned char *blob, size_t len)
 {
-	char	type[64];
-	size_t	tlen;
+	struct sshwire		 w;
+	const unsigned char	*t;
+	char			 type[64];
+	size_t			 tlen;
 
-	if (blob == NULL || len < 4)
+	if (blob == NULL)
 		return (1);
-	tlen = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
-	    (size_t)blob[2] << 8 | blob[3];
-	if (tlen == 0 || tlen >= sizeof type || tlen > len - 4)
+	sshwire_init(&w, blob, len);
+	if (sshwire_string(&w, &t, &tlen) == -1 || tlen == 0 ||
+	    tlen >= sizeof type)
 		return (1);
-	memcpy(type, blob + 4, tlen);
+	memcpy(type, t, tlen);
 	type[tlen] = '\0';
 	if (sshalgs_pubkey_ok(a->hc, type))
 		return (1);
@@ -397,20 +400,18 @@ static const unsigned char *
 auth_blob_fields(const unsigned char *blob, size_t len, int skip,
     size_t *left)
 {
-	size_t	off = 0, l;
-	int	i;
+	struct sshwire		 w;
+	const unsigned char	*s;
+	size_t			 l;
+	int			 i;
 
+	sshwire_init(&w, blob, len);
 	for (i = 0; i < skip; i++) {	/* type, and a certificate's nonce */
-		if (len - off < 4)
+		if (sshwire_string(&w, &s, &l) == -1)
 			return (NULL);
-		l = (size_t)blob[off] << 24 | (size_t)blob[off + 1] << 16 |
-		    (size_t)blob[off + 2] << 8 | blob[off + 3];
-		if (l > len - off - 4)
-			return (NULL);
-		off += 4 + l;
 	}
-	*left = len - off;
-	return (blob + off);
+	*left = w.left;
+	return (w.p);
 }
 
 /*
@@ -637,31 +638,29 @@ auth_agent_sign(LIBSSH2_SESSION *session, unsigned char **sig,
     void **abstract)
 {
 	struct ssh_auth		*a = *abstract;
-	const unsigned char	*p = data, *end = data + data_len, *s;
-	const unsigned char	*blob;
-	size_t			 len, bloblen, i;
+	struct sshwire		 w;
+	const unsigned char	*s, *blob;
+	size_t			 len, bloblen;
 	unsigned int		 flags = 0;
 
 	*sig = NULL;
 	*sig_len = 0;
 	if (a->agent_sig == NULL) {
 		/* session id, byte 50, user, service, "publickey", 1, alg */
-		for (i = 0; i < 6 && end - p >= 4; i++) {
-			if (i == 1 || i == 5) {
-				p++;
-				continue;
-			}
-			len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
-			    (size_t)p[2] << 8 | p[3];
-			if (len > (size_t)(end - p - 4))
-				break;
-			p += 4 + len;
+		sshwire_init(&w, data, data_len);
+		if (sshwire_string(&w, &s, &len) == 0 &&
+		    sshwire_skip(&w, 1) == 0 &&
+		    sshwire_string(&w, &s, &len) == 0 &&
+		    sshwire_string(&w, &s, &len) == 0 &&
+		    sshwire_string(&w, &s, &len) == 0 &&
+		    sshwire_skip(&w, 1) == 0 &&
+		    sshwire_string(&w, &s, &len) == 0 && len >= 12) {
+			/* the -cert-v01@openssh.com names too */
+			if (memcmp(s, "rsa-sha2-256", 12) == 0)
+				flags = 2;	/* SSH_AGENT_RSA_SHA2_256 */
+			else if (memcmp(s, "rsa-sha2-512", 12) == 0)
+				flags = 4;	/* SSH_AGENT_RSA_SHA2_512 */
 		}
-		if (end - p >= 4 + 12 && memcmp(p + 4, "rsa-sha2-256", 12) == 0)
-			flags = 2;	/* SSH_AGENT_RSA_SHA2_256 */
-		else if (end - p >= 4 + 12 &&
-		    memcmp(p + 4, "rsa-sha2-512", 12) == 0)
-			flags = 4;	/* SSH_AGENT_RSA_SHA2_512 */
 		a->agent_sig = agent_sign(a->base, a->agent_sock,
 		    a->agent_timeout, a->agent_id->blob, a->agent_id->bloblen, data, data_len,
 		    flags, auth_agent_done, a);
@@ -677,18 +676,10 @@ auth_agent_sign(LIBSSH2_SESSION *session, unsigned char **sig,
 	}
 	/* string type, string signature: libssh2 adds the type itself */
 	blob = agent_req_signature(a->agent_sig, &bloblen);
-	p = blob;
-	end = blob + bloblen;
-	for (i = 0; i < 2; i++) {
-		if (end - p < 4)
-			return (-1);
-		len = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
-		    (size_t)p[2] << 8 | p[3];
-		if (len > (size_t)(end - p - 4))
-			return (-1);
-		s = p + 4;
-		p += 4 + len;
-	}
+	sshwire_init(&w, blob, bloblen);
+	if (sshwire_string(&w, &s, &len) == -1 ||
+	    sshwire_string(&w, &s, &len) == -1)
+		return (-1);
 	/* libssh2 frees it with the session's allocator: plain free(). */
 	if ((*sig = malloc(len > 0 ? len : 1)) == NULL)
 		return (-1);

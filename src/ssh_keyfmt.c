@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "mrsh/bcrypt_pbkdf.h"
+#include "mrsh/sshwire.h"
 #include "mrsh/xmalloc.h"
 
 #include "ssh_keyfmt.h"
@@ -32,44 +33,6 @@
 #define OPENSSH_END	"-----END OPENSSH PRIVATE KEY-----"
 #define OPENSSH_MAGIC	"openssh-key-v1"	/* followed by a NUL */
 #define OPENSSH_COLS	70			/* base64 per line, as ssh-keygen */
-
-int
-ssh_keyfmt_u32(struct ssh_keyfmt_buf *b, uint32_t *v)
-{
-	if (b->left < 4)
-		return (-1);
-	*v = (uint32_t)b->p[0] << 24 | (uint32_t)b->p[1] << 16 |
-	    (uint32_t)b->p[2] << 8 | (uint32_t)b->p[3];
-	b->p += 4;
-	b->left -= 4;
-	return (0);
-}
-
-int
-ssh_keyfmt_string(struct ssh_keyfmt_buf *b, const unsigned char **s,
-    size_t *len)
-{
-	uint32_t n;
-
-	if (ssh_keyfmt_u32(b, &n) == -1 || n > b->left)
-		return (-1);
-	*s = b->p;
-	*len = n;
-	b->p += n;
-	b->left -= n;
-	return (0);
-}
-
-int
-ssh_keyfmt_string_is(struct ssh_keyfmt_buf *b, const char *want)
-{
-	const unsigned char *s;
-	size_t len;
-
-	if (ssh_keyfmt_string(b, &s, &len) == -1)
-		return (0);
-	return (len == strlen(want) && memcmp(s, want, len) == 0);
-}
 
 /* The base64 between the armour lines, decoded; NULL if there is none. */
 static unsigned char *
@@ -116,7 +79,7 @@ ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
 
 unsigned char *
 ssh_keyfmt_open(const char *priv, size_t privlen, size_t *rawlen,
-    struct ssh_keyfmt_buf *b)
+    struct sshwire *b)
 {
 	unsigned char	*raw;
 
@@ -128,8 +91,8 @@ ssh_keyfmt_open(const char *priv, size_t privlen, size_t *rawlen,
 		free(raw);
 		return (NULL);
 	}
-	b->p = raw + sizeof OPENSSH_MAGIC;
-	b->left = *rawlen - sizeof OPENSSH_MAGIC;
+	sshwire_init(b, raw + sizeof OPENSSH_MAGIC,
+	    *rawlen - sizeof OPENSSH_MAGIC);
 	return (raw);
 }
 
@@ -302,7 +265,7 @@ ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
     char **out, size_t *outlen, char *what, size_t whatlen)
 {
 	const struct ssh_keyfmt_cipher *c = NULL;
-	struct ssh_keyfmt_buf	 b, kdf;
+	struct sshwire		 b, kdf;
 	const unsigned char	*cname, *kname, *kopts, *pub, *enc, *salt;
 	unsigned char		*raw, *key = NULL, *dec = NULL;
 	size_t			 rawlen, cnamelen, knamelen, koptslen, publen;
@@ -315,12 +278,12 @@ ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
 	snprintf(what, whatlen, "not an encrypted OpenSSH key");
 	if ((raw = ssh_keyfmt_open(priv, privlen, &rawlen, &b)) == NULL)
 		return (st);
-	if (ssh_keyfmt_string(&b, &cname, &cnamelen) == -1 ||
-	    ssh_keyfmt_string(&b, &kname, &knamelen) == -1 ||
-	    ssh_keyfmt_string(&b, &kopts, &koptslen) == -1 ||
-	    ssh_keyfmt_u32(&b, &nkeys) == -1 || nkeys != 1 ||
-	    ssh_keyfmt_string(&b, &pub, &publen) == -1 ||
-	    ssh_keyfmt_u32(&b, &enclen) == -1 || enclen > b.left)
+	if (sshwire_string(&b, &cname, &cnamelen) == -1 ||
+	    sshwire_string(&b, &kname, &knamelen) == -1 ||
+	    sshwire_string(&b, &kopts, &koptslen) == -1 ||
+	    sshwire_u32(&b, &nkeys) == -1 || nkeys != 1 ||
+	    sshwire_string(&b, &pub, &publen) == -1 ||
+	    sshwire_u32(&b, &enclen) == -1 || enclen > b.left)
 		goto done;
 	enc = b.p;
 	if (knamelen != 6 || memcmp(kname, "bcrypt", 6) != 0) {
@@ -341,10 +304,9 @@ ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
 		    64 : cnamelen), cname);
 		goto done;
 	}
-	kdf.p = kopts;
-	kdf.left = koptslen;
-	if (ssh_keyfmt_string(&kdf, &salt, &saltlen) == -1 ||
-	    ssh_keyfmt_u32(&kdf, &rounds) == -1 || rounds == 0 ||
+	sshwire_init(&kdf, kopts, koptslen);
+	if (sshwire_string(&kdf, &salt, &saltlen) == -1 ||
+	    sshwire_u32(&kdf, &rounds) == -1 || rounds == 0 ||
 	    enclen < c->blocksize || enclen % c->blocksize != 0 ||
 	    b.left - enclen != c->authlen || passphrase == NULL ||
 	    *passphrase == '\0')
@@ -363,10 +325,9 @@ ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
 		    SSH_KEYFMT_INVALID;
 		goto done;
 	}
-	b.p = dec;
-	b.left = enclen;
-	if (ssh_keyfmt_u32(&b, &check1) == -1 ||
-	    ssh_keyfmt_u32(&b, &check2) == -1)
+	sshwire_init(&b, dec, enclen);
+	if (sshwire_u32(&b, &check1) == -1 ||
+	    sshwire_u32(&b, &check2) == -1)
 		goto done;
 	if (check1 != check2) {
 		st = SSH_KEYFMT_WRONG_PASSPHRASE;

@@ -1,10 +1,10 @@
 /*
  * Private to the ssh transport: OpenSSH's private key file format
- * ("openssh-key-v1", PROTOCOL.key in OpenSSH): the armour, a cursor over
- * its SSH wire fields, and decryption of an encrypted key once per run
- * (bcrypt KDF; AES, 3DES or chacha20-poly1305 through libcrypto) into the
- * same key unencrypted, which ssh_sign.c parses or libssh2 reads without
- * a passphrase (so no KDF runs per host).
+ * ("openssh-key-v1", PROTOCOL.key in OpenSSH): the armour (its fields
+ * are read with mrsh/sshwire.h), and decryption of an encrypted key once
+ * per run (bcrypt KDF; AES, 3DES or chacha20-poly1305 through libcrypto)
+ * into the same key unencrypted, which ssh_sign.c parses or libssh2 reads
+ * without a passphrase (so no KDF runs per host).
  */
 #ifndef MRSH_SSH_KEYFMT_H
 #define MRSH_SSH_KEYFMT_H
@@ -12,17 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A cursor over SSH wire data (uint32 lengths, big endian). */
-struct ssh_keyfmt_buf {
-	const unsigned char	*p;
-	size_t			 left;
-};
-
-int	ssh_keyfmt_u32(struct ssh_keyfmt_buf *, uint32_t *);
-int	ssh_keyfmt_string(struct ssh_keyfmt_buf *, const unsigned char **,
-	    size_t *);
-/* Reads a string; 1 if it equals want. */
-int	ssh_keyfmt_string_is(struct ssh_keyfmt_buf *, const char *want);
+struct sshwire;
 
 /*
  * The binary "openssh-key-v1" key between the armour lines of priv
@@ -30,7 +20,7 @@ int	ssh_keyfmt_string_is(struct ssh_keyfmt_buf *, const char *want);
  * magic; NULL if priv holds no such key.
  */
 unsigned char *ssh_keyfmt_open(const char *priv, size_t privlen,
-	    size_t *rawlen, struct ssh_keyfmt_buf *b);
+	    size_t *rawlen, struct sshwire *b);
 
 enum ssh_keyfmt_status {
 	SSH_KEYFMT_OK,

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "mrsh/log.h"
+#include "mrsh/sshwire.h"
 #include "mrsh/xmalloc.h"
 
 #include "ssh_keyfmt.h"
@@ -70,25 +71,6 @@ ssh_key_readfile(const char *path, size_t *lenp)
 	return (buf);
 }
 
-/* Read an SSH string at *off; returns its length or -1. */
-static long
-ssh_getstr(const unsigned char *b, size_t len, size_t *off,
-    const unsigned char **str)
-{
-	size_t	l;
-
-	if (*off + 4 > len)
-		return (-1);
-	l = ((size_t)b[*off] << 24) | ((size_t)b[*off + 1] << 16) |
-	    ((size_t)b[*off + 2] << 8) | b[*off + 3];
-	*off += 4;
-	if (l > len - *off)
-		return (-1);
-	*str = b + *off;
-	*off += l;
-	return ((long)l);
-}
-
 #define SSH_CERT_SUFFIX	"-cert-v01@openssh.com"
 
 /*
@@ -110,9 +92,10 @@ ssh_key_cert_plain(const unsigned char *blob, size_t len,
 		{ "sk-ssh-ed25519@openssh.com", 2 },
 		{ "sk-ecdsa-sha2-nistp256@openssh.com", 3 },
 	};
+	struct sshwire		 w;
 	const unsigned char	*s, *fields;
 	unsigned char		*out;
-	size_t			 off, plen, slen = strlen(SSH_CERT_SUFFIX), i;
+	size_t			 l, plen, slen = strlen(SSH_CERT_SUFFIX), i;
 	int			 f;
 	char			 name[128];
 
@@ -133,24 +116,24 @@ ssh_key_cert_plain(const unsigned char *blob, size_t len,
 	}
 	if (i == sizeof types / sizeof types[0])
 		return (NULL);
-	off = 0;
-	if (ssh_getstr(blob, len, &off, &s) < 0 ||	/* type */
-	    ssh_getstr(blob, len, &off, &s) < 0)	/* nonce */
+	sshwire_init(&w, blob, len);
+	if (sshwire_string(&w, &s, &l) == -1 ||		/* type */
+	    sshwire_string(&w, &s, &l) == -1)		/* nonce */
 		return (NULL);
-	fields = blob + off;
+	fields = w.p;
 	for (f = 0; f < types[i].nfields; f++) {
-		if (ssh_getstr(blob, len, &off, &s) < 0)
+		if (sshwire_string(&w, &s, &l) == -1)
 			return (NULL);
 	}
 	plen = strlen(name);
-	*outlen = 4 + plen + (size_t)(blob + off - fields);
+	*outlen = 4 + plen + (size_t)(w.p - fields);
 	out = xmalloc(*outlen);
 	out[0] = (unsigned char)(plen >> 24);
 	out[1] = (unsigned char)(plen >> 16);
 	out[2] = (unsigned char)(plen >> 8);
 	out[3] = (unsigned char)plen;
 	memcpy(out + 4, name, plen);
-	memcpy(out + 4 + plen, fields, (size_t)(blob + off - fields));
+	memcpy(out + 4 + plen, fields, (size_t)(w.p - fields));
 	return (out);
 }
 
@@ -179,24 +162,25 @@ ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
 		{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
 		    "ECDSA-SK-CERT" },
 	};
+	struct sshwire		 w;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	char			 b64[EVP_MAX_MD_SIZE * 2], *eq;
 	const unsigned char	*t;
 	const char		*label = "unknown";
 	unsigned char		*plain = NULL;
 	unsigned int		 mdlen = 0;
-	size_t			 off = 0, i, plainlen;
-	long			 l;
+	size_t			 tl = 0, i, plainlen;
 
-	if ((l = ssh_getstr(blob, len, &off, &t)) > 0) {
+	sshwire_init(&w, blob, len);
+	if (sshwire_string(&w, &t, &tl) == 0 && tl > 0) {
 		for (i = 0; i < sizeof types / sizeof types[0]; i++) {
-			if (strlen(types[i].name) == (size_t)l &&
-			    memcmp(types[i].name, t, (size_t)l) == 0)
+			if (strlen(types[i].name) == tl &&
+			    memcmp(types[i].name, t, tl) == 0)
 				label = types[i].label;
 		}
 	}
 	/* A certificate: as ssh, the fingerprint of its plain key. */
-	if (l > 0 && (plain = ssh_key_cert_plain(blob, len, t, (size_t)l,
+	if (tl > 0 && (plain = ssh_key_cert_plain(blob, len, t, tl,
 	    &plainlen)) != NULL) {
 		blob = plain;
 		len = plainlen;
@@ -250,8 +234,7 @@ ssh_key_publine(struct ssh_key *k, const char *line)
 	bin = xmalloc(n);
 	if ((len = EVP_DecodeBlock(bin, (const unsigned char *)b,
 	    (int)n)) < 4 + (int)tlen + pad ||
-	    ((size_t)bin[0] << 24 | (size_t)bin[1] << 16 |
-	    (size_t)bin[2] << 8 | bin[3]) != tlen ||
+	    sshwire_peek32(bin) != tlen ||
 	    memcmp(bin + 4, line, tlen) != 0) {
 		free(bin);
 		return (-1);
@@ -265,7 +248,7 @@ ssh_key_publine(struct ssh_key *k, const char *line)
 static void
 ssh_key_sniff(struct ssh_key *k)
 {
-	struct ssh_keyfmt_buf	 b;
+	struct sshwire		 b;
 	const unsigned char	*str;
 	unsigned char		*raw;
 	size_t			 rawlen, len;
@@ -275,18 +258,17 @@ ssh_key_sniff(struct ssh_key *k)
 		if ((raw = ssh_keyfmt_open(k->priv, k->privlen, &rawlen,
 		    &b)) == NULL)
 			return;
-		if (ssh_keyfmt_string(&b, &str, &len) == 0)
+		if (sshwire_string(&b, &str, &len) == 0)
 			k->encrypted = !(len == 4 &&
 			    memcmp(str, "none", 4) == 0);
 		/* kdfname, kdfoptions, nkeys, then the first public key. */
-		if (ssh_keyfmt_string(&b, &str, &len) == 0 &&
-		    ssh_keyfmt_string(&b, &str, &len) == 0 &&
-		    ssh_keyfmt_u32(&b, &nkeys) == 0 &&
-		    ssh_keyfmt_string(&b, &str, &len) == 0) {
+		if (sshwire_string(&b, &str, &len) == 0 &&
+		    sshwire_string(&b, &str, &len) == 0 &&
+		    sshwire_u32(&b, &nkeys) == 0 &&
+		    sshwire_string(&b, &str, &len) == 0) {
 			ssh_key_setblob(k, str, len);
-			b.p = str;
-			b.left = len;
-			if (ssh_keyfmt_string_is(&b, "ssh-rsa"))
+			sshwire_init(&b, str, len);
+			if (sshwire_string_is(&b, "ssh-rsa"))
 				k->rsa = 1;
 		}
 		explicit_bzero(raw, rawlen);

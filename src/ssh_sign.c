@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "mrsh/log.h"
+#include "mrsh/sshwire.h"
 #include "mrsh/xmalloc.h"
 
 #include "ssh_keyfmt.h"
@@ -83,12 +84,12 @@ ssh_signer_new(const char *priv, size_t privlen)
 		{ "ecdsa-sha2-nistp384", "nistp384", "secp384r1" },
 		{ "ecdsa-sha2-nistp521", "nistp521", "secp521r1" },
 	};
-	struct ssh_keyfmt_buf ec;
+	struct sshwire ec;
 	const unsigned char *q, *d;
 	size_t qlen, dlen, i;
 
 	struct ssh_signer *sg = NULL;
-	struct ssh_keyfmt_buf b, sec;
+	struct sshwire b, sec;
 	const unsigned char *pubblob, *privsec, *pk, *sk, *s;
 	size_t bloblen, pklen, sklen, seclen, len, rawlen;
 	unsigned char *raw;
@@ -97,27 +98,26 @@ ssh_signer_new(const char *priv, size_t privlen)
 	if ((raw = ssh_keyfmt_open(priv, privlen, &rawlen, &b)) == NULL)
 		return (NULL);
 	/* Unencrypted only: cipher "none", KDF "none", no KDF options. */
-	if (!ssh_keyfmt_string_is(&b, "none") ||
-	    !ssh_keyfmt_string_is(&b, "none") ||
-	    ssh_keyfmt_string(&b, &s, &len) == -1 ||
-	    ssh_keyfmt_u32(&b, &n) == -1 || n != 1 ||
-	    ssh_keyfmt_string(&b, &pubblob, &bloblen) == -1 ||
-	    ssh_keyfmt_string(&b, &privsec, &seclen) == -1)
+	if (!sshwire_string_is(&b, "none") ||
+	    !sshwire_string_is(&b, "none") ||
+	    sshwire_string(&b, &s, &len) == -1 ||
+	    sshwire_u32(&b, &n) == -1 || n != 1 ||
+	    sshwire_string(&b, &pubblob, &bloblen) == -1 ||
+	    sshwire_string(&b, &privsec, &seclen) == -1)
 		goto out;
-	sec.p = privsec;
-	sec.left = seclen;
-	if (ssh_keyfmt_u32(&sec, &check1) == -1 ||
-	    ssh_keyfmt_u32(&sec, &check2) == -1 ||
+	sshwire_init(&sec, privsec, seclen);
+	if (sshwire_u32(&sec, &check1) == -1 ||
+	    sshwire_u32(&sec, &check2) == -1 ||
 	    check1 != check2)
 		goto out;
 	for (i = 0; i < sizeof curves / sizeof curves[0]; i++) {
 		ec = sec;
-		if (!ssh_keyfmt_string_is(&ec, curves[i].name))
+		if (!sshwire_string_is(&ec, curves[i].name))
 			continue;
 		/* string curve, string Q, mpint d */
-		if (!ssh_keyfmt_string_is(&ec, curves[i].curve) ||
-		    ssh_keyfmt_string(&ec, &q, &qlen) == -1 ||
-		    ssh_keyfmt_string(&ec, &d, &dlen) == -1)
+		if (!sshwire_string_is(&ec, curves[i].curve) ||
+		    sshwire_string(&ec, &q, &qlen) == -1 ||
+		    sshwire_string(&ec, &d, &dlen) == -1)
 			goto out;
 		sg = xcalloc(1, sizeof *sg);
 		sg->md = i == 0 ? EVP_sha256() : i == 1 ? EVP_sha384() :
@@ -130,9 +130,9 @@ ssh_signer_new(const char *priv, size_t privlen)
 		}
 		goto pub;
 	}
-	if (!ssh_keyfmt_string_is(&sec, ED25519_NAME) ||
-	    ssh_keyfmt_string(&sec, &pk, &pklen) == -1 || pklen != 32 ||
-	    ssh_keyfmt_string(&sec, &sk, &sklen) == -1 || sklen != 64 ||
+	if (!sshwire_string_is(&sec, ED25519_NAME) ||
+	    sshwire_string(&sec, &pk, &pklen) == -1 || pklen != 32 ||
+	    sshwire_string(&sec, &sk, &sklen) == -1 || sklen != 64 ||
 	    memcmp(sk + 32, pk, 32) != 0)
 		goto out;
 

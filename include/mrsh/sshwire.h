@@ -1,0 +1,29 @@
+/*
+ * The SSH wire reader (RFC 4251 5): a cursor over a byte string that
+ * takes uint32s (big endian) and length-prefixed strings off its front,
+ * refusing anything that runs past the end. Key blobs, certificates,
+ * openssh-key-v1 files, ssh-agent answers and signed data are all read
+ * with it.
+ */
+#ifndef MRSH_SSHWIRE_H
+#define MRSH_SSHWIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sshwire {
+	const unsigned char	*p;		/* next byte */
+	size_t			 left;		/* bytes from p on */
+};
+
+void	 sshwire_init(struct sshwire *, const void *, size_t);
+/* A big-endian uint32 at p (4 bytes the caller knows are there). */
+uint32_t sshwire_peek32(const void *p);
+/* Each returns 0, or -1 (cursor unchanged) if the data is too short. */
+int	 sshwire_skip(struct sshwire *, size_t);
+int	 sshwire_u32(struct sshwire *, uint32_t *);
+int	 sshwire_string(struct sshwire *, const unsigned char **, size_t *);
+/* Reads a string; 1 if it equals want, 0 if not or if it is missing. */
+int	 sshwire_string_is(struct sshwire *, const char *want);
+
+#endif

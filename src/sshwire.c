@@ -1,0 +1,75 @@
+/*
+ * The SSH wire reader: uint32s and length-prefixed strings off the front
+ * of a bounded byte string (RFC 4251 5), for every place that parses SSH
+ * data (key blobs and certificates, openssh-key-v1, ssh-agent messages,
+ * the data a signature covers). A read that would pass the end fails and
+ * leaves the cursor where it was.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mrsh/sshwire.h"
+
+void
+sshwire_init(struct sshwire *w, const void *p, size_t len)
+{
+	w->p = p;
+	w->left = len;
+}
+
+uint32_t
+sshwire_peek32(const void *v)
+{
+	const unsigned char *p = v;
+
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+}
+
+int
+sshwire_skip(struct sshwire *w, size_t n)
+{
+	if (n > w->left)
+		return (-1);
+	w->p += n;
+	w->left -= n;
+	return (0);
+}
+
+int
+sshwire_u32(struct sshwire *w, uint32_t *v)
+{
+	if (w->left < 4)
+		return (-1);
+	*v = sshwire_peek32(w->p);
+	w->p += 4;
+	w->left -= 4;
+	return (0);
+}
+
+int
+sshwire_string(struct sshwire *w, const unsigned char **s, size_t *len)
+{
+	uint32_t n;
+
+	if (w->left < 4 || (n = sshwire_peek32(w->p)) > w->left - 4)
+		return (-1);
+	*s = w->p + 4;
+	*len = n;
+	w->p += 4 + (size_t)n;
+	w->left -= 4 + (size_t)n;
+	return (0);
+}
+
+int
+sshwire_string_is(struct sshwire *w, const char *want)
+{
+	const unsigned char *s;
+	size_t len;
+
+	if (sshwire_string(w, &s, &len) == -1)
+		return (0);
+	return (len == strlen(want) && memcmp(s, want, len) == 0);
+}
