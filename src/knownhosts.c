@@ -52,6 +52,7 @@
 #include "mrsh/xmalloc.h"
 
 #define KNOWNHOSTS_SHA1_LEN	20
+#define KNOWNHOSTS_B64_MAX	65536	/* longest base64 field read */
 
 enum knownhosts_marker {
 	KH_PLAIN = 0,
@@ -92,29 +93,6 @@ knownhosts_file_eq(const void *entry, const void *path)
 {
 	return strcmp(((const struct knownhosts_file *)entry)->path,
 	    path) == 0;
-}
-
-/* Decode base64 of n chars into a new buffer; NULL if malformed. */
-static unsigned char *
-knownhosts_unbase64(const char *in, size_t n, size_t *outlen)
-{
-	unsigned char *out;
-	int len;
-
-	if (n == 0 || n % 4 != 0 || n > 65536)
-		return NULL;
-	out = xmalloc(n / 4 * 3 + 1);
-	if ((len = EVP_DecodeBlock(out, (const unsigned char *)in,
-	    (int)n)) < 0) {
-		free(out);
-		return NULL;
-	}
-	if (in[n - 1] == '=')
-		len--;
-	if (in[n - 2] == '=')
-		len--;
-	*outlen = (size_t)len;
-	return out;
 }
 
 /* Base64 of n bytes, padded, in a new string. */
@@ -185,14 +163,16 @@ knownhosts_parse(char *buf, struct knownhosts_entry *e)
 	if (strncmp(f, "|1|", 3) == 0) {
 		if ((bar = strchr(f + 3, '|')) == NULL)
 			return -1;
-		v = knownhosts_unbase64(f + 3, (size_t)(bar - f - 3), &vlen);
+		v = sshwire_unbase64(f + 3, (size_t)(bar - f - 3),
+		    KNOWNHOSTS_B64_MAX, &vlen);
 		if (v == NULL || vlen != KNOWNHOSTS_SHA1_LEN) {
 			free(v);
 			return -1;
 		}
 		memcpy(e->salt, v, vlen);
 		free(v);
-		v = knownhosts_unbase64(bar + 1, strlen(bar + 1), &vlen);
+		v = sshwire_unbase64(bar + 1, strlen(bar + 1),
+		    KNOWNHOSTS_B64_MAX, &vlen);
 		if (v == NULL || vlen != KNOWNHOSTS_SHA1_LEN) {
 			free(v);
 			return -1;
@@ -201,7 +181,7 @@ knownhosts_parse(char *buf, struct knownhosts_entry *e)
 		free(v);
 	} else if (*f == '|')
 		return -1;
-	if ((e->blob = knownhosts_unbase64(key, strlen(key),
+	if ((e->blob = sshwire_unbase64(key, strlen(key), KNOWNHOSTS_B64_MAX,
 	    &e->bloblen)) == NULL)
 		return -1;
 	if ((e->type = knownhosts_blob_type(e->blob, e->bloblen)) == NULL) {
@@ -710,7 +690,8 @@ knownhosts_revoked(const char *path, const unsigned char *key, size_t keylen,
 		b64 = p + n;
 		b64 += strspn(b64, " \t");
 		n = strcspn(b64, " \t\r\n");
-		if ((blob = knownhosts_unbase64(b64, n, &bloblen)) == NULL)
+		if ((blob = sshwire_unbase64(b64, n, KNOWNHOSTS_B64_MAX,
+		    &bloblen)) == NULL)
 			continue;
 		found = bloblen == keylen && memcmp(blob, key, keylen) == 0;
 		free(blob);

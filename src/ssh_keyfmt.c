@@ -41,8 +41,7 @@ ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
 	const char *begin, *end, *p;
 	unsigned char *out;
 	char *b64;
-	size_t n = 0, pad = 0;
-	int len;
+	size_t n = 0;
 
 	if ((begin = memmem(priv, privlen, OPENSSH_BEGIN,
 	    strlen(OPENSSH_BEGIN))) == NULL)
@@ -57,23 +56,8 @@ ssh_keyfmt_unarmour(const char *priv, size_t privlen, size_t *outlen)
 			continue;
 		b64[n++] = *p;
 	}
-	b64[n] = '\0';
-	if (n == 0 || n % 4 != 0 || n > INT32_MAX) {
-		free(b64);
-		return (NULL);
-	}
-	if (b64[n - 1] == '=')
-		pad++;
-	if (b64[n - 2] == '=')
-		pad++;
-	out = xmalloc(n / 4 * 3 + 1);
-	len = EVP_DecodeBlock(out, (unsigned char *)b64, (int)n);
+	out = sshwire_unbase64(b64, n, INT32_MAX, outlen);
 	free(b64);
-	if (len < 0 || (size_t)len < pad) {
-		free(out);
-		return (NULL);
-	}
-	*outlen = (size_t)len - pad;
 	return (out);
 }
 

@@ -209,16 +209,15 @@ ssh_key_setblob(struct ssh_key *k, const unsigned char *blob, size_t len)
 }
 
 /*
- * A public key line, "type base64 [comment]", into the key's blob (libcrypto
- * decodes the base64). 0 if it was one.
+ * A public key line, "type base64 [comment]", into the key's blob. 0 if it
+ * was one.
  */
 static int
 ssh_key_publine(struct ssh_key *k, const char *line)
 {
 	unsigned char	*bin;
 	const char	*b, *e;
-	size_t		 n, tlen;
-	int		 len, pad = 0;
+	size_t		 n, tlen, len;
 
 	if ((b = strchr(line, ' ')) == NULL)
 		return (-1);
@@ -227,19 +226,16 @@ ssh_key_publine(struct ssh_key *k, const char *line)
 	for (e = b; *e != '\0' && *e != ' ' && *e != '\n' && *e != '\r'; e++)
 		;
 	n = (size_t)(e - b);
-	if (n < 8 || n % 4 != 0 || n > SSH_KEY_MAX)
+	if (n < 8)
 		return (-1);
-	if (e[-1] == '=')
-		pad = e[-2] == '=' ? 2 : 1;
-	bin = xmalloc(n);
-	if ((len = EVP_DecodeBlock(bin, (const unsigned char *)b,
-	    (int)n)) < 4 + (int)tlen + pad ||
-	    sshwire_peek32(bin) != tlen ||
+	if ((bin = sshwire_unbase64(b, n, SSH_KEY_MAX, &len)) == NULL)
+		return (-1);
+	if (len < 4 + tlen || sshwire_peek32(bin) != tlen ||
 	    memcmp(bin + 4, line, tlen) != 0) {
 		free(bin);
 		return (-1);
 	}
-	ssh_key_setblob(k, bin, (size_t)(len - pad));
+	ssh_key_setblob(k, bin, len);
 	free(bin);
 	return (0);
 }

@@ -3,14 +3,19 @@
  * of a bounded byte string (RFC 4251 5), for every place that parses SSH
  * data (key blobs and certificates, openssh-key-v1, ssh-agent messages,
  * the data a signature covers). A read that would pass the end fails and
- * leaves the cursor where it was.
+ * leaves the cursor where it was. Such data in key files and known_hosts
+ * is base64, decoded here once with libcrypto (EVP_DecodeBlock).
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "mrsh/sshwire.h"
+#include "mrsh/xmalloc.h"
 
 void
 sshwire_init(struct sshwire *w, const void *p, size_t len)
@@ -72,4 +77,27 @@ sshwire_string_is(struct sshwire *w, const char *want)
 	if (sshwire_string(w, &s, &len) == -1)
 		return (0);
 	return (len == strlen(want) && memcmp(s, want, len) == 0);
+}
+
+unsigned char *
+sshwire_unbase64(const char *in, size_t n, size_t max, size_t *outlen)
+{
+	unsigned char *out;
+	size_t pad = 0;
+	int len;
+
+	if (n == 0 || n % 4 != 0 || n > max || n > INT32_MAX)
+		return (NULL);
+	if (in[n - 1] == '=')
+		pad++;
+	if (in[n - 2] == '=')
+		pad++;
+	out = xmalloc(n / 4 * 3 + 1);
+	if ((len = EVP_DecodeBlock(out, (const unsigned char *)in,
+	    (int)n)) < 0 || (size_t)len < pad) {
+		free(out);
+		return (NULL);
+	}
+	*outlen = (size_t)len - pad;
+	return (out);
 }

@@ -3,7 +3,7 @@
  * takes uint32s (big endian) and length-prefixed strings off its front,
  * refusing anything that runs past the end. Key blobs, certificates,
  * openssh-key-v1 files, ssh-agent answers and signed data are all read
- * with it.
+ * with it; the base64 that carries such data in files is decoded here.
  */
 #ifndef MRSH_SSHWIRE_H
 #define MRSH_SSHWIRE_H
@@ -25,5 +25,13 @@ int	 sshwire_u32(struct sshwire *, uint32_t *);
 int	 sshwire_string(struct sshwire *, const unsigned char **, size_t *);
 /* Reads a string; 1 if it equals want, 0 if not or if it is missing. */
 int	 sshwire_string_is(struct sshwire *, const char *want);
+
+/*
+ * Wire data as key files and known_hosts carry it: n characters of padded
+ * base64 (n a multiple of 4, 0 < n <= max) decoded into a new buffer of
+ * *outlen bytes (the padding not counted); NULL if malformed.
+ */
+unsigned char *sshwire_unbase64(const char *, size_t n, size_t max,
+	    size_t *outlen);
 
 #endif

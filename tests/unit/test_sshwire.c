@@ -1,12 +1,13 @@
 /*
  * Unit tests for the SSH wire reader: uint32s and strings read in order,
- * every truncation refused with the cursor left where it was, and a
- * length that claims more than is there.
+ * every truncation refused with the cursor left where it was, a length
+ * that claims more than is there, and the base64 decoder.
  */
 #include "config.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mrsh/sshwire.h"
@@ -25,6 +26,7 @@ main(void)
 	static const unsigned char lie[] = { 0, 0, 0, 9, 'a', 'b' };
 	struct sshwire w, save;
 	const unsigned char *s;
+	unsigned char *out;
 	size_t len, n;
 	uint32_t v;
 	int bad;
@@ -75,5 +77,24 @@ main(void)
 	    "peek32 is big endian");
 	is_int((long long)sshwire_peek32("\xff\xff\xff\xff"), 0xffffffffLL,
 	    "peek32 unsigned");
+
+	/* base64 as key files carry it: padding dropped, bounds kept. */
+	out = sshwire_unbase64("AAAAB3NzaC1yc2E=", 16, 1024, &n);
+	ok(out != NULL && n == 11 && memcmp(out, "\0\0\0\7ssh-rsa", 11) == 0,
+	    "unbase64: one pad");
+	free(out);
+	out = sshwire_unbase64("YQ==", 4, 1024, &n);
+	ok(out != NULL && n == 1 && out[0] == 'a', "unbase64: two pads");
+	free(out);
+	out = sshwire_unbase64("YWJj", 4, 1024, &n);
+	ok(out != NULL && n == 3 && memcmp(out, "abc", 3) == 0,
+	    "unbase64: no pad");
+	free(out);
+	ok(sshwire_unbase64("YWJ", 3, 1024, &n) == NULL, "unbase64: not 4n");
+	ok(sshwire_unbase64("", 0, 1024, &n) == NULL, "unbase64: empty");
+	ok(sshwire_unbase64("YWJjYWJj", 8, 4, &n) == NULL,
+	    "unbase64: over max");
+	ok(sshwire_unbase64("YW*j", 4, 1024, &n) == NULL,
+	    "unbase64: not base64");
 	return done_testing();
 }
