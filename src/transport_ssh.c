@@ -1925,6 +1925,15 @@ ssh_free_now(struct ssh_conn *c)
 	c->rx_dry = 0;		/* every recv goes to the (dead) fd */
 
 	if (c->fd >= 0) {
+		/*
+		 * Out of epoll while the fd is still the socket: afterwards
+		 * epoll_ctl() on /dev/null fails, and libevent says so on
+		 * stderr (a cleanup deadline with a write pending).
+		 */
+		if (c->ev_rd != NULL)
+			event_del(c->ev_rd);
+		if (c->ev_wr != NULL)
+			event_del(c->ev_wr);
 		l.l_onoff = 1;
 		l.l_linger = 0;
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
