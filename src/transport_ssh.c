@@ -44,6 +44,7 @@
 
 #include "mrsh/copy.h"
 #include "mrsh/dialer.h"
+#include "mrsh/faultinj.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/jump.h"
 #include "mrsh/jumptun.h"
@@ -773,6 +774,7 @@ ssh_dial_ready(void *arg)
 	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV,
 	    (void *)ssh_recv_cb);
 #endif
+	faultinj_install(c->ssh, c, ssh_recv_cb);	/* tests: MRSH_FAULT */
 	if (sshalgs_apply(c->ssh, &c->hc, c->s->connect_timeout_used,
 	    &c->offered, msg, sizeof msg) != 0) {
 		ssh_fail(c, FAIL_LOCAL, "%s", msg);
@@ -1238,6 +1240,9 @@ ssh_drain(struct ssh_conn *c)
 			    sizeof c->r->buf);
 			if (n == LIBSSH2_ERROR_EAGAIN) {
 				if (ssh_blocked_out(c)) {
+					debug2("%s: a read left a packet "
+					    "half-sent; it goes on alone",
+					    s->host->label);
 					c->pending = PEND_READ;
 					c->pend_stream = st;
 					return (0);
@@ -1434,9 +1439,11 @@ ssh_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	every = ssh_keepalive_every(c);
 	if (next >= every && !c->paused)
 		c->ka_unanswered++;
-	if (ssh_blocked_out(c))
+	if (ssh_blocked_out(c)) {
+		debug2("%s: keepalive half-sent; the next one finishes it",
+		    c->s->host->label);
 		c->pending = PEND_KEEPALIVE;
-	else if (c->pending == PEND_KEEPALIVE) {
+	} else if (c->pending == PEND_KEEPALIVE) {
 		c->pending = PEND_NONE;
 		ssh_kick(c);
 	}
@@ -2100,6 +2107,7 @@ ssh_close_deadline(struct ssh_conn *c, struct run *run)
 		wait = 1;
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);	/* the keepalive's */
+	faultinj_closing(c);
 	c->ev_timer = evtimer_new(run_base(run), ssh_cleanup_deadline_cb, c);
 	tv.tv_sec = (time_t)wait;
 	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6);
