@@ -880,22 +880,36 @@ int
 knownhosts_check(LIBSSH2_SESSION *session, const struct ssh_host_config *hc,
     const struct sockaddr *peer, double timeout, char *err, size_t errlen)
 {
+	const unsigned char *key;
+	size_t keylen;
+	int keytype;
+
+	key = (const unsigned char *)libssh2_session_hostkey(session, &keylen,
+	    &keytype);
+	if (key == NULL) {
+		snprintf(err, errlen, "no host key from %s", hc->hostname);
+		return -1;
+	}
+	return knownhosts_check_key(key, keylen, hc, peer, timeout, err,
+	    errlen);
+}
+
+int
+knownhosts_check_key(const unsigned char *key, size_t keylen,
+    const struct ssh_host_config *hc, const struct sockaddr *peer,
+    double timeout, char *err, size_t errlen)
+{
 	struct knownhosts_file *kf[2 * SSHCFG_MAX_FILES + 1];
 	struct knownhosts_file *cmdkf = NULL, *ipcmdkf = NULL;
 	enum knownhosts_status st, ipst = KH_NEW;
 	const struct knownhosts_entry *found = NULL, *found2, *ipfound = NULL;
-	const unsigned char *key;
 	const char *file = NULL, *file2, *ipfile = NULL, *ipwhy;
 	char *name = NULL, *bare, *type = NULL, *ip, *both, fp[96], why[256];
 	char spoof[512];
-	size_t keylen;
 	int nkf, line = 0, line2, ipline = 0, have_ca, have_ca2, ipca;
-	int keytype, rc = -1, readonly = 0, readonly_bare = 0;
+	int rc = -1, readonly = 0, readonly_bare = 0;
 
-	key = (const unsigned char *)libssh2_session_hostkey(session, &keylen,
-	    &keytype);
-	if (key == NULL || (type = knownhosts_blob_type(key, keylen)) ==
-	    NULL) {
+	if ((type = knownhosts_blob_type(key, keylen)) == NULL) {
 		snprintf(err, errlen, "no host key from %s", hc->hostname);
 		return -1;
 	}

@@ -150,6 +150,13 @@ int	knownhosts_check(struct _LIBSSH2_SESSION *,
 	    const struct ssh_host_config *, const struct sockaddr *peer,
 	    double timeout, char *err, size_t errlen);
 /*
+ * The same for a host key blob the server sent (the SSH wire encoding, as
+ * libssh2_session_hostkey() gives it); the unit tests call it.
+ */
+int	knownhosts_check_key(const unsigned char *key, size_t keylen,
+	    const struct ssh_host_config *, const struct sockaddr *peer,
+	    double timeout, char *err, size_t errlen);
+/*
  * HostKeyAlgorithms reordered as ssh's order_hostkeyalgs: unless the first
  * algorithm's key type is known for the host, the algorithms whose key
  * type known_hosts holds for it come first. Returns a new string, or NULL
