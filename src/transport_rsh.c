@@ -20,7 +20,8 @@
  * never spelled out whole in the command line, so ps output cannot fake it)
  * ends the command's output: the newline before it is stripped with it, so
  * output without a trailing newline comes out byte-exact. Up to one marker
- * length of stdout is held back while it might be the start of the marker.
+ * length of stdout is held back while it might be the start of the marker
+ * (rsh_marker.c).
  * Output after the marker (a background job) is still relayed; if the
  * connections are still open --close-wait seconds after the marker, the
  * streams are declared finished and both sockets are reset. The marker needs
@@ -57,24 +58,22 @@
 #include "mrsh/netconn.h"
 #include "mrsh/options.h"
 #include "mrsh/portpool.h"
+#include "mrsh/rsh_marker.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
 
 #define RSH_DEFAULT_PORT	514
-#define RSH_READ_SIZE		16384
+#define RSH_READ_SIZE		RSH_MARKER_READ_MAX
 #define RSH_ERRTEXT_MAX		256
-#define RSH_MARKER_PREFIX	"__MRSH_"
 #define RSH_MARKER_RANDOM	12	/* bytes of randomness, hex encoded */
-#define RSH_PATTERN_MAX		64
-#define RSH_CODE_MAX		12
 
 /* Per-run state: who we are and this run's exit status marker. */
 struct rsh_run {
 	char	*locuser;
 	char	 hex[RSH_MARKER_RANDOM * 2 + 1];
-	char	 pattern[RSH_PATTERN_MAX];	/* "\n__MRSH_HEX:" */
+	char	 pattern[RSH_MARKER_PATTERN_MAX];	/* "\n__MRSH_HEX:" */
 	size_t	 patlen;
 };
 
@@ -87,19 +86,8 @@ enum rsh_hs {
 	HS_OK		/* status 0 seen */
 };
 
-/* Where the stdout marker filter is. */
-enum rsh_mk {
-	MK_SCAN = 0,	/* looking for the marker */
-	MK_CODE,	/* marker seen, reading the digits */
-	MK_AFTER	/* status known; relay the rest as is */
-};
-
 static const char *rsh_hs_names[] = {
 	"CONNECTING", "WRITING", "STATUS", "ERRTEXT", "OK"
-};
-
-static const char *rsh_mk_names[] = {
-	"SCAN", "CODE", "AFTER"
 };
 
 struct rsh_conn {
@@ -136,12 +124,8 @@ struct rsh_conn {
 	struct event		*ev_eread;
 	int			 err_eof;
 
-	/* Marker filter on stdout. */
-	enum rsh_mk		 mk;
-	char			 hold[RSH_PATTERN_MAX + RSH_READ_SIZE];
-	size_t			 holdlen;
-	char			 code[RSH_CODE_MAX];
-	size_t			 codelen;
+	/* Marker filter on stdout (rsh_marker.h). */
+	struct rsh_marker	 mk;
 
 	/* --close-wait after the marker. */
 	struct event		*ev_linger;
@@ -157,6 +141,7 @@ static void	rsh_read_cb(evutil_socket_t, short, void *);
 static void	rsh_eread_cb(evutil_socket_t, short, void *);
 static void	rsh_finish_closed(struct rsh_conn *);
 static void	rsh_update_reads(struct rsh_conn *);
+static const struct rsh_marker_ops rsh_marker_ops;
 static void	rsh_fail_at(struct rsh_conn *, const char *, int,
 		    enum fail_kind, const char *, ...)
 		    __attribute__((format(printf, 5, 6)));
@@ -178,16 +163,15 @@ rsh_set_hs_at(struct rsh_conn *c, enum rsh_hs hs, const char *func, int line)
 	c->hs = hs;
 }
 
-/* The one setter of the marker filter's sub-state, traced the same way. */
-#define rsh_set_mk(c, st) rsh_set_mk_at((c), (st), __func__, __LINE__)
+/* The marker filter's sub-state changes (its one setter): traced. */
 static void
-rsh_set_mk_at(struct rsh_conn *c, enum rsh_mk mk, const char *func, int line)
+rsh_marker_state(void *arg, enum rsh_mk from, enum rsh_mk to,
+    const char *func, int line)
 {
-	if (c->mk == mk)
-		return;
+	struct rsh_conn	*c = arg;
+
 	log_msg(LOG_DEBUG2, func, line, "%s: marker %s -> %s",
-	    c->s->host->label, rsh_mk_names[c->mk], rsh_mk_names[mk]);
-	c->mk = mk;
+	    c->s->host->label, rsh_marker_names[from], rsh_marker_names[to]);
 }
 
 /* Address part of a sockaddr (v4-mapped v6 as v4), for comparisons. */
@@ -363,6 +347,8 @@ rsh_conn_get(struct session *s)
 		c->rr = run_tpriv(s->run);
 		c->fd = c->lfd = c->efd = -1;
 		c->lport = 0;
+		rsh_marker_init(&c->mk, c->rr->pattern, c->rr->patlen,
+		    &rsh_marker_ops, c);
 		s->tdata = c;
 	}
 	return (c);
@@ -476,42 +462,32 @@ rsh_linger_cb(evutil_socket_t fd, short what, void *arg)
 		rsh_update_reads(c);
 }
 
-/* Output on stdout, unless closing started meanwhile. */
+/* The marker filter's output on stdout, unless closing started meanwhile. */
 static int
-rsh_out(struct rsh_conn *c, const char *buf, size_t len)
+rsh_out(void *arg, const char *buf, size_t len)
 {
+	struct rsh_conn	*c = arg;
+
 	if (len > 0 && !c->closing)
 		session_output(c->s, STREAM_STDOUT, buf, len);
 	return (c->closing ? -1 : 0);
 }
 
-/* The marker's digits are complete: report the exit status. */
-static void
-rsh_marker_done(struct rsh_conn *c)
+/* The marker's digits are complete: report the exit status (-1: bad). */
+static int
+rsh_marker_status(void *arg, int code)
 {
+	struct rsh_conn	*c = arg;
 	struct session	*s = c->s;
-	const char	*errstr = NULL;
 	struct timeval	 tv;
 	double		 w;
-	long		 code = -1;
-	char		*end;
 
-	rsh_set_mk(c, MK_AFTER);
-	c->code[c->codelen] = '\0';
-	if (c->codelen == 0)
-		errstr = "empty";
-	else {
-		errno = 0;
-		code = strtol(c->code, &end, 10);
-		if (*end != '\0' || errno != 0 || code < 0 || code > 255)
-			errstr = "malformed";
-	}
-	if (errstr != NULL)
+	if (code < 0)
 		session_exit_unknown(s, "exit status marker is malformed");
 	else
-		session_exit_status(s, (int)code);
+		session_exit_status(s, code);
 	if (c->closing)
-		return;
+		return (-1);
 	if (c->ev_linger == NULL) {
 		w = run_options(s->run)->close_wait;
 		if (w < 0)
@@ -521,104 +497,26 @@ rsh_marker_done(struct rsh_conn *c)
 		tv.tv_usec = (suseconds_t)((w - (double)tv.tv_sec) * 1e6);
 		evtimer_add(c->ev_linger, &tv);
 	}
-}
-
-/*
- * Feed stdout bytes through the marker filter. data may point into
- * c->hold (after the held-back tail). Returns -1 if the session started
- * closing meanwhile.
- */
-static int
-rsh_filter(struct rsh_conn *c, const char *buf, size_t len)
-{
-	const char	*pat = c->rr->pattern, *p, *nl;
-	size_t		 patlen = c->rr->patlen, total, start, j, i;
-
-	while (len > 0) {
-		switch (c->mk) {
-		case MK_AFTER:
-			return (rsh_out(c, buf, len));
-		case MK_CODE:
-			for (i = 0; i < len; i++) {
-				if (buf[i] == '\n')
-					break;
-				if (c->codelen < sizeof c->code - 1)
-					c->code[c->codelen++] = buf[i];
-				else
-					c->code[0] = 'x';	/* too long */
-			}
-			if (i == len)
-				return (0);
-			rsh_marker_done(c);
-			if (c->closing)
-				return (-1);
-			buf += i + 1;
-			len -= i + 1;
-			continue;
-		case MK_SCAN:
-			break;
-		}
-
-		/* Append to the held-back tail and search the whole. */
-		if (buf != c->hold + c->holdlen)
-			memmove(c->hold + c->holdlen, buf, len);
-		total = c->holdlen + len;
-		c->holdlen = 0;
-		p = memmem(c->hold, total, pat, patlen);
-		if (p != NULL) {
-			if (rsh_out(c, c->hold, p - c->hold) == -1)
-				return (-1);
-			rsh_set_mk(c, MK_CODE);
-			c->codelen = 0;
-			j = (p - c->hold) + patlen;
-			buf = c->hold + j;
-			len = total - j;
-			/* buf aliases hold: fine, the other states copy out. */
-			continue;
-		}
-
-		/*
-		 * Hold back a tail that may be the start of the marker. The
-		 * marker has one newline, at its start, so only the last
-		 * newline of the last patlen - 1 bytes can begin it.
-		 */
-		start = total > patlen - 1 ? total - (patlen - 1) : 0;
-		nl = NULL;
-		for (j = total; j > start; j--) {
-			if (c->hold[j - 1] == '\n') {
-				nl = c->hold + j - 1;
-				break;
-			}
-		}
-		if (nl != NULL && memcmp(nl, pat, total - (nl - c->hold)) == 0) {
-			j = nl - c->hold;
-			if (rsh_out(c, c->hold, j) == -1)
-				return (-1);
-			memmove(c->hold, nl, total - j);
-			c->holdlen = total - j;
-		} else if (rsh_out(c, c->hold, total) == -1)
-			return (-1);
-		return (0);
-	}
 	return (0);
 }
+
+static const struct rsh_marker_ops rsh_marker_ops = {
+	.out = rsh_out,
+	.status = rsh_marker_status,
+	.state = rsh_marker_state,
+};
 
 /* The main connection reached EOF: flush, settle the exit status. */
 static void
 rsh_main_eof(struct rsh_conn *c)
 {
 	struct session	*s = c->s;
-	size_t		 n;
 
 	c->main_eof = 1;
-	if (c->mk == MK_SCAN && c->holdlen > 0) {
-		n = c->holdlen;
-		c->holdlen = 0;
-		if (rsh_out(c, c->hold, n) == -1)
-			return;
-	}
+	if (rsh_marker_eof(&c->mk) == -1)
+		return;
 	if (!s->have_exit && !s->exit_unknown) {
-		if (c->mk == MK_CODE)
+		if (c->mk.mk == MK_CODE)
 			session_exit_unknown(s, "exit status marker cut short");
 		else
 			session_exit_unknown(s, "no exit status marker (is the "
@@ -718,7 +616,7 @@ rsh_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->closing || c->failed)
 		return;
 	/* Read straight behind the held-back tail. */
-	buf = c->hold + c->holdlen;
+	buf = rsh_marker_readbuf(&c->mk);
 	n = recv(c->fd, buf, RSH_READ_SIZE, 0);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -749,7 +647,7 @@ rsh_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 	}
 	if (used < (size_t)n)
-		rsh_filter(c, buf + used, n - used);
+		rsh_marker_feed(&c->mk, buf + used, n - used);
 }
 
 /* stderr connection readable. */
