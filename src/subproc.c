@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "mrsh/subproc.h"
 #include "mrsh/xmalloc.h"
 
@@ -37,9 +39,9 @@ subproc_capture(const char *what, const char *path, char *const argv[],
     const char *dir, double timeout, size_t max, struct subproc_result *res)
 {
 	struct pollfd pfd;
-	size_t cap = 0;
+	struct evbuffer *buf;
 	double deadline;
-	ssize_t r;
+	int r;
 	pid_t pid;
 	int fds[2], fd, i, ms;
 
@@ -75,6 +77,7 @@ subproc_capture(const char *what, const char *path, char *const argv[],
 	}
 	setpgid(pid, pid);
 	close(fds[1]);
+	buf = xevbuffer_new();
 	deadline = subproc_now() + timeout;
 	for (;;) {
 		ms = -1;
@@ -91,17 +94,12 @@ subproc_capture(const char *what, const char *path, char *const argv[],
 			break;
 		if (r <= 0)
 			continue;
-		if (cap - res->len < 4096) {
-			cap = cap * 2 + 4096;
-			res->out = xreallocarray(res->out, cap, 1);
-		}
-		if ((r = read(fds[0], res->out + res->len,
-		    cap - res->len - 1)) == -1 && errno == EINTR)
+		if ((r = evbuffer_read(buf, fds[0], 65536)) == -1 &&
+		    errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		res->len += (size_t)r;
-		if (res->len > max) {
+		if (evbuffer_get_length(buf) > max) {
 			res->toolong = 1;
 			break;
 		}
@@ -111,8 +109,6 @@ subproc_capture(const char *what, const char *path, char *const argv[],
 		kill(-pid, SIGKILL);
 	while (waitpid(pid, &res->status, 0) == -1 && errno == EINTR)
 		;
-	if (res->out == NULL)
-		res->out = xstrdup("");
-	res->out[res->len] = '\0';
+	res->out = xevbuffer_take(buf, &res->len);
 	return (0);
 }
