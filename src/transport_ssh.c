@@ -8,7 +8,9 @@
  * libssh2_session_block_directions() reports. Output is drained from both
  * streams until both say EAGAIN before re-arming, because libssh2 buffers
  * above the socket and the kernel will not wake us for what it holds.
- * User authentication (the AUTH sub-step) is ssh_auth.c's.
+ * Each step is one function (ssh_steps[]); user authentication (the AUTH
+ * step) is ssh_auth.c's, -I's stdin fan-out ssh_stdin.c's, and the
+ * explanation of a failed key exchange ssh_kexdiag.c's.
  *
  * libssh2 keeps at most one half-sent packet per session, and a later send
  * of another kind flushes that packet and then reports success without
@@ -26,7 +28,6 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,8 @@
 #include "mrsh/sshalgs.h"
 #include "mrsh/sshcanon.h"
 #include "ssh_chansetup.h"
+#include "ssh_internal.h"
+#include "ssh_kexdiag.h"
 #include "ssh_keys.h"
 
 /* Server bytes kept during the handshake (banner and KEXINIT). */
@@ -83,128 +86,27 @@
 #define SSH_SETUP_CALL_BYTES	(16 * 1024)
 /* Bytes before the "SSH-" line: more and it is not an SSH server. */
 #define SSH_PREBANNER_MAX	(64 * 1024)
-/* One read buffer for every session of the run. */
-#define SSH_READ_SIZE		(32 * 1024)
 /* Bytes read from one host before letting the others run. */
 #define SSH_FAIR_BYTES		(256 * 1024)
+
+static const char *ssh_step_names[SSH_STEP_COUNT] = {
+	"NEW", "DIAL", "HANDSHAKE", "HOSTKEY", "AUTH", "CHANNEL_OPEN",
+	"CHANSETUP", "EXEC", "SFTP", "RUNNING", "JUMP", "WAIT_CLOSED",
+	"EXITED", "SIG_SYNC", "CH_FREE", "DISCONNECT", "SESS_FREE",
+	"NETCLOSE", "CLOSED"
+};
+
 /*
- * Channel receive window and packet size: what libssh2 may hold for one
- * host while output is paused. libssh2 widens the window by up to one read
- * buffer as we read.
+ * What one step function (ssh_steps[]) tells the driver, ssh_step(): it
+ * blocked in libssh2, it moved on to the next step, it left the session
+ * to an event that is not the fd's (a timer, ops->close), or it failed.
  */
-#define SSH_WINDOW		(64 * 1024)
-#define SSH_PACKET		(32 * 1024)
-/* -I: read ahead of the slowest host by at most this much. */
-#define SSH_STDIN_AHEAD		(1024 * 1024)
-#define SSH_STDIN_READ		(64 * 1024)
-
-enum ssh_step {
-	SSH_NEW = 0,
-	SSH_DIAL,		/* the dialer resolves and connects */
-	SSH_HANDSHAKE,
-	SSH_AUTH,		/* ssh_auth.c */
-	SSH_CHANNEL_OPEN,
-	SSH_CHANSETUP,
-	SSH_EXEC,
-	SSH_SFTP,		/* --copy/--rcopy instead of EXEC (ssh_sftp.c) */
-	SSH_RUNNING,
-	SSH_JUMP,		/* a jump host's session: serving channels */
-	SSH_WAIT_CLOSED,
-	SSH_EXITED,		/* status reported, waiting for ops->close */
-	SSH_SIG_SYNC,		/* signal sent: wait for the server to take it */
-	SSH_CH_FREE,
-	SSH_DISCONNECT,
-	SSH_SESS_FREE,
-	SSH_NETCLOSE,
-	SSH_CLOSED
+enum ssh_res {
+	STEP_AGAIN,	/* blocked: wait for what libssh2 waits on */
+	STEP_NEXT,	/* on to the next step: run it now */
+	STEP_DONE,	/* nothing more to do now; the fd is not armed */
+	STEP_FAILED	/* ssh_fail() was called (or the session closes) */
 };
-
-static const char *ssh_step_names[] = {
-	"NEW", "DIAL", "HANDSHAKE", "AUTH", "CHANNEL_OPEN", "CHANSETUP",
-	"EXEC", "SFTP",
-	"RUNNING", "JUMP", "WAIT_CLOSED", "EXITED", "SIG_SYNC", "CH_FREE",
-	"DISCONNECT",
-	"SESS_FREE", "NETCLOSE", "CLOSED"
-};
-
-/* A call that left a packet half-sent and must be repeated alone. */
-enum ssh_pending {
-	PEND_NONE = 0,
-	PEND_READ,
-	PEND_WRITE,
-	PEND_SENDEOF,
-	PEND_KEEPALIVE,
-	PEND_FLUSH		/* discarding unknown extended data */
-};
-
-struct ssh_run;
-struct ssh_jump;
-
-struct ssh_conn {
-	struct session		*s;
-	struct ssh_run		*r;
-	enum ssh_step		 step;
-	struct ssh_host_config	 hc;
-	int			 have_hc;
-	struct ssh_jump		*jump;		/* this is a jump host's login */
-	struct ssh_jump		*via_jump;	/* this target is behind one */
-	/* CanonicalizeHostname: the lookups before hc is known */
-	struct sshconfig_host	*cfgh;
-	struct sshcanon_job	*canon;
-
-	/* the stream to the server (dialer.h); fd is dial_fd() once up */
-	struct dial		*dial;
-	int			 fd;
-	struct event		*ev_rd;
-	struct event		*ev_wr;
-	struct event		*ev_kick;	/* run again, next iteration */
-	struct event		*ev_timer;	/* keepalive / cleanup deadline */
-
-	/* libssh2 */
-	LIBSSH2_SESSION		*ssh;
-	LIBSSH2_CHANNEL		*ch;
-	struct sftp_xfer	*xfer;		/* --copy/--rcopy */
-	struct ssh_auth		*auth;
-	unsigned char		*sniff;		/* server's first bytes, */
-	size_t			 sniff_len;	/* until the handshake ends */
-	unsigned char		*rbuf;		/* small reads: ssh_recv_cb */
-	size_t			 rbuf_off;
-	size_t			 rbuf_len;	/* bytes not yet served */
-	size_t			 call_bytes;	/* given to libssh2 this call */
-	int			 rx_dry;	/* socket drained: ssh_recv_cb */
-	size_t			 prebanner;	/* bytes before "SSH-" */
-	int			 banner_pos;	/* in the line, up to 4 */
-	int			 banner_miss;	/* line is not "SSH-" */
-	int			 banner_seen;
-	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
-	int			 not_ssh;	/* first bytes not "SSH-" */
-	const char		*sig_name;	/* signal sent at close ("INT") */
-	int			 sig_partial;	/* ... and not all sent yet */
-	char			*offered;	/* our algorithm lists */
-	enum ssh_pending	 pending;
-	int			 pend_stream;
-	struct ssh_chansetup	 chansetup;	/* pty-req, env */
-	int			 tty;		/* a pty was requested */
-
-	/* running */
-	int			 paused;
-	int			 wblocked;	/* stdin write said EAGAIN */
-	int			 eof_sent;
-	uint64_t		 in_off;	/* -I: absolute stdin offset */
-	size_t			 sudo_off;	/* --sudo: password bytes sent */
-	int			 in_attached;
-	int			 in_waiting;	/* wants more stdin */
-	TAILQ_ENTRY(ssh_conn)	 in_entry;
-	double			 last_rx;
-	int			 ka_unanswered;	/* keepalives sent since a read */
-
-	int			 failed;	/* session_fail() called */
-	int			 copy_failed;	/* SFTP said no; SFTP closed */
-	int			 closing;	/* ops->close() called */
-	int			 cleanup_abort;
-};
-
-TAILQ_HEAD(ssh_conn_q, ssh_conn);
 
 /*
  * ProxyJump: one session per jump host (per distinct spec) for the whole
@@ -230,41 +132,11 @@ struct ssh_jump {
 	struct event		*ev_close;	/* a failure's close, deferred */
 };
 
-TAILQ_HEAD(ssh_jump_q, ssh_jump);
-
-struct ssh_run {
-	struct run		*run;
-	struct sshconfig	*cfg;
-	struct sshcanon		*canon;		/* made on first use */
-	struct copy_plan	*copy;		/* --copy/--rcopy */
-	struct ssh_keyring	 keys;
-	char			*password;	/* --askpass */
-	char			*sudo_pw;	/* --sudo: "password\n" */
-	char			*sudo_cmd;	/* --sudo: the command run */
-	char			*sudo_cmd_tty;	/* the same, with a pty */
-	int			 devnull;
-	char			 buf[SSH_READ_SIZE];
-
-	/* -I: one copy of stdin shared by every host */
-	char			*in;
-	size_t			 inlen;
-	size_t			 incap;
-	uint64_t		 in_base;	/* offset of in[0] */
-	int			 in_eof;
-	int			 in_reading;
-	int			 in_poll;	/* ev_in watches fd 0 */
-	struct event		*ev_in;
-	struct ssh_conn_q	 inq;
-
-	struct ssh_jump_q	 jumps;
-};
-
 static void	ssh_step(struct ssh_conn *);
 static void	ssh_canon_done(void *);
 static void	ssh_configured(struct ssh_conn *);
 static void	ssh_io_cb(evutil_socket_t, short, void *);
 static void	ssh_teardown(struct ssh_conn *);
-static void	ssh_stdin_update(struct ssh_run *);
 static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
 static void	ssh_jump_failed(struct ssh_jump *, enum fail_kind, const char *);
 static void	ssh_jump_check_close(struct ssh_jump *);
@@ -293,13 +165,7 @@ ssh_set_step_at(struct ssh_conn *c, enum ssh_step step, const char *func,
  * The session failed: record it once; the engine calls ops->close. The
  * caller's function and line go to session_fail_at().
  */
-static void
-ssh_fail_at(struct ssh_conn *c, const char *func, int line,
-    enum fail_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-#define ssh_fail(c, kind, ...) \
-	ssh_fail_at((c), __func__, __LINE__, (kind), __VA_ARGS__)
-static void
+void
 ssh_fail_at(struct ssh_conn *c, const char *func, int line,
     enum fail_kind kind, const char *fmt, ...)
 {
@@ -340,7 +206,7 @@ ssh_errstr(struct ssh_conn *c)
 }
 
 /* Why the connection broke, in words better than "transport read". */
-static const char *
+const char *
 ssh_lost(struct ssh_conn *c)
 {
 	switch (libssh2_session_last_errno(c->ssh)) {
@@ -354,7 +220,7 @@ ssh_lost(struct ssh_conn *c)
 	}
 }
 
-static int
+int
 ssh_blocked_out(struct ssh_conn *c)
 {
 	return ((libssh2_session_block_directions(c->ssh) &
@@ -416,7 +282,7 @@ ssh_arm(struct ssh_conn *c)
 }
 
 /* Run the session again on the next loop iteration. */
-static void
+void
 ssh_kick(struct ssh_conn *c)
 {
 	if (c->ev_kick != NULL && !c->failed)
@@ -440,120 +306,6 @@ ssh_events_free(struct ssh_conn *c)
 	if (c->ev_kick != NULL)
 		event_free(c->ev_kick);
 	c->ev_rd = c->ev_wr = c->ev_kick = NULL;
-}
-
-/* ---- stdin (-I) ----------------------------------------------------- */
-
-static void
-ssh_stdin_detach(struct ssh_conn *c)
-{
-	if (!c->in_attached)
-		return;
-	TAILQ_REMOVE(&c->r->inq, c, in_entry);
-	c->in_attached = 0;
-	c->in_waiting = 0;
-	ssh_stdin_update(c->r);
-}
-
-/*
- * Read stdin again: wait for a pipe or terminal; a file or device that
- * epoll cannot watch is read on the next loop iteration, after the loop
- * polled (a zero timer, not event_active(), which would run it again in
- * the same pass and starve every other event).
- */
-static void
-ssh_stdin_resume(struct ssh_run *r)
-{
-	struct timeval	zero = { 0, 0 };
-
-	if (r->in_poll)
-		event_add(r->ev_in, NULL);
-	else
-		evtimer_add(r->ev_in, &zero);
-	r->in_reading = 1;
-}
-
-/* mrsh's stdin is readable: append one read, wake the hosts waiting. */
-static void
-ssh_stdin_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ssh_run	*r = arg;
-	struct ssh_conn	*c;
-	struct timeval	 retry = { 0, 10000 };
-	ssize_t		 n;
-
-	if (!r->in_poll)
-		r->in_reading = 0;	/* one read per activation */
-	if (r->incap - r->inlen < SSH_STDIN_READ) {
-		r->incap = r->inlen + SSH_STDIN_READ * 2;
-		r->in = xreallocarray(r->in, 1, r->incap);
-	}
-	n = read(STDIN_FILENO, r->in + r->inlen, SSH_STDIN_READ);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
-		if (!r->in_poll && errno == EAGAIN) {
-			/* A non-blocking device with nothing yet: poll it. */
-			evtimer_add(r->ev_in, &retry);
-			r->in_reading = 1;
-		} else if (errno == EINTR)
-			ssh_stdin_update(r);
-		return;
-	}
-	if (n <= 0) {
-		if (n == -1)
-			warnx_m("reading stdin: %s", strerror(errno));
-		r->in_eof = 1;
-		event_del(r->ev_in);
-		r->in_reading = 0;
-	} else
-		r->inlen += (size_t)n;
-	TAILQ_FOREACH(c, &r->inq, in_entry) {
-		if (c->in_waiting)
-			ssh_kick(c);
-	}
-	ssh_stdin_update(r);
-}
-
-/*
- * Flow control for -I: read stdin while the slowest attached host is less
- * than SSH_STDIN_AHEAD behind; forget what every host has sent once no
- * host can start from the beginning any more.
- */
-static void
-ssh_stdin_update(struct ssh_run *r)
-{
-	struct ssh_conn	*c;
-	uint64_t	 end, min;
-	size_t		 drop;
-
-	if (r->ev_in == NULL)
-		return;
-	end = r->in_base + r->inlen;
-	min = end;
-	TAILQ_FOREACH(c, &r->inq, in_entry) {
-		if (c->in_off < min)
-			min = c->in_off;
-	}
-	if (run_all_started(r->run) && min > r->in_base) {
-		drop = (size_t)(min - r->in_base);
-		memmove(r->in, r->in + drop, r->inlen - drop);
-		r->inlen -= drop;
-		r->in_base = min;
-	}
-	if (r->in_eof)
-		return;
-	if (TAILQ_EMPTY(&r->inq) && run_all_started(r->run)) {
-		/* Every host has all it wants: /dev/zero is not read on. */
-		if (r->in_reading) {
-			event_del(r->ev_in);
-			r->in_reading = 0;
-		}
-	} else if (end - min < SSH_STDIN_AHEAD) {
-		if (!r->in_reading)
-			ssh_stdin_resume(r);
-	} else if (r->in_reading) {
-		event_del(r->ev_in);
-		r->in_reading = 0;
-	}
 }
 
 /* ---- init / cleanup ------------------------------------------------- */
@@ -625,7 +377,6 @@ ssh_init(struct run *run)
 	const struct options	*opt = run_options(run);
 	struct ssh_host_config	 hc;
 	struct ssh_run		*r;
-	struct stat		 st;
 	const char		*sock;
 	char			 err[1024];
 	int			 i;
@@ -677,24 +428,8 @@ ssh_init(struct run *run)
 		ssh_host_config_free(&hc);
 	}
 
-	if (opt->stdin_stream) {
-		/*
-		 * epoll cannot watch a file or a device like /dev/zero: read
-		 * those one chunk per loop iteration (a zero timer), under the
-		 * same flow control as a pipe, never whole.
-		 */
-		r->in_poll = !(fstat(STDIN_FILENO, &st) == 0 &&
-		    (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) &&
-		    !isatty(STDIN_FILENO))));
-		if (r->in_poll)
-			r->ev_in = event_new(run_base(run), STDIN_FILENO,
-			    EV_READ | EV_PERSIST, ssh_stdin_cb, r);
-		else
-			r->ev_in = evtimer_new(run_base(run), ssh_stdin_cb, r);
-		if (r->ev_in == NULL)
-			fatalx("event_new failed");
-		ssh_stdin_resume(r);
-	}
+	if (opt->stdin_stream)
+		ssh_stdin_init(r);
 	return (0);
 }
 
@@ -706,9 +441,7 @@ ssh_cleanup(struct run *run)
 	if (r == NULL)
 		return;
 	ssh_jumps_finish(r);
-	if (r->ev_in != NULL)
-		event_free(r->ev_in);
-	free(r->in);
+	ssh_stdin_free(r);
 	ssh_keyring_free(&r->keys);
 	ssh_secret_free(r->password);
 	ssh_secret_free(r->sudo_pw);
@@ -907,284 +640,27 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 	return (n);
 }
 
-static uint32_t
-ssh_get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-/* Copy the name-list at *p (bounded by end) into out; -1 if truncated. */
-static int
-ssh_namelist(const unsigned char **p, const unsigned char *end, char *out,
-    size_t outlen)
-{
-	uint32_t	l;
-
-	if (end - *p < 4)
-		return (-1);
-	l = ssh_get32(*p);
-	*p += 4;
-	if (l > (size_t)(end - *p) || l >= outlen)
-		return (-1);
-	memcpy(out, *p, l);
-	out[l] = '\0';
-	*p += l;
-	return (0);
-}
-
-/*
- * The server's kex, host key, cipher and MAC (client to server) lists
- * from its KEXINIT, each into a buffer of len bytes.
- */
-static int
-ssh_sniff_kexinit(struct ssh_conn *c, char (*lists)[1024])
-{
-	const unsigned char	*p = c->sniff, *end, *nl;
-	char			 skip[1024];
-
-	if (p == NULL)
-		return (-1);
-	end = p + c->sniff_len;
-	for (;;) {		/* lines before and the "SSH-" banner */
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			return (-1);
-		if (end - p >= 4 && memcmp(p, "SSH-", 4) == 0) {
-			p = nl + 1;
-			break;
-		}
-		p = nl + 1;
-	}
-	/* uint32 length, byte padding, byte SSH_MSG_KEXINIT, cookie */
-	if (end - p < 4 + 1 + 1 + 16 || p[5] != 20)
-		return (-1);
-	p += 4 + 1 + 1 + 16;
-	if (ssh_namelist(&p, end, lists[0], 1024) != 0 ||
-	    ssh_namelist(&p, end, lists[1], 1024) != 0 ||
-	    ssh_namelist(&p, end, lists[2], 1024) != 0 ||
-	    ssh_namelist(&p, end, skip, sizeof skip) != 0 ||
-	    ssh_namelist(&p, end, lists[3], 1024) != 0)
-		return (-1);
-	return (0);
-}
-
-/*
- * Does the comma list have a host key type we can verify? (1.10: none of
- * the RSA ones a current OpenSSH offers.)
- */
-static int
-ssh_hostkeys_usable(const char *list)
-{
-	static const char *ok[] = { "ssh-ed25519", "ecdsa-sha2-nistp256",
-	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-#ifdef SSH_HAVE_RSA_SHA2
-	    "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
-#endif
-	};
-	const char	*p;
-	size_t		 i, len;
-
-	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-		len = strlen(ok[i]);
-		for (p = list; (p = strstr(p, ok[i])) != NULL; p += len) {
-			if ((p == list || p[-1] == ',') &&
-			    (p[len] == ',' || p[len] == '\0'))
-				return (1);
-		}
-	}
-	return (0);
-}
-
-/* The handshake failed: say why in the user's terms. */
+/* The handshake failed: say why in the user's terms (ssh_kexdiag.c). */
 static void
 ssh_handshake_failed(struct ssh_conn *c, int rc)
 {
-	const char	*banner = libssh2_session_banner_get(c->ssh);
-	const char	*msg = ssh_errstr(c);
-	const char	*srv[4];
-	char		 lists[4][1024], why[2048];
-	int		 i;
+	struct ssh_kexdiag	kd;
+	char			why[2048];
 
-	if (c->prebanner_over) {
-		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (no SSH "
-		    "banner in the first %d bytes)", SSH_PREBANNER_MAX);
-		return;
-	}
-	if (c->not_ssh || (banner != NULL && *banner != '\0' &&
-	    strncmp(banner, "SSH-", 4) != 0)) {
-		ssh_fail(c, FAIL_UNREACHABLE, "not an SSH server (bad banner)");
-		return;
-	}
-	if (ssh_sniff_kexinit(c, lists) == 0) {
-		for (i = 0; i < 4; i++)
-			srv[i] = lists[i];
-		/* As ssh: "no matching host key type found. Their offer:" */
-		if (sshalgs_mismatch(c->ssh, &c->hc, srv, why,
-		    sizeof why) == 0)
-			ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: "
-			    "%s%s", why, ssh_hostkeys_usable(lists[1]) ? "" :
-			    " (" SSH_RSA_HINT ")");
-		else
-			ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: "
-			    "%s (server offers kex %s; host keys %s; we "
-			    "offer %s)", msg, lists[0], lists[1],
-			    c->offered != NULL ? c->offered : "?");
-		return;
-	}
-	switch (rc) {
-	case LIBSSH2_ERROR_BANNER_RECV:
-	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
-	case LIBSSH2_ERROR_SOCKET_RECV:
-		if ((banner == NULL || *banner == '\0') &&
-		    dial_explain_eof(c->dial, why, sizeof why))
-			ssh_fail(c, FAIL_UNREACHABLE, "%s", why);
-		else if (banner == NULL || *banner == '\0')
-			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
-			    "before the SSH banner (not an SSH server?)");
-		else
-			ssh_fail(c, FAIL_UNREACHABLE, "connection closed "
-			    "during key exchange: %s", msg);
-		return;
-	case LIBSSH2_ERROR_KEX_FAILURE:
-	case LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
-	case LIBSSH2_ERROR_HOSTKEY_INIT:
-	case LIBSSH2_ERROR_HOSTKEY_SIGN:
-		ssh_fail(c, FAIL_UNREACHABLE, "key exchange failed: %s (we "
-		    "offer %s)", msg, c->offered != NULL ? c->offered : "?");
-		return;
-	default:
-		ssh_fail(c, FAIL_UNREACHABLE, "SSH handshake failed: %s", msg);
-		return;
-	}
+	memset(&kd, 0, sizeof kd);
+	kd.ssh = c->ssh;
+	kd.hc = &c->hc;
+	kd.dial = c->dial;
+	kd.sniff = c->sniff;
+	kd.sniff_len = c->sniff_len;
+	kd.offered = c->offered;
+	kd.prebanner_over = c->prebanner_over ? SSH_PREBANNER_MAX : 0;
+	kd.not_ssh = c->not_ssh;
+	ssh_kexdiag_explain(&kd, rc, why, sizeof why);
+	ssh_fail(c, FAIL_UNREACHABLE, "%s", why);
 }
 
 /* ---- running -------------------------------------------------------- */
-
-/*
- * The server closed the channel (the command exited without reading all
- * of its input, "head -1"): stop sending, keep reading. 1 if so.
- */
-static int
-ssh_stdin_unwanted(struct ssh_conn *c, int rc)
-{
-	if (rc != LIBSSH2_ERROR_CHANNEL_CLOSED &&
-	    rc != LIBSSH2_ERROR_CHANNEL_EOF_SENT &&
-	    libssh2_channel_eof(c->ch) != 1)
-		return (0);
-	debug("%s: the command does not read its input any more",
-	    c->s->host->label);
-	c->eof_sent = 1;
-	c->wblocked = 0;
-	ssh_stdin_detach(c);
-	return (1);
-}
-
-/*
- * Bookkeeping after a stdin write or send_eof that returned rc (< 0: an
- * error, or EAGAIN, to repeat as pend when libssh2 waits to send). Returns
- * 0 (done or blocked, or the server no longer wants input) or -1 if the
- * session failed (what names the call).
- */
-static int
-ssh_stdin_sent(struct ssh_conn *c, int rc, enum ssh_pending pend,
-    const char *what)
-{
-	if (rc == LIBSSH2_ERROR_EAGAIN) {
-		c->pending = ssh_blocked_out(c) ? pend : PEND_NONE;
-		c->wblocked = 1;
-		return (0);
-	}
-	c->pending = PEND_NONE;
-	c->wblocked = 0;
-	if (rc >= 0 || ssh_stdin_unwanted(c, rc))
-		return (0);
-	ssh_fail(c, FAIL_PROTOCOL, "%s: %s", what, ssh_lost(c));
-	return (-1);
-}
-
-/*
- * One channel write of what goes to the command's input (the --sudo
- * password, then -I's stdin). Returns the bytes taken, or -1 with *rc
- * what ssh_write_stdin returns: 0 when the server's window is full or the
- * write would block, -1 when the session failed.
- */
-static ssize_t
-ssh_stdin_write(struct ssh_conn *c, const char *buf, size_t n,
-    const char *what, int *rc)
-{
-	ssize_t	w;
-
-	w = libssh2_channel_write_ex(c->ch, 0, buf, n);
-	if (w == 0) {
-		/* the server's window is full */
-		c->pending = PEND_NONE;
-		c->wblocked = 1;
-		*rc = 0;
-		return (-1);
-	}
-	if (w < 0) {
-		*rc = ssh_stdin_sent(c, (int)w, PEND_WRITE, what);
-		return (-1);
-	}
-	ssh_stdin_sent(c, 0, PEND_WRITE, NULL);
-	return (w);
-}
-
-/*
- * Send stdin (with -I) and then the in-band EOF. Returns -1 if the
- * session failed, 0 otherwise (done, blocked or waiting for stdin).
- */
-static int
-ssh_write_stdin(struct ssh_conn *c)
-{
-	struct ssh_run	*r = c->r;
-	ssize_t		 w;
-	size_t		 n;
-	int		 rc;
-
-	while (!c->eof_sent) {
-		if (c->pending != PEND_NONE && c->pending != PEND_WRITE &&
-		    c->pending != PEND_SENDEOF)
-			return (0);
-		c->in_waiting = 0;
-		c->wblocked = 0;
-		if (c->pending != PEND_SENDEOF && r->sudo_pw != NULL &&
-		    c->sudo_off < strlen(r->sudo_pw)) {
-			/* --sudo: the password first, for sudo -S. */
-			if ((w = ssh_stdin_write(c, r->sudo_pw + c->sudo_off,
-			    strlen(r->sudo_pw) - c->sudo_off,
-			    "sending the sudo password", &rc)) < 0)
-				return (rc);
-			c->sudo_off += (size_t)w;
-			continue;
-		}
-		if (c->pending != PEND_SENDEOF && c->in_attached &&
-		    c->in_off < r->in_base + r->inlen) {
-			n = (size_t)(r->in_base + r->inlen - c->in_off);
-			if (n > SSH_PACKET)
-				n = SSH_PACKET;
-			if ((w = ssh_stdin_write(c,
-			    r->in + (c->in_off - r->in_base), n,
-			    "sending stdin", &rc)) < 0)
-				return (rc);
-			c->in_off += (uint64_t)w;
-			ssh_stdin_update(r);
-			continue;
-		}
-		if (c->in_attached && !r->in_eof) {
-			c->in_waiting = 1;
-			return (0);
-		}
-		rc = libssh2_channel_send_eof(c->ch);
-		if (rc < 0)
-			return (ssh_stdin_sent(c, rc, PEND_SENDEOF,
-			    "sending EOF"));
-		ssh_stdin_sent(c, 0, PEND_SENDEOF, NULL);
-		c->eof_sent = 1;
-		ssh_stdin_detach(c);
-	}
-	return (0);
-}
 
 /*
  * Extended data of a type other than stderr (RFC 4254 defines only type 1)
@@ -1339,37 +815,39 @@ ssh_report_exit(struct ssh_conn *c)
 	session_exit_status(s, libssh2_channel_get_exit_status(c->ch));
 }
 
-/* RUNNING: stdin out, output in. Returns 1 to go on to WAIT_CLOSED. */
-static int
-ssh_running(struct ssh_conn *c)
+/* RUNNING: stdin out, output in; at the channel's EOF, WAIT_CLOSED. */
+static enum ssh_res
+ssh_step_running(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
 	int		 r;
 
 	/* A half-sent packet is finished first, by the call that began it. */
 	if (c->pending == PEND_KEEPALIVE)
-		return (0);	/* the keepalive timer flushes it */
+		return (STEP_AGAIN);	/* the keepalive timer flushes it */
 	if (c->pending == PEND_NONE || c->pending == PEND_WRITE ||
 	    c->pending == PEND_SENDEOF) {
 		if (ssh_write_stdin(c) == -1)
-			return (-1);
+			return (STEP_FAILED);
 	}
 	if (c->paused && c->pending != PEND_READ && c->pending != PEND_FLUSH)
-		return (0);
+		return (STEP_AGAIN);
 	if (c->pending != PEND_NONE && c->pending != PEND_READ &&
 	    c->pending != PEND_FLUSH)
-		return (0);
-	if ((r = ssh_drain(c)) <= 0)
-		return (r);
+		return (STEP_AGAIN);
+	if ((r = ssh_drain(c)) < 0)
+		return (STEP_FAILED);
+	if (r == 0)
+		return (STEP_AGAIN);
 
 	/* Channel EOF: both streams are done. */
 	ssh_stdin_detach(c);
 	session_eof(s, STREAM_STDOUT);
 	session_eof(s, STREAM_STDERR);
 	if (c->failed || c->closing)
-		return (-1);
+		return (STEP_FAILED);
 	ssh_set_step(c, SSH_WAIT_CLOSED);
-	return (1);
+	return (STEP_NEXT);
 }
 
 /*
@@ -1476,31 +954,217 @@ ssh_jump_keepalive(struct ssh_conn *c)
 
 /* ---- the driver ----------------------------------------------------- */
 
+/* ServerAliveInterval: libssh2's keepalives, sent from our timer. */
+static void
+ssh_keepalive_start(struct ssh_conn *c)
+{
+	struct timeval	tv;
+
+	libssh2_keepalive_config(c->ssh, 1,
+	    (unsigned)c->hc.server_alive_interval);
+	c->ev_timer = event_new(run_base(c->s->run), -1, EV_PERSIST,
+	    ssh_keepalive_cb, c);
+	tv.tv_sec = c->hc.server_alive_interval;
+	tv.tv_usec = 0;
+	event_add(c->ev_timer, &tv);
+}
+
+/* HANDSHAKE: key exchange, banner first. */
+static enum ssh_res
+ssh_step_handshake(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	int		 rc;
+
+	rc = libssh2_session_handshake(c->ssh, c->fd);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return (STEP_AGAIN);
+	if (rc != 0) {
+		ssh_handshake_failed(c, rc);
+		return (STEP_FAILED);
+	}
+	free(c->sniff);
+	c->sniff = NULL;
+	if (c->rbuf_len == 0) {
+		free(c->rbuf);
+		c->rbuf = NULL;
+	}
+	debug("%s: kex %s, host key %s, cipher %s",
+	    s->host->label, libssh2_session_methods(c->ssh,
+	    LIBSSH2_METHOD_KEX), libssh2_session_methods(c->ssh,
+	    LIBSSH2_METHOD_HOSTKEY), libssh2_session_methods(c->ssh,
+	    LIBSSH2_METHOD_CRYPT_CS));
+	ssh_set_step(c, SSH_HOSTKEY);
+	return (STEP_NEXT);
+}
+
 /*
- * SSH_SFTP: the copy goes on; 0 to wait for libssh2's directions. At the
- * end the session reports like a command: exit 0, or a copy failure
- * (after ssh_sftp.c cleaned up and shut SFTP down, so the connection
- * still closes in order).
+ * HOSTKEY: the server's host key against known_hosts, as ssh checks it
+ * (no network: it never blocks); then the keepalive timer, and AUTH.
  */
-static int
-ssh_sftp(struct ssh_conn *c)
+static enum ssh_res
+ssh_step_hostkey(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	struct sockaddr_storage peer;
+	socklen_t	 peerlen;
+	char		 err[1024];
+	int		 rc;
+
+	peerlen = sizeof peer;
+	if (getpeername(c->fd, (struct sockaddr *)&peer, &peerlen) == -1)
+		peer.ss_family = AF_UNSPEC;
+	/* A jump channel or a ProxyCommand: AF_UNIX. */
+	rc = knownhosts_check(c->ssh, &c->hc, (struct sockaddr *)&peer,
+	    s->connect_timeout_used, err, sizeof err);
+	if (rc < 0) {
+		ssh_fail(c, FAIL_AUTH, "%s", err);
+		return (STEP_FAILED);
+	}
+	if (rc == 1)	/* untrusted key: as ssh */
+		c->hc.password_auth = c->hc.kbdint_auth = 0;
+	if (c->hc.server_alive_interval > 0)
+		ssh_keepalive_start(c);
+	c->auth = ssh_auth_new(c->ssh, &c->hc, &c->r->keys,
+	    c->r->password, s->host->label, run_base(s->run),
+	    s->connect_timeout_used, ssh_auth_kick, c);
+	ssh_set_step(c, SSH_AUTH);
+	return (STEP_NEXT);
+}
+
+/* AUTH: ssh_auth.c tries each method in ssh's order. */
+static enum ssh_res
+ssh_step_auth(struct ssh_conn *c)
+{
+	enum fail_kind	kind;
+	char		err[1024];
+
+	switch (ssh_auth_step(c->auth, &kind, err, sizeof err)) {
+	case SSH_AUTH_AGAIN:
+		return (STEP_AGAIN);
+	case SSH_AUTH_FAILED:
+		ssh_fail(c, kind, "%s", err);
+		return (STEP_FAILED);
+	case SSH_AUTH_DONE:
+		break;
+	}
+	ssh_auth_free(c->auth);
+	c->auth = NULL;
+	ssh_set_step(c, SSH_CHANNEL_OPEN);
+	return (STEP_NEXT);
+}
+
+/*
+ * CHANNEL_OPEN: the "session" channel for the command; a jump host's
+ * session serves its targets' channels instead, and --copy's SFTP opens
+ * its own.
+ */
+static enum ssh_res
+ssh_step_channel_open(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+
+	if (c->jump != NULL) {
+		debug("%s: up; its targets come as channels", s->host->label);
+		ssh_set_step(c, SSH_JUMP);
+		jump_pump_attach(c->jump->pump, c->ssh);
+		return (STEP_NEXT);
+	}
+	if (c->r->copy != NULL) {
+		/* SFTP opens its own channel. */
+		c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
+		    &c->call_bytes);
+		ssh_set_step(c, SSH_SFTP);
+		c->last_rx = run_now();
+		session_set_state(s, S_RUNNING);
+		return (STEP_NEXT);
+	}
+	c->ch = libssh2_channel_open_ex(c->ssh, "session",
+	    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET, NULL, 0);
+	if (c->ch == NULL) {
+		if (libssh2_session_last_errno(c->ssh) ==
+		    LIBSSH2_ERROR_EAGAIN)
+			return (STEP_AGAIN);
+		ssh_fail(c, FAIL_PROTOCOL, "channel open refused: %s",
+		    ssh_errstr(c));
+		return (STEP_FAILED);
+	}
+	memset(&c->chansetup, 0, sizeof c->chansetup);
+	c->tty = ssh_chansetup_want_tty(run_options(s->run)->tty, &c->hc);
+	ssh_set_step(c, SSH_CHANSETUP);
+	return (STEP_NEXT);
+}
+
+/* CHANSETUP: pty-req and the environment (ssh_chansetup.c). */
+static enum ssh_res
+ssh_step_chansetup(struct ssh_conn *c)
+{
+	char	err[1024];
+	int	rc;
+
+	rc = ssh_chansetup_step(c->ch, &c->chansetup, &c->hc, c->tty,
+	    c->r->sudo_pw != NULL, err, sizeof err);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return (STEP_AGAIN);
+	if (rc != 0) {
+		ssh_fail(c, FAIL_PROTOCOL, "%s", err);
+		return (STEP_FAILED);
+	}
+	ssh_set_step(c, SSH_EXEC);
+	return (STEP_NEXT);
+}
+
+/* EXEC: the command (--sudo's wrapping of it); then it runs. */
+static enum ssh_res
+ssh_step_exec(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	const char	*cmd;
+	int		 rc;
+
+	cmd = run_options(s->run)->cmdline != NULL ?
+	    run_options(s->run)->cmdline : "";
+	if (c->r->sudo_cmd != NULL)
+		cmd = c->tty ? c->r->sudo_cmd_tty : c->r->sudo_cmd;
+	rc = libssh2_channel_process_startup(c->ch, "exec", sizeof "exec" - 1,
+	    cmd, (unsigned int)strlen(cmd));
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return (STEP_AGAIN);
+	if (rc != 0) {
+		ssh_fail(c, FAIL_PROTOCOL, "exec refused by the server: %s",
+		    ssh_errstr(c));
+		return (STEP_FAILED);
+	}
+	ssh_set_step(c, SSH_RUNNING);
+	c->last_rx = run_now();
+	session_set_state(s, S_RUNNING);
+	return (STEP_NEXT);
+}
+
+/*
+ * SFTP: the copy goes on. At the end the session reports like a command:
+ * exit 0, or a copy failure (after ssh_sftp.c cleaned up and shut SFTP
+ * down, so the connection still closes in order).
+ */
+static enum ssh_res
+ssh_step_sftp(struct ssh_conn *c)
 {
 	struct session		*s = c->s;
 	enum sftp_result	 r;
 
 	switch ((r = sftp_xfer_step(c->xfer))) {
 	case SFTP_AGAIN:
-		return (0);
+		return (STEP_AGAIN);
 	case SFTP_YIELD:
 		ssh_kick(c);
-		return (1);
+		return (STEP_DONE);
 	case SFTP_LOST:
 		ssh_fail(c, FAIL_PROTOCOL, "%s: %s",
 		    sftp_xfer_error(c->xfer), ssh_lost(c));
-		return (1);
+		return (STEP_FAILED);
 	case SFTP_LOCAL:
 		ssh_fail(c, FAIL_LOCAL, "%s", sftp_xfer_error(c->xfer));
-		return (1);
+		return (STEP_FAILED);
 	case SFTP_FAILED:
 	case SFTP_DONE:
 		break;
@@ -1517,204 +1181,98 @@ ssh_sftp(struct ssh_conn *c)
 		session_fail(s, FAIL_COPY, "%s", sftp_xfer_error(c->xfer));
 	} else
 		session_exit_status(s, 0);
-	return (1);
+	return (STEP_DONE);
 }
+
+/* JUMP: a jump host's session moves its targets' channels. */
+static enum ssh_res
+ssh_step_jump(struct ssh_conn *c)
+{
+	if (jump_pump_run(c->jump->pump) == -1) {
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
+		return (STEP_FAILED);
+	}
+	ssh_jump_check_close(c->jump);
+	if (c->closing)
+		return (STEP_DONE);
+	return (STEP_AGAIN);
+}
+
+/* WAIT_CLOSED: the server's channel close, then the exit status. */
+static enum ssh_res
+ssh_step_wait_closed(struct ssh_conn *c)
+{
+	int	rc;
+
+	rc = libssh2_channel_wait_closed(c->ch);
+	if (rc == LIBSSH2_ERROR_EAGAIN)
+		return (STEP_AGAIN);
+	if (rc != 0) {
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost before the exit "
+		    "status: %s", ssh_lost(c));
+		return (STEP_FAILED);
+	}
+	ssh_set_step(c, SSH_EXITED);
+	event_del(c->ev_rd);
+	event_del(c->ev_wr);
+	if (c->ev_timer != NULL)
+		event_del(c->ev_timer);
+	ssh_report_exit(c);
+	return (STEP_DONE);
+}
+
+/* The cleanup steps (ops->close): ssh_teardown() arms its own events. */
+static enum ssh_res
+ssh_step_teardown(struct ssh_conn *c)
+{
+	ssh_teardown(c);
+	return (STEP_DONE);
+}
+
+/*
+ * One function per step; a step without one (NEW, DIAL, EXITED and the
+ * net close) waits for an event that is not the fd's.
+ */
+static enum ssh_res (*const ssh_steps[SSH_STEP_COUNT])(struct ssh_conn *) = {
+	[SSH_HANDSHAKE] =	ssh_step_handshake,
+	[SSH_HOSTKEY] =		ssh_step_hostkey,
+	[SSH_AUTH] =		ssh_step_auth,
+	[SSH_CHANNEL_OPEN] =	ssh_step_channel_open,
+	[SSH_CHANSETUP] =	ssh_step_chansetup,
+	[SSH_EXEC] =		ssh_step_exec,
+	[SSH_SFTP] =		ssh_step_sftp,
+	[SSH_RUNNING] =		ssh_step_running,
+	[SSH_JUMP] =		ssh_step_jump,
+	[SSH_WAIT_CLOSED] =	ssh_step_wait_closed,
+	[SSH_SIG_SYNC] =	ssh_step_teardown,
+	[SSH_CH_FREE] =		ssh_step_teardown,
+	[SSH_DISCONNECT] =	ssh_step_teardown,
+	[SSH_SESS_FREE] =	ssh_step_teardown,
+};
 
 /* Advance the session as far as it goes without blocking, then arm. */
 static void
 ssh_step(struct ssh_conn *c)
 {
-	struct session	*s = c->s;
-	struct sockaddr_storage peer;
-	socklen_t	 peerlen;
-	struct timeval	 tv;
-	char		 err[1024];
-	const char	*cmd;
-	enum fail_kind	 kind;
-	int		 rc;
+	enum ssh_res	(*fn)(struct ssh_conn *);
 
 	c->call_bytes = 0;	/* a new turn: see ssh_recv_cb */
 	for (;;) {
 		if (c->failed)
 			return;
-		switch (c->step) {
-		case SSH_HANDSHAKE:
-			rc = libssh2_session_handshake(c->ssh, c->fd);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				goto wait;
-			if (rc != 0) {
-				ssh_handshake_failed(c, rc);
-				return;
-			}
-			free(c->sniff);
-			c->sniff = NULL;
-			if (c->rbuf_len == 0) {
-				free(c->rbuf);
-				c->rbuf = NULL;
-			}
-			debug("%s: kex %s, host key %s, cipher %s",
-			    s->host->label, libssh2_session_methods(c->ssh,
-			    LIBSSH2_METHOD_KEX), libssh2_session_methods(c->ssh,
-			    LIBSSH2_METHOD_HOSTKEY), libssh2_session_methods(c->ssh,
-			    LIBSSH2_METHOD_CRYPT_CS));
-			peerlen = sizeof peer;
-			if (getpeername(c->fd, (struct sockaddr *)&peer,
-			    &peerlen) == -1)
-				peer.ss_family = AF_UNSPEC;
-			/* A jump channel or a ProxyCommand: AF_UNIX. */
-			rc = knownhosts_check(c->ssh, &c->hc,
-			    (struct sockaddr *)&peer, s->connect_timeout_used,
-			    err, sizeof err);
-			if (rc < 0) {
-				ssh_fail(c, FAIL_AUTH, "%s", err);
-				return;
-			}
-			if (rc == 1)	/* untrusted key: as ssh */
-				c->hc.password_auth = c->hc.kbdint_auth = 0;
-			if (c->hc.server_alive_interval > 0) {
-				libssh2_keepalive_config(c->ssh, 1,
-				    (unsigned)c->hc.server_alive_interval);
-				c->ev_timer = event_new(run_base(s->run), -1,
-				    EV_PERSIST, ssh_keepalive_cb, c);
-				tv.tv_sec = c->hc.server_alive_interval;
-				tv.tv_usec = 0;
-				event_add(c->ev_timer, &tv);
-			}
-			c->auth = ssh_auth_new(c->ssh, &c->hc, &c->r->keys,
-			    c->r->password, s->host->label, run_base(s->run),
-			    s->connect_timeout_used, ssh_auth_kick, c);
-			ssh_set_step(c, SSH_AUTH);
-			break;
-		case SSH_AUTH:
-			switch (ssh_auth_step(c->auth, &kind, err,
-			    sizeof err)) {
-			case SSH_AUTH_AGAIN:
-				goto wait;
-			case SSH_AUTH_FAILED:
-				ssh_fail(c, kind, "%s", err);
-				return;
-			case SSH_AUTH_DONE:
-				break;
-			}
-			ssh_auth_free(c->auth);
-			c->auth = NULL;
-			ssh_set_step(c, SSH_CHANNEL_OPEN);
-			break;
-		case SSH_CHANNEL_OPEN:
-			if (c->jump != NULL) {
-				debug("%s: up; its targets come as channels",
-				    s->host->label);
-				ssh_set_step(c, SSH_JUMP);
-				jump_pump_attach(c->jump->pump, c->ssh);
-				break;
-			}
-			if (c->r->copy != NULL) {
-				/* SFTP opens its own channel. */
-				c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
-				    &c->call_bytes);
-				ssh_set_step(c, SSH_SFTP);
-				c->last_rx = run_now();
-				session_set_state(s, S_RUNNING);
-				break;
-			}
-			c->ch = libssh2_channel_open_ex(c->ssh, "session",
-			    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET,
-			    NULL, 0);
-			if (c->ch == NULL) {
-				if (libssh2_session_last_errno(c->ssh) ==
-				    LIBSSH2_ERROR_EAGAIN)
-					goto wait;
-				ssh_fail(c, FAIL_PROTOCOL, "channel open "
-				    "refused: %s", ssh_errstr(c));
-				return;
-			}
-			memset(&c->chansetup, 0, sizeof c->chansetup);
-			c->tty = ssh_chansetup_want_tty(
-			    run_options(s->run)->tty, &c->hc);
-			ssh_set_step(c, SSH_CHANSETUP);
-			break;
-		case SSH_CHANSETUP:
-			rc = ssh_chansetup_step(c->ch, &c->chansetup, &c->hc,
-			    c->tty, c->r->sudo_pw != NULL, err, sizeof err);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				goto wait;
-			if (rc != 0) {
-				ssh_fail(c, FAIL_PROTOCOL, "%s", err);
-				return;
-			}
-			ssh_set_step(c, SSH_EXEC);
-			break;
-		case SSH_EXEC:
-			cmd = run_options(s->run)->cmdline != NULL ?
-			    run_options(s->run)->cmdline : "";
-			if (c->r->sudo_cmd != NULL)
-				cmd = c->tty ? c->r->sudo_cmd_tty :
-				    c->r->sudo_cmd;
-			rc = libssh2_channel_process_startup(c->ch, "exec",
-			    sizeof "exec" - 1, cmd, (unsigned int)strlen(cmd));
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				goto wait;
-			if (rc != 0) {
-				ssh_fail(c, FAIL_PROTOCOL, "exec refused by "
-				    "the server: %s", ssh_errstr(c));
-				return;
-			}
-			ssh_set_step(c, SSH_RUNNING);
-			c->last_rx = run_now();
-			session_set_state(s, S_RUNNING);
-			break;
-		case SSH_SFTP:
-			if (ssh_sftp(c) == 0)
-				goto wait;
+		if ((fn = ssh_steps[c->step]) == NULL)
 			return;
-		case SSH_RUNNING:
-			rc = ssh_running(c);
-			if (rc < 0)
-				return;
-			if (rc == 0)
-				goto wait;
-			break;
-		case SSH_JUMP:
-			if (jump_pump_run(c->jump->pump) == -1) {
-				ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s",
-				    ssh_lost(c));
-				return;
-			}
-			ssh_jump_check_close(c->jump);
-			if (c->closing)
-				return;
-			goto wait;
-		case SSH_WAIT_CLOSED:
-			rc = libssh2_channel_wait_closed(c->ch);
-			if (rc == LIBSSH2_ERROR_EAGAIN)
-				goto wait;
-			if (rc != 0) {
-				ssh_fail(c, FAIL_PROTOCOL, "connection lost "
-				    "before the exit status: %s", ssh_lost(c));
-				return;
-			}
-			ssh_set_step(c, SSH_EXITED);
-			event_del(c->ev_rd);
-			event_del(c->ev_wr);
-			if (c->ev_timer != NULL)
-				event_del(c->ev_timer);
-			ssh_report_exit(c);
+		switch (fn(c)) {
+		case STEP_NEXT:
+			continue;
+		case STEP_AGAIN:
+			ssh_arm(c);
 			return;
-		case SSH_EXITED:
-			return;
-		case SSH_SIG_SYNC:
-		case SSH_CH_FREE:
-		case SSH_DISCONNECT:
-		case SSH_SESS_FREE:
-			ssh_teardown(c);
-			return;
-		default:
+		case STEP_DONE:
+		case STEP_FAILED:
 			return;
 		}
 	}
-
-wait:
-	ssh_arm(c);
 }
 
 static void
@@ -1780,7 +1338,6 @@ ssh_canon_done(void *arg)
 static void
 ssh_configured(struct ssh_conn *c)
 {
-	struct ssh_run	*r = c->r;
 	struct session	*s = c->s;
 	const struct host *h = s->host;
 	char		 err[1024], *cmd, *jcmd = NULL, *via;
@@ -1810,12 +1367,8 @@ ssh_configured(struct ssh_conn *c)
 		session_set_timeout(s, c->hc.connect_timeout);
 		s->connect_timeout_what = "ConnectTimeout in ssh_config";
 	}
-	if (run_options(s->run)->stdin_stream) {
-		TAILQ_INSERT_TAIL(&r->inq, c, in_entry);
-		c->in_attached = 1;
-		c->in_off = 0;
-		ssh_stdin_update(r);
-	}
+	if (run_options(s->run)->stdin_stream)
+		ssh_stdin_attach(c);
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(s, &ssh_dial_ops, c);
 	if (c->hc.proxy_jump != NULL) {
