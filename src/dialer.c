@@ -179,7 +179,7 @@ void
 dial_tcp(struct dial *d, const char *host, int port)
 {
 	dial_set_step(d, DIAL_RESOLVING);
-	session_set_state(d->s, S_RESOLVING);
+	session_event(d->s, SEV_LOOKUP);
 	/* NULL when dial_resolved has already run (numeric, /etc/hosts). */
 	d->resolve = net_resolve(d->run, host, port, dial_resolved, d);
 }
@@ -191,7 +191,7 @@ dial_tcp_addrs(struct dial *d, const struct sockaddr_storage *addrs,
 	int	i;
 
 	dial_set_step(d, DIAL_RESOLVING);
-	session_set_state(d->s, S_RESOLVING);
+	session_event(d->s, SEV_LOOKUP);
 	d->addr = xcalloc((size_t)naddr, sizeof *d->addr);
 	d->addrlen = xcalloc((size_t)naddr, sizeof *d->addrlen);
 	for (i = 0; i < naddr; i++) {
@@ -267,8 +267,7 @@ dial_connect_next(struct dial *d)
 		sa = (struct sockaddr *)&d->addr[d->iaddr];
 		salen = d->addrlen[d->iaddr];
 		dial_set_step(d, DIAL_CONNECTING);
-		if (s->state != S_CONNECTING)
-			session_set_state(s, S_CONNECTING);
+		session_event(s, SEV_DIALING);
 		r = 0;
 		if (d->ops->before_connect != NULL &&
 		    (r = d->ops->before_connect(d->arg, sa, salen)) == -1)
@@ -322,7 +321,7 @@ dial_command(struct dial *d, const char *cmd)
 
 	d->kind = DIAL_KIND_COMMAND;
 	dial_set_step(d, DIAL_CONNECTING);
-	session_set_state(d->s, S_CONNECTING);
+	session_event(d->s, SEV_DIALING);
 	debug("%s: ProxyCommand %s", d->s->host->label, cmd);
 	if ((d->pc = proxycmd_start(d->run, d->s->host->label, cmd,
 	    &fd)) == NULL) {
@@ -363,7 +362,7 @@ dial_tunnel(struct dial *d, struct jump_pump *pump, const char *host,
 	d->kind = DIAL_KIND_TUNNEL;
 	dial_set_route(d, via);
 	dial_set_step(d, DIAL_CONNECTING);
-	session_set_state(d->s, S_CONNECTING);
+	session_event(d->s, SEV_DIALING);
 	debug("%s: direct-tcpip channel via %s to %s:%d", d->s->host->label,
 	    via, host, port);
 	d->tun = jump_tun_open(pump, host, port, dial_tun_cb, d);

@@ -65,6 +65,24 @@ static const unsigned int session_next[S_COUNT] = {
 	[S_FAILED] =	 0
 };
 
+/*
+ * What each transport event means for the session: its state from then on.
+ * A lookup, a connect and the setup may each be skipped (numeric
+ * addresses, exec), so the table above allows the jumps.
+ */
+static const struct {
+	const char		*name;
+	enum session_state	 state;
+} session_events[SEV_COUNT] = {
+	[SEV_STARTED] =		{ "started", S_PENDING },
+	[SEV_LOOKUP] =		{ "lookup", S_RESOLVING },
+	[SEV_DIALING] =		{ "dialing", S_CONNECTING },
+	[SEV_CONNECTED] =	{ "connected", S_SETUP },
+	[SEV_SPAWNING] =	{ "spawning", S_SETUP },
+	[SEV_REFUSED] =		{ "refused", S_SETUP },
+	[SEV_COMMAND_STARTED] =	{ "command started", S_RUNNING },
+};
+
 static void	session_schedule_close(struct session *, int);
 static void	session_arm(struct session *, double);
 
@@ -155,6 +173,39 @@ session_set_state_at(struct session *s, enum session_state st,
 	default:
 		break;
 	}
+}
+
+const char *
+session_event_name(enum session_event ev)
+{
+	if ((unsigned)ev >= SEV_COUNT)
+		return "?";
+	return session_events[ev].name;
+}
+
+enum session_state
+session_event_state(enum session_event ev)
+{
+	if ((unsigned)ev >= SEV_COUNT)
+		return S_COUNT;
+	return session_events[ev].state;
+}
+
+/*
+ * A transport's event: the session moves to the state it means, through
+ * the one setter (traced with the transport's function and line).
+ */
+void
+session_event_at(struct session *s, enum session_event ev, const char *func,
+    int line)
+{
+	if ((unsigned)ev >= SEV_COUNT) {
+		log_msg(LOG_ERROR, NULL, 0, "%s: bug: unknown event %d (from "
+		    "%s:%d)", s->host->label, (int)ev, func != NULL ? func :
+		    "?", line);
+		return;
+	}
+	session_set_state_at(s, session_events[ev].state, func, line);
 }
 
 /* Given a fanout slot by the run: PENDING, the connect timeout, go. */

@@ -199,7 +199,7 @@ exec_start(struct session *s)
 	es->s = s;
 	es->fd[0] = es->fd[1] = -1;
 	s->tdata = es;
-	session_set_state(s, S_SETUP);
+	session_event(s, SEV_SPAWNING);
 
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
 		r = errno;
@@ -258,7 +258,7 @@ exec_start(struct session *s)
 		if (!s->paused)
 			event_add(es->ev[i], NULL);
 	}
-	session_set_state(s, S_RUNNING);
+	session_event(s, SEV_COMMAND_STARTED);
 out:
 	for (i = 0; i < opt->cmd_argc; i++)
 		free(argv[i]);

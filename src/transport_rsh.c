@@ -429,11 +429,11 @@ rsh_maybe_running(struct rsh_conn *c)
 {
 	struct session	*s = c->s;
 
-	if (c->closing || s->state >= S_RUNNING || c->hs != HS_OK)
+	if (c->closing || c->hs != HS_OK)
 		return;
 	if (run_options(s->run)->rsh_stderr != RSH_STDERR_MERGE && c->efd == -1)
 		return;
-	session_set_state(s, S_RUNNING);
+	session_event(s, SEV_COMMAND_STARTED);
 }
 
 /* --close-wait after the marker ran out: finish the streams, then RST. */
@@ -896,7 +896,7 @@ rsh_dial_ready(void *arg)
 	    c);
 	if (c->ev_read == NULL || c->ev_write == NULL)
 		fatalx("event_new failed");
-	session_set_state(s, S_SETUP);
+	session_event(s, SEV_CONNECTED);
 	rsh_set_hs(c, HS_WRITING);
 	rsh_build_request(c);
 	rsh_write_cb(c->fd, EV_WRITE, c);

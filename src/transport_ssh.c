@@ -488,7 +488,7 @@ ssh_dial_ready(void *arg)
 	c->ev_kick = event_new(run_base(s->run), -1, 0, ssh_io_cb, c);
 	if (c->ev_rd == NULL || c->ev_wr == NULL || c->ev_kick == NULL)
 		fatalx("event_new failed");
-	session_set_state(s, S_SETUP);
+	session_event(s, SEV_CONNECTED);
 	/* A timeout from now until the banner line is ssh's banner one. */
 	s->awaiting_banner = 1;
 	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
@@ -1076,7 +1076,7 @@ ssh_step_channel_open(struct ssh_conn *c)
 		    &c->call_bytes);
 		ssh_set_step(c, SSH_SFTP);
 		c->last_rx = run_now();
-		session_set_state(s, S_RUNNING);
+		session_event(s, SEV_COMMAND_STARTED);
 		return (STEP_NEXT);
 	}
 	c->ch = libssh2_channel_open_ex(c->ssh, "session",
@@ -1137,7 +1137,7 @@ ssh_step_exec(struct ssh_conn *c)
 	}
 	ssh_set_step(c, SSH_RUNNING);
 	c->last_rx = run_now();
-	session_set_state(s, S_RUNNING);
+	session_event(s, SEV_COMMAND_STARTED);
 	return (STEP_NEXT);
 }
 
@@ -1314,7 +1314,7 @@ ssh_start(struct session *s)
 	    h->user, h->port);
 	if (sshconfig_canon_next(c->cfgh) != NULL) {
 		/* CanonicalizeHostname: look names up first, as ssh. */
-		session_set_state(s, S_RESOLVING);
+		session_event(s, SEV_LOOKUP);
 		if (r->canon == NULL)
 			r->canon = sshcanon_new(run_base(s->run));
 		c->canon = sshcanon_start(r->canon, c->cfgh, ssh_canon_done,
@@ -1349,7 +1349,7 @@ ssh_configured(struct ssh_conn *c)
 	c->cfgh = NULL;
 	if (rc != 0) {
 		/* Never connect where ssh would not: refuse the host. */
-		session_set_state(s, S_SETUP);
+		session_event(s, SEV_REFUSED);
 		ssh_fail(c, FAIL_LOCAL, "%s", err);
 		return;
 	}
@@ -1876,7 +1876,7 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 	TAILQ_INSERT_TAIL(&r->jumps, j, entry);
 	debug("%s: one session for every target behind it", j->host.label);
 	/* Started at once, as run.c starts a target's: NEW -> PENDING. */
-	session_set_state(&j->fs, S_PENDING);
+	session_event(&j->fs, SEV_STARTED);
 	ssh_set_step(c, SSH_DIAL);
 	c->dial = dial_new(&j->fs, &ssh_dial_ops, c);
 	dial_set_no_park(c->dial);
@@ -1885,7 +1885,7 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 		c->via_jump = parent;
 		parent->users++;
 		if (parent->fail_reason != NULL) {
-			session_set_state(&j->fs, S_CONNECTING);
+			session_event(&j->fs, SEV_DIALING);
 			ssh_fail(c, parent->fail_kind, "%s",
 			    parent->fail_reason);
 			return (j);
@@ -2010,7 +2010,7 @@ ssh_jump_route(struct ssh_conn *c, char *err, size_t errlen)
 	free(s->via);
 	s->via = xstrdup(j->name);
 	if (j->fail_reason != NULL) {
-		session_set_state(s, S_CONNECTING);
+		session_event(s, SEV_DIALING);
 		ssh_fail(c, j->fail_kind, "%s", j->fail_reason);
 		return (1);
 	}

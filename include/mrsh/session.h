@@ -136,6 +136,35 @@ void	session_set_state_at(struct session *, enum session_state,
 	session_set_state_at((s), (st), __func__, __LINE__)
 
 /*
+ * Transport -> session: what happened on the way to the command. The
+ * session decides which state each event means (session.c, checked
+ * against the transition table); transports never name a state. Traced as
+ * the state change it makes, with the transport's function and line.
+ */
+enum session_event {
+	SEV_STARTED = 0,	/* a transport began a session of its own
+				   (a jump host's login), not the run */
+	SEV_LOOKUP,		/* a name lookup began */
+	SEV_DIALING,		/* a connect began: TCP, a ProxyCommand, a
+				   jump host's channel */
+	SEV_CONNECTED,		/* the stream is up: the protocol's setup
+				   (SSH handshake, rcmd request) begins */
+	SEV_SPAWNING,		/* exec: the local command is being started */
+	SEV_REFUSED,		/* the host is refused before any connect (a
+				   bad ssh_config): it fails in setup */
+	SEV_COMMAND_STARTED	/* the command (or the copy) runs */
+};
+#define SEV_COUNT (SEV_COMMAND_STARTED + 1)
+
+const char *session_event_name(enum session_event);
+/* The state an event moves a session to. */
+enum session_state session_event_state(enum session_event);
+void	session_event_at(struct session *, enum session_event,
+	    const char *func, int line);
+#define session_event(s, ev) \
+	session_event_at((s), (ev), __func__, __LINE__)
+
+/*
  * Run -> session: start it (NEW -> PENDING, the connect timeout, then
  * ops->start), or resume it after a port wait (ops->start again, unless
  * it failed meanwhile).

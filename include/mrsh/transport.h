@@ -29,7 +29,9 @@ struct transport_ops {
 
 	/*
 	 * Start (or, after session_wait_port_for(), resume) the session. Called in
-	 * S_PENDING; the transport moves it on (RESOLVING, CONNECTING, ...).
+	 * S_PENDING; the transport reports its progress (session_event(): a
+	 * lookup, a connect, the stream up, the command started) and the
+	 * session moves on.
 	 */
 	void		(*start)(struct session *);
 

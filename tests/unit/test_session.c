@@ -60,13 +60,13 @@ fake_step(evutil_socket_t fd, short what, void *arg)
 	f->in_call = 1;
 	switch (c) {
 	case 'c':
-		session_set_state(f->s, S_CONNECTING);
+		session_event(f->s, SEV_DIALING);
 		break;
 	case 's':
-		session_set_state(f->s, S_SETUP);
+		session_event(f->s, SEV_CONNECTED);
 		break;
 	case 'r':
-		session_set_state(f->s, S_RUNNING);
+		session_event(f->s, SEV_COMMAND_STARTED);
 		break;
 	case 'O':
 		session_output(f->s, STREAM_STDOUT, "out\n", 4);
@@ -614,6 +614,56 @@ test_transitions(void)
 	hostlist_free(&o.hosts);
 }
 
+/* Transport events: each moves the session to the state it means. */
+static void
+test_events(void)
+{
+	static const struct {
+		enum session_event	 ev;
+		enum session_state	 from, to;
+		const char		*name;
+	} evs[] = {
+		{ SEV_STARTED, S_NEW, S_PENDING, "started" },
+		{ SEV_LOOKUP, S_PENDING, S_RESOLVING, "lookup" },
+		{ SEV_DIALING, S_RESOLVING, S_CONNECTING, "dialing" },
+		{ SEV_CONNECTED, S_CONNECTING, S_SETUP, "connected" },
+		{ SEV_SPAWNING, S_PENDING, S_SETUP, "spawning" },
+		{ SEV_REFUSED, S_RESOLVING, S_SETUP, "refused" },
+		{ SEV_COMMAND_STARTED, S_SETUP, S_RUNNING, "command started" },
+	};
+	struct options o;
+	struct run run;
+	struct session *s;
+	char name[128];
+	size_t i;
+
+	is_int(SEV_COUNT, (int)(sizeof evs / sizeof evs[0]),
+	    "every event is tested");
+	opts_init(&o, 1);
+	if (run_init(&run, &o, &fake_ops) != 0) {
+		skip_n(3 * (int)(sizeof evs / sizeof evs[0]) + 2,
+		    "run_init failed");
+		return;
+	}
+	s = &run.sessions[0];
+	for (i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+		snprintf(name, sizeof name, "event %s: %s -> %s", evs[i].name,
+		    session_state_name(evs[i].from),
+		    session_state_name(evs[i].to));
+		is_str(session_event_name(evs[i].ev), evs[i].name, name);
+		ok(session_event_state(evs[i].ev) == evs[i].to, name);
+		s->state = evs[i].from;
+		session_event(s, evs[i].ev);
+		is_int(s->state, evs[i].to, name);
+	}
+	is_str(session_event_name(SEV_COUNT), "?", "unknown event: no name");
+	ok(session_event_state(SEV_COUNT) == S_COUNT,
+	    "unknown event: no state");
+	s->state = S_DONE;
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
 /* The one reading of how a session ended. */
 static void
 test_outcome(void)
@@ -664,6 +714,7 @@ main(void)
 	test_fanout();
 	test_port_wait();
 	test_transitions();
+	test_events();
 	test_outcome();
 	{
 		char cmd[128];
