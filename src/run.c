@@ -145,7 +145,7 @@ run_dns(struct run *run)
 static void
 run_start_session(struct run *run, struct session *s)
 {
-	s->in_active = 1;
+	s->queue = SQ_ACTIVE;
 	TAILQ_INSERT_TAIL(&run->active, s, entry);
 	run->nactive++;
 	session_start(s);
@@ -161,9 +161,11 @@ run_kick_cb(evutil_socket_t fd, short what, void *arg)
 	/* Free transport state of finished sessions. */
 	while ((s = TAILQ_FIRST(&run->freeq)) != NULL) {
 		TAILQ_REMOVE(&run->freeq, s, entry);
-		if (!s->freed && s->started && s->ops->free != NULL)
+		s->queue = SQ_NONE;
+		if (s->close_step != SC_FREED && session_started(s) &&
+		    s->ops->free != NULL)
 			s->ops->free(s);
-		s->freed = 1;
+		session_set_close(s, SC_FREED);
 		if (s->timer != NULL) {
 			event_free(s->timer);
 			s->timer = NULL;
@@ -177,7 +179,7 @@ run_kick_cb(evutil_socket_t fd, short what, void *arg)
 		TAILQ_CONCAT(&resume, &run->portwait, entry);
 		while ((s = TAILQ_FIRST(&resume)) != NULL) {
 			TAILQ_REMOVE(&resume, s, entry);
-			s->waiting_port = 0;
+			s->queue = SQ_ACTIVE;
 			TAILQ_INSERT_TAIL(&run->active, s, entry);
 			session_resume(s);
 		}
@@ -203,21 +205,19 @@ void
 run_session_finished(struct run *run, struct session *s)
 {
 	/* A session parked for a port is on portwait but keeps its slot. */
-	if (s->waiting_port) {
+	if (s->queue == SQ_PORTWAIT)
 		TAILQ_REMOVE(&run->portwait, s, entry);
-		s->waiting_port = 0;
-	} else if (s->in_active)
+	else if (s->queue == SQ_ACTIVE)
 		TAILQ_REMOVE(&run->active, s, entry);
-	if (s->in_active) {
-		s->in_active = 0;
+	if (s->queue == SQ_PORTWAIT || s->queue == SQ_ACTIVE)
 		run->nactive--;
-	}
 	if (s->state == S_FAILED)
 		run->nfailed++;
 	else
 		run->ndone++;
 	stats_session(run->stats, s);
 	output_session_done(run->out, s);
+	s->queue = SQ_FREE;
 	TAILQ_INSERT_TAIL(&run->freeq, s, entry);
 	run_kick(run);
 }
@@ -236,7 +236,7 @@ run_park_for_port(struct run *run, struct session *s)
 
 	TAILQ_REMOVE(&run->active, s, entry);
 	TAILQ_INSERT_TAIL(&run->portwait, s, entry);
-	s->waiting_port = 1;	/* keeps its fanout slot */
+	s->queue = SQ_PORTWAIT;	/* keeps its fanout slot */
 	if (run->pool == NULL)
 		return;
 	portpool_count_wait(run->pool);
@@ -558,9 +558,10 @@ run_free(struct run *run)
 
 	for (i = 0; i < run->nsessions; i++) {
 		s = &run->sessions[i];
-		if (s->started && !s->freed && s->ops->free != NULL)
+		if (session_started(s) && s->close_step != SC_FREED &&
+		    s->ops->free != NULL)
 			s->ops->free(s);
-		s->freed = 1;
+		session_set_close(s, SC_FREED);
 		if (s->timer != NULL)
 			event_free(s->timer);
 		output_session_free(s);

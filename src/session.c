@@ -34,6 +34,10 @@ static const char *session_state_names[S_COUNT] = {
 	"CLOSING", "DONE", "FAILED"
 };
 
+static const char *session_close_names[SC_COUNT] = {
+	"OPEN", "DUE", "DUE_ABORT", "CALLED", "CLOSED", "FREED"
+};
+
 static const char *session_fail_names[] = {
 	"none", "unreachable", "auth", "timeout", "protocol", "aborted",
 	"local", "copy"
@@ -167,7 +171,7 @@ session_set_state_at(struct session *s, enum session_state st,
 	case S_CLOSING:
 	case S_DONE:
 	case S_FAILED:
-		if (!s->close_pending && s->timer != NULL)
+		if (!session_close_due(s) && s->timer != NULL)
 			event_del(s->timer);
 		break;
 	default:
@@ -208,11 +212,59 @@ session_event_at(struct session *s, enum session_event ev, const char *func,
 	session_set_state_at(s, session_events[ev].state, func, line);
 }
 
+const char *
+session_close_name(enum session_close cs)
+{
+	if ((unsigned)cs >= SC_COUNT)
+		return "?";
+	return session_close_names[cs];
+}
+
+/*
+ * The one setter of the close sub-state. It only moves forward (OPEN, due,
+ * called, closed, freed; a due close may turn into an abort): a step back
+ * is a bug, said with the caller and fatal in a debug build, as a state
+ * transition not in the table.
+ */
+void
+session_set_close_at(struct session *s, enum session_close cs,
+    const char *func, int line)
+{
+	if (s->close_step == cs)
+		return;
+	if (cs < s->close_step) {
+		log_msg(LOG_ERROR, NULL, 0, "%s: bug: close %s -> %s goes "
+		    "back (from %s:%d)", s->host->label,
+		    session_close_name(s->close_step), session_close_name(cs),
+		    func != NULL ? func : "?", line);
+#ifdef MRSH_DEBUG
+		abort();
+#endif
+	}
+	log_msg(LOG_DEBUG2, func, line, "%s: close %s -> %s", s->host->label,
+	    session_close_name(s->close_step), session_close_name(cs));
+	s->close_step = cs;
+}
+
+int
+session_close_due(const struct session *s)
+{
+	return s->close_step == SC_DUE || s->close_step == SC_DUE_ABORT;
+}
+
+int
+session_started(const struct session *s)
+{
+	/* run.c failed it before its turn: NEW -> FAILED. */
+	if (s->fail_kind != FAIL_NONE && s->fail_stage == S_NEW)
+		return 0;
+	return s->state != S_NEW;
+}
+
 /* Given a fanout slot by the run: PENDING, the connect timeout, go. */
 void
 session_start(struct session *s)
 {
-	s->started = 1;
 	session_set_state(s, S_PENDING);
 	session_set_timeout(s, s->run->opt->connect_timeout);
 	s->ops->start(s);
@@ -222,7 +274,7 @@ session_start(struct session *s)
 void
 session_resume(struct session *s)
 {
-	if (s->fail_kind == FAIL_NONE && !s->close_called)
+	if (s->fail_kind == FAIL_NONE && s->close_step < SC_CALLED)
 		s->ops->start(s);
 }
 
@@ -236,7 +288,7 @@ session_closed(struct session *s, enum close_how how)
 	if (session_is_finished(s))
 		return;
 	s->close_how = how;
-	s->close_pending = 0;
+	session_set_close(s, SC_CLOSED);
 	session_set_state(s, s->fail_kind != FAIL_NONE ? S_FAILED : S_DONE);
 	if (s->timer != NULL)
 		event_del(s->timer);
@@ -248,7 +300,7 @@ void
 session_wait_port_for(struct session *s, const struct sockaddr *dst,
     socklen_t dstlen)
 {
-	if (s->waiting_port || session_is_finished(s) ||
+	if (s->queue == SQ_PORTWAIT || session_is_finished(s) ||
 	    s->fail_kind != FAIL_NONE)
 		return;
 	if (dst != NULL && dstlen <= sizeof s->wait_dst) {
@@ -291,7 +343,7 @@ session_is_finished(const struct session *s)
 static void
 session_check_join(struct session *s)
 {
-	if (s->fail_kind != FAIL_NONE || s->close_pending || s->close_called)
+	if (s->fail_kind != FAIL_NONE || s->close_step != SC_OPEN)
 		return;
 	if (s->eof[STREAM_STDOUT] && s->eof[STREAM_STDERR] && s->have_exit)
 		session_schedule_close(s, 0);
@@ -392,12 +444,12 @@ session_fail_at(struct session *s, const char *func, int line,
 		log_msg(kind == FAIL_ABORTED ? LOG_INFO : LOG_WARN, NULL, 0,
 		    "%s: %s: %s", s->host->label,
 		    session_state_name(s->state), buf);
-	if (!s->started) {
+	if (!session_started(s)) {
 		/* Never given to the transport: nothing to close. */
 		session_closed(s, CLOSED_NONE);
 		return;
 	}
-	if (!s->close_called)
+	if (s->close_step < SC_CALLED)
 		session_schedule_close(s, 1);
 }
 
@@ -434,16 +486,15 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 	const struct options *opt = s->run->opt;
+	int abort_it;
 
 	if (session_is_finished(s))
 		return;
-	if (s->close_pending) {
-		s->close_pending = 0;
-		if (s->close_called)
-			return;
-		s->close_called = 1;
+	if (session_close_due(s)) {
+		abort_it = s->close_step == SC_DUE_ABORT;
+		session_set_close(s, SC_CALLED);
 		session_set_state(s, S_CLOSING);
-		s->ops->close(s, s->close_abort);
+		s->ops->close(s, abort_it);
 		return;
 	}
 	if (s->state >= S_CLOSING)
@@ -451,7 +502,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->state == S_RUNNING)
 		session_fail(s, FAIL_TIMEOUT, "command timeout after %gs",
 		    opt->command_timeout);
-	else if (s->state == S_PENDING && s->waiting_port)
+	else if (s->state == S_PENDING && s->queue == SQ_PORTWAIT)
 		session_fail_port(s);
 	else if (s->state == S_SETUP && s->awaiting_banner)
 		/* ssh: "Connection timed out during banner exchange". */
@@ -468,10 +519,9 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	 * reported timed out. We are on top of the loop here, not inside a
 	 * transport call, so the close may run at once.
 	 */
-	if (s->close_pending && !s->close_called && !session_is_finished(s)) {
-		s->close_pending = 0;
+	if (session_close_due(s) && !session_is_finished(s)) {
 		event_del(s->timer);
-		s->close_called = 1;
+		session_set_close(s, SC_CALLED);
 		session_set_state(s, S_CLOSING);
 		s->ops->close(s, 1);
 	}
@@ -484,7 +534,7 @@ session_arm(struct session *s, double secs)
 
 	if (s->timer == NULL)
 		s->timer = evtimer_new(s->run->base, session_timer_cb, s);
-	if (s->close_pending)
+	if (session_close_due(s))
 		return;
 	if (secs <= 0) {
 		event_del(s->timer);
@@ -509,14 +559,14 @@ session_schedule_close(struct session *s, int abort_it)
 {
 	struct timeval zero = { 0, 0 };
 
-	if (s->close_called)
+	if (s->close_step >= SC_CALLED)
 		return;
-	if (s->close_pending) {
-		s->close_abort |= abort_it;
+	if (session_close_due(s)) {
+		if (abort_it)
+			session_set_close(s, SC_DUE_ABORT);
 		return;
 	}
-	s->close_pending = 1;
-	s->close_abort = abort_it;
+	session_set_close(s, abort_it ? SC_DUE_ABORT : SC_DUE);
 	if (s->timer == NULL)
 		s->timer = evtimer_new(s->run->base, session_timer_cb, s);
 	evtimer_add(s->timer, &zero);

@@ -62,6 +62,31 @@ enum close_how {
 
 enum stream { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
 
+/*
+ * Where a session's close is: a sub-state of its own, beside the state
+ * (session_set_close(), traced, only ever forward). ops->close is never
+ * called from inside a transport's call: it is due first, then called from
+ * the loop; the transport reports the end (session_closed()), and the run
+ * frees the transport's part last.
+ */
+enum session_close {
+	SC_OPEN = 0,	/* no close asked for */
+	SC_DUE,		/* ops->close due on the next loop iteration */
+	SC_DUE_ABORT,	/* ... to abort (a failure, a timeout) */
+	SC_CALLED,	/* ops->close called: the transport closes */
+	SC_CLOSED,	/* session_closed(): DONE or FAILED */
+	SC_FREED	/* ops->free done, or nothing to free */
+};
+#define SC_COUNT (SC_FREED + 1)
+
+/* Which of the run's queues holds the session (they share one entry). */
+enum session_queue {
+	SQ_NONE = 0,	/* not started yet, or freed */
+	SQ_ACTIVE,	/* run->active: holds a fanout slot */
+	SQ_PORTWAIT,	/* run->portwait: parked for a port, keeps its slot */
+	SQ_FREE		/* run->freeq: finished, its transport to be freed */
+};
+
 struct session {
 	TAILQ_ENTRY(session)	 entry;		/* run's active or wait queue */
 	struct run		*run;
@@ -91,17 +116,22 @@ struct session {
 	char			*cfg_user;	/* User, -l, user@; NULL: user */
 	char			*cfg_hostname;	/* HostName; NULL: host name */
 	int			 cfg_port;	/* Port, -p, :port; 0: none */
-	int			 awaiting_banner; /* TCP up, no SSH banner yet */
+	/*
+	 * ssh: TCP up, no SSH banner yet. Not a state of its own: a detail
+	 * of SETUP that words a timeout as ssh does ("during banner
+	 * exchange"); no transition depends on it.
+	 */
+	int			 awaiting_banner;
 
 	enum close_how		 close_how;
-	int			 paused;	/* output backpressure */
-	int			 in_active;	/* on run->active */
-	int			 waiting_port;	/* on run->portwait */
-	int			 started;	/* ops->start called once */
-	int			 close_pending;	/* ops->close due (deferred) */
-	int			 close_abort;
-	int			 close_called;
-	int			 freed;		/* ops->free done */
+	enum session_close	 close_step;
+	enum session_queue	 queue;
+	/*
+	 * Output backpressure, set by the run for every active session. Not
+	 * a state: a session is paused or not in any state, and the
+	 * transport only stops reading.
+	 */
+	int			 paused;
 	double			 connect_timeout_used;
 	const char		*connect_timeout_what;	/* NULL: -t */
 	struct sockaddr_storage	 wait_dst;	/* session_wait_port_for() */
@@ -163,6 +193,25 @@ void	session_event_at(struct session *, enum session_event,
 	    const char *func, int line);
 #define session_event(s, ev) \
 	session_event_at((s), (ev), __func__, __LINE__)
+
+/*
+ * The close sub-state's one setter: traces "close FROM -> TO" at -vvv with
+ * the caller's function and line; a step back is a bug (as a state
+ * transition not in the table).
+ */
+const char *session_close_name(enum session_close);
+void	session_set_close_at(struct session *, enum session_close,
+	    const char *func, int line);
+#define session_set_close(s, cs) \
+	session_set_close_at((s), (cs), __func__, __LINE__)
+/* Is ops->close due (deferred to the loop), not yet called? */
+int	session_close_due(const struct session *);
+
+/*
+ * Was the session given to its transport? Derived: it left NEW, unless
+ * it failed in NEW (the run never started it).
+ */
+int	session_started(const struct session *);
 
 /*
  * Run -> session: start it (NEW -> PENDING, the connect timeout, then

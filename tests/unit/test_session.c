@@ -40,6 +40,13 @@ struct fake {
 	int		 close_in_call;	/* close arrived re-entrantly */
 	int		 starts;
 	int		 async_close;
+	/* the close sub-state and the queue, as the fake saw them */
+	enum session_close close_at_close;	/* in ops->close */
+	enum session_close close_at_free;	/* in ops->free */
+	enum session_close close_joined;	/* 'X': after the join */
+	enum session_close close_failed;	/* 'X': after the failure */
+	enum session_queue queue_parked;	/* 'W': after parking */
+	enum session_queue queue_restarted;	/* second ops->start */
 };
 
 static const char *scripts[64];
@@ -91,10 +98,17 @@ fake_step(evutil_socket_t fd, short what, void *arg)
 	case 'F':
 		session_fail(f->s, FAIL_PROTOCOL, "scripted failure");
 		break;
+	case 'X':	/* exit 0 (the join), then fail in the same call */
+		session_exit_status(f->s, 0);
+		f->close_joined = f->s->close_step;
+		session_fail(f->s, FAIL_PROTOCOL, "failed after the join");
+		f->close_failed = f->s->close_step;
+		break;
 	case 'W':	/* wait for a port (towards 127.0.0.1:22), once */
 		f->in_call = 0;
 		session_wait_port_for(f->s, (struct sockaddr *)&wait_dst,
 		    sizeof wait_dst);
+		f->queue_parked = f->s->queue;
 		return;
 	case 'P':	/* release a port for everyone */
 		run_port_released(f->s->run);
@@ -114,6 +128,8 @@ fake_start(struct session *s)
 	struct timeval ms = { 0, 1000 };
 
 	f->starts++;
+	if (f->starts == 2)
+		f->queue_restarted = s->queue;
 	if (f->starts == 1) {
 		f->s = s;
 		f->script = scripts[s->idx];
@@ -142,6 +158,7 @@ fake_close(struct session *s, int abort_it)
 
 	f->closes++;
 	f->close_abort = abort_it;
+	f->close_at_close = s->close_step;
 	if (f->in_call)
 		f->close_in_call = 1;
 	event_del(f->ev);
@@ -160,6 +177,8 @@ fake_free(struct session *s)
 {
 	struct fake *f = s->tdata;
 
+	if (f != NULL)
+		f->close_at_free = s->close_step;
 	if (f != NULL && f->ev != NULL) {
 		event_free(f->ev);
 		f->ev = NULL;
@@ -238,7 +257,7 @@ test_join_orders(void)
 	struct options o;
 	struct run run;
 	size_t i;
-	int st, ok_all = 1, once = 1, reent = 0, done_ok = 1;
+	int st, ok_all = 1, once = 1, reent = 0, done_ok = 1, steps_ok = 1;
 
 	opts_init(&o, 6);
 	for (i = 0; i < 6; i++)
@@ -256,11 +275,18 @@ test_join_orders(void)
 			ok_all = 0;
 		if (run.sessions[i].t[S_CLOSING].tv_sec == 0)
 			ok_all = 0;
+		if (fakes[i].close_at_close != SC_CALLED ||
+		    fakes[i].close_at_free != SC_CLOSED ||
+		    run.sessions[i].close_step != SC_FREED ||
+		    run.sessions[i].queue != SQ_NONE)
+			steps_ok = 0;
 	}
 	ok(done_ok, "every join order ends DONE");
 	ok(once, "close called exactly once per session");
 	ok(!reent, "close never called from inside a session_* call");
 	ok(ok_all, "normal close (not abort) after CLOSING");
+	ok(steps_ok, "close: CALLED in ops->close, CLOSED in ops->free, then "
+	    "FREED and on no queue");
 	is_int(run.ndone, 6, "ndone counts all");
 	run_free(&run);
 	hostlist_free(&o.hosts);
@@ -403,6 +429,10 @@ test_port_wait(void)
 	scripts[0] = "Wcsroe0";
 	run_scripts(&o, &run, 0);
 	is_int(fakes[0].starts, 2, "parked session started again");
+	is_int(fakes[0].queue_parked, SQ_PORTWAIT, "parked: on portwait");
+	is_int(fakes[0].queue_restarted, SQ_ACTIVE,
+	    "resumed: back on active");
+	is_int(run.sessions[0].queue, SQ_NONE, "freed: on no queue");
 	is_int(run.sessions[0].state, S_DONE, "resumed session finishes");
 	ok(run.sessions[0].t[S_PENDING].tv_sec != 0, "went through PENDING");
 	run_free(&run);
@@ -664,6 +694,106 @@ test_events(void)
 	hostlist_free(&o.hosts);
 }
 
+/*
+ * The close sub-state: named, moved only forward by its setter, a due
+ * close turned into an abort by a failure before it runs; and "started"
+ * derived from the state.
+ */
+static void
+test_close_steps(void)
+{
+	static const char *names[SC_COUNT] = {
+		"OPEN", "DUE", "DUE_ABORT", "CALLED", "CLOSED", "FREED"
+	};
+	struct options o;
+	struct run run;
+	struct session *s;
+	char msg[1024];
+	int i, p[2], status, names_ok = 1;
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	for (i = 0; i < SC_COUNT; i++) {
+		if (strcmp(session_close_name((enum session_close)i),
+		    names[i]) != 0)
+			names_ok = 0;
+	}
+	ok(names_ok && strcmp(session_close_name(SC_COUNT), "?") == 0,
+	    "every close step has its name");
+
+	/* The join makes the close due; a failure then makes it an abort. */
+	opts_init(&o, 1);
+	scripts[0] = "csroeX";
+	run_scripts(&o, &run, 0);
+	is_int(fakes[0].close_joined, SC_DUE, "the join: close due");
+	is_int(fakes[0].close_failed, SC_DUE_ABORT,
+	    "a failure before it runs: an abort");
+	is_int(fakes[0].closes, 1, "ops->close called once");
+	is_int(fakes[0].close_abort, 1, "... to abort");
+	is_int(run.sessions[0].state, S_FAILED, "the session failed");
+	is_int(run.sessions[0].close_step, SC_FREED, "and was freed");
+	run_free(&run);
+	hostlist_free(&o.hosts);
+
+	opts_init(&o, 1);
+	if (run_init(&run, &o, &fake_ops) != 0) {
+		skip_n(6, "run_init failed");
+		hostlist_free(&o.hosts);
+		return;
+	}
+	s = &run.sessions[0];
+	ok(!session_started(s), "NEW: not started");
+	s->state = S_PENDING;
+	ok(session_started(s), "PENDING: started");
+	s->state = S_FAILED;
+	s->fail_kind = FAIL_ABORTED;
+	s->fail_stage = S_NEW;
+	ok(!session_started(s), "failed in NEW: never started");
+	s->fail_stage = S_RUNNING;
+	ok(session_started(s), "failed in RUNNING: started");
+
+	/* A step back, in a child: the bug line with the caller. */
+	msg[0] = '\0';
+	status = -1;
+	if (pipe(p) == 0) {
+		fflush(stdout);
+		fflush(stderr);
+		if ((pid = fork()) == 0) {
+			struct rlimit nocore = { 0, 0 };
+
+			setrlimit(RLIMIT_CORE, &nocore);
+			close(p[0]);
+			dup2(p[1], 2);
+			s->close_step = SC_CLOSED;
+			session_set_close(s, SC_DUE);
+			_exit(s->close_step == SC_DUE ? 1 : 0);
+		}
+		close(p[1]);
+		while (got + 1 < sizeof msg && (n = read(p[0], msg + got,
+		    sizeof msg - 1 - got)) > 0)
+			got += (size_t)n;
+		msg[got] = '\0';
+		close(p[0]);
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+	}
+#ifdef MRSH_DEBUG
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	    "a close step back aborts (debug build)");
+#else
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "a close step back is made (release build)");
+#endif
+	if (!ok(strstr(msg, "h0: bug: close CLOSED -> DUE goes back (from "
+	    "test_close_steps:") != NULL, "a close step back names its caller"))
+		diag("stderr: %s", msg);
+	s->fail_kind = FAIL_NONE;
+	s->state = S_DONE;
+	run_free(&run);
+	hostlist_free(&o.hosts);
+}
+
 /* The one reading of how a session ended. */
 static void
 test_outcome(void)
@@ -715,6 +845,7 @@ main(void)
 	test_port_wait();
 	test_transitions();
 	test_events();
+	test_close_steps();
 	test_outcome();
 	{
 		char cmd[128];
