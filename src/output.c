@@ -572,9 +572,9 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 		r->skey = output_status_key(r->status, s);
 	if (s->state == S_FAILED)
 		r->rc = EXIT_UNREACHABLE;
-	else if (s->have_exit && s->exit_signal != 0)
+	else if (s->exit_how == SX_SIGNAL)
 		r->rc = 128 + s->exit_signal;
-	else if (s->have_exit && !s->exit_unknown)
+	else if (s->exit_how == SX_STATUS)
 		r->rc = session_exit_code_mapped(s->exit_code);
 	r->qend[0] = h->qend[0];
 	r->qend[1] = h->qend[1];

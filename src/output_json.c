@@ -225,7 +225,8 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	output_json_str_or_null(b, output_status_word(s));
 
 	sig = output_session_signal(s);
-	if (s->have_exit && !s->exit_unknown && sig == NULL)
+	if ((s->exit_how == SX_STATUS || s->exit_how == SX_SIGNAL) &&
+	    sig == NULL)
 		snprintf(tmp, sizeof tmp, ",\"exit_code\":%u",
 		    (unsigned int)s->exit_code);
 	else

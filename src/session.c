@@ -322,7 +322,7 @@ session_outcome(const struct session *s)
 	} else if (s->exit_signal != 0 || s->exit_signame != NULL) {
 		o.end = SESSION_SIGNAL;
 		o.code = 128 + s->exit_signal;
-	} else if (s->exit_unknown || !s->have_exit) {
+	} else if (s->exit_how == SX_UNKNOWN || s->exit_how == SX_NONE) {
 		o.end = SESSION_UNKNOWN;
 		o.code = 255;
 	} else {
@@ -345,7 +345,8 @@ session_check_join(struct session *s)
 {
 	if (s->fail_kind != FAIL_NONE || s->close_step != SC_OPEN)
 		return;
-	if (s->eof[STREAM_STDOUT] && s->eof[STREAM_STDERR] && s->have_exit)
+	if (s->eof[STREAM_STDOUT] && s->eof[STREAM_STDERR] &&
+	    session_exit_known(s))
 		session_schedule_close(s, 0);
 }
 
@@ -373,9 +374,9 @@ session_eof(struct session *s, enum stream st)
 void
 session_exit_status(struct session *s, int code)
 {
-	if (session_is_finished(s) || s->have_exit)
+	if (session_is_finished(s) || session_exit_known(s))
 		return;
-	s->have_exit = 1;
+	s->exit_how = SX_STATUS;
 	s->exit_code = code;
 	if (code != session_exit_code_mapped(code))
 		log_msg(LOG_INFO, NULL, 0, "%s: exited with exit code %u "
@@ -388,6 +389,12 @@ session_exit_status(struct session *s, int code)
 }
 
 int
+session_exit_known(const struct session *s)
+{
+	return s->exit_how != SX_NONE;
+}
+
+int
 session_exit_code_mapped(int code)
 {
 	return code >= 0 && code <= 255 ? code : 255;
@@ -396,9 +403,9 @@ session_exit_code_mapped(int code)
 void
 session_exit_signal(struct session *s, int signo, const char *name)
 {
-	if (session_is_finished(s) || s->have_exit)
+	if (session_is_finished(s) || session_exit_known(s))
 		return;
-	s->have_exit = 1;
+	s->exit_how = SX_SIGNAL;
 	s->exit_signal = signo > 0 ? signo : 255 - 128;
 	if (name != NULL)
 		s->exit_signame = xstrdup(name);
@@ -410,10 +417,9 @@ session_exit_signal(struct session *s, int signo, const char *name)
 void
 session_exit_unknown(struct session *s, const char *why)
 {
-	if (session_is_finished(s) || s->have_exit)
+	if (session_is_finished(s) || session_exit_known(s))
 		return;
-	s->have_exit = 1;
-	s->exit_unknown = 1;
+	s->exit_how = SX_UNKNOWN;
 	log_msg(LOG_WARN, NULL, 0, "%s: exit status unknown%s%s",
 	    s->host->label, why != NULL ? ": " : "", why != NULL ? why : "");
 	session_check_join(s);

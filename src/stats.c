@@ -146,7 +146,7 @@ stats_session(struct stats *st, const struct session *s)
 		st->failed++;
 	else {
 		st->ok++;
-		if (s->have_exit && (s->exit_signal != 0 ||
+		if (session_exit_known(s) && (s->exit_signal != 0 ||
 		    s->exit_code != 0))
 			st->nonzero++;
 	}

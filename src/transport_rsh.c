@@ -515,7 +515,7 @@ rsh_main_eof(struct rsh_conn *c)
 	c->main_eof = 1;
 	if (rsh_marker_eof(&c->mk) == -1)
 		return;
-	if (!s->have_exit && !s->exit_unknown) {
+	if (!session_exit_known(s)) {
 		if (c->mk.mk == MK_CODE)
 			session_exit_unknown(s, "exit status marker cut short");
 		else

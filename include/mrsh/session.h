@@ -62,6 +62,14 @@ enum close_how {
 
 enum stream { STREAM_STDOUT = 0, STREAM_STDERR = 1 };
 
+/* How the command's end is known; set once, by the first report. */
+enum session_exit {
+	SX_NONE = 0,	/* not yet */
+	SX_STATUS,	/* an exit status: exit_code */
+	SX_SIGNAL,	/* killed by a signal: exit_signal, exit_signame */
+	SX_UNKNOWN	/* ended, but the status cannot be told */
+};
+
 /*
  * Where a session's close is: a sub-state of its own, beside the state
  * (session_set_close(), traced, only ever forward). ops->close is never
@@ -99,12 +107,11 @@ struct session {
 	void			*tdata;		/* transport private */
 
 	int			 eof[2];	/* STREAM_* EOF seen */
-	int			 have_exit;	/* exit status or signal known */
-	int			 exit_code;	/* valid if have_exit && !exit_signal;
-						   as sent (ssh: a uint32) */
+	enum session_exit	 exit_how;
+	int			 exit_code;	/* SX_STATUS: as sent (ssh: a
+						   uint32) */
 	int			 exit_signal;	/* signal number, 0 if none */
 	char			*exit_signame;	/* ssh signal name, or NULL */
-	int			 exit_unknown;	/* status could not be determined */
 
 	enum fail_kind		 fail_kind;
 	enum session_state	 fail_stage;	/* state when it failed */
@@ -233,6 +240,8 @@ void	session_exit_status(struct session *, int code);
 int	session_exit_code_mapped(int code);
 void	session_exit_signal(struct session *, int signo, const char *name);
 void	session_exit_unknown(struct session *, const char *why);
+/* Has the command's end (status, signal or unknown) been reported? */
+int	session_exit_known(const struct session *);
 
 /*
  * The session failed in its current state with a one-line reason. The

@@ -127,7 +127,8 @@ fix_exit(struct fix *f, size_t i, int code)
 
 	output_eof(f->out, s, STREAM_STDOUT);
 	output_eof(f->out, s, STREAM_STDERR);
-	s->have_exit = 1;
+	/* A signal set by the caller before: killed, else exited. */
+	s->exit_how = s->exit_signal != 0 ? SX_SIGNAL : SX_STATUS;
 	s->exit_code = code;
 	s->state = S_DONE;
 	output_session_done(f->out, s);

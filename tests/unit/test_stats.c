@@ -112,7 +112,7 @@ fake(struct session *s, enum session_state end, enum close_how how,
 #undef AT
 	s->state = end;
 	s->close_how = how;
-	s->have_exit = end == S_DONE;
+	s->exit_how = end == S_DONE ? SX_STATUS : SX_NONE;
 	s->exit_code = code;
 }
 
