@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,31 +14,20 @@
 #include "mrsh/ssh_auth.h"
 #include "mrsh/sshalgs.h"
 #include "mrsh/sshconfig.h"
+#include "mrsh/sshwire.h"
 #include "ssh_kexdiag.h"
 
-static uint32_t
-ssh_kexdiag_get32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-/* Copy the name-list at *p (bounded by end) into out; -1 if truncated. */
+/* The next name-list into out, NUL-terminated; -1 if cut short or long. */
 static int
-ssh_namelist(const unsigned char **p, const unsigned char *end, char *out,
-    size_t outlen)
+ssh_namelist(struct sshwire *w, char *out, size_t outlen)
 {
-	uint32_t	l;
+	const unsigned char	*p;
+	size_t			 l;
 
-	if (end - *p < 4)
+	if (sshwire_string(w, &p, &l) != 0 || l >= outlen)
 		return (-1);
-	l = ssh_kexdiag_get32(*p);
-	*p += 4;
-	if (l > (size_t)(end - *p) || l >= outlen)
-		return (-1);
-	memcpy(out, *p, l);
+	memcpy(out, p, l);
 	out[l] = '\0';
-	*p += l;
 	return (0);
 }
 
@@ -52,6 +40,7 @@ ssh_sniff_kexinit(const unsigned char *sniff, size_t sniff_len,
     char (*lists)[1024])
 {
 	const unsigned char	*p = sniff, *end, *nl;
+	struct sshwire		 w;
 	char			 skip[1024];
 
 	if (p == NULL)
@@ -70,11 +59,12 @@ ssh_sniff_kexinit(const unsigned char *sniff, size_t sniff_len,
 	if (end - p < 4 + 1 + 1 + 16 || p[5] != 20)
 		return (-1);
 	p += 4 + 1 + 1 + 16;
-	if (ssh_namelist(&p, end, lists[0], 1024) != 0 ||
-	    ssh_namelist(&p, end, lists[1], 1024) != 0 ||
-	    ssh_namelist(&p, end, lists[2], 1024) != 0 ||
-	    ssh_namelist(&p, end, skip, sizeof skip) != 0 ||
-	    ssh_namelist(&p, end, lists[3], 1024) != 0)
+	sshwire_init(&w, p, (size_t)(end - p));
+	if (ssh_namelist(&w, lists[0], 1024) != 0 ||
+	    ssh_namelist(&w, lists[1], 1024) != 0 ||
+	    ssh_namelist(&w, lists[2], 1024) != 0 ||
+	    ssh_namelist(&w, skip, sizeof skip) != 0 ||
+	    ssh_namelist(&w, lists[3], 1024) != 0)
 		return (-1);
 	return (0);
 }
