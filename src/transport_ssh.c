@@ -137,6 +137,7 @@ static void	ssh_canon_done(void *);
 static void	ssh_configured(struct ssh_conn *);
 static void	ssh_io_cb(evutil_socket_t, short, void *);
 static void	ssh_teardown(struct ssh_conn *);
+static void	ssh_teardown_soon(struct ssh_conn *);
 static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
 static void	ssh_jump_failed(struct ssh_jump *, enum fail_kind, const char *);
 static void	ssh_jump_check_close(struct ssh_jump *);
@@ -1230,6 +1231,24 @@ ssh_step_teardown(struct ssh_conn *c)
 }
 
 /*
+ * Start the cleanup from the loop (ssh_io_cb), never from inside whatever
+ * closed the session. libssh2 builds some of the cleanup's packets on its
+ * own stack (the channel EOF that libssh2_channel_free() sends when mrsh
+ * sent none); a half-sent one must be retried from the same stack depth,
+ * or 1.11.1 answers EAGAIN for ever (1.10: an error). Every later call
+ * comes from ssh_io_cb too, so every call has the same depth.
+ */
+static void
+ssh_teardown_soon(struct ssh_conn *c)
+{
+	if (c->failed || c->ev_kick == NULL) {
+		ssh_teardown(c);
+		return;
+	}
+	event_active(c->ev_kick, EV_TIMEOUT, 0);
+}
+
+/*
  * One function per step; a step without one (NEW, DIAL, EXITED and the
  * net close) waits for an event that is not the fd's.
  */
@@ -1698,7 +1717,7 @@ ssh_close(struct session *s, int abort_it)
 		/* A signal went out: the reset waits until sshd has it. */
 		ssh_close_deadline(c, c->s->run);
 		ssh_set_step(c, SSH_SIG_SYNC);
-		ssh_teardown(c);
+		ssh_teardown_soon(c);
 		return;
 	}
 
@@ -1711,7 +1730,7 @@ ssh_close(struct session *s, int abort_it)
 
 	ssh_close_deadline(c, c->s->run);
 	ssh_set_step(c, SSH_CH_FREE);
-	ssh_teardown(c);
+	ssh_teardown_soon(c);
 }
 
 static void
@@ -1798,7 +1817,7 @@ ssh_jump_close(struct ssh_jump *j, int abort_now)
 	c->closing = 1;
 	ssh_close_deadline(c, j->r->run);
 	ssh_set_step(c, SSH_DISCONNECT);
-	ssh_teardown(c);
+	ssh_teardown_soon(c);
 }
 
 static void
