@@ -12,12 +12,14 @@
  * step) is ssh_auth.c's, -I's stdin fan-out ssh_stdin.c's, and the
  * explanation of a failed key exchange ssh_kexdiag.c's.
  *
- * libssh2 keeps at most one half-sent packet per session, and a later send
- * of another kind flushes that packet and then reports success without
- * sending its own (1.10 transport_send). So once a call leaves a packet
- * half-sent (EAGAIN with BLOCK_OUTBOUND) that same call is the only one
- * made until it completes: no read (a read may send a window adjust), no
- * stdin write, no keepalive. See ssh_pending.
+ * libssh2 keeps at most one half-sent packet per session, and only a send
+ * of the same bytes at the same address may finish it: any other send is
+ * refused (send_existing: 1.10 says LIBSSH2_ERROR_BAD_USE, 1.11.1 says
+ * EAGAIN for ever). So once a call leaves a packet half-sent (EAGAIN with
+ * BLOCK_OUTBOUND) that same call is the only one made until it completes:
+ * no read (a read may send a window adjust), no stdin write, no keepalive.
+ * See ssh_pending. Packets libssh2 builds on its own stack must also be
+ * retried from the same stack depth: see ssh_teardown_soon().
  *
  * Closing follows DESIGN.md: stdin EOF is in-band (channel EOF), never a
  * TCP half-close; after the server's channel close the channel is freed,
