@@ -1,6 +1,7 @@
 #!/bin/bash
 # coverage.sh [BUILDDIR]: line coverage of src/ from the whole test suite.
-# Builds the tree with gcc --coverage (no sanitizers, -O0) in BUILDDIR
+# Builds the tree with gcc --coverage (no sanitizers, -O0; with the
+# test-only fault injector, so that t0604 runs) in BUILDDIR
 # (default ./build-coverage, made from scratch), runs make check there (its
 # result does not matter here: a failing test still covers lines), and
 # prints per file and in total the share of src/'s lines the suite ran,
@@ -15,7 +16,7 @@ command -v gcov >/dev/null || { echo "coverage.sh: gcov not found" >&2; exit 1; 
 	{ echo "coverage.sh: autogen.sh failed" >&2; exit 1; }
 rm -rf "$build"
 mkdir -p "$build" && cd "$build" || exit 1
-"$srcdir/configure" CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" \
+"$srcdir/configure" --enable-fault-injection CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" \
 	>configure.out 2>&1 || { tail -20 configure.out; exit 1; }
 make -j2 >make.out 2>&1 || { tail -40 make.out; exit 1; }
 # Tests run mrsh as other users (setpriv): let them create counter files
