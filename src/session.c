@@ -116,6 +116,29 @@ session_transition_ok(enum session_state from, enum session_state to)
 }
 
 /*
+ * A state-machine bug: one error line with the host and the caller, and in
+ * a debug build (--enable-sanitizers) an abort(), as OpenSSH's
+ * chan_set_istate. A release build goes on, so that a path the tables
+ * missed cannot leave a host unfinished.
+ */
+static void
+session_bug(const struct session *s, const char *func, int line,
+    const char *fmt, ...)
+{
+	char	buf[256];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	log_msg(LOG_ERROR, NULL, 0, "%s: bug: %s (from %s:%d)",
+	    s->host->label, buf, func != NULL ? func : "?", line);
+#ifdef MRSH_DEBUG
+	abort();
+#endif
+}
+
+/*
  * The one state setter: checks the transition against the table, then
  * time stamp, timers that belong to a state, trace. A transition not in the
  * table is a bug: said at error level with the caller, and fatal (abort) in
@@ -148,13 +171,9 @@ session_set_state_at(struct session *s, enum session_state st,
 	 * failure yet may ask for any step of its own, which is no bug.
 	 */
 	if (!session_transition_ok(s->state, st)) {
-		log_msg(LOG_ERROR, NULL, 0, "%s: bug: %s -> %s is not an "
-		    "allowed transition (from %s:%d)", s->host->label,
-		    session_state_name(s->state), session_state_name(st),
-		    func != NULL ? func : "?", line);
-#ifdef MRSH_DEBUG
-		abort();
-#endif
+		session_bug(s, func, line, "%s -> %s is not an allowed "
+		    "transition", session_state_name(s->state),
+		    session_state_name(st));
 	}
 	log_msg(LOG_DEBUG, func, line, "%s: %s -> %s", s->host->label,
 	    session_state_name(s->state), session_state_name(st));
@@ -204,9 +223,7 @@ session_event_at(struct session *s, enum session_event ev, const char *func,
     int line)
 {
 	if ((unsigned)ev >= SEV_COUNT) {
-		log_msg(LOG_ERROR, NULL, 0, "%s: bug: unknown event %d (from "
-		    "%s:%d)", s->host->label, (int)ev, func != NULL ? func :
-		    "?", line);
+		session_bug(s, func, line, "unknown event %d", (int)ev);
 		return;
 	}
 	session_set_state_at(s, session_events[ev].state, func, line);
@@ -233,13 +250,8 @@ session_set_close_at(struct session *s, enum session_close cs,
 	if (s->close_step == cs)
 		return;
 	if (cs < s->close_step) {
-		log_msg(LOG_ERROR, NULL, 0, "%s: bug: close %s -> %s goes "
-		    "back (from %s:%d)", s->host->label,
-		    session_close_name(s->close_step), session_close_name(cs),
-		    func != NULL ? func : "?", line);
-#ifdef MRSH_DEBUG
-		abort();
-#endif
+		session_bug(s, func, line, "close %s -> %s goes back",
+		    session_close_name(s->close_step), session_close_name(cs));
 	}
 	log_msg(LOG_DEBUG2, func, line, "%s: close %s -> %s", s->host->label,
 	    session_close_name(s->close_step), session_close_name(cs));
