@@ -51,7 +51,7 @@ int
 main(int argc, char **argv)
 {
 	struct options opt;
-	struct run run;
+	struct run *run;
 	const struct transport_ops *ops;
 	const struct host *h;
 	size_t i;
@@ -91,13 +91,12 @@ main(int argc, char **argv)
 		error("transport %s is not available", opt.transport);
 		return EXIT_USAGE;
 	}
-	if (run_init(&run, &opt, ops) != 0) {
-		run_free(&run);
+	if ((run = run_new(&opt, ops)) == NULL) {
 		options_free(&opt);
 		return EXIT_USAGE;
 	}
-	status = run_loop(&run);
-	run_free(&run);
+	status = run_loop(run);
+	run_free(run);
 	options_free(&opt);
 	free(pargv);
 	/* pdsh exits 0 whatever the hosts did, unless -S. */

@@ -31,6 +31,7 @@
 #include "mrsh/output.h"
 #include "mrsh/portpool.h"
 #include "mrsh/run.h"
+#include "run_internal.h"
 #include "mrsh/session.h"
 #include "mrsh/stats.h"
 #include "mrsh/transport.h"
@@ -81,6 +82,12 @@ struct portpool *
 run_pool(const struct run *run)
 {
 	return run->pool;
+}
+
+struct output *
+run_output(const struct run *run)
+{
+	return run->out;
 }
 
 void *
@@ -550,8 +557,30 @@ run_exit_status(const struct run *run)
 	return status;
 }
 
+struct run *
+run_new(const struct options *opt, const struct transport_ops *ops)
+{
+	struct run *run;
+
+	run = xcalloc(1, sizeof *run);
+	if (run_init(run, opt, ops) != 0) {
+		run_free(run);
+		return NULL;
+	}
+	return run;
+}
+
 void
 run_free(struct run *run)
+{
+	if (run == NULL)
+		return;
+	run_clear(run);
+	free(run);
+}
+
+void
+run_clear(struct run *run)
 {
 	struct session *s;
 	size_t i;

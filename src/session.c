@@ -25,6 +25,7 @@
 #include "mrsh/options.h"
 #include "mrsh/output.h"
 #include "mrsh/run.h"
+#include "run_internal.h"
 #include "mrsh/session.h"
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"

@@ -258,14 +258,15 @@ stats_tw_cb(const struct sockdiag_entry *se, void *arg)
 static void
 stats_range(struct run *run, int *lo, int *hi)
 {
-	FILE	*f;
+	const struct options	*opt;
+	FILE			*f;
 
 	*lo = 32768;
 	*hi = 60999;
-	if (run != NULL && run->opt != NULL &&
-	    run->opt->ports_mode == PORTS_RANGE) {
-		*lo = run->opt->ports_lo;
-		*hi = run->opt->ports_hi;
+	opt = run != NULL ? run_options(run) : NULL;
+	if (opt != NULL && opt->ports_mode == PORTS_RANGE) {
+		*lo = opt->ports_lo;
+		*hi = opt->ports_hi;
 		return;
 	}
 	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) ==
@@ -303,8 +304,8 @@ stats_start(struct stats *st, struct run *run)
 		st->tw_ok = 1;
 	else
 		debug("stats: cannot read sockets from the kernel");
-	if (run != NULL && run->pool != NULL) {
-		portpool_get_stats(run->pool, &ps);
+	if (run != NULL && run_pool(run) != NULL) {
+		portpool_get_stats(run_pool(run), &ps);
 		st->pool_foreign = ps.foreign;
 	}
 }
@@ -384,8 +385,8 @@ stats_print(struct stats *st, struct run *run, FILE *f)
 	size_t			 total, hosts, distinct, bytes;
 	int			 i;
 
-	total = run != NULL && run->nsessions > st->sessions ?
-	    run->nsessions : st->sessions;
+	total = run != NULL && run_nsessions(run) > st->sessions ?
+	    run_nsessions(run) : st->sessions;
 	fprintf(f, "%s: stats: sessions %zu, ok %zu, failed %zu, "
 	    "exit-nonzero %zu, not-finished %zu\n", p, total, st->ok,
 	    st->failed, st->nonzero, total - st->sessions);
@@ -410,12 +411,12 @@ stats_print(struct stats *st, struct run *run, FILE *f)
 		    "n %zu\n", p, stats_phase_names[i], stats_pct(s, 50),
 		    stats_pct(s, 95), s->v[s->n - 1], s->n);
 	}
-	if (run != NULL && output_gather_stats(run->out, &hosts, &distinct,
+	if (run != NULL && output_gather_stats(run_output(run), &hosts, &distinct,
 	    &bytes))
 		fprintf(f, "%s: stats: gather hosts %zu, distinct %zu, "
 		    "held %zu bytes\n", p, hosts, distinct, bytes);
-	if (run != NULL && run->pool != NULL) {
-		portpool_get_stats(run->pool, &ps);
+	if (run != NULL && run_pool(run) != NULL) {
+		portpool_get_stats(run_pool(run), &ps);
 		fprintf(f, "%s: stats: ports range %zu, used %zu, retries %zu, "
 		    "waits %zu, foreign-at-start %zu\n", p, ps.ports, ps.used,
 		    ps.retries, ps.waits, st->started ? st->pool_foreign :

@@ -21,61 +21,22 @@ struct stats;
 struct transport_ops;
 struct children;
 
-TAILQ_HEAD(session_q, session);
+/*
+ * The run is opaque outside the scheduler: its fields live in
+ * src/run_internal.h (run.c, session.c); transports, the dialer, output and
+ * stats read what they need through the accessors below.
+ */
+struct run;
 
 /*
- * The fields belong to the scheduler (run.c, and session.c's per-host
- * machine); transports and the dialer read what they need through the
- * accessors below, and output gets what it needs at output_new.
+ * A run for opt->hosts with transport ops: event base, sessions, output,
+ * stats, port pool, fd limit, signals; then ops->init. Returns the run, or
+ * NULL after printing a one-line error (the caller exits EXIT_USAGE).
  */
-struct run {
-	const struct options	*opt;
-	struct event_base	*base;
-	struct evdns_base	*dns;		/* created on first use */
-	const struct transport_ops *ops;
-
-	struct session		*sessions;	/* one per host, host order */
-	size_t			 nsessions;
-	size_t			 next;		/* next session to start */
-	struct session_q	 active;	/* started, not finished */
-	size_t			 nactive;
-	struct session_q	 portwait;	/* PENDING for a source port */
-	size_t			 ndone;
-	size_t			 nfailed;
-	int			 fanout;	/* after the fd-limit check */
-
-	struct portpool		*pool;		/* NULL with --ports ephemeral */
-	struct output		*out;
-	struct stats		*stats;
-
-	int			 interrupted;	/* ctrl-c count */
-	int			 aborting;
-	int			 output_paused;
-	void			*tpriv;		/* transport's per-run state */
-
-	struct event		*ev_sigint;
-	struct event		*ev_sigterm;
-	struct event		*ev_sigchld;
-	struct event		*ev_progress;
-	struct event		*ev_kick;	/* deferred scheduling work */
-	struct event		*ev_portwake;	/* first cooling port expires */
-	struct session_q	 freeq;		/* finished, tdata to free */
-	double			 last_sigint;
-	int			 stdout_broken;
-	int			 port_released;
-	int			 exit_override;	/* 130, 141, 143 or 0 */
-	struct children		*children;
-};
-
-/*
- * Set up a run for opt->hosts with transport ops: event base, sessions,
- * output, stats, port pool, fd limit, signals; then ops->init. Returns 0,
- * or -1 after printing a one-line error (the caller exits EXIT_USAGE).
- */
-int	run_init(struct run *, const struct options *,
-	    const struct transport_ops *);
+struct run *run_new(const struct options *, const struct transport_ops *);
 /* Run the loop until every session is finished; returns the exit status. */
 int	run_loop(struct run *);
+/* Free the run and everything it holds (NULL is fine). */
 void	run_free(struct run *);
 /* Exit status from the finished sessions (documented in mrsh(1)). */
 int	run_exit_status(const struct run *);
@@ -85,6 +46,8 @@ struct event_base *run_base(const struct run *);
 const struct options *run_options(const struct run *);
 /* NULL with --ports ephemeral (the kernel picks). */
 struct portpool	*run_pool(const struct run *);
+/* For stats: the run's output (gather counters). */
+struct output	*run_output(const struct run *);
 /* The transport's per-run state (ops->init sets it, ops->cleanup clears). */
 void	*run_tpriv(const struct run *);
 void	 run_set_tpriv(struct run *, void *);

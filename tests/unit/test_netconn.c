@@ -24,6 +24,7 @@
 #include "mrsh/options.h"
 #include "mrsh/portpool.h"
 #include "mrsh/run.h"
+#include "../../src/run_internal.h"
 
 #include "tap.h"
 #include "testutil.h"

@@ -23,6 +23,7 @@
 #include "mrsh/hostlist.h"
 #include "mrsh/options.h"
 #include "mrsh/run.h"
+#include "../../src/run_internal.h"
 #include "mrsh/session.h"
 #include "mrsh/transport.h"
 #include "mrsh/xmalloc.h"
@@ -288,7 +289,7 @@ test_join_orders(void)
 	ok(steps_ok, "close: CALLED in ops->close, CLOSED in ops->free, then "
 	    "FREED and on no queue");
 	is_int(run.ndone, 6, "ndone counts all");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -310,7 +311,7 @@ test_not_joined(void)
 	is_int(run.sessions[0].fail_stage, S_RUNNING, "failed in RUNNING");
 	is_int(st, 255, "timeout -> exit 255");
 	ok(fakes[0].close_abort == 1, "timeout closes with abort");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -328,7 +329,7 @@ test_exit_codes(void)
 	st = run_scripts(&o, &run, 0);
 	is_int(st, 7, "exit status is the largest remote status");
 	is_int(run.sessions[1].exit_code, 3, "exit code recorded");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 
 	opts_init(&o, 2);
@@ -337,7 +338,7 @@ test_exit_codes(void)
 	st = run_scripts(&o, &run, 0);
 	is_int(st, 128 + 9, "signal -> 128 + signal number");
 	is_str(run.sessions[1].exit_signame, "KILL", "signal name kept");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 
 	opts_init(&o, 2);
@@ -349,7 +350,7 @@ test_exit_codes(void)
 	is_str(run.sessions[1].fail_reason, "scripted failure",
 	    "failure records reason");
 	is_int(run.nfailed, 1, "nfailed counts it");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -375,7 +376,7 @@ test_timeouts(void)
 	    "reason says connect timeout");
 	is_int(run.sessions[1].state, S_DONE,
 	    "a stuck host does not stop another");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 
 	/*
@@ -390,7 +391,7 @@ test_timeouts(void)
 	run_scripts(&o, &run, 0);
 	ok(strstr(run.sessions[0].fail_reason, "command timeout") != NULL,
 	    "command timeout replaces the connect timeout in RUNNING");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -412,7 +413,7 @@ test_fanout(void)
 	is_int(run.ndone, 20, "all 20 done");
 	ok(run.sessions[19].close_how == CLOSED_REMOTE_FIRST,
 	    "asynchronous close recorded");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -435,7 +436,7 @@ test_port_wait(void)
 	is_int(run.sessions[0].queue, SQ_NONE, "freed: on no queue");
 	is_int(run.sessions[0].state, S_DONE, "resumed session finishes");
 	ok(run.sessions[0].t[S_PENDING].tv_sec != 0, "went through PENDING");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 
 	opts_init(&o, 1);
@@ -446,7 +447,7 @@ test_port_wait(void)
 	    "waiting for a port ends at the connect timeout");
 	is_str(run.sessions[0].fail_reason, "connect timeout after 0.1s (-t) "
 	    "waiting for a source port", "the reason, without a pool");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 
 	/* With a pool the reason names the destination it waited for. */
@@ -466,7 +467,7 @@ test_port_wait(void)
 	    "127.0.0.1:22") != NULL,
 	    "pool: the reason explains the range towards 127.0.0.1:22");
 	diag("%s", run.sessions[0].fail_reason);
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -640,7 +641,7 @@ test_transitions(void)
 	}
 	s->fail_kind = FAIL_NONE;
 	s->state = S_DONE;
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -690,7 +691,7 @@ test_events(void)
 	ok(session_event_state(SEV_COUNT) == S_COUNT,
 	    "unknown event: no state");
 	s->state = S_DONE;
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 
@@ -733,7 +734,7 @@ test_close_steps(void)
 	is_int(fakes[0].close_abort, 1, "... to abort");
 	is_int(run.sessions[0].state, S_FAILED, "the session failed");
 	is_int(run.sessions[0].close_step, SC_FREED, "and was freed");
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 
 	opts_init(&o, 1);
@@ -790,7 +791,7 @@ test_close_steps(void)
 		diag("stderr: %s", msg);
 	s->fail_kind = FAIL_NONE;
 	s->state = S_DONE;
-	run_free(&run);
+	run_clear(&run);
 	hostlist_free(&o.hosts);
 }
 

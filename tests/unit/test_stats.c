@@ -20,6 +20,7 @@
 #include "mrsh/options.h"
 #include "mrsh/portpool.h"
 #include "mrsh/run.h"
+#include "../../src/run_internal.h"
 #include "mrsh/session.h"
 #include "mrsh/sockdiag.h"
 #include "mrsh/stats.h"
