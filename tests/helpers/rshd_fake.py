@@ -18,9 +18,19 @@
 #   dribble TEXT  like ok, but sends TEXT and then mrsh's exit status
 #                 marker (taken from the command, with status 7) one byte
 #                 per segment, so the marker arrives split across reads
+#   error-eof TEXT  like error, but no newline: TEXT, then closes
+#   close-early   connects back properly, then closes the main connection
+#                 without a status byte
+#   reset         resets the main connection (RST) instead of a status byte
+#   reset-stderr  connects back properly, resets that connection, then
+#                 holds the main one without a status byte
+#   marker TEXT   like ok, then "\n" + the marker taken from the command +
+#                 TEXT (the exit status part, sent as is), closes
+# ADDR may be an IPv6 address; wrong-host's A then is one too.
 # Every connection is logged to stdout (the test's log file).
 import re
 import socket
+import struct
 import sys
 import time
 
@@ -42,8 +52,19 @@ def read_request(conn):
     return buf.split(b"\0")[:4]
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def reset(sock):
+    # SO_LINGER with a zero timeout: close() sends an RST.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                    struct.pack("ii", 1, 0))
+    sock.close()
+
+
 def connect_back(client_addr, port, src_addr, reserved):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(client_addr), socket.SOCK_STREAM)
     if reserved:
         for p in range(1023, 511, -1):
             try:
@@ -85,15 +106,30 @@ def serve(conn, peer, local, mode, arg):
         back = connect_back(peer[0], port, local[0], False)
     elif mode == "wrong-host":
         back = connect_back(peer[0], port, arg, True)
-    elif mode in ("bad-status", "ok", "dribble", "error"):
+    elif mode == "reset":
+        reset(conn)
+        return
+    elif mode in ("bad-status", "ok", "dribble", "error", "error-eof",
+                  "close-early", "reset-stderr", "marker"):
         if port:
             back = connect_back(peer[0], port, local[0], True)
-    if mode == "error":
+    if mode in ("error", "error-eof"):
         conn.sendall(b"\x01" + arg.encode("latin-1").decode(
-            "unicode_escape").encode("latin-1") + b"\n")
+            "unicode_escape").encode("latin-1") +
+            (b"\n" if mode == "error" else b""))
         if back is not None:
             back.close()
         conn.close()
+        return
+    if mode == "close-early":
+        conn.close()
+        if back is not None:
+            back.close()
+        return
+    if mode == "reset-stderr":
+        if back is not None:
+            reset(back)
+        wait_eof(conn)
         return
     if mode == "bad-status":
         conn.sendall(b"\x07")
@@ -114,6 +150,17 @@ def serve(conn, peer, local, mode, arg):
             back.close()
         wait_eof(conn)
         return
+    if mode == "marker":
+        m = re.search(rb"printf '\\n%s%s:%d\\n' (\S+) (\S+) ", req[3])
+        if not m:
+            log("no marker in", req[3])
+            return
+        conn.sendall(b"out\n\n" + m.group(1) + m.group(2) + b":" +
+                     arg.encode())
+        if back is not None:
+            back.close()
+        conn.close()
+        return
     if mode == "ok":
         conn.sendall(arg.encode())
         if back is not None:
@@ -129,7 +176,7 @@ def serve(conn, peer, local, mode, arg):
 def main():
     addr, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     arg = sys.argv[4] if len(sys.argv) > 4 else ""
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls = socket.socket(family(addr), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(16)
