@@ -641,9 +641,8 @@ static void
 options_getopt(struct options *o, struct options_pass *p, int argc,
     char **argv)
 {
-	struct jump_hop *hops;
 	char err[256];
-	int ch, nhops;
+	int ch;
 
 	opterr = 0;
 	optind = 0;
@@ -778,10 +777,9 @@ again:
 			o->identity[o->nidentity++] = optarg;
 			break;
 		case 'J':
-			if ((nhops = jump_spec_parse(optarg, &hops, err,
-			    sizeof err)) < 0)
+			if (jump_spec_check_cmdline(optarg, err,
+			    sizeof err) == -1)
 				options_die("-J: %s", err);
-			jump_hops_free(hops, nhops);
 			o->jump = optarg;
 			break;
 		case 'F':

@@ -23,6 +23,14 @@ int	jump_spec_parse(const char *spec, struct jump_hop **hops, char *err,
 void	jump_hops_free(struct jump_hop *, int n);
 
 /*
+ * A spec given on the command line (-J): valid as jump_spec_parse() says,
+ * and, as ssh checks a -J (not a ProxyJump in a file), no hop's host or
+ * user has shell characters or starts with '-'. 0, or -1 with a one-line
+ * reason in err.
+ */
+int	jump_spec_check_cmdline(const char *spec, char *err, size_t errlen);
+
+/*
  * The ProxyCommand ssh itself runs for a ProxyJump (OpenSSH 9.2 ssh.c):
  * "ssh [-l USER] [-p PORT] [-J EARLIER,HOPS] [-F CONFIG] -W '[%h]:%p'
  * LASTHOP", so that every hop is configured from ssh_config under its own

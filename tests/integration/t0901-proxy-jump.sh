@@ -6,8 +6,10 @@
 # proves the route. Every hop is mrsh's own shared jump session; chains
 # of two jump hosts (-J a,b and a hop's own ProxyJump); a jump host that is down,
 # refuses the forward (PermitOpen) or refuses the login fails only the
-# targets behind it; --json and --stats name the jump host; -G prints
-# proxyjump as ssh -G.
+# targets behind it; --json and --stats name the jump host; a hop with a
+# ProxyCommand of its own goes through ssh -W as ssh does; a ProxyJump ssh
+# would not take refuses its hosts; -J is valid exactly when the ssh here
+# takes it, and -G prints proxyjump as ssh -G.
 # Remote commands are single-quoted on purpose: they expand remotely.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
@@ -154,11 +156,71 @@ like "$(cat "$T/err")" \
 	"forward refused by PermitOpen: the server's reason, for its target"
 like "$(cat "$T/err")" '^mrsh: 3 of 4 hosts failed' "mixed hops: 3 of 4 failed"
 
+# A jump host with a ProxyCommand of its own: mrsh runs ssh -W for it, as
+# ssh does, with -F naming the config (its path quoted for the shell, its
+# % kept from the token expansion) and the last hop's user and port.
+D="$T/it's 100%"
+mkdir -p "$D"
+{
+	printf 'Host pcjump\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
+	printf '\tProxyCommand nc %%h %%p\n'
+	printf 'Host pcbad\n\tProxyCommand sh -c "echo pcbad says no >&2; exit 3"\n'
+	printf 'Host 10.77.2.10\n\tProxyJump %s@pcjump:%s\n' "$SSHD_USER" "$SSHD_PORT"
+	printf 'Host 10.77.2.12\n\tProxyJump pcbad\n'
+	cat "$T/cfg-nojump"
+} >"$D/cfg"
+capture "$T" "$MRSH" -F "$D/cfg" -w '10.77.2.10,10.77.2.12' --json "$WHO"
+is "$RC" 255 "hops with a ProxyCommand: exit 255 (one target fails)"
+like "$(grep '"host":"10.77.2.10"' "$T/out")" \
+	'"via":"pcjump".*from 10\.77\.2\.1 to 10\.77\.2\.10' \
+	"ssh -W through a hop with its own ProxyCommand: answered from the bastion"
+like "$(cat "$T/err")" \
+	'^mrsh: 10\.77\.2\.12: ProxyCommand: pcbad says no$' \
+	"a hop whose ProxyCommand fails: ssh's stderr, for its target"
+like "$(cat "$T/err")" \
+	"^mrsh: 10\\.77\\.2\\.12: SETUP: jump host pcbad: connection closed before the target's SSH banner\$" \
+	"a hop whose ProxyCommand fails: the target fails, naming the hop"
+# (ssh would refuse the whole file; mrsh refuses the hosts it applies to)
+{
+	printf 'Host 10.77.2.13\n\tProxyJump ::1\n'
+	cat "$T/cfg-nojump"
+} >"$T/cfg-badjump"
+capture "$T" "$MRSH" -F "$T/cfg-badjump" -w '10.77.2.13,10.77.1.2' -l "$SSHD_USER" \
+	-p "$SSHD_PORT" 'echo up'
+is "$RC" 255 "a ProxyJump ssh would not take: exit 255"
+is "$(cat "$T/out")" "10.77.1.2: up" "... the other host ran"
+like "$(cat "$T/err")" \
+	'^mrsh: 10\.77\.2\.13: [A-Z]+: ProxyJump ::1: bad jump host "::1"$' \
+	"... and that host is refused, saying why"
+
 # -G: proxyjump as ssh -G prints it
 for spec in bastion "ssh://u@b1:2222,ssh://u2@b2:23/" "u@[::1]:7" none; do
 	is "$("$MRSH" -F "$T/cfg" -J "$spec" -G 10.77.2.10 | grep '^proxy')" \
 		"$(ssh -F "$T/cfg" -J "$spec" -G 10.77.2.10 | grep '^proxy' | grep -v proxyusefdpass)" \
 		"-G -J $spec: as ssh -G"
+done
+# -J is valid exactly when ssh takes it, and prints as ssh -G prints it
+# (the hop's user, host and port as ssh reads them; numeric hosts in
+# brackets; ssh's checks for shell characters on a command-line -J).
+for spec in 10.77.1.2 u@10.0.0.1:22 "[::1]" "[::1]:" "[h]:5" h: h:ssh \
+	u@@h a@b@c:5 "a b" "h#c" "a,b@c:7,[::2]:9" ssh://h/ ssh://h:22/ \
+	"ssh://u;x=y@h" ssh://u%41@h ssh://u+v@h ssh://h. ssh://a_b \
+	ssh://u%2d@h @h u@ :22 ::1 u@::1 a:b:c "[::1]x" "[::1" h/22 h:0 \
+	h:65536 a,,b ssh://h/x ssh://h%41 ssh://-h ssh://u@v@h "ssh://[::1]" \
+	-oFoo "h;x" "a,h|x" "u;x@h" -u@h "u\\@h" ssh://%2du@h; do
+	want=$(ssh -F "$T/cfg" -J "$spec" -G 10.77.2.10 2>/dev/null)
+	wrc=$?
+	got=$("$MRSH" -F "$T/cfg" -J "$spec" -G 10.77.2.10 2>"$T/err")
+	grc=$?
+	if [ "$wrc" = 0 ]; then
+		is "$grc:$(echo "$got" | grep '^proxyjump')" \
+			"0:$(echo "$want" | grep '^proxyjump')" \
+			"-G -J '$spec': as ssh -G"
+	else
+		like "$grc:$(cat "$T/err")" \
+			"^2:mrsh: -J: (bad jump host|invalid hostname|invalid username) " \
+			"-J '$spec': refused, as ssh refuses it"
+	fi
 done
 is "$("$MRSH" -F "$T/cfg" -G 10.77.2.11 | grep '^proxy')" \
 	"$(ssh -F "$T/cfg" -G 10.77.2.11 | grep '^proxy' | grep -v proxyusefdpass)" \
