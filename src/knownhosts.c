@@ -46,6 +46,7 @@
 #include "mrsh/log.h"
 #include "mrsh/match.h"
 #include "mrsh/netconn.h"
+#include "mrsh/pctok.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/sshwire.h"
 #include "mrsh/subproc.h"
@@ -710,52 +711,6 @@ knownhosts_revoked(const char *path, const unsigned char *key, size_t keylen,
 #define KH_COMMAND_MAX	(16 * 1024 * 1024)	/* output read, at most */
 
 /*
- * The second pass over a KnownHostsCommand word (sshconfig.c made the
- * first): %H the name looked up, %I HOSTNAME or ADDRESS, %t the key type,
- * %f its fingerprint, %K its base64, %%. Any other token is an error, as
- * in ssh's percent_expand (then *bad is that letter).
- */
-static char *
-knownhosts_cmd_expand(const char *arg, const char *const v[5], char *bad)
-{
-	static const char letters[] = "HItfK";
-	const char *p, *l;
-	char *out;
-	size_t n, o = 0, longest = 0;
-	int i;
-
-	for (i = 0; i < 5; i++)
-		if (strlen(v[i]) > longest)
-			longest = strlen(v[i]);
-	n = strlen(arg) + 1;
-	for (p = arg; *p != '\0'; p++)
-		if (*p == '%')
-			n += longest;
-	out = xmalloc(n);
-	for (p = arg; *p != '\0'; p++) {
-		if (*p != '%') {
-			out[o++] = *p;
-			continue;
-		}
-		if (p[1] == '%') {
-			out[o++] = '%';
-			p++;
-			continue;
-		}
-		if (p[1] == '\0' || (l = strchr(letters, p[1])) == NULL) {
-			*bad = p[1] == '\0' ? '%' : p[1];
-			free(out);
-			return NULL;
-		}
-		memcpy(out + o, v[l - letters], strlen(v[l - letters]));
-		o += strlen(v[l - letters]);
-		p++;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/*
  * Run KnownHostsCommand as sshconnect.c load_hostkeys_command does: no
  * shell, input /dev/null, its standard error mrsh's, the words of
  * hc->kh_command with the second-pass tokens; its output read as
@@ -772,7 +727,7 @@ knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
 {
 	struct knownhosts_file *kf = NULL;
 	struct subproc_result res;
-	const char *v[5];
+	struct pctok toks[6];
 	char **av, *keytext, bad = 0;
 	int ac, i;
 	FILE *f;
@@ -781,18 +736,25 @@ knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
 		;
 	keytext = key != NULL ? knownhosts_base64(key, keylen) :
 	    xstrdup("NONE");
-	v[0] = hostfile_name;
-	v[1] = invocation;
-	v[2] = type;
-	v[3] = fp;
-	v[4] = keytext;
+	/*
+	 * The second pass (sshconfig.c made the first): %H the name looked
+	 * up, %I HOSTNAME or ADDRESS, %t the key type, %f its fingerprint,
+	 * %K its base64, %%. Any other token is an error, as in ssh.
+	 */
+	toks[0] = (struct pctok){ 'H', hostfile_name };
+	toks[1] = (struct pctok){ 'I', invocation };
+	toks[2] = (struct pctok){ 't', type };
+	toks[3] = (struct pctok){ 'f', fp };
+	toks[4] = (struct pctok){ 'K', keytext };
+	toks[5] = (struct pctok){ '\0', NULL };
 	av = xcalloc((size_t)ac + 1, sizeof *av);
 	av[0] = xstrdup(hc->kh_command[0]);
 	for (i = 1; i < ac; i++) {
-		if ((av[i] = knownhosts_cmd_expand(hc->kh_command[i], v,
+		if ((av[i] = pctok_expand(hc->kh_command[i], toks, 0,
 		    &bad)) == NULL) {
 			snprintf(err, errlen, "KnownHostsCommand %s: unknown "
-			    "token %%%c", hc->kh_command_raw, bad);
+			    "token %%%c", hc->kh_command_raw,
+			    bad != '\0' ? bad : '%');
 			goto out;
 		}
 	}

@@ -25,6 +25,7 @@
 #include "mrsh/log.h"
 #include "mrsh/netconn.h"
 #include "mrsh/options.h"
+#include "mrsh/pctok.h"
 #include "mrsh/proxycmd.h"
 #include "mrsh/run.h"
 #include "mrsh/xmalloc.h"
@@ -56,45 +57,18 @@ char *
 proxycmd_expand(const char *cmd, const char *host, int port,
     const char *user, const char *name, char *err, size_t errlen)
 {
-	struct evbuffer	*out = xevbuffer_new();
-	char		 num[16];
-	const char	*p, *v;
-	size_t		 vl;
+	char		 num[16], bad;
+	char		*out;
+	struct pctok	 toks[] = {
+		{ 'h', host }, { 'n', name }, { 'r', user }, { 'p', num },
+		{ '\0', NULL }
+	};
 
-	for (p = cmd; *p != '\0'; p++) {
-		if (*p != '%') {
-			v = p;
-			vl = 1;
-		} else {
-			switch (p[1]) {
-			case '%':
-				v = "%";
-				break;
-			case 'h':
-				v = host;
-				break;
-			case 'n':
-				v = name;
-				break;
-			case 'r':
-				v = user;
-				break;
-			case 'p':
-				snprintf(num, sizeof num, "%d", port);
-				v = num;
-				break;
-			default:
-				snprintf(err, errlen, "ProxyCommand: unknown "
-				    "token %%%c", p[1] != '\0' ? p[1] : ' ');
-				evbuffer_free(out);
-				return (NULL);
-			}
-			vl = strlen(v);
-			p++;
-		}
-		xevbuffer_add(out, v, vl);
-	}
-	return (xevbuffer_take(out, NULL));
+	snprintf(num, sizeof num, "%d", port);
+	if ((out = pctok_expand(cmd, toks, 0, &bad)) == NULL)
+		snprintf(err, errlen, "ProxyCommand: unknown token %%%c",
+		    bad != '\0' ? bad : ' ');
+	return (out);
 }
 
 /* One line of the command's stderr, made printable. */

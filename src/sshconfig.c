@@ -38,6 +38,7 @@
 #include "mrsh/log.h"
 #include "mrsh/match.h"
 #include "mrsh/options.h"
+#include "mrsh/pctok.h"
 #include "mrsh/jump.h"
 #include "mrsh/sshcanon.h"
 #include "mrsh/sshconfig.h"
@@ -750,20 +751,6 @@ sshcfg_valid_domain(const char *name)
 	return NULL;
 }
 
-/* Check that every %x in s is one of the allowed tokens. */
-static int
-sshcfg_check_tokens(const char *s, const char *allowed)
-{
-	for (; *s != '\0'; s++) {
-		if (*s != '%')
-			continue;
-		s++;
-		if (*s == '\0' || strchr(allowed, *s) == NULL)
-			return -1;
-	}
-	return 0;
-}
-
 /* Report a bad value as "FILE:LINE: bad value for Keyword: value". */
 static int
 sshcfg_bad_value(const char *file, int lineno, const char *name,
@@ -817,7 +804,7 @@ sshcfg_check_match(const char *file, struct sshcfg_line *l)
 		}
 		i++;
 		if (strcasecmp(attr, "exec") == 0 &&
-		    sshcfg_check_tokens(l->argv[i], SSHCFG_EXEC_TOKENS) != 0)
+		    pctok_check(l->argv[i], SSHCFG_EXEC_TOKENS) != 0)
 			return sshcfg_bad_value(file, l->lineno, "Match exec",
 			    l->argv[i]);
 	}
@@ -929,7 +916,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 
 	switch (l->opcode) {
 	case oHostname:
-		if (l->argc != 1 || sshcfg_check_tokens(a, "h%") != 0)
+		if (l->argc != 1 || pctok_check(a, "h%") != 0)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oUser:
@@ -946,7 +933,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 	case oCertificateFile:
 	case oIdentityAgent:
 		if (l->argc != 1 ||
-		    sshcfg_check_tokens(a, SSHCFG_PATH_TOKENS) != 0)
+		    pctok_check(a, SSHCFG_PATH_TOKENS) != 0)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oIdentitiesOnly:
@@ -1071,7 +1058,7 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 			    l->argc != 1)
 				return sshcfg_bad_value(file, l->lineno,
 				    l->name, "none must appear alone");
-			if (sshcfg_check_tokens(l->argv[i],
+			if (pctok_check(l->argv[i],
 			    SSHCFG_PATH_TOKENS) != 0)
 				return sshcfg_bad_value(file, l->lineno,
 				    l->name, l->argv[i]);
@@ -1440,29 +1427,9 @@ sshcfg_match_host(const char *host, const struct sshcfg_line *l)
 static char *
 sshcfg_expand_hostname(const char *fmt, const char *host)
 {
-	const char *p;
-	char *out;
-	size_t len = 0, cap;
+	const struct pctok toks[] = { { 'h', host }, { '\0', NULL } };
 
-	cap = strlen(fmt) + 1;
-	for (p = fmt; *p != '\0'; p++) {
-		if (p[0] == '%' && p[1] == 'h')
-			cap += strlen(host);
-	}
-	out = xmalloc(cap);
-	for (; *fmt != '\0'; fmt++) {
-		if (fmt[0] == '%' && fmt[1] == 'h') {
-			memcpy(out + len, host, strlen(host));
-			len += strlen(host);
-			fmt++;
-		} else if (fmt[0] == '%' && fmt[1] == '%') {
-			out[len++] = '%';
-			fmt++;
-		} else
-			out[len++] = *fmt;
-	}
-	out[len] = '\0';
-	return out;
+	return pctok_expand(fmt, toks, PCTOK_KEEP_UNKNOWN, NULL);
 }
 
 static char *
@@ -1523,20 +1490,6 @@ struct sshcfg_tokens {
 	int		 port;		/* %p */
 };
 
-/* Append v, its % doubled when keep (SSHCFG_EXP_KEEP). */
-static void
-sshcfg_append_keep(struct evbuffer *out, const char *v, int keep)
-{
-	const char *pc;
-
-	while (keep && (pc = strchr(v, '%')) != NULL) {
-		xevbuffer_add(out, v, (size_t)(pc - v) + 1);
-		xevbuffer_add(out, "%", 1);
-		v = pc + 1;
-	}
-	xevbuffer_addstr(out, v);
-}
-
 /*
  * Expand % tokens (and ${VAR} if env) in s. Unknown tokens are kept as
  * written (rejected at load time already).
@@ -1549,88 +1502,35 @@ static char *
 sshcfg_expand_tokens(const struct sshconfig *cfg,
     const struct sshcfg_tokens *t, const char *s, int flags)
 {
-	int env = flags & SSHCFG_EXP_ENV, keep = flags & SSHCFG_EXP_KEEP;
+	int		 keep = flags & SSHCFG_EXP_KEEP;
+	char		 port[32], uid[32], *hash = NULL, *out;
+	struct pctok	 toks[] = {
+		{ 'C', NULL },			/* below, if s uses it */
+		{ 'd', cfg->home },
+		{ 'u', cfg->local_user },
+		{ 'h', t->host },
+		{ 'r', t->user },
+		{ 'n', t->orighost },
+		{ 'k', t->alias },
+		{ 'j', keep ? NULL : t->jump },	/* not for commands */
+		{ 'l', cfg->local_host },
+		{ 'L', cfg->local_short },
+		{ 'p', port },
+		{ 'i', uid },
+		{ '\0', NULL }
+	};
 
-	struct evbuffer *out = xevbuffer_new();
-	char num[32], *name, *hash = NULL;
-	const char *p, *v, *end;
-	size_t n;
-
-	for (p = s; *p != '\0'; p++) {
-		if (env && p[0] == '$' && p[1] == '{' &&
-		    (end = strchr(p + 2, '}')) != NULL) {
-			name = xstrndup(p + 2, end - p - 2);
-			if ((v = getenv(name)) != NULL)
-				sshcfg_append_keep(out, v, keep);
-			free(name);
-			p = end;
-			continue;
-		}
-		if (p[0] != '%' || p[1] == '\0') {
-			/* Plain text up to the next token, in one piece. */
-			n = strcspn(p + 1, env ? "%$" : "%") + 1;
-			xevbuffer_add(out, p, n);
-			p += n - 1;
-			continue;
-		}
-		v = NULL;
-		switch (*++p) {
-		case '%':
-			v = keep ? "%%" : "%";
-			break;
-		case 'C':
-			if (hash == NULL)
-				hash = sshcfg_conn_hash(cfg->local_host,
-				    t->host, t->port, t->user);
-			v = hash;
-			break;
-		case 'd':
-			v = cfg->home;
-			break;
-		case 'u':
-			v = cfg->local_user;
-			break;
-		case 'h':
-			v = t->host;
-			break;
-		case 'r':
-			v = t->user;
-			break;
-		case 'n':
-			v = t->orighost;
-			break;
-		case 'k':
-			v = t->alias;
-			break;
-		case 'j':
-			v = keep ? NULL : t->jump;	/* not for commands */
-			break;
-		case 'l':
-			v = cfg->local_host;
-			break;
-		case 'L':
-			v = cfg->local_short;
-			break;
-		case 'p':
-			snprintf(num, sizeof num, "%d", t->port);
-			v = num;
-			break;
-		case 'i':
-			snprintf(num, sizeof num, "%u", (unsigned)cfg->uid);
-			v = num;
-			break;
-		}
-		if (v == NULL) {
-			xevbuffer_add(out, p - 1, 2);
-			continue;
-		}
-		if (keep && *p != '%')
-			sshcfg_append_keep(out, v, keep);
-		else
-			xevbuffer_addstr(out, v);
-	}
+	snprintf(port, sizeof port, "%d", t->port);
+	snprintf(uid, sizeof uid, "%u", (unsigned)cfg->uid);
+	if (strstr(s, "%C") != NULL && t->host != NULL &&
+	    t->user != NULL)
+		toks[0].value = hash = sshcfg_conn_hash(cfg->local_host,
+		    t->host, t->port, t->user);
+	out = pctok_expand(s, toks, PCTOK_KEEP_UNKNOWN |
+	    ((flags & SSHCFG_EXP_ENV) ? PCTOK_ENV : 0) |
+	    (keep ? PCTOK_AGAIN : 0), NULL);
 	free(hash);
-	return xevbuffer_take(out, NULL);
+	return out;
 }
 
 /* The line giving a foreign keyword its value for this host, or NULL. */

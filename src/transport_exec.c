@@ -25,6 +25,7 @@
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
+#include "mrsh/pctok.h"
 #include "mrsh/run.h"
 #include "mrsh/session.h"
 #include "mrsh/transport.h"
@@ -67,50 +68,24 @@ exec_cleanup(struct run *run)
 	exec_local_user = NULL;
 }
 
-/* Replace %h %u %p %% in one argument. */
+/* Replace %h %u %p %% in one argument; any other % stays as written. */
 static char *
 exec_subst(const char *arg, struct session *s)
 {
-	struct evbuffer *out = xevbuffer_new();
-	char portbuf[16];
-	const char *p, *rep;
+	char		 portbuf[16];
+	int		 port;
+	struct pctok	 toks[] = {
+		{ 'h', s->host->name },
+		{ 'u', s->user != NULL ? s->user : exec_local_user },
+		{ 'p', portbuf },
+		{ '\0', NULL }
+	};
 
-	for (p = arg; *p != '\0'; p++) {
-		rep = NULL;
-		if (p[0] == '%' && p[1] != '\0') {
-			switch (p[1]) {
-			case 'h':
-				rep = s->host->name;
-				break;
-			case 'u':
-				rep = s->user != NULL ? s->user :
-				    exec_local_user;
-				break;
-			case 'p':
-				if (s->host->port != 0)
-					snprintf(portbuf, sizeof portbuf, "%d",
-					    s->host->port);
-				else if (run_options(s->run)->port != 0)
-					snprintf(portbuf, sizeof portbuf, "%d",
-					    run_options(s->run)->port);
-				else	/* as ssh's %p: the default port */
-					snprintf(portbuf, sizeof portbuf,
-					    "22");
-				rep = portbuf;
-				break;
-			case '%':
-				rep = "%";
-				break;
-			}
-		}
-		if (rep == NULL) {
-			xevbuffer_add(out, p, 1);
-			continue;
-		}
-		xevbuffer_addstr(out, rep);
-		p++;
-	}
-	return xevbuffer_take(out, NULL);
+	if ((port = s->host->port) == 0)
+		port = run_options(s->run)->port;
+	/* As ssh's %p: the default port when none is given. */
+	snprintf(portbuf, sizeof portbuf, "%d", port != 0 ? port : 22);
+	return pctok_expand(arg, toks, PCTOK_KEEP_UNKNOWN, NULL);
 }
 
 static void
