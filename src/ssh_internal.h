@@ -113,6 +113,7 @@ struct ssh_conn {
 	int			 banner_seen;
 	int			 prebanner_over; /* SSH_PREBANNER_MAX hit */
 	int			 not_ssh;	/* first bytes not "SSH-" */
+	int			 peer_eof;	/* handshake read an EOF */
 	const char		*sig_name;	/* signal sent at close ("INT") */
 	int			 sig_partial;	/* ... and not all sent yet */
 	char			*offered;	/* our algorithm lists */

@@ -17,6 +17,10 @@
 #include "mrsh/sshwire.h"
 #include "ssh_kexdiag.h"
 
+#define SSH_MSG_IGNORE		2	/* RFC 4253 */
+#define SSH_MSG_DEBUG		4
+#define SSH_MSG_KEXINIT		20
+
 /* The next name-list into out, NUL-terminated; -1 if cut short or long. */
 static int
 ssh_namelist(struct sshwire *w, char *out, size_t outlen)
@@ -42,21 +46,33 @@ ssh_sniff_kexinit(const unsigned char *sniff, size_t sniff_len,
 	const unsigned char	*p = sniff, *end, *nl;
 	struct sshwire		 w;
 	char			 skip[1024];
+	size_t			 l;
 
 	if (p == NULL)
 		return (-1);
 	end = p + sniff_len;
-	for (;;) {		/* lines before and the "SSH-" banner */
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+	/*
+	 * The banner is the first line: transport_ssh.c fails first bytes
+	 * other than "SSH-" as not SSH before a handshake can fail here.
+	 */
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return (-1);
+	p = nl + 1;
+	/*
+	 * uint32 length, byte padding, byte type. Before its KEXINIT a
+	 * server may send IGNORE, UNIMPLEMENTED and DEBUG messages (RFC
+	 * 4253 11): skipped.
+	 */
+	while (end - p >= 6 && p[5] >= SSH_MSG_IGNORE &&
+	    p[5] <= SSH_MSG_DEBUG) {
+		l = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | p[3];
+		if (l > (size_t)(end - p) - 4)
 			return (-1);
-		if (end - p >= 4 && memcmp(p, "SSH-", 4) == 0) {
-			p = nl + 1;
-			break;
-		}
-		p = nl + 1;
+		p += 4 + l;
 	}
-	/* uint32 length, byte padding, byte SSH_MSG_KEXINIT, cookie */
-	if (end - p < 4 + 1 + 1 + 16 || p[5] != 20)
+	/* ... then SSH_MSG_KEXINIT and its cookie */
+	if (end - p < 4 + 1 + 1 + 16 || p[5] != SSH_MSG_KEXINIT)
 		return (-1);
 	p += 4 + 1 + 1 + 16;
 	sshwire_init(&w, p, (size_t)(end - p));
@@ -133,6 +149,13 @@ ssh_kexdiag_explain(const struct ssh_kexdiag *kd, int rc, char *out,
 			    lists[0], lists[1], offered);
 		return;
 	}
+	/*
+	 * The server closed: whatever libssh2 made of it (1.10 reports an
+	 * EOF in the key exchange as -1, "Unable to exchange encryption
+	 * keys"), it is a closed connection.
+	 */
+	if (kd->peer_eof)
+		rc = LIBSSH2_ERROR_SOCKET_DISCONNECT;
 	switch (rc) {
 	case LIBSSH2_ERROR_BANNER_RECV:
 	case LIBSSH2_ERROR_SOCKET_DISCONNECT:

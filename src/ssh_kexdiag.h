@@ -25,6 +25,7 @@ struct ssh_kexdiag {
 	size_t				 prebanner_over; /* no banner in so
 							    many bytes; 0 */
 	int				 not_ssh;	/* first bytes not "SSH-" */
+	int				 peer_eof;	/* the server closed */
 };
 
 /*

@@ -583,8 +583,10 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		c->rbuf_off = 0;
 		c->rbuf_len = (size_t)n;
 		c->rx_dry = n > 0 && n < SSH_RBUF_SIZE;
-		if (n == 0)
+		if (n == 0) {
+			c->peer_eof = 1;
 			return (0);
+		}
 	}
 	if (c->rbuf_len > 0) {
 		n = (ssize_t)(len < c->rbuf_len ? len : c->rbuf_len);
@@ -593,8 +595,11 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 		c->rbuf_len -= (size_t)n;
 	} else if ((n = recv(fd, buf, len, flags)) < 0)
 		return (ssh_recv_error(c));
-	else
+	else {
 		c->rx_dry = n > 0 && (size_t)n < len;
+		if (n == 0 && c->step < SSH_RUNNING)
+			c->peer_eof = 1;
+	}
 	c->call_bytes += (size_t)n;
 	/* Bounded per session before the banner line ("SSH-..."). */
 	for (i = 0; i < n && c->s->awaiting_banner; i++) {
@@ -659,6 +664,7 @@ ssh_handshake_failed(struct ssh_conn *c, int rc)
 	kd.offered = c->offered;
 	kd.prebanner_over = c->prebanner_over ? SSH_PREBANNER_MAX : 0;
 	kd.not_ssh = c->not_ssh;
+	kd.peer_eof = c->peer_eof;
 	ssh_kexdiag_explain(&kd, rc, why, sizeof why);
 	ssh_fail(c, FAIL_UNREACHABLE, "%s", why);
 }
