@@ -3,11 +3,12 @@
 # reason" with exit 255 while the other hosts' output still arrives: rshd
 # closes or resets the connection before the status byte, resets the
 # stderr connection, gives its reason without a newline or with trailing
-# blanks (and "denied" counts as an authentication failure at -vv), sends a
+# blanks (and "mismatch" counts as an authentication failure at -vv), sends a
 # malformed or cut-short exit status marker; a real in.rshd reached from
 # non-reserved source ports (--ports beyond 1023, --ports ephemeral: -v
 # says why first) and over IPv6 (an address of this netns, so the stderr
-# connection's address is compared as IPv6); -vvv traces the rcmd steps.
+# connection's address is compared as IPv6), as a uid without a passwd
+# entry (USER names it, or the run cannot start); -vvv traces rcmd steps.
 . "$top_srcdir/tests/helpers/rshd.sh"
 rshd_standard_setup "$@"
 
@@ -64,6 +65,29 @@ if ip -6 addr add fd00:4c::1/128 dev lo nodad 2>/dev/null &&
 	grepok '^fd00:4c::1: e6$' "$T/v6.err" "IPv6: stderr connection accepted"
 else
 	skip_n 3 "no IPv6 in the test's netns"
+fi
+
+# A uid without a passwd entry (a container's arbitrary uid), holding only
+# CAP_NET_BIND_SERVICE: the local user name comes from USER, or the run
+# cannot start.
+if command -v setpriv >/dev/null 2>&1 && ! getent passwd 4242 >/dev/null; then
+	priv="--reuid=4242 --regid=4242 --clear-groups
+	    --inh-caps=+net_bind_service --ambient-caps=+net_bind_service"
+	# shellcheck disable=SC2086
+	setpriv $priv env -u USER "$MRSH" -R rsh -w 127.0.1.1 -- echo hi \
+	    >"$T/nouser.out" 2>"$T/nouser.err"
+	is "$?" 2 "no passwd entry, no USER: the run cannot start, exit 2"
+	grepok '^mrsh: rsh: cannot find the local user name \(uid 4242\)$' \
+	    "$T/nouser.err" "no passwd entry, no USER: says why"
+	is "$(cat "$T/nouser.out")" "" "no passwd entry, no USER: nothing ran"
+	# shellcheck disable=SC2086
+	setpriv $priv env USER="$RSHD_USER" "$MRSH" -R rsh -w 127.0.1.1 -- \
+	    'echo hi' >"$T/envuser.out" 2>"$T/envuser.err"
+	is "$?" 0 "no passwd entry, USER=$RSHD_USER: exit 0"
+	is "$(cat "$T/envuser.out")" "127.0.1.1: hi" \
+	    "no passwd entry, USER=$RSHD_USER: in.rshd trusts that name"
+else
+	skip_n 5 "no setpriv, or uid 4242 exists"
 fi
 
 # The scripted fake rshd (python3).
