@@ -180,6 +180,16 @@ like "$(cat "$T/err")" \
 like "$(cat "$T/err")" \
 	"^mrsh: 10\\.77\\.2\\.12: SETUP: jump host pcbad: connection closed before the target's SSH banner\$" \
 	"a hop whose ProxyCommand fails: the target fails, naming the hop"
+# An earlier hop with a ProxyCommand: ssh -J pcjump -W ... jump2. (Under
+# a plain path: ssh passes -F on to the ssh it runs for -J unquoted.)
+{
+	printf 'Host 10.77.2.11\n\tProxyJump pcjump,jump2\n'
+	cat "$D/cfg"
+} >"$T/cfg-pcchain"
+capture "$T" "$MRSH" -F "$T/cfg-pcchain" -w 10.77.2.11 --json "$WHO"
+is "$RC" 0 "a chain whose first hop has a ProxyCommand: exit 0"
+like "$(cat "$T/out")" '"via":"jump2".*"stdout":"from 10\.77\.2\.2 to 10\.77\.2\.11\\n"' \
+	"... through ssh -J pcjump -W: answered from jump2"
 # (ssh would refuse the whole file; mrsh refuses the hosts it applies to)
 {
 	printf 'Host 10.77.2.13\n\tProxyJump ::1\n'
