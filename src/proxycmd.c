@@ -228,20 +228,6 @@ proxycmd_start(struct run *run, const char *label, const char *cmd, int *fd)
 	return (pc);
 }
 
-int
-proxycmd_exited(struct proxycmd *pc, int *status)
-{
-	int	st;
-
-	/* Reaped here when SIGCHLD has not been handled yet. */
-	if (pc->pid > 0 && waitpid(pc->pid, &st, WNOHANG) == pc->pid)
-		proxycmd_child_cb(pc->pid, st, pc);
-	if (pc->pid != 0)
-		return (0);
-	*status = pc->status;
-	return (1);
-}
-
 /* The child outlived the close: SIGTERM, then SIGKILL. */
 static void
 proxycmd_kill_cb(evutil_socket_t fd, short what, void *arg)
@@ -251,6 +237,8 @@ proxycmd_kill_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (pc->pid <= 0)
 		return;
+	debug("%s: ProxyCommand still running after the close: %s",
+	    pc->label, pc->killed == 0 ? "SIGTERM" : "SIGKILL");
 	kill(-pc->pid, pc->killed == 0 ? SIGTERM : SIGKILL);
 	pc->killed++;
 	if (pc->killed < 2)

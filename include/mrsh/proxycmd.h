@@ -30,9 +30,6 @@ char	*proxycmd_expand(const char *cmd, const char *host, int port,
 struct proxycmd *proxycmd_start(struct run *, const char *label,
 	    const char *cmd, int *fd);
 
-/* 1 when the command exited (reaped); its status in *status. */
-int	proxycmd_exited(struct proxycmd *, int *status);
-
 /*
  * Close: the command's end first (wait for EOF on the socket up to
  * --close-wait, as netconn does), then wait for the child, killing it

@@ -2,8 +2,11 @@
 # t0900: ProxyCommand through the dialer against a real sshd: nc and
 # "ssh -W %h:%p" carry the session; %h %p %r %n %% are expanded as ssh
 # does; the command's stderr arrives prefixed with the host; a command that
-# exits at once or hangs fails only its host, and is reaped; "ProxyCommand
-# none" overrides a wildcard; mrsh -G prints it as ssh -G.
+# exits at once or hangs fails only its host, and is reaped; one that
+# stays after the session is killed (SIGTERM, then SIGKILL) and reaped; an
+# unknown %-token refuses the host; CR LF and an unterminated last stderr
+# line; "ProxyCommand none" overrides a wildcard; mrsh -G prints it as
+# ssh -G.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -53,6 +56,48 @@ is "$(cat "$T/out")" "127.0.1.1: ok" "tokens: the session ran"
 is "$(grep ProxyCommand "$T/err")" \
 	"mrsh: 127.0.1.1: ProxyCommand: tok 127.0.1.1 $SSHD_PORT $SSHD_USER 127.0.1.1 %?x" \
 	"the command's stderr, prefixed with the host, tokens expanded"
+
+# an unknown token: that host is refused (ssh: "unknown key %x"), the
+# command never runs
+with_proxy "$T/badtok.cfg" "Host 127.0.1.2" "	ProxyCommand touch $T/ran; nc %h %x"
+capture "$T" "$MRSH" -F "$T/badtok.cfg" -w '127.0.1.[1-2]' echo hi
+is "$RC" 255 "an unknown %-token: exit 255"
+like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.2: [A-Z]+: ProxyCommand: unknown token %x$' \
+	"an unknown %-token: that host is refused, naming the token"
+is "$(cat "$T/out")" "127.0.1.1: hi" "an unknown %-token: the other host ran"
+[ ! -e "$T/ran" ]
+ok $? "an unknown %-token: the command did not run"
+
+# stderr lines: CR LF ends one, and a last line without a newline, said
+# after the connection closed, still arrives whole
+printf '#!/bin/sh\nprintf "one\\r\\ntwo\\r\\n" >&2\nnc "$1" "$2"\nprintf "bye" >&2\n' >"$T/px2.sh"
+chmod +x "$T/px2.sh"
+with_proxy "$T/px2.cfg" "Host 127.0.1.1" "	ProxyCommand $T/px2.sh %h %p"
+capture "$T" "$MRSH" -F "$T/px2.cfg" -w 127.0.1.1 echo ok
+is "$RC" 0 "stderr lines: exit 0"
+is "$(cat "$T/out")" "127.0.1.1: ok" "stderr lines: the session ran"
+is "$(cat "$T/err")" "mrsh: 127.0.1.1: ProxyCommand: one
+mrsh: 127.0.1.1: ProxyCommand: two
+mrsh: 127.0.1.1: ProxyCommand: bye" \
+	"stderr lines: CR LF stripped, the unterminated last line said at the end"
+
+# a command that stays after the session (and ignores SIGTERM): --close-wait
+# and a second more, then SIGTERM, then SIGKILL; mrsh reaps it before it
+# exits, its whole process group gone
+printf '#!/bin/sh\ntrap "" TERM\necho $$ >"%s/px3.pid"\nnc "$1" "$2"\nwhile :; do sleep 1; done\n' \
+	"$T" >"$T/px3.sh"
+chmod +x "$T/px3.sh"
+with_proxy "$T/px3.cfg" "Host 127.0.1.1" "	ProxyCommand $T/px3.sh %h %p"
+capture "$T" "$MRSH" -F "$T/px3.cfg" --close-wait 0 -vv -w 127.0.1.1 echo ok
+is "$RC" 0 "a ProxyCommand that stays: exit 0"
+is "$(cat "$T/out")" "127.0.1.1: ok" "a ProxyCommand that stays: the session ran"
+is "$(grep -o 'ProxyCommand still running after the close: SIG[A-Z]*' "$T/err")" \
+	"ProxyCommand still running after the close: SIGTERM
+ProxyCommand still running after the close: SIGKILL" \
+	"a ProxyCommand that ignores SIGTERM: SIGTERM, then SIGKILL"
+pgid=$(cat "$T/px3.pid" 2>/dev/null)
+is "$(ps -o pid= -g "${pgid:-0}" 2>/dev/null)" "" \
+	"... and nothing of its process group is left"
 
 # ssh -W through the sshd itself (a jump of sorts): ssh reads the same config
 with_proxy "$T/w.cfg" "Host 127.0.1.3 127.0.1.4" \
