@@ -16,6 +16,8 @@
 # - ServerAliveInterval of the jump host applies to the jump session, as
 #   to the jump connection of ssh -J: a quiet command through a live jump
 #   host lives; a frozen jump host fails its targets, naming it.
+# - Under the fault injector (libssh2's socket calls saying EAGAIN or
+#   moving fewer bytes), -I through the jump gives the same bytes.
 # Remote commands are single-quoted on purpose: they expand remotely.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
@@ -143,7 +145,53 @@ for a in 12 13; do
 done
 is "$(cat "$T/err")" "" "-I: nothing on stderr"
 
-# 3. ServerAliveInterval of the jump host, on the jump session.
+# 3. The same bytes when libssh2's socket calls say EAGAIN or move fewer
+# bytes than asked (the test-only fault injector, MRSH_FAULT, see t0604),
+# on the jump session and the target sessions inside it alike: the jump
+# pump repeats every channel call libssh2 left half done (open, write,
+# read, EOF, close) on the next turn of the loop. 1 MiB of stdin, one
+# target counting it, one echoing it back; the injector's report shows
+# every rule hit. 4 points per schedule, SKIPs without the injector.
+head -c $((1024 * 1024)) /dev/urandom >"$T/fi.in"
+fisum=$(sha256sum <"$T/fi.in")
+mkdir -p "$T/fprobe"
+MRSH_FAULT=recv=eagain:every=1000000 capture "$T/fprobe" "$MRSH" -F "$T/cfg" \
+	-t 60 -w 10.77.2.10 true
+have_fi=0
+grep -q '^mrsh: fault injection: recv=eagain:every=1000000: 0 of [1-9][0-9]* calls$' \
+	"$T/fprobe/err" && have_fi=1
+for sched in "send=short:every=2,recv=eagain:every=3,seed=7" \
+	"send=eagain:every=3,recv=short:every=2" \
+	"send=eagain:p=40,recv=eagain:p=40,seed=11"; do
+	if [ "$have_fi" = 0 ]; then
+		skip_n 4 "no fault injector in this build (--enable-fault-injection)"
+		continue
+	fi
+	d=$T/fi.$sched
+	mkdir -p "$d/o"
+	MRSH_FAULT=$sched CAPTURE_STDIN=$T/fi.in CAPTURE_TIMEOUT=120 capture "$d" \
+		"$MRSH" -F "$T/cfg" -I --outdir "$d/o" -t 60 -w '10.77.2.[10-11]' \
+		'set -- $SSH_CONNECTION; case $3 in
+		10.77.2.10) sha256sum ;;
+		*) cat ;;
+		esac'
+	is "$RC" 0 "$sched: exit 0"
+	is "$(cat "$d/o/10.77.2.10")" "$fisum" "$sched: every byte of stdin arrived"
+	ok "$(cmp -s "$T/fi.in" "$d/o/10.77.2.11" && echo 0 || echo 1)" \
+		"$sched: the echo came back byte for byte"
+	# Only the injector's report on stderr, each rule with faults made.
+	rules=$(echo "$sched" | tr , '\n' | grep -v '^seed=')
+	hit=0
+	for r in $rules; do
+		grep -qx "mrsh: fault injection: $r: [1-9][0-9]* of [0-9]* calls" \
+			"$d/err" && hit=$((hit + 1))
+	done
+	is "$hit:$(grep -vc '^mrsh: fault injection: ' "$d/err")" \
+		"$(echo "$rules" | wc -l):0" \
+		"$sched: every rule hit, nothing else on stderr"
+done
+
+# 4. ServerAliveInterval of the jump host, on the jump session.
 {
 	printf 'Host bastion\n\tServerAliveInterval 1\n\tServerAliveCountMax 3\n'
 	cat "$T/cfg"
