@@ -96,17 +96,6 @@ knownhosts_file_eq(const void *entry, const void *path)
 	    path) == 0;
 }
 
-/* Base64 of n bytes, padded, in a new string. */
-static char *
-knownhosts_base64(const unsigned char *in, size_t n)
-{
-	char *out;
-
-	out = xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	return out;
-}
-
 /* The key type string at the head of an SSH key blob, or NULL. */
 static char *
 knownhosts_blob_type(const unsigned char *blob, size_t len)
@@ -397,7 +386,7 @@ knownhosts_fingerprint(const unsigned char *key, size_t keylen, char *out,
 		snprintf(out, outlen, "SHA256:?");
 		return;
 	}
-	b64 = knownhosts_base64(h, hlen);
+	b64 = sshwire_base64(h, hlen, NULL);
 	n = strlen(b64);
 	while (n > 0 && b64[n - 1] == '=')
 		b64[--n] = '\0';
@@ -446,8 +435,8 @@ knownhosts_host_field(const char *name, int hash)
 	if (HMAC(EVP_sha1(), salt, sizeof salt, (const unsigned char *)name,
 	    strlen(name), mac, &maclen) == NULL)
 		return NULL;
-	s64 = knownhosts_base64(salt, sizeof salt);
-	m64 = knownhosts_base64(mac, maclen);
+	s64 = sshwire_base64(salt, sizeof salt, NULL);
+	m64 = sshwire_base64(mac, maclen, NULL);
 	xasprintf(&out, "|1|%s|%s", s64, m64);
 	free(s64);
 	free(m64);
@@ -476,7 +465,7 @@ knownhosts_append(struct knownhosts_file *kf, const char *name, int hash,
 		snprintf(err, errlen, "cannot hash the name %s", name);
 		return -1;
 	}
-	b64 = knownhosts_base64(key, keylen);
+	b64 = sshwire_base64(key, keylen, NULL);
 	xasprintf(&line, "\n%s %s %s\n", field, type, b64);
 	free(field);
 	free(b64);
@@ -734,7 +723,7 @@ knownhosts_command(const struct ssh_host_config *hc, const char *invocation,
 
 	for (ac = 0; hc->kh_command[ac] != NULL; ac++)
 		;
-	keytext = key != NULL ? knownhosts_base64(key, keylen) :
+	keytext = key != NULL ? sshwire_base64(key, keylen, NULL) :
 	    xstrdup("NONE");
 	/*
 	 * The second pass (sshconfig.c made the first): %H the name looked

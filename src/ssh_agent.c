@@ -284,29 +284,18 @@ agent_req_new(struct event_base *base, const char *sock, double timeout,
 	return (q);
 }
 
-static void
-agent_put32(struct evbuffer *b, uint32_t v)
-{
-	unsigned char	p[4];
-
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-	evbuffer_add(b, p, 4);
-}
-
 struct agent_req *
 agent_list_keys(struct event_base *base, const char *sock, double timeout,
     void (*done)(void *), void *arg)
 {
 	struct agent_req	*q;
-	unsigned char		 type = AGENTC_REQUEST_IDENTITIES;
+	unsigned char		 msg[5];
 
 	q = agent_req_new(base, sock, timeout, AGENT_IDENTITIES_ANSWER, done,
 	    arg);
-	agent_put32(q->out, 1);
-	evbuffer_add(q->out, &type, 1);
+	sshwire_put32(msg, 1);
+	msg[4] = AGENTC_REQUEST_IDENTITIES;
+	evbuffer_add(q->out, msg, sizeof msg);
 	agent_connect(q);
 	return (q);
 }
@@ -317,16 +306,19 @@ agent_sign(struct event_base *base, const char *sock, double timeout,
     size_t datalen, unsigned int flags, void (*done)(void *), void *arg)
 {
 	struct agent_req	*q;
-	unsigned char		 type = AGENTC_SIGN_REQUEST;
+	unsigned char		*msg, *p;
+	size_t			 len;
 
 	q = agent_req_new(base, sock, timeout, AGENT_SIGN_RESPONSE, done, arg);
-	agent_put32(q->out, (uint32_t)(1 + 4 + bloblen + 4 + datalen + 4));
-	evbuffer_add(q->out, &type, 1);
-	agent_put32(q->out, (uint32_t)bloblen);
-	evbuffer_add(q->out, blob, bloblen);
-	agent_put32(q->out, (uint32_t)datalen);
-	evbuffer_add(q->out, data, datalen);
-	agent_put32(q->out, flags);
+	len = 4 + 1 + 4 + bloblen + 4 + datalen + 4;
+	p = msg = xmalloc(len);
+	p = sshwire_put32(p, (uint32_t)(len - 4));
+	*p++ = AGENTC_SIGN_REQUEST;
+	p = sshwire_put_string(p, blob, bloblen);
+	p = sshwire_put_string(p, data, datalen);
+	sshwire_put32(p, flags);
+	evbuffer_add(q->out, msg, len);
+	free(msg);
 	agent_connect(q);
 	return (q);
 }

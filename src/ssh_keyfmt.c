@@ -183,18 +183,6 @@ out:
 	return (rc);
 }
 
-/* Append an SSH string to buf at *off (buf is large enough). */
-static void
-ssh_keyfmt_put(unsigned char *buf, size_t *off, const void *s, size_t len)
-{
-	buf[*off] = (unsigned char)(len >> 24);
-	buf[*off + 1] = (unsigned char)(len >> 16);
-	buf[*off + 2] = (unsigned char)(len >> 8);
-	buf[*off + 3] = (unsigned char)len;
-	memcpy(buf + *off + 4, s, len);
-	*off += 4 + len;
-}
-
 /*
  * The unencrypted key file for public blob pub and decrypted private
  * section sec, armoured as ssh-keygen writes it.
@@ -203,27 +191,23 @@ static char *
 ssh_keyfmt_armour(const unsigned char *pub, size_t publen,
     const unsigned char *sec, size_t seclen, size_t *outlen)
 {
-	unsigned char	*bin;
+	unsigned char	*bin, *w;
 	char		*b64, *text, *p;
-	size_t		 off, binlen, b64len, i, n;
+	size_t		 binlen, b64len, i, n;
 
 	binlen = sizeof OPENSSH_MAGIC + 3 * 4 + 8 + 4 + 4 + publen + 4 +
 	    seclen;
 	bin = xmalloc(binlen);
 	memcpy(bin, OPENSSH_MAGIC, sizeof OPENSSH_MAGIC);
-	off = sizeof OPENSSH_MAGIC;
-	ssh_keyfmt_put(bin, &off, "none", 4);	/* cipher */
-	ssh_keyfmt_put(bin, &off, "none", 4);	/* kdf */
-	ssh_keyfmt_put(bin, &off, "", 0);	/* kdf options */
-	bin[off++] = 0;				/* one key */
-	bin[off++] = 0;
-	bin[off++] = 0;
-	bin[off++] = 1;
-	ssh_keyfmt_put(bin, &off, pub, publen);
-	ssh_keyfmt_put(bin, &off, sec, seclen);
+	w = bin + sizeof OPENSSH_MAGIC;
+	w = sshwire_put_string(w, "none", 4);	/* cipher */
+	w = sshwire_put_string(w, "none", 4);	/* kdf */
+	w = sshwire_put_string(w, "", 0);	/* kdf options */
+	w = sshwire_put32(w, 1);		/* one key */
+	w = sshwire_put_string(w, pub, publen);
+	w = sshwire_put_string(w, sec, seclen);
 
-	b64 = xmalloc((off + 2) / 3 * 4 + 1);
-	b64len = (size_t)EVP_EncodeBlock((unsigned char *)b64, bin, (int)off);
+	b64 = sshwire_base64(bin, (size_t)(w - bin), &b64len);
 	explicit_bzero(bin, binlen);
 	free(bin);
 

@@ -128,12 +128,8 @@ ssh_key_cert_plain(const unsigned char *blob, size_t len,
 	plen = strlen(name);
 	*outlen = 4 + plen + (size_t)(w.p - fields);
 	out = xmalloc(*outlen);
-	out[0] = (unsigned char)(plen >> 24);
-	out[1] = (unsigned char)(plen >> 16);
-	out[2] = (unsigned char)(plen >> 8);
-	out[3] = (unsigned char)plen;
-	memcpy(out + 4, name, plen);
-	memcpy(out + 4 + plen, fields, (size_t)(w.p - fields));
+	memcpy(sshwire_put_string(out, name, plen), fields,
+	    (size_t)(w.p - fields));
 	return (out);
 }
 
@@ -164,7 +160,7 @@ ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
 	};
 	struct sshwire		 w;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
-	char			 b64[EVP_MAX_MD_SIZE * 2], *eq;
+	char			*b64, *eq;
 	const unsigned char	*t;
 	const char		*label = "unknown";
 	unsigned char		*plain = NULL;
@@ -186,14 +182,16 @@ ssh_key_describe(const unsigned char *blob, size_t len, char *buf,
 		len = plainlen;
 	}
 	if (EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		free(plain);
 		snprintf(buf, buflen, "%s", label);
 		return;
 	}
 	free(plain);
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	b64 = sshwire_base64(md, mdlen, NULL);
 	if ((eq = strchr(b64, '=')) != NULL)
 		*eq = '\0';	/* ssh prints it without padding */
 	snprintf(buf, buflen, "%s SHA256:%s", label, b64);
+	free(b64);
 }
 
 /* Keep blob as the key's public key, and describe it. */

@@ -184,10 +184,7 @@ ssh_sign_mpint(unsigned char *p, const BIGNUM *bn)
 	else
 		p[4] = 0;
 	n += lead;
-	p[0] = (unsigned char)(n >> 24);
-	p[1] = (unsigned char)(n >> 16);
-	p[2] = (unsigned char)(n >> 8);
-	p[3] = (unsigned char)n;
+	sshwire_put32(p, (uint32_t)n);
 	return (4 + (size_t)n);
 }
 

@@ -1,10 +1,13 @@
 /*
- * The SSH wire reader: uint32s and length-prefixed strings off the front
- * of a bounded byte string (RFC 4251 5), for every place that parses SSH
- * data (key blobs and certificates, openssh-key-v1, ssh-agent messages,
- * the data a signature covers). A read that would pass the end fails and
- * leaves the cursor where it was. Such data in key files and known_hosts
- * is base64, decoded here once with libcrypto (EVP_DecodeBlock).
+ * The SSH wire format: the reader takes uint32s and length-prefixed
+ * strings off the front of a bounded byte string (RFC 4251 5), for every
+ * place that parses SSH data (key blobs and certificates, openssh-key-v1,
+ * ssh-agent messages, the data a signature covers); a read that would
+ * pass the end fails and leaves the cursor where it was. The writer puts
+ * the same into a buffer (ssh-agent requests, key files, a certificate's
+ * plain key, signatures). Such data in key files and known_hosts is
+ * base64, decoded and encoded here once with libcrypto
+ * (EVP_DecodeBlock, EVP_EncodeBlock).
  */
 #include "config.h"
 
@@ -14,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "mrsh/log.h"
 #include "mrsh/sshwire.h"
 #include "mrsh/xmalloc.h"
 
@@ -80,6 +84,25 @@ sshwire_string_is(struct sshwire *w, const char *want)
 }
 
 unsigned char *
+sshwire_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+	return (p + 4);
+}
+
+unsigned char *
+sshwire_put_string(unsigned char *p, const void *s, size_t len)
+{
+	p = sshwire_put32(p, (uint32_t)len);
+	if (len > 0)
+		memcpy(p, s, len);
+	return (p + len);
+}
+
+unsigned char *
 sshwire_unbase64(const char *in, size_t n, size_t max, size_t *outlen)
 {
 	unsigned char *out;
@@ -99,5 +122,20 @@ sshwire_unbase64(const char *in, size_t n, size_t max, size_t *outlen)
 		return (NULL);
 	}
 	*outlen = (size_t)len - pad;
+	return (out);
+}
+
+char *
+sshwire_base64(const void *in, size_t n, size_t *outlen)
+{
+	char	*out;
+	int	 len;
+
+	if (n > INT32_MAX / 4 * 3)
+		fatalx("%zu bytes: too long for base64", n);
+	out = xmalloc(4 * ((n + 2) / 3) + 1);
+	len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	if (outlen != NULL)
+		*outlen = (size_t)len;
 	return (out);
 }

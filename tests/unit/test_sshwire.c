@@ -1,7 +1,9 @@
 /*
  * Unit tests for the SSH wire reader: uint32s and strings read in order,
  * every truncation refused with the cursor left where it was, a length
- * that claims more than is there, and the base64 decoder.
+ * that claims more than is there, and the base64 decoder; the writer
+ * builds the same message byte for byte (and the reader reads it back),
+ * and the base64 encoder matches RFC 4648's vectors and round-trips.
  */
 #include "config.h"
 
@@ -24,10 +26,18 @@ main(void)
 		0, 0, 0, 0,
 	};
 	static const unsigned char lie[] = { 0, 0, 0, 9, 'a', 'b' };
+	static const struct {
+		const char	*in, *out;
+	} b64[] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
+		{ "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
 	struct sshwire w, save;
 	const unsigned char *s;
-	unsigned char *out;
-	size_t len, n;
+	unsigned char *out, buf[64], *p;
+	char *enc;
+	size_t len, n, i;
 	uint32_t v;
 	int bad;
 
@@ -96,5 +106,42 @@ main(void)
 	    "unbase64: over max");
 	ok(sshwire_unbase64("YW*j", 4, 1024, &n) == NULL,
 	    "unbase64: not base64");
+
+	/* The writer: the same message, byte for byte, and no more. */
+	memset(buf, 0xee, sizeof buf);
+	p = sshwire_put32(buf, 7);
+	p = sshwire_put_string(p, "ssh-rsa", 7);
+	*p++ = 1;
+	p = sshwire_put_string(p, NULL, 0);
+	is_int((long long)(p - buf), (long long)sizeof msg,
+	    "writer: returns the end of what it wrote");
+	ok(memcmp(buf, msg, sizeof msg) == 0, "writer: the reader's message");
+	is_int(buf[sizeof msg], 0xee, "writer: nothing past the end");
+	sshwire_put32(buf, 0xfedcba98);
+	ok(memcmp(buf, "\xfe\xdc\xba\x98", 4) == 0, "put32 is big endian");
+	p = sshwire_put_string(buf, "x%y", 3);
+	sshwire_init(&w, buf, (size_t)(p - buf));
+	ok(sshwire_string(&w, &s, &len) == 0 && len == 3 &&
+	    memcmp(s, "x%y", 3) == 0 && w.left == 0,
+	    "writer, then reader: the same string");
+
+	/* base64 out: RFC 4648 section 10's vectors. */
+	for (i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+		enc = sshwire_base64(b64[i].in, strlen(b64[i].in), &n);
+		if (strcmp(enc, b64[i].out) != 0 || n != strlen(b64[i].out)) {
+			diag("\"%s\": got \"%s\" (%zu)", b64[i].in, enc, n);
+			free(enc);
+			break;
+		}
+		free(enc);
+	}
+	is_int((long long)i, (long long)(sizeof b64 / sizeof b64[0]),
+	    "base64: every RFC 4648 vector");
+	enc = sshwire_base64(msg, sizeof msg, NULL);
+	out = sshwire_unbase64(enc, strlen(enc), 1024, &n);
+	ok(out != NULL && n == sizeof msg && memcmp(out, msg, n) == 0,
+	    "base64 then unbase64: the bytes back (NULs too)");
+	free(out);
+	free(enc);
 	return done_testing();
 }
