@@ -4,7 +4,8 @@
  * the working directory, the one-line message and exit 127 of a failed
  * chdir or exec, the size limit and the timeout (each kills the whole
  * process group, a background grandchild included), and -1 with errno
- * when no pipe can be made (descriptor limit).
+ * when no pipe can be made (descriptor limit) or no process forked
+ * (RLIMIT_NPROC).
  */
 #include "config.h"
 
@@ -84,7 +85,7 @@ int
 main(void)
 {
 	struct subproc_result	 res;
-	struct rlimit		 rl, low;
+	struct rlimit		 rl, low, zero = { 0, 0 };
 	char			 dir[] = "/tmp/test_subproc_d.XXXXXX", want[256];
 	char			*av_out[] = { "sh", "-c",
 				    "printf 'a\\nb'; echo oops >&2; exit 3", NULL };
@@ -93,8 +94,9 @@ main(void)
 	char			*av_bg[] = { "sh", "-c",
 				    "sleep 60 & echo $!; exec yes", NULL };
 	char			*av_sleep[] = { "sleep", "60", NULL };
-	int			 fds[200], nfd, i, r, e;
-	pid_t			 bg;
+	int			 fds[200], nfd, i, r, e, p[2], st;
+	pid_t			 bg, pid;
+	char			 got[64] = "";
 
 	/* Output, exit status, our stderr. */
 	r = capture("/bin/sh", av_out, NULL, 10, 1024, &res);
@@ -181,6 +183,38 @@ main(void)
 			is_int(e, EMFILE, "no descriptors: errno EMFILE");
 		} else
 			skip_n(2, "setrlimit failed");
+	}
+	/*
+	 * No process left to fork: as an ordinary user (root is not held to
+	 * RLIMIT_NPROC) with a limit of 0, in a child of ours.
+	 */
+	if (geteuid() != 0) {
+		skip_n(2, "needs root to become an ordinary user");
+	} else {
+		if (pipe(p) == -1 || (pid = fork()) == -1) {
+			skip_n(2, "pipe/fork failed");
+			return (done_testing());
+		}
+		if (pid == 0) {
+			close(p[0]);
+			if (setgid(65534) == -1 || setuid(65534) == -1 ||
+			    setrlimit(RLIMIT_NPROC, &zero) == -1)
+				_exit(2);
+			r = subproc_capture("x", "/bin/true", av_none, NULL, 1,
+			    10, &res);
+			e = errno;
+			dprintf(p[1], "%d %d", r, e);
+			_exit(0);
+		}
+		close(p[1]);
+		if (read(p[0], got, sizeof got - 1) < 0)
+			got[0] = '\0';
+		close(p[0]);
+		waitpid(pid, &st, 0);
+		snprintf(want, sizeof want, "-1 %d", EAGAIN);
+		is_str(got, want, "no process left: -1 with errno EAGAIN");
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "no process left: the caller goes on");
 	}
 	return (done_testing());
 }
