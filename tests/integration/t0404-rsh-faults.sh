@@ -35,6 +35,11 @@ done
 grepok '^mrsh: [a-z_]+:[0-9]+: 127\.0\.1\.1: marker SCAN -> CODE$' \
     "$T/trace.err" "-vvv: traces the marker filter"
 
+# An empty command: the remote shell runs nothing (":") and exits 0.
+run empty -w 127.0.1.1 -- ''
+is "$rc" 0 "empty command: exit 0"
+is "$(cat "$T/empty.out")$(cat "$T/empty.err")" "" "empty command: no output"
+
 # Real in.rshd, source ports it does not accept.
 run beyond -v --ports 1024-1039 -w 127.0.1.2 -- echo hi
 is "$rc" 255 "--ports 1024-1039: exit 255"
