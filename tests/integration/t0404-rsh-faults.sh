@@ -40,6 +40,18 @@ run empty -w 127.0.1.1 -- ''
 is "$rc" 0 "empty command: exit 0"
 is "$(cat "$T/empty.out")$(cat "$T/empty.err")" "" "empty command: no output"
 
+# A 100 KB command through 4 KB send buffers (this netns's tcp_wmem): more
+# than the socket takes at once, so the request goes out in parts as it
+# drains (in.rshd takes up to ARG_MAX).
+long=$(head -c 100000 /dev/zero | tr '\0' x)
+wmem=$(sysctl -n net.ipv4.tcp_wmem 2>/dev/null)
+sysctl -qw net.ipv4.tcp_wmem="4096 4096 4096" 2>/dev/null ||
+    echo "# cannot set this netns's tcp_wmem"
+run long -w 127.0.1.1 -- "printf %s $long | wc -c"
+[ -z "$wmem" ] || sysctl -qw net.ipv4.tcp_wmem="$wmem"
+is "$rc" 0 "100 KB command: exit 0"
+is "$(cat "$T/long.out")" "127.0.1.1: 100000" "100 KB command: all of it ran"
+
 # Real in.rshd, source ports it does not accept.
 run beyond -v --ports 1024-1039 -w 127.0.1.2 -- echo hi
 is "$rc" 255 "--ports 1024-1039: exit 255"
