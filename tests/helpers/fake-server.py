@@ -29,6 +29,8 @@ killed:
               diffie-hellman-group1-sha1; keep the connection open
     ignore-big  as ignore-first, with 6000 bytes of IGNORE data
     banner-noeol  "SSH-2.0-fake" without its line end, then close
+    bad-length  a banner, then a packet length of 0x7ffffff0 (and 16
+              bytes); keep the connection open
     noaccept  listen and never accept: connections complete in the
               kernel's queue and are never served (a stopped daemon)
     full      a listener whose accept queue is full (backlog 0, one
@@ -109,6 +111,7 @@ def main():
                                                  "kexinit-long",
                                                  "ignore-first",
                                                  "ignore-big",
+                                                 "bad-length",
                                                  "banner-noeol"):
         sys.stderr.write(__doc__)
         sys.exit(2)
@@ -170,6 +173,10 @@ def main():
                         bytes([2]) + struct.pack(">I", len(data)) + data) +
                         kexinit_packet(b"diffie-hellman-group1-sha1",
                                        b"ssh-ed25519"))
+                if mode == "bad-length":
+                    conn.sendall(b"SSH-2.0-fake\r\n" +
+                                 struct.pack(">IB", 0x7ffffff0, 4) +
+                                 bytes([20]) + b"\0" * 14)
                 if mode == "banner-noeol":
                     conn.sendall(b"SSH-2.0-fake")
                     conn.close()

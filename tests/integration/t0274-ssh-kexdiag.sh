@@ -4,7 +4,8 @@
 # (key exchange, then cipher once the kex is allowed), and scripted
 # servers (tests/helpers/fake-server.py) that send SSH_MSG_IGNORE before
 # their KEXINIT (small, and larger than what mrsh keeps), close after the banner or after an agreeable KEXINIT,
-# send a KEXINIT too long to show, or a banner without its line end.
+# send a KEXINIT too long to show, a 2 GB packet length, or a banner
+# without its line end.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -31,7 +32,7 @@ grepok '^mrsh: 127\.0\.1\.1: SETUP: key exchange failed: no matching cipher foun
 # (ssh itself often only sees sshd close: sshd finds the mismatch first.)
 
 if ! command -v python3 >/dev/null 2>&1; then
-	skip_n 14 "python3 not found (tests/helpers/fake-server.py)"
+	skip_n 16 "python3 not found (tests/helpers/fake-server.py)"
 	done_testing
 	exit 0
 fi
@@ -79,6 +80,13 @@ grepok '^mrsh: 127\.0\.0\.1: SETUP: key exchange failed: .* \(we offer kexalgori
     "$T/err" "a 1600-byte kex list: says what we offer"
 grep -q nokex0079 "$T/err"
 is "$?" 1 "a 1600-byte kex list: not quoted"
+
+# A packet length of 2 GB where the KEXINIT should be: libssh2's reason,
+# at once (not a -t timeout; the server keeps the connection open).
+fake bad-length
+is "$RC" 255 "a 2 GB packet length: exit 255"
+grepok '^mrsh: 127\.0\.0\.1: SETUP: SSH handshake failed: [A-Za-z].*$' \
+    "$T/err" "a 2 GB packet length: libssh2's reason"
 
 # A banner line that never ends.
 fake banner-noeol
