@@ -190,6 +190,25 @@ for sched in "send=short:every=2,recv=eagain:every=3,seed=7" \
 		"$(echo "$rules" | wc -l):0" \
 		"$sched: every rule hit, nothing else on stderr"
 done
+# Keepalives of the jump session whose send says EAGAIN: finished on the
+# next turn, the quiet targets live on.
+{
+	printf 'Host bastion\n\tServerAliveInterval 1\n\tServerAliveCountMax 3\n'
+	cat "$T/cfg"
+} >"$T/cfg-fika"
+if [ "$have_fi" = 1 ]; then
+	d=$T/fi.ka
+	mkdir -p "$d"
+	MRSH_FAULT=send=eagain:every=2 CAPTURE_TIMEOUT=60 capture "$d" "$MRSH" \
+		-F "$T/cfg-fika" -t 30 -w '10.77.2.[10-11]' 'sleep 3; echo alive'
+	is "$RC" 0 "keepalives under send=eagain:every=2: exit 0"
+	is "$(sort "$d/out")" "10.77.2.10: alive
+10.77.2.11: alive" "keepalives under send=eagain:every=2: both targets lived"
+	grepok '^mrsh: fault injection: send=eagain:every=2: [1-9][0-9]* of [0-9]* calls$' \
+		"$d/err" "keepalives under send=eagain:every=2: the rule hit"
+else
+	skip_n 3 "no fault injector in this build (--enable-fault-injection)"
+fi
 
 # 4. ServerAliveInterval of the jump host, on the jump session.
 {
