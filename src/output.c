@@ -105,23 +105,23 @@ output_label(const struct session *s)
 
 /* The signal a session died of, as "KILL" (allocated), or NULL. */
 char *
-output_session_signal(const struct session *s)
+output_session_signal(const struct session_outcome *o)
 {
 	const char *name;
 	char *r;
 
-	if (s->exit_signame != NULL) {
+	if (o->signame != NULL) {
 		/* The server's word: made safe for every place it goes. */
-		name = s->exit_signame;
+		name = o->signame;
 		if (strncmp(name, "SIG", 3) == 0)
 			name += 3;
 		return log_safe_dup(name, strlen(name));
 	}
-	if (s->exit_signal == 0)
+	if (o->signal == 0)
 		return NULL;
-	if ((name = signame_name(s->exit_signal)) != NULL)
+	if ((name = signame_name(o->signal)) != NULL)
 		return xstrdup(name);
-	xasprintf(&r, "%d", s->exit_signal);
+	xasprintf(&r, "%d", o->signal);
 	return r;
 }
 
@@ -133,23 +133,24 @@ output_session_signal(const struct session *s)
 static char *
 output_status_text(const struct session *s)
 {
+	struct session_outcome o = session_outcome(s);
 	char *r, *sig;
 
-	switch (session_outcome(s).end) {
+	switch (o.end) {
 	case SESSION_FAILED:
 		if (s->fail_reason != NULL && *s->fail_reason != '\0')
 			return log_safe_dup(s->fail_reason,
 			    strlen(s->fail_reason));
 		return xstrdup(session_fail_kind_name(s->fail_kind));
 	case SESSION_SIGNAL:
-		sig = output_session_signal(s);
+		sig = output_session_signal(&o);
 		xasprintf(&r, "signal %s", sig);
 		free(sig);
 		return r;
 	case SESSION_UNKNOWN:
 		return xstrdup("exit status unknown");
 	case SESSION_EXIT:
-		xasprintf(&r, "exit %u", (unsigned int)s->exit_code);
+		xasprintf(&r, "exit %u", o.status);
 		return r;
 	case SESSION_OK:
 		break;
@@ -551,6 +552,7 @@ output_eof(struct output *out, struct session *s, enum stream stream)
 static void
 output_record(struct output *out, struct session *s, struct output_host *h)
 {
+	struct session_outcome o;
 	struct output_rec *r;
 	struct output_blob *b;
 	uint64_t hash;
@@ -566,16 +568,13 @@ output_record(struct output *out, struct session *s, struct output_host *h)
 	memset(r, 0, sizeof *r);
 	r->idx = s->idx;
 	r->label = xstrdup(output_label(s));
-	r->failed = s->state == S_FAILED;
+	o = session_outcome(s);
+	r->failed = o.end == SESSION_FAILED;
 	r->status = output_status_text(s);
 	if (r->status != NULL)
 		r->skey = output_status_key(r->status, s);
-	if (s->state == S_FAILED)
-		r->rc = EXIT_UNREACHABLE;
-	else if (s->exit_how == SX_SIGNAL)
-		r->rc = 128 + s->exit_signal;
-	else if (s->exit_how == SX_STATUS)
-		r->rc = session_exit_code_mapped(s->exit_code);
+	/* Grouped by what the host adds to the exit status; unknown as 0. */
+	r->rc = o.end == SESSION_UNKNOWN ? 0 : o.code;
 	r->qend[0] = h->qend[0];
 	r->qend[1] = h->qend[1];
 	r->lost = h->lost;

@@ -139,7 +139,7 @@ struct output_group {
 
 /* output.c */
 const char *output_label(const struct session *);
-char	*output_session_signal(const struct session *);
+char	*output_session_signal(const struct session_outcome *);
 const char *output_status_word(const struct session *);
 void	output_lost_why(struct output *, const char *, int);
 

@@ -197,6 +197,7 @@ void
 output_json_host(struct output *out, struct session *s, struct output_host *h)
 {
 	struct evbuffer *b = xevbuffer_new();
+	struct session_outcome o;
 	char tmp[64], *sig, *reason, stage[32];
 	const char *name, *held;
 	size_t i, len;
@@ -224,11 +225,10 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	xevbuffer_addstr(b, ",\"status\":");
 	output_json_str_or_null(b, output_status_word(s));
 
-	sig = output_session_signal(s);
-	if ((s->exit_how == SX_STATUS || s->exit_how == SX_SIGNAL) &&
-	    sig == NULL)
-		snprintf(tmp, sizeof tmp, ",\"exit_code\":%u",
-		    (unsigned int)s->exit_code);
+	o = session_outcome(s);
+	sig = output_session_signal(&o);
+	if (o.has_status)
+		snprintf(tmp, sizeof tmp, ",\"exit_code\":%u", o.status);
 	else
 		snprintf(tmp, sizeof tmp, ",\"exit_code\":null");
 	xevbuffer_addstr(b, tmp);
@@ -243,7 +243,7 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 	}
 
 	xevbuffer_addstr(b, ",\"stage\":");
-	if (s->state == S_FAILED) {
+	if (o.end == SESSION_FAILED) {
 		name = session_state_name(s->fail_stage);
 		for (i = 0; name != NULL && name[i] != '\0' &&
 		    i < sizeof stage - 1; i++) {

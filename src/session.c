@@ -329,6 +329,10 @@ session_outcome(const struct session *s)
 {
 	struct session_outcome o;
 
+	o.has_status = s->exit_how == SX_STATUS;
+	o.status = o.has_status ? (unsigned int)s->exit_code : 0;
+	o.signal = s->exit_signal;
+	o.signame = s->exit_signame;
 	if (s->state == S_FAILED || s->fail_kind != FAIL_NONE) {
 		o.end = SESSION_FAILED;
 		o.code = 255;

@@ -142,13 +142,18 @@ stats_session(struct stats *st, const struct session *s)
 	size_t			 i;
 
 	st->sessions++;
-	if (s->state == S_FAILED)
+	switch (session_outcome(s).end) {
+	case SESSION_FAILED:
 		st->failed++;
-	else {
+		break;
+	case SESSION_EXIT:
+	case SESSION_SIGNAL:
+		st->nonzero++;
+		/* FALLTHROUGH */
+	case SESSION_OK:
+	case SESSION_UNKNOWN:
 		st->ok++;
-		if (session_exit_known(s) && (s->exit_signal != 0 ||
-		    s->exit_code != 0))
-			st->nonzero++;
+		break;
 	}
 	if ((unsigned)s->close_how < 4)
 		st->closed[s->close_how]++;

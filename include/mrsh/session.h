@@ -293,6 +293,11 @@ enum session_end {
 struct session_outcome {
 	enum session_end	 end;
 	int			 code;
+	/* What the host sent, whatever end says (a host may fail after). */
+	int			 has_status;	/* an exit status arrived */
+	unsigned int		 status;	/* it, as sent (ssh: a uint32) */
+	int			 signal;	/* killed by it, 0 if not */
+	const char		*signame;	/* the server's name, or NULL */
 };
 struct session_outcome session_outcome(const struct session *);
 

@@ -810,11 +810,21 @@ test_outcome(void)
 	s.exit_code = 300;
 	o = session_outcome(&s);
 	ok(o.end == SESSION_EXIT && o.code == 255, "exit 300: exit, 255");
+	ok(o.has_status && o.status == 300 && o.signal == 0 &&
+	    o.signame == NULL, "exit 300: the status as sent");
+	s.exit_code = -1;
+	o = session_outcome(&s);
+	ok(o.has_status && o.status == 4294967295U && o.code == 255,
+	    "ssh's uint32 status: as sent, counts as 255");
 	s.exit_code = 0;
 	s.exit_how = SX_SIGNAL;
 	s.exit_signal = 15;
+	s.exit_signame = "TERM";
 	o = session_outcome(&s);
 	ok(o.end == SESSION_SIGNAL && o.code == 143, "signal 15: signal, 143");
+	ok(!o.has_status && o.signal == 15 && o.signame != NULL &&
+	    strcmp(o.signame, "TERM") == 0, "signal 15: number and name");
+	s.exit_signame = NULL;
 	s.exit_signal = 0;
 	s.exit_how = SX_UNKNOWN;
 	o = session_outcome(&s);
@@ -827,6 +837,8 @@ test_outcome(void)
 	s.fail_kind = FAIL_TIMEOUT;
 	o = session_outcome(&s);
 	ok(o.end == SESSION_FAILED && o.code == 255, "failed: failed, 255");
+	ok(o.has_status && o.status == 0,
+	    "failed after its exit status: the status still there");
 }
 
 int
