@@ -210,6 +210,14 @@ else
 	skip_n 3 "no fault injector in this build (--enable-fault-injection)"
 fi
 
+# A target behind the bastion that does not exist (no host answers ARP
+# for 10.77.2.99): the forward hangs in the bastion's connect, and -t
+# bounds it; the channel still opening is dropped when its answer comes.
+capture "$T" "$MRSH" -F "$T/cfg" -t 1 -w 10.77.2.99 true
+is "$RC" 255 "a forward that hangs: exit 255"
+is "$(head -1 "$T/err")" "mrsh: 10.77.2.99: CONNECTING: connect timeout after 1s (-t)" \
+	"a forward that hangs: the connect timeout, for that target"
+
 # 4. ServerAliveInterval of the jump host, on the jump session.
 {
 	printf 'Host bastion\n\tServerAliveInterval 1\n\tServerAliveCountMax 3\n'
