@@ -65,8 +65,7 @@ ssh_sniff_kexinit(const unsigned char *sniff, size_t sniff_len,
 	 */
 	while (end - p >= 6 && p[5] >= SSH_MSG_IGNORE &&
 	    p[5] <= SSH_MSG_DEBUG) {
-		l = (size_t)p[0] << 24 | (size_t)p[1] << 16 |
-		    (size_t)p[2] << 8 | p[3];
+		l = sshwire_peek32(p);
 		if (l > (size_t)(end - p) - 4)
 			return (-1);
 		p += 4 + l;
