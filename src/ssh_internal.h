@@ -99,6 +99,12 @@ struct ssh_conn {
 	LIBSSH2_SESSION		*ssh;
 	LIBSSH2_CHANNEL		*ch;
 	struct sftp_xfer	*xfer;		/* --copy/--rcopy */
+	struct copy_tar		*tar;		/* --copy --tar: the stream */
+	char			*tar_cmd;	/* and its remote command */
+	int			 tar_sent;	/* all of it handed over */
+	char			*tar_buf;	/* one packet of it */
+	size_t			 tar_len;
+	size_t			 tar_off;	/* sent of tar_buf */
 	struct ssh_auth		*auth;
 	unsigned char		*sniff;		/* server's first bytes, */
 	size_t			 sniff_len;	/* until the handshake ends */
@@ -196,6 +202,7 @@ void	ssh_stdin_free(struct ssh_run *);
 /* The host takes stdin from the start; it no longer does. */
 void	ssh_stdin_attach(struct ssh_conn *);
 void	ssh_stdin_detach(struct ssh_conn *);
+void	ssh_tar_free(struct ssh_conn *);
 /*
  * Send stdin (--sudo's password, then -I's stdin) and then the in-band
  * EOF. Returns -1 if the session failed, 0 otherwise (done, blocked or

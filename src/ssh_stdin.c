@@ -4,7 +4,8 @@
  * slowest attached host by at most SSH_STDIN_AHEAD; what every host has
  * sent is forgotten once no host can start from the beginning any more.
  * Each host writes its part to its channel (after the --sudo password),
- * then the in-band EOF: never a TCP half-close.
+ * then the in-band EOF: never a TCP half-close. --copy --tar writes each
+ * host's tar stream (copy_tar.c) the same way, instead of stdin.
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include <event2/util.h>
 #include <libssh2.h>
 
+#include "mrsh/copy_tar.h"
 #include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
@@ -182,6 +184,47 @@ ssh_stdin_free(struct ssh_run *r)
 	r->in = NULL;
 }
 
+/* --tar: the next packet's worth of the stream into tar_buf. */
+static int
+ssh_tar_fill(struct ssh_conn *c)
+{
+	const char	*d;
+	char		 err[1024];
+	size_t		 n;
+
+	if (c->tar_buf == NULL)
+		c->tar_buf = xmalloc(SSH_PACKET);
+	while (c->tar_len < SSH_PACKET) {
+		if ((d = copy_tar_data(c->tar, SSH_PACKET - c->tar_len, &n,
+		    err, sizeof err)) == NULL) {
+			ssh_fail(c, FAIL_LOCAL, "%s", err);
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		memcpy(c->tar_buf + c->tar_len, d, n);
+		c->tar_len += n;
+		copy_tar_advance(c->tar, n);
+	}
+	c->s->copy_bytes = c->tar->file_bytes;
+	return (0);
+}
+
+/* --tar: the host's stream is done with (sent, failed or freed). */
+void
+ssh_tar_free(struct ssh_conn *c)
+{
+	if (c->tar == NULL)
+		return;
+	copy_tar_free(c->tar);
+	free(c->tar);
+	c->tar = NULL;
+	free(c->tar_buf);
+	c->tar_buf = NULL;
+	free(c->tar_cmd);
+	c->tar_cmd = NULL;
+}
+
 /* The host takes stdin, from its beginning. */
 void
 ssh_stdin_attach(struct ssh_conn *c)
@@ -288,6 +331,29 @@ ssh_write_stdin(struct ssh_conn *c)
 			    "sending the sudo password", &rc)) < 0)
 				return (rc);
 			c->sudo_off += (size_t)w;
+			continue;
+		}
+		if (c->pending != PEND_SENDEOF && c->tar != NULL &&
+		    !c->tar_sent) {
+			/*
+			 * --tar: the stream, from the shared file cache,
+			 * gathered into whole packets (a header is 512 bytes:
+			 * one packet each would cost the server a wakeup).
+			 */
+			if (c->tar_off == c->tar_len) {
+				c->tar_off = c->tar_len = 0;
+				if (ssh_tar_fill(c) == -1)
+					return (-1);
+				if (c->tar_len == 0) {
+					c->tar_sent = 1;
+					continue;
+				}
+			}
+			if ((w = ssh_stdin_write(c, c->tar_buf + c->tar_off,
+			    c->tar_len - c->tar_off, "sending the tar stream",
+			    &rc)) < 0)
+				return (rc);
+			c->tar_off += (size_t)w;
 			continue;
 		}
 		if (c->pending != PEND_SENDEOF && c->in_attached &&

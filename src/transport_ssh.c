@@ -46,6 +46,7 @@
 #include <libssh2.h>
 
 #include "mrsh/copy.h"
+#include "mrsh/copy_tar.h"
 #include "mrsh/dialer.h"
 #include "mrsh/faultinj.h"
 #include "mrsh/hostlist.h"
@@ -1072,6 +1073,7 @@ static enum ssh_res
 ssh_step_channel_open(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
+	char		*dest;
 
 	if (c->jump != NULL) {
 		debug("%s: up; its targets come as channels", s->host->label);
@@ -1079,7 +1081,18 @@ ssh_step_channel_open(struct ssh_conn *c)
 		jump_pump_attach(c->jump->pump, c->ssh);
 		return (STEP_NEXT);
 	}
-	if (c->r->copy != NULL) {
+	if (c->r->copy != NULL && run_options(s->run)->copy_tar &&
+	    c->tar == NULL) {
+		/* --tar: a command channel, the stream as its input. */
+		c->tar = xcalloc(1, sizeof *c->tar);
+		copy_tar_init(c->tar, c->r->copy);
+		dest = copy_expand(run_options(s->run)->copy_dest,
+		    s->host->label);
+		c->tar_cmd = copy_tar_command(dest,
+		    run_options(s->run)->preserve);
+		free(dest);
+		s->copy_total = c->r->copy->total;
+	} else if (c->r->copy != NULL && c->tar == NULL) {
 		/* SFTP opens its own channel. */
 		c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
 		    &c->call_bytes);
@@ -1135,6 +1148,8 @@ ssh_step_exec(struct ssh_conn *c)
 	    run_options(s->run)->cmdline : "";
 	if (c->r->sudo_cmd != NULL)
 		cmd = c->tty ? c->r->sudo_cmd_tty : c->r->sudo_cmd;
+	if (c->tar_cmd != NULL)
+		cmd = c->tar_cmd;
 	rc = libssh2_channel_process_startup(c->ch, "exec", sizeof "exec" - 1,
 	    cmd, (unsigned int)strlen(cmd));
 	if (rc == LIBSSH2_ERROR_EAGAIN)
@@ -1529,6 +1544,7 @@ ssh_free_now(struct ssh_conn *c)
 	}
 	sftp_xfer_free(c->xfer);	/* its SFTP calls now fail at once */
 	c->xfer = NULL;
+	ssh_tar_free(c);
 	if (c->ch != NULL)
 		(void)libssh2_channel_free(c->ch);
 	c->ch = NULL;
@@ -1771,6 +1787,7 @@ ssh_free(struct session *s)
 		ssh_free_now(c);
 	sftp_xfer_free(c->xfer);
 	c->xfer = NULL;
+	ssh_tar_free(c);
 	ssh_events_free(c);
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);

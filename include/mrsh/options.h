@@ -114,6 +114,7 @@ struct options {
 	const char	*copy_dest;	/* --dest, may hold %h */
 	int		 recursive;	/* -r */
 	int		 preserve;	/* --preserve: mode and times */
+	int		 copy_tar;	/* --tar: one tar stream (push) */
 };
 
 /* Exit statuses, documented in --help and mrsh(1). */

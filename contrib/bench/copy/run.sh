@@ -12,7 +12,8 @@
 #   pull10m:50                 a 10 MB file from 50 hosts
 # Environment (defaults):
 #   ROWS="push100m:50 push100m:200 tree:50 tree:200 pull10m:50"
-#   TOOLS="mrsh pdcp clush pscp"   (pull: rpdcp, clush --rcopy, pslurp)
+#   TOOLS="mrsh mrsh-tar pdcp clush pscp"   (pull: rpdcp, clush --rcopy,
+#                          pslurp; mrsh-tar is mrsh --copy --tar, push only)
 #   MRSH_ALT=BINARY        also run this mrsh binary as tool "mrsh-alt"
 #                          (e.g. one built without fsync, for comparison)
 #   FANOUT=64              the same fanout for every tool
@@ -82,6 +83,10 @@ bench_tool_cmd() {
 		BENCH_CMD=("$mrsh" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
 			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
 			--copy "$src" --dest .) ;;
+	*:mrsh-tar)
+		BENCH_CMD=("$MRSH" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
+			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
+			--tar --copy "$src" --dest .) ;;
 	pull10m:pdcp)
 		BENCH_CMD=(env "PDSH_SSH_ARGS=$ssh_args -x -a -l%u %h" \
 			rpdcp -R ssh -f "$FANOUT" -t 60 -w "^$HOSTS_FILE" \
@@ -217,14 +222,14 @@ bench_field() {
 
 # bench_table: the table from $OUT/raw.txt.
 bench_table() {
-	local row kind n line tool w c r d p ok best_w best_c mw mc mr size
+	local row kind n line tool w c r d p ok best_w best_c mw mc mr tw tc tr size
 	printf 'copy benchmark: fanout %s, kex %s, one run; %s\n' "$FANOUT" \
 		"$KEX" "$(date -u +%Y-%m-%d)"
 	printf '%-9s %5s %-9s %9s %8s %8s %10s %9s %9s\n' row hosts tool ok \
 		wall_s cpu_s rchar_MB disk_MB pss_MB
 	for row in $ROWS; do
 		kind=${row%%:*} n=${row#*:}
-		best_w=- best_c=- mw=- mc=- mr=-
+		best_w=- best_c=- mw=- mc=- mr=- tw=- tc=- tr=-
 		while IFS= read -r line; do
 			tool=$(bench_field "$line" tool)
 			w=$(bench_field "$line" wall_s)
@@ -240,6 +245,7 @@ bench_table() {
 				"$(awk -v x="$p" 'BEGIN { print x / 1024 }')"
 			case $tool in
 			mrsh) mw=$w mc=$c mr=$r ;;
+			mrsh-tar) tw=$w tc=$c tr=$r ;;
 			mrsh-*) ;;
 			*)
 				[ "$ok" = "$n" ] || continue
@@ -261,6 +267,13 @@ bench_table() {
 			awk -v mw="$mw" -v bw="$best_w" -v mc="$mc" -v bc="$best_c" \
 				-v mr="$mr" -v s="${size:-0}" -v k="$kind" -v n="$n" 'BEGIN {
 				printf "  %s n=%s: mrsh wall / best peer %.2f (goal < 1), cpu / best peer %.2f (goal <= 0.33)", k, n, mw / bw, mc / bc
+				if (s > 0) printf ", rchar / source size %.2f (goal 1)", mr / s
+				printf "\n" }'
+		fi
+		if [ "$tw" != - ] && [ "$best_w" != - ]; then
+			awk -v mw="$tw" -v bw="$best_w" -v mc="$tc" -v bc="$best_c" \
+				-v mr="$tr" -v s="${size:-0}" -v k="$kind" -v n="$n" 'BEGIN {
+				printf "  %s n=%s: mrsh --tar wall / best peer %.2f (goal < 1), cpu / best peer %.2f (goal <= 0.33)", k, n, mw / bw, mc / bc
 				if (s > 0) printf ", rchar / source size %.2f (goal 1)", mr / s
 				printf "\n" }'
 		fi
@@ -327,7 +340,7 @@ bench_main() {
 
 	MRSH=$(readlink -f "${1:-${MRSH:-./mrsh}}")
 	ROWS=${ROWS:-push100m:50 push100m:200 tree:50 tree:200 pull10m:50}
-	TOOLS=${TOOLS:-mrsh pdcp clush pscp}
+	TOOLS=${TOOLS:-mrsh mrsh-tar pdcp clush pscp}
 	FANOUT=${FANOUT:-64}
 	SAMPLE_MS=${SAMPLE_MS:-200}
 	MRSH_ALT=${MRSH_ALT:-}
@@ -381,6 +394,7 @@ bench_main() {
 	for row in $ROWS; do
 		kind=${row%%:*} n=${row#*:}
 		for tool in $tools; do
+			[ "$kind:$tool" = pull10m:mrsh-tar ] && continue
 			echo "bench: $(date -u +%T) $tool $kind n=$n" >&2
 			MRSH=$MRSH MRSH_ALT=$MRSH_ALT WORK=$WORK OUT=$OUT \
 				FANOUT=$FANOUT SAMPLE_MS=$SAMPLE_MS unshare -n \

@@ -1,0 +1,125 @@
+#!/bin/bash
+# t0804: --copy --tar against a real sshd and the host's GNU tar: a tree
+# with symlinks (one dangling), empty directories, odd names (spaces, a
+# newline, non-UTF-8), names and link targets longer than tar's 100 bytes
+# and files of 0 bytes, 1 byte and 3 MB arrives whole on every host, as
+# over SFTP (t0800); again over itself with --preserve, file and directory
+# times and modes are kept (atime too); the local files are read once for
+# all hosts (-v); nothing temporary is left; a file where a directory goes
+# fails that host only, with the path, leaving the file and every other
+# host alone; a full disk fails that host and leaves the destination
+# names alone; usage errors.
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+reexec_in_netns --mount --propagation private
+need_cmd tar mount umount
+start_sshd_test 5
+M=("$MRSH" -F "$SSH_CONFIG")
+CAPTURE_TIMEOUT=300
+S=$T/src
+D=$T/dst
+mkdir -p "$S" "$D"
+H5='127.0.1.[1-5]'
+for h in $(sshd_hosts 5); do mkdir -p "$D/$h"; done
+leftovers() { find "$1" -name '.mrsh-tar.*' | wc -l; }
+list() { (cd "$1" && find . -printf '%y %m %l %p\n' | LC_ALL=C sort); }
+
+# ---- a tree ----------------------------------------------------------------
+long=$(printf 'n%.0s' $(seq 1 120))
+mkdir -p "$S/tree/a/empty" "$S/tree/b/deep/er" "$S/tree/with space" \
+	"$S/tree/$long/$long"
+printf 'sp\n' >"$S/tree/a/sp ace"
+printf 'nl\n' >"$S/tree/a/new"$'\n'"line"
+printf 'bin\n' >"$S/tree/b/"$'\xff\xfe'"name"
+printf 'deep\n' >"$S/tree/b/deep/er/file"
+: >"$S/tree/a/empty-file"
+printf x >"$S/tree/a/one"
+head -c 3000001 /dev/urandom >"$S/tree/$long/$long/three"
+ln -s '../a/sp ace' "$S/tree/b/link"
+ln -s /nonexistent/target "$S/tree/b/dangling"
+ln -s "/$long/$long/x" "$S/tree/b/longlink"
+chmod 0750 "$S/tree/b"
+chmod 0500 "$S/tree/b/deep/er"
+chmod 0604 "$S/tree/a/one"
+touch -h -d '2002-01-01 00:00:00' "$S/tree/b/deep/er/file" "$S/tree/b/deep/er"
+touch -a -d '2003-03-03 03:03:03' "$S/tree/a/one"
+bytes=$(find "$S/tree" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+
+capture "$T" "${M[@]}" -v -w "$H5" -r --tar --copy "$S/tree" --dest "$D/%h"
+is "$RC" 0 "--tar: a tree to 5 hosts: exit 0"
+like "$(cat "$T/err")" "^mrsh: read $bytes bytes of local files for 5 hosts: $bytes the first time, 0 again " \
+	"-v: the local files were read once for the 5 hosts"
+is "$(cat "$T/out")" "" "nothing on stdout"
+bad=0
+for h in $(sshd_hosts 5); do
+	[ "$(list "$D/$h/tree")" = "$(list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(list "$S/tree") <(list "$D/$h/tree"))"; }
+	diff -r --no-dereference "$S/tree" "$D/$h/tree" >/dev/null 2>&1 || { bad=$((bad + 1)); diag "$h: contents differ"; }
+done
+is "$bad" 0 "every host has the same names, types, modes, links and contents"
+is "$(readlink "$D/127.0.1.2/tree/b/longlink")" "/$long/$long/x" "a link target over 100 bytes"
+isnt_old=$([ "$(stat -c %Y "$D/127.0.1.1/tree/b/deep/er/file")" != "$(stat -c %Y "$S/tree/b/deep/er/file")" ] && echo 1)
+is "$isnt_old" 1 "no --preserve: the file has a new mtime"
+is "$(leftovers "$D")" 0 "no temporary directory left"
+
+# again over the same tree, with --preserve (existing directories merged)
+printf 'older and longer\n' >"$D/127.0.1.1/tree/a/one"
+printf 'mine\n' >"$D/127.0.1.1/tree/a/not-in-the-source"
+capture "$T" "${M[@]}" -w 127.0.1.1 --preserve -r --tar --copy "$S/tree" --dest "$D/%h"
+is "$RC" 0 "--tar --preserve over the same tree: exit 0"
+is "$(cat "$T/err")" "" "nothing on stderr"
+is "$(stat -c '%a %Y %X' "$D/127.0.1.1/tree/a/one")" "$(stat -c '%a %Y %X' "$S/tree/a/one")" \
+	"--preserve: a replaced file has the source's mode, mtime and atime"
+is "$(stat -c %Y "$D/127.0.1.1/tree/b/deep/er/file") $(stat -c '%a %Y' "$D/127.0.1.1/tree/b/deep/er")" \
+	"$(stat -c %Y "$S/tree/b/deep/er/file") $(stat -c '%a %Y' "$S/tree/b/deep/er")" \
+	"--preserve: file and (existing) directory times and modes kept"
+is "$(cat "$D/127.0.1.1/tree/a/not-in-the-source")" mine "a file not in the source stays"
+is "$(leftovers "$D")" 0 "no temporary directory left"
+
+# ---- failures --------------------------------------------------------------
+# a file where a directory is expected: only that host fails
+for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/tree"; done
+mkdir -p "$D/127.0.1.2/tree"
+printf 'in the way\n' >"$D/127.0.1.2/tree/a"
+capture "$T" "${M[@]}" -w "127.0.1.[1-3]" -r --tar --copy "$S/tree" --dest "$D/%h"
+is "$RC" 6 "--tar: a file where a directory goes: exit 6 (installing failed)"
+like "$(cat "$T/err")" "^127\.0\.1\.2: $D/127\.0\.1\.2/tree/a: file exists and is not a directory$" \
+	"it says which file is in the way"
+like "$(cat "$T/err")" "mrsh: 1 of 3 hosts exited non-zero: exit 6: 127\.0\.1\.2" "the summary names the host"
+is "$(cat "$D/127.0.1.2/tree/a")" "in the way" "the file in the way is untouched"
+bad=0
+for h in 127.0.1.1 127.0.1.3; do
+	[ "$(list "$D/$h/tree")" = "$(list "$S/tree")" ] || bad=$((bad + 1))
+done
+is "$bad" 0 "the other two hosts got the whole tree"
+is "$(leftovers "$D")" 0 "no temporary directory left"
+
+# a missing destination
+capture "$T" "${M[@]}" -w 127.0.1.1 -r --tar --copy "$S/tree" --dest "$T/nonexistent"
+is "$RC" 3 "--tar: missing destination: exit 3"
+like "$(cat "$T/err")" "^127\.0\.1\.1: $T/nonexistent: no such directory$" "says so"
+
+# disk full on one host: the old file stays, nothing temporary is left
+if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.4"; then
+	at_exit "umount '$D/127.0.1.4'"
+	mkdir -p "$D/127.0.1.4/tree/a"
+	printf 'old\n' >"$D/127.0.1.4/tree/a/one"
+	capture "$T" "${M[@]}" -w '127.0.1.[4-5]' -r --tar --copy "$S/tree" --dest "$D/%h"
+	is "$RC" 4 "--tar: disk full on one host: exit 4 (tar failed)"
+	like "$(cat "$T/err")" "^127\.0\.1\.4: tar: .*: No space left on device$" \
+		"tar says 'No space left on device', with the host"
+	is "$(cat "$D/127.0.1.4/tree/a/one")" old "the destination name still holds the old file"
+	is "$(leftovers "$D/127.0.1.4")" 0 "the temporary directory was removed"
+	is "$(list "$D/127.0.1.5/tree")" "$(list "$S/tree")" "the other host got the tree"
+	umount "$D/127.0.1.4"
+else
+	skip_n 5 "disk full: cannot mount a tmpfs here"
+fi
+
+# ---- usage -------------------------------------------------------------------
+capture "$T" "${M[@]}" -w 127.0.1.1 --tar uptime
+is "$RC $(cat "$T/err")" "2 mrsh: --tar goes with --copy only" "--tar without --copy"
+capture "$T" "${M[@]}" -w 127.0.1.1 --tar --rcopy /etc/hostname --dest "$T"
+is "$RC $(cat "$T/err")" "2 mrsh: --tar goes with --copy only" "--tar with --rcopy"
+
+done_testing
