@@ -137,6 +137,9 @@ struct ssh_conn {
 	int			 in_attached;
 	int			 in_waiting;	/* wants more stdin */
 	TAILQ_ENTRY(ssh_conn)	 in_entry;
+	TAILQ_ENTRY(ssh_conn)	 tar_entry;	/* in tarq while sending */
+	int			 tar_waiting;	/* too far ahead of the others */
+	double			 tar_moved;	/* when its stream last moved */
 	double			 last_rx;
 	int			 ka_unanswered;	/* keepalives sent since a read */
 
@@ -172,6 +175,8 @@ struct ssh_run {
 	int			 in_poll;	/* ev_in watches fd 0 */
 	struct event		*ev_in;
 	struct ssh_conn_q	 inq;
+	struct ssh_conn_q	 tarq;		/* --tar: hosts sending */
+	struct event		*ev_tar;	/* looks again at stalled ones */
 
 	struct ssh_jump_q	 jumps;
 };
@@ -202,6 +207,7 @@ void	ssh_stdin_free(struct ssh_run *);
 /* The host takes stdin from the start; it no longer does. */
 void	ssh_stdin_attach(struct ssh_conn *);
 void	ssh_stdin_detach(struct ssh_conn *);
+void	ssh_tar_start(struct ssh_conn *);
 void	ssh_tar_free(struct ssh_conn *);
 /*
  * Send stdin (--sudo's password, then -I's stdin) and then the in-band

@@ -177,6 +177,9 @@ ssh_stdin_init(struct ssh_run *r)
 void
 ssh_stdin_free(struct ssh_run *r)
 {
+	if (r->ev_tar != NULL)
+		event_free(r->ev_tar);
+	r->ev_tar = NULL;
 	if (r->ev_in != NULL)
 		event_free(r->ev_in);
 	r->ev_in = NULL;
@@ -184,14 +187,112 @@ ssh_stdin_free(struct ssh_run *r)
 	r->in = NULL;
 }
 
-/* --tar: the next packet's worth of the stream into tar_buf. */
+/*
+ * --tar: hosts send their streams in step, none more than SSH_STDIN_AHEAD
+ * ahead of the slowest host sending, as -I's do (the cache serves them
+ * all from the same chunks, and the hosts unpack, fsync and install at
+ * about the same time: fsyncs spread over a run cost a shared disk more).
+ * A host whose stream has not moved for SSH_TAR_STALLED seconds (its
+ * server stopped reading) holds nobody back.
+ */
+#define SSH_TAR_STALLED		1.0
+
+void
+ssh_tar_start(struct ssh_conn *c)
+{
+	c->tar = xcalloc(1, sizeof *c->tar);
+	copy_tar_init(c->tar, c->r->copy);
+	c->tar_moved = run_now();
+	TAILQ_INSERT_TAIL(&c->r->tarq, c, tar_entry);
+}
+
+/* The slowest stream's offset, of those that moved lately. */
+static uint64_t
+ssh_tar_min(struct ssh_run *r)
+{
+	struct ssh_conn	*o;
+	uint64_t	 min = UINT64_MAX;
+	double		 now = run_now();
+
+	TAILQ_FOREACH(o, &r->tarq, tar_entry) {
+		if (o->tar->sent < min && !o->tar_waiting &&
+		    now - o->tar_moved < SSH_TAR_STALLED)
+			min = o->tar->sent;
+	}
+	return (min);
+}
+
+static void	ssh_tar_wake(struct ssh_run *);
+
+static void
+ssh_tar_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ssh_tar_wake(arg);
+}
+
+/* Wake the hosts that waited and may go on now. */
+static void
+ssh_tar_wake(struct ssh_run *r)
+{
+	struct ssh_conn	*o;
+	uint64_t	 min = ssh_tar_min(r);
+
+	struct timeval	 again = { 1, 0 };
+	int		 waiting = 0;
+
+	TAILQ_FOREACH(o, &r->tarq, tar_entry) {
+		if (!o->tar_waiting)
+			continue;
+		if (min == UINT64_MAX || o->tar->sent < min + SSH_STDIN_AHEAD) {
+			o->tar_waiting = 0;
+			o->tar_moved = run_now();
+			ssh_kick(o);
+		} else
+			waiting = 1;
+	}
+	if (waiting) {
+		/* look again when a slow host may count as stalled */
+		if (r->ev_tar == NULL &&
+		    (r->ev_tar = evtimer_new(run_base(r->run),
+		    ssh_tar_timer_cb, r)) == NULL)
+			fatalx("evtimer_new failed");
+		if (!evtimer_pending(r->ev_tar, NULL))
+			evtimer_add(r->ev_tar, &again);
+	} else if (r->ev_tar != NULL)
+		evtimer_del(r->ev_tar);
+}
+
+/* The host sends no more of its stream (all sent, failed, freed). */
+static void
+ssh_tar_detach(struct ssh_conn *c)
+{
+	if (c->tar == NULL || c->tar_sent)
+		return;
+	TAILQ_REMOVE(&c->r->tarq, c, tar_entry);
+	c->tar_sent = 1;
+	ssh_tar_wake(c->r);
+}
+
+/*
+ * The next packet's worth of the stream into tar_buf (none at its end, or
+ * while the host is too far ahead: tar_waiting). -1 if the session failed.
+ */
 static int
 ssh_tar_fill(struct ssh_conn *c)
 {
 	const char	*d;
 	char		 err[1024];
 	size_t		 n;
+	uint64_t	 was = c->tar->sent, min;
 
+	min = ssh_tar_min(c->r);
+	if (min != UINT64_MAX && c->tar->sent >= min + SSH_STDIN_AHEAD) {
+		c->tar_waiting = 1;
+		ssh_tar_wake(c->r);	/* arms the stall timer */
+		return (0);
+	}
 	if (c->tar_buf == NULL)
 		c->tar_buf = xmalloc(SSH_PACKET);
 	while (c->tar_len < SSH_PACKET) {
@@ -207,6 +308,9 @@ ssh_tar_fill(struct ssh_conn *c)
 		copy_tar_advance(c->tar, n);
 	}
 	c->s->copy_bytes = c->tar->file_bytes;
+	c->tar_moved = run_now();
+	if (was == min || c->tar_len == 0)
+		ssh_tar_wake(c->r);
 	return (0);
 }
 
@@ -216,6 +320,7 @@ ssh_tar_free(struct ssh_conn *c)
 {
 	if (c->tar == NULL)
 		return;
+	ssh_tar_detach(c);
 	copy_tar_free(c->tar);
 	free(c->tar);
 	c->tar = NULL;
@@ -344,8 +449,10 @@ ssh_write_stdin(struct ssh_conn *c)
 				c->tar_off = c->tar_len = 0;
 				if (ssh_tar_fill(c) == -1)
 					return (-1);
+				if (c->tar_waiting)
+					return (0);
 				if (c->tar_len == 0) {
-					c->tar_sent = 1;
+					ssh_tar_detach(c);
 					continue;
 				}
 			}

@@ -392,6 +392,7 @@ ssh_init(struct run *run)
 	r = xcalloc(1, sizeof *r);
 	r->run = run;
 	TAILQ_INIT(&r->inq);
+	TAILQ_INIT(&r->tarq);
 	TAILQ_INIT(&r->jumps);
 	run_set_tpriv(run, r);
 	if ((r->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1) {
@@ -1084,8 +1085,7 @@ ssh_step_channel_open(struct ssh_conn *c)
 	if (c->r->copy != NULL && run_options(s->run)->copy_tar &&
 	    c->tar == NULL) {
 		/* --tar: a command channel, the stream as its input. */
-		c->tar = xcalloc(1, sizeof *c->tar);
-		copy_tar_init(c->tar, c->r->copy);
+		ssh_tar_start(c);
 		dest = copy_expand(run_options(s->run)->copy_dest,
 		    s->host->label);
 		c->tar_cmd = copy_tar_command(dest,

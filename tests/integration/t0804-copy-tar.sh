@@ -8,7 +8,8 @@
 # all hosts (-v); nothing temporary is left; a file where a directory goes
 # fails that host only, with the path, leaving the file and every other
 # host alone; a full disk fails that host and leaves the destination
-# names alone; usage errors.
+# names alone; a host whose tar stops does not hold the others back;
+# usage errors.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -114,6 +115,44 @@ if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.4"; then
 	umount "$D/127.0.1.4"
 else
 	skip_n 5 "disk full: cannot mount a tmpfs here"
+fi
+
+# ---- a host that stops reading holds nobody back ----------------------------
+# The hosts send in step (none more than 1 MB ahead of the slowest); one
+# whose tar is stopped counts as stalled after a second and the others
+# finish without it; continued, it finishes too.
+mkdir -p "$S/big"
+for i in 1 2 3 4; do head -c 5000000 /dev/urandom >"$S/big/f$i"; done
+for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/big"; done
+# tarpid HOST: the pid of the remote tar unpacking into HOST's directory
+tarpid() {
+	local p
+	for p in $(pgrep -x tar); do
+		[ "$(readlink "/proc/$p/cwd")" = "$D/$1" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+"${M[@]}" -w '127.0.1.[1-3]' -r --tar --copy "$S/big" --dest "$D/%h" \
+	>"$T/out" 2>"$T/err" &
+mpid=$!
+at_exit "kill $mpid 2>/dev/null"
+if wait_for 60 'tp=$(tarpid 127.0.1.2)' && kill -STOP "$tp"; then
+	at_exit "kill -CONT $tp 2>/dev/null"
+	done13() {
+		cmp -s "$S/big/f4" "$D/127.0.1.1/big/f4" &&
+			cmp -s "$S/big/f4" "$D/127.0.1.3/big/f4"
+	}
+	wait_for 120 done13
+	ok $? "with one host's tar stopped, the two others finish"
+	is "$(ls "$D/127.0.1.2/big" 2>/dev/null)" "" "the stopped host has nothing under the destination yet"
+	kill -CONT "$tp"
+	wait "$mpid"
+	is "$?" 0 "continued, it finishes too: exit 0"
+	is "$(diff -r "$S/big" "$D/127.0.1.2/big" && echo same)" same "and has the files"
+else
+	fail "the remote tar of 127.0.1.2 did not show up"
+	skip_n 3 "no remote tar to stop"
+	wait "$mpid"
 fi
 
 # ---- usage -------------------------------------------------------------------
