@@ -41,7 +41,8 @@ jump_strip(const char *spec)
 }
 
 /*
- * ssh's hpdelim2(): the host field of *cp, "[...]" or up to ':' or '/';
+ * ssh's hpdelim2(): the host field of *cp (not NULL), "[...]" or up to
+ * ':' or '/';
  * *cp moves past the delimiter (stored in *delim), or becomes NULL at the
  * end. NULL if the field is malformed.
  */
@@ -50,8 +51,6 @@ jump_hpdelim(char **cp, char *delim)
 {
 	char	*s, *old;
 
-	if (*cp == NULL)
-		return (NULL);
 	old = s = *cp;
 	if (*s == '[') {
 		if ((s = strchr(s, ']')) == NULL)

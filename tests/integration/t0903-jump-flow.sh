@@ -218,6 +218,22 @@ is "$RC" 255 "a forward that hangs: exit 255"
 is "$(head -1 "$T/err")" "mrsh: 10.77.2.99: CONNECTING: connect timeout after 1s (-t)" \
 	"a forward that hangs: the connect timeout, for that target"
 
+# A target whose port takes the connection and closes it at once (no
+# SSH there): the channel closes before the target's banner, and the
+# message names the jump host it went through.
+PX=$(free_port)
+ip netns exec "$NT" nc -q 0 -l 10.77.2.13 "$PX" </dev/null >/dev/null 2>&1 &
+ncpid=$!
+at_exit "kill $ncpid"
+wait_for 10 "ip netns exec $NT ss -ltn | grep -q '10.77.2.13:$PX '" ||
+	diag "the closing listener did not start"
+capture "$T" "$MRSH" -F "$T/cfg" -t 20 -p "$PX" -w 10.77.2.13 true
+is "$RC" 255 "a target port that closes at once: exit 255"
+like "$(head -1 "$T/err")" \
+	"^mrsh: 10\\.77\\.2\\.13: [A-Z]+: jump host bastion: the channel closed before the target's SSH banner\$" \
+	"a target port that closes at once: said, naming the jump host"
+kill "$ncpid" 2>/dev/null
+
 # 4. ServerAliveInterval of the jump host, on the jump session.
 {
 	printf 'Host bastion\n\tServerAliveInterval 1\n\tServerAliveCountMax 3\n'
