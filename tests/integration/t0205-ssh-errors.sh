@@ -48,8 +48,8 @@ like "$(cat "$T/err")" '127\.0\.0\.1.*(closed|reset|banner|not an SSH)' \
 	"the error says the connection was closed"
 
 # command timeout
-capture "$T" "${M[@]}" -u 1 -w '127.0.1.[1-3]' 'echo started; exec sleep 30'
-is "$RC" 255 "-u 1 on sleep 30: exit 255 (not the capture's 124)"
+capture "$T" "${M[@]}" -u 4 -w '127.0.1.[1-3]' 'echo started; exec sleep 30'
+is "$RC" 255 "-u 4 on sleep 30: exit 255 (not the capture's 124)"
 is "$(grep -c ': started$' "$T/out")" 3 "output before the timeout was printed"
 like "$(cat "$T/err")" '(command timeout|timed out)' "the error says the command timed out"
 capture "$T" "${M[@]}" -u 20 -w '127.0.1.[1-3]' 'sleep 1; echo in-time'
