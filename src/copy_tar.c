@@ -346,32 +346,18 @@ static const char tar_times[] =
 	"touch -h -r \"$e\" -- \"$r\" && chmod --reference=\"$e\" -- \"$r\" "
 	"|| exit 1; done";
 
-/* s in single quotes for the remote login shell. */
-static void
-tar_quote(struct evbuffer *b, const char *s)
-{
-	xevbuffer_add(b, "'", 1);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			xevbuffer_addstr(b, "'\\''");
-		else
-			xevbuffer_add(b, s, 1);
-	}
-	xevbuffer_add(b, "'", 1);
-}
-
 char *
 copy_tar_command(const char *dest, int preserve)
 {
 	struct evbuffer	*b = xevbuffer_new();
 
 	xevbuffer_addstr(b, "sh -c ");
-	tar_quote(b, tar_outer);
+	xevbuffer_add_shquoted(b, tar_outer);
 	xevbuffer_addstr(b, " mrsh-copy ");
-	tar_quote(b, dest);
+	xevbuffer_add_shquoted(b, dest);
 	xevbuffer_addstr(b, preserve ? " 1 " : " 0 ");
-	tar_quote(b, tar_install);
+	xevbuffer_add_shquoted(b, tar_install);
 	xevbuffer_addstr(b, " ");
-	tar_quote(b, tar_times);
+	xevbuffer_add_shquoted(b, tar_times);
 	return (xevbuffer_take(b, NULL));
 }

@@ -337,26 +337,14 @@ static const char sudo_head_tty[] = "sh -c 'IFS= read -r p; "
 static char *
 ssh_sudo_command(const char *head, const char *cmdline)
 {
-	static const char pre[] = "'exec </dev/null; ";
-	const char	*p;
-	char		*cmd, *o;
+	struct evbuffer	*b = xevbuffer_new();
+	char		*cmd;
 
-	cmd = xmalloc(strlen(head) + sizeof pre + 4 * strlen(cmdline) + 2);
-	o = cmd;
-	memcpy(o, head, strlen(head));
-	o += strlen(head);
-	memcpy(o, pre, sizeof pre - 1);
-	o += sizeof pre - 1;
-	for (p = cmdline; *p != '\0'; p++) {
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else
-			*o++ = *p;
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return (cmd);
+	xasprintf(&cmd, "exec </dev/null; %s", cmdline);
+	xevbuffer_addstr(b, head);
+	xevbuffer_add_shquoted(b, cmd);
+	free(cmd);
+	return (xevbuffer_take(b, NULL));
 }
 
 static int

@@ -133,6 +133,21 @@ xevbuffer_addstr(struct evbuffer *b, const char *s)
 	xevbuffer_add(b, s, strlen(s));
 }
 
+void
+xevbuffer_add_shquoted(struct evbuffer *b, const char *s)
+{
+	const char *q;
+
+	xevbuffer_add(b, "'", 1);
+	while ((q = strchr(s, '\'')) != NULL) {
+		xevbuffer_add(b, s, (size_t)(q - s));
+		xevbuffer_addstr(b, "'\\''");
+		s = q + 1;
+	}
+	xevbuffer_addstr(b, s);
+	xevbuffer_add(b, "'", 1);
+}
+
 const char *
 xevbuffer_bytes(struct evbuffer *b, size_t *len)
 {

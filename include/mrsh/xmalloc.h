@@ -24,6 +24,8 @@ struct evbuffer;
 struct evbuffer *xevbuffer_new(void);
 void	 xevbuffer_add(struct evbuffer *, const void *, size_t);
 void	 xevbuffer_addstr(struct evbuffer *, const char *);
+/* s in single quotes for a POSIX shell ('\'' for each quote in it). */
+void	 xevbuffer_add_shquoted(struct evbuffer *, const char *);
 /* The contents in one piece, *len bytes ("" if b is NULL or empty). */
 const char *xevbuffer_bytes(struct evbuffer *, size_t *len);
 /* The contents as a malloc'd NUL-terminated string; b is freed. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mrsh/copy.h"
+#include "mrsh/copy_tar.h"
 #include "mrsh/options.h"
 #include "tap.h"
 
@@ -57,7 +58,9 @@ main(void)
 	struct options		 opt;
 	struct copy_plan	*p;
 	struct copy_reader	 a, b, c;
-	char			 path[] = "/tmp/mrsh-test-copy.XXXXXX", *s;
+	struct copy_tar		 t;
+	const char		*d;
+	char			 path[] = "/tmp/mrsh-test-copy.XXXXXX", *s, *cmd;
 	char			*srcs[1], err[256];
 	unsigned char		*buf;
 	uint64_t		 size = 3 * COPY_CHUNK + 12345, i;
@@ -148,6 +151,21 @@ main(void)
 	ok(copy_reader_data(p, &a, COPY_WRITE_MAX, &len, err, sizeof err) ==
 	    NULL && strstr(err, "shrank") != NULL, "a shrunk file is an error");
 	copy_reader_detach(p, &a);
+
+	/* --tar: a GNU header, then the shrunk file fails the stream. */
+	copy_tar_init(&t, p);
+	d = copy_tar_data(&t, 512, &len, err, sizeof err);
+	ok(d != NULL && len == 512 && memcmp(d + 257, "ustar  ", 8) == 0,
+	    "--tar: the stream starts with a GNU tar header");
+	copy_tar_advance(&t, len);
+	ok(copy_tar_data(&t, COPY_WRITE_MAX, &len, err, sizeof err) == NULL &&
+	    strstr(err, "shrank") != NULL,
+	    "--tar: a file that shrank fails the stream");
+	copy_tar_free(&t);
+	cmd = copy_tar_command("/d'ir", 1);
+	ok(strstr(cmd, " mrsh-copy '/d'\\''ir' 1 '") != NULL,
+	    "--tar: the destination single-quoted for the remote shell");
+	free(cmd);
 
 	copy_plan_free(p);
 	close(fd);
