@@ -491,8 +491,6 @@ options_copy_check(struct options *o)
 	if (o->tty == 1)
 		options_die("%s and --tty exclude each other (SFTP has no "
 		    "terminal)", what);
-	if (o->copy_tar && o->copy != COPY_PUSH)
-		options_die("--tar goes with --copy only");
 	for (i = 0; i < o->ncopy_src; i++) {
 		if (*o->copy_src[i] == '\0')
 			options_die("%s: empty source path", what);
@@ -1018,12 +1016,12 @@ options_parse(struct options *o, int argc, char **argv)
 		options_die("the host list is empty");
 	if (o->list_hosts)
 		return;
+	if (o->copy_tar && o->copy != COPY_PUSH)
+		options_die("--tar goes with --copy only");
 	if (o->copy != COPY_NONE) {
 		options_copy_check(o);
 		return;
 	}
-	if (o->copy_tar)
-		options_die("--tar goes with --copy only");
 	if (o->recursive || o->preserve || o->copy_dest != NULL)
 		options_die("%s works with --copy or --rcopy only",
 		    o->recursive ? "-r" : o->preserve ? "--preserve" :

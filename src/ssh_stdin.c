@@ -237,9 +237,8 @@ static void
 ssh_tar_wake(struct ssh_run *r)
 {
 	struct ssh_conn	*o;
-	uint64_t	 min = ssh_tar_min(r);
-
 	struct timeval	 again = { 1, 0 };
+	uint64_t	 min = ssh_tar_min(r);
 	int		 waiting = 0;
 
 	TAILQ_FOREACH(o, &r->tarq, tar_entry) {
