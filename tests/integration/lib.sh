@@ -306,6 +306,10 @@ reexec_in_netns() {
 	MRSH_IN_NETNS=$0 exec unshare --net "${flags[@]}" bash "$0" "$@"
 }
 
+# tree_list DIR: type, mode, link target and path of everything below DIR,
+# sorted: two trees are alike when their lists are equal.
+tree_list() { (cd "$1" && find . -printf '%y %m %l %p\n' | LC_ALL=C sort); }
+
 # wait_for SECS CMD: poll CMD (a string for eval) every 0.1 s, up to SECS.
 wait_for() {
 	local deadline=$((SECONDS + $1))

@@ -108,14 +108,12 @@ ln -s /nonexistent/target "$S/tree/b/dangling"
 chmod 0750 "$S/tree/b"
 chmod 0500 "$S/tree/b/deep/er"
 touch -h -d '2002-01-01 00:00:00' "$S/tree/b/deep/er/file" "$S/tree/b/deep/er"
-# list DIR: type, mode, link target and name of everything below DIR
-list() { (cd "$1" && find . -printf '%y %m %l %p\n' | LC_ALL=C sort); }
 capture "$T" "${M[@]}" -w "$H5" -r --copy "$S/tree" --dest "$D/%h"
 is "$RC" 0 "-r tree to 5 hosts: exit 0"
 is "$(cat "$T/err")" "" "-r: nothing on stderr"
 bad=0
 for h in $(hosts5); do
-	[ "$(list "$D/$h/tree")" = "$(list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(list "$S/tree") <(list "$D/$h/tree"))"; }
+	[ "$(tree_list "$D/$h/tree")" = "$(tree_list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(tree_list "$S/tree") <(tree_list "$D/$h/tree"))"; }
 	diff -r --no-dereference "$S/tree" "$D/$h/tree" >/dev/null 2>&1 || { bad=$((bad + 1)); diag "$h: contents differ"; }
 done
 is "$bad" 0 "every host has the same names, types, modes, links and contents"
@@ -158,7 +156,7 @@ like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.2: RUNNING: $D/127\.0\.1\.2/tree/a: mk
 is "$(cat "$D/127.0.1.2/tree/a")" "in the way" "the file in the way is untouched"
 bad=0
 for h in 127.0.1.1 127.0.1.3; do
-	[ "$(list "$D/$h/tree")" = "$(list "$S/tree")" ] || bad=$((bad + 1))
+	[ "$(tree_list "$D/$h/tree")" = "$(tree_list "$S/tree")" ] || bad=$((bad + 1))
 done
 is "$bad" 0 "the other two hosts got the whole tree"
 

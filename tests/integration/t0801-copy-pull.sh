@@ -53,10 +53,9 @@ printf 'b\n' >"$S/tree/sub/b c"
 ln -s a "$S/tree/link"
 capture "$T" "${M[@]}" -w '127.0.1.[1-3]' -r --rcopy "$S/tree" --dest "$T/pull"
 is "$RC" 0 "-r pull of a tree: exit 0"
-list() { (cd "$1" && find . -printf '%y %m %l %p\n' | LC_ALL=C sort); }
 bad=0
 for h in $(sshd_hosts 3); do
-	[ "$(list "$T/pull/tree.$h")" = "$(list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(list "$S/tree") <(list "$T/pull/tree.$h"))"; }
+	[ "$(tree_list "$T/pull/tree.$h")" = "$(tree_list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(tree_list "$S/tree") <(tree_list "$T/pull/tree.$h"))"; }
 done
 is "$bad" 0 "each host's tree is TREE.HOST with the same names, modes and links"
 capture "$T" "${M[@]}" -w 127.0.1.1 --rcopy "$S/tree" --dest "$T/pull"

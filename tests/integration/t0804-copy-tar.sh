@@ -24,7 +24,6 @@ mkdir -p "$S" "$D"
 H5='127.0.1.[1-5]'
 for h in $(sshd_hosts 5); do mkdir -p "$D/$h"; done
 leftovers() { find "$1" -name '.mrsh-tar.*' | wc -l; }
-list() { (cd "$1" && find . -printf '%y %m %l %p\n' | LC_ALL=C sort); }
 
 # ---- a tree ----------------------------------------------------------------
 long=$(printf 'n%.0s' $(seq 1 120))
@@ -54,7 +53,7 @@ like "$(cat "$T/err")" "^mrsh: read $bytes bytes of local files for 5 hosts: $by
 is "$(cat "$T/out")" "" "nothing on stdout"
 bad=0
 for h in $(sshd_hosts 5); do
-	[ "$(list "$D/$h/tree")" = "$(list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(list "$S/tree") <(list "$D/$h/tree"))"; }
+	[ "$(tree_list "$D/$h/tree")" = "$(tree_list "$S/tree")" ] || { bad=$((bad + 1)); diag "$h: $(diff <(tree_list "$S/tree") <(tree_list "$D/$h/tree"))"; }
 	diff -r --no-dereference "$S/tree" "$D/$h/tree" >/dev/null 2>&1 || { bad=$((bad + 1)); diag "$h: contents differ"; }
 done
 is "$bad" 0 "every host has the same names, types, modes, links and contents"
@@ -90,7 +89,7 @@ like "$(cat "$T/err")" "mrsh: 1 of 3 hosts exited non-zero: exit 6: 127\.0\.1\.2
 is "$(cat "$D/127.0.1.2/tree/a")" "in the way" "the file in the way is untouched"
 bad=0
 for h in 127.0.1.1 127.0.1.3; do
-	[ "$(list "$D/$h/tree")" = "$(list "$S/tree")" ] || bad=$((bad + 1))
+	[ "$(tree_list "$D/$h/tree")" = "$(tree_list "$S/tree")" ] || bad=$((bad + 1))
 done
 is "$bad" 0 "the other two hosts got the whole tree"
 is "$(leftovers "$D")" 0 "no temporary directory left"
@@ -111,7 +110,7 @@ if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.4"; then
 		"tar says 'No space left on device', with the host"
 	is "$(cat "$D/127.0.1.4/tree/a/one")" old "the destination name still holds the old file"
 	is "$(leftovers "$D/127.0.1.4")" 0 "the temporary directory was removed"
-	is "$(list "$D/127.0.1.5/tree")" "$(list "$S/tree")" "the other host got the tree"
+	is "$(tree_list "$D/127.0.1.5/tree")" "$(tree_list "$S/tree")" "the other host got the tree"
 	umount "$D/127.0.1.4"
 else
 	skip_n 5 "disk full: cannot mount a tmpfs here"
