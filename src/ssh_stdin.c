@@ -197,11 +197,19 @@ ssh_stdin_free(struct ssh_run *r)
  */
 #define SSH_TAR_STALLED		1.0
 
+/* The host's stream, its remote command, its place among the senders. */
 void
 ssh_tar_start(struct ssh_conn *c)
 {
+	const struct options	*opt = run_options(c->s->run);
+	char			*dest;
+
 	c->tar = xcalloc(1, sizeof *c->tar);
 	copy_tar_init(c->tar, c->r->copy);
+	dest = copy_expand(opt->copy_dest, c->s->host->label);
+	c->tar_cmd = copy_tar_command(dest, opt->preserve);
+	free(dest);
+	c->s->copy_total = c->r->copy->total;
 	c->tar_moved = run_now();
 	TAILQ_INSERT_TAIL(&c->r->tarq, c, tar_entry);
 }

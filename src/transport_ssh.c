@@ -1062,7 +1062,6 @@ static enum ssh_res
 ssh_step_channel_open(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
-	char		*dest;
 
 	if (c->jump != NULL) {
 		debug("%s: up; its targets come as channels", s->host->label);
@@ -1070,24 +1069,18 @@ ssh_step_channel_open(struct ssh_conn *c)
 		jump_pump_attach(c->jump->pump, c->ssh);
 		return (STEP_NEXT);
 	}
-	if (c->r->copy != NULL && run_options(s->run)->copy_tar &&
-	    c->tar == NULL) {
+	if (c->r->copy != NULL && c->tar == NULL) {
+		if (!run_options(s->run)->copy_tar) {
+			/* SFTP opens its own channel. */
+			c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
+			    &c->call_bytes);
+			ssh_set_step(c, SSH_SFTP);
+			c->last_rx = run_now();
+			session_event(s, SEV_COMMAND_STARTED);
+			return (STEP_NEXT);
+		}
 		/* --tar: a command channel, the stream as its input. */
 		ssh_tar_start(c);
-		dest = copy_expand(run_options(s->run)->copy_dest,
-		    s->host->label);
-		c->tar_cmd = copy_tar_command(dest,
-		    run_options(s->run)->preserve);
-		free(dest);
-		s->copy_total = c->r->copy->total;
-	} else if (c->r->copy != NULL && c->tar == NULL) {
-		/* SFTP opens its own channel. */
-		c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
-		    &c->call_bytes);
-		ssh_set_step(c, SSH_SFTP);
-		c->last_rx = run_now();
-		session_event(s, SEV_COMMAND_STARTED);
-		return (STEP_NEXT);
 	}
 	c->ch = libssh2_channel_open_ex(c->ssh, "session",
 	    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET, NULL, 0);
@@ -1100,7 +1093,9 @@ ssh_step_channel_open(struct ssh_conn *c)
 		return (STEP_FAILED);
 	}
 	memset(&c->chansetup, 0, sizeof c->chansetup);
-	c->tty = ssh_chansetup_want_tty(run_options(s->run)->tty, &c->hc);
+	/* Never a terminal for a tar stream (RequestTTY force or not). */
+	c->tty = c->tar != NULL ? 0 :
+	    ssh_chansetup_want_tty(run_options(s->run)->tty, &c->hc);
 	ssh_set_step(c, SSH_CHANSETUP);
 	return (STEP_NEXT);
 }

@@ -76,6 +76,13 @@ is "$(stat -c %Y "$D/127.0.1.1/tree/b/deep/er/file") $(stat -c '%a %Y' "$D/127.0
 is "$(cat "$D/127.0.1.1/tree/a/not-in-the-source")" mine "a file not in the source stays"
 is "$(leftovers "$D")" 0 "no temporary directory left"
 
+# a config asking for a terminal gets none for the stream
+rm -rf "$D/127.0.1.3/tree"
+capture "$T" "${M[@]}" -o RequestTTY=force -w 127.0.1.3 -r --tar --copy "$S/tree" --dest "$D/%h"
+is "$RC $(cat "$T/err")" "0 " "--tar with RequestTTY force: exit 0, nothing on stderr"
+is "$(tree_list "$D/127.0.1.3/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole (no pty in the way)"
+is "$(diff -r --no-dereference "$S/tree" "$D/127.0.1.3/tree" >/dev/null 2>&1 && echo same)" same "byte for byte"
+
 # ---- failures --------------------------------------------------------------
 # a file where a directory is expected: only that host fails
 for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/tree"; done
