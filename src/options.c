@@ -491,6 +491,9 @@ options_copy_check(struct options *o)
 	if (o->tty == 1)
 		options_die("%s and --tty exclude each other (SFTP has no "
 		    "terminal)", what);
+	if (o->sudo)
+		options_die("%s and --sudo exclude each other (files are "
+		    "written as the login user)", what);
 	for (i = 0; i < o->ncopy_src; i++) {
 		if (*o->copy_src[i] == '\0')
 			options_die("%s: empty source path", what);

@@ -208,6 +208,9 @@ capture "$T" "${M[@]}" -w 127.0.1.1 --rcopy /etc/hostname --dest "$T" --tty
 is "$RC" 2 "--rcopy with --tty: exit 2"
 is "$(cat "$T/err")" "mrsh: --rcopy and --tty exclude each other (SFTP has no terminal)" \
 	"--tty with --rcopy: says why"
+capture "$T" "${M[@]}" --sudo -w 127.0.1.1 --copy "$S/one" --dest /tmp
+is "$RC $(cat "$T/err")" "2 mrsh: --copy and --sudo exclude each other (files are written as the login user)" \
+	"--sudo with --copy: exit 2, says why (not a copy as the login user)"
 
 # the connections were closed remote-first even after a copy failure
 capture "$T" "${M[@]}" --stats -w "127.0.1.[1-3]" --copy "$S/one" "$S/empty" --dest "$D/%h/one"
