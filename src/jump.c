@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include "mrsh/jump.h"
+#include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
 
 /*
@@ -252,7 +253,7 @@ jump_spec_parse(const char *spec, struct jump_hop **hopsp, char *err,
     size_t errlen)
 {
 	struct jump_hop	*hops = NULL;
-	char		*s, *p, *word;
+	char		*s, *p, *word, safe[256];
 	int		 n = 0;
 
 	*hopsp = NULL;
@@ -262,7 +263,8 @@ jump_spec_parse(const char *spec, struct jump_hop **hopsp, char *err,
 	for (p = s; (word = strsep(&p, ",")) != NULL; ) {
 		hops = xreallocarray(hops, (size_t)n + 1, sizeof *hops);
 		if (jump_hop_parse(word, &hops[n]) == -1) {
-			snprintf(err, errlen, "bad jump host \"%s\"", word);
+			log_safe(safe, sizeof safe, word, strlen(word));
+			snprintf(err, errlen, "bad jump host \"%s\"", safe);
 			jump_hops_free(hops, n);
 			free(s);
 			return (-1);
@@ -314,6 +316,7 @@ int
 jump_spec_check_cmdline(const char *spec, char *err, size_t errlen)
 {
 	struct jump_hop	*hops;
+	char		 safe[256];
 	int		 i, n, rc = 0;
 
 	if ((n = jump_spec_parse(spec, &hops, err, errlen)) <= 0)
@@ -321,13 +324,15 @@ jump_spec_check_cmdline(const char *spec, char *err, size_t errlen)
 	/* As ssh, from the last hop back. */
 	for (i = n - 1; i >= 0 && rc == 0; i--) {
 		if (!jump_valid_host(hops[i].host)) {
-			snprintf(err, errlen, "invalid hostname \"%s\"",
-			    hops[i].host);
+			log_safe(safe, sizeof safe, hops[i].host,
+			    strlen(hops[i].host));
+			snprintf(err, errlen, "invalid hostname \"%s\"", safe);
 			rc = -1;
 		} else if (hops[i].user != NULL &&
 		    !jump_valid_user(hops[i].user)) {
-			snprintf(err, errlen, "invalid username \"%s\"",
-			    hops[i].user);
+			log_safe(safe, sizeof safe, hops[i].user,
+			    strlen(hops[i].user));
+			snprintf(err, errlen, "invalid username \"%s\"", safe);
 			rc = -1;
 		}
 	}

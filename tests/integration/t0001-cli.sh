@@ -79,4 +79,9 @@ is "$missing" "" "every --help option is in mrsh.1"
 extra=$(comm -13 <(echo "$help_opts") <(grep -o -- '\\-\\-[a-z]\+\(\\-[a-z]\+\)*' "$top_srcdir/doc/mrsh.1" | sed 's/\\-/-/g; s/^--//' | sort -u) | grep -v '^program-transform-name$\|^enable')
 is "$extra" "" "every mrsh.1 long option is in --help"
 : "$man_opts"
+# a -J that ssh refuses: named in the error, with no control byte raw
+"$MRSH" -J $'bad\e[31mhost' -w h true >/dev/null 2>"$T/jerr"
+is "$?" 2 "-J with an escape in the host: exit 2"
+is "$(cat "$T/jerr")" 'mrsh: -J: invalid hostname "bad\033[31mhost"' "the escape is shown, not sent"
+
 done_testing

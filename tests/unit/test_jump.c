@@ -201,7 +201,7 @@ static const struct {
 	{ "ssh://u%3bx@h", "invalid username \"u;x\"" },
 	{ "ssh://%2du@h", "invalid username \"-u\"" },
 	{ "ssh://u%20-x@h", "invalid username \"u -x\"" },
-	{ "ssh://u%01@h", "invalid username \"u\001\"" },
+	{ "ssh://u%01@h", "invalid username \"u\\001\"" },
 	{ "h:0", "bad jump host \"h:0\"" },
 };
 
