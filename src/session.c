@@ -122,6 +122,9 @@ session_transition_ok(enum session_state from, enum session_state to)
  * chan_set_istate. A release build goes on, so that a path the tables
  * missed cannot leave a host unfinished.
  */
+static void	session_bug(const struct session *, const char *, int,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+
 static void
 session_bug(const struct session *s, const char *func, int line,
     const char *fmt, ...)
