@@ -276,9 +276,13 @@ ssh_keyfmt_decrypt(const char *priv, size_t privlen, const char *passphrase,
 	if (sshwire_string(&kdf, &salt, &saltlen) == -1 ||
 	    sshwire_u32(&kdf, &rounds) == -1 || rounds == 0 ||
 	    enclen < c->blocksize || enclen % c->blocksize != 0 ||
-	    b.left - enclen != c->authlen || passphrase == NULL ||
-	    *passphrase == '\0')
+	    b.left - enclen != c->authlen)
 		goto done;
+	/* As OpenSSH's sshkey.c: no passphrase is a wrong one. */
+	if (passphrase == NULL || *passphrase == '\0') {
+		st = SSH_KEYFMT_WRONG_PASSPHRASE;
+		goto done;
+	}
 
 	keyivlen = c->keylen + c->ivlen;
 	key = xmalloc(keyivlen);
