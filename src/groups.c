@@ -54,6 +54,7 @@ struct groups_ini {
 	char		*section;
 	char		*key;
 	char		*value;
+	unsigned	 file;		/* which groups_ini_read set it */
 };
 
 /* A ClusterShell group source. */
@@ -120,22 +121,32 @@ groups_ini_find(struct groups_ini *v, size_t n, const char *section,
 	return NULL;
 }
 
-static void
+/*
+ * Set section.key: a later file's value replaces an earlier one's, as
+ * ConfigParser.read() of several files does; the same key twice in one
+ * file is an error there (strict mode, its default), so -1 here.
+ */
+static int
 groups_ini_set(struct groups_ini **v, size_t *n, const char *section,
-    const char *key, const char *value)
+    const char *key, const char *value, unsigned file)
 {
 	struct groups_ini *e;
 
 	if ((e = groups_ini_find(*v, *n, section, key)) != NULL) {
+		if (e->file == file)
+			return -1;
 		free(e->value);
 		e->value = xstrdup(value);
-		return;
+		e->file = file;
+		return 0;
 	}
 	*v = xreallocarray(*v, *n + 1, sizeof **v);
 	e = &(*v)[(*n)++];
 	e->section = xstrdup(section);
 	e->key = xstrdup(key);
 	e->value = xstrdup(value);
+	e->file = file;
+	return 0;
 }
 
 static void
@@ -153,18 +164,22 @@ groups_ini_free(struct groups_ini *v, size_t n)
 
 /*
  * Read an INI file into (v, n): "[section]", "key: value" or "key = value",
- * indented lines continue a value, '#' and ';' lines are comments. Returns
- * 1 if read, 0 if it does not exist, -1 on error.
+ * indented lines continue a value, '#' and ';' lines are comments. A
+ * section or a key given twice in one file is an error, as in
+ * ConfigParser's strict mode. Returns 1 if read, 0 if it does not exist,
+ * -1 on error.
  */
 static int
 groups_ini_read(const char *path, struct groups_ini **v, size_t *n,
     char *err, size_t errlen)
 {
+	static unsigned files;
 	FILE *f;
 	char *line = NULL, *p, *sep, *section = NULL, *key = NULL, *val;
-	char *joined;
+	char *joined, **seen = NULL;
 	struct groups_ini *e;
-	size_t cap = 0, lineno = 0;
+	size_t cap = 0, lineno = 0, nseen = 0, i;
+	unsigned file = ++files;
 	int ret = -1;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -190,12 +205,23 @@ groups_ini_read(const char *path, struct groups_ini **v, size_t *n,
 		if (*p == '\0' || *p == '#' || *p == ';')
 			continue;
 		if (*p == '[') {
-			if ((sep = strchr(p, ']')) == NULL) {
+			/* ConfigParser: "\[(.+)\]", up to the last ']' */
+			if ((sep = strrchr(p, ']')) == NULL || sep == p + 1) {
 				log_errf(err, errlen, "%s:%zu: bad section "
 				    "header", path, lineno);
 				goto out;
 			}
 			*sep = '\0';
+			for (i = 0; i < nseen; i++)
+				if (strcmp(seen[i], p + 1) == 0)
+					break;
+			if (i < nseen) {
+				log_errf(err, errlen, "%s:%zu: section [%s] "
+				    "given twice", path, lineno, p + 1);
+				goto out;
+			}
+			seen = xreallocarray(seen, nseen + 1, sizeof *seen);
+			seen[nseen++] = xstrdup(p + 1);
 			free(section);
 			section = xstrdup(p + 1);
 			free(key);
@@ -215,10 +241,17 @@ groups_ini_read(const char *path, struct groups_ini **v, size_t *n,
 			*sep = tolower((unsigned char)*sep);
 		free(key);
 		key = xstrdup(p);
-		groups_ini_set(v, n, section, key, val);
+		if (groups_ini_set(v, n, section, key, val, file) != 0) {
+			log_errf(err, errlen, "%s:%zu: key \"%s\" given twice "
+			    "in [%s]", path, lineno, key, section);
+			goto out;
+		}
 	}
 	ret = 1;
 out:
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
 	free(line);
 	free(section);
 	free(key);
@@ -228,12 +261,15 @@ out:
 
 /* ---- sources ------------------------------------------------------------ */
 
+/* section.key, or else DEFAULT.key: ConfigParser's default section. */
 static const char *
 groups_ini_get(struct groups_ini *v, size_t n, const char *section,
     const char *key)
 {
 	struct groups_ini *e = groups_ini_find(v, n, section, key);
 
+	if (e == NULL)
+		e = groups_ini_find(v, n, "DEFAULT", key);
 	return e == NULL ? NULL : e->value;
 }
 
@@ -253,7 +289,8 @@ groups_source_add(const char *name, const char *cfgdir)
 {
 	struct groups_source *s;
 
-	/* The first definition of a source name wins. */
+	/* A name defined twice is an error (ClusterShell: "name
+	   collision"), reported by the caller. */
 	if (groups_source_find(name) != NULL)
 		return NULL;
 	groups.src = xreallocarray(groups.src, groups.nsrc + 1,
@@ -280,7 +317,8 @@ groups_sources_from_ini(struct groups_ini *v, size_t n, const char *cfgdir,
 		for (j = 0; j < i; j++)
 			if (strcmp(v[j].section, v[i].section) == 0)
 				break;
-		if (j < i || strcmp(v[i].section, "Main") == 0)
+		if (j < i || strcmp(v[i].section, "Main") == 0 ||
+		    strcmp(v[i].section, "DEFAULT") == 0)
 			continue;
 		if ((map = groups_ini_get(v, n, v[i].section, "map")) == NULL)
 			return log_errf(err, errlen, "%s: group source "
@@ -288,8 +326,12 @@ groups_sources_from_ini(struct groups_ini *v, size_t n, const char *cfgdir,
 		names = xstrdup(v[i].section);
 		for (name = strtok_r(names, ",", &save); name != NULL;
 		    name = strtok_r(NULL, ",", &save)) {
-			if ((s = groups_source_add(name, cfgdir)) == NULL)
-				continue;
+			if ((s = groups_source_add(name, cfgdir)) == NULL) {
+				log_errf(err, errlen, "%s: group source "
+				    "\"%s\" defined twice", path, name);
+				free(names);
+				return -1;
+			}
 			s->map = xstrdup(map);
 			if (groups_ini_get(v, n, v[i].section, "all") != NULL)
 				s->all = xstrdup(groups_ini_get(v, n,
@@ -362,7 +404,7 @@ groups_yaml_load(const char *path, char *err, size_t errlen)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
-	struct groups_source *s, scratch;
+	struct groups_source *s;
 	FILE *f;
 	char *srcname = NULL, *gname, *nodes;
 	int ret = -1, depth = 0, done = 0;
@@ -375,7 +417,6 @@ groups_yaml_load(const char *path, char *err, size_t errlen)
 	}
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_file(&p, f);
-	memset(&scratch, 0, sizeof scratch);
 	while (!done) {
 		if (!yaml_parser_parse(&p, &ev))
 			goto bad;
@@ -404,8 +445,12 @@ groups_yaml_load(const char *path, char *err, size_t errlen)
 				goto bad;
 			if (ev.type != YAML_MAPPING_START_EVENT)
 				goto bad_ev;
-			if ((s = groups_source_add(srcname, "")) == NULL)
-				s = &scratch;	/* defined before: ignored */
+			if ((s = groups_source_add(srcname, "")) == NULL) {
+				log_errf(err, errlen, "%s: group source "
+				    "\"%s\" defined twice", path, srcname);
+				yaml_event_delete(&ev);
+				goto out;
+			}
 			free(s->cfgdir);
 			s->cfgdir = NULL;
 			s->yaml = 1;
@@ -421,7 +466,7 @@ groups_yaml_load(const char *path, char *err, size_t errlen)
 				    ev.data.scalar.length);
 				if (groups_yaml_value(&p, &nodes) != 0) {
 					free(gname);
-					goto bad;
+					goto bad_ev;	/* the name's event */
 				}
 				s->gname = xreallocarray(s->gname,
 				    s->ngroups + 1, sizeof *s->gname);
@@ -450,14 +495,6 @@ bad:
 		log_errf(err, errlen, "%s: invalid content (expected "
 		    "source: {group: nodeset})", path);
 out:
-	while (scratch.ngroups > 0) {
-		scratch.ngroups--;
-		free(scratch.gname[scratch.ngroups]);
-		free(scratch.gnodes[scratch.ngroups]);
-	}
-	free(scratch.gname);
-	free(scratch.gnodes);
-	free(scratch.cfgdir);
 	free(srcname);
 	yaml_parser_delete(&p);
 	fclose(f);
