@@ -218,6 +218,27 @@ copy_plan_pull(struct copy_plan *p)
 	return (0);
 }
 
+/*
+ * A source must have a name of its own to be copied under: not / (whose
+ * base name is empty), . or .. (which would put the tree into the
+ * destination itself, or above it).
+ */
+static int
+copy_check_name(const char *src)
+{
+	char	*base = copy_basename(src);
+	int	 bad;
+
+	bad = base[0] == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0;
+	free(base);
+	if (bad) {
+		error("%s: name the directory itself (not / . or ..)", src);
+		return (-1);
+	}
+	return (0);
+}
+
 struct copy_plan *
 copy_plan_new(const struct options *opt, size_t nhosts)
 {
@@ -233,6 +254,10 @@ copy_plan_new(const struct options *opt, size_t nhosts)
 	p->ntop = opt->ncopy_src;
 	TAILQ_INIT(&p->lru);
 	if (opt->copy == COPY_PULL) {
+		for (i = 0; i < opt->ncopy_src; i++) {
+			if (copy_check_name(opt->copy_src[i]) != 0)
+				goto fail;
+		}
 		if (copy_plan_pull(p) != 0)
 			goto fail;
 		return (p);
@@ -243,14 +268,9 @@ copy_plan_new(const struct options *opt, size_t nhosts)
 			error("%s: %s", opt->copy_src[i], strerror(errno));
 			goto fail;
 		}
-		base = copy_basename(opt->copy_src[i]);
-		if (strcmp(base, "/") == 0 || strcmp(base, ".") == 0 ||
-		    strcmp(base, "..") == 0) {
-			error("%s: name the directory itself (not / . or ..)",
-			    opt->copy_src[i]);
-			free(base);
+		if (copy_check_name(opt->copy_src[i]) != 0)
 			goto fail;
-		}
+		base = copy_basename(opt->copy_src[i]);
 		if (copy_walk(p, opt->copy_src[i], base, strlen(base),
 		    &st) != 0) {
 			free(base);
