@@ -902,6 +902,7 @@ static enum sftp_result
 sftp_pull_next(struct sftp_chan *x)
 {
 	const struct options	*opt = x->p->opt;
+	struct stat		 sb;
 	char			*name;
 
 	sftp_pull_item_free(&x->cur);
@@ -929,9 +930,16 @@ sftp_pull_next(struct sftp_chan *x)
 		sftp_set_step(x, P_READLINK);
 		break;
 	case PK_DIR:
-		if (mkdir(x->cur.lpath, 0700) == -1 && errno != EEXIST)
-			return (sftp_local(x, "%s: %s", x->cur.lpath,
-			    strerror(errno)));
+		if (mkdir(x->cur.lpath, 0700) == -1) {
+			if (errno != EEXIST)
+				return (sftp_local(x, "%s: %s", x->cur.lpath,
+				    strerror(errno)));
+			/* Fine if a directory (or a link to one). */
+			if (stat(x->cur.lpath, &sb) == -1 ||
+			    !S_ISDIR(sb.st_mode))
+				return (sftp_local(x, "%s: file exists and "
+				    "is not a directory", x->cur.lpath));
+		}
 		sftp_pull_push(x, PK_DIR_END, x->cur.rpath, x->cur.lpath,
 		    &x->cur.attrs);
 		sftp_set_step(x, P_OPENDIR);
