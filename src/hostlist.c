@@ -165,6 +165,29 @@ hostlist_userchar(int c)
 	return isgraph((unsigned char)c) && strchr("[]:,#^", c) == NULL;
 }
 
+/*
+ * A user name ssh takes from its command line (OpenSSH's valid_ruser(),
+ * since 9.6 and in Debian 12's 9.2p1-2+deb12u2): nothing a shell reads as
+ * syntax when a ProxyCommand or Match exec expands %r, no leading '-', no
+ * '-' after a blank, no '\\' at the end; and no control characters.
+ */
+int
+hostlist_valid_user(const char *s)
+{
+	if (*s == '-')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (iscntrl((unsigned char)*s) ||
+		    strchr("'`\";&<>|(){}", *s) != NULL)
+			return 0;
+		if (isspace((unsigned char)*s) && s[1] == '-')
+			return 0;
+		if (*s == '\\' && s[1] == '\0')
+			return 0;
+	}
+	return 1;
+}
+
 /* Check a v6 literal: an address inet_pton accepts, then %zone if any. */
 static int
 hostlist_check_v6(const char *addr, const char *entry, char *err,
@@ -266,6 +289,12 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 		}
 		e->user = xstrndup(entry, at - entry);
 		rest = at + 1;
+		if (!hostlist_valid_user(e->user)) {
+			log_errf(err, errlen, "user name \"%s\" contains "
+			    "characters ssh refuses, in \"%s\"", e->user,
+			    entry);
+			goto fail;
+		}
 	}
 	if (*rest == '\0') {
 		log_errf(err, errlen, "empty host name in \"%s\"", entry);

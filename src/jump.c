@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 
+#include "mrsh/hostlist.h"
 #include "mrsh/jump.h"
 #include "mrsh/log.h"
 #include "mrsh/xmalloc.h"
@@ -295,23 +296,6 @@ jump_valid_host(const char *s)
 	return (1);
 }
 
-static int
-jump_valid_user(const char *s)
-{
-	if (*s == '-')
-		return (0);
-	for (; *s != '\0'; s++) {
-		if (iscntrl((unsigned char)*s) ||
-		    strchr("'`\";&<>|(){}", *s) != NULL)
-			return (0);
-		if (isspace((unsigned char)*s) && s[1] == '-')
-			return (0);
-		if (*s == '\\' && s[1] == '\0')
-			return (0);
-	}
-	return (1);
-}
-
 int
 jump_spec_check_cmdline(const char *spec, char *err, size_t errlen)
 {
@@ -329,7 +313,7 @@ jump_spec_check_cmdline(const char *spec, char *err, size_t errlen)
 			snprintf(err, errlen, "invalid hostname \"%s\"", safe);
 			rc = -1;
 		} else if (hops[i].user != NULL &&
-		    !jump_valid_user(hops[i].user)) {
+		    !hostlist_valid_user(hops[i].user)) {
 			log_safe(safe, sizeof safe, hops[i].user,
 			    strlen(hops[i].user));
 			snprintf(err, errlen, "invalid username \"%s\"", safe);

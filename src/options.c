@@ -774,6 +774,9 @@ again:
 		case 'l':
 			if (*optarg == '\0')
 				options_die("-l: empty user name");
+			if (!hostlist_valid_user(optarg))
+				options_die("-l: user name \"%s\" contains "
+				    "characters ssh refuses", optarg);
 			o->user = optarg;
 			break;
 		case 'p':

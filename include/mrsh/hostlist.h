@@ -52,6 +52,8 @@ int	hostlist_add_file(struct hostlist *, const char *path, char *err,
 /* Parse one [user@]host[:port] entry (no ranges). */
 int	hostlist_parse_entry(const char *entry, struct host *out, char *err,
 	    size_t errlen);
+/* 1 if ssh would take s as a user name on its command line. */
+int	hostlist_valid_user(const char *s);
 /* Free the strings of one host (as filled by hostlist_parse_entry). */
 void	hostlist_free_host(struct host *);
 /* Remove every host of excl (matched on name, and on user/port if given). */

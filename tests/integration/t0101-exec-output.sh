@@ -48,6 +48,22 @@ ok "$(test -f "$T/o2/h2" && ! test -s "$T/o2/h2"; echo $?)" "silent host: empty 
 is "$(cat "$T/out")" "" "--outdir: nothing on the terminal"
 "$MRSH" -R exec --outdir /proc/nonexistent/x -w h1 -- true 2>"$T/err"
 is "$?" 2 "unusable --outdir: exit 2"
+# host names that are path components stay inside --outdir
+"$MRSH" -R exec --outdir "$T/o3/sub" -w '..,.' -- echo hi >"$T/out" 2>"$T/err"
+is "$?/$(cd "$T/o3" && find . | LC_ALL=C sort | tr '\n' ' ')" "0/. ./sub ./sub/_ ./sub/__ " \
+	"--outdir: hosts . and .. write sub/_ and sub/__, nothing outside"
+touch "$T/afile"
+"$MRSH" -R exec --outdir "$T/afile" -w h1 -- true 2>"$T/err"
+is "$?/$(cat "$T/err")" "2/mrsh: cannot use --outdir $T/afile: Not a directory" \
+	"--outdir naming a regular file: exit 2"
+"$MRSH" -R exec --outdir "$T/afile/x" -w h1 -- true 2>"$T/err"
+is "$?/$(cat "$T/err")" "2/mrsh: cannot use --outdir $T/afile/x: Not a directory" \
+	"--outdir below a regular file: exit 2"
+mkdir -p "$T/o4/h1"
+"$MRSH" -R exec --outdir "$T/o4" -w h1,h2 -- echo hi >"$T/out" 2>"$T/err"
+is "$?/$(cat "$T/err")/$(cat "$T/o4/h2")" "255/mrsh: $T/o4/h1: Is a directory
+mrsh: output of 1 of 2 hosts lost ($T/o4/h1: Is a directory)/hi" \
+	"a directory where a host's file goes: that host's output lost, exit 255, the other host's kept"
 
 # --json: one valid object per host, parsed by python's json module
 "$MRSH" -R exec --json -u 2 -w 'h[1-4]' -- sh -c '

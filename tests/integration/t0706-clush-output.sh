@@ -36,6 +36,10 @@ compare "-L: no newline at the end, empty lines" 'a[1-3]' "printf 'l1\\n\\nl3'" 
 compare "--diff" 'n[1-6],web01,web02,x,n10' "$MIX" --diff
 compare "--diff: hosts without output, one reference" 'n[1-4],q[1-2]' \
 	'case %h in n[13]) printf "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";; n2) printf "a\nb\nX\nd\ne\nf\ng\nh\ni\nY\nk\n";; n4) echo only;; esac' --diff
+compare "--diff: changes more than 6 lines apart make separate hunks" 'n[1-3]' \
+	'seq 1 40 | if [ %h = n2 ]; then sed "s/^3$/three/;s/^20$/twenty/;s/^38$/x/"; else cat; fi' --diff
+compare "--diff: repeated lines" 'n[1-3]' \
+	'printf "a\nb\na\nb\na\nc\na\n"; [ %h = n2 ] && printf "b\na\nd\na\n"; true' --diff
 compare "--diff: all the same prints nothing" 'n[1-3]' 'echo same' --diff
 # a longer diff: hunks split past 6 equal lines, autojunk past 200 lines
 compare "--diff: long outputs" 'n[1-3]' \

@@ -138,4 +138,17 @@ is "$("$MRSH" -F "$T/tok.cfg" -G 127.0.1.1 | grep '^proxy')" \
 	"$(ssh -F "$T/tok.cfg" -G 127.0.1.1 | grep '^proxy' | grep -v proxyusefdpass)" \
 	"-G: proxycommand printed as written"
 
+# %r in a ProxyCommand: a user name that a shell would read as syntax is
+# refused before anything runs, as ssh (Debian 12's, OpenSSH >= 9.6) does
+with_proxy "$T/r.cfg" "Host 127.0.1.*" "	ProxyCommand sh -c 'echo %r >$T/r.seen; nc %h %p'"
+capture "$T" "$MRSH" -F "$T/r.cfg" -w "a\$(touch\${IFS}$T/pwned)b@127.0.1.1" echo hi
+is "$RC/$(cat "$T/err")" "2/mrsh: user name \"a\$(touch\${IFS}$T/pwned)b\" contains characters ssh refuses, in \"a\$(touch\${IFS}$T/pwned)b@127.0.1.1\"" \
+	"a user name with \$( ) in -w: usage error, exit 2"
+ssh -F "$T/r.cfg" "a\$(touch\${IFS}$T/pwned)b@127.0.1.1" true >"$T/ssh.out" 2>&1
+is "$(tr -d '\r' <"$T/ssh.out")" "remote username contains invalid characters" "... ssh refuses it too"
+ok "$(test ! -e "$T/pwned" && test ! -e "$T/r.seen"; echo $?)" "... and no ProxyCommand ran"
+capture "$T" "$MRSH" -F "$T/r.cfg" -l 'x`id`' -w 127.0.1.1 echo hi
+is "$RC/$(cat "$T/err")" '2/mrsh: -l: user name "x`id`" contains characters ssh refuses' \
+	"-l with a backquote: exit 2"
+
 done_testing

@@ -230,6 +230,20 @@ test_errors(void)
 	fails("[::g]", "bad IPv6 address", "::g");
 	fails("fe80::[1-2]", "bad IPv6 address", "fe80::[1-2]");
 	fails("no de", "bad character", "no de");
+	fails("n[a]", "bad range \"n[a]\"", "\"a\" is not a number");
+	fails("[fe80::1%]", "bad IPv6 address \"fe80::1%\"", NULL);
+	fails("[fe80::1%a/b]", "bad IPv6 address \"fe80::1%a/b\"", NULL);
+	fails("x@[::1", "unbalanced bracket", NULL);
+	fails("a b@h", "bad character ' ' in user name", NULL);
+	/* user names ssh refuses (a %r in ProxyCommand must not be shell) */
+	fails("a$(touch-x)b@h", "user name \"a$(touch-x)b\" contains "
+	    "characters ssh refuses", "in \"a$(touch-x)b@h\"");
+	fails("a`id`@h", "characters ssh refuses", NULL);
+	fails("a;b@h", "characters ssh refuses", NULL);
+	fails("-oProxyCommand=x@h", "characters ssh refuses", NULL);
+	fails("a\\@h", "characters ssh refuses", NULL);
+	is_str(expand("a!b@h,r.o-ot_1@n[1-2]"), "h n1 n2",
+	    "user names ssh takes");
 	fails("good,n[5-1]", "n[5-1]", NULL);	/* and nothing is added */
 	fails("^", "empty file name", NULL);
 	fails("^/nonexistent/hosts", "cannot open",
