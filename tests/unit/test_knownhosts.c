@@ -320,6 +320,123 @@ main(void)
 	want_changed(want, sizeof want, "node1", "node1", 1);
 	is_str(err, want, "accept-new never accepts a changed key");
 
+	/* Malformed lines: no key, |1| without its second |, a hash that is
+	   not 20 bytes, a key blob of an unknown or missing type. */
+	rc = check("node1\nnode1 " ED "\n|1|abc " ED KEY_B "\n"
+	    "|1|c2FsdA==|c2hvcnQ= " ED KEY_B "\nnode1 foo-bar AAAAB2Zvby1iYXI=\n"
+	    "node1 " ED "AAAAAA==\nnode1 " ED KEY_B "\n", "node1", 22,
+	    STRICT_YES, KEY_A, err, sizeof err);
+	want_changed(want, sizeof want, "node1", "node1", 7);
+	is_str(err, want, "malformed lines are no entries: the change is "
+	    "found on line 7");
+	rc = check("node1 " ED KEY_A "\nnode1 " ED KEY_A "\n", "node1", 22,
+	    STRICT_YES, KEY_A, err, sizeof err);
+	ok(rc == 0 && err[0] == '\0', "the same key on two lines: accepted");
+
+	/* accept-new where the file cannot be written: still accepted, as
+	   ssh (which warns); no: accepted without writing. */
+	{
+		struct ssh_host_config hc;
+		unsigned char *key;
+		size_t keylen;
+		char *argv_tok[] = { "/bin/echo", "%Z", NULL };
+		char *argv_big[] = { "/bin/sh", "-c",
+		    "head -c 20000000 /dev/zero", NULL };
+		char *argv_sig[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
+		char *argv_fail[] = { "/bin/sh", "-c", "exit 3", NULL };
+		char rk[192], under[192];
+
+		memset(&hc, 0, sizeof hc);
+		hc.hostname = "node1";
+		hc.port = 22;
+		key = blob(KEY_A, &keylen);
+		snprintf(under, sizeof under, "%s/afile", dir);
+		if (write_file(under, "x\n") != 0)
+			abort();
+		snprintf(under, sizeof under, "%s/afile/kh", dir);
+		hc.user_known_hosts[0] = under;
+		hc.nuser_known_hosts = 1;
+		hc.strict = STRICT_ACCEPT_NEW;
+		err[0] = '\0';
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, 0, "accept-new, known_hosts below a file: the key "
+		    "is still accepted, as ssh");
+		knownhosts_cache_free();
+		hc.strict = STRICT_NO;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, 0, "StrictHostKeyChecking no, unknown host: "
+		    "accepted");
+		knownhosts_cache_free();
+
+		/* KnownHostsCommand: a bad token, too much output, a signal,
+		   a failure. */
+		hc.strict = STRICT_YES;
+		hc.nuser_known_hosts = 0;
+		hc.kh_command_raw = "/bin/echo %Z";
+		hc.kh_command = argv_tok;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, -1, "KnownHostsCommand with %Z: refused");
+		is_str(err, "KnownHostsCommand /bin/echo %Z: unknown token %Z",
+		    "... naming the token");
+		knownhosts_cache_free();
+		hc.kh_command_raw = "head";
+		hc.kh_command = argv_big;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_str(err, "KnownHostsCommand /bin/sh printed more than 16 MB",
+		    "KnownHostsCommand printing too much: refused");
+		knownhosts_cache_free();
+		hc.kh_command_raw = "kill";
+		hc.kh_command = argv_sig;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_str(err, "KnownHostsCommand /bin/sh exited on signal 9; not "
+		    "connecting", "KnownHostsCommand killed: refused");
+		knownhosts_cache_free();
+		hc.kh_command_raw = "exit";
+		hc.kh_command = argv_fail;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_str(err, "KnownHostsCommand /bin/sh failed, status 3; not "
+		    "connecting", "KnownHostsCommand failing: refused");
+		knownhosts_cache_free();
+		hc.kh_command = NULL;
+		hc.kh_command_raw = NULL;
+
+		/* RevokedHostKeys holding a certificate line, or bad base64
+		   (skipped). */
+		snprintf(path, sizeof path, "%s/kh-ok", dir);
+		if (write_file(path, "node1 " ED KEY_A "\n") != 0)
+			abort();
+		hc.user_known_hosts[0] = path;
+		hc.nuser_known_hosts = 1;
+		snprintf(rk, sizeof rk, "%s/revoked", dir);
+		if (write_file(rk, "ssh-ed25519 !!!\n"
+		    "ssh-ed25519-cert-v01@openssh.com AAAA\n") != 0)
+			abort();
+		hc.revoked_host_keys = rk;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, -1, "RevokedHostKeys with a certificate line: "
+		    "refused");
+		ok(strstr(err, "a certificate line, which mrsh cannot check")
+		    != NULL, "... saying why");
+		if (strstr(err, "certificate") == NULL)
+			diag("got: %s", err);
+		knownhosts_cache_free();
+		if (write_file(rk, "ssh-ed25519 !!!\n" ED KEY_A "\n") != 0)
+			abort();
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, -1, "RevokedHostKeys: a bad line skipped, the key "
+		    "on the next found");
+		knownhosts_cache_free();
+		free(key);
+	}
+
 	snprintf(want, sizeof want, "rm -rf %s", dir);
 	if (system(want) != 0)
 		diag("cannot remove %s", dir);
