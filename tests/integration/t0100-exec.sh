@@ -81,6 +81,10 @@ is "$(wc -c <"$T/err")" 0 "no progress output when stderr is not a terminal"
 is "$?" 0 "low open-file limit: still exit 0"
 like "$(cat "$T/err")" 'fanout lowered from 500 to [0-9]+: the open-file limit is 200' \
 	"low open-file limit: fanout lowered, and said"
+# a soft limit below the hard one is raised to it first, as ssh and
+# pdsh's users expect: no lowering then
+(ulimit -Sn 200 && ulimit -Hn 2048 && "$MRSH" -R exec -j 300 -w 'h[1-600]' -- true) >"$T/out" 2>"$T/err"
+is "$?/$(cat "$T/err")" "0/" "soft open-file limit below the hard one: raised, fanout kept, nothing said"
 
 # a progress line on a terminal, erased at the end
 if command -v script >/dev/null; then

@@ -101,6 +101,17 @@ is "$(grep -c '^same$' "$T/out")" 2 "-b: output printed once per group"
 "$MRSH" -R exec -b --gather-max 1K -w h1 -- head -c 5000 /dev/zero >"$T/out" 2>"$T/err"
 like "$(cat "$T/out")" 'cut' "-b: output beyond --gather-max is cut, and says so"
 
+# --json escapes: \b \f by name; a 3-byte and a 4-byte UTF-8 sequence
+# kept, an overlong one, a cut one and a bad continuation byte as
+# \u00XX per byte (valid JSON, no byte lost)
+"$MRSH" -R exec --json -w j1 -- printf '\b\f\340\240\200|\340\200\200|\360\220\200\200|\360\220\200|\343\201x' >"$T/json2"
+is "$(grep -o '"stdout":"[^"]*"' "$T/json2")" \
+	"$(printf '"stdout":"\\b\\f\340\240\200|\\u00e0\\u0080\\u0080|\360\220\200\200|\\u00f0\\u0090\\u0080|\\u00e3\\u0081x"')" \
+	"--json: control, overlong, cut and bad UTF-8 bytes escaped, good sequences kept"
+is "$(python3 -c 'import json,sys; print(ascii(json.load(sys.stdin)["stdout"]))' <"$T/json2")" \
+	"'\\x08\\x0c\\u0800|\\xe0\\x80\\x80|\\U00010000|\\xf0\\x90\\x80|\\xe3\\x81x'" \
+	"--json: ... and it parses"
+
 # mrsh's own messages go through the same queue as host output: on a slow
 # stderr pipe (non-blocking during the run) none is lost, and the summary
 # comes last. 2,000 error lines are more than a pipe holds.

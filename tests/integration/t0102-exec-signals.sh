@@ -48,4 +48,19 @@ is "$?" 143 "SIGTERM: exit 143"
 wait_for 10 "! pgrep -f '^sleep $tag' >/dev/null"
 ok $? "SIGTERM: commands killed"
 
+# SIGTERM with hosts still queued behind -j: those never start, and the
+# summary names them
+"$MRSH" -R exec -j 2 -w 'h[1-5]' -- sh -c "echo started-%h; exec sleep $tag" >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 20 "test \$(pgrep -f -c '^sleep $tag') = 2"
+kill -TERM "$pid"
+wait_for 15 "! kill -0 $pid 2>/dev/null"
+wait "$pid"
+is "$?" 143 "SIGTERM with queued hosts: exit 143"
+like "$(cat "$T/err")" 'terminated: h\[1-2\]; not started: terminated: h\[3-5\]$' \
+	"... the summary names the running and the queued hosts"
+wait_for 10 "! pgrep -f '^sleep $tag' >/dev/null"
+ok $? "... the running commands killed"
+is "$(sort "$T/out" | tr '\n' ' ')" "h1: started-h1 h2: started-h2 " "... and no queued host started"
+
 done_testing
