@@ -60,4 +60,27 @@ capture "$T" "$MRSH" --groups-conf "$T/groups.conf" --genders '' -R exec -w @g t
 is "$(cat "$T/err")" 'mrsh: bad character '"'"'\033'"'"' in host name "x\033]0;t\007y"' \
 	"a group upcall's host name: escapes shown as \\033 and \\007"
 
+# The summary: more than 6 distinct reasons fold into "N other reasons";
+# a host's own name in a reason is generalised only where it is a whole
+# name (web1x is no web1; 10.0.0.1a no 10.0.0.1)
+capture "$T" "$MRSH" -R exec -w 'h[1-8]' -- /nonexistent/dir%h/cmd
+is "$RC/$(tail -n 1 "$T/err")" "255/mrsh: 8 of 8 hosts failed: $(for i in 1 2 3 4 5 6; do
+	printf 'cannot run /nonexistent/dirh%d/cmd: No such file or directory: h%d; ' $i $i; done)2 other reasons: h[7-8]" \
+	"summary: 8 distinct reasons, 6 shown, the rest folded"
+capture "$T" "$MRSH" -R exec -w 'web1,web1x,10.0.0.1,10.0.0.1a' -- /nonexistent/web1x/10.0.0.1a
+R="cannot run /nonexistent/web1x/10.0.0.1a: No such file or directory"
+is "$(tail -n 1 "$T/err")" "mrsh: 4 of 4 hosts failed: $R: web1,10.0.0.1; $R: web1x; $R: 10.0.0.1a" \
+	"summary: web1 and 10.0.0.1 do not take web1x or 10.0.0.1a for their name (one group); those two name themselves (a group each)"
+# a signal without a name is shown by number
+capture "$T" "$MRSH" -R exec -w h1 -- sh -c 'kill -s RTMIN+5 $$'
+is "$RC/$(tail -n 1 "$T/err")" "167/mrsh: 1 of 1 host exited non-zero: signal 39: h1" \
+	"a real-time signal: shown by number, exit 128+39"
+# stdout on a full disk: said once, every host's output counted lost
+"$MRSH" -R exec -w h1,h2 -- printf x >/dev/full 2>"$T/err"
+is "$?/$(cat "$T/err")" "255/mrsh: stdout: No space left on device
+mrsh: output of 2 of 2 hosts lost (stdout: No space left on device)" "stdout on a full disk: exit 255, said"
+"$MRSH" -R exec -b -w h1,h2 -- echo x >/dev/full 2>"$T/err"
+is "$?/$(cat "$T/err")" "255/mrsh: stdout: No space left on device
+mrsh: output of 2 of 2 hosts lost (stdout: No space left on device)" "-b: stdout on a full disk: exit 255, said"
+
 done_testing
