@@ -208,42 +208,65 @@ output_key_rc(const struct output_rec *ra, const struct output_rec *rb)
 }
 
 /*
- * Natural order of host labels, as ClusterShell sorts a node set: the
- * text before a number, then the number's value, then its width.
+ * The order of ClusterShell's NodeSet: by pattern first (the name with
+ * each run of digits read as "%s", compared as a string, so "a10" comes
+ * before "a9b" and "n1" before "n-1"), then by the numbers' values, run
+ * by run, then by their zero padding (fewer zeros first).
  */
 static int
 output_label_cmp(const void *a, const void *b)
 {
-	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-	const char *xs, *ys;
+	const char *x0 = *(const char *const *)a, *y0 = *(const char *const *)b;
+	const char *x = x0, *y = y0, *xs, *ys;
 	size_t xl, yl;
+	int dx, dy, pad = 0;
 
+	/* The patterns. */
 	while (*x != '\0' && *y != '\0') {
-		if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
-			for (xs = x; *xs == '0'; xs++)
-				;
-			for (ys = y; *ys == '0'; ys++)
-				;
-			for (xl = 0; isdigit((unsigned char)xs[xl]); xl++)
-				;
-			for (yl = 0; isdigit((unsigned char)ys[yl]); yl++)
-				;
-			if (xl != yl)
-				return xl < yl ? -1 : 1;
-			if (memcmp(xs, ys, xl) != 0)
-				return memcmp(xs, ys, xl);
-			if (xs - x != ys - y)
-				return (xs - x) < (ys - y) ? -1 : 1;
-			x = xs + xl;
-			y = ys + yl;
+		dx = isdigit((unsigned char)*x);
+		dy = isdigit((unsigned char)*y);
+		if (dx && dy) {
+			while (isdigit((unsigned char)*x))
+				x++;
+			while (isdigit((unsigned char)*y))
+				y++;
 			continue;
 		}
+		if (dx || dy)
+			return dx ? '%' - (unsigned char)*y :
+			    (unsigned char)*x - '%';
 		if (*x != *y)
 			return (unsigned char)*x - (unsigned char)*y;
 		x++;
 		y++;
 	}
-	return (unsigned char)*x - (unsigned char)*y;
+	if (*x != '\0' || *y != '\0')
+		return *x == '\0' ? -1 : 1;
+	/* The same pattern: the numbers, then their padding. */
+	for (x = x0, y = y0; *x != '\0'; ) {
+		if (!isdigit((unsigned char)*x)) {
+			x++;
+			y++;
+			continue;
+		}
+		for (xs = x; *xs == '0'; xs++)
+			;
+		for (ys = y; *ys == '0'; ys++)
+			;
+		for (xl = 0; isdigit((unsigned char)xs[xl]); xl++)
+			;
+		for (yl = 0; isdigit((unsigned char)ys[yl]); yl++)
+			;
+		if (xl != yl)
+			return xl < yl ? -1 : 1;
+		if (memcmp(xs, ys, xl) != 0)
+			return memcmp(xs, ys, xl);
+		if (pad == 0 && xs - x != ys - y)
+			pad = (xs - x) < (ys - y) ? -1 : 1;
+		x = xs + xl;
+		y = ys + yl;
+	}
+	return pad;
 }
 
 /* A group's hosts as clush names them: sorted, folded, " (N)" if N > 1. */
@@ -267,7 +290,11 @@ output_group_nodeset(const struct output_group *g)
 	return r;
 }
 
-/* clush's node set order: the larger group, then the first host. */
+/*
+ * clush's order of groups: the larger group, then the group's first host
+ * (in node set order) compared as a plain string, as clush's
+ * nodeset_cmpkey() does: "a10,n1" comes before "a2,b1".
+ */
 static int
 output_group_size_cmp(const void *a, const void *b)
 {
@@ -286,7 +313,7 @@ output_group_size_cmp(const void *a, const void *b)
 	for (i = 1; i < gb->n; i++)
 		if (output_label_cmp(&gb->first[i]->label, &lb) < 0)
 			lb = gb->first[i]->label;
-	return output_label_cmp(&la, &lb);
+	return strcmp(la, lb);
 }
 
 /* clush -b's order: exit code, then as output_group_size_cmp. */

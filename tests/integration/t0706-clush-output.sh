@@ -36,6 +36,13 @@ compare "-L: no newline at the end, empty lines" 'a[1-3]' "printf 'l1\\n\\nl3'" 
 compare "--diff" 'n[1-6],web01,web02,x,n10' "$MIX" --diff
 compare "--diff: hosts without output, one reference" 'n[1-4],q[1-2]' \
 	'case %h in n[13]) printf "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";; n2) printf "a\nb\nX\nd\ne\nf\ng\nh\ni\nY\nk\n";; n4) echo only;; esac' --diff
+compare "-b: groups of equal size, labels with and without padding" 'n1,n01,a2,a10,b1,n001' \
+	'case %h in n1|a10|n001) echo x;; *) echo y;; esac' -b
+compare "-L: NodeSet's order (pattern, then numbers, then padding)" \
+	'a9b,a10,n-1,n1,x1y10,x1y2,x2y1,n01,web,web1,m' 'echo %h' -L
+compare "-b: NodeSet's order inside a header" 'a9b,a10,n-1,n1,x1y10,x1y2,x2y1,n01' 'echo same' -b
+compare "-b -L: hosts with different line counts" 'n[1-4]' \
+	'case %h in n1) seq 1 3;; n2) seq 1 5;; n3) seq 1 2;; n4) printf "1\n2\nlast";; esac' -b -L
 compare "--diff: changes more than 6 lines apart make separate hunks" 'n[1-3]' \
 	'seq 1 40 | if [ %h = n2 ]; then sed "s/^3$/three/;s/^20$/twenty/;s/^38$/x/"; else cat; fi' --diff
 compare "--diff: repeated lines" 'n[1-3]' \
