@@ -85,6 +85,7 @@ main(void)
 	ok(htab_find(&t, 1, ent_eq, &i) == NULL, "find in a zeroed table");
 	it = 0;
 	ok(htab_next(&t, &it) == NULL, "walk a zeroed table");
+	is_int(htab_remove(&t, 1, &v[0]), -1, "remove from a zeroed table");
 
 	htab_init(&t, 0);
 	for (i = 0; i < N; i++) {

@@ -228,6 +228,30 @@ test_cooling(void)
 		    "16 ports, 10 in use, 6 cooling towards 127.0.1.3:22",
 		    lo, hi);
 		is_str(buf, want, "explanatory error");
+		{
+			struct sockaddr_in6	m6;
+
+			/* ::ffff:127.0.1.3 is host 3: the same cooling. */
+			memset(&m6, 0, sizeof m6);
+			m6.sin6_family = AF_INET6;
+			m6.sin6_port = htons(22);
+			m6.sin6_addr.s6_addr[10] = 0xff;
+			m6.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&m6.sin6_addr.s6_addr[12],
+			    &dst(3)->sin_addr, 4);
+			portpool_explain(pp, (struct sockaddr *)&m6,
+			    sizeof m6, 2001, buf, sizeof buf);
+			is_str(buf, want, "a v4-mapped address is its IPv4 "
+			    "host");
+			memset(&m6.sin6_addr, 0, sizeof m6.sin6_addr);
+			m6.sin6_addr.s6_addr[15] = 1;	/* ::1 */
+			portpool_explain(pp, (struct sockaddr *)&m6,
+			    sizeof m6, 2001, buf, sizeof buf);
+			snprintf(want, sizeof want, "no source port free in "
+			    "%d-%d: 16 ports, 10 in use, 0 cooling towards "
+			    "[::1]:22", lo, hi);
+			is_str(buf, want, "an IPv6 destination in brackets");
+		}
 	}
 	is_int(take(pp, dst(3), 2001), -1, "host 3 must wait");
 	is_int(take(pp, dst(4), 2001), lo + 10, "host 4 gets a port");
