@@ -22,6 +22,7 @@
 #include "mrsh/copy.h"
 #include "mrsh/log.h"
 #include "mrsh/options.h"
+#include "mrsh/pctok.h"
 #include "mrsh/xmalloc.h"
 
 struct copy_chunk {
@@ -36,29 +37,13 @@ struct copy_chunk {
 
 /* ---- names ---------------------------------------------------------- */
 
+/* %h is the host, %% a '%'; any other % stays as written. */
 char *
 copy_expand(const char *tmpl, const char *host)
 {
-	char	*r;
-	size_t	 n = 1, i, hl = strlen(host);
-	const char *p;
+	const struct pctok toks[] = { { 'h', host }, { '\0', NULL } };
 
-	for (p = tmpl; *p != '\0'; p++)
-		n += (p[0] == '%' && p[1] == 'h') ? hl : 1;
-	r = xmalloc(n);
-	for (i = 0, p = tmpl; *p != '\0'; p++) {
-		if (p[0] == '%' && p[1] == 'h') {
-			memcpy(r + i, host, hl);
-			i += hl;
-			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
-			r[i++] = '%';
-			p++;
-		} else
-			r[i++] = *p;
-	}
-	r[i] = '\0';
-	return (r);
+	return (pctok_expand(tmpl, toks, PCTOK_KEEP_UNKNOWN, NULL));
 }
 
 int

@@ -120,7 +120,7 @@ const char *copy_reader_data(struct copy_plan *, struct copy_reader *,
 void	copy_reader_advance(struct copy_plan *, struct copy_reader *,
 	    size_t n);
 
-/* tmpl with %h replaced by host and %% by %; allocated. */
+/* tmpl with %h replaced by host and %% by % (other % kept); allocated. */
 char	*copy_expand(const char *tmpl, const char *host);
 /* Does tmpl contain %h? */
 int	copy_has_host(const char *tmpl);

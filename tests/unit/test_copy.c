@@ -70,6 +70,9 @@ main(void)
 	s = copy_expand("/d/%h/x%%y%h", "node1");
 	is_str(s, "/d/node1/x%ynode1", "%h and %% expanded");
 	free(s);
+	s = copy_expand("/d/%x/%", "n");
+	is_str(s, "/d/%x/%", "another %x and a trailing % stay as written");
+	free(s);
 	ok(copy_has_host("a/%h") && !copy_has_host("a/%%h") &&
 	    !copy_has_host("a/b"), "copy_has_host sees %h, not %%h");
 	s = copy_basename("/a/b/dir//");
