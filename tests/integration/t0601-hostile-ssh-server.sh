@@ -120,6 +120,13 @@ for fmt in "" -b --json; do
 done
 like "$(cat "$T/out")" '"signal":"KILL\\\\033\]0;pwned\\\\007"' \
 	"--json: the signal name is the escaped text"
+# a name with the SIG prefix (RFC 4254 names have none): shown without
+# it, but not taken for a local signal number (exit 255, as for any name
+# outside RFC 4254's set; test_signame)
+ssh_fake exit-signal 'SIGTERM'
+capture "$T" "${M[@]}" -o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" -w 127.0.0.1 true
+is "$RC/$(tail -n 1 "$T/err")" "255/mrsh: 1 of 1 host exited non-zero: signal TERM: 127.0.0.1" \
+	"exit-signal SIGTERM: shown as signal TERM, exit 255"
 
 # ---- 3. exit status out of range ---------------------------------------
 for st in 256 0xffffffff; do
