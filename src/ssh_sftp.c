@@ -358,12 +358,6 @@ sftp_xfer_error(const struct sftp_xfer *xf)
 	return (xf->error != NULL ? xf->error : "unknown error");
 }
 
-uint64_t
-sftp_xfer_bytes(const struct sftp_xfer *xf)
-{
-	return (xf->bytes);
-}
-
 /* The channel moved n more file bytes. */
 static void
 sftp_count(struct sftp_chan *x, uint64_t n)

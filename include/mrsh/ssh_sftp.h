@@ -39,8 +39,6 @@ struct sftp_xfer *sftp_xfer_new(struct session *, LIBSSH2_SESSION *,
 	    struct copy_plan *, const size_t *rx);
 enum sftp_result sftp_xfer_step(struct sftp_xfer *);
 const char *sftp_xfer_error(const struct sftp_xfer *);
-/* File bytes written (push) or read (pull) so far. */
-uint64_t sftp_xfer_bytes(const struct sftp_xfer *);
 /*
  * Free everything; called before libssh2_session_free(). If the transfer
  * did not finish, handles and the SFTP channel are dropped without
