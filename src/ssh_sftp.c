@@ -1215,7 +1215,7 @@ sftp_init_busy(const struct sftp_xfer *xf)
 }
 
 static enum sftp_result
-sftp_chan_step(struct sftp_chan *x)
+sftp_chan_run(struct sftp_chan *x)
 {
 	enum sftp_result	r;
 	int			rc;
@@ -1323,6 +1323,36 @@ sftp_chan_step(struct sftp_chan *x)
 		if (r != SFTP_GO)
 			return (r);
 	}
+}
+
+/*
+ * A channel waits, but the server's end is at EOF with nothing left to
+ * read: the SFTP server exited (killed, or crashed). No answer will come
+ * and libssh2 would wait for one for ever; fail the host instead. (Not
+ * while shutting down, where the server's EOF is the expected answer.)
+ */
+static enum sftp_result
+sftp_chan_step(struct sftp_chan *x)
+{
+	enum sftp_result	 r;
+	LIBSSH2_CHANNEL		*ch;
+	const char		*path;
+
+	r = sftp_chan_run(x);
+	if (r != SFTP_AGAIN || x->sftp == NULL || x->step == X_SHUTDOWN ||
+	    x->step == X_DONE)
+		return (r);
+	if ((ch = libssh2_sftp_get_channel(x->sftp)) == NULL ||
+	    !libssh2_channel_eof(ch))
+		return (r);
+	path = x->p->opt->copy == COPY_PULL ? x->cur.rpath : x->path;
+	if (path != NULL)
+		sftp_set_error(x, "%s: the SFTP server ended", path);
+	else
+		sftp_set_error(x, "the SFTP server ended");
+	(void)libssh2_session_set_last_error(x->ssh,
+	    LIBSSH2_ERROR_CHANNEL_CLOSED, "end of file on its channel");
+	return (SFTP_LOST);
 }
 
 /*
