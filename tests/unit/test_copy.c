@@ -2,7 +2,8 @@
  * Unit tests for copy.c: --dest templates and base names; the shared read
  * cache: hosts in step read the file once and free every chunk; a host
  * behind a full window gets the right bytes from its own pread while the
- * cache stays within the window; a file that shrinks is an error.
+ * cache stays within the window; a file that shrinks is an error; --tar
+ * headers, with GNU base-256 for values octal cannot hold.
  */
 #include "config.h"
 
@@ -50,6 +51,19 @@ pull(struct copy_plan *p, struct copy_reader *r, uint64_t n, size_t *maxcached)
 			*maxcached = p->cached;
 	}
 	return (bad);
+}
+
+/* A tar header's checksum field matches its bytes (the field as spaces). */
+static int
+tar_sum_ok(const char *h)
+{
+	unsigned long	sum = 0, want;
+	int		i;
+
+	for (i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : (unsigned char)h[i];
+	want = strtoul(h + 148, NULL, 8);
+	return (sum == want && h[154] == '\0' && h[155] == ' ');
 }
 
 int
@@ -165,6 +179,32 @@ main(void)
 	    strstr(err, "shrank") != NULL,
 	    "--tar: a file that shrank fails the stream");
 	copy_tar_free(&t);
+	/*
+	 * Sizes and times too large for tar's octal fields (a file of 8 GiB,
+	 * an mtime after 2242): GNU's base-256, big-endian after a 0x80
+	 * byte, with a checksum over the whole block; one less still fits
+	 * in 11 octal digits.
+	 */
+	p->entries[0].src->size = (uint64_t)1 << 33;
+	p->entries[0].mtime.tv_sec = (time_t)(((uint64_t)1 << 33) + 5);
+	copy_tar_init(&t, p);
+	d = copy_tar_data(&t, 512, &len, err, sizeof err);
+	ok(d != NULL && len == 512, "--tar: a header for an 8 GiB file");
+	ok(d != NULL && memcmp(d + 124, "\x80\0\0\0\0\0\0\x02\0\0\0\0", 12) == 0,
+	    "--tar: size 2^33 in base-256");
+	ok(d != NULL && memcmp(d + 136, "\x80\0\0\0\0\0\0\x02\0\0\0\x05", 12) == 0,
+	    "--tar: mtime 2^33 + 5 in base-256");
+	ok(d != NULL && tar_sum_ok(d), "--tar: its checksum adds up");
+	copy_tar_free(&t);
+	p->entries[0].src->size = ((uint64_t)1 << 33) - 1;
+	p->entries[0].mtime.tv_sec = 1;
+	copy_tar_init(&t, p);
+	d = copy_tar_data(&t, 512, &len, err, sizeof err);
+	ok(d != NULL && memcmp(d + 124, "77777777777", 12) == 0 &&
+	    memcmp(d + 136, "00000000001", 12) == 0,
+	    "--tar: 2^33 - 1 still in octal");
+	copy_tar_free(&t);
+
 	cmd = copy_tar_command("/d'ir", 1);
 	ok(strstr(cmd, " mrsh-copy '/d'\\''ir' 1 '") != NULL,
 	    "--tar: the destination single-quoted for the remote shell");
