@@ -6,7 +6,9 @@
 # destination name alone, while the other hosts complete; a host whose
 # sshd dies in the middle of a copy fails with the path, leaves nothing
 # under the destination name, and every other host completes with the
-# right bytes; a 1 GB sparse file arrives byte for byte (to 2 hosts with
+# right bytes; a host whose sshd dies in the middle of a pull (-r) fails
+# with the remote path and leaves neither the file nor its temporary; a
+# 1 GB sparse file arrives byte for byte (to 2 hosts with
 # MRSH_TEST_BIG=1).
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
@@ -83,6 +85,54 @@ else
 	ok 1 "host 2's temporary file never grew past 5 MB"
 fi
 rm -f "$S/big" "$D"/*/big "$D"/*/.big.mrsh-*
+
+# ---- a host dies in the middle of a pull ----------------------------------------
+# A tree whose first file is big: the host is killed inside it, with the
+# rest of the tree still to come. The local temporary file goes, nothing
+# is left under the big file's name, and the other hosts get it all.
+mkdir -p "$S/ptree/c" "$T/pull"
+head -c 100000000 /dev/zero >"$S/ptree/a-big"
+printf 'b\n' >"$S/ptree/b"
+printf 'd\n' >"$S/ptree/c/d"
+timeout -k 5 "$CAPTURE_TIMEOUT" "${M[@]}" -w '127.0.1.[1-3]' -r --rcopy "$S/ptree" \
+	--dest "$T/pull" >"$T/out" 2>"$T/err" </dev/null &
+mpid=$!
+at_exit "kill $mpid"
+pgrown() {
+	local f
+
+	for f in "$T/pull/ptree.127.0.1.2"/.a-big.mrsh-*; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
+	done
+	return 1
+}
+if wait_for 300 pgrown; then
+	pids=$(ss -Htnp state established "( sport = :$SSHD_PORT )" |
+		awk -v a="127.0.1.2:$SSHD_PORT" '$3 == a' |
+		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+	[ -n "$pids" ] || diag "no sshd process found for 127.0.1.2"
+	# shellcheck disable=SC2086
+	kill -9 $pids
+	wait "$mpid"
+	RC=$?
+	is "$RC" 255 "a host killed mid-pull: exit 255"
+	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.2: RUNNING: connection lost during read of $S/ptree/a-big: " \
+		"it names the host and the remote file"
+	is "$(grep -c RUNNING "$T/err")" 1 "one host failed"
+	is "$(find "$T/pull/ptree.127.0.1.2" -mindepth 1 | wc -l)" 0 \
+		"no partial file, no temporary file, nothing after it"
+	bad=0
+	for h in 127.0.1.1 127.0.1.3; do
+		[ "$(tree_list "$T/pull/ptree.$h")" = "$(tree_list "$S/ptree")" ] &&
+			cmp -s "$S/ptree/a-big" "$T/pull/ptree.$h/a-big" || bad=$((bad + 1))
+	done
+	is "$bad" 0 "the other two hosts got the whole tree"
+	unlike "$(cat "$T/err")" 'AddressSanitizer|LeakSanitizer|runtime error' "no sanitizer report"
+else
+	kill "$mpid" 2>/dev/null
+	ok 1 "host 2's temporary file never grew past 5 MB"
+fi
+rm -rf "$S/ptree" "$T/pull"
 
 # ---- 1 GB sparse ------------------------------------------------------------------
 # To one host by default (minutes on a busy machine: 1 GB is written on the
