@@ -1,16 +1,19 @@
 #!/bin/bash
 # t0805: --copy and --rcopy at their edges, against a real sshd: a --dest
 # with a trailing slash; -r without --preserve over an existing tree keeps
-# the existing directories' modes (as cp); a symlink pushed where its name
-# is another link, a file or a directory; a fifo in a pushed tree is
-# skipped with a message; sources that name no directory of their own
+# the existing directories' modes (as cp); an unreadable file or directory
+# in a pushed tree stops the run before it starts; a symlink pushed where
+# its name is another link, a file or a directory; a fifo in a pushed tree
+# is skipped with a message; sources that name no directory of their own
 # (/ . ..); a pull with --preserve keeps the remote times; a pull that
 # meets a local file where a directory goes, or a local directory where a
 # file goes, fails that host with the path and leaves nothing temporary;
 # a remote fifo or device is refused by name; --rcopy into a regular file;
 # an sshd that allows one session per connection (MaxSessions 1) still
-# gets a multi-file copy over its one channel, and one whose SFTP
-# subsystem does not start fails each host with that reason; --tar into a
+# gets a multi-file copy over its one channel; an SFTP server killed in
+# the middle of a pull or a push fails the host at once (libssh2 alone
+# would wait for ever), leaving nothing partial; an sshd without an sftp
+# subsystem fails each host with that reason (libssh2 1.11); --tar into a
 # destination with a single quote in its name.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
@@ -74,6 +77,25 @@ is "$RC" 0 "a tree with a fifo: exit 0"
 is "$(cat "$T/err")" "mrsh: $S/ft/fifo: not a regular file, directory or symbolic link: skipped" \
 	"the fifo is skipped, by name"
 is "$(ls -A "$D/127.0.1.1/ft")" "file" "the rest of the tree arrived, no fifo"
+
+# an unreadable directory or file in a pushed tree (as another user: root
+# reads anything): the run does not start, and says which
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	mkdir -p "$S/locked/dir" "$S/lockedf"
+	printf 'x\n' >"$S/lockedf/f"
+	chmod 000 "$S/locked/dir" "$S/lockedf/f"
+	chmod 755 "$T" "$S"
+	for t in locked/dir lockedf/f; do
+		HOME=/nonexistent setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$MRSH" -w 127.0.1.1 -r --copy "$S/${t%/*}" --dest /nonexistent \
+			>"$T/out" 2>"$T/err" </dev/null
+		is "$? $(cat "$T/err")" "2 mrsh: $S/$t: Permission denied" \
+			"push -r of a tree with an unreadable ${t#*/}: exit 2, says which"
+	done
+	rm -rf "$S/locked" "$S/lockedf"
+else
+	skip_n 2 "needs root and setpriv to read as another user"
+fi
 
 # sources with no name of their own (before anything is read: a
 # push of / must not walk the whole file system first)
@@ -167,5 +189,149 @@ ok $? "nothing made for them"
 capture "$T" "${M[@]}" -w 127.0.1.1 --rcopy "$S/one" --dest "$S/one"
 is "$RC $(cat "$T/err")" "2 mrsh: --dest $S/one: not a directory" \
 	"--rcopy --dest FILE: exit 2, not a directory"
+
+# ---- sshd variants -----------------------------------------------------------
+# sshd2 NAME FIRST_LINE SUBSYSTEM: a second sshd on a free port with this
+# test's keys, FIRST_LINE first in its sshd_config (first value wins) and
+# SUBSYSTEM as its sftp Subsystem ("" for none); its client config is
+# $T/NAME/ssh_config. 1 if it did not start.
+sshd2() {
+	local d=$T/$1 port
+
+	mkdir -p "$d"
+	port=$(free_port)
+	{
+		printf '%s\n' "$2"
+		sed -e "s/^Port .*/Port $port/" -e "s|^PidFile .*|PidFile $d/sshd.pid|" \
+			-e '/^Subsystem sftp /d' "$SSHD_CONFIG"
+		[ -z "$3" ] || echo "Subsystem sftp $3"
+	} >"$d/sshd_config"
+	sed "s/\]:$SSHD_PORT /]:$port /" "$KNOWN_HOSTS" >"$d/known_hosts"
+	sed -e "s/^\tPort .*/\tPort $port/" \
+		-e "s|^\tUserKnownHostsFile .*|\tUserKnownHostsFile $d/known_hosts|" \
+		"$SSH_CONFIG" >"$d/ssh_config"
+	(
+		"${SSHD_BIN:-/usr/sbin/sshd}" -D -f "$d/sshd_config" -E "$d/log" \
+			</dev/null >/dev/null 2>&1 &
+		echo $! >"$d/pid"
+	)
+	at_exit "kill $(cat "$d/pid")"
+	wait_for 20 "grep -q 'Server listening on .* port $port' '$d/log'"
+}
+
+# MaxSessions 1: the extra SFTP channels of a multi-file push (one per
+# file, so 3) are refused, the copy goes on over the one channel
+if sshd2 ms1 "MaxSessions 1" internal-sftp; then
+	printf 'two\n' >"$S/two"
+	printf 'three\n' >"$S/three"
+	for h in $(sshd_hosts 2); do rm -rf "$D/$h"; mkdir -p "$D/$h"; done
+	capture "$T" "$MRSH" -F "$T/ms1/ssh_config" -vv -w '127.0.1.[1-2]' \
+		--copy "$S/one" "$S/two" "$S/three" --dest "$D/%h"
+	is "$RC" 0 "MaxSessions 1, 3 files to 2 hosts: exit 0"
+	is "$(grep -c ': SFTP channel [12] refused$' "$T/err")" 4 \
+		"-vv: channels 1 and 2 refused on each host"
+	is "$(cat "$D/127.0.1.1"/{one,two,three} "$D/127.0.1.2"/{one,two,three} | tr '\n' ' ')" \
+		"one two three one two three " "every file arrived over the one channel"
+else
+	skip_n 3 "a second sshd (MaxSessions 1) did not start"
+fi
+
+# The SFTP server dies in the middle of a pull and of a push (sshd and
+# the connection live on): the host fails with the path at once instead
+# of waiting for an answer for ever; the pull leaves nothing local, the
+# push leaves the destination name alone.
+sftp_server=/usr/lib/openssh/sftp-server
+# kill_sftp_server NAME: kill -9 the sftp-server under sshd2 NAME.
+kill_sftp_server() {
+	local k n=0
+
+	for k in $(descendants "$(cat "$T/$1/pid")"); do
+		[ "$(ps -o comm= -p "$k")" = sftp-server ] || continue
+		kill -9 "$k" && n=$((n + 1))
+	done
+	[ "$n" = 1 ]
+}
+descendants() {
+	local k
+
+	for k in $(ps -o pid= --ppid "$1"); do
+		echo "$k"
+		descendants "$k"
+	done
+}
+# grown GLOB: a file matching GLOB has more than 5 MB.
+grown() {
+	local f
+
+	for f in $1; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
+	done
+	return 1
+}
+if [ -x "$sftp_server" ] && sshd2 ext "" "$sftp_server"; then
+	head -c 200000000 /dev/zero >"$S/big"
+	rm -rf "$P" && mkdir -p "$P"
+	timeout -k 5 "$CAPTURE_TIMEOUT" "$MRSH" -F "$T/ext/ssh_config" -w 127.0.1.1 \
+		--rcopy "$S/big" --dest "$P" >"$T/out" 2>"$T/err" </dev/null &
+	mpid=$!
+	at_exit "kill $mpid"
+	if wait_for 120 "grown '$P/.big.*'" && kill_sftp_server ext; then
+		wait "$mpid"
+		RC=$?
+		is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $S/big: the SFTP server ended: end of file on its channel" \
+			"pull, the SFTP server killed: exit 255 at once, the path"
+		is "$(ls -A "$P")" "" "nothing left of the pull"
+	else
+		kill "$mpid"
+		skip_n 2 "the pull was not caught in flight"
+	fi
+	printf 'previous\n' >"$D/127.0.1.1/big"
+	timeout -k 5 "$CAPTURE_TIMEOUT" "$MRSH" -F "$T/ext/ssh_config" -w 127.0.1.1 \
+		--copy "$S/big" --dest "$D/%h" >"$T/out" 2>"$T/err" </dev/null &
+	mpid=$!
+	at_exit "kill $mpid"
+	if wait_for 120 "grown '$D/127.0.1.1/.big.*'" && kill_sftp_server ext; then
+		wait "$mpid"
+		RC=$?
+		is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/127.0.1.1/big: the SFTP server ended: end of file on its channel" \
+			"push, the SFTP server killed: exit 255 at once, the path"
+		is "$(cat "$D/127.0.1.1/big")" "previous" "the destination name still holds the previous file"
+	else
+		kill "$mpid"
+		skip_n 2 "the push was not caught in flight"
+	fi
+	rm -f "$S/big" "$D"/127.0.1.1/.big.* "$D/127.0.1.1/big"
+else
+	skip_n 4 "no $sftp_server, or a second sshd with it did not start"
+fi
+
+# An SFTP subsystem that exits before it answers: libssh2_sftp_init keeps
+# the channel to itself and waits, so the host is held until -u.
+if sshd2 false "" /bin/false; then
+	capture "$T" "$MRSH" -F "$T/false/ssh_config" -u 2 -w 127.0.1.1 \
+		--copy "$S/one" --dest "$D/%h/sub"
+	is "$RC $(cat "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: command timeout after 2s
+mrsh: 1 of 1 host failed: command timeout after 2s: 127.0.1.1" \
+		"an SFTP subsystem that exits at once: the host ends at -u"
+else
+	skip "an SFTP subsystem that exits at once" "a second sshd did not start"
+fi
+
+# no sftp Subsystem: the request is refused. (libssh2 1.10 then spins
+# forever inside libssh2_sftp_init, freeing the channel: nothing mrsh can
+# do but be built with 1.11.)
+if "$MRSH" --version | grep -q '^libssh2: .*running with 1\.10\.'; then
+	skip_n 3 "libssh2 1.10 loops in libssh2_sftp_init when sftp is refused"
+elif sshd2 none "" ""; then
+	capture "$T" "$MRSH" -F "$T/none/ssh_config" -w '127.0.1.[1-2]' \
+		--copy "$S/one" --dest "$D/%h/sub"
+	is "$RC" 255 "no SFTP subsystem: exit 255"
+	is "$(grep '^mrsh: 127\.0\.1\.1:' "$T/err")" "mrsh: 127.0.1.1: RUNNING: the SFTP subsystem failed to start: Unable to request SFTP subsystem" \
+		"no SFTP subsystem: the host and the reason"
+	[ ! -e "$D/127.0.1.1/sub" ] && [ ! -e "$D/127.0.1.2/sub" ]
+	ok $? "nothing was written"
+else
+	skip_n 3 "a second sshd (no SFTP) did not start"
+fi
 
 done_testing
