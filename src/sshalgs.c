@@ -147,7 +147,8 @@ sshalgs_cat(const char *a, const char *b)
 		n = strcspn(p, ",");
 		sshalgs_add(&out, p, n);
 	}
-	for (p = b; *p != '\0'; p += n + (p[n] == ',')) {
+	/* As ssh, b ends at its first empty name ("+a,,b" adds a only). */
+	for (p = b; *p != '\0' && *p != ','; p += n + (p[n] == ',')) {
 		n = strcspn(p, ",");
 		sshalgs_add(&out, p, n);
 	}
@@ -186,10 +187,17 @@ sshalgs_check(enum sshalgs_kind k, const char *spec, char *buf, size_t len)
 		return (NULL);
 	if (*spec == '+' || *spec == '^')
 		list++;
-	for (p = list; !bad && *p != '\0'; p += n + (p[n] == ',')) {
+	/*
+	 * As ssh (ciphers_valid() and the like): the names up to the first
+	 * empty one are checked, the rest not; "a,,b" and "a," are fine.
+	 * A negated name is refused here although ssh takes one in a key
+	 * type list, to fail when it builds the list.
+	 */
+	for (p = list; !bad && *p != '\0' && *p != ','; p += n +
+	    (p[n] == ',')) {
 		n = strcspn(p, ",");
 		one = xstrndup(p, n);
-		if (n == 0 || *one == '!')
+		if (*one == '!')
 			bad = 1;
 		else if (sshalgs_kinds[k].wildcards) {
 			m = sshalgs_filter(sshalgs_kinds[k].all, one, 1);
@@ -199,7 +207,7 @@ sshalgs_check(enum sshalgs_kind k, const char *spec, char *buf, size_t len)
 			bad = !match_list_has(one, sshalgs_kinds[k].all);
 		free(one);
 	}
-	if (*list == '\0' || p[-1] == ',')
+	if (*list == '\0')
 		bad = 1;
 	if (!bad)
 		return (NULL);
