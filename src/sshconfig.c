@@ -151,6 +151,112 @@ static const struct {
 };
 
 /*
+ * How OpenSSH 9.2 checks the value of each keyword of sshcfg_foreign below
+ * when it reads a file (readconf.c), so that a value ssh refuses is an
+ * error in mrsh too, even for a keyword mrsh ignores. A keyword not listed
+ * here takes anything (commands and the deprecated keywords ssh itself
+ * ignores). Forwarding specifications are checked for their number of
+ * arguments only, not parsed as ssh's parse_forward() does.
+ */
+enum sshcfg_vcheck {
+	VC_STRING,	/* one argument */
+	VC_WORDS,	/* one of words */
+	VC_INT,		/* 0 to INT_MAX */
+	VC_TIME,
+	VC_KEYTYPES,	/* a key type list */
+	VC_LOGLEVEL,
+	VC_FACILITY,
+	VC_PERSIST,	/* ControlPersist: yes/no or a time */
+	VC_ESCAPE,	/* EscapeChar */
+	VC_MASK,	/* StreamLocalBindMask: octal */
+	VC_TUN,		/* TunnelDevice */
+	VC_IPQOS,	/* one or two */
+	VC_REKEY,	/* RekeyLimit: size, then time or none */
+	VC_ADDKEYS,	/* AddKeysToAgent */
+	VC_HASH,	/* FingerprintHash */
+	VC_LOGVERBOSE,	/* a list; none alone */
+	VC_PERMITOPEN,	/* host:port list; any or none alone */
+	VC_FWD_LOCAL,	/* LocalForward: two arguments */
+	VC_FWD_REMOTE,	/* RemoteForward: one or two */
+	VC_FWD_DYNAMIC	/* DynamicForward: one */
+};
+#define SSHCFG_FLAG_WORDS	"yes,no,true,false"
+#define SSHCFG_YESNOASK_WORDS	"yes,no,true,false,ask"
+static const struct {
+	const char		*name;
+	enum sshcfg_vcheck	 check;
+	const char		*words;		/* VC_WORDS */
+} sshcfg_foreign_checks[] = {
+	{ "AddKeysToAgent", VC_ADDKEYS, NULL },
+	{ "AddressFamily", VC_WORDS, "inet,inet6,any" },
+	{ "BindAddress", VC_STRING, NULL },
+	{ "BindInterface", VC_STRING, NULL },
+	{ "CASignatureAlgorithms", VC_KEYTYPES, NULL },
+	{ "ClearAllForwardings", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "Compression", VC_WORDS, "yes,no" },
+	{ "ConnectionAttempts", VC_INT, NULL },
+	{ "ControlMaster", VC_WORDS, "yes,no,true,false,auto,ask,autoask" },
+	{ "ControlPath", VC_STRING, NULL },
+	{ "ControlPersist", VC_PERSIST, NULL },
+	{ "DynamicForward", VC_FWD_DYNAMIC, NULL },
+	{ "DSAAuthentication", VC_WORDS,
+	    "yes,no,true,false,unbound,host-bound" },
+	{ "EnableEscapeCommandline", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "EnableSSHKeysign", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "EscapeChar", VC_ESCAPE, NULL },
+	{ "ExitOnForwardFailure", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "FingerprintHash", VC_HASH, NULL },
+	{ "ForkAfterAuthentication", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "ForwardAgent", VC_STRING, NULL },
+	{ "ForwardX11", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "ForwardX11Timeout", VC_TIME, NULL },
+	{ "ForwardX11Trusted", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "GatewayPorts", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "GSSAPIAuthentication", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "GSSAPIClientIdentity", VC_STRING, NULL },
+	{ "GSSAPIDelegateCredentials", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "GSSAPIKeyExchange", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "GSSAPIRenewalForcesRekey", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "GSSAPIServerIdentity", VC_STRING, NULL },
+	{ "GSSAPITrustDns", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "HostbasedAcceptedAlgorithms", VC_KEYTYPES, NULL },
+	{ "HostbasedAuthentication", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "HostbasedKeyTypes", VC_KEYTYPES, NULL },
+	{ "IPQoS", VC_IPQOS, NULL },
+	{ "KbdInteractiveDevices", VC_STRING, NULL },
+	{ "KeepAlive", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "LocalForward", VC_FWD_LOCAL, NULL },
+	{ "LogLevel", VC_LOGLEVEL, NULL },
+	{ "LogVerbose", VC_LOGVERBOSE, NULL },
+	{ "NoHostAuthenticationForLocalhost", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "NumberOfPasswordPrompts", VC_INT, NULL },
+	{ "PermitLocalCommand", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "PermitRemoteOpen", VC_PERMITOPEN, NULL },
+	{ "PKCS11Provider", VC_STRING, NULL },
+	{ "PreferredAuthentications", VC_STRING, NULL },
+	{ "ProxyUseFdpass", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "PubkeyAuthentication", VC_WORDS,
+	    "yes,no,true,false,unbound,host-bound" },
+	{ "RekeyLimit", VC_REKEY, NULL },
+	{ "RemoteForward", VC_FWD_REMOTE, NULL },
+	{ "RequiredRSASize", VC_INT, NULL },
+	{ "SecurityKeyProvider", VC_STRING, NULL },
+	{ "SessionType", VC_WORDS, "none,subsystem,default" },
+	{ "SmartcardDevice", VC_STRING, NULL },
+	{ "StdinNull", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "StreamLocalBindMask", VC_MASK, NULL },
+	{ "StreamLocalBindUnlink", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "SyslogFacility", VC_FACILITY, NULL },
+	{ "TCPKeepAlive", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "Tunnel", VC_WORDS, "yes,no,true,false,ethernet,point-to-point" },
+	{ "TunnelDevice", VC_TUN, NULL },
+	{ "UpdateHostKeys", VC_WORDS, SSHCFG_YESNOASK_WORDS },
+	{ "VerifyHostKeyDNS", VC_WORDS, SSHCFG_YESNOASK_WORDS },
+	{ "VisualHostKey", VC_WORDS, SSHCFG_FLAG_WORDS },
+	{ "XAuthLocation", VC_STRING, NULL },
+};
+
+/*
  * Every other keyword OpenSSH 9.2 (Debian) knows. mrsh does not implement
  * them. A keyword that changes where mrsh connects, as whom, or what it
  * trusts lists the values that change nothing ("harmless"); any other value
@@ -337,6 +443,7 @@ struct sshcfg_ctx {
 	int			 want_final;	/* Match final seen */
 	const struct sshcfg_line *foreign[SSHCFG_NFOREIGN]; /* first value */
 	const struct sshcfg_line *failed;	/* Match exec that failed */
+	char			*too_many;	/* key files past the limit */
 	char			*hostname;	/* HostName, unexpanded */
 	char			*user;
 	int			 port;
@@ -672,15 +779,17 @@ sshcfg_parse_strict(const char *s)
 	return flag ? STRICT_YES : STRICT_NO;
 }
 
-/* Which algorithm list a keyword (canonical name) sets. */
+/*
+ * Which algorithm list a keyword of oAlgorithms (canonical name) sets: the
+ * last kind is PubkeyAcceptedAlgorithms, or its old name
+ * PubkeyAcceptedKeyTypes.
+ */
 static enum sshalgs_kind
 sshcfg_algs_kind(const char *name)
 {
 	int k;
 
-	if (strcmp(name, "PubkeyAcceptedKeyTypes") == 0)
-		return ALGS_PUBKEY;
-	for (k = 0; k < ALGS_NKINDS; k++) {
+	for (k = 0; k < ALGS_PUBKEY; k++) {
 		if (strcmp(name, sshalgs_keyword(k)) == 0)
 			return k;
 	}
@@ -760,6 +869,304 @@ sshcfg_bad_value(const char *file, int lineno, const char *name,
 	return -1;
 }
 
+/* One of the comma list words, case-insensitively? */
+static int
+sshcfg_is_word(const char *s, const char *words)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	for (p = words; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p,
+	    ",")] == ',')) {
+		if (strcspn(p, ",") == n && strncasecmp(p, s, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* misc.c atoi_err(): NULL, or why s is no integer from 0 to INT_MAX. */
+static const char *
+sshcfg_atoi_err(const char *s)
+{
+	char *ep;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &ep, 10);
+	if (*s == '\0' || *ep != '\0')
+		return "invalid";
+	if (v < 0 || (errno == ERANGE && v == LLONG_MIN))
+		return "too small";
+	if (v > INT_MAX || errno == ERANGE)
+		return "too large";
+	return NULL;
+}
+
+/* misc.c a2tun() for one side: "any" or 0 to SSH_TUNID_MAX. */
+static int
+sshcfg_tun_ok(const char *s)
+{
+	return strcasecmp(s, "any") == 0 || (sshcfg_atoi_err(s) == NULL &&
+	    strtoll(s, NULL, 10) <= INT_MAX - 2);
+}
+
+/* misc.c parse_ipqos(): a DSCP/TOS name or a number 0-255. */
+static int
+sshcfg_ipqos_ok(const char *s)
+{
+	char *ep;
+	long v;
+
+	if (sshcfg_is_word(s, "none,af11,af12,af13,af21,af22,af23,af31,af32,"
+	    "af33,af41,af42,af43,cs0,cs1,cs2,cs3,cs4,cs5,cs6,cs7,ef,le,"
+	    "lowdelay,throughput,reliability"))
+		return 1;
+	v = strtol(s, &ep, 0);
+	return *s != '\0' && *ep == '\0' && v >= 0 && v <= 255;
+}
+
+/*
+ * RekeyLimit's size as scan_scaled() reads it (digits, a fraction, one of
+ * BKMGTPE): -1 if malformed, else 1 if below ssh's minimum of 16 bytes.
+ */
+static int
+sshcfg_rekey_size(const char *s)
+{
+	static const char units[] = "BKMGTPE";
+	const char *u;
+	double v;
+	char *ep;
+
+	if (strcmp(s, "default") == 0)
+		return 0;
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	v = strtod(s, &ep);
+	if (ep == s)
+		return -1;
+	if (*ep != '\0') {
+		if (ep[1] != '\0' || (u = strchr(units,
+		    toupper((unsigned char)*ep))) == NULL)
+			return -1;
+		for (; u > units; u--)
+			v *= 1024;
+	}
+	return v != 0 && v < 16;
+}
+
+/* PermitRemoteOpen's host:port or [host]:port, the port a number or '*'. */
+static int
+sshcfg_permitopen_ok(const char *s)
+{
+	const char *port;
+
+	if (*s == '[') {
+		if ((port = strchr(s, ']')) == NULL || port[1] != ':')
+			return 0;
+		port += 2;
+	} else if ((port = strchr(s, ':')) != NULL)
+		port++;
+	else
+		return 0;
+	return strcmp(port, "*") == 0 || sshcfg_parse_port(port) != -1;
+}
+
+/*
+ * Check the value of a keyword mrsh does not implement as ssh does when it
+ * reads the line (sshcfg_foreign_checks). Returns -1 after an error.
+ */
+static int
+sshcfg_check_foreign(const char *file, struct sshcfg_line *l)
+{
+	const char *a = l->argv[0], *e;
+	char msg[1024], *lower;
+	size_t i;
+	int j, maxargs = 1, bad = 0, permit, alone;
+
+	for (i = 0; i < sizeof sshcfg_foreign_checks /
+	    sizeof sshcfg_foreign_checks[0]; i++) {
+		if (strcmp(sshcfg_foreign_checks[i].name, l->name) == 0)
+			break;
+	}
+	if (i == sizeof sshcfg_foreign_checks /
+	    sizeof sshcfg_foreign_checks[0])
+		return 0;
+	msg[0] = '\0';
+	/* An empty first argument (""), in ssh's words per keyword. */
+	switch (*a != '\0' ? VC_LOGVERBOSE : sshcfg_foreign_checks[i].check) {
+	case VC_LOGVERBOSE:
+	case VC_PERMITOPEN:
+	case VC_LOGLEVEL:
+	case VC_FACILITY:
+	case VC_IPQOS:
+		break;
+	case VC_INT:
+		e = "integer value missing.";
+		goto missing;
+	case VC_WORDS:
+	case VC_ADDKEYS:
+		e = "missing argument.";
+		goto missing;
+	case VC_TIME:
+		e = "missing time value.";
+		goto missing;
+	case VC_PERSIST:
+		e = "Missing ControlPersist argument.";
+		goto missing;
+	case VC_MASK:
+		e = "Missing StreamLocalBindMask argument.";
+		goto missing;
+	default:
+		e = "Missing argument.";
+	missing:
+		error("%s line %d: %s", file, l->lineno, e);
+		return -1;
+	}
+	switch (sshcfg_foreign_checks[i].check) {
+	case VC_STRING:
+		break;
+	case VC_WORDS:
+		if (!sshcfg_is_word(a, sshcfg_foreign_checks[i].words))
+			snprintf(msg, sizeof msg, "unsupported option \"%s\".",
+			    a);
+		break;
+	case VC_INT:
+		if ((e = sshcfg_atoi_err(a)) != NULL)
+			snprintf(msg, sizeof msg, "integer value %s.", e);
+		break;
+	case VC_TIME:
+		if (sshcfg_parse_time(a) == -1)
+			snprintf(msg, sizeof msg, "invalid time value.");
+		break;
+	case VC_KEYTYPES:
+		(void)sshalgs_check(ALGS_PUBKEY, a, msg, sizeof msg);
+		break;
+	case VC_HASH:
+		if (!sshcfg_is_word(a, "md5,sha1,sha256,sha384,sha512"))
+			snprintf(msg, sizeof msg, "Invalid hash algorithm "
+			    "\"%s\".", a);
+		break;
+	case VC_LOGLEVEL:
+		if (!sshcfg_is_word(a, "quiet,fatal,error,info,verbose,debug,"
+		    "debug1,debug2,debug3"))
+			snprintf(msg, sizeof msg, "unsupported log level '%s'",
+			    a);
+		break;
+	case VC_FACILITY:
+		if (!sshcfg_is_word(a, "daemon,user,auth,authpriv,local0,"
+		    "local1,local2,local3,local4,local5,local6,local7"))
+			snprintf(msg, sizeof msg, "unsupported log facility "
+			    "'%s'", a);
+		break;
+	case VC_PERSIST:
+		/* Case-sensitive, unlike the other flags. */
+		if (strcmp(a, "yes") != 0 && strcmp(a, "no") != 0 &&
+		    strcmp(a, "true") != 0 && strcmp(a, "false") != 0 &&
+		    sshcfg_parse_time(a) == -1)
+			snprintf(msg, sizeof msg, "Bad ControlPersist "
+			    "argument.");
+		break;
+	case VC_ESCAPE:
+		if (strcmp(a, "none") != 0 && a[1] != '\0' && (a[0] != '^' ||
+		    a[2] != '\0' || (unsigned char)a[1] < 64 ||
+		    (unsigned char)a[1] >= 128))
+			snprintf(msg, sizeof msg, "Bad escape character.");
+		break;
+	case VC_MASK:
+		{
+			char *ep;
+			long v = strtol(a, &ep, 8);
+
+			if (ep == a || v < 0 || v > 0777)
+				snprintf(msg, sizeof msg, "Bad mask.");
+		}
+		break;
+	case VC_TUN:
+		{
+			char *local = xstrdup(a), *remote;
+
+			if ((remote = strchr(local, ':')) != NULL)
+				*remote++ = '\0';
+			if (!sshcfg_tun_ok(local) ||
+			    (remote != NULL && !sshcfg_tun_ok(remote)))
+				snprintf(msg, sizeof msg, "Bad tun device.");
+			free(local);
+		}
+		break;
+	case VC_IPQOS:
+		maxargs = 2;
+		for (j = 0; j < 2 && j < l->argc && msg[0] == '\0'; j++) {
+			if (!sshcfg_ipqos_ok(l->argv[j]))
+				snprintf(msg, sizeof msg, "Bad IPQoS value: "
+				    "%s", l->argv[j]);
+		}
+		break;
+	case VC_REKEY:
+		maxargs = 2;
+		if ((bad = sshcfg_rekey_size(a)) == -1)
+			snprintf(msg, sizeof msg, "Bad number '%s': Invalid "
+			    "argument", a);
+		else if (bad == 1)
+			snprintf(msg, sizeof msg, "RekeyLimit too small");
+		else if (l->argc > 1 && strcmp(l->argv[1], "none") != 0 &&
+		    sshcfg_parse_time(l->argv[1]) == -1)
+			snprintf(msg, sizeof msg, "invalid time value.");
+		break;
+	case VC_ADDKEYS:
+		maxargs = 2;
+		if (l->argc > 1 && strcasecmp(a, "confirm") == 0) {
+			if (sshcfg_parse_time(l->argv[1]) == -1)
+				snprintf(msg, sizeof msg, "invalid time "
+				    "value.");
+		} else if (l->argc > 2 || (l->argc == 1 &&
+		    !sshcfg_is_word(a, SSHCFG_YESNOASK_WORDS ",confirm") &&
+		    sshcfg_parse_time(a) == -1) || l->argc == 2)
+			snprintf(msg, sizeof msg, "unsupported option");
+		break;
+	case VC_LOGVERBOSE:
+	case VC_PERMITOPEN:
+		maxargs = l->argc;
+		permit = sshcfg_foreign_checks[i].check == VC_PERMITOPEN;
+		lower = sshcfg_lower(l->name);
+		for (j = 0; j < l->argc && msg[0] == '\0'; j++) {
+			e = l->argv[j];
+			alone = strcasecmp(e, "none") == 0 ||
+			    (permit && strcasecmp(e, "any") == 0);
+			if (*e == '\0')
+				snprintf(msg, sizeof msg, "keyword %s empty "
+				    "argument", lower);
+			else if (alone && l->argc > 1)
+				snprintf(msg, sizeof msg, "keyword %s \"%s\" "
+				    "argument must appear alone.", lower, e);
+			else if (permit && !alone && !sshcfg_permitopen_ok(e))
+				snprintf(msg, sizeof msg, "bad port number in "
+				    "%s", lower);
+		}
+		free(lower);
+		break;
+	case VC_FWD_LOCAL:
+		maxargs = 2;
+		if (l->argc < 2 || *l->argv[1] == '\0')
+			snprintf(msg, sizeof msg, "Missing target argument.");
+		break;
+	case VC_FWD_REMOTE:
+		maxargs = 2;
+		break;
+	case VC_FWD_DYNAMIC:
+		break;
+	}
+	if (msg[0] == '\0' && l->argc > maxargs) {
+		lower = sshcfg_lower(l->name);
+		snprintf(msg, sizeof msg, "keyword %s extra arguments at end "
+		    "of line", lower);
+		free(lower);
+	}
+	if (msg[0] == '\0')
+		return 0;
+	error("%s line %d: %s", file, l->lineno, msg);
+	return -1;
+}
+
 /*
  * Check the criteria of a Match line as OpenSSH 9.2 does: all (alone),
  * canonical and final (no argument), host, originalhost, user, localuser
@@ -771,12 +1178,14 @@ sshcfg_check_match(const char *file, struct sshcfg_line *l)
 	const char *attr;
 	int i, attributes = 0;
 
-	for (i = 0; i < l->argc; i++) {
+	/* As ssh's match_cfg_line(), the criteria end at an empty word. */
+	for (i = 0; i < l->argc && *l->argv[i] != '\0'; i++) {
 		attr = l->argv[i];
 		if (*attr == '!')
 			attr++;
 		if (strcasecmp(attr, "all") == 0) {
-			if (attributes > 1 || i + 1 < l->argc) {
+			if (attributes > 1 || (i + 1 < l->argc &&
+			    *l->argv[i + 1] != '\0')) {
 				error("%s:%d: '%s' cannot be combined with "
 				    "other Match attributes", file, l->lineno,
 				    l->argv[i]);
@@ -797,7 +1206,7 @@ sshcfg_check_match(const char *file, struct sshcfg_line *l)
 			    l->lineno, attr);
 			return -1;
 		}
-		if (i + 1 >= l->argc) {
+		if (i + 1 >= l->argc || *l->argv[i + 1] == '\0') {
 			error("%s:%d: Missing Match criteria for %s", file,
 			    l->lineno, attr);
 			return -1;
@@ -1050,10 +1459,14 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		break;
 	case oUserKnownHostsFile:
 	case oGlobalKnownHostsFile:
-		if (l->argc > SSHCFG_MAX_FILES)
-			return sshcfg_bad_value(file, l->lineno, l->name,
-			    "too many files");
 		for (i = 0; i < l->argc; i++) {
+			if (*l->argv[i] == '\0') {
+				c = sshcfg_lower(l->name);
+				error("%s line %d: keyword %s empty argument",
+				    file, l->lineno, c);
+				free(c);
+				return -1;
+			}
 			if (strcasecmp(l->argv[i], "none") == 0 &&
 			    l->argc != 1)
 				return sshcfg_bad_value(file, l->lineno,
@@ -1183,6 +1596,8 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 
 	/* From here on the line belongs to f and is freed with it. */
 	if (op == oForeign) {
+		if (sshcfg_check_foreign(f->path, l) != 0)
+			return -1;
 		if (sshcfg_not_supported(l) == NULL)
 			sshcfg_note_unknown(cfg, f->path, lineno, name);
 		return 0;
@@ -1625,7 +2040,7 @@ sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 
 	ruser = ctx->user != NULL ? ctx->user : cfg->local_user;
 	host = sshcfg_current_host(ctx);
-	for (i = 0; i < l->argc; i++) {
+	for (i = 0; i < l->argc && *l->argv[i] != '\0'; i++) {
 		attr = l->argv[i];
 		if ((negate = (*attr == '!')))
 			attr++;
@@ -1683,7 +2098,8 @@ sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 
 /* Add a key file unless it is already in the list, as ssh does. */
 static void
-sshcfg_add_file(char **list, int *n, const char *path)
+sshcfg_add_file(struct sshcfg_ctx *ctx, char **list, int *n,
+    const char *path, const char *kw)
 {
 	int i;
 
@@ -1691,8 +2107,12 @@ sshcfg_add_file(char **list, int *n, const char *path)
 		if (strcmp(list[i], path) == 0)
 			return;
 	}
+	/* ssh would try them all (up to 100): refuse rather than drop one. */
 	if (*n >= SSHCFG_MAX_FILES) {
-		debug("too many key files; %s ignored", path);
+		if (ctx->too_many == NULL)
+			xasprintf(&ctx->too_many, "more than %d %s files "
+			    "(%s is one too many); not connecting",
+			    SSHCFG_MAX_FILES, kw, path);
 		return;
 	}
 	list[(*n)++] = xstrdup(path);
@@ -1701,12 +2121,13 @@ sshcfg_add_file(char **list, int *n, const char *path)
 static void
 sshcfg_add_identity(struct sshcfg_ctx *ctx, const char *path)
 {
-	sshcfg_add_file(ctx->ids, &ctx->nids, path);
+	sshcfg_add_file(ctx, ctx->ids, &ctx->nids, path, "IdentityFile");
 }
 
 /* Set a list of files (known hosts) if no earlier line did. */
 static void
-sshcfg_set_files(char **list, int *n, int *set, const struct sshcfg_line *l)
+sshcfg_set_files(struct sshcfg_ctx *ctx, char **list, int *n, int *set,
+    const struct sshcfg_line *l)
 {
 	int i;
 
@@ -1715,6 +2136,11 @@ sshcfg_set_files(char **list, int *n, int *set, const struct sshcfg_line *l)
 	*set = 1;
 	if (strcasecmp(l->argv[0], "none") == 0)
 		return;
+	/* ssh takes 32 (and refuses more); mrsh refuses the host. */
+	if (l->argc > SSHCFG_MAX_FILES && ctx->too_many == NULL)
+		xasprintf(&ctx->too_many, "%s:%d: more than %d %s files; "
+		    "not connecting", l->file, l->lineno, SSHCFG_MAX_FILES,
+		    l->name);
 	for (i = 0; i < l->argc && i < SSHCFG_MAX_FILES; i++)
 		list[(*n)++] = xstrdup(l->argv[i]);
 }
@@ -1814,10 +2240,10 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 			ctx->strict = sshcfg_parse_strict(a);
 		break;
 	case oUserKnownHostsFile:
-		sshcfg_set_files(ctx->ukh, &ctx->nukh, &ctx->ukh_set, l);
+		sshcfg_set_files(ctx, ctx->ukh, &ctx->nukh, &ctx->ukh_set, l);
 		break;
 	case oGlobalKnownHostsFile:
-		sshcfg_set_files(ctx->gkh, &ctx->ngkh, &ctx->gkh_set, l);
+		sshcfg_set_files(ctx, ctx->gkh, &ctx->ngkh, &ctx->gkh_set, l);
 		break;
 	case oServerAliveInterval:
 		if (ctx->alive_interval == -1)
@@ -1914,7 +2340,8 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		break;
 	case oCertificateFile:
 		/* Accumulates, as IdentityFile. */
-		sshcfg_add_file(ctx->certs, &ctx->ncerts, a);
+		sshcfg_add_file(ctx, ctx->certs, &ctx->ncerts, a,
+		    "CertificateFile");
 		break;
 	default:
 		break;
@@ -2438,6 +2865,7 @@ sshcfg_ctx_free(struct sshcfg_ctx *ctx)
 	int i;
 
 	free(ctx->hostname);
+	free(ctx->too_many);
 	free(ctx->match_host);
 	free(ctx->user);
 	free(ctx->agent);
@@ -2530,6 +2958,10 @@ sshcfg_refusal(const struct sshcfg_ctx *ctx, char *err, size_t errlen)
 	if ((l = ctx->failed) != NULL) {
 		snprintf(err, errlen, "%s:%d: Match exec did not exit "
 		    "normally; not connecting", l->file, l->lineno);
+		return -1;
+	}
+	if (ctx->too_many != NULL) {
+		snprintf(err, errlen, "%s", ctx->too_many);
 		return -1;
 	}
 	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
@@ -3039,7 +3471,9 @@ sshconfig_dump_host(const struct options *opt, const char *arg)
 		printf("hostkeyalias %s\n", hc.host_key_alias);
 	for (i = 0; i < ALGS_NKINDS; i++) {
 		algs = sshalgs_assemble(i, hc.algs[i]);
-		printf("%s %s\n", sshalgs_dump_name(i), algs);
+		/* As ssh: no line for a list that names nothing it has. */
+		if (*algs != '\0')
+			printf("%s %s\n", sshalgs_dump_name(i), algs);
 		free(algs);
 	}
 	printf("requesttty %s\n", sshcfg_request_tty_names[hc.request_tty]);

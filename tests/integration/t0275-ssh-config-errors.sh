@@ -61,7 +61,199 @@ IdentityFile
 ProxyJump
 Match canonical host x
 ForwardAgent maybe
+Match ""
+Match "" host x
+Match host "" x
+Match host x ""
+Match all ""
+UserKnownHostsFile a ""
+UserKnownHostsFile a none
+CanonicalDomains a!b.example
+CanonicalDomains a..b
+CanonicalizePermittedCNAMEs a:
+SendEnv A=B
+SetEnv A
+CanonicalizeFallbackLocal maybe
+ServerAliveInterval 999999999w
+ServerAliveCountMax 99999999999
 EOF
+
+# Keywords mrsh does not implement (ignored, or refusing the host) and the
+# algorithm lists: ssh checks their values when it reads the file, so mrsh
+# takes exactly what ssh takes and refuses the rest in ssh's own words.
+while IFS= read -r line; do
+	[ -n "$line" ] || continue
+	printf 'Host *\n  %s\n' "$line" >"$T/cfg"
+	ssh -G -F "$T/cfg" h >/dev/null 2>"$T/serr"
+	want=$?
+	"$MRSH" -F "$T/cfg" -G h >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$want" = 0 ]; then
+		is "$got" 0 "ssh takes '$line': so does mrsh"
+		continue
+	fi
+	smsg=$(tr -d '\r' <"$T/serr" | grep -v '^Pseudo-terminal' | head -n 1)
+	is "$got/$(wc -l <"$T/err")" "2/1" "ssh refuses '$line': mrsh exits 2 with one line"
+	is "$(cat "$T/err")" "mrsh: $smsg" "  in ssh's words: $smsg"
+done <<'EOF'
+Compression yes no
+Compression maybe
+Compression true
+Compression yes
+ConnectionAttempts x
+ConnectionAttempts -1
+ConnectionAttempts 99999999999
+ConnectionAttempts 3 4
+ConnectionAttempts 3
+LogLevel LOUD
+LogLevel debug3
+AddressFamily inet7
+AddressFamily inet6
+AddKeysToAgent maybe
+AddKeysToAgent confirm 5m
+AddKeysToAgent confirm x
+AddKeysToAgent 5m
+AddKeysToAgent yes 5m
+AddKeysToAgent confirm 5m 1
+ClearAllForwardings maybe
+ControlMaster maybe
+ControlMaster autoask
+ControlPath /tmp/%C
+ControlPath a b
+ControlPersist maybe
+ControlPersist TRUE
+ControlPersist 10m
+EnableEscapeCommandline maybe
+EnableSSHKeysign maybe
+EscapeChar xx
+EscapeChar ^A
+EscapeChar ^
+EscapeChar ^~
+EscapeChar none
+ExitOnForwardFailure maybe
+FingerprintHash sha1
+FingerprintHash SHA512
+FingerprintHash bogus
+ForkAfterAuthentication maybe
+ForwardAgent maybe
+ForwardAgent a b
+ForwardX11 maybe
+ForwardX11Timeout x
+ForwardX11Timeout 1d
+ForwardX11Trusted maybe
+GatewayPorts maybe
+GSSAPIAuthentication maybe
+GSSAPIClientIdentity a b
+GSSAPIDelegateCredentials maybe
+GSSAPIKeyExchange maybe
+GSSAPITrustDns maybe
+GSSAPIRenewalForcesRekey maybe
+GSSAPIServerIdentity a b
+HostbasedAcceptedAlgorithms nosuch
+HostbasedAcceptedAlgorithms ssh-ed25519,,x
+HostbasedKeyTypes nosuch
+HostbasedAuthentication maybe
+IPQoS bogus
+IPQoS af11 bogus
+IPQoS 0x10 af11
+IPQoS 256
+IPQoS af11 af12 af13
+KeepAlive maybe
+KeepAlive no
+KbdInteractiveDevices a b
+NoHostAuthenticationForLocalhost maybe
+NumberOfPasswordPrompts x
+PermitLocalCommand maybe
+PKCS11Provider a b
+PreferredAuthentications a b
+ProxyUseFdpass maybe
+RekeyLimit x
+RekeyLimit 8
+RekeyLimit 16
+RekeyLimit 1.5G 1h
+RekeyLimit 1g none
+RekeyLimit 1G x
+RekeyLimit 1G none x
+RekeyLimit default
+RekeyLimit 1X
+RekeyLimit 0
+SecurityKeyProvider a b
+SmartcardDevice a b
+StdinNull maybe
+StreamLocalBindMask 999
+StreamLocalBindMask 0x1
+StreamLocalBindMask 0777
+StreamLocalBindMask 1000
+StreamLocalBindUnlink maybe
+SyslogFacility BOGUS
+SyslogFacility local7
+SyslogFacility authpriv
+TCPKeepAlive maybe
+Tunnel maybe
+Tunnel point-to-point
+TunnelDevice x:y:z
+TunnelDevice 1:any
+TunnelDevice any
+TunnelDevice 1:x
+TunnelDevice x:1
+UpdateHostKeys maybe
+UpdateHostKeys ask
+VerifyHostKeyDNS maybe
+VisualHostKey maybe
+XAuthLocation a b
+PubkeyAuthentication maybe
+PubkeyAuthentication unbound
+DSAAuthentication maybe
+RequiredRSASize x
+RequiredRSASize 2048
+CASignatureAlgorithms nosuch
+CASignatureAlgorithms ssh-ed25519
+SessionType bogus
+SessionType none
+BindAddress a b
+BindInterface a b
+Ciphers aes128-ctr,,aes256-ctr
+Ciphers aes128-ctr,
+Ciphers aes128-ctr,,nosuch
+Ciphers ,nosuch
+Ciphers +,nosuch
+Ciphers +aes128-cbc,,nosuch
+Ciphers ^aes128-ctr,,nosuch
+Ciphers !aes128-ctr
+MACs hmac-sha1,
+KexAlgorithms curve25519-sha256,,x
+PubkeyAcceptedAlgorithms ssh-ed25519,,x
+PubkeyAcceptedKeyTypes ssh-ed25519
+PubkeyAcceptedKeyTypes nosuch
+HostKeyAlgorithms ssh-ed25519,
+LogVerbose none x
+LogVerbose a b
+PermitRemoteOpen any x
+PermitRemoteOpen h:22 x:*
+PermitRemoteOpen h:0
+DynamicForward 1080 1081
+LocalForward bogus
+LocalForward 1 h:2 3
+RemoteForward 1
+Protocol 7
+UseRoaming maybe
+EOF
+
+# Empty names in an algorithm list: ssh checks the names before the first
+# empty one and builds the list from the names it has (kex_assemble_names);
+# mrsh -G prints the same list.
+for line in 'Ciphers aes128-ctr,,aes256-ctr' 'Ciphers aes128-ctr,' \
+    'Ciphers aes128-ctr,,nosuch' 'Ciphers +,aes128-cbc' \
+    'Ciphers ^aes128-cbc,,nosuch' 'MACs hmac-sha1,,hmac-sha2-256' \
+    'KexAlgorithms curve25519-sha256,' 'PubkeyAcceptedKeyTypes ssh-ed25519' \
+    'HostKeyAlgorithms ssh-ed25519,,nosuch'; do
+	printf 'Host *\n  %s\n' "$line" >"$T/cfg"
+	kw=$(printf '%s' "${line%% *}" | tr A-Z a-z)
+	[ "$kw" = pubkeyacceptedkeytypes ] && kw=pubkeyacceptedalgorithms
+	want=$(ssh -G -F "$T/cfg" h 2>/dev/null | grep "^$kw ")
+	got=$("$MRSH" -F "$T/cfg" -G h 2>/dev/null | grep "^$kw ")
+	is "$got" "$want" "-G '$line': $want"
+done
 
 # the same mistakes given with -o
 for o in ConnectTimeout=x Port=70000 Bogus=1 RequestTTY=maybe; do
