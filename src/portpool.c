@@ -10,8 +10,8 @@
  *
  * Free ports sit on a queue in least-recently-released order: a released
  * port goes to the tail, so recently used ports rest the longest. Cooling
- * entries live in a hash table keyed by (port, destination), so "may port P
- * go to D?" is O(1); a min-heap of expiry times drops them lazily at the
+ * entries live in the program's hash table (htab.c) keyed by (port,
+ * destination), so "may port P go to D?" is O(1); a min-heap of expiry times drops them lazily at the
  * start of every operation and answers portpool_next_expiry() at once.
  */
 #include "config.h"
@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mrsh/htab.h"
 #include "mrsh/log.h"
 #include "mrsh/portpool.h"
 #include "mrsh/sockdiag.h"
@@ -52,14 +53,13 @@ struct pool_dst {
 
 /* One (port, destination) cooling entry. */
 struct pool_cool {
-	LIST_ENTRY(pool_cool)	 entry;		/* hash chain */
 	struct pool_dst		 dst;
 	int			 port;
 	double			 until;
+	uint64_t		 hash;		/* of (port, dst) */
 	u_int			 refs;		/* heap items pointing here */
 	int			 live;		/* still in the hash table */
 };
-LIST_HEAD(pool_chain, pool_cool);
 
 /* Heap item: a cooling entry's or a foreign port's expiry. */
 struct pool_expiry {
@@ -87,9 +87,8 @@ struct portpool {
 	size_t			 in_use;
 	size_t			 unstamped;	/* ports at POOL_UNSTAMPED */
 
-	struct pool_chain	*hash;
-	size_t			 hashsize;	/* power of two */
-	size_t			 ncool;		/* live cooling entries */
+	struct htab		 cool;		/* live pool_cool entries */
+	size_t			 ncool;
 
 	struct pool_expiry	*heap;
 	size_t			 nheap;
@@ -144,51 +143,32 @@ pool_dst_eq(const struct pool_dst *a, const struct pool_dst *b)
 	return memcmp(a, b, sizeof *a) == 0;
 }
 
-/* FNV-1a over the port and the destination key. */
-static size_t
-pool_hash(struct portpool *pp, int port, const struct pool_dst *d)
+/* The hash of (port, destination). */
+static uint64_t
+pool_hash(int port, const struct pool_dst *d)
 {
-	const uint8_t	*p = (const uint8_t *)d;
-	uint32_t	 h = 2166136261u;
-	size_t		 i;
+	uint8_t	pb[2] = { (uint8_t)(port & 0xff), (uint8_t)(port >> 8) };
 
-	h = (h ^ (uint32_t)(port & 0xff)) * 16777619u;
-	h = (h ^ (uint32_t)(port >> 8)) * 16777619u;
-	for (i = 0; i < sizeof *d; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (pp->hashsize - 1);
+	return htab_hash(htab_hash(HTAB_HASH_INIT, pb, sizeof pb), d,
+	    sizeof *d);
+}
+
+static int
+pool_cool_eq(const void *entry, const void *key)
+{
+	const struct pool_cool	*c = entry, *k = key;
+
+	return c->port == k->port && pool_dst_eq(&c->dst, &k->dst);
 }
 
 static struct pool_cool *
 pool_cool_find(struct portpool *pp, int port, const struct pool_dst *d)
 {
-	struct pool_cool	*c;
+	struct pool_cool	key;
 
-	LIST_FOREACH(c, &pp->hash[pool_hash(pp, port, d)], entry) {
-		if (c->port == port && pool_dst_eq(&c->dst, d))
-			return c;
-	}
-	return NULL;
-}
-
-/* Double the hash table when chains would grow long. */
-static void
-pool_hash_grow(struct portpool *pp)
-{
-	struct pool_chain	*old = pp->hash;
-	size_t			 oldsize = pp->hashsize, i;
-	struct pool_cool	*c;
-
-	pp->hashsize *= 2;
-	pp->hash = xcalloc(pp->hashsize, sizeof *pp->hash);
-	for (i = 0; i < oldsize; i++) {
-		while ((c = LIST_FIRST(&old[i])) != NULL) {
-			LIST_REMOVE(c, entry);
-			LIST_INSERT_HEAD(&pp->hash[pool_hash(pp, c->port,
-			    &c->dst)], c, entry);
-		}
-	}
-	free(old);
+	key.port = port;
+	key.dst = *d;
+	return htab_find(&pp->cool, pool_hash(port, d), pool_cool_eq, &key);
 }
 
 static void
@@ -277,7 +257,7 @@ pool_expire(struct portpool *pp, double now)
 		}
 		c->refs--;
 		if (c->live && c->until <= now) {
-			LIST_REMOVE(c, entry);
+			htab_remove(&pp->cool, c->hash, c);
 			c->live = 0;
 			pp->ncool--;
 		}
@@ -300,14 +280,13 @@ pool_cool_add(struct portpool *pp, int port, const struct pool_dst *d,
 		}
 		return;
 	}
-	if (pp->ncool >= pp->hashsize)
-		pool_hash_grow(pp);
 	c = xcalloc(1, sizeof *c);
 	c->dst = *d;
 	c->port = port;
 	c->until = until;
+	c->hash = pool_hash(port, d);
 	c->live = 1;
-	LIST_INSERT_HEAD(&pp->hash[pool_hash(pp, port, d)], c, entry);
+	htab_insert(&pp->cool, c->hash, c);
 	pp->ncool++;
 	pool_heap_push(pp, until, c, port);
 }
@@ -359,8 +338,7 @@ portpool_new(int lo, int hi)
 		TAILQ_INSERT_TAIL(&pp->freeq, &pp->ports[i], entry);
 		pp->ports[i].on_free = 1;
 	}
-	pp->hashsize = 256;
-	pp->hash = xcalloc(pp->hashsize, sizeof *pp->hash);
+	htab_init(&pp->cool, 256);
 	pp->st.ports = pp->nports;
 	return pp;
 }
@@ -373,21 +351,18 @@ portpool_free(struct portpool *pp)
 
 	if (pp == NULL)
 		return;
-	for (i = 0; i < pp->hashsize; i++) {
-		while ((c = LIST_FIRST(&pp->hash[i])) != NULL) {
-			LIST_REMOVE(c, entry);
-			c->live = 0;
-			if (c->refs == 0)
-				free(c);
-		}
+	for (i = 0; (c = htab_next(&pp->cool, &i)) != NULL; ) {
+		c->live = 0;
+		if (c->refs == 0)
+			free(c);
 	}
+	htab_free(&pp->cool);
 	/* Entries still referenced by the heap: free each on its last item. */
 	for (i = 0; i < pp->nheap; i++) {
 		if ((c = pp->heap[i].cool) != NULL && --c->refs == 0)
 			free(c);
 	}
 	free(pp->heap);
-	free(pp->hash);
 	free(pp->ports);
 	free(pp);
 }
