@@ -125,6 +125,7 @@ struct sftp_chan {
 	int			 rd_attached;
 	int			 retried;
 	int			 no_posix_rename;
+	unsigned long		 rn_status;	/* of the first rename */
 	uint64_t		 bytes;
 	uint64_t		 fair;		/* bytes in this turn */
 	LIBSSH2_SFTP_ATTRIBUTES	 attrs;
@@ -715,6 +716,14 @@ sftp_push_step(struct sftp_chan *x)
 		if (rc == LIBSSH2_ERROR_EAGAIN)
 			return (SFTP_AGAIN);
 		if (rc != 0) {
+			if (x->step == X_RN_LSTAT && sftp_status(x, rc) ==
+			    LIBSSH2_FX_NO_SUCH_FILE) {
+				/* No target in the way: the rename's reason. */
+				sftp_set_error(x, "%s: rename: %s", x->path,
+				    sftp_status_str(x->rn_status));
+				sftp_set_step(x, X_ABORT_UNLINK);
+				return (SFTP_GO);
+			}
 			if (x->step == X_RN_LSTAT) {
 				sftp_set_step(x, X_RENAME);
 				return (sftp_failed(x, rc, x->path,
@@ -824,6 +833,7 @@ sftp_push_step(struct sftp_chan *x)
 				    "rename"));
 			/* Protocol 3 does not replace: look at the target. */
 			x->retried = 1;
+			x->rn_status = sftp_status(x, rc);
 			sftp_set_step(x, X_RN_LSTAT);
 			return (SFTP_GO);
 		}
