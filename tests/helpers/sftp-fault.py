@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""An SFTP subsystem that answers some requests with a chosen status.
+
+    Subsystem sftp /usr/bin/python3 sftp-fault.py RULES SERVER [ARGS...]
+
+Runs the real SFTP server (OpenSSH's sftp-server) and relays between it
+and sshd. Each request from the client is parsed; when RULES (a file,
+read again for every request, so that a test can change it between runs)
+has a line "OP CODE" for it, the request is not passed on and the client
+gets SSH_FXP_STATUS CODE instead. OP is a request name (open, close,
+read, write, lstat, fstat, setstat, fsetstat, opendir, readdir, remove,
+mkdir, stat, rename, readlink, symlink) or an extension name
+(fsync@openssh.com, ...). A missing RULES file: everything passes.
+Statuses that OpenSSH's server never sends on those paths, so that the
+client's handling of them can be tested behind a real sshd.
+"""
+
+import os
+import select
+import struct
+import subprocess
+import sys
+
+NAMES = {
+    3: "open", 4: "close", 5: "read", 6: "write", 7: "lstat", 8: "fstat",
+    9: "setstat", 10: "fsetstat", 11: "opendir", 12: "readdir",
+    13: "remove", 14: "mkdir", 15: "rmdir", 16: "realpath", 17: "stat",
+    18: "rename", 19: "readlink", 20: "symlink",
+}
+SSH_FXP_EXTENDED = 200
+SSH_FXP_STATUS = 101
+
+
+def rules(path):
+    r = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                w = line.split()
+                if len(w) == 2:
+                    r[w[0]] = int(w[1])
+    except OSError:
+        pass
+    return r
+
+
+def op_name(pkt):
+    """The request's name, and its id (None for INIT)."""
+    t = pkt[0]
+    if t == 1:
+        return "init", None
+    rid = struct.unpack(">I", pkt[1:5])[0]
+    if t == SSH_FXP_EXTENDED:
+        n = struct.unpack(">I", pkt[5:9])[0]
+        return pkt[9:9 + n].decode("latin-1"), rid
+    return NAMES.get(t, str(t)), rid
+
+
+def status(rid, code):
+    msg = b"injected by sftp-fault.py"
+    body = struct.pack(">BII", SSH_FXP_STATUS, rid, code)
+    body += struct.pack(">I", len(msg)) + msg + struct.pack(">I", 0)
+    return struct.pack(">I", len(body)) + body
+
+
+def write_all(fd, data):
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def main():
+    rules_file = sys.argv[1]
+    srv = subprocess.Popen(sys.argv[2:], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE)
+    to_srv, from_srv = srv.stdin.fileno(), srv.stdout.fileno()
+    inbuf = b""
+    cli_open = True
+    while True:
+        watch = [from_srv] + ([0] if cli_open else [])
+        ready, _, _ = select.select(watch, [], [])
+        if from_srv in ready:
+            data = os.read(from_srv, 65536)
+            if not data:
+                break
+            write_all(1, data)
+        if 0 in ready:
+            data = os.read(0, 65536)
+            if not data:
+                cli_open = False
+                srv.stdin.close()
+                continue
+            inbuf += data
+            out = b""
+            while len(inbuf) >= 4:
+                n = struct.unpack(">I", inbuf[:4])[0]
+                if len(inbuf) < 4 + n:
+                    break
+                pkt, inbuf = inbuf[4:4 + n], inbuf[4 + n:]
+                name, rid = op_name(pkt)
+                code = rules(rules_file).get(name)
+                if code is not None and rid is not None:
+                    write_all(1, status(rid, code))
+                else:
+                    out += struct.pack(">I", n) + pkt
+            if out:
+                write_all(to_srv, out)
+    srv.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+#!/bin/bash
+# t0806: SFTP statuses that OpenSSH's server does not send where mrsh
+# asks, from OpenSSH's sftp-server behind the real sshd with
+# tests/helpers/sftp-fault.py in between answering chosen requests with a
+# chosen status: every status code reads as words (codes mrsh does not
+# know as "SFTP error"), naming the host, the path and the request; a
+# push whose chmod, fsync, close or rename fails, or whose directory's
+# setstat is refused, fails the host and removes its temporary file; a pull whose
+# read, opendir or readdir fails leaves nothing behind.
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+sftp_server=/usr/lib/openssh/sftp-server
+[ -x "$sftp_server" ] || skip_all "no $sftp_server (openssh-sftp-server)"
+need_cmd python3
+R=$(make_tmpdir)
+RULES=$R/rules
+SSHD_SFTP="/usr/bin/python3 $top_srcdir/tests/helpers/sftp-fault.py $RULES $sftp_server" \
+	start_sshd_test 2
+M=("$MRSH" -F "$SSH_CONFIG" -w 127.0.1.1)
+S=$T/src
+D=$T/dst
+P=$T/pull
+mkdir -p "$S/dir/sub" "$D" "$P"
+printf 'one\n' >"$S/one"
+printf 'two\n' >"$S/dir/sub/two"
+# leftovers DIR: temporary files mrsh would have left behind.
+leftovers() { find "$1" -name '.*.mrsh-*' | wc -l; }
+# fault [OP CODE]...: answer each OP with its CODE from now on.
+fault() {
+	: >"$RULES"
+	while [ $# -gt 1 ]; do
+		echo "$1 $2" >>"$RULES"
+		shift 2
+	done
+}
+
+# a clean run first: the relay itself passes everything
+fault
+capture "$T" "${M[@]}" --copy "$S/one" --dest "$D"
+is "$RC $(cat "$T/err") $(cat "$D/one")" "0  one" "through the relay, no fault: the file arrives"
+
+# ---- every status, in words ---------------------------------------------------
+while IFS=: read -r code words; do
+	fault stat "$code"
+	capture "$T" "${M[@]}" --rcopy "$S/one" --dest "$P"
+	is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $S/one: stat: $words" \
+		"status $code: $words"
+done <<'CODES'
+1:end of file
+3:permission denied
+4:failure
+5:bad message
+8:operation unsupported
+10:no such file or directory
+11:file exists
+12:read-only file system
+13:SFTP error
+14:no space left on device
+15:disk quota exceeded
+16:SFTP error
+17:SFTP error
+18:directory not empty
+19:not a directory
+20:invalid file name
+21:too many levels of symbolic links
+99:SFTP error
+CODES
+is "$(ls -A "$P")" "" "no local file from any of them"
+
+# ---- a push that fails after the data ------------------------------------------
+rm -f "$D/one"
+printf 'old\n' >"$D/one"
+for f in "fsetstat 3 chmod: permission denied" "fsync@openssh.com 4 fsync: failure" \
+	"close 4 close: failure"; do
+	read -r op code why <<<"$f"
+	fault "$op" "$code"
+	capture "$T" "${M[@]}" --copy "$S/one" --dest "$D"
+	is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/one: $why" \
+		"push, $op answered $code: exit 255, '$why'"
+	is "$(cat "$D/one") $(leftovers "$D")" "old 0" \
+		"push, $op answered $code: the old file stays, no temporary file"
+done
+
+# a rename refused where no file is in the way: the rename's reason (not
+# that of the look at the target that follows); libssh2 1.11 tries
+# posix-rename@openssh.com first
+rm -f "$D/one"
+fault rename 3 posix-rename@openssh.com 3
+capture "$T" "${M[@]}" --copy "$S/one" --dest "$D"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/one: rename: permission denied" \
+	"push, rename refused: exit 255, 'rename: permission denied'"
+is "$(ls -A "$D")" "" "push, rename refused: no temporary file, nothing under the name"
+
+# a directory's setstat refused (its mode and times come last, with -r)
+fault setstat 8
+capture "$T" "${M[@]}" -r --preserve --copy "$S/dir" --dest "$D"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/dir/sub: setstat: operation unsupported" \
+	"push -r --preserve, setstat refused: exit 255, the directory"
+is "$(cat "$D/dir/sub/two")" "two" "the file inside it arrived"
+
+# ---- a pull that fails -----------------------------------------------------------
+for f in "read 5 $S/one read: bad message" "open 3 $S/one open: permission denied"; do
+	read -r op code path why <<<"$f"
+	fault "$op" "$code"
+	capture "$T" "${M[@]}" --rcopy "$S/one" --dest "$P"
+	is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $path: $why" \
+		"pull, $op answered $code: exit 255, '$why'"
+	is "$(ls -A "$P")" "" "pull, $op answered $code: nothing left"
+done
+for f in "opendir 3 opendir: permission denied" "readdir 4 readdir: failure"; do
+	read -r op code why <<<"$f"
+	fault "$op" "$code"
+	capture "$T" "${M[@]}" -r --rcopy "$S/dir" --dest "$P"
+	is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $S/dir: $why" \
+		"pull -r, $op answered $code: exit 255, '$why'"
+	is "$(find "$P" -type f | wc -l)" 0 "pull -r, $op answered $code: no file"
+	rm -rf "${P:?}"/*
+done
+
+done_testing
