@@ -281,8 +281,10 @@ sftp_failed(struct sftp_chan *x, int rc, const char *path, const char *op)
 		sftp_set_step(x, X_STATVFS);
 		return (SFTP_GO);
 	}
+	/* (A pull's temporary file is local: freed with the channel.) */
 	sftp_set_step(x, x->h != NULL ? X_ABORT_CLOSE :
-	    x->tmp != NULL ? X_ABORT_UNLINK : X_SHUTDOWN);
+	    x->tmp != NULL && x->p->opt->copy == COPY_PUSH ? X_ABORT_UNLINK :
+	    X_SHUTDOWN);
 	return (SFTP_GO);
 }
 
