@@ -11,6 +11,8 @@ gets SSH_FXP_STATUS CODE instead. OP is a request name (open, close,
 read, write, lstat, fstat, setstat, fsetstat, opendir, readdir, remove,
 mkdir, stat, rename, readlink, symlink) or an extension name
 (fsync@openssh.com, ...). A missing RULES file: everything passes.
+When RULES.log exists, each request's name and path (if it has one) is
+appended to it, one line each.
 Statuses that OpenSSH's server never sends on those paths, so that the
 client's handling of them can be tested behind a real sshd.
 """
@@ -56,6 +58,17 @@ def op_name(pkt):
     return NAMES.get(t, str(t)), rid
 
 
+def log(path, name, pkt):
+    if not os.path.exists(path):
+        return
+    arg = ""
+    if pkt[0] in (3, 7, 9, 11, 13, 14, 15, 16, 17, 18, 19, 20):
+        n = struct.unpack(">I", pkt[5:9])[0]
+        arg = " " + pkt[9:9 + n].decode("latin-1")
+    with open(path, "a") as f:
+        f.write(name + arg + "\n")
+
+
 def status(rid, code):
     msg = b"injected by sftp-fault.py"
     body = struct.pack(">BII", SSH_FXP_STATUS, rid, code)
@@ -98,6 +111,7 @@ def main():
                     break
                 pkt, inbuf = inbuf[4:4 + n], inbuf[4 + n:]
                 name, rid = op_name(pkt)
+                log(rules_file + ".log", name, pkt)
                 code = rules(rules_file).get(name)
                 if code is not None and rid is not None:
                     write_all(1, status(rid, code))

@@ -81,16 +81,18 @@ is "$(ls -A "$D/127.0.1.1/ft")" "file" "the rest of the tree arrived, no fifo"
 # an unreadable directory or file in a pushed tree (as another user: root
 # reads anything): the run does not start, and says which
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
-	mkdir -p "$S/locked/dir" "$S/lockedf"
-	printf 'x\n' >"$S/lockedf/f"
-	chmod 000 "$S/locked/dir" "$S/lockedf/f"
+	mkdir -p "$S/locked/directory" "$S/lockedf"
+	printf 'x\n' >"$S/lockedf/file"
+	chmod 000 "$S/locked/directory" "$S/lockedf/file"
 	chmod 755 "$T" "$S"
-	for t in locked/dir lockedf/f; do
-		HOME=/nonexistent setpriv --reuid=65534 --regid=65534 --clear-groups \
+	# (a --coverage build: gcov data to a place that user may write)
+	mkdir -m 777 "$T/gcov"
+	for t in locked/directory lockedf/file; do
+		GCOV_PREFIX=$T/gcov HOME=/nonexistent setpriv --reuid=65534 --regid=65534 --clear-groups \
 			"$MRSH" -w 127.0.1.1 -r --copy "$S/${t%/*}" --dest /nonexistent \
 			>"$T/out" 2>"$T/err" </dev/null
 		is "$? $(cat "$T/err")" "2 mrsh: $S/$t: Permission denied" \
-			"push -r of a tree with an unreadable ${t#*/}: exit 2, says which"
+			"push -r of a tree with an unreadable ${t#*/} (as uid 65534): exit 2, says which"
 	done
 	rm -rf "$S/locked" "$S/lockedf"
 else

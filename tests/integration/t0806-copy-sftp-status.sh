@@ -5,8 +5,9 @@
 # chosen status: every status code reads as words (codes mrsh does not
 # know as "SFTP error"), naming the host, the path and the request; a
 # push whose chmod, fsync, close or rename fails, or whose directory's
-# setstat is refused, fails the host and removes its temporary file; a pull whose
-# read, opendir or readdir fails leaves nothing behind.
+# setstat is refused, fails the host and removes its temporary file; a
+# pull whose read, open, close, opendir or readdir fails leaves nothing
+# behind (and asks the server to remove nothing).
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -108,6 +109,16 @@ for f in "read 5 $S/one read: bad message" "open 3 $S/one open: permission denie
 		"pull, $op answered $code: exit 255, '$why'"
 	is "$(ls -A "$P")" "" "pull, $op answered $code: nothing left"
 done
+# a pull whose close fails: its temporary file is local, and only
+# removed here (not asked of the server, where that name means nothing)
+fault close 4
+: >"$RULES.log"
+capture "$T" "${M[@]}" --rcopy "$S/one" --dest "$P"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $S/one: close: failure" \
+	"pull, close answered 4: exit 255, 'close: failure'"
+is "$(ls -A "$P")" "" "pull, close answered 4: nothing left"
+is "$(grep -c '^remove ' "$RULES.log")" 0 "no remove asked of the server"
+rm -f "$RULES.log"
 for f in "opendir 3 opendir: permission denied" "readdir 4 readdir: failure"; do
 	read -r op code why <<<"$f"
 	fault "$op" "$code"
