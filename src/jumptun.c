@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -40,6 +41,12 @@
 #define JT_BUF		(32 * 1024)
 /* Bytes moved for one channel per run before the others get a turn. */
 #define JT_FAIR		(256 * 1024)
+/*
+ * Seconds an open may go unanswered (the jump host's connect to the
+ * target hangs) before the channels queued behind it are offered to
+ * another session: libssh2 opens one channel at a time per session.
+ */
+#define JT_STALL	1.0
 
 enum jt_state {
 	JT_QUEUED = 0,
@@ -83,6 +90,7 @@ struct jump_tun {
 	int			 released;
 	jump_tun_cb		 cb;
 	void			*arg;
+	double			 opening_at;	/* when its open began */
 };
 
 TAILQ_HEAD(jump_tun_q, jump_tun);
@@ -100,7 +108,18 @@ struct jump_pump {
 	int			 failed;
 	void			(*wake)(void *);
 	void			*warg;
+	void			(*stalled)(void *);
+	int			 stall_told;	/* for the open in progress */
 };
+
+static double
+jt_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
+}
 
 static const char *jt_pend_names[] = {
 	"NONE", "OPEN", "PULL", "READ", "WRITE", "EOF", "FREE", "KEEPALIVE"
@@ -315,7 +334,9 @@ jt_open(struct jump_pump *p)
 			if (t == NULL)
 				return (0);
 			t->st = JT_OPENING;
+			t->opening_at = jt_now();
 			p->opening = t;
+			p->stall_told = 0;
 		}
 		/* As ssh -W: the originator is 127.0.0.1:65535. */
 		ch = libssh2_channel_direct_tcpip_ex(p->ssh, t->host, t->port,
@@ -665,6 +686,20 @@ jump_pump_run(struct jump_pump *p)
 			}
 		}
 	}
+	if (p->opening != NULL && !p->stall_told && p->stalled != NULL &&
+	    jt_now() - p->opening->opening_at >= JT_STALL) {
+		TAILQ_FOREACH(t, &p->tuns, entry) {
+			if (t->st == JT_QUEUED)
+				break;
+		}
+		if (t != NULL) {
+			p->stall_told = 1;
+			debug("%s: the forward to %s:%d is unanswered after "
+			    "%g s, with channels queued behind it", p->name,
+			    p->opening->host, p->opening->port, JT_STALL);
+			p->stalled(p->warg);
+		}
+	}
 	if (p->again)
 		p->wake(p->warg);
 	else if (p->opening != NULL || jump_pump_count(p) > 0) {
@@ -680,6 +715,37 @@ jump_pump_run(struct jump_pump *p)
 		evtimer_add(p->ev_tick, &tv);
 	}
 	return (0);
+}
+
+void
+jump_pump_on_stall(struct jump_pump *p, void (*stalled)(void *))
+{
+	p->stalled = stalled;
+}
+
+int
+jump_pump_stalled(const struct jump_pump *p)
+{
+	return (p->opening != NULL && p->stall_told);
+}
+
+int
+jump_pump_move_queued(struct jump_pump *from, struct jump_pump *to)
+{
+	struct jump_tun	*t, *next;
+	int		 n = 0;
+
+	TAILQ_FOREACH_SAFE(t, &from->tuns, entry, next) {
+		if (t->st != JT_QUEUED)
+			continue;
+		TAILQ_REMOVE(&from->tuns, t, entry);
+		t->p = to;
+		TAILQ_INSERT_TAIL(&to->tuns, t, entry);
+		n++;
+	}
+	if (n > 0)
+		to->wake(to->warg);
+	return (n);
 }
 
 int

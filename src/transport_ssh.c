@@ -133,7 +133,19 @@ struct ssh_jump {
 	int			 closing;
 	int			 closed;
 	struct event		*ev_close;	/* a failure's close, deferred */
+	/* Another session to the same hop (a "lane"), for stalled opens. */
+	struct ssh_jump		*parent;	/* the hop before, or NULL */
+	char			*hop_user;	/* as the spec gave them */
+	int			 hop_port;
+	struct event		*ev_lane;
 };
+
+/*
+ * Sessions to one hop at most: a forward that hangs in the jump host's
+ * connect holds up the channels queued behind it on its session
+ * (jumptun.h), which then move to another session to the same hop.
+ */
+#define SSH_JUMP_LANES	4
 
 static void	ssh_step(struct ssh_conn *);
 static void	ssh_canon_done(void *);
@@ -144,6 +156,7 @@ static void	ssh_teardown_soon(struct ssh_conn *);
 static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
 static void	ssh_jump_failed(struct ssh_jump *, enum fail_kind, const char *);
 static void	ssh_jump_check_close(struct ssh_jump *);
+static void	ssh_jump_stalled(void *);
 static int	ssh_jump_route(struct ssh_conn *, char *, size_t);
 static void	ssh_jumps_finish(struct ssh_run *);
 static void	ssh_jump_keepalive(struct ssh_conn *);
@@ -1900,6 +1913,8 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 	j->c = c;
 	j->fs.tdata = c;
 	j->pump = jump_pump_new(run_base(r->run), name, ssh_jump_wake, c);
+	jump_pump_on_stall(j->pump, ssh_jump_stalled);
+	j->parent = parent;
 	TAILQ_INSERT_TAIL(&r->jumps, j, entry);
 	debug("%s: one session for every target behind it", j->host.label);
 	/* Started at once, as run.c starts a target's: NEW -> PENDING. */
@@ -1925,6 +1940,54 @@ ssh_jump_new(struct ssh_run *r, const char *spec, const char *name,
 	dial_tcp(c->dial, c->hc.hostname != NULL ? c->hc.hostname : name,
 	    c->hc.port > 0 ? c->hc.port : 22);
 	return (j);
+}
+
+/*
+ * A new session to j's hop, and the channels queued on j's move to it
+ * (from the event loop, not from inside j's pump).
+ */
+static void
+ssh_jump_lane_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ssh_jump		*j = arg, *lane;
+	struct ssh_host_config	 hc;
+	char			 why[512];
+	int			 n = 0;
+
+	TAILQ_FOREACH(lane, &j->r->jumps, entry) {
+		if (strcmp(lane->key, j->key) == 0)
+			n++;
+	}
+	if (n >= SSH_JUMP_LANES || j->closing || j->fail_reason != NULL ||
+	    !jump_pump_stalled(j->pump))
+		return;
+	memset(&hc, 0, sizeof hc);
+	if (sshconfig_resolve_hop(j->r->cfg, run_options(j->r->run), j->name,
+	    j->hop_user, j->hop_port, &hc, why, sizeof why) != 0) {
+		ssh_host_config_free(&hc);
+		return;		/* it was resolved before: not now */
+	}
+	lane = ssh_jump_new(j->r, j->key, j->name, &hc, j->parent);
+	if (j->hop_user != NULL)
+		lane->hop_user = xstrdup(j->hop_user);
+	lane->hop_port = j->hop_port;
+	n = jump_pump_move_queued(j->pump, lane->pump);
+	debug("%s: a forward is unanswered; %d queued target%s move to "
+	    "another session to it", j->host.label, n, n == 1 ? "" : "s");
+}
+
+/* The pump's news: an open of j's is stuck with channels behind it. */
+static void
+ssh_jump_stalled(void *arg)
+{
+	struct ssh_conn	*c = arg;
+	struct ssh_jump	*j = c->jump;
+	struct timeval	 zero = { 0, 0 };
+
+	if (j->ev_lane == NULL && (j->ev_lane = evtimer_new(run_base(
+	    j->r->run), ssh_jump_lane_cb, j)) == NULL)
+		fatalx("event_new failed");
+	evtimer_add(j->ev_lane, &zero);
 }
 
 /* Jump chains deeper than this (through hops' own ProxyJump) go to ssh. */
@@ -1959,12 +2022,21 @@ ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
 			p++;
 	}
 	key = p != NULL ? xstrndup(spec, (size_t)(p - spec)) : xstrdup(spec);
+	/* A session to this hop whose opens are not stuck, else the first. */
+	*jp = NULL;
 	TAILQ_FOREACH(j, &r->jumps, entry) {
-		if (strcmp(j->key, key) == 0) {
-			free(key);
+		if (strcmp(j->key, key) != 0)
+			continue;
+		if (*jp == NULL)
 			*jp = j;
-			return (1);
+		if (!jump_pump_stalled(j->pump)) {
+			*jp = j;
+			break;
 		}
+	}
+	if (*jp != NULL) {
+		free(key);
+		return (1);
 	}
 	memset(&hc, 0, sizeof hc);
 	if (sshconfig_resolve_hop(r->cfg, run_options(r->run), hops[i].host,
@@ -1995,6 +2067,9 @@ ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
 	if (rc != 1)
 		goto out;
 	*jp = ssh_jump_new(r, key, hops[i].host, &hc, parent);
+	if (hops[i].user != NULL)
+		(*jp)->hop_user = xstrdup(hops[i].user);
+	(*jp)->hop_port = hops[i].port;
 	free(key);
 	return (1);
 out:
@@ -2067,6 +2142,9 @@ ssh_jumps_finish(struct ssh_run *r)
 		TAILQ_REMOVE(&r->jumps, j, entry);
 		if (j->ev_close != NULL)
 			event_free(j->ev_close);
+		if (j->ev_lane != NULL)
+			event_free(j->ev_lane);
+		free(j->hop_user);
 		ssh_free(&j->fs);
 		jump_pump_free(j->pump);
 		free(j->fail_reason);

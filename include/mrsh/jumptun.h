@@ -48,6 +48,20 @@ void	jump_pump_attach(struct jump_pump *, LIBSSH2_SESSION *);
  * session itself failed (libssh2's last error says why).
  */
 int	jump_pump_run(struct jump_pump *);
+/*
+ * stalled(arg) (the wake's arg), called at the end of a jump_pump_run()
+ * once per open: the jump host has not answered an open for a second
+ * while other channels wait behind it (libssh2 opens one at a time).
+ */
+void	jump_pump_on_stall(struct jump_pump *, void (*stalled)(void *));
+/* 1 while an open it told of as stalled is still unanswered. */
+int	jump_pump_stalled(const struct jump_pump *);
+/*
+ * Hand the channels still queued (not yet opening) to another pump, one of
+ * another session to the same host; their owners see no difference.
+ * Returns how many moved.
+ */
+int	jump_pump_move_queued(struct jump_pump *from, struct jump_pump *to);
 /* 1 when the session's socket should be watched for reading. */
 int	jump_pump_busy(const struct jump_pump *);
 /*

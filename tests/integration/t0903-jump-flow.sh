@@ -218,6 +218,37 @@ is "$RC" 255 "a forward that hangs: exit 255"
 is "$(head -1 "$T/err")" "mrsh: 10.77.2.99: CONNECTING: connect timeout after 1s (-t)" \
 	"a forward that hangs: the connect timeout, for that target"
 
+# A forward that hangs (the target's listen queue is full, so the
+# bastion's connect gets no answer) opens first: libssh2 opens one channel
+# at a time per session, so the targets queued behind it on the shared
+# jump session move to another session to the bastion after a second,
+# and answer; the hanging one fails at its own -t.
+HP=$(free_port)
+ip netns exec "$NT" python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("10.77.2.13", int(sys.argv[1]))); s.listen(0)
+cs = []
+for i in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("10.77.2.13", int(sys.argv[1])))
+    except BlockingIOError:
+        pass
+    cs.append(c)
+open(sys.argv[2], "w").close()
+time.sleep(300)' "$HP" "$T/full.ready" &
+fullpid=$!
+at_exit "kill $fullpid"
+wait_for 20 "test -e '$T/full.ready'" || diag "the full listener did not start"
+capture "$T" "$MRSH" -F "$T/cfg" -vv -t 8 -w "10.77.2.13:$HP,10.77.2.[10-11]" echo ok
+is "$RC/$(sort "$T/out" | tr '\n' ' ')" "255/10.77.2.10: ok 10.77.2.11: ok " \
+	"a forward that hangs does not hold up the other targets of its jump host"
+grepok "^mrsh: 10\\.77\\.2\\.13:$HP: CONNECTING: connect timeout after 8s \\(-t\\)\$" "$T/err" \
+	"... the hanging one fails at its own connect timeout"
+grepok ': jump host bastion: a forward is unanswered; 2 queued targets move to another session to it$' \
+	"$T/err" "... the two behind it moved to a second session to the bastion"
+kill "$fullpid" 2>/dev/null
+
 # A target whose port takes the connection and closes it at once (no
 # SSH there): the channel closes before the target's banner, and the
 # message names the jump host it went through.
