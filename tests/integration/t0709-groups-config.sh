@@ -184,6 +184,24 @@ is "$(MRSH_GROUPS_CONF= "$MRSH" --list-hosts -a 2>&1; echo "rc=$?")" \
 	"mrsh: -a: no ClusterShell groups.conf or genders database found
 rc=2" "-a with neither ClusterShell nor genders"
 
+## the default search path, as ClusterShell's (the machine's
+## /etc/clustershell/groups.conf is read first, by both)
+mkdir -p "$T/home/.local/etc/clustershell" "$T/xdg/clustershell" "$T/cfgdir"
+printf '[Main]\ndefault: xsrc\n[xsrc]\nmap: echo x-$GROUP\n' >"$T/xdg/clustershell/groups.conf"
+printf '[Main]\ndefault: csrc\n[csrc]\nmap: echo c-$GROUP\n' >"$T/cfgdir/groups.conf"
+printf '[lsrc]\nmap: echo l-$GROUP\n' >"$T/home/.local/etc/clustershell/groups.conf"
+for e in @g @xsrc:g @lsrc:g @csrc:g; do
+	want=$(cd / && HOME=$T/home XDG_CONFIG_HOME=$T/xdg CLUSTERSHELL_CFGDIR=$T/cfgdir \
+		nodeset -e "$e" 2>&1)
+	got=$(env -u MRSH_GROUPS_CONF HOME="$T/home" XDG_CONFIG_HOME="$T/xdg" \
+		CLUSTERSHELL_CFGDIR="$T/cfgdir" "$MRSH" --list-hosts -w "$e" 2>&1)
+	is "$got" "$want" "search path (~/.local/etc, XDG, CLUSTERSHELL_CFGDIR; later [Main] wins): $e as nodeset"
+done
+want=$(cd / && HOME=$T/home XDG_CONFIG_HOME= CLUSTERSHELL_CFGDIR= nodeset -e @lsrc:g 2>&1)
+got=$(env -u MRSH_GROUPS_CONF -u XDG_CONFIG_HOME -u CLUSTERSHELL_CFGDIR HOME="$T/home" \
+	"$MRSH" --list-hosts -w @lsrc:g 2>&1)
+is "$got" "$want" "search path without XDG_CONFIG_HOME (~/.config): as nodeset"
+
 ## genders
 printf 'gn1 compute\ngn2 compute,login\nbad_name! compute\n' >"$T/genders"
 is "$(MRSH_GROUPS_CONF= "$MRSH" --genders "$T/genders" --list-hosts -g 'compute&&' 2>&1; echo "rc=$?")" \
