@@ -13,7 +13,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <openssl/evp.h>
 
@@ -434,6 +438,74 @@ main(void)
 		is_int(rc, -1, "RevokedHostKeys: a bad line skipped, the key "
 		    "on the next found");
 		knownhosts_cache_free();
+
+		/* UserKnownHostsFile none: no never accepts silently,
+		   accept-new cannot record it, so refuses. */
+		hc.revoked_host_keys = NULL;
+		hc.nuser_known_hosts = 0;
+		hc.strict = STRICT_NO;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, 0, "UserKnownHostsFile none, StrictHostKeyChecking "
+		    "no: accepted");
+		knownhosts_cache_free();
+		hc.strict = STRICT_ACCEPT_NEW;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		is_int(rc, -1, "UserKnownHostsFile none, accept-new: refused");
+		is_str(err, "host key for node1 not known (ssh-ed25519 " FP_A
+		    ") and UserKnownHostsFile is none; cannot accept it",
+		    "... saying it cannot be recorded");
+		knownhosts_cache_free();
+
+		/* CheckHostIP: an IPv6 peer's address is recorded beside a
+		   known name (no traffic: a sockaddr only); a host named by
+		   its address is not looked up twice. */
+		{
+			struct sockaddr_in6	sin6;
+			struct sockaddr_in	sin;
+
+			snprintf(path, sizeof path, "%s/kh-ip", dir);
+			if (write_file(path, "node1 " ED KEY_A "\n") != 0)
+				abort();
+			hc.user_known_hosts[0] = path;
+			hc.nuser_known_hosts = 1;
+			hc.strict = STRICT_YES;
+			hc.check_host_ip = 1;
+			memset(&sin6, 0, sizeof sin6);
+			sin6.sin6_family = AF_INET6;
+			sin6.sin6_port = htons(22);
+			inet_pton(AF_INET6, "2001:db8::7", &sin6.sin6_addr);
+			rc = knownhosts_check_key(key, keylen, &hc,
+			    (struct sockaddr *)&sin6, 5, err, sizeof err);
+			is_int(rc, 0, "CheckHostIP, IPv6 peer, name known: "
+			    "accepted");
+			knownhosts_cache_free();
+			got = read_file(path, &len);
+			ok(got != NULL && strstr(got, "node1 " ED KEY_A "\n")
+			    == got && strlen(got) > strlen("node1 " ED KEY_A
+			    "\n"), "... and the address's key recorded after "
+			    "the name's");
+			free(got);
+			memset(&sin, 0, sizeof sin);
+			sin.sin_family = AF_INET;
+			sin.sin_port = htons(22);
+			inet_pton(AF_INET, "10.1.2.3", &sin.sin_addr);
+			if (write_file(path, "10.1.2.3 " ED KEY_A "\n") != 0)
+				abort();
+			hc.hostname = "10.1.2.3";
+			rc = knownhosts_check_key(key, keylen, &hc,
+			    (struct sockaddr *)&sin, 5, err, sizeof err);
+			is_int(rc, 0, "CheckHostIP for a host named by its "
+			    "address: one lookup, accepted");
+			knownhosts_cache_free();
+			got = read_file(path, &len);
+			is_str(got, "10.1.2.3 " ED KEY_A "\n", "... nothing "
+			    "added");
+			free(got);
+			hc.hostname = "node1";
+			hc.check_host_ip = 0;
+		}
 		free(key);
 	}
 
