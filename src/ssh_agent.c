@@ -155,7 +155,7 @@ agent_answer(struct agent_req *q, const unsigned char *msg, size_t len)
 	agent_finish(q, AGENT_DONE, NULL);
 	return;
 bad:
-	agent_finish(q, AGENT_FAILED, "ssh-agent %s sent a malformed answer",
+	agent_finish(q, AGENT_NONE, "ssh-agent %s sent a malformed answer",
 	    q->sock);
 }
 
@@ -170,7 +170,7 @@ agent_io_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE) {
 		if (evbuffer_write(q->out, fd) == -1 && errno != EAGAIN &&
 		    errno != EINTR) {
-			agent_finish(q, AGENT_FAILED, "ssh-agent %s: %s",
+			agent_finish(q, AGENT_NONE, "ssh-agent %s: %s",
 			    q->sock, strerror(errno));
 			return;
 		}
@@ -188,7 +188,7 @@ agent_io_cb(evutil_socket_t fd, short what, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		agent_finish(q, AGENT_FAILED, "ssh-agent %s closed the "
+		agent_finish(q, AGENT_NONE, "ssh-agent %s closed the "
 		    "connection%s%s", q->sock, n == -1 ? ": " : "",
 		    n == -1 ? strerror(errno) : "");
 		return;
@@ -197,7 +197,7 @@ agent_io_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	len = sshwire_peek32(hdr);
 	if (len == 0 || len > AGENT_MAX_REPLY) {
-		agent_finish(q, AGENT_FAILED, "ssh-agent %s sent a malformed "
+		agent_finish(q, AGENT_NONE, "ssh-agent %s sent a malformed "
 		    "answer", q->sock);
 		return;
 	}
@@ -233,7 +233,7 @@ agent_connect(struct agent_req *q)
 	memcpy(sun.sun_path, q->sock, strlen(q->sock) + 1);
 	if (q->fd == -1 && (q->fd = socket(AF_UNIX, SOCK_STREAM |
 	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		agent_finish(q, AGENT_FAILED, "ssh-agent %s: socket: %s",
+		agent_finish(q, AGENT_NONE, "ssh-agent %s: socket: %s",
 		    q->sock, strerror(errno));
 		return;
 	}

@@ -64,6 +64,8 @@ struct ssh_auth {
 	struct agent_req	*agent_list;	/* the agent's keys */
 	struct agent_req	*agent_sig;	/* a signature under way */
 	const struct agent_key	*agent_id;	/* the key offered */
+	int			 agent_badsig;	/* its signature malformed */
+	char			 agent_why[256]; /* why no agent keys */
 	int			 iagent;
 	char			*authlist;
 	int			 ikey;
@@ -74,6 +76,7 @@ struct ssh_auth {
 	int			 nrsa_tried;
 	int			 nagent_tried;
 	int			 nkeys_bad;	/* could not be used */
+	int			 nkeys_excluded; /* PubkeyAcceptedAlgorithms */
 	int			 password_tried;
 	char			*tried;		/* "agent key ED25519 SHA256:..., ..." */
 	int			 nfiles;	/* identity files of the host */
@@ -153,12 +156,15 @@ auth_home_key(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/.ssh/%s", home != NULL ? home : "", name);
 }
 
-/* Add one attempt to the list the failure line names; -v says it too. */
+/*
+ * Add one attempt to the list the failure line names; -v says it too
+ * ("refused", or why it was not sent when nosig is not NULL).
+ */
 static void
-auth_tried(struct ssh_auth *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+auth_tried(struct ssh_auth *a, const char *nosig, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void
-auth_tried(struct ssh_auth *a, const char *fmt, ...)
+auth_tried(struct ssh_auth *a, const char *nosig, const char *fmt, ...)
 {
 	char	*what, *all;
 	va_list	 ap;
@@ -167,7 +173,13 @@ auth_tried(struct ssh_auth *a, const char *fmt, ...)
 	if (vasprintf(&what, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
-	info("%s: %s refused", a->label, what);
+	if (nosig != NULL) {
+		info("%s: %s not signed: %s", a->label, what, nosig);
+		xasprintf(&all, "%s (not signed: %s)", what, nosig);
+		free(what);
+		what = all;
+	} else
+		info("%s: %s refused", a->label, what);
 	if (a->tried == NULL)
 		a->tried = what;
 	else {
@@ -209,6 +221,7 @@ auth_type_ok(struct ssh_auth *a, const unsigned char *blob, size_t len)
 		return (1);
 	debug("%s: skipping %s key: not in PubkeyAcceptedAlgorithms",
 	    a->label, type);
+	a->nkeys_excluded++;
 	return (0);
 }
 
@@ -234,10 +247,17 @@ auth_failed(struct ssh_auth *a)
 			    "no usable key (%d could not be read, decrypted or "
 			    "found in the agent)%s", a->authlist, user, a->nkeys_bad,
 			    askpass);
+		else if (auth_list_has(a, "publickey") && a->nkeys_excluded > 0)
+			auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: "
+			    "no key to offer (%d left out by "
+			    "PubkeyAcceptedAlgorithms)%s", a->authlist, user,
+			    a->nkeys_excluded, *askpass != '\0' ?
+			    "; password authentication needs --askpass" : "");
 		else if (auth_list_has(a, "publickey"))
 			auth_fail(a, FAIL_AUTH, "permission denied (%s) as %s: "
-			    "no key to offer (no agent keys, no identity file "
-			    "found)%s", a->authlist, user, *askpass != '\0' ?
+			    "no key to offer (%s, no identity file found)%s",
+			    a->authlist, user, a->agent_why[0] != '\0' ?
+			    a->agent_why : "no agent keys", *askpass != '\0' ?
 			    "; password authentication needs --askpass" : "");
 		else
 			auth_fail(a, FAIL_AUTH, "permission denied as %s: the "
@@ -497,7 +517,12 @@ auth_cert_at(struct ssh_auth *a, struct ssh_key *k, int i)
 		return (NULL);
 	}
 	if (ssh_key_locked(k) || k->unusable || auth_key_signer(k) == NULL) {
-		if (!c->warned)
+		if (!c->warned && (ssh_key_locked(k) || k->unusable))
+			warnx_m("certificate %s: its key %s %s: not offered",
+			    c->path, k->path, ssh_key_locked(k) ? "is "
+			    "encrypted and BatchMode asks no passphrase" :
+			    "cannot be used");
+		else if (!c->warned)
 			warnx_m("certificate %s: mrsh can send a certificate "
 			    "only with an ed25519 or ECDSA key in OpenSSH "
 			    "format, and %s is not one: not offered",
@@ -678,8 +703,10 @@ auth_agent_sign(LIBSSH2_SESSION *session, unsigned char **sig,
 	blob = agent_req_signature(a->agent_sig, &bloblen);
 	sshwire_init(&w, blob, bloblen);
 	if (sshwire_string(&w, &s, &len) == -1 ||
-	    sshwire_string(&w, &s, &len) == -1)
+	    sshwire_string(&w, &s, &len) == -1) {
+		a->agent_badsig = 1;
 		return (-1);
+	}
 	/* libssh2 frees it with the session's allocator: plain free(). */
 	if ((*sig = malloc(len > 0 ? len : 1)) == NULL)
 		return (-1);
@@ -739,8 +766,9 @@ static int
 auth_attempt(struct ssh_auth *a)
 {
 	const char	*user = auth_user(a);
+	const char	*nosig;
 	struct ssh_key	*k;
-	char		 desc[128];
+	char		 desc[128], *badsig = NULL;
 	int		 rc;
 
 	switch (a->step) {
@@ -749,9 +777,10 @@ auth_attempt(struct ssh_auth *a)
 		case AGENT_PENDING:
 			return (0);
 		case AGENT_NONE:
-			/* No agent there: as ssh, go on without. */
-			debug("%s: %s", a->label,
+			/* No agent there, or a broken one: as ssh, go on. */
+			snprintf(a->agent_why, sizeof a->agent_why, "%s",
 			    agent_req_error(a->agent_list));
+			info("%s: %s", a->label, a->agent_why);
 			auth_agent_close(a);
 			auth_set_step(a, AUTH_KEY);
 			auth_next(a);
@@ -781,18 +810,29 @@ auth_attempt(struct ssh_auth *a)
 			    agent_req_error(a->agent_sig));
 			return (1);
 		}
-		agent_req_free(a->agent_sig);
-		a->agent_sig = NULL;
+		/* As ssh: a signature the agent would not make, next key. */
+		nosig = NULL;
+		if (a->agent_badsig) {
+			xasprintf(&badsig, "ssh-agent %s sent a malformed "
+			    "signature", a->agent_sock);
+			nosig = badsig;
+		} else if (a->agent_sig != NULL &&
+		    agent_req_status(a->agent_sig) == AGENT_NONE)
+			nosig = agent_req_error(a->agent_sig);
 		a->nagent_tried++;
 		if (a->agent_id->bloblen > 11 &&
 		    memcmp(a->agent_id->blob + 4, "ssh-rsa", 7) == 0)
 			a->nrsa_tried++;
 		ssh_key_describe(a->agent_id->blob, a->agent_id->bloblen,
 		    desc, sizeof desc);
-		auth_tried(a, "agent key %s%s%s%s", desc,
+		auth_tried(a, nosig, "agent key %s%s%s%s", desc,
 		    *a->agent_id->comment != '\0' ? " (" : "",
 		    a->agent_id->comment,
 		    *a->agent_id->comment != '\0' ? ")" : "");
+		free(badsig);
+		agent_req_free(a->agent_sig);
+		a->agent_sig = NULL;
+		a->agent_badsig = 0;
 		auth_next(a);
 		return (1);
 	case AUTH_KEY:
@@ -838,10 +878,10 @@ auth_attempt(struct ssh_auth *a)
 			debug("%s: key %s: %s", a->label, k->path,
 			    auth_errstr(a));
 			if (a->cert != NULL)
-				auth_tried(a, "certificate %s %s",
+				auth_tried(a, NULL, "certificate %s %s",
 				    a->cert->path, a->cert->desc);
 			else
-				auth_tried(a, "key file %s%s%s", k->path,
+				auth_tried(a, NULL, "key file %s%s%s", k->path,
 				    k->desc[0] != '\0' ? " " : "", k->desc);
 		}
 		auth_next(a);
@@ -855,7 +895,7 @@ auth_attempt(struct ssh_auth *a)
 		if (rc == 0)
 			break;
 		a->password_tried = 1;
-		auth_tried(a, "password");
+		auth_tried(a, NULL, "password");
 		auth_next(a);
 		return (1);
 	case AUTH_KBDINT:
@@ -868,7 +908,7 @@ auth_attempt(struct ssh_auth *a)
 		if (rc == 0)
 			break;
 		a->password_tried = 1;
-		auth_tried(a, "keyboard-interactive");
+		auth_tried(a, NULL, "keyboard-interactive");
 		auth_next(a);
 		return (1);
 	default:
@@ -878,6 +918,42 @@ auth_attempt(struct ssh_auth *a)
 	debug("%s: authenticated as %s", a->label, user);
 	auth_set_step(a, AUTH_DONE);
 	return (1);
+}
+
+/*
+ * The RSA signature algorithms an RSA key may be signed with, as ssh
+ * takes them from PubkeyAcceptedAlgorithms: libssh2 >= 1.11 otherwise
+ * picks rsa-sha2-512/256 whatever the list says (with "ssh-rsa" only,
+ * ssh signs with SHA-1, which OpenSSH >= 8.8 servers refuse).
+ */
+static void
+auth_rsa_sign_algs(struct ssh_auth *a)
+{
+#ifdef LIBSSH2_METHOD_SIGN_ALGO
+	static const char *rsa[] = {
+		"rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"
+	};
+	char	*list, *p, *name, prefs[64] = "";
+	size_t	 i;
+
+	if (libssh2_version(0x010b00) == NULL)
+		return;
+	list = sshalgs_assemble(ALGS_PUBKEY, a->hc->algs[ALGS_PUBKEY]);
+	for (p = list; (name = strsep(&p, ",")) != NULL; ) {
+		for (i = 0; i < sizeof rsa / sizeof rsa[0]; i++) {
+			if (strcmp(name, rsa[i]) == 0 &&
+			    !match_list_has(name, prefs))
+				snprintf(prefs + strlen(prefs), sizeof prefs -
+				    strlen(prefs), "%s%s", *prefs != '\0' ?
+				    "," : "", name);
+		}
+	}
+	free(list);
+	if (*prefs != '\0' && libssh2_session_method_pref(a->ssh,
+	    LIBSSH2_METHOD_SIGN_ALGO, prefs) != 0)
+		debug("%s: libssh2 refused the RSA signature list %s",
+		    a->label, prefs);
+#endif
 }
 
 struct ssh_auth *
@@ -904,6 +980,7 @@ ssh_auth_new(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 	a->step = AUTH_AUTHLIST;
 	a->nfiles = hc->nidentity > 0 ? hc->nidentity : AUTH_NDEFAULT_KEYS;
 	a->via_agent = xcalloc((size_t)a->nfiles, 1);
+	auth_rsa_sign_algs(a);
 	return (a);
 }
 

@@ -53,7 +53,9 @@ ssh_key_readfile(const char *path, size_t *lenp)
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size > SSH_KEY_MAX) {
 		close(fd);
-		errno = EINVAL;
+		/* EINVAL: not a regular file; EFBIG: too big for a key */
+		errno = S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ?
+		    EINVAL : EFBIG;
 		return (NULL);
 	}
 	buf = xmalloc((size_t)st.st_size + 1);
@@ -404,7 +406,9 @@ ssh_key_peek(struct ssh_keyring *kr, const char *path, int explicit)
 			k->unusable = 1;
 			if (explicit && save != ENOENT)
 				warnx_m("identity file %s: %s", path,
-				    strerror(save));
+				    save == EINVAL ? "not a regular file" :
+				    save == EFBIG ? "larger than 64 KiB, not a "
+				    "key" : strerror(save));
 			else if (explicit)
 				info("identity file %s not found", path);
 			return (k);

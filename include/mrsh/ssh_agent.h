@@ -4,7 +4,8 @@
  * without blocking, bounded by a timeout. A hung or slow agent delays only
  * the sessions waiting for its answer, and then fails them with a clear
  * reason; the loop, the other hosts and the timers go on. (libssh2's own
- * agent calls block on the socket.)
+ * agent calls block on the socket.) An agent that is not there, says no
+ * or answers nonsense is done without, as ssh does.
  */
 #ifndef MRSH_SSH_AGENT_H
 #define MRSH_SSH_AGENT_H
@@ -23,8 +24,12 @@ struct agent_req;
 enum agent_status {
 	AGENT_PENDING = 0,
 	AGENT_DONE,
-	AGENT_NONE,		/* no agent there, or it said no */
-	AGENT_FAILED		/* it did not answer, or not as an agent */
+	/*
+	 * No agent there, it said no, or it did not answer as an agent
+	 * (closed, malformed): as ssh, go on without it.
+	 */
+	AGENT_NONE,
+	AGENT_FAILED		/* it did not answer within the timeout */
 };
 
 /* One key the agent holds: its public key blob and comment. */
@@ -47,7 +52,7 @@ struct agent_req *agent_sign(struct event_base *, const char *sock,
 	    const unsigned char *data, size_t datalen, unsigned int flags,
 	    void (*done)(void *), void *arg);
 enum agent_status agent_req_status(const struct agent_req *);
-/* AGENT_FAILED: why, one line naming the socket. */
+/* AGENT_NONE, AGENT_FAILED: why, one line naming the socket. */
 const char *agent_req_error(const struct agent_req *);
 /*
  * AGENT_DONE: the keys (agent_list_keys), valid until the request is

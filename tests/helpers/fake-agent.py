@@ -4,6 +4,21 @@
   fake-agent.py hung SOCK          accept every connection, never answer
   fake-agent.py slow SOCK AGENT S  forward each request to the real agent
                                    at AGENT, holding its answer S seconds
+  fake-agent.py failure SOCK       answer SSH_AGENT_FAILURE to everything
+  fake-agent.py close SOCK         read a request, close without answering
+  fake-agent.py garbage SOCK KIND  answer every request with a malformed
+                                   message: KIND type (an unknown message
+                                   type), count (more keys than bytes),
+                                   string (a key string past the end),
+                                   zero (a zero length), huge (a length
+                                   over 256 KiB), short (cut mid-answer)
+  fake-agent.py split SOCK AGENT   forward to AGENT, each answer written in
+                                   three pieces (2 bytes, 3 bytes, the rest)
+  fake-agent.py signfail SOCK AGENT  forward key lists to AGENT, answer
+                                   SSH_AGENT_FAILURE to sign requests
+  fake-agent.py badsig SOCK AGENT  forward key lists to AGENT, answer sign
+                                   requests with a signature blob that is
+                                   no (type, signature) pair
 
 Runs until killed; the socket appears once it listens.
 """
@@ -44,10 +59,6 @@ def recv_msg(s):
     return buf
 
 
-def hung(conn):
-    held.append(conn)          # never answered, never closed
-
-
 def slow(conn):
     with conn, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as up:
         up.connect(sys.argv[3])
@@ -61,5 +72,76 @@ def slow(conn):
             conn.sendall(ans)
 
 
+def msg(body):
+    return len(body).to_bytes(4, "big") + body
+
+
+def sshstr(b):
+    return len(b).to_bytes(4, "big") + b
+
+
+def failure(conn):
+    with conn:
+        while recv_msg(conn) is not None:
+            conn.sendall(msg(b"\x05"))
+
+
+def close(conn):
+    with conn:
+        recv_msg(conn)
+
+
+GARBAGE = {
+    "type": msg(b"\x63"),
+    "count": msg(b"\x0c" + (1000000).to_bytes(4, "big")),
+    "string": msg(b"\x0c" + (1).to_bytes(4, "big") + (500).to_bytes(4, "big")
+                  + b"xx"),
+    "zero": (0).to_bytes(4, "big"),
+    "huge": (0x01000000).to_bytes(4, "big") + b"\x0c",
+    "short": (100).to_bytes(4, "big") + b"\x0c\x00",
+}
+
+
+def garbage(conn):
+    with conn:
+        if recv_msg(conn) is not None:
+            conn.sendall(GARBAGE[sys.argv[3]])
+
+
+def forward(conn, answer):
+    """Key lists from the real agent; sign requests (13) to answer()."""
+    with conn, socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as up:
+        up.connect(sys.argv[3])
+        while True:
+            req = recv_msg(conn)
+            if req is None:
+                return
+            if req[4] == 13 and answer is not None:
+                conn.sendall(answer)
+                continue
+            up.sendall(req)
+            ans = recv_msg(up)
+            if answer is None:      # split
+                conn.sendall(ans[:2])
+                time.sleep(0.05)
+                conn.sendall(ans[2:5])
+                time.sleep(0.05)
+                conn.sendall(ans[5:])
+            else:
+                conn.sendall(ans)
+
+
+MODES = {
+    "hung": lambda c: held.append(c),       # never answered, never closed
+    "slow": slow,
+    "failure": failure,
+    "close": close,
+    "garbage": garbage,
+    "split": lambda c: forward(c, None),
+    "signfail": lambda c: forward(c, msg(b"\x05")),
+    "badsig": lambda c: forward(c, msg(b"\x0e" + sshstr(b"\x00\x00\x00\x07"
+                                                       b"ssh-ed2"))),
+}
+
 held = []
-serve(sys.argv[2], hung if sys.argv[1] == "hung" else slow)
+serve(sys.argv[2], MODES[sys.argv[1]])
