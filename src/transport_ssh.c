@@ -816,8 +816,13 @@ ssh_report_exit(struct ssh_conn *c)
 		libssh2_free(c->ssh, sig);
 		return;
 	}
-	if (sig != NULL)
+	if (sig != NULL) {
 		libssh2_free(c->ssh, sig);
+		/* ssh ignores exit-signal; without a name it is no signal. */
+		session_exit_unknown(s, "the server sent an exit-signal "
+		    "without a signal name");
+		return;
+	}
 #ifdef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
 	if (!libssh2_channel_has_exit_status(c->ch)) {
 		session_exit_unknown(s, "the server sent no exit status");
@@ -1218,6 +1223,30 @@ ssh_step_jump(struct ssh_conn *c)
 	return (STEP_AGAIN);
 }
 
+/*
+ * Did the server send the command's exit signal (or, where libssh2 can
+ * tell, its exit status)? Otherwise an exit status of 0 cannot be told
+ * from none.
+ */
+static int
+ssh_exit_received(struct ssh_conn *c)
+{
+	char	*sig = NULL;
+	size_t	 siglen = 0;
+
+	libssh2_channel_get_exit_signal(c->ch, &sig, &siglen, NULL, NULL,
+	    NULL, NULL);
+	if (sig != NULL) {
+		libssh2_free(c->ssh, sig);
+		return (1);
+	}
+#ifdef HAVE_LIBSSH2_CHANNEL_HAS_EXIT_STATUS
+	return (libssh2_channel_has_exit_status(c->ch));
+#else
+	return (0);
+#endif
+}
+
 /* WAIT_CLOSED: the server's channel close, then the exit status. */
 static enum ssh_res
 ssh_step_wait_closed(struct ssh_conn *c)
@@ -1227,11 +1256,16 @@ ssh_step_wait_closed(struct ssh_conn *c)
 	rc = libssh2_channel_wait_closed(c->ch);
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return (STEP_AGAIN);
-	if (rc != 0) {
-		ssh_fail(c, FAIL_PROTOCOL, "connection lost before the exit "
-		    "status: %s", ssh_lost(c));
+	if (rc != 0 && !ssh_exit_received(c)) {
+		ssh_fail(c, FAIL_PROTOCOL, "connection lost before the "
+		    "channel closed: %s", rc == LIBSSH2_ERROR_SOCKET_RECV ||
+		    rc == LIBSSH2_ERROR_SOCKET_DISCONNECT ? "the server "
+		    "closed or reset the connection" : ssh_lost(c));
 		return (STEP_FAILED);
 	}
+	if (rc != 0)	/* as ssh: the exit came, the close did not */
+		info("%s: connection lost after the command's exit (no "
+		    "channel close)", c->s->host->label);
 	ssh_set_step(c, SSH_EXITED);
 	event_del(c->ev_rd);
 	event_del(c->ev_wr);

@@ -17,6 +17,11 @@ request is accepted whatever the command. Then, by MODE:
                     hold escape sequences), EOF, close
     auth-methods L  every authentication refused; the methods that "can
                     continue" are the list L (may hold escape sequences)
+    exec-refused    the exec request is refused (want_reply answered
+                    with CHANNEL_FAILURE)
+    eof-drop [S]    "out" on stdout, exit-status 0 (exit-signal S if
+                    given), EOF, then the TCP connection dropped without
+                    CHANNEL_CLOSE
 
 ARG may use Python escapes (\\x1b); "REPEAT:N:TEXT" is TEXT N times.
 """
@@ -64,7 +69,7 @@ class Server(paramiko.ServerInterface):
 
     def check_channel_exec_request(self, channel, command):
         self.exec_event.set()
-        return True
+        return self.mode != "exec-refused"
 
 
 def send_request(chan, name, payload):
@@ -76,6 +81,16 @@ def send_request(chan, name, payload):
     m.add_boolean(False)
     m.add_bytes(payload)
     chan.transport._send_user_message(m)
+
+
+def exit_signal(name):
+    """An exit-signal request's payload: NAME, no core, no message."""
+    m = paramiko.Message()
+    m.add_string(name.encode("latin-1"))
+    m.add_boolean(False)
+    m.add_string("")
+    m.add_string("")
+    return m.asbytes()
 
 
 def send_extended(chan, code, data):
@@ -108,12 +123,20 @@ def serve(conn, hostkey, mode, arg):
             send_request(chan, "exit-status", struct.pack(">I", 0))
         elif mode == "exit-signal":
             chan.sendall(b"out\n")
-            m = paramiko.Message()
-            m.add_string(arg.encode("latin-1"))
-            m.add_boolean(False)
-            m.add_string("")
-            m.add_string("")
-            send_request(chan, "exit-signal", m.asbytes())
+            send_request(chan, "exit-signal", exit_signal(arg))
+        elif mode == "exec-refused":
+            t.join(30)          # the client gives up and disconnects
+            return
+        elif mode == "eof-drop":
+            chan.sendall(b"out\n")
+            if arg:
+                send_request(chan, "exit-signal", exit_signal(arg))
+            else:
+                send_request(chan, "exit-status", struct.pack(">I", 0))
+            chan.shutdown_write()   # sent when it returns
+            conn.shutdown(socket.SHUT_RDWR)     # no CHANNEL_CLOSE
+            conn.close()
+            return
         chan.shutdown_write()
         chan.close()
         t.join(10)
