@@ -1455,9 +1455,8 @@ ssh_configured(struct ssh_conn *c)
 			break;
 		}
 		/*
-		 * A hop with its own ProxyCommand (or a chain deeper than
-		 * SSH_JUMP_DEPTH), for now: as ssh, the ProxyCommand ssh
-		 * itself would run.
+		 * A hop with its own ProxyCommand, for now: as ssh, the
+		 * ProxyCommand ssh itself would run.
 		 */
 		jcmd = jump_proxy_command(c->hc.proxy_jump,
 		    run_options(s->run)->ssh_config, err, sizeof err);
@@ -2024,7 +2023,10 @@ ssh_jump_stalled(void *arg)
 	evtimer_add(j->ev_lane, &zero);
 }
 
-/* Jump chains deeper than this (through hops' own ProxyJump) go to ssh. */
+/*
+ * Jump chains deeper than this (through hops' own ProxyJump) are refused:
+ * most likely a loop, for which ssh would start ssh -W processes for ever.
+ */
 #define SSH_JUMP_DEPTH	8
 
 /*
@@ -2033,8 +2035,8 @@ ssh_jump_stalled(void *arg)
  * hop i - 1 (as ssh -J earlier,hops -W ... hop_i, whose -J wins over hop
  * i's own ProxyJump); hop 0 is direct, or behind its own ProxyJump from
  * ssh_config. Returns 1 with *jp, 0 when this is not done here (a hop
- * with a ProxyCommand, a chain too deep: the caller runs ssh -W), -1 with
- * a reason in err.
+ * with a ProxyCommand: the caller runs ssh -W), -1 with a reason in err
+ * (a chain too deep among them).
  */
 static int
 ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
@@ -2047,8 +2049,12 @@ ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
 	char			*key, why[512];
 	int			 k, n, rc;
 
-	if (depth > SSH_JUMP_DEPTH)
-		return (0);
+	if (depth >= SSH_JUMP_DEPTH) {
+		snprintf(err, errlen, "jump host %s: a ProxyJump chain of more "
+		    "than %d hops (a loop?); not connecting", hops[i].host,
+		    SSH_JUMP_DEPTH);
+		return (-1);
+	}
 	/* The key: spec up to hop i, as written. */
 	for (p = spec, k = 0; k <= i && p != NULL; k++) {
 		p = strchr(p, ',');

@@ -9,7 +9,10 @@
 # - ssh_fake.py: the exec request refused; an exit-signal without a name
 #   (not taken for exit 0); EOF then the TCP connection dropped without
 #   CHANNEL_CLOSE, after an exit status (which libssh2 cannot tell from
-#   none: a failure) or after an exit signal (reported).
+#   none: a failure) or after an exit signal (reported);
+# - jump hosts refused before any connection: one whose own config is
+#   refused, one whose own ProxyJump does not parse, and a ProxyJump loop
+#   (ssh would start ssh -W processes for ever; mrsh stops at 8 hops).
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -68,6 +71,28 @@ want=$(tr -d '\r' <"$T/out")
 capture "$T" env -u TERM "${M[@]}" --tty -w 127.0.1.1 'echo "[$TERM]"'
 is "$RC/$(tr -d '\r' <"$T/out")" "0/127.0.1.1: $want" \
 	"--tty with TERM unset: the remote TERM as with ssh -tt ($want)"
+
+# ---- jump hosts refused before connecting ----------------------------------
+{
+	printf 'Host badjump\n\tIdentityFile ${MRSH_T0219_UNSET}/key\n'
+	printf 'Host badpj\n\tProxyJump a@@b:x\n'
+	printf 'Host loopa\n\tProxyJump loopb\nHost loopb\n\tProxyJump loopa\n'
+	cat "$SSH_CONFIG"
+} >"$T/jump.cfg"
+capture "$T" "$MRSH" -F "$T/jump.cfg" -J badjump -w '127.0.1.[1-2]' true
+is "$RC" 255 "jump host whose own config is refused: exit 255"
+for h in 1 2; do
+	hasline "mrsh: 127.0.1.$h: PENDING: jump host badjump: IdentityFile \${MRSH_T0219_UNSET}/key: an environment variable it names is not set; not connecting" \
+		"$T/err" "jump host whose config is refused: 127.0.1.$h says why"
+done
+capture "$T" "$MRSH" -F "$T/jump.cfg" -J badpj -w 127.0.1.1 true
+is "$RC" 255 "jump host whose own ProxyJump does not parse: exit 255"
+hasline 'mrsh: 127.0.1.1: PENDING: jump host badpj: ProxyJump a@@b:x: bad jump host "a@@b:x"' \
+	"$T/err" "jump host's own ProxyJump unparsable: says so"
+capture "$T" timeout 60 "$MRSH" -F "$T/jump.cfg" -J loopa -w 127.0.1.1 true
+is "$RC" 255 "ProxyJump loop: exit 255, no endless chain"
+like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.1: PENDING: jump host loop[ab]: a ProxyJump chain of more than 8 hops \(a loop\?\); not connecting$' \
+	"ProxyJump loop: one line saying so"
 
 # ---- ssh_fake.py -----------------------------------------------------------
 if ! "$PY" -c 'import paramiko' 2>/dev/null; then
