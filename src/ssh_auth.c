@@ -10,12 +10,10 @@
 
 #include <sys/types.h>
 
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libssh2.h>
 
@@ -102,8 +100,6 @@ static void
 auth_set_step_at(struct ssh_auth *a, enum auth_step step, const char *func,
     int line)
 {
-	if (a->step == step)
-		return;
 	log_msg(LOG_DEBUG2, func, line, "%s: ssh %s -> %s", a->label,
 	    auth_step_names[a->step], auth_step_names[step]);
 	a->step = step;
@@ -141,19 +137,6 @@ static const char *
 auth_user(struct ssh_auth *a)
 {
 	return (a->hc->user != NULL ? a->hc->user : "");
-}
-
-/* ~/.ssh/NAME of the user running mrsh. */
-static void
-auth_home_key(char *buf, size_t len, const char *name)
-{
-	const char	*home = getenv("HOME");
-	struct passwd	*pw;
-
-	if ((home == NULL || *home == '\0') &&
-	    (pw = getpwuid(getuid())) != NULL)
-		home = pw->pw_dir;
-	snprintf(buf, len, "%s/.ssh/%s", home != NULL ? home : "", name);
 }
 
 /*
@@ -353,34 +336,23 @@ auth_rsa_cert(const unsigned char *blob, size_t len)
 	"cannot send RSA certificates (1.10 signs them with SHA-1, 1.11.1 " \
 	"under the plain key's type name)"
 
-static const char *auth_default_keys[] = {
-	"id_ed25519", "id_ecdsa", "id_rsa"
-};
-#define AUTH_NDEFAULT_KEYS \
-	((int)(sizeof auth_default_keys / sizeof auth_default_keys[0]))
-
 /*
- * The key file of index i for this host (defaults when none named). peek:
- * never ask for a passphrase (to match agent keys against the files).
+ * The key file of index i for this host: its IdentityFile list, which
+ * sshconfig fills with ssh's defaults when none is named, and leaves
+ * empty for "IdentityFile none". peek: never ask for a passphrase (to
+ * match agent keys against the files).
  */
 static struct ssh_key *
 auth_key_at(struct ssh_auth *a, int i, int peek)
 {
-	char	path[4096];
-
 	a->keys->batch = a->hc->batch_mode;	/* never prompt */
 	if (i >= a->nfiles)
 		return (NULL);
-	if (a->hc->nidentity > 0) {
-		if (peek)
-			return (ssh_key_peek(a->keys, a->hc->identity[i],
-			    a->hc->identity_explicit));
-		return (ssh_key_get(a->keys, a->hc->identity[i],
+	if (peek)
+		return (ssh_key_peek(a->keys, a->hc->identity[i],
 		    a->hc->identity_explicit));
-	}
-	auth_home_key(path, sizeof path, auth_default_keys[i]);
-	return (peek ? ssh_key_peek(a->keys, path, 0) :
-	    ssh_key_get(a->keys, path, 0));
+	return (ssh_key_get(a->keys, a->hc->identity[i],
+	    a->hc->identity_explicit));
 }
 
 /*
@@ -978,8 +950,8 @@ ssh_auth_new(LIBSSH2_SESSION *ssh, const struct ssh_host_config *hc,
 	a->password = password;
 	a->label = label;
 	a->step = AUTH_AUTHLIST;
-	a->nfiles = hc->nidentity > 0 ? hc->nidentity : AUTH_NDEFAULT_KEYS;
-	a->via_agent = xcalloc((size_t)a->nfiles, 1);
+	a->nfiles = hc->nidentity;
+	a->via_agent = xcalloc((size_t)(a->nfiles > 0 ? a->nfiles : 1), 1);
 	auth_rsa_sign_algs(a);
 	return (a);
 }

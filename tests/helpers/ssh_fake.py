@@ -20,8 +20,8 @@ request is accepted whatever the command. Then, by MODE:
     exec-refused    the exec request is refused (want_reply answered
                     with CHANNEL_FAILURE)
     eof-drop [S]    "out" on stdout, exit-status 0 (exit-signal S if
-                    given), EOF, then the TCP connection dropped without
-                    CHANNEL_CLOSE
+                    given), EOF; once the client's EOF came, the TCP
+                    connection dropped without CHANNEL_CLOSE
 
 ARG may use Python escapes (\\x1b); "REPEAT:N:TEXT" is TEXT N times.
 """
@@ -32,6 +32,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 import paramiko
 
@@ -134,7 +135,12 @@ def serve(conn, hostkey, mode, arg):
             else:
                 send_request(chan, "exit-status", struct.pack(">I", 0))
             chan.shutdown_write()   # sent when it returns
-            conn.shutdown(socket.SHUT_RDWR)     # no CHANNEL_CLOSE
+            # the client's own EOF first (else its send may hit the
+            # reset), then the drop: no CHANNEL_CLOSE
+            deadline = time.monotonic() + 20
+            while not chan.eof_received and time.monotonic() < deadline:
+                time.sleep(0.01)
+            conn.shutdown(socket.SHUT_RDWR)
             conn.close()
             return
         chan.shutdown_write()

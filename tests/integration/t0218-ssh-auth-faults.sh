@@ -16,7 +16,8 @@
 # - Certificates next to a PEM key or an encrypted key that BatchMode does
 #   not unlock: not offered, saying why.
 # - IdentityFile that is a directory or too big for a key, one whose
-#   private half is missing (.pub only), an encrypted key with no terminal.
+#   private half is missing (.pub only), an encrypted key with no terminal;
+#   "IdentityFile none" uses no key file (it used ~/.ssh's id_* before).
 # - A server offering only password (or publickey and password) and no key
 #   to offer: the line says --askpass would be needed.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -300,6 +301,20 @@ config missing2 "$T/nonexistent" "IdentityFile $USER_KEY" "IdentityAgent none"
 both "IdentityFile naming a missing file, then a good key" "$T/missing2.cfg" 0
 hasline "mrsh: identity file $T/nonexistent not found" "$T/merr" \
 	"IdentityFile naming a missing file: -v says it was not found"
+
+# IdentityFile none: no key files at all, not ~/.ssh's defaults.
+mkdir -p "$T/home/.ssh"
+cp "$USER_KEY" "$T/home/.ssh/id_ed25519"
+cp "$USER_KEY.pub" "$T/home/.ssh/id_ed25519.pub"
+config defaults none "IdentityAgent none"
+config idnone none "IdentityAgent none" "IdentityFile none"
+capture "$T" env HOME="$T/home" "$MRSH" -F "$T/defaults.cfg" -w 127.0.1.1 'echo logged-in'
+is "$RC/$(cat "$T/out")" "0/127.0.1.1: logged-in" \
+	"no IdentityFile: ssh's default ~/.ssh/id_ed25519 logs in"
+capture "$T" env HOME="$T/home" "$MRSH" -F "$T/idnone.cfg" -w 127.0.1.1 'echo logged-in'
+is "$RC" 255 "IdentityFile none: the default key files are not used"
+hasline "mrsh: 127.0.1.1: SETUP: permission denied (publickey) as $U: no key to offer (no agent keys, no identity file found)" \
+	"$T/err" "IdentityFile none: nothing to offer, said so"
 
 # ---- servers that want a password ----------------------------------------
 config pw none "IdentityAgent none"
