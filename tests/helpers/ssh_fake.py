@@ -17,6 +17,8 @@ request is accepted whatever the command. Then, by MODE:
                     hold escape sequences), EOF, close
     auth-methods L  every authentication refused; the methods that "can
                     continue" are the list L (may hold escape sequences)
+    auth-none       "none" authentication accepted (no key needed), then
+                    "out" on stdout, exit-status 0, EOF, close
     exec-refused    the exec request is refused (want_reply answered
                     with CHANNEL_FAILURE)
     eof-drop [S]    "out" on stdout, exit-status 0 (exit-signal S if
@@ -59,6 +61,11 @@ class Server(paramiko.ServerInterface):
         if self.mode == "auth-methods":
             return paramiko.AUTH_FAILED
         return paramiko.AUTH_SUCCESSFUL
+
+    def check_auth_none(self, username):
+        if self.mode == "auth-none":
+            return paramiko.AUTH_SUCCESSFUL
+        return paramiko.AUTH_FAILED
 
     def check_auth_password(self, username, password):
         return paramiko.AUTH_FAILED
@@ -125,6 +132,9 @@ def serve(conn, hostkey, mode, arg):
         elif mode == "exit-signal":
             chan.sendall(b"out\n")
             send_request(chan, "exit-signal", exit_signal(arg))
+        elif mode == "auth-none":
+            chan.sendall(b"out\n")
+            send_request(chan, "exit-status", struct.pack(">I", 0))
         elif mode == "exec-refused":
             t.join(30)          # the client gives up and disconnects
             return

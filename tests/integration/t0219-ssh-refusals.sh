@@ -6,7 +6,8 @@
 # - sshd with MaxSessions 0 for 127.0.1.3: the session channel refused;
 # - sshd with PermitTTY no for 127.0.1.2: --tty (ssh -tt) fails there;
 # - --tty with TERM unset: the same terminal type as ssh's;
-# - ssh_fake.py: the exec request refused; an exit-signal without a name
+# - ssh_fake.py: "none" authentication accepted (no key offered); the
+#   exec request refused; an exit-signal without a name
 #   (not taken for exit 0); EOF then the TCP connection dropped without
 #   CHANNEL_CLOSE, after an exit status (which libssh2 cannot tell from
 #   none: a failure) or after an exit signal (reported);
@@ -96,7 +97,7 @@ like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.1: PENDING: jump host loop[ab]: a Prox
 
 # ---- ssh_fake.py -----------------------------------------------------------
 if ! "$PY" -c 'import paramiko' 2>/dev/null; then
-	skip_n 11 "python3-paramiko not installed"
+	skip_n 12 "python3-paramiko not installed"
 	done_testing
 	exit 0
 fi
@@ -128,6 +129,15 @@ fake() {
 	capture "$T" "${S[@]}" -o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" \
 		127.0.0.1 true
 }
+
+# A server that lets anyone in ("none" authentication): no key offered.
+ssh_fake auth-none
+capture "$T" "${M[@]}" -v -o IdentityAgent=none -o IdentityFile=none \
+	-o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" -w 127.0.0.1 true
+is "$RC/$(cat "$T/out")" "0/127.0.0.1: out" \
+	"\"none\" authentication accepted: logged in, as ssh would"
+unlike "$(cat "$T/err")" 'the server accepts' \
+	"\"none\" authentication: no method list was needed"
 
 ssh_fake exec-refused
 fake

@@ -4,15 +4,19 @@
  * the one in the .pub file, its signatures verify with the public key;
  * ECDSA keys are parsed and sign as SSH wants (mpint r, mpint s);
  * encrypted keys, other key types and garbage are declined (NULL), so the
- * transport falls back to libssh2's own parser.
+ * transport falls back to libssh2's own parser; so are hand-made keys
+ * whose check numbers differ or whose ECDSA fields are cut short.
  */
 #include "config.h"
 
 #include <openssl/evp.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mrsh/sshwire.h"
 
 #include "../../src/ssh_sign.h"
 #include "tap.h"
@@ -54,6 +58,64 @@ pubblob(const char *name, size_t *len)
 	*len = (size_t)r - (b64[n - 1] == '=') - (b64[n - 2] == '=');
 	free(text);
 	return out;
+}
+
+/*
+ * An unencrypted openssh-key-v1 key text around a private section of
+ * check1, check2 and then the fields (strings) given. Malloc'd.
+ */
+static char *
+mkplain(uint32_t check1, uint32_t check2, const char **fields, int n)
+{
+	static const char magic[] = "openssh-key-v1";
+	unsigned char	 sec[1024], bin[2048], *w, *p;
+	char		*b64, *text;
+	int		 i;
+
+	p = sshwire_put32(sec, check1);
+	p = sshwire_put32(p, check2);
+	for (i = 0; i < n; i++)
+		p = sshwire_put_string(p, fields[i], strlen(fields[i]));
+	memcpy(bin, magic, sizeof magic);
+	w = bin + sizeof magic;
+	w = sshwire_put_string(w, "none", 4);
+	w = sshwire_put_string(w, "none", 4);
+	w = sshwire_put_string(w, "", 0);
+	w = sshwire_put32(w, 1);
+	w = sshwire_put_string(w, "pub", 3);
+	w = sshwire_put_string(w, sec, (size_t)(p - sec));
+	b64 = sshwire_base64(bin, (size_t)(w - bin), NULL);
+	if (asprintf(&text, "-----BEGIN OPENSSH PRIVATE KEY-----\n%s\n"
+	    "-----END OPENSSH PRIVATE KEY-----\n", b64) == -1)
+		text = NULL;
+	free(b64);
+	return (text);
+}
+
+/* Hand-made keys that are not what they claim: declined, no crash. */
+static void
+test_bad_private(void)
+{
+	const char	*ec[] = { "ecdsa-sha2-nistp256", "nistp256", "Q" };
+	const char	*ed[] = { "ssh-ed25519" };
+	char		*k;
+
+	k = mkplain(1, 2, ed, 1);
+	ok(k != NULL && ssh_signer_new(k, strlen(k)) == NULL,
+	    "check numbers that differ: declined");
+	free(k);
+	k = mkplain(7, 7, ec, 3);
+	ok(k != NULL && ssh_signer_new(k, strlen(k)) == NULL,
+	    "ECDSA private section without d: declined");
+	free(k);
+	k = mkplain(7, 7, ec, 2);
+	ok(k != NULL && ssh_signer_new(k, strlen(k)) == NULL,
+	    "ECDSA private section without Q: declined");
+	free(k);
+	k = mkplain(7, 7, ed, 1);
+	ok(k != NULL && ssh_signer_new(k, strlen(k)) == NULL,
+	    "ed25519 private section without keys: declined");
+	free(k);
 }
 
 int
@@ -167,6 +229,7 @@ main(void)
 	priv[len / 2] = '!';	/* corrupt the base64 */
 	ok(ssh_signer_new(priv, len) == NULL, "corrupt key declined");
 	free(priv);
+	test_bad_private();
 
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
