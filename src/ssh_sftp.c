@@ -1082,7 +1082,7 @@ sftp_pull_step(struct sftp_chan *x)
 					continue;
 				if (rc == -1)
 					return (sftp_local(x, "%s: %s",
-					    x->tmp, strerror(errno)));
+					    x->cur.lpath, strerror(errno)));
 				done += (size_t)rc;
 			}
 			sftp_count(x, (uint64_t)n);
