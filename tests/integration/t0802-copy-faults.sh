@@ -3,7 +3,8 @@
 # test's own mount and network namespaces: a target disk that fills up
 # (a small tmpfs mounted where one host's files go) fails that host with
 # "no space left on device", removes the temporary file and leaves the
-# destination name alone, while the other hosts complete; a host whose
+# destination name alone, while the other hosts complete; a pull into a
+# full local disk fails with the local name and leaves nothing; a host whose
 # sshd dies in the middle of a copy fails with the path, leaves nothing
 # under the destination name, and every other host completes with the
 # right bytes; a host whose sshd dies in the middle of a pull (-r) fails
@@ -44,6 +45,20 @@ else
 	for i in 1 2 3 4 5 6; do
 		skip "disk full ($i)" "cannot mount a tmpfs here"
 	done
+fi
+
+# a pull into a full local disk: the host fails with the local name (not
+# the temporary one), and the temporary file goes
+mkdir -p "$T/pfull"
+if mount -t tmpfs -o size=1m tmpfs "$T/pfull"; then
+	at_exit "umount '$T/pfull'"
+	capture "$T" "${M[@]}" -w 127.0.1.1 --rcopy "$S/three" --dest "$T/pfull"
+	is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $T/pfull/three.127.0.1.1: No space left on device" \
+		"a pull into a full local disk: exit 255, the local name and why"
+	is "$(ls -A "$T/pfull")" "" "nothing left on the full disk"
+	umount "$T/pfull"
+else
+	skip_n 2 "cannot mount a tmpfs here"
 fi
 
 # ---- a host dies in the middle -----------------------------------------------
