@@ -16,6 +16,8 @@
                                    three pieces (2 bytes, 3 bytes, the rest)
   fake-agent.py signfail SOCK AGENT  forward key lists to AGENT, answer
                                    SSH_AGENT_FAILURE to sign requests
+  fake-agent.py signhang SOCK AGENT  forward key lists to AGENT, never
+                                   answer sign requests
   fake-agent.py badsig SOCK AGENT  forward key lists to AGENT, answer sign
                                    requests with a signature blob that is
                                    no (type, signature) pair
@@ -116,6 +118,8 @@ def forward(conn, answer):
             req = recv_msg(conn)
             if req is None:
                 return
+            if req[4] == 13 and answer == "hang":
+                threading.Event().wait()    # never answered, never closed
             if req[4] == 13 and answer is not None:
                 conn.sendall(answer)
                 continue
@@ -139,6 +143,7 @@ MODES = {
     "garbage": garbage,
     "split": lambda c: forward(c, None),
     "signfail": lambda c: forward(c, msg(b"\x05")),
+    "signhang": lambda c: forward(c, "hang"),
     "badsig": lambda c: forward(c, msg(b"\x0e" + sshstr(b"\x00\x00\x00\x07"
                                                        b"ssh-ed2"))),
 }

@@ -7,7 +7,8 @@
 #   key files log in, -v says why, and with no key file the failure line
 #   names the agent's error. An answer in pieces is read whole.
 # - A key the agent will not sign with (refused, malformed signature) is
-#   skipped as ssh skips it; the failure line says it was not signed.
+#   skipped as ssh skips it; the failure line says it was not signed. An
+#   agent that never signs fails the host after its timeout.
 # - Agent keys and certificates of a type PubkeyAcceptedAlgorithms leaves
 #   out are not offered; with nothing left the line says so.
 # - RSA keys in the agent and as PEM files: rsa-sha2 with libssh2 >= 1.11,
@@ -168,6 +169,16 @@ config badsig none "IdentityAgent $T/badsig.sock" "IdentitiesOnly no"
 both "agent sending a malformed signature" "$T/badsig.cfg" 255
 hasline "mrsh: 127.0.1.1: SETUP: permission denied (publickey) as $U: tried agent key $USER_FP ($USER_COMMENT) (not signed: ssh-agent $T/badsig.sock sent a malformed signature); all refused" \
 	"$T/merr" "malformed signature: the line says so"
+
+# An agent that lists its keys but never signs: the host fails after the
+# agent's timeout (half of ConnectTimeout 4), saying so.
+fake_agent signhang "$T/signhang.sock" "$AGENT"
+config signhang none "IdentityAgent $T/signhang.sock" "IdentitiesOnly no" \
+	"ConnectTimeout 4"
+capture "$T" "$MRSH" -F "$T/signhang.cfg" -w 127.0.1.1 true
+is "$RC" 255 "agent never signing: exit 255, no hang"
+hasline "mrsh: 127.0.1.1: SETUP: ssh-agent $T/signhang.sock did not answer within 2 s" \
+	"$T/err" "agent never signing: the line names the agent and the timeout"
 
 # ---- PubkeyAcceptedAlgorithms and agent keys --------------------------------
 ssh-keygen -q -t ecdsa -b 256 -N '' -C ec-agent -f "$T/ec" </dev/null
