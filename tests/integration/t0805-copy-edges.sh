@@ -226,7 +226,7 @@ sshd2() {
 if sshd2 ms1 "MaxSessions 1" internal-sftp; then
 	printf 'two\n' >"$S/two"
 	printf 'three\n' >"$S/three"
-	for h in $(sshd_hosts 2); do rm -rf "$D/$h"; mkdir -p "$D/$h"; done
+	for h in $(sshd_hosts 2); do rm -rf "${D:?}/$h"; mkdir -p "$D/$h"; done
 	capture "$T" "$MRSH" -F "$T/ms1/ssh_config" -vv -w '127.0.1.[1-2]' \
 		--copy "$S/one" "$S/two" "$S/three" --dest "$D/%h"
 	is "$RC" 0 "MaxSessions 1, 3 files to 2 hosts: exit 0"

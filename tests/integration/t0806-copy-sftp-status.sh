@@ -93,6 +93,13 @@ is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/one: rename: pe
 	"push, rename refused: exit 255, 'rename: permission denied'"
 is "$(ls -A "$D")" "" "push, rename refused: no temporary file, nothing under the name"
 
+# ... and where the look at the target fails too: that reason
+fault rename 3 posix-rename@openssh.com 3 lstat 4
+capture "$T" "${M[@]}" --copy "$S/one" --dest "$D"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/one: rename: failure" \
+	"push, rename refused and lstat failing: exit 255, 'rename: failure'"
+is "$(ls -A "$D")" "" "push, rename and lstat failing: no temporary file"
+
 # a directory's setstat refused (its mode and times come last, with -r)
 fault setstat 8
 capture "$T" "${M[@]}" -r --preserve --copy "$S/dir" --dest "$D"
