@@ -21,6 +21,8 @@
   fake-agent.py badsig SOCK AGENT  forward key lists to AGENT, answer sign
                                    requests with a signature blob that is
                                    no (type, signature) pair
+  fake-agent.py sigcut SOCK AGENT  the same, the signature string's length
+                                   running past the answer's end
 
 Runs until killed; the socket appears once it listens.
 """
@@ -144,6 +146,8 @@ MODES = {
     "split": lambda c: forward(c, None),
     "signfail": lambda c: forward(c, msg(b"\x05")),
     "signhang": lambda c: forward(c, "hang"),
+    "sigcut": lambda c: forward(c, msg(b"\x0e" + (100).to_bytes(4, "big")
+                                       + b"short")),
     "badsig": lambda c: forward(c, msg(b"\x0e" + sshstr(b"\x00\x00\x00\x07"
                                                        b"ssh-ed2"))),
 }

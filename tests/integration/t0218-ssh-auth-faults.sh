@@ -170,6 +170,12 @@ both "agent sending a malformed signature" "$T/badsig.cfg" 255
 hasline "mrsh: 127.0.1.1: SETUP: permission denied (publickey) as $U: tried agent key $USER_FP ($USER_COMMENT) (not signed: ssh-agent $T/badsig.sock sent a malformed signature); all refused" \
 	"$T/merr" "malformed signature: the line says so"
 
+fake_agent sigcut "$T/sigcut.sock" "$AGENT"
+config sigcut none "IdentityAgent $T/sigcut.sock" "IdentitiesOnly no"
+both "agent answer to a sign request cut short" "$T/sigcut.cfg" 255
+hasline "mrsh: 127.0.1.1: SETUP: permission denied (publickey) as $U: tried agent key $USER_FP ($USER_COMMENT) (not signed: ssh-agent $T/sigcut.sock sent a malformed answer); all refused" \
+	"$T/merr" "sign answer cut short: the line says so"
+
 # An agent that lists its keys but never signs: the host fails after the
 # agent's timeout (half of ConnectTimeout 4), saying so.
 fake_agent signhang "$T/signhang.sock" "$AGENT"
