@@ -14,7 +14,7 @@
 # the middle of a pull or a push fails the host at once (libssh2 alone
 # would wait for ever), leaving nothing partial; an sshd without an sftp
 # subsystem fails each host with that reason (libssh2 1.11); --tar into a
-# destination with a single quote in its name.
+# destination with a single quote in its name; ctrl-c twice mid-push.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -191,6 +191,45 @@ ok $? "nothing made for them"
 capture "$T" "${M[@]}" -w 127.0.1.1 --rcopy "$S/one" --dest "$S/one"
 is "$RC $(cat "$T/err")" "2 mrsh: --dest $S/one: not a directory" \
 	"--rcopy --dest FILE: exit 2, not a directory"
+
+# ctrl-c twice in the middle of a push: exit 130, the destination name
+# keeps the previous file (the temporary file stays on the host: an abort
+# does not wait for the server)
+head -c 200000000 /dev/zero >"$S/big"
+printf 'previous\n' >"$D/127.0.1.1/big"
+"$MRSH" -F "$SSH_CONFIG" -w 127.0.1.1 --copy "$S/big" --dest "$D/%h" \
+	>"$T/out" 2>"$T/err" </dev/null &
+mpid=$!
+at_exit "kill -9 $mpid"
+ibig() {
+	local f
+
+	for f in "$D/127.0.1.1"/.big.mrsh-*; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
+	done
+	return 1
+}
+if wait_for 120 ibig; then
+	# Each ctrl-c is answered (a status, or the abort) before the next;
+	# one that came too late for the first is a new first one.
+	n=0
+	while ! grep -q 'interrupted: aborting' "$T/err" && [ "$n" -lt 10 ]; do
+		kill -INT "$mpid"
+		n=$((n + 1))
+		wait_for 10 "[ \$(grep -c 'ctrl-c again\|interrupted: aborting' '$T/err') -ge $n ]"
+	done
+	# bounded: the abort must end it
+	wait_for 30 "! kill -0 $mpid" || kill -9 "$mpid"
+	wait "$mpid"
+	RC=$?
+	is "$RC $(tail -n 2 "$T/err")" "130 mrsh: interrupted: aborting 1 running host
+mrsh: 1 of 1 host failed: interrupted: 127.0.1.1" "ctrl-c twice mid-push: exit 130, says so"
+	is "$(cat "$D/127.0.1.1/big")" "previous" "ctrl-c twice mid-push: the previous file stays"
+else
+	kill -9 "$mpid"
+	skip_n 2 "the push was not caught in flight"
+fi
+rm -f "$S/big" "$D/127.0.1.1/big" "$D/127.0.1.1"/.big.mrsh-*
 
 # ---- sshd variants -----------------------------------------------------------
 # sshd2 NAME FIRST_LINE SUBSYSTEM: a second sshd on a free port with this
