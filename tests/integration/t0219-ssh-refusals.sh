@@ -66,14 +66,17 @@ is "$RC" 255 "PermitTTY no: ssh -tt exits 255 too"
 capture "$T" "${M[@]}" -w 127.0.1.2 'echo fine'
 is "$RC/$(cat "$T/out")" "0/127.0.1.2: fine" "PermitTTY no, no --tty: runs"
 
-# TERM unset: the terminal type ssh asks for.
+# TERM unset: the terminal type ssh asks for ($TERM is the remote one).
+# shellcheck disable=SC2016
 capture "$T" env -u TERM "${S[@]}" -tt 127.0.1.1 'echo "[$TERM]"'
 want=$(tr -d '\r' <"$T/out")
+# shellcheck disable=SC2016
 capture "$T" env -u TERM "${M[@]}" --tty -w 127.0.1.1 'echo "[$TERM]"'
 is "$RC/$(tr -d '\r' <"$T/out")" "0/127.0.1.1: $want" \
 	"--tty with TERM unset: the remote TERM as with ssh -tt ($want)"
 
 # ---- jump hosts refused before connecting ----------------------------------
+# shellcheck disable=SC2016 # the unset variable is the config's
 {
 	printf 'Host badjump\n\tIdentityFile ${MRSH_T0219_UNSET}/key\n'
 	printf 'Host badpj\n\tProxyJump a@@b:x\n'
