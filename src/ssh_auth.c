@@ -181,8 +181,9 @@ auth_list_has(struct ssh_auth *a, const char *method)
 
 /*
  * May a key with this public blob be offered (PubkeyAcceptedAlgorithms)?
- * As ssh, a key whose type the list leaves out is skipped. A key whose
- * public half is not known before decryption is left to libssh2.
+ * As ssh, a key whose type the list leaves out is skipped, and so is a
+ * malformed blob (from a broken agent). A key whose public half is not
+ * known before decryption is left to libssh2.
  */
 static int
 auth_type_ok(struct ssh_auth *a, const unsigned char *blob, size_t len)
@@ -196,8 +197,12 @@ auth_type_ok(struct ssh_auth *a, const unsigned char *blob, size_t len)
 		return (1);
 	sshwire_init(&w, blob, len);
 	if (sshwire_string(&w, &t, &tlen) == -1 || tlen == 0 ||
-	    tlen >= sizeof type)
-		return (1);
+	    tlen >= sizeof type) {
+		/* As ssh (key_from_blob: invalid format): not offered. */
+		info("%s: skipping a key whose public key blob is malformed",
+		    a->label);
+		return (0);
+	}
 	memcpy(type, t, tlen);
 	type[tlen] = '\0';
 	if (sshalgs_pubkey_ok(a->hc, type))

@@ -12,6 +12,8 @@
                                    string (a key string past the end),
                                    zero (a zero length), huge (a length
                                    over 256 KiB), short (cut mid-answer)
+  fake-agent.py badblob SOCK AGENT  list a key whose blob is malformed
+                                   (an empty type), then AGENT's keys
   fake-agent.py split SOCK AGENT   forward to AGENT, each answer written in
                                    three pieces (2 bytes, 3 bytes, the rest)
   fake-agent.py signfail SOCK AGENT  forward key lists to AGENT, answer
@@ -122,12 +124,17 @@ def forward(conn, answer):
                 return
             if req[4] == 13 and answer == "hang":
                 threading.Event().wait()    # never answered, never closed
-            if req[4] == 13 and answer is not None:
+            if req[4] == 13 and isinstance(answer, bytes):
                 conn.sendall(answer)
                 continue
             up.sendall(req)
             ans = recv_msg(up)
-            if answer is None:      # split
+            if answer == "badblob" and ans[4] == 12:
+                n = int.from_bytes(ans[5:9], "big") + 1
+                ans = msg(b"\x0c" + n.to_bytes(4, "big") + sshstr(b"\0" * 4)
+                          + sshstr(b"broken") + ans[9:])
+                conn.sendall(ans)
+            elif answer is None:    # split
                 conn.sendall(ans[:2])
                 time.sleep(0.05)
                 conn.sendall(ans[2:5])
@@ -144,6 +151,7 @@ MODES = {
     "close": close,
     "garbage": garbage,
     "split": lambda c: forward(c, None),
+    "badblob": lambda c: forward(c, "badblob"),
     "signfail": lambda c: forward(c, msg(b"\x05")),
     "signhang": lambda c: forward(c, "hang"),
     "sigcut": lambda c: forward(c, msg(b"\x0e" + (100).to_bytes(4, "big")

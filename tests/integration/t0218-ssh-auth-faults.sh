@@ -151,6 +151,14 @@ for kind in type count string zero huge short; do
 		"agent answering garbage ($kind): -v says $why"
 done
 
+# A key list with a malformed key in it: that key is skipped (as ssh's
+# key_from_blob refuses it), the agent's good key logs in.
+fake_agent badblob "$T/badblob.sock" "$AGENT"
+config badblob none "IdentityAgent $T/badblob.sock" "IdentitiesOnly no"
+both "agent listing a malformed key first" "$T/badblob.cfg" 0
+hasline "mrsh: 127.0.1.1: skipping a key whose public key blob is malformed" \
+	"$T/merr" "agent listing a malformed key: -v says it is skipped"
+
 # An answer in three pieces is one answer.
 fake_agent split "$T/split.sock" "$AGENT"
 config split none "IdentityAgent $T/split.sock" "IdentitiesOnly no"
