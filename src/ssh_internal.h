@@ -113,6 +113,8 @@ struct ssh_conn {
 	size_t			 rbuf_len;	/* bytes not yet served */
 	size_t			 call_bytes;	/* given to libssh2 this call */
 	int			 rx_dry;	/* socket drained: ssh_recv_cb */
+	int			 dry_spins;	/* ssh_recv_cb calls this turn
+						   with nothing given */
 	size_t			 prebanner;	/* bytes before "SSH-" */
 	int			 banner_pos;	/* in the line, up to 4 */
 	int			 banner_miss;	/* line is not "SSH-" */

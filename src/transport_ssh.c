@@ -87,6 +87,15 @@
  * one call while the loop, its timers and signals wait.
  */
 #define SSH_SETUP_CALL_BYTES	(16 * 1024)
+/*
+ * libssh2 1.10 waits in a loop of its own in one place: the channel of a
+ * refused SFTP subsystem is freed with "while (channel_free() ==
+ * EAGAIN);" (sftp.c, sftp_init). EAGAIN from ssh_recv_cb without reading
+ * (the socket was dry, or the turn's byte bound is used) would never end
+ * that loop: after this many calls in one turn with nothing given, the
+ * socket is read whatever the bounds say.
+ */
+#define SSH_DRY_SPINS		256
 /* Bytes before the "SSH-" line: more and it is not an SSH server. */
 #define SSH_PREBANNER_MAX	(64 * 1024)
 /* Bytes read from one host before letting the others run. */
@@ -561,10 +570,12 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 	ssize_t		 n, i;
 	size_t		 room;
 
-	if (c->step < SSH_RUNNING) {
+	int		 spin = ++c->dry_spins > SSH_DRY_SPINS;
+
+	if (c->prebanner_over && c->step < SSH_RUNNING)
+		return (-ECONNABORTED);
+	if (c->step < SSH_RUNNING && !spin) {
 		/* Bounded per call: the loop gets control back. */
-		if (c->prebanner_over)
-			return (-ECONNABORTED);
 		if (c->call_bytes >= SSH_SETUP_CALL_BYTES)
 			return (-EAGAIN);
 		if (len > SSH_SETUP_CALL_BYTES - c->call_bytes)
@@ -577,7 +588,7 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 	 * level-triggered, so bytes that came in meanwhile wake us at once.
 	 * Not for a jump host's session: channel events read it too.
 	 */
-	if (c->rx_dry && c->rbuf_len == 0 && c->jump == NULL)
+	if (c->rx_dry && c->rbuf_len == 0 && c->jump == NULL && !spin)
 		return (-EAGAIN);
 	if (c->rbuf_len == 0 && c->rbuf != NULL && c->step == SSH_HANDSHAKE &&
 	    len < SSH_RBUF_SIZE) {
@@ -604,6 +615,8 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 			c->peer_eof = 1;
 	}
 	c->call_bytes += (size_t)n;
+	if (n > 0)
+		c->dry_spins = 0;
 	/* Bounded per session before the banner line ("SSH-..."). */
 	for (i = 0; i < n && c->s->awaiting_banner; i++) {
 		if (c->banner_seen) {
@@ -1329,6 +1342,7 @@ ssh_step(struct ssh_conn *c)
 	enum ssh_res	(*fn)(struct ssh_conn *);
 
 	c->call_bytes = 0;	/* a new turn: see ssh_recv_cb */
+	c->dry_spins = 0;
 	for (;;) {
 		if (c->failed)
 			return;
