@@ -444,6 +444,7 @@ struct sshcfg_ctx {
 	const struct sshcfg_line *foreign[SSHCFG_NFOREIGN]; /* first value */
 	const struct sshcfg_line *failed;	/* Match exec that failed */
 	char			*too_many;	/* key files past the limit */
+	const struct sshcfg_line *bad_hostname;	/* HostName, bad % token */
 	char			*hostname;	/* HostName, unexpanded */
 	char			*user;
 	int			 port;
@@ -869,6 +870,38 @@ sshcfg_bad_value(const char *file, int lineno, const char *name,
 	return -1;
 }
 
+/*
+ * An agent socket path as ssh checks it when it reads the line
+ * (parse_agent_path): each ${VAR} closed and set now, a legacy $VAR a
+ * valid name. NULL if fine, else ssh's complaint (a format for the path).
+ */
+static const char *
+sshcfg_agent_path_err(const char *s)
+{
+	const char *p, *end, *c;
+	char *name;
+	int unset;
+
+	for (p = s; (p = strstr(p, "${")) != NULL; p = end) {
+		if ((end = strchr(p, '}')) == NULL)
+			return "Invalid environment expansion %s.";
+		name = xstrndup(p + 2, end - p - 2);
+		unset = getenv(name) == NULL;
+		free(name);
+		if (unset)
+			return "Invalid environment expansion %s.";
+	}
+	if (s[0] == '$' && s[1] != '{') {
+		for (c = s + 1; *c != '\0'; c++) {
+			if (!isalnum((unsigned char)*c) && *c != '_')
+				break;
+		}
+		if (s[1] == '\0' || *c != '\0')
+			return "Invalid environment name %s.";
+	}
+	return NULL;
+}
+
 /* One of the comma list words, case-insensitively? */
 static int
 sshcfg_is_word(const char *s, const char *words)
@@ -1024,6 +1057,11 @@ sshcfg_check_foreign(const char *file, struct sshcfg_line *l)
 	}
 	switch (sshcfg_foreign_checks[i].check) {
 	case VC_STRING:
+		/* ForwardAgent: a flag, else a socket path as IdentityAgent. */
+		if (strcmp(l->name, "ForwardAgent") == 0 &&
+		    !sshcfg_is_word(a, SSHCFG_FLAG_WORDS) &&
+		    (e = sshcfg_agent_path_err(a)) != NULL)
+			snprintf(msg, sizeof msg, e, a);
 		break;
 	case VC_WORDS:
 		if (!sshcfg_is_word(a, sshcfg_foreign_checks[i].words))
@@ -1325,7 +1363,8 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 
 	switch (l->opcode) {
 	case oHostname:
-		if (l->argc != 1 || pctok_check(a, "h%") != 0)
+		/* A bad % token fails the host that uses it, as in ssh. */
+		if (l->argc != 1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oUser:
@@ -1338,11 +1377,17 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		if (l->argc != 1 || sshcfg_parse_port(a) == -1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
+	case oIdentityAgent:
+		if (l->argc == 1 && (err = sshcfg_agent_path_err(a)) != NULL) {
+			snprintf(msg, sizeof msg, err, a);
+			error("%s line %d: %s", file, l->lineno, msg);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case oIdentityFile:
 	case oCertificateFile:
-	case oIdentityAgent:
-		if (l->argc != 1 ||
-		    pctok_check(a, SSHCFG_PATH_TOKENS) != 0)
+		/* % tokens: checked when the host uses it, as in ssh. */
+		if (l->argc != 1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oIdentitiesOnly:
@@ -1471,10 +1516,6 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 			    l->argc != 1)
 				return sshcfg_bad_value(file, l->lineno,
 				    l->name, "none must appear alone");
-			if (pctok_check(l->argv[i],
-			    SSHCFG_PATH_TOKENS) != 0)
-				return sshcfg_bad_value(file, l->lineno,
-				    l->name, l->argv[i]);
 		}
 		break;
 	default:
@@ -2205,8 +2246,11 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 
 	switch (l->opcode) {
 	case oHostname:
-		if (ctx->hostname == NULL)
+		if (ctx->hostname == NULL) {
 			ctx->hostname = xstrdup(a);
+			if (pctok_check(a, "h%") != 0)
+				ctx->bad_hostname = l;
+		}
 		break;
 	case oUser:
 		if (ctx->user == NULL)
@@ -2926,8 +2970,11 @@ sshcfg_expand_path(const struct sshconfig *cfg,
 
 	tl = sshcfg_tilde(cfg, in);
 	for (p = tl; (p = strstr(p, "${")) != NULL; p = end) {
-		if ((end = strchr(p, '}')) == NULL)
+		/* ssh: "missing closing '}'", and it does not connect. */
+		if ((end = strchr(p, '}')) == NULL) {
+			missing = 1;
 			break;
+		}
 		name = xstrndup(p + 2, end - p - 2);
 		if (getenv(name) == NULL)
 			missing = 1;
@@ -2964,6 +3011,11 @@ sshcfg_refusal(const struct sshcfg_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", ctx->too_many);
 		return -1;
 	}
+	if ((l = ctx->bad_hostname) != NULL) {
+		snprintf(err, errlen, "%s:%d: HostName %s: unknown %% token; "
+		    "not connecting", l->file, l->lineno, l->raw);
+		return -1;
+	}
 	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
 		if ((l = ctx->foreign[i]) == NULL ||
 		    (what = sshcfg_not_supported(l)) == NULL)
@@ -2982,10 +3034,17 @@ sshcfg_expand_into(const struct sshconfig *cfg,
     const struct ssh_host_config *hc, const char *host, const char *kw,
     const char *in, char **out, char *err, size_t errlen)
 {
+	/* As ssh: an unknown % token fails the host that uses the file. */
+	if (pctok_check(in, SSHCFG_PATH_TOKENS) != 0) {
+		*out = NULL;
+		snprintf(err, errlen, "%s %s: unknown %% token; not connecting",
+		    kw, in);
+		return -1;
+	}
 	if ((*out = sshcfg_expand_path(cfg, hc, host, in)) != NULL)
 		return 0;
 	snprintf(err, errlen, "%s %s: an environment variable it names is "
-	    "not set; not connecting", kw, in);
+	    "not set or has no closing '}'; not connecting", kw, in);
 	return -1;
 }
 
@@ -3118,13 +3177,9 @@ sshcfg_finish(const struct sshconfig *cfg, struct sshcfg_ctx *ctx,
 			ctx->gkh[ctx->ngkh++] =
 			    xstrdup(sshcfg_default_global_kh[i]);
 	}
-	for (j = 0; j < ctx->ngkh; j++) {
-		hc->global_known_hosts[j] = sshcfg_expand_path(cfg, hc,
-		    ctx->host, ctx->gkh[j]);
-		if (hc->global_known_hosts[j] == NULL)
-			hc->global_known_hosts[j] = sshcfg_tilde(cfg,
-			    ctx->gkh[j]);
-	}
+	/* As written: ssh 9.2 opens these with no ~, % or ${} expansion. */
+	for (j = 0; j < ctx->ngkh; j++)
+		hc->global_known_hosts[j] = xstrdup(ctx->gkh[j]);
 	hc->nglobal_known_hosts = ctx->ngkh;
 
 	/* As Debian's ssh: BatchMode without ServerAliveInterval: 300 s. */

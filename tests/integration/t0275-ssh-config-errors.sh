@@ -255,8 +255,51 @@ for line in 'Ciphers aes128-ctr,,aes256-ctr' 'Ciphers aes128-ctr,' \
 	is "$got" "$want" "-G '$line': $want"
 done
 
+# % tokens and ${VAR} in HostName and file names are checked when a host
+# uses them, as ssh does: a block that applies to no host is fine; the host
+# that uses one is refused (ssh fails it too).
+for line in 'Hostname %x' 'IdentityFile %Z' 'CertificateFile %Z' \
+    'IdentityAgent %Z' 'UserKnownHostsFile %Z' \
+    'IdentityFile /i/${MRSH_T0275_UNSET' 'IdentityFile /i/${MRSH_T0275_UNSET}'; do
+	printf 'Host nomatch\n  %s\n' "$line" >"$T/cfg"
+	ssh -G -F "$T/cfg" h >/dev/null 2>&1
+	want=$?
+	"$MRSH" -F "$T/cfg" -G h >"$T/out" 2>"$T/err"
+	is "$?/$(cat "$T/err")" "$want/" "'$line' in a block for no host: taken as ssh takes it"
+	printf 'Host *\n  %s\n' "$line" >"$T/cfg"
+	"$MRSH" -F "$T/cfg" -G h >"$T/out" 2>"$T/err"
+	like "$(cat "$T/err")" "^mrsh: h: mrsh would not connect: (.*cfg:2: )?[A-Za-z]+ .*; not connecting\$" \
+	    "  and the host that uses it is refused"
+done
+# ${VAR} in an agent socket path is checked when ssh reads the line.
+for line in 'IdentityAgent ${MRSH_T0275_UNSET}' 'IdentityAgent /a/${HOME' \
+    'ForwardAgent ${MRSH_T0275_UNSET}' 'IdentityAgent $1-x'; do
+	printf 'Host nomatch\n  %s\n' "$line" >"$T/cfg"
+	ssh -G -F "$T/cfg" h >/dev/null 2>&1
+	want=$?
+	"$MRSH" -F "$T/cfg" -G h >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$want" = 0 ]; then
+		is "$got" 0 "ssh takes '$line': so does mrsh"
+	else
+		case $line in
+		*'$1-x') kind=name ;;
+		*) kind=expansion ;;
+		esac
+		is "$got/$(cat "$T/err")" \
+		    "2/mrsh: $T/cfg line 2: Invalid environment $kind ${line#* }." \
+		    "ssh refuses '$line': so does mrsh, naming the file and line"
+	fi
+done
+# GlobalKnownHostsFile is used as written: ssh 9.2 expands nothing in it.
+printf 'Host *\n  GlobalKnownHostsFile /g/%%h ~/g\n' >"$T/cfg"
+is "$("$MRSH" -F "$T/cfg" -G h 2>/dev/null | grep '^globalknownhostsfile ')" \
+    "$(ssh -G -F "$T/cfg" h 2>/dev/null | grep '^globalknownhostsfile ')" \
+    "GlobalKnownHostsFile /g/%h ~/g: as written, as ssh"
+
 # the same mistakes given with -o
-for o in ConnectTimeout=x Port=70000 Bogus=1 RequestTTY=maybe; do
+for o in ConnectTimeout=x Port=70000 Bogus=1 RequestTTY=maybe LogLevel=LOUD \
+    KeepAlive=maybe Ciphers=aes128-ctr, Compression=maybe; do
 	ssh -G -F /dev/null -o "$o" h >/dev/null 2>&1
 	want=$?
 	"$MRSH" -F /dev/null -o "$o" -G h >"$T/out" 2>"$T/err"
