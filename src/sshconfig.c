@@ -959,32 +959,53 @@ sshcfg_ipqos_ok(const char *s)
 }
 
 /*
- * RekeyLimit's size as scan_scaled() reads it (digits, a fraction, one of
- * BKMGTPE): -1 if malformed, else 1 if below ssh's minimum of 16 bytes.
+ * RekeyLimit's size as scan_scaled() reads it: a sign, digits with a
+ * fraction, then one of BKMGTPE not followed by a letter or digit. 0 if
+ * fine, 1 if below ssh's minimum of 16 bytes (and not 0), else the errno
+ * scan_scaled() sets.
  */
 static int
 sshcfg_rekey_size(const char *s)
 {
 	static const char units[] = "BKMGTPE";
 	const char *u;
-	double v;
-	char *ep;
+	long double v = 0, frac = 0, div = 1;
+	int sign = 1, signs = 0, dot = 0, ndigits = 0;
 
 	if (strcmp(s, "default") == 0)
 		return 0;
-	if (!isdigit((unsigned char)*s) && *s != '.')
-		return -1;
-	v = strtod(s, &ep);
-	if (ep == s)
-		return -1;
-	if (*ep != '\0') {
-		if (ep[1] != '\0' || (u = strchr(units,
-		    toupper((unsigned char)*ep))) == NULL)
-			return -1;
-		for (; u > units; u--)
-			v *= 1024;
+	while (isspace((unsigned char)*s))
+		s++;
+	for (; *s == '-' || *s == '+'; s++) {
+		if (signs++ > 0)
+			return EINVAL;
+		if (*s == '-')
+			sign = -1;
 	}
-	return v != 0 && v < 16;
+	for (; isdigit((unsigned char)*s) || *s == '.'; s++) {
+		if (*s == '.') {
+			if (dot++ > 0)
+				return EINVAL;
+		} else if (dot) {
+			div *= 10;
+			frac += (*s - '0') / div;
+		} else {
+			if (++ndigits >= 20)
+				return ERANGE;
+			v = v * 10 + (*s - '0');
+		}
+	}
+	if (*s != '\0') {
+		if ((u = strchr(units, toupper((unsigned char)*s))) == NULL ||
+		    isalnum((unsigned char)s[1]))
+			return EINVAL;
+		for (v += frac; u > units; u--)
+			v *= 1024;
+		if (v > LLONG_MAX)
+			return ERANGE;
+	}
+	v *= sign;
+	return v != 0 && v < 16 ? 1 : 0;
 }
 
 /* PermitRemoteOpen's host:port or [host]:port, the port a number or '*'. */
@@ -1141,9 +1162,9 @@ sshcfg_check_foreign(const char *file, struct sshcfg_line *l)
 		break;
 	case VC_REKEY:
 		maxargs = 2;
-		if ((bad = sshcfg_rekey_size(a)) == -1)
-			snprintf(msg, sizeof msg, "Bad number '%s': Invalid "
-			    "argument", a);
+		if ((bad = sshcfg_rekey_size(a)) > 1)
+			snprintf(msg, sizeof msg, "Bad number '%s': %s", a,
+			    strerror(bad));
 		else if (bad == 1)
 			snprintf(msg, sizeof msg, "RekeyLimit too small");
 		else if (l->argc > 1 && strcmp(l->argv[1], "none") != 0 &&
@@ -1464,9 +1485,10 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		for (i = 0; i < l->argc; i++) {
 			if (strcasecmp(l->argv[i], "none") == 0 &&
 			    l->argc != 1) {
+				c = sshcfg_lower(l->name);
 				error("%s line %d: keyword %s \"none\" argument "
-				    "must appear alone.", file, l->lineno,
-				    l->name);
+				    "must appear alone.", file, l->lineno, c);
+				free(c);
 				return -1;
 			}
 			if ((err = sshcfg_valid_domain(l->argv[i])) != NULL) {
@@ -1482,9 +1504,11 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		for (i = 0; i < l->argc; i++) {
 			if (strcasecmp(l->argv[i], "none") == 0) {
 				if (l->argc != 1) {
+					c = sshcfg_lower(l->name);
 					error("%s line %d: keyword %s \"none\" "
 					    "argument must appear alone.", file,
-					    l->lineno, l->name);
+					    l->lineno, c);
+					free(c);
 					return -1;
 				}
 				continue;

@@ -537,6 +537,188 @@ test_errors(void)
 	unlink(want);
 }
 
+/*
+ * Values ssh refuses when it reads the file: each is an error naming the
+ * file and line, with the exact words (t0275 compares the same with the
+ * live ssh -G; here every branch of the checks runs in the unit test).
+ */
+static void
+test_bad_values(void)
+{
+	static const struct {
+		const char	*line;
+		const char	*msg;	/* after the file name */
+	} cases[] = {
+		{ "Hostname a b", ":2: bad value for HostName: a" },
+		{ "User a b", ":2: bad value for User: a" },
+		{ "Port \"\"", ":2: bad value for Port: " },
+		{ "Port 70000", ":2: bad value for Port: 70000" },
+		{ "IdentityFile a b", ":2: bad value for IdentityFile: a" },
+		{ "ConnectTimeout \"\"", ":2: bad value for ConnectTimeout: " },
+		{ "ConnectTimeout x1", ":2: bad value for ConnectTimeout: x1" },
+		{ "ConnectTimeout 5x", ":2: bad value for ConnectTimeout: 5x" },
+		{ "ServerAliveInterval 999999999w",
+		    ":2: bad value for ServerAliveInterval: 999999999w" },
+		{ "ServerAliveCountMax 9x",
+		    ":2: bad value for ServerAliveCountMax: 9x" },
+		{ "ServerAliveCountMax 99999999999",
+		    ":2: bad value for ServerAliveCountMax: 99999999999" },
+		{ "Ciphers a b", ":2: bad value for Ciphers: a" },
+		{ "Ciphers !aes128-ctr",
+		    " line 2: Bad SSH2 cipher spec '!aes128-ctr'." },
+		{ "Ciphers +", " line 2: Bad SSH2 cipher spec '+'." },
+		{ "PubkeyAcceptedKeyTypes nosuch",
+		    " line 2: Bad key types 'nosuch'." },
+		{ "RequestTTY maybe", ":2: bad value for RequestTTY: maybe" },
+		{ "CanonicalizeHostname perhaps",
+		    ":2: bad value for CanonicalizeHostname: perhaps" },
+		{ "CanonicalizeFallbackLocal maybe",
+		    ":2: bad value for CanonicalizeFallbackLocal: maybe" },
+		{ "SendEnv A=B", " line 2: Invalid environment name." },
+		{ "SetEnv A", " line 2: Invalid SetEnv." },
+		{ "CanonicalDomains a!b.example", " line 2: domain name "
+		    "\"a!b.example\" contains invalid characters" },
+		{ "CanonicalDomains -a.example", " line 2: domain name "
+		    "\"-a.example\" starts with invalid character" },
+		{ "CanonicalizePermittedCNAMEs a:",
+		    " line 2: Invalid permitted CNAME \"a:\"" },
+		{ "CanonicalizePermittedCNAMEs none *:*", " line 2: keyword "
+		    "canonicalizepermittedcnames \"none\" argument must appear "
+		    "alone." },
+		{ "CanonicalDomains none a.example", " line 2: keyword "
+		    "canonicaldomains \"none\" argument must appear alone." },
+		{ "UserKnownHostsFile a none",
+		    ":2: bad value for UserKnownHostsFile: none must appear "
+		    "alone" },
+		{ "GlobalKnownHostsFile a \"\"",
+		    " line 2: keyword globalknownhostsfile empty argument" },
+		{ "Match all host x",
+		    ":2: 'all' cannot be combined with other Match attributes" },
+		{ "Match bogus x", ":2: Unsupported Match attribute bogus" },
+		{ "Match host \"\" x", ":2: Missing Match criteria for host" },
+		{ "Match exec %Z", ":2: bad value for Match exec: %Z" },
+		{ "Match \"\"", ":2: One or more attributes required for Match" },
+		{ "Port", ":2: no argument after keyword \"port\"" },
+		{ "IdentityAgent ${MRSH_TEST_UNSET}",
+		    " line 2: Invalid environment expansion ${MRSH_TEST_UNSET}." },
+		{ "IdentityAgent $A-B", " line 2: Invalid environment name $A-B." },
+		/* Keywords mrsh does not implement: checked as ssh does. */
+		{ "LogLevel LOUD", " line 2: unsupported log level 'LOUD'" },
+		{ "SyslogFacility x", " line 2: unsupported log facility 'x'" },
+		{ "ConnectionAttempts x", " line 2: integer value invalid." },
+		{ "ConnectionAttempts -1", " line 2: integer value too small." },
+		{ "NumberOfPasswordPrompts 3000000000",
+		    " line 2: integer value too large." },
+		{ "RequiredRSASize \"\"", " line 2: integer value missing." },
+		{ "KeepAlive maybe", " line 2: unsupported option \"maybe\"." },
+		{ "AddressFamily inet7", " line 2: unsupported option \"inet7\"." },
+		{ "Compression true", " line 2: unsupported option \"true\"." },
+		{ "Compression \"\"", " line 2: missing argument." },
+		{ "Compression yes no",
+		    " line 2: keyword compression extra arguments at end of line" },
+		{ "ForwardX11Timeout 5q", " line 2: invalid time value." },
+		{ "ForwardX11Timeout \"\"", " line 2: missing time value." },
+		{ "HostbasedKeyTypes nosuch", " line 2: Bad key types 'nosuch'." },
+		{ "ControlPersist TRUE", " line 2: Bad ControlPersist argument." },
+		{ "ControlPersist \"\"",
+		    " line 2: Missing ControlPersist argument." },
+		{ "ControlPath \"\"", " line 2: Missing argument." },
+		{ "EscapeChar xx", " line 2: Bad escape character." },
+		{ "EscapeChar ^~x", " line 2: Bad escape character." },
+		{ "StreamLocalBindMask 999", " line 2: Bad mask." },
+		{ "StreamLocalBindMask 1000", " line 2: Bad mask." },
+		{ "StreamLocalBindMask \"\"",
+		    " line 2: Missing StreamLocalBindMask argument." },
+		{ "TunnelDevice 1:x", " line 2: Bad tun device." },
+		{ "TunnelDevice y", " line 2: Bad tun device." },
+		{ "IPQoS af11 bogus", " line 2: Bad IPQoS value: bogus" },
+		{ "IPQoS 256", " line 2: Bad IPQoS value: 256" },
+		{ "IPQoS af11 af12 af13",
+		    " line 2: keyword ipqos extra arguments at end of line" },
+		{ "RekeyLimit 1X", " line 2: Bad number '1X': Invalid argument" },
+		{ "RekeyLimit 1.2.3",
+		    " line 2: Bad number '1.2.3': Invalid argument" },
+		{ "RekeyLimit 99999999999999999999", " line 2: Bad number "
+		    "'99999999999999999999': Numerical result out of range" },
+		{ "RekeyLimit 8", " line 2: RekeyLimit too small" },
+		{ "RekeyLimit 1G x", " line 2: invalid time value." },
+		{ "RekeyLimit 1G none x",
+		    " line 2: keyword rekeylimit extra arguments at end of line" },
+		{ "AddKeysToAgent maybe", " line 2: unsupported option" },
+		{ "AddKeysToAgent yes 5m", " line 2: unsupported option" },
+		{ "AddKeysToAgent confirm x", " line 2: invalid time value." },
+		{ "FingerprintHash sha3", " line 2: Invalid hash algorithm "
+		    "\"sha3\"." },
+		{ "ForwardAgent ${MRSH_TEST_UNSET}",
+		    " line 2: Invalid environment expansion ${MRSH_TEST_UNSET}." },
+		{ "LogVerbose none x", " line 2: keyword logverbose \"none\" "
+		    "argument must appear alone." },
+		{ "LogVerbose a \"\"", " line 2: keyword logverbose empty "
+		    "argument" },
+		{ "PermitRemoteOpen any x", " line 2: keyword permitremoteopen "
+		    "\"any\" argument must appear alone." },
+		{ "PermitRemoteOpen h:0",
+		    " line 2: bad port number in permitremoteopen" },
+		{ "PermitRemoteOpen [::1]22",
+		    " line 2: bad port number in permitremoteopen" },
+		{ "LocalForward 1", " line 2: Missing target argument." },
+		{ "DynamicForward 1 2",
+		    " line 2: keyword dynamicforward extra arguments at end of "
+		    "line" },
+	};
+	struct options opt;
+	char *cfg, *err, want[PATH_MAX + 256], name[512];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cfg = put("badvalue", "Host nothing-matches-this\n  %s\n",
+		    cases[i].line);
+		opt_init(&opt, cfg);
+		err = capture(2, load_only, &opt, NULL, &ret);
+		snprintf(want, sizeof want, "mrsh: %s%s\n", cfg, cases[i].msg);
+		snprintf(name, sizeof name, "'%s': refused (%d)", cases[i].line,
+		    ret);
+		is_str(err, ret == -1 ? want : "(load did not fail)", name);
+	}
+}
+
+/* Values ssh takes that the error cases above do not run. */
+static void
+test_good_values(void)
+{
+	static const char *lines[] = {
+		"Ciphers aes128-ctr,,aes256-ctr", "Ciphers aes128-ctr,",
+		"Ciphers ,nosuch", "Match all \"\"", "Match host x \"\"",
+		"KeepAlive no", "ConnectionAttempts 3", "LogLevel debug3",
+		"AddKeysToAgent confirm 5m", "AddKeysToAgent 5m",
+		"ControlPersist 10m", "EscapeChar ^A", "EscapeChar none",
+		"StreamLocalBindMask 0x1", "TunnelDevice 1:any",
+		"IPQoS 0x10 af11", "RekeyLimit 1.5G 1h", "RekeyLimit default",
+		"RekeyLimit G", "RekeyLimit 1G-", "RekeyLimit -0",
+		"RekeyLimit 1g none", "FingerprintHash SHA512",
+		"SyslogFacility local7", "LogVerbose none", "LogVerbose a b",
+		"PermitRemoteOpen h:22 [::1]:*", "RemoteForward 1",
+		"LocalForward 1 h:2", "ForwardAgent $SSH_AUTH_SOCK",
+		"HostName %x", "IdentityFile %Z", "UserKnownHostsFile %Z",
+		"Tunnel point-to-point", "PubkeyAuthentication unbound",
+	};
+	struct options opt;
+	char *cfg, *err, name[512];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		cfg = put("goodvalue", "Host nothing-matches-this\n  %s\n",
+		    lines[i]);
+		opt_init(&opt, cfg);
+		err = capture(2, load_only, &opt, NULL, &ret);
+		snprintf(name, sizeof name, "'%s': taken, as ssh takes it",
+		    lines[i]);
+		is_str(ret == 0 ? err : "(load failed)", "", name);
+	}
+}
+
 /* Resolve two hosts with one loaded config, for capture(). */
 static void
 test_proxy(void)
@@ -867,6 +1049,8 @@ main(void)
 	test_match();
 	test_canon();
 	test_errors();
+	test_bad_values();
+	test_good_values();
 	test_proxy();
 	test_dump();
 	return done_testing();
