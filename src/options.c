@@ -319,15 +319,11 @@ options_version(void)
 	    LIBSSH2_VERSION, libssh2_version(0), MRSH_LIBSSH2_SOURCE);
 }
 
+/* --help; usage errors are one line each (options_die). */
 void
 options_usage(int status)
 {
-	FILE *fp = status == 0 ? stdout : stderr;
-
-	if (status == 0)
-		options_print_usage(fp);
-	else
-		fprintf(fp, "Try 'mrsh --help' for more information.\n");
+	options_print_usage(status == 0 ? stdout : stderr);
 	exit(status);
 }
 

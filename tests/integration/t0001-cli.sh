@@ -45,6 +45,64 @@ usage_error "bad timeout" '^mrsh: -t: bad number of seconds "abc"$' -R exec -t a
 usage_error "bad ports" '^mrsh: --ports: port range 2000-1000: must be within 1-65535 with LO <= HI' \
 	--ports 2000-1000 -w a true
 
+# every other usage error of the option parser, each with its whole line
+for v in -1 abc 0 5x 1.5k; do
+	usage_error "--gather-max $v" "^mrsh: --gather-max: bad size \"$v\"\$" \
+		-R exec -w a --gather-max "$v" true
+done
+usage_error "--gather-max too large" '^mrsh: --gather-max: size "99999999999G" is too large$' \
+	-R exec -w a --gather-max 99999999999G true
+usage_error "--output bogus" '^mrsh: --output: "bogus" is not lines, gather or json$' \
+	-R exec -w a --output bogus true
+usage_error "-l empty" '^mrsh: -l: empty user name$' -R exec -w a -l '' true
+ids=() opts=()
+for i in $(seq 1 65); do ids+=(-i "$T/id$i"); opts+=(-o "Port=$i"); done
+usage_error "65 -i" '^mrsh: -i: at most 64 identity files$' -w a "${ids[@]}" true
+usage_error "65 -o" '^mrsh: -o: at most 64 options$' -w a "${opts[@]}" true
+usage_error "--rsh-stderr bogus" '^mrsh: --rsh-stderr: "bogus" is not connect or merge$' \
+	-R rsh -w a --rsh-stderr bogus true
+usage_error "--copy and --rcopy" '^mrsh: --copy and --rcopy exclude each other$' \
+	-w a --copy f --rcopy --dest d
+usage_error "--dest empty" '^mrsh: --dest: empty path$' -w a --copy f --dest ''
+usage_error "--copy without a source" '^mrsh: --copy: no source given$' -w a --copy --dest d
+usage_error "--copy with -I" '^mrsh: --copy and -I/--stdin exclude each other$' \
+	-w a -I --copy f --dest d
+usage_error "--copy with an empty source after --" '^mrsh: --copy: empty source path$' \
+	-w a --copy --dest d -- -f ''
+usage_error "-r without copy" '^mrsh: -r works with --copy or --rcopy only$' -R exec -w a -r true
+usage_error "--preserve without copy" '^mrsh: --preserve works with --copy or --rcopy only$' \
+	-R exec -w a --preserve true
+usage_error "--dest without copy" '^mrsh: --dest works with --copy or --rcopy only$' \
+	-R exec -w a --dest d true
+usage_error "-I with exec" '^mrsh: -I/--stdin works with -R ssh only$' -R exec -w a -I true
+WCOLL=$T/nonexistent usage_error "WCOLL missing" \
+	"^mrsh: WCOLL: cannot open host file \"$T/nonexistent\": No such file or directory\$" \
+	-R exec true
+# mrsh.conf: a line longer than 4 KiB, a path that cannot be opened, and
+# XDG_CONFIG_HOME naming where the user's file is
+{ printf 'fanout = 1 #'; head -c 5000 /dev/zero | tr '\0' x; printf '\n'; } >"$T/long.conf"
+MRSH_CONF=$T/long.conf usage_error "mrsh.conf line too long" \
+	"^mrsh: $T/long.conf:1: line too long\$" -R exec -w a true
+MRSH_CONF=$T/long.conf/x usage_error "mrsh.conf under a file" \
+	"^mrsh: $T/long.conf/x: Not a directory\$" -R exec -w a true
+mkdir -p "$T/xdg/mrsh"
+printf 'bogus = 1\n' >"$T/xdg/mrsh/mrsh.conf"
+if [ -e /etc/mrsh.conf ]; then
+	skip_n 4 "/etc/mrsh.conf exists on this machine"
+else
+	unset MRSH_CONF
+	XDG_CONFIG_HOME=$T/xdg usage_error "XDG_CONFIG_HOME" \
+		"^mrsh: $T/xdg/mrsh/mrsh.conf:1: unknown key \"bogus\"\$" -R exec -w a true
+	export MRSH_CONF=""
+	out=$(unset MRSH_CONF HOME XDG_CONFIG_HOME; "$MRSH" -R exec -w a --list-hosts 2>&1)
+	is "$?/$out" "0/a" "neither HOME nor XDG_CONFIG_HOME: no user mrsh.conf, no error"
+fi
+# -q and --no-progress run the command and print its output alone
+"$MRSH" -R exec -w h1 -q echo hi >"$T/out" 2>"$T/err"
+is "$?/$(cat "$T/out")/$(cat "$T/err")" "0/h1: hi/" "-q: the output, nothing else"
+"$MRSH" -R exec -w h1 --no-progress echo hi >"$T/out" 2>"$T/err"
+is "$?/$(cat "$T/out")/$(cat "$T/err")" "0/h1: hi/" "--no-progress: the output, nothing else"
+
 # --list-hosts: ranges, padding, several groups, suffixes, exclusion, uniq
 "$MRSH" -w 'node[01-03,07],r[1-2]n[1-2],n[1-2]-ib,node02,root@h:2222' -x node03 --list-hosts >"$T/out"
 is "$(tr '\n' ' ' <"$T/out")" "node01 node02 node07 r1n1 r1n2 r2n1 r2n2 n1-ib n2-ib root@h:2222 " \
