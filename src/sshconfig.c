@@ -3058,12 +3058,27 @@ sshcfg_expand_into(const struct sshconfig *cfg,
     const struct ssh_host_config *hc, const char *host, const char *kw,
     const char *in, char **out, char *err, size_t errlen)
 {
+	char *user;
+	int known;
+
 	/* As ssh: an unknown % token fails the host that uses the file. */
 	if (pctok_check(in, SSHCFG_PATH_TOKENS) != 0) {
 		*out = NULL;
 		snprintf(err, errlen, "%s %s: unknown %% token; not connecting",
 		    kw, in);
 		return -1;
+	}
+	/* ssh: tilde_expand_filename() "No such user" ends it. */
+	if (in[0] == '~' && in[1] != '/' && in[1] != '\0') {
+		user = xstrndup(in + 1, strcspn(in + 1, "/"));
+		known = getpwnam(user) != NULL;
+		free(user);
+		if (!known) {
+			*out = NULL;
+			snprintf(err, errlen, "%s %s: no such user; not "
+			    "connecting", kw, in);
+			return -1;
+		}
 	}
 	if ((*out = sshcfg_expand_path(cfg, hc, host, in)) != NULL)
 		return 0;

@@ -24,6 +24,7 @@
 
 #include "mrsh/log.h"
 #include "mrsh/options.h"
+#include "mrsh/sshalgs.h"
 #include "mrsh/sshconfig.h"
 #include "mrsh/xmalloc.h"
 
@@ -719,6 +720,210 @@ test_good_values(void)
 	}
 }
 
+/* sshconfig_load then resolve host, for capture(); the refusal's rc. */
+static int
+resolve_only(const struct options *opt, const char *host)
+{
+	struct ssh_host_config hc;
+	int rc;
+
+	if ((rc = resolve(opt, host, NULL, 0, &hc)) == 0)
+		rc = refusal[0] != '\0' ? 1 : 0;
+	ssh_host_config_free(&hc);
+	return rc;
+}
+
+/*
+ * Include recursion, -o lines that cannot be, -F a directory, -i a missing
+ * file, HOME unset, and the values that refuse one host (too many key
+ * files, ~user, ${VAR}) rather than the file.
+ */
+static void
+test_edges(void)
+{
+	struct options opt;
+	struct ssh_host_config hc;
+	struct passwd *pw;
+	char *cfg, *err, want[PATH_MAX + 256], path[PATH_MAX], *saved;
+	char line[64], many[1024];
+	int i, ret;
+
+	cfg = put("loop", "Include %s/loop\n", tmpdir);
+	opt_init(&opt, cfg);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	snprintf(want, sizeof want, "mrsh: %s:1: Include nested too deeply\n",
+	    cfg);
+	is_str(err, want, "a file that includes itself: nested too deeply");
+
+	put(".ssh/inc.conf", "Port 4321\n");
+	cfg = put("tildeinc", "Include ~/.ssh/inc.conf\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_int(hc.port, 4321, "Include ~/FILE in a user file");
+	ssh_host_config_free(&hc);
+
+	opt_init(&opt, "none");
+	opt.ssh_opts[opt.nssh_opts++] = "Host x";
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_str(err, "mrsh: command-line:1: Host is not supported with -o\n",
+	    "-o 'Host x' refused");
+	opt.ssh_opts[0] = "Match all";
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_str(err, "mrsh: command-line:1: Match is not supported with -o\n",
+	    "-o 'Match all' refused");
+	opt.ssh_opts[0] = "Include x";
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_str(err, "mrsh: command-line:1: Include is not supported with -o\n",
+	    "-o 'Include x' refused");
+	opt.ssh_opts[0] = "Port";
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_str(err, "mrsh: command-line line 0: no argument after keyword "
+	    "\"port\"\n", "-o Port: no argument, in ssh's words");
+	opt.ssh_opts[0] = "Bogus=1";
+	err = capture(2, load_only, &opt, NULL, &ret);
+	is_str(err, "mrsh: command-line: line 0: Bad configuration option: "
+	    "bogus\n", "-o Bogus=1: unknown keyword, in ssh's words");
+
+	opt_init(&opt, tmpdir);
+	err = capture(2, load_only, &opt, NULL, &ret);
+	snprintf(want, sizeof want, "mrsh: %s: is a directory, not an "
+	    "ssh_config file\n", tmpdir);
+	is_str(err, want, "-F a directory: refused");
+
+	opt_init(&opt, "none");
+	snprintf(path, sizeof path, "%s/no-such-key", tmpdir);
+	opt.identity[opt.nidentity++] = path;
+	err = capture(2, load_only, &opt, NULL, &ret);
+	snprintf(want, sizeof want, "mrsh: Warning: Identity file %s not "
+	    "accessible: No such file or directory.\n", path);
+	is_str(err, want, "-i a missing file: ssh's warning");
+
+	/* Without HOME, ~ is the password file's home directory. */
+	saved = xstrdup(getenv("HOME"));
+	unsetenv("HOME");
+	pw = getpwuid(getuid());
+	opt_init(&opt, "none");
+	resolve(&opt, "h", NULL, 0, &hc);
+	snprintf(want, sizeof want, "%s/.ssh/known_hosts",
+	    pw != NULL ? pw->pw_dir : "/");
+	is_str(hc.user_known_hosts[0], want, "HOME unset: ~ from passwd");
+	ssh_host_config_free(&hc);
+	setenv("HOME", saved, 1);
+	free(saved);
+
+	/* ~user in a file name; an unknown user refuses the host (ssh). */
+	cfg = put("tildeuser", "IdentityFile ~root/k\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "h", NULL, 0, &hc);
+	pw = getpwnam("root");
+	snprintf(want, sizeof want, "%s/k", pw != NULL ? pw->pw_dir : "?");
+	is_str(hc.identity[0], want, "IdentityFile ~root/k");
+	ssh_host_config_free(&hc);
+	cfg = put("tildenouser", "IdentityFile ~mrsh-no-such-user/k\n");
+	opt_init(&opt, cfg);
+	is_int(resolve_only(&opt, "h"), 1, "IdentityFile ~nouser/k: refused");
+	is_str(refusal, "IdentityFile ~mrsh-no-such-user/k: no such user; "
+	    "not connecting", "  because there is no such user");
+
+	unsetenv("MRSH_TEST_UNSET");
+	cfg = put("unsetvar", "UserKnownHostsFile /k/${MRSH_TEST_UNSET}\n");
+	opt_init(&opt, cfg);
+	is_int(resolve_only(&opt, "h"), 1, "${UNSET} in a file: refused");
+	is_str(refusal, "UserKnownHostsFile /k/${MRSH_TEST_UNSET}: an "
+	    "environment variable it names is not set or has no closing '}'; "
+	    "not connecting", "  naming the keyword and the value");
+	cfg = put("badtoken", "Host *\n  HostName %%x.test\n");
+	opt_init(&opt, cfg);
+	is_int(resolve_only(&opt, "h"), 1, "HostName %x: refused");
+	snprintf(want, sizeof want, "%s:2: HostName %%x.test: unknown %% "
+	    "token; not connecting", cfg);
+	is_str(refusal, want, "  naming file:line");
+
+	/* 17 IdentityFile lines or known hosts files: the host refused. */
+	many[0] = '\0';
+	for (i = 1; i <= SSHCFG_MAX_FILES + 1; i++) {
+		snprintf(line, sizeof line, "IdentityFile /id%d\n", i);
+		strcat(many, line);
+	}
+	cfg = put("many", "%s", many);
+	opt_init(&opt, cfg);
+	is_int(resolve_only(&opt, "h"), 1, "17 IdentityFile lines: refused");
+	is_str(refusal, "more than 16 IdentityFile files (/id17 is one too "
+	    "many); not connecting", "  saying how many mrsh takes");
+	cfg = put("manykh", "UserKnownHostsFile /1 /2 /3 /4 /5 /6 /7 /8 /9 "
+	    "/10 /11 /12 /13 /14 /15 /16 /17\n");
+	opt_init(&opt, cfg);
+	is_int(resolve_only(&opt, "h"), 1, "17 known hosts files: refused");
+	snprintf(want, sizeof want, "%s:1: more than 16 UserKnownHostsFile "
+	    "files; not connecting", cfg);
+	is_str(refusal, want, "  naming file:line");
+
+	cfg = put("certnone", "CertificateFile none\nCertificateFile /c1\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "h", NULL, 0, &hc);
+	ok(hc.ncertificate == 1 && strcmp(hc.certificate[0], "/c1") == 0,
+	    "CertificateFile none is no file");
+	ssh_host_config_free(&hc);
+
+	/* KnownHostsCommand as ssh splits it when it runs it: an error, */
+	/* and no command (t0200 runs the good ones). */
+	cfg = put("khcmd", "KnownHostsCommand /bin/x #\"\n");
+	opt_init(&opt, cfg);
+	err = capture(2, resolve_only, &opt, "h", &ret);
+	is_str(err, "mrsh: KnownHostsCommand \"/bin/x #\"\" contains invalid "
+	    "quotes\n", "KnownHostsCommand with a lone quote: ssh's error");
+	cfg = put("khcmd", "KnownHostsCommand bin/x\n");
+	opt_init(&opt, cfg);
+	err = capture(2, resolve_only, &opt, "h", &ret);
+	is_str(err, "mrsh: KnownHostsCommand path is not absolute: bin/x\n",
+	    "KnownHostsCommand not absolute: refused, as ssh");
+
+	/* Values that reach the resolver. */
+	cfg = put("values",
+	    "Host *\n"
+	    "  User a\\\"b\\\\c\\ d\n"
+	    "  ServerAliveInterval 1d\n"
+	    "  RequestTTY force\n"
+	    "  CanonicalizeHostname always\n"
+	    "  PubkeyAcceptedKeyTypes ssh-ed25519\n"
+	    "  KeepAlive no\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_str(hc.user, "a\"b\\c d", "backslash escapes a quote, a backslash "
+	    "and a space");
+	is_int(hc.server_alive_interval, 86400, "ServerAliveInterval 1d");
+	is_int(hc.request_tty, REQUEST_TTY_FORCE, "RequestTTY force");
+	is_str(hc.algs[ALGS_PUBKEY], "ssh-ed25519",
+	    "PubkeyAcceptedKeyTypes sets PubkeyAcceptedAlgorithms");
+	ssh_host_config_free(&hc);
+	cfg = put("values2", "RequestTTY auto\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_int(hc.request_tty, REQUEST_TTY_AUTO, "RequestTTY auto");
+	ssh_host_config_free(&hc);
+
+	/* Match exec without SHELL: /bin/sh, as ssh. */
+	saved = getenv("SHELL") != NULL ? xstrdup(getenv("SHELL")) : NULL;
+	unsetenv("SHELL");
+	cfg = put("noshell", "Match exec \"exit 0\"\n  Port 2345\n");
+	opt_init(&opt, cfg);
+	resolve(&opt, "h", NULL, 0, &hc);
+	is_int(hc.port, 2345, "Match exec runs with /bin/sh when SHELL unset");
+	ssh_host_config_free(&hc);
+	if (saved != NULL)
+		setenv("SHELL", saved, 1);
+	free(saved);
+
+	/* -G with a target that names no host. */
+	opt_init(&opt, "none");
+	err = capture(2, sshconfig_dump_host, &opt, "[::1]x", &ret);
+	is_str(err, "mrsh: bad host for -G: [::1]x\n", "-G '[::1]x' refused");
+	err = capture(2, sshconfig_dump_host, &opt, ":22", &ret);
+	is_int(ret, EXIT_USAGE, "-G ':22' refused");
+	err = capture(2, sshconfig_dump_host, &opt, "user@", &ret);
+	is_str(err, "mrsh: bad host for -G: user@\n", "-G 'user@' refused");
+}
+
 /* Resolve two hosts with one loaded config, for capture(). */
 static void
 test_proxy(void)
@@ -1051,6 +1256,7 @@ main(void)
 	test_errors();
 	test_bad_values();
 	test_good_values();
+	test_edges();
 	test_proxy();
 	test_dump();
 	return done_testing();
