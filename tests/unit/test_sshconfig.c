@@ -1047,6 +1047,23 @@ test_canon(void)
 		{ "web.a.test.", 1, "web.elsewhere.test" },
 		{ "web.elsewhere.test.", 1, NULL }
 	};
+	const struct canon_answer longchain[] = {
+		{ "web.a.test.", 1, "c1.cdn.test" },
+		{ "c1.cdn.test.", 1, "c2.cdn.test" },
+		{ "c2.cdn.test.", 1, "c3.cdn.test" },
+		{ "c3.cdn.test.", 1, "c4.cdn.test" },
+		{ "c4.cdn.test.", 1, "c5.cdn.test" },
+		{ "c5.cdn.test.", 1, "c6.cdn.test" },
+		{ "c6.cdn.test.", 1, "c7.cdn.test" },
+		{ "c7.cdn.test.", 1, "c8.cdn.test" },
+		{ "c8.cdn.test.", 1, "c9.cdn.test" },
+		{ "c9.cdn.test.", 1, "c10.cdn.test" },
+		{ "c10.cdn.test.", 1, NULL }
+	};
+	const struct canon_answer gone[] = {
+		{ "web.a.test.", 1, "mid.b.test" },
+		{ "mid.b.test.", 0, NULL }
+	};
 
 	cfg = put("canon",
 	    "CanonicalizeHostname yes\n"
@@ -1071,6 +1088,18 @@ test_canon(void)
 	    "each link asked until one has no CNAME");
 	is_str(hc.hostname, "end.cdn.test", "the end of the chain, permitted");
 	is_int(hc.port, 2301, "Match canonical host sees it");
+	ssh_host_config_free(&hc);
+
+	rc = canon_run(cfg, "web", longchain, 11, &hc, asked, sizeof asked);
+	is_int(rc, -1, "a CNAME chain of more than 8 links: refused");
+	is_str(refusal, "canonicalizing web.a.test: CNAME chain longer than "
+	    "8; not connecting", "  saying so");
+	ssh_host_config_free(&hc);
+
+	rc = canon_run(cfg, "web", gone, 2, &hc, asked, sizeof asked);
+	is_int(rc, -1, "a CNAME link that no longer resolves: refused");
+	is_str(refusal, "canonicalizing web.a.test: the CNAME mid.b.test did "
+	    "not resolve again; not connecting", "  naming it");
 	ssh_host_config_free(&hc);
 
 	rc = canon_run(cfg, "web", other, 2, &hc, asked, sizeof asked);
