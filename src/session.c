@@ -535,6 +535,10 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 		session_fail(s, FAIL_TIMEOUT, "timed out during banner "
 		    "exchange after %gs (%s)", s->connect_timeout_used,
 		    session_timeout_source(s));
+	else if (s->state == S_SETUP && s->awaiting != NULL)
+		session_fail(s, FAIL_TIMEOUT, "timed out waiting for %s after "
+		    "%gs (%s)", s->awaiting, s->connect_timeout_used,
+		    session_timeout_source(s));
 	else
 		session_fail(s, FAIL_TIMEOUT, "connect timeout after %gs (%s)",
 		    s->connect_timeout_used, session_timeout_source(s));

@@ -1267,6 +1267,9 @@ sftp_chan_run(struct sftp_chan *x)
 				sftp_set_step(x, X_NEXT);
 				continue;
 			}
+			/* The SFTP server answered: setup is over. */
+			x->s->awaiting = NULL;
+			session_event(x->s, SEV_COMMAND_STARTED);
 			if (x->p->opt->copy == COPY_PULL) {
 				if (copy_has_host(x->p->opt->copy_dest) &&
 				    mkdir(x->xf->dest, 0777) == -1 &&

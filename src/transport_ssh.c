@@ -1107,7 +1107,13 @@ ssh_step_channel_open(struct ssh_conn *c)
 			    &c->call_bytes);
 			ssh_set_step(c, SSH_SFTP);
 			c->last_rx = run_now();
-			session_event(s, SEV_COMMAND_STARTED);
+			/*
+			 * Still setup (-t) until the SFTP server answers: a
+			 * subsystem that never does (it exits first) would
+			 * otherwise hold the host until -u, or for ever.
+			 * sftp_chan_run starts the command.
+			 */
+			s->awaiting = "the SFTP server";
 			return (STEP_NEXT);
 		}
 		/* --tar: a command channel, the stream as its input. */

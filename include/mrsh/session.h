@@ -129,6 +129,8 @@ struct session {
 	 * exchange"); no transition depends on it.
 	 */
 	int			 awaiting_banner;
+	const char		*awaiting;	/* what setup waits for, if
+						   the -t message should say */
 
 	enum close_how		 close_how;
 	enum session_close	 close_step;

@@ -347,13 +347,14 @@ else
 fi
 
 # An SFTP subsystem that exits before it answers: libssh2_sftp_init keeps
-# the channel to itself and waits, so the host is held until -u.
+# the channel to itself and waits. Until the SFTP server answers the host
+# is still in setup, so the connect timeout (-t) ends it, with no -u.
 if sshd2 false "" /bin/false; then
-	capture "$T" "$MRSH" -F "$T/false/ssh_config" -u 2 -w 127.0.1.1 \
+	capture "$T" "$MRSH" -F "$T/false/ssh_config" -t 3 -w 127.0.1.1 \
 		--copy "$S/one" --dest "$D/%h/sub"
-	is "$RC $(cat "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: command timeout after 2s
-mrsh: 1 of 1 host failed: command timeout after 2s: 127.0.1.1" \
-		"an SFTP subsystem that exits at once: the host ends at -u"
+	is "$RC $(cat "$T/err")" "255 mrsh: 127.0.1.1: SETUP: timed out waiting for the SFTP server after 3s (-t)
+mrsh: 1 of 1 host failed: timed out waiting for the SFTP server after 3s (-t): 127.0.1.1" \
+		"an SFTP subsystem that exits at once: the host ends at -t, saying why"
 else
 	skip "an SFTP subsystem that exits at once" "a second sshd did not start"
 fi
@@ -366,7 +367,7 @@ if sshd2 none "" ""; then
 	capture "$T" "$MRSH" -F "$T/none/ssh_config" -w '127.0.1.[1-2]' \
 		--copy "$S/one" --dest "$D/%h/sub"
 	is "$RC" 255 "no SFTP subsystem: exit 255"
-	is "$(grep '^mrsh: 127\.0\.1\.1:' "$T/err")" "mrsh: 127.0.1.1: RUNNING: the SFTP subsystem failed to start: Unable to request SFTP subsystem" \
+	is "$(grep '^mrsh: 127\.0\.1\.1:' "$T/err")" "mrsh: 127.0.1.1: SETUP: the SFTP subsystem failed to start: Unable to request SFTP subsystem" \
 		"no SFTP subsystem: the host and the reason"
 	[ ! -e "$D/127.0.1.1/sub" ] && [ ! -e "$D/127.0.1.2/sub" ]
 	ok $? "nothing was written"
