@@ -1483,6 +1483,13 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		break;
 	case oCanonicalDomains:
 		for (i = 0; i < l->argc; i++) {
+			if (*l->argv[i] == '\0') {
+				c = sshcfg_lower(l->name);
+				error("%s line %d: keyword %s empty argument",
+				    file, l->lineno, c);
+				free(c);
+				return -1;
+			}
 			if (strcasecmp(l->argv[i], "none") == 0 &&
 			    l->argc != 1) {
 				c = sshcfg_lower(l->name);

@@ -642,6 +642,14 @@ test_bad_values(void)
 		{ "RekeyLimit 99999999999999999999", " line 2: Bad number "
 		    "'99999999999999999999': Numerical result out of range" },
 		{ "RekeyLimit 8", " line 2: RekeyLimit too small" },
+		{ "RekeyLimit +-5", " line 2: Bad number '+-5': Invalid "
+		    "argument" },
+		{ "RekeyLimit 9999999999E", " line 2: Bad number '9999999999E': "
+		    "Numerical result out of range" },
+		{ "PermitRemoteOpen h", " line 2: bad port number in "
+		    "permitremoteopen" },
+		{ "CanonicalDomains \"\"",
+		    " line 2: keyword canonicaldomains empty argument" },
 		{ "RekeyLimit 1G x", " line 2: invalid time value." },
 		{ "RekeyLimit 1G none x",
 		    " line 2: keyword rekeylimit extra arguments at end of line" },
@@ -697,6 +705,7 @@ test_good_values(void)
 		"StreamLocalBindMask 0x1", "TunnelDevice 1:any",
 		"IPQoS 0x10 af11", "RekeyLimit 1.5G 1h", "RekeyLimit default",
 		"RekeyLimit G", "RekeyLimit 1G-", "RekeyLimit -0",
+		"RekeyLimit \" 1G\"",
 		"RekeyLimit 1g none", "FingerprintHash SHA512",
 		"SyslogFacility local7", "LogVerbose none", "LogVerbose a b",
 		"PermitRemoteOpen h:22 [::1]:*", "RemoteForward 1",
