@@ -52,6 +52,8 @@ for v in -1 abc 0 5x 1.5k; do
 done
 usage_error "--gather-max too large" '^mrsh: --gather-max: size "99999999999G" is too large$' \
 	-R exec -w a --gather-max 99999999999G true
+out=$("$MRSH" -R exec -w a --gather-max 1g --gather-max 2K --list-hosts 2>&1)
+is "$?/$out" "0/a" "--gather-max 1g and 2K: sizes with a suffix are taken"
 usage_error "--output bogus" '^mrsh: --output: "bogus" is not lines, gather or json$' \
 	-R exec -w a --output bogus true
 usage_error "-l empty" '^mrsh: -l: empty user name$' -R exec -w a -l '' true
