@@ -86,7 +86,7 @@ is "$RC/$(tr -d '\r' <"$T/out")" "0/127.0.1.1: $want" \
 capture "$T" "$MRSH" -F "$T/jump.cfg" -J badjump -w '127.0.1.[1-2]' true
 is "$RC" 255 "jump host whose own config is refused: exit 255"
 for h in 1 2; do
-	hasline "mrsh: 127.0.1.$h: PENDING: jump host badjump: IdentityFile \${MRSH_T0219_UNSET}/key: an environment variable it names is not set; not connecting" \
+	hasline "mrsh: 127.0.1.$h: PENDING: jump host badjump: IdentityFile \${MRSH_T0219_UNSET}/key: an environment variable it names is not set or has no closing '}'; not connecting" \
 		"$T/err" "jump host whose config is refused: 127.0.1.$h says why"
 done
 capture "$T" "$MRSH" -F "$T/jump.cfg" -J badpj -w 127.0.1.1 true
