@@ -150,5 +150,12 @@ ok "$(test ! -e "$T/pwned" && test ! -e "$T/r.seen"; echo $?)" "... and no Proxy
 capture "$T" "$MRSH" -F "$T/r.cfg" -l 'x`id`' -w 127.0.1.1 echo hi
 is "$RC/$(cat "$T/err")" '2/mrsh: -l: user name "x`id`" contains characters ssh refuses' \
 	"-l with a backquote: exit 2"
+capture "$T" "$MRSH" -F "$T/r.cfg" -o 'User=a$(id)' -w 127.0.1.1 echo hi
+is "$RC/$(cat "$T/err")" '2/mrsh: -o User: user name "a$(id)" contains characters ssh refuses' \
+	"-o User= with \$( ): exit 2, as ssh"
+capture "$T" "$MRSH" -F "$T/r.cfg" --hosts=-oProxyCommand=x echo hi
+is "$RC/$(cat "$T/err")" "2/mrsh: host name \"-oProxyCommand=x\" starts with '-'" \
+	"a host name starting with '-': exit 2 (it would be an option to the proxy's %h)"
+ok "$(test ! -e "$T/pwned" && test ! -e "$T/r.seen"; echo $?)" "... and no ProxyCommand ran"
 
 done_testing

@@ -242,6 +242,10 @@ test_errors(void)
 	fails("a;b@h", "characters ssh refuses", NULL);
 	fails("-oProxyCommand=x@h", "characters ssh refuses", NULL);
 	fails("a\\@h", "characters ssh refuses", NULL);
+	/* a host name never starts with '-' (ssh's valid_hostname) */
+	fails("-oProxyCommand=x", "host name \"-oProxyCommand=x\" starts "
+	    "with '-'", NULL);
+	fails("u@-n[1-2]", "starts with '-'", NULL);
 	is_str(expand("a!b@h,r.o-ot_1@n[1-2]"), "h n1 n2",
 	    "user names ssh takes");
 	fails("good,n[5-1]", "n[5-1]", NULL);	/* and nothing is added */
