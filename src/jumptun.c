@@ -730,10 +730,26 @@ jump_pump_stalled(const struct jump_pump *p)
 }
 
 int
+jump_pump_queued(const struct jump_pump *p)
+{
+	struct jump_tun	*t;
+	int		 n = 0;
+
+	TAILQ_FOREACH(t, &p->tuns, entry) {
+		if (t->st == JT_QUEUED)
+			n++;
+	}
+	return (n);
+}
+
+int
 jump_pump_move_queued(struct jump_pump *from, struct jump_pump *to)
 {
 	struct jump_tun	*t, *next;
 	int		 n = 0;
+
+	if (to->failed)
+		return (0);	/* they would never open, nor hear why */
 
 	TAILQ_FOREACH_SAFE(t, &from->tuns, entry, next) {
 		if (t->st != JT_QUEUED)

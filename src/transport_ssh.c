@@ -96,6 +96,14 @@
  * socket is read whatever the bounds say.
  */
 #define SSH_DRY_SPINS		256
+/*
+ * ... and after this many, during setup, the connection is given up
+ * (ECONNABORTED): a peer that never sends the CHANNEL_CLOSE (a target
+ * behind a jump host, whose bytes the pump moves only from the event
+ * loop, or a silent network) would hold that loop, and the whole run,
+ * for ever. libssh2's loop then ends and the host fails.
+ */
+#define SSH_DRY_SPINS_MAX	(256 * 1024)
 /* Bytes before the "SSH-" line: more and it is not an SSH server. */
 #define SSH_PREBANNER_MAX	(64 * 1024)
 /* Bytes read from one host before letting the others run. */
@@ -574,6 +582,12 @@ ssh_recv_cb(libssh2_socket_t fd, void *buf, size_t len, int flags,
 
 	if (c->prebanner_over && c->step < SSH_RUNNING)
 		return (-ECONNABORTED);
+	if (c->dry_spins > SSH_DRY_SPINS_MAX && c->step < SSH_RUNNING) {
+		debug("%s: libssh2 waited in a loop of its own for %d reads "
+		    "with nothing to read; giving the connection up",
+		    c->s->host->label, SSH_DRY_SPINS_MAX);
+		return (-ECONNABORTED);
+	}
 	if (c->step < SSH_RUNNING && !spin) {
 		/* Bounded per call: the loop gets control back. */
 		if (c->call_bytes >= SSH_SETUP_CALL_BYTES)
@@ -2012,7 +2026,7 @@ ssh_jump_lane_cb(evutil_socket_t fd, short what, void *arg)
 			n++;
 	}
 	if (n >= SSH_JUMP_LANES || j->closing || j->fail_reason != NULL ||
-	    !jump_pump_stalled(j->pump))
+	    !jump_pump_stalled(j->pump) || jump_pump_queued(j->pump) == 0)
 		return;
 	memset(&hc, 0, sizeof hc);
 	if (sshconfig_resolve_hop(j->r->cfg, run_options(j->r->run), j->name,
@@ -2024,6 +2038,8 @@ ssh_jump_lane_cb(evutil_socket_t fd, short what, void *arg)
 	if (j->hop_user != NULL)
 		lane->hop_user = xstrdup(j->hop_user);
 	lane->hop_port = j->hop_port;
+	if (lane->fail_reason != NULL)
+		return;		/* failed at once: the queue stays */
 	n = jump_pump_move_queued(j->pump, lane->pump);
 	debug("%s: a forward is unanswered; %d queued target%s move to "
 	    "another session to it", j->host.label, n, n == 1 ? "" : "s");
@@ -2082,14 +2098,20 @@ ssh_jump_get(struct ssh_run *r, const char *spec, struct jump_hop *hops,
 			p++;
 	}
 	key = p != NULL ? xstrndup(spec, (size_t)(p - spec)) : xstrdup(spec);
-	/* A session to this hop whose opens are not stuck, else the first. */
+	/*
+	 * A live session to this hop whose opens are not stuck; else a live
+	 * one; else the first (whose failure the target then shares).
+	 */
 	*jp = NULL;
 	TAILQ_FOREACH(j, &r->jumps, entry) {
 		if (strcmp(j->key, key) != 0)
 			continue;
-		if (*jp == NULL)
+		if (*jp == NULL || (((*jp)->closing ||
+		    (*jp)->fail_reason != NULL) && !j->closing &&
+		    j->fail_reason == NULL))
 			*jp = j;
-		if (!jump_pump_stalled(j->pump)) {
+		if (!j->closing && j->fail_reason == NULL &&
+		    !jump_pump_stalled(j->pump)) {
 			*jp = j;
 			break;
 		}

@@ -56,10 +56,12 @@ int	jump_pump_run(struct jump_pump *);
 void	jump_pump_on_stall(struct jump_pump *, void (*stalled)(void *));
 /* 1 while an open it told of as stalled is still unanswered. */
 int	jump_pump_stalled(const struct jump_pump *);
+/* Channels waiting for their open to begin. */
+int	jump_pump_queued(const struct jump_pump *);
 /*
  * Hand the channels still queued (not yet opening) to another pump, one of
  * another session to the same host; their owners see no difference.
- * Returns how many moved.
+ * Returns how many moved (none to a pump that failed).
  */
 int	jump_pump_move_queued(struct jump_pump *from, struct jump_pump *to);
 /* 1 when the session's socket should be watched for reading. */
