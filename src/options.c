@@ -641,42 +641,6 @@ options_read_confs(struct options *o, struct options_pass *p)
 	free(path);
 }
 
-/*
- * -o User=...: the user from the command line, checked as ssh checks it
- * (valid_ruser, as for -l and user@host; a ProxyCommand's %r must never
- * be shell syntax).
- */
-static void
-options_check_o_user(const char *arg)
-{
-	char	 safe[256], *v, *end;
-	size_t	 n;
-
-	arg += strspn(arg, " \t");
-	n = strcspn(arg, " \t=");
-	if (n != 4 || strncasecmp(arg, "user", 4) != 0)
-		return;
-	arg += n;
-	arg += strspn(arg, " \t");
-	if (*arg == '=')
-		arg++;
-	arg += strspn(arg, " \t");
-	v = xstrdup(arg);
-	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	if (end - v >= 2 && *v == '"' && end[-1] == '"') {
-		end[-1] = '\0';
-		memmove(v, v + 1, (size_t)(end - v) - 1);
-	}
-	if (*v != '\0' && !hostlist_valid_user(v)) {
-		log_safe(safe, sizeof safe, v, strlen(v));
-		options_die("-o User: user name \"%s\" contains characters "
-		    "ssh refuses", safe);
-	}
-	free(v);
-}
-
 /* One getopt pass over argv (the command line, or one mrsh.conf line). */
 static void
 options_getopt(struct options *o, struct options_pass *p, int argc,
@@ -836,7 +800,6 @@ again:
 			if (o->nssh_opts == OPT_MAX_LIST)
 				options_die("-o: at most %d options",
 				    OPT_MAX_LIST);
-			options_check_o_user(optarg);
 			o->ssh_opts[o->nssh_opts++] = optarg;
 			break;
 		case 'G':

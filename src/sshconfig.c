@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "mrsh/hostlist.h"
 #include "mrsh/log.h"
 #include "mrsh/match.h"
 #include "mrsh/options.h"
@@ -1601,7 +1602,7 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 	struct sshcfg_line *l;
 	enum sshcfg_opcode op;
 	const char *name;
-	char *p = buf, *kw, **argv, *end, *lower;
+	char *p = buf, *kw, **argv, *end, *lower, safe[256];
 	int argc;
 
 	/* The keyword ends at whitespace or one '='. */
@@ -1649,6 +1650,14 @@ sshcfg_parse_line(struct sshconfig *cfg, struct sshcfg_file *f, char *buf,
 	if (cmdline && (op == oHost || op == oMatch || op == oInclude)) {
 		error("%s:%d: %s is not supported with -o", f->path, lineno,
 		    name);
+		sshcfg_argv_free(argv, argc);
+		return -1;
+	}
+	/* ssh checks a user from its command line (valid_ruser): %r. */
+	if (cmdline && op == oUser && !hostlist_valid_user(argv[0])) {
+		log_safe(safe, sizeof safe, argv[0], strlen(argv[0]));
+		error("-o User: user name \"%s\" contains characters ssh "
+		    "refuses", safe);
 		sshcfg_argv_free(argv, argc);
 		return -1;
 	}
