@@ -362,6 +362,12 @@ hostlist_split_entry(const char *entry, struct hl_entry *e, char *err,
 		log_errf(err, errlen, "empty host name in \"%s\"", entry);
 		goto fail;
 	}
+	/* As ssh's valid_hostname(): never an option to a proxy's %h. */
+	if (*hostpart == '-') {
+		log_errf(err, errlen, "host name \"%s\" starts with '-'",
+		    entry);
+		goto fail;
+	}
 	e->host = hostpart;
 	return 0;
 
@@ -381,11 +387,6 @@ hostlist_parse_entry(const char *entry, struct host *out, char *err,
 	memset(out, 0, sizeof *out);
 	if (hostlist_split_entry(entry, &e, err, errlen) != 0)
 		return -1;
-	if (!e.v6 && *e.host == '-') {
-		hostlist_entry_free(&e);
-		return log_errf(err, errlen, "host name \"%s\" starts with "
-		    "'-'", entry);
-	}
 	if (!e.v6) {
 		for (p = e.host; *p != '\0'; p++) {
 			if (*p == '[' || *p == ']') {
@@ -517,12 +518,6 @@ hostlist_parse_pattern(const char *host, const char *entry,
 	memset(pat, 0, sizeof *pat);
 	pat->lits = xcalloc(1, sizeof *pat->lits);
 	lit = host;
-	/* As ssh's valid_hostname(): never an option to a proxy's %h. */
-	if (*host == '-') {
-		log_errf(err, errlen, "host name \"%s\" starts with '-'",
-		    entry);
-		goto fail;
-	}
 	for (p = host; *p != '\0'; p++) {
 		if (*p == ']')
 			goto unbalanced;
