@@ -361,3 +361,75 @@ copy_tar_command(const char *dest, int preserve)
 	xevbuffer_add_shquoted(b, tar_times);
 	return (xevbuffer_take(b, NULL));
 }
+
+/*
+ * The check before a tree goes by tar (no --tar, no --sftp): the
+ * destination must be a writable directory (a target name, or an error
+ * about the destination, is SFTP's to give, with its wording) and the
+ * host must have GNU tar, coreutils and findutils. One line on stdout
+ * says which; the exit status is not used (a ForceCommand internal-sftp
+ * or a login shell that runs nothing exits 0 and prints nothing).
+ */
+static const char tar_check[] =
+	"d=$1; "
+	"{ [ -d \"$d\" ] && [ -w \"$d\" ] && [ -x \"$d\" ]; } || "
+	"{ echo mrsh-tar:dest; exit 0; }; "
+	"case $(tar --version 2>/dev/null) in *\"GNU tar\"*) ;; "
+	"*) echo mrsh-tar:tar; exit 0;; esac; "
+	"case $(sync --version 2>/dev/null) in *coreutils*) ;; "
+	"*) echo mrsh-tar:coreutils; exit 0;; esac; "
+	"case $(find --version 2>/dev/null; xargs --version 2>/dev/null) in "
+	"*findutils*findutils*) ;; "
+	"*) echo mrsh-tar:findutils; exit 0;; esac; "
+	"echo mrsh-tar:ok";
+
+char *
+copy_tar_check_command(const char *dest)
+{
+	struct evbuffer	*b = xevbuffer_new();
+
+	xevbuffer_addstr(b, "sh -c ");
+	xevbuffer_add_shquoted(b, tar_check);
+	xevbuffer_addstr(b, " mrsh-check ");
+	xevbuffer_add_shquoted(b, dest);
+	return (xevbuffer_take(b, NULL));
+}
+
+const char *
+copy_tar_verdict(const char *out, size_t len)
+{
+	static const struct {
+		const char	*word;
+		const char	*why;
+	} words[] = {
+		{ "ok", NULL },
+		{ "dest", "the destination is not a writable directory" },
+		{ "tar", "no GNU tar" },
+		{ "coreutils", "no GNU coreutils" },
+		{ "findutils", "no GNU findutils" },
+	};
+	static const char	 tag[] = "mrsh-tar:";
+	const char		*p, *last = NULL, *end = out + len;
+	size_t			 i, n;
+
+	/* The last line that starts with the tag. */
+	for (p = out; p < end; p++) {
+		if ((p == out || p[-1] == '\n') &&
+		    (size_t)(end - p) >= sizeof tag - 1 &&
+		    memcmp(p, tag, sizeof tag - 1) == 0)
+			last = p + sizeof tag - 1;
+	}
+	if (last == NULL)
+		return ("the check printed no answer (no shell, or a "
+		    "forced command)");
+	for (n = 0; last + n < end && last[n] != '\n' && last[n] != '\r';
+	    n++)
+		;
+	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
+		if (strlen(words[i].word) == n &&
+		    memcmp(words[i].word, last, n) == 0)
+			return (words[i].why);
+	}
+	return ("the check printed no answer (no shell, or a forced "
+	    "command)");
+}

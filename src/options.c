@@ -52,6 +52,7 @@ enum {
 	OPT_DEST,
 	OPT_PRESERVE,
 	OPT_TAR,
+	OPT_SFTP,
 	OPT_GROUP_TIMEOUT,
 	OPT_OUTPUT,
 	OPT_DIFF,
@@ -117,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "recursive",		no_argument,	   NULL, 'r' },
 	{ "preserve",		no_argument,	   NULL, OPT_PRESERVE },
 	{ "tar",		no_argument,	   NULL, OPT_TAR },
+	{ "sftp",		no_argument,	   NULL, OPT_SFTP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -228,7 +230,11 @@ static const char usage_text[] =
 "      --tar               --copy as one tar stream per host, unpacked by\n"
 "                          the host's GNU tar and installed by its sh and\n"
 "                          coreutils: no SFTP round trip per file (trees\n"
-"                          of small files); --dest must be a directory\n"
+"                          of small files); --dest must be a directory.\n"
+"                          The default for -r with a directory where the\n"
+"                          host has those tools and --dest is a writable\n"
+"                          directory\n"
+"      --sftp              --copy over SFTP only, as for single files\n"
 "\n"
 "exec transport: %h, %u, %p and %% in the command are replaced by the host,\n"
 "user, port (default 22) and a percent sign; the command runs locally,\n"
@@ -872,7 +878,14 @@ again:
 			o->preserve = 1;
 			break;
 		case OPT_TAR:
-			o->copy_tar = 1;
+		case OPT_SFTP:
+			if (o->copy_method != COPY_AUTO &&
+			    o->copy_method != (ch == OPT_TAR ? COPY_BY_TAR :
+			    COPY_BY_SFTP))
+				options_die("--tar and --sftp exclude each "
+				    "other");
+			o->copy_method = ch == OPT_TAR ? COPY_BY_TAR :
+			    COPY_BY_SFTP;
 			break;
 		case ':':
 			options_die("option %s needs an argument",
@@ -1021,8 +1034,9 @@ options_parse(struct options *o, int argc, char **argv)
 		options_die("the host list is empty");
 	if (o->list_hosts)
 		return;
-	if (o->copy_tar && o->copy != COPY_PUSH)
-		options_die("--tar goes with --copy only");
+	if (o->copy_method != COPY_AUTO && o->copy != COPY_PUSH)
+		options_die("%s goes with --copy only",
+		    o->copy_method == COPY_BY_TAR ? "--tar" : "--sftp");
 	if (o->copy != COPY_NONE) {
 		options_copy_check(o);
 		return;

@@ -45,6 +45,7 @@ enum ssh_step {
 	SSH_HANDSHAKE,
 	SSH_HOSTKEY,		/* known_hosts, then the keepalive timer */
 	SSH_AUTH,		/* ssh_auth.c */
+	SSH_TAR_CHECK,		/* --copy of a tree: can it go by tar? */
 	SSH_CHANNEL_OPEN,
 	SSH_CHANSETUP,
 	SSH_EXEC,
@@ -105,6 +106,12 @@ struct ssh_conn {
 	char			*tar_buf;	/* one packet of it */
 	size_t			 tar_len;
 	size_t			 tar_off;	/* sent of tar_buf */
+	int			 tar_checked;	/* the check ran: tar or not */
+	int			 tar_check_at;	/* TC_* in transport_ssh.c */
+	char			*tar_check_cmd;
+	char			 tar_check_out[256];	/* its last bytes */
+	size_t			 tar_check_len;
+	const char		*tar_why_not;	/* its verdict: NULL is tar */
 	struct ssh_auth		*auth;
 	unsigned char		*sniff;		/* server's first bytes, */
 	size_t			 sniff_len;	/* until the handshake ends */

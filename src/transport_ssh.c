@@ -110,7 +110,8 @@
 #define SSH_FAIR_BYTES		(256 * 1024)
 
 static const char *ssh_step_names[SSH_STEP_COUNT] = {
-	"NEW", "DIAL", "HANDSHAKE", "HOSTKEY", "AUTH", "CHANNEL_OPEN",
+	"NEW", "DIAL", "HANDSHAKE", "HOSTKEY", "AUTH", "TAR_CHECK",
+	"CHANNEL_OPEN",
 	"CHANSETUP", "EXEC", "SFTP", "RUNNING", "JUMP", "WAIT_CLOSED",
 	"EXITED", "SIG_SYNC", "CH_FREE", "DISCONNECT", "SESS_FREE",
 	"NETCLOSE", "CLOSED"
@@ -1099,6 +1100,173 @@ ssh_step_auth(struct ssh_conn *c)
 }
 
 /*
+ * --copy without --tar or --sftp: a plan with a directory in it (-r) goes
+ * by tar where the host's check says it can, the rest by SFTP.
+ */
+static int
+ssh_copy_wants_check(const struct ssh_conn *c)
+{
+	const struct copy_plan	*p = c->r->copy;
+	size_t			 i;
+
+	if (c->tar_checked || run_options(c->s->run)->copy_method != COPY_AUTO ||
+	    run_options(c->s->run)->copy != COPY_PUSH)
+		return (0);
+	for (i = 0; i < p->nentries; i++)
+		if (p->entries[i].kind == CE_DIR)
+			return (1);
+	return (0);
+}
+
+static int
+ssh_copy_by_tar(const struct ssh_conn *c)
+{
+	switch (run_options(c->s->run)->copy_method) {
+	case COPY_BY_TAR:
+		return (1);
+	case COPY_BY_SFTP:
+		return (0);
+	case COPY_AUTO:
+		break;
+	}
+	return (c->tar_checked && c->tar_why_not == NULL);
+}
+
+/* The check's stdout: its last sizeof tar_check_out bytes. */
+static void
+ssh_tar_check_keep(struct ssh_conn *c, const char *buf, size_t n)
+{
+	size_t	cap = sizeof c->tar_check_out, keep;
+
+	if (n >= cap) {
+		memcpy(c->tar_check_out, buf + n - cap, cap);
+		c->tar_check_len = cap;
+		return;
+	}
+	keep = c->tar_check_len + n > cap ? cap - n : c->tar_check_len;
+	memmove(c->tar_check_out, c->tar_check_out + c->tar_check_len - keep,
+	    keep);
+	memcpy(c->tar_check_out + keep, buf, n);
+	c->tar_check_len = keep + n;
+}
+
+/* Where TAR_CHECK is. */
+enum { TC_OPEN, TC_EXEC, TC_EOF, TC_READ, TC_FREE };
+
+/*
+ * TAR_CHECK: run copy_tar_check_command() on a channel of its own, stdin
+ * at EOF, and keep the last bytes of its stdout; then free the channel
+ * and open the copy's. A refused exec means SFTP (an SFTP-only account).
+ * Still setup: -t bounds it.
+ */
+static enum ssh_res
+ssh_step_tar_check(struct ssh_conn *c)
+{
+	struct session	*s = c->s;
+	char		 buf[4096], *dest;
+	ssize_t		 n;
+	int		 rc, more;
+
+	switch (c->tar_check_at) {
+	case TC_OPEN:
+		s->awaiting = "the check for GNU tar";
+		c->ch = libssh2_channel_open_ex(c->ssh, "session",
+		    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET, NULL, 0);
+		if (c->ch == NULL) {
+			if (libssh2_session_last_errno(c->ssh) ==
+			    LIBSSH2_ERROR_EAGAIN)
+				return (STEP_AGAIN);
+			ssh_fail(c, FAIL_PROTOCOL, "channel open refused: %s",
+			    ssh_errstr(c));
+			return (STEP_FAILED);
+		}
+		dest = copy_expand(run_options(s->run)->copy_dest,
+		    s->host->label);
+		c->tar_check_cmd = copy_tar_check_command(dest);
+		free(dest);
+		c->tar_check_at = TC_EXEC;
+		/* FALLTHROUGH */
+	case TC_EXEC:
+		rc = libssh2_channel_process_startup(c->ch, "exec",
+		    sizeof "exec" - 1, c->tar_check_cmd,
+		    (unsigned int)strlen(c->tar_check_cmd));
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (STEP_AGAIN);
+		if (rc == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED) {
+			c->tar_why_not = "the server refused the check's "
+			    "command";
+			c->tar_check_at = TC_FREE;
+			return (STEP_NEXT);
+		}
+		if (rc != 0) {
+			ssh_fail(c, FAIL_PROTOCOL, "exec refused by the "
+			    "server: %s", ssh_errstr(c));
+			return (STEP_FAILED);
+		}
+		c->tar_check_at = TC_EOF;
+		/* FALLTHROUGH */
+	case TC_EOF:
+		rc = libssh2_channel_send_eof(c->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (STEP_AGAIN);
+		if (rc != 0) {
+			ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s",
+			    ssh_lost(c));
+			return (STEP_FAILED);
+		}
+		c->tar_check_at = TC_READ;
+		/* FALLTHROUGH */
+	case TC_READ:
+		do {
+			more = 0;
+			n = libssh2_channel_read_ex(c->ch,
+			    SSH_EXTENDED_DATA_STDERR, buf, sizeof buf);
+			if (n > 0)
+				more = 1;	/* thrown away */
+			else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+				goto lost;
+			n = libssh2_channel_read_ex(c->ch, 0, buf, sizeof buf);
+			if (n > 0) {
+				ssh_tar_check_keep(c, buf, (size_t)n);
+				more = 1;
+			} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
+				goto lost;
+		} while (more);
+		if (!libssh2_channel_eof(c->ch))
+			return (STEP_AGAIN);
+		c->tar_why_not = copy_tar_verdict(c->tar_check_out,
+		    c->tar_check_len);
+		c->tar_check_at = TC_FREE;
+		/* FALLTHROUGH */
+	case TC_FREE:
+		rc = libssh2_channel_free(c->ch);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (STEP_AGAIN);
+		c->ch = NULL;
+		if (rc != 0) {
+			ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s",
+			    ssh_lost(c));
+			return (STEP_FAILED);
+		}
+		break;
+	}
+	free(c->tar_check_cmd);
+	c->tar_check_cmd = NULL;
+	c->tar_checked = 1;
+	s->awaiting = NULL;
+	if (c->tar_why_not == NULL)
+		info("%s: the tree goes as a tar stream", s->host->label);
+	else
+		info("%s: the tree goes over SFTP: %s", s->host->label,
+		    c->tar_why_not);
+	ssh_set_step(c, SSH_CHANNEL_OPEN);
+	return (STEP_NEXT);
+lost:
+	ssh_fail(c, FAIL_PROTOCOL, "connection lost: %s", ssh_lost(c));
+	return (STEP_FAILED);
+}
+
+/*
  * CHANNEL_OPEN: the "session" channel for the command; a jump host's
  * session serves its targets' channels instead, and --copy's SFTP opens
  * its own.
@@ -1115,7 +1283,11 @@ ssh_step_channel_open(struct ssh_conn *c)
 		return (STEP_NEXT);
 	}
 	if (c->r->copy != NULL && c->tar == NULL) {
-		if (!run_options(s->run)->copy_tar) {
+		if (ssh_copy_wants_check(c)) {
+			ssh_set_step(c, SSH_TAR_CHECK);
+			return (STEP_NEXT);
+		}
+		if (!ssh_copy_by_tar(c)) {
 			/* SFTP opens its own channel. */
 			c->xfer = sftp_xfer_new(s, c->ssh, c->r->copy,
 			    &c->call_bytes);
@@ -1342,6 +1514,7 @@ static enum ssh_res (*const ssh_steps[SSH_STEP_COUNT])(struct ssh_conn *) = {
 	[SSH_HANDSHAKE] =	ssh_step_handshake,
 	[SSH_HOSTKEY] =		ssh_step_hostkey,
 	[SSH_AUTH] =		ssh_step_auth,
+	[SSH_TAR_CHECK] =	ssh_step_tar_check,
 	[SSH_CHANNEL_OPEN] =	ssh_step_channel_open,
 	[SSH_CHANSETUP] =	ssh_step_chansetup,
 	[SSH_EXEC] =		ssh_step_exec,
@@ -1864,6 +2037,7 @@ ssh_free(struct session *s)
 	free(c->sniff);
 	free(c->rbuf);
 	free(c->offered);
+	free(c->tar_check_cmd);
 	free(c);
 	s->tdata = NULL;
 }

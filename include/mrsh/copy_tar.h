@@ -5,7 +5,9 @@
  * local files are still read once for all hosts in flight. The remote
  * side (copy_tar_command) unpacks it into a temporary directory beside
  * the destination, fsyncs every file, and renames each into place: a
- * tree costs one exec channel and no round trip per file.
+ * tree costs one exec channel and no round trip per file. Where the user
+ * chose neither --tar nor --sftp, a check run on the host first says
+ * whether it can (copy_tar_check_command).
  */
 #ifndef MRSH_COPY_TAR_H
 #define MRSH_COPY_TAR_H
@@ -44,5 +46,15 @@ void	copy_tar_advance(struct copy_tar *, size_t n);
 
 /* The remote command for one host's destination (allocated). */
 char	*copy_tar_command(const char *dest, int preserve);
+
+/*
+ * Without --tar or --sftp a tree goes by tar where the host can take it:
+ * the check's remote command (allocated), run with stdin at EOF, prints
+ * one "mrsh-tar:WORD" line. copy_tar_verdict() reads what it printed
+ * (the last such line): NULL when tar can be used, else why not, for a
+ * -v message (a fixed string: no byte of the host's output in it).
+ */
+char	*copy_tar_check_command(const char *dest);
+const char *copy_tar_verdict(const char *out, size_t len);
 
 #endif

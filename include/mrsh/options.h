@@ -38,6 +38,17 @@ enum copy_mode {
 	COPY_PULL		/* --rcopy: every host's files to here */
 };
 
+/*
+ * How --copy sends: a tree (-r with a directory) as one tar stream where
+ * the host has GNU tar and the destination is a writable directory, SFTP
+ * otherwise (auto); --tar always by tar; --sftp always by SFTP.
+ */
+enum copy_method {
+	COPY_AUTO = 0,
+	COPY_BY_TAR,		/* --tar */
+	COPY_BY_SFTP		/* --sftp */
+};
+
 enum color_mode {
 	COLOR_AUTO = 0,		/* on a terminal */
 	COLOR_NEVER,
@@ -114,7 +125,7 @@ struct options {
 	const char	*copy_dest;	/* --dest, may hold %h */
 	int		 recursive;	/* -r */
 	int		 preserve;	/* --preserve: mode and times */
-	int		 copy_tar;	/* --tar: one tar stream (push) */
+	enum copy_method copy_method;	/* --tar, --sftp, or by the tree */
 };
 
 /* Exit statuses, documented in --help and mrsh(1). */

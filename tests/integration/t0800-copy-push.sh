@@ -108,7 +108,7 @@ ln -s /nonexistent/target "$S/tree/b/dangling"
 chmod 0750 "$S/tree/b"
 chmod 0500 "$S/tree/b/deep/er"
 touch -h -d '2002-01-01 00:00:00' "$S/tree/b/deep/er/file" "$S/tree/b/deep/er"
-capture "$T" "${M[@]}" -w "$H5" -r --copy "$S/tree" --dest "$D/%h"
+capture "$T" "${M[@]}" -w "$H5" -r --sftp --copy "$S/tree" --dest "$D/%h"
 is "$RC" 0 "-r tree to 5 hosts: exit 0"
 is "$(cat "$T/err")" "" "-r: nothing on stderr"
 bad=0
@@ -118,7 +118,7 @@ for h in $(hosts5); do
 done
 is "$bad" 0 "every host has the same names, types, modes, links and contents"
 is "$(readlink "$D/127.0.1.2/tree/b/link")" "../a/sp ace" "a symlink stays a symlink"
-capture "$T" "${M[@]}" -w 127.0.1.1 --preserve -r --copy "$S/tree" --dest "$D/%h"
+capture "$T" "${M[@]}" -w 127.0.1.1 --preserve -r --sftp --copy "$S/tree" --dest "$D/%h"
 is "$RC" 0 "-r --preserve again over the same tree: exit 0"
 is "$(stat -c %Y "$D/127.0.1.1/tree/b/deep/er/file") $(stat -c %Y "$D/127.0.1.1/tree/b/deep/er")" \
 	"$(stat -c %Y "$S/tree/b/deep/er/file") $(stat -c %Y "$S/tree/b/deep/er")" \
@@ -148,7 +148,7 @@ like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.1: RUNNING: $T/nonexistent/x: open: no
 for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/tree"; done
 mkdir -p "$D/127.0.1.2/tree"
 printf 'in the way\n' >"$D/127.0.1.2/tree/a"
-capture "$T" "${M[@]}" -w "127.0.1.[1-3]" -r --copy "$S/tree" --dest "$D/%h"
+capture "$T" "${M[@]}" -w "127.0.1.[1-3]" -r --sftp --copy "$S/tree" --dest "$D/%h"
 is "$RC" 255 "a file where a directory goes: exit 255"
 is "$(grep -c RUNNING "$T/err")" 1 "one host fails"
 like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.2: RUNNING: $D/127\.0\.1\.2/tree/a: mkdir: file exists and is not a directory$" \

@@ -161,10 +161,87 @@ else
 	wait "$mpid"
 fi
 
+# ---- neither --tar nor --sftp: a tree goes by tar where the host can --------
+for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/tree"; done
+capture "$T" "${M[@]}" -v -w '127.0.1.[1-3]' -r --copy "$S/tree" --dest "$D/%h"
+is "$RC" 0 "-r without --tar: exit 0"
+is "$(grep -c ': the tree goes as a tar stream$' "$T/err")" 3 "-v: each of the 3 hosts took the tree as a tar stream"
+bad=0
+for h in 127.0.1.1 127.0.1.2 127.0.1.3; do
+	[ "$(tree_list "$D/$h/tree")" = "$(tree_list "$S/tree")" ] || bad=$((bad + 1))
+	diff -r --no-dereference "$S/tree" "$D/$h/tree" >/dev/null 2>&1 || bad=$((bad + 1))
+done
+is "$bad" 0 "and every host has the whole tree, byte for byte"
+
+# a destination that is not a directory yet: SFTP makes it the target name
+rm -rf "$D/127.0.1.1/newname"
+capture "$T" "${M[@]}" -v -w 127.0.1.1 -r --copy "$S/tree" --dest "$D/%h/newname"
+is "$RC" 0 "-r to a name that does not exist: exit 0"
+like "$(cat "$T/err")" "127\.0\.1\.1: the tree goes over SFTP: the destination is not a writable directory$" \
+	"-v: over SFTP, and why"
+is "$(tree_list "$D/127.0.1.1/newname")" "$(tree_list "$S/tree")" "the tree arrived under the new name"
+
+# a file where the destination directory should be: SFTP's error, the path
+printf 'a file\n' >"$D/127.0.1.1/afile"
+capture "$T" "${M[@]}" -v -w 127.0.1.1 -r --copy "$S/tree" --dest "$D/%h/afile"
+is "$RC" 255 "-r to an existing file: the host fails (255)"
+like "$(cat "$T/err")" "127\.0\.1\.1: the tree goes over SFTP: the destination is not a writable directory$" \
+	"-v: over SFTP, and why"
+like "$(grep -v ': the tree goes' "$T/err")" "mrsh: 127\.0\.1\.1: RUNNING: $D/127\.0\.1\.1/afile: not a directory$" \
+	"SFTP's error names the path"
+is "$(cat "$D/127.0.1.1/afile")" "a file" "the file is untouched"
+
+# no GNU tar on the host (a busybox-like tar on PATH): SFTP
+printf '#!/bin/sh\necho "tar (busybox) 1.36.1"\n' >"$T/faketar"
+chmod 0755 "$T/faketar"
+realtar=$(command -v tar)
+if mount --bind "$T/faketar" "$realtar"; then
+	at_exit "umount '$realtar' 2>/dev/null"
+	rm -rf "$D/127.0.1.2/tree"
+	capture "$T" "${M[@]}" -v -w 127.0.1.2 -r --copy "$S/tree" --dest "$D/%h"
+	is "$RC" 0 "a host without GNU tar: exit 0"
+	like "$(cat "$T/err")" "127\.0\.1\.2: the tree goes over SFTP: no GNU tar$" "-v: over SFTP: no GNU tar"
+	is "$(tree_list "$D/127.0.1.2/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole"
+	umount "$realtar"
+else
+	skip_n 3 "no GNU tar: cannot bind-mount over $realtar here"
+fi
+
+# an SFTP-only account (ForceCommand internal-sftp): the check's command
+# runs no shell and says nothing; the tree goes over SFTP
+n=$(grep -c 'Server listening' "$SSHD_LOG")
+printf 'Match LocalAddress 127.0.1.5\n\tForceCommand internal-sftp\n' >>"$SSHD_CONFIG"
+kill -HUP "$SSHD_PID"
+if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
+	rm -rf "$D/127.0.1.5/tree"
+	capture "$T" "${M[@]}" -v -w 127.0.1.5 -r --copy "$S/tree" --dest "$D/%h"
+	is "$RC" 0 "ForceCommand internal-sftp: exit 0"
+	like "$(cat "$T/err")" "127\.0\.1\.5: the tree goes over SFTP: the check printed no answer" \
+		"-v: over SFTP: the check printed no answer"
+	is "$(tree_list "$D/127.0.1.5/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole"
+else
+	fail "sshd did not restart after SIGHUP"
+	skip_n 2 "no sshd"
+fi
+
+# single files never need the check; --sftp skips it for trees
+capture "$T" "${M[@]}" -v -w 127.0.1.1 --copy "$S/tree/a/one" --dest "$D/%h"
+is "$RC" 0 "one file: exit 0"
+unlike "$(cat "$T/err")" "the tree goes" "one file: no check"
+rm -rf "$D/127.0.1.3/tree"
+capture "$T" "${M[@]}" -v -w 127.0.1.3 -r --sftp --copy "$S/tree" --dest "$D/%h"
+is "$RC" 0 "-r --sftp: exit 0"
+unlike "$(cat "$T/err")" "the tree goes" "--sftp: no check"
+is "$(tree_list "$D/127.0.1.3/tree")" "$(tree_list "$S/tree")" "--sftp: the tree arrived whole"
+
 # ---- usage -------------------------------------------------------------------
 capture "$T" "${M[@]}" -w 127.0.1.1 --tar uptime
 is "$RC $(cat "$T/err")" "2 mrsh: --tar goes with --copy only" "--tar without --copy"
 capture "$T" "${M[@]}" -w 127.0.1.1 --tar --rcopy /etc/hostname --dest "$T"
 is "$RC $(cat "$T/err")" "2 mrsh: --tar goes with --copy only" "--tar with --rcopy"
+capture "$T" "${M[@]}" -w 127.0.1.1 --sftp --rcopy /etc/hostname --dest "$T"
+is "$RC $(cat "$T/err")" "2 mrsh: --sftp goes with --copy only" "--sftp with --rcopy"
+capture "$T" "${M[@]}" -w 127.0.1.1 --tar --sftp --copy /etc/hostname --dest "$T"
+is "$RC $(cat "$T/err")" "2 mrsh: --tar and --sftp exclude each other" "--tar with --sftp"
 
 done_testing

@@ -43,7 +43,7 @@ chmod 0755 "$S/tree" "$S/tree/sub"
 mkdir -p "$D/127.0.1.2/tree/sub"
 printf 'old\n' >"$D/127.0.1.2/tree/sub/b"
 chmod 0700 "$D/127.0.1.2/tree/sub"
-capture "$T" "${M[@]}" -w 127.0.1.2 -r --copy "$S/tree" --dest "$D/%h"
+capture "$T" "${M[@]}" -w 127.0.1.2 -r --sftp --copy "$S/tree" --dest "$D/%h"
 is "$RC $(cat "$T/err")" "0 " "-r over an existing tree, no --preserve: exit 0"
 is "$(cat "$D/127.0.1.2/tree/a" "$D/127.0.1.2/tree/sub/b")" "a
 b" "the files are the source's"
@@ -59,7 +59,7 @@ ln -s target-three "$S/lt/l3"
 mkdir -p "$D/127.0.1.3/lt/l3"
 ln -s elsewhere "$D/127.0.1.3/lt/l1"
 printf 'a file\n' >"$D/127.0.1.3/lt/l2"
-capture "$T" "${M[@]}" -w 127.0.1.3 -r --copy "$S/lt" --dest "$D/%h"
+capture "$T" "${M[@]}" -w 127.0.1.3 -r --sftp --copy "$S/lt" --dest "$D/%h"
 is "$RC" 255 "a directory where a symlink goes: exit 255"
 is "$(head -n 1 "$T/err")" "mrsh: 127.0.1.3: RUNNING: $D/127.0.1.3/lt/l3: is a directory" \
 	"it names the host and the directory in the way"
@@ -72,7 +72,7 @@ ok $? "the directory in the way is left alone"
 mkdir -p "$S/ft"
 printf 'f\n' >"$S/ft/file"
 mkfifo "$S/ft/fifo"
-capture "$T" "${M[@]}" -w 127.0.1.1 -r --copy "$S/ft" --dest "$D/%h"
+capture "$T" "${M[@]}" -w 127.0.1.1 -r --sftp --copy "$S/ft" --dest "$D/%h"
 is "$RC" 0 "a tree with a fifo: exit 0"
 is "$(cat "$T/err")" "mrsh: $S/ft/fifo: not a regular file, directory or symbolic link: skipped" \
 	"the fifo is skipped, by name"
@@ -89,7 +89,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	mkdir -m 777 "$T/gcov"
 	for t in locked/directory lockedf/file; do
 		GCOV_PREFIX=$T/gcov HOME=/nonexistent setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$MRSH" -w 127.0.1.1 -r --copy "$S/${t%/*}" --dest /nonexistent \
+			"$MRSH" -w 127.0.1.1 -r --sftp --copy "$S/${t%/*}" --dest /nonexistent \
 			>"$T/out" 2>"$T/err" </dev/null
 		is "$? $(cat "$T/err")" "2 mrsh: $S/$t: Permission denied" \
 			"push -r of a tree with an unreadable ${t#*/} (as uid 65534): exit 2, says which"
@@ -102,7 +102,7 @@ fi
 # sources with no name of their own (before anything is read: a
 # push of / must not walk the whole file system first)
 for src in / // "$S/." "$S/.." "$S/tree/.."; do
-	capture "$T" "${M[@]}" -w 127.0.1.1 -r --copy "$src" --dest "$D/%h"
+	capture "$T" "${M[@]}" -w 127.0.1.1 -r --sftp --copy "$src" --dest "$D/%h"
 	is "$RC $(cat "$T/err")" "2 mrsh: $src: name the directory itself (not / . or ..)" \
 		"--copy $src: exit 2, says why"
 done

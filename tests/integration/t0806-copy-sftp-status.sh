@@ -102,7 +102,7 @@ is "$(ls -A "$D")" "" "push, rename and lstat failing: no temporary file"
 
 # a directory's setstat refused (its mode and times come last, with -r)
 fault setstat 8
-capture "$T" "${M[@]}" -r --preserve --copy "$S/dir" --dest "$D"
+capture "$T" "${M[@]}" -r --sftp --preserve --copy "$S/dir" --dest "$D"
 is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/dir/sub: setstat: operation unsupported" \
 	"push -r --preserve, setstat refused: exit 255, the directory"
 is "$(cat "$D/dir/sub/two")" "two" "the file inside it arrived"

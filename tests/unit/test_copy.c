@@ -209,6 +209,31 @@ main(void)
 	ok(strstr(cmd, " mrsh-copy '/d'\\''ir' 1 '") != NULL,
 	    "--tar: the destination single-quoted for the remote shell");
 	free(cmd);
+	cmd = copy_tar_check_command("/d'ir");
+	ok(strncmp(cmd, "sh -c '", 7) == 0 &&
+	    strstr(cmd, " mrsh-check '/d'\\''ir'") != NULL,
+	    "tar check: sh -c, the destination single-quoted");
+	free(cmd);
+
+#define V(s)	copy_tar_verdict((s), sizeof (s) - 1)
+	ok(V("mrsh-tar:ok\n") == NULL, "tar check: ok is tar");
+	ok(V("motd\nmrsh-tar:ok") == NULL, "tar check: a login banner first");
+	ok(V("mrsh-tar:okay\n") != NULL, "tar check: only the word ok");
+	ok(V("x mrsh-tar:ok\n") != NULL, "tar check: the tag starts a line");
+	ok(V("mrsh-tar:ok\nmrsh-tar:tar\n") != NULL &&
+	    strcmp(V("mrsh-tar:ok\nmrsh-tar:tar\n"), "no GNU tar") == 0,
+	    "tar check: the last answer counts");
+	ok(V("mrsh-tar:dest\r\n") != NULL &&
+	    strstr(V("mrsh-tar:dest\r\n"), "not a writable directory") != NULL,
+	    "tar check: dest, CRLF");
+	ok(V("mrsh-tar:coreutils") != NULL && V("mrsh-tar:findutils") != NULL,
+	    "tar check: coreutils, findutils");
+	ok(V("") != NULL && strstr(V(""), "no answer") != NULL,
+	    "tar check: nothing printed is no answer");
+	ok(V("mrsh-tar:\x1b[2J") != NULL &&
+	    strstr(V("mrsh-tar:\x1b[2J"), "\x1b") == NULL,
+	    "tar check: an unknown word is no answer, never echoed");
+#undef V
 
 	copy_plan_free(p);
 	close(fd);

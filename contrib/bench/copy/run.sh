@@ -12,8 +12,10 @@
 #   pull10m:50                 a 10 MB file from 50 hosts
 # Environment (defaults):
 #   ROWS="push100m:50 push100m:200 tree:50 tree:200 pull10m:50"
-#   TOOLS="mrsh mrsh-tar pdcp clush pscp"   (pull: rpdcp, clush --rcopy,
-#                          pslurp; mrsh-tar is mrsh --copy --tar, push only)
+#   TOOLS="mrsh mrsh-sftp pdcp clush pscp"  (pull: rpdcp, clush --rcopy,
+#                          pslurp; mrsh sends the tree by tar, as it chooses
+#                          for a host with GNU tar; mrsh-sftp is mrsh --sftp,
+#                          tree rows only)
 #   MRSH_ALT=BINARY        also run this mrsh binary as tool "mrsh-alt"
 #                          (e.g. one built without fsync, for comparison)
 #   FANOUT=64              the same fanout for every tool
@@ -83,10 +85,10 @@ bench_tool_cmd() {
 		BENCH_CMD=("$mrsh" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
 			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
 			--copy "$src" --dest .) ;;
-	*:mrsh-tar)
+	*:mrsh-sftp)
 		BENCH_CMD=("$MRSH" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
 			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
-			--tar --copy "$src" --dest .) ;;
+			--sftp --copy "$src" --dest .) ;;
 	pull10m:pdcp)
 		BENCH_CMD=(env "PDSH_SSH_ARGS=$ssh_args -x -a -l%u %h" \
 			rpdcp -R ssh -f "$FANOUT" -t 60 -w "^$HOSTS_FILE" \
@@ -245,7 +247,7 @@ bench_table() {
 				"$(awk -v x="$p" 'BEGIN { print x / 1024 }')"
 			case $tool in
 			mrsh) mw=$w mc=$c mr=$r ;;
-			mrsh-tar) tw=$w tc=$c tr=$r ;;
+			mrsh-sftp) tw=$w tc=$c tr=$r ;;
 			mrsh-*) ;;
 			*)
 				[ "$ok" = "$n" ] || continue
@@ -273,7 +275,7 @@ bench_table() {
 		if [ "$tw" != - ] && [ "$best_w" != - ]; then
 			awk -v mw="$tw" -v bw="$best_w" -v mc="$tc" -v bc="$best_c" \
 				-v mr="$tr" -v s="${size:-0}" -v k="$kind" -v n="$n" 'BEGIN {
-				printf "  %s n=%s: mrsh --tar wall / best peer %.2f (goal < 1), cpu / best peer %.2f (goal <= 0.33)", k, n, mw / bw, mc / bc
+				printf "  %s n=%s: mrsh --sftp wall / best peer %.2f (goal < 1), cpu / best peer %.2f (goal <= 0.33)", k, n, mw / bw, mc / bc
 				if (s > 0) printf ", rchar / source size %.2f (goal 1)", mr / s
 				printf "\n" }'
 		fi
@@ -340,7 +342,7 @@ bench_main() {
 
 	MRSH=$(readlink -f "${1:-${MRSH:-./mrsh}}")
 	ROWS=${ROWS:-push100m:50 push100m:200 tree:50 tree:200 pull10m:50}
-	TOOLS=${TOOLS:-mrsh mrsh-tar pdcp clush pscp}
+	TOOLS=${TOOLS:-mrsh mrsh-sftp pdcp clush pscp}
 	FANOUT=${FANOUT:-64}
 	SAMPLE_MS=${SAMPLE_MS:-200}
 	MRSH_ALT=${MRSH_ALT:-}
@@ -394,7 +396,7 @@ bench_main() {
 	for row in $ROWS; do
 		kind=${row%%:*} n=${row#*:}
 		for tool in $tools; do
-			[ "$kind:$tool" = pull10m:mrsh-tar ] && continue
+			[ "$tool" = mrsh-sftp ] && [ "$kind" != tree ] && continue
 			echo "bench: $(date -u +%T) $tool $kind n=$n" >&2
 			MRSH=$MRSH MRSH_ALT=$MRSH_ALT WORK=$WORK OUT=$OUT \
 				FANOUT=$FANOUT SAMPLE_MS=$SAMPLE_MS unshare -n \
