@@ -362,6 +362,25 @@ copy_tar_command(const char *dest, int preserve)
 	return (xevbuffer_take(b, NULL));
 }
 
+const char *
+copy_tar_failure(int status, char *buf, size_t len)
+{
+	switch (status) {
+	case 3:
+		return ("the destination is not a directory, or no temporary "
+		    "directory could be made in it");
+	case 4:
+		return ("unpacking failed (tar)");
+	case 5:
+		return ("fsync failed");
+	case 6:
+		return ("installing failed");
+	}
+	(void)snprintf(buf, len, "the tar install exited with status %d",
+	    status);
+	return (buf);
+}
+
 /*
  * The check before a tree goes by tar (no --tar, no --sftp): the
  * destination must be a writable directory (a target name, or an error

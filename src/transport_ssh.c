@@ -834,8 +834,9 @@ static void
 ssh_report_exit(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
-	char		*sig = NULL;
+	char		*sig = NULL, why[128];
 	size_t		 siglen = 0;
+	int		 code;
 
 	libssh2_channel_get_exit_signal(c->ch, &sig, &siglen, NULL, NULL,
 	    NULL, NULL);
@@ -857,7 +858,15 @@ ssh_report_exit(struct ssh_conn *c)
 		return;
 	}
 #endif
-	session_exit_status(s, libssh2_channel_get_exit_status(c->ch));
+	code = libssh2_channel_get_exit_status(c->ch);
+	if (c->tar != NULL && code != 0) {
+		/* The tar install failed: a failed copy, as over SFTP. */
+		c->copy_failed = 1;	/* closed in order all the same */
+		session_fail(s, FAIL_COPY, "%s", copy_tar_failure(code, why,
+		    sizeof why));
+		return;
+	}
+	session_exit_status(s, code);
 }
 
 /* RUNNING: stdin out, output in; at the channel's EOF, WAIT_CLOSED. */

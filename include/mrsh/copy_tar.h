@@ -46,6 +46,8 @@ void	copy_tar_advance(struct copy_tar *, size_t n);
 
 /* The remote command for one host's destination (allocated). */
 char	*copy_tar_command(const char *dest, int preserve);
+/* What a non-zero exit status of that command means, for the summary. */
+const char *copy_tar_failure(int status, char *buf, size_t len);
 
 /*
  * Without --tar or --sftp a tree goes by tar where the host can take it:

@@ -6,9 +6,12 @@
 # over SFTP (t0800); again over itself with --preserve, file and directory
 # times and modes are kept (atime too); the local files are read once for
 # all hosts (-v); nothing temporary is left; a file where a directory goes
-# fails that host only, with the path, leaving the file and every other
-# host alone; a full disk fails that host and leaves the destination
-# names alone; a host whose tar stops does not hold the others back;
+# fails that host only (exit 255, the stage as the reason), with the
+# path, leaving the file and every other host alone; a full disk fails
+# that host and leaves the destination names alone; a host whose tar
+# stops does not hold the others back; without --tar or --sftp a tree
+# goes by tar where the host's check says it can, else over SFTP (a new
+# target name, a file in the way, no GNU tar, an SFTP-only account);
 # usage errors.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
@@ -89,10 +92,11 @@ for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/tree"; done
 mkdir -p "$D/127.0.1.2/tree"
 printf 'in the way\n' >"$D/127.0.1.2/tree/a"
 capture "$T" "${M[@]}" -w "127.0.1.[1-3]" -r --tar --copy "$S/tree" --dest "$D/%h"
-is "$RC" 6 "--tar: a file where a directory goes: exit 6 (installing failed)"
+is "$RC" 255 "--tar: a file where a directory goes: the host failed (255)"
 like "$(cat "$T/err")" "^127\.0\.1\.2: $D/127\.0\.1\.2/tree/a: file exists and is not a directory$" \
 	"it says which file is in the way"
-like "$(cat "$T/err")" "mrsh: 1 of 3 hosts exited non-zero: exit 6: 127\.0\.1\.2" "the summary names the host"
+like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.2: RUNNING: installing failed$" "the host's failure names the stage"
+like "$(cat "$T/err")" "^mrsh: 1 of 3 hosts failed: installing failed: 127\.0\.1\.2$" "the summary names the host"
 is "$(cat "$D/127.0.1.2/tree/a")" "in the way" "the file in the way is untouched"
 bad=0
 for h in 127.0.1.1 127.0.1.3; do
@@ -103,8 +107,10 @@ is "$(leftovers "$D")" 0 "no temporary directory left"
 
 # a missing destination
 capture "$T" "${M[@]}" -w 127.0.1.1 -r --tar --copy "$S/tree" --dest "$T/nonexistent"
-is "$RC" 3 "--tar: missing destination: exit 3"
+is "$RC" 255 "--tar: missing destination: the host failed (255)"
 like "$(cat "$T/err")" "^127\.0\.1\.1: $T/nonexistent: no such directory$" "says so"
+like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.1: RUNNING: the destination is not a directory, or no temporary directory could be made in it$" \
+	"and the failure says the stage"
 
 # disk full on one host: the old file stays, nothing temporary is left
 if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.4"; then
@@ -112,7 +118,8 @@ if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.4"; then
 	mkdir -p "$D/127.0.1.4/tree/a"
 	printf 'old\n' >"$D/127.0.1.4/tree/a/one"
 	capture "$T" "${M[@]}" -w '127.0.1.[4-5]' -r --tar --copy "$S/tree" --dest "$D/%h"
-	is "$RC" 4 "--tar: disk full on one host: exit 4 (tar failed)"
+	is "$RC" 255 "--tar: disk full on one host: the host failed (255)"
+	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.4: RUNNING: unpacking failed \(tar\)$" "the failure: unpacking"
 	like "$(cat "$T/err")" "^127\.0\.1\.4: tar: .*: No space left on device$" \
 		"tar says 'No space left on device', with the host"
 	is "$(cat "$D/127.0.1.4/tree/a/one")" old "the destination name still holds the old file"
@@ -120,7 +127,7 @@ if mount -t tmpfs -o size=1m tmpfs "$D/127.0.1.4"; then
 	is "$(tree_list "$D/127.0.1.5/tree")" "$(tree_list "$S/tree")" "the other host got the tree"
 	umount "$D/127.0.1.4"
 else
-	skip_n 5 "disk full: cannot mount a tmpfs here"
+	skip_n 6 "disk full: cannot mount a tmpfs here"
 fi
 
 # ---- a host that stops reading holds nobody back ----------------------------
