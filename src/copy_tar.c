@@ -25,7 +25,8 @@
  * last, deepest first, from a copy of the unpacked directories' attributes
  * (cp --attributes-only). The temporary directory is removed on every
  * exit. What fails says so on the host's stderr (mrsh prints it, made
- * safe, with the host's name) and the host's exit status is not 0.
+ * safe, with the host's name) and the exit status names the stage (3-6),
+ * which mrsh makes the host's failure (copy_tar_failure).
  */
 #include "config.h"
 

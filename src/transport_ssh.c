@@ -1141,6 +1141,20 @@ ssh_copy_by_tar(const struct ssh_conn *c)
 	return (c->tar_checked && c->tar_why_not == NULL);
 }
 
+/* A "session" channel into c->ch: STEP_NEXT once it is open. */
+static enum ssh_res
+ssh_session_channel(struct ssh_conn *c)
+{
+	c->ch = libssh2_channel_open_ex(c->ssh, "session",
+	    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET, NULL, 0);
+	if (c->ch != NULL)
+		return (STEP_NEXT);
+	if (libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
+		return (STEP_AGAIN);
+	ssh_fail(c, FAIL_PROTOCOL, "channel open refused: %s", ssh_errstr(c));
+	return (STEP_FAILED);
+}
+
 /* The check's stdout: its last sizeof tar_check_out bytes. */
 static void
 ssh_tar_check_keep(struct ssh_conn *c, const char *buf, size_t n)
@@ -1173,22 +1187,15 @@ ssh_step_tar_check(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
 	char		 buf[4096], *dest;
+	enum ssh_res	 res;
 	ssize_t		 n;
 	int		 rc, more;
 
 	switch (c->tar_check_at) {
 	case TC_OPEN:
 		s->awaiting = "the check for GNU tar";
-		c->ch = libssh2_channel_open_ex(c->ssh, "session",
-		    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET, NULL, 0);
-		if (c->ch == NULL) {
-			if (libssh2_session_last_errno(c->ssh) ==
-			    LIBSSH2_ERROR_EAGAIN)
-				return (STEP_AGAIN);
-			ssh_fail(c, FAIL_PROTOCOL, "channel open refused: %s",
-			    ssh_errstr(c));
-			return (STEP_FAILED);
-		}
+		if ((res = ssh_session_channel(c)) != STEP_NEXT)
+			return (res);
 		dest = copy_expand(run_options(s->run)->copy_dest,
 		    s->host->label);
 		c->tar_check_cmd = copy_tar_check_command(dest);
@@ -1284,6 +1291,7 @@ static enum ssh_res
 ssh_step_channel_open(struct ssh_conn *c)
 {
 	struct session	*s = c->s;
+	enum ssh_res	 res;
 
 	if (c->jump != NULL) {
 		debug("%s: up; its targets come as channels", s->host->label);
@@ -1314,16 +1322,8 @@ ssh_step_channel_open(struct ssh_conn *c)
 		/* --tar: a command channel, the stream as its input. */
 		ssh_tar_start(c);
 	}
-	c->ch = libssh2_channel_open_ex(c->ssh, "session",
-	    sizeof "session" - 1, SSH_WINDOW, SSH_PACKET, NULL, 0);
-	if (c->ch == NULL) {
-		if (libssh2_session_last_errno(c->ssh) ==
-		    LIBSSH2_ERROR_EAGAIN)
-			return (STEP_AGAIN);
-		ssh_fail(c, FAIL_PROTOCOL, "channel open refused: %s",
-		    ssh_errstr(c));
-		return (STEP_FAILED);
-	}
+	if ((res = ssh_session_channel(c)) != STEP_NEXT)
+		return (res);
 	memset(&c->chansetup, 0, sizeof c->chansetup);
 	/* Never a terminal for a tar stream (RequestTTY force or not). */
 	c->tty = c->tar != NULL ? 0 :

@@ -218,6 +218,7 @@ fi
 # runs no shell and says nothing; the tree goes over SFTP
 n=$(grep -c 'Server listening' "$SSHD_LOG")
 printf 'Match LocalAddress 127.0.1.5\n\tForceCommand internal-sftp\n' >>"$SSHD_CONFIG"
+printf 'Match LocalAddress 127.0.1.4\n\tForceCommand sleep 60\n' >>"$SSHD_CONFIG"
 kill -HUP "$SSHD_PID"
 if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
 	rm -rf "$D/127.0.1.5/tree"
@@ -226,9 +227,14 @@ if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
 	like "$(cat "$T/err")" "127\.0\.1\.5: the tree goes over SFTP: the check printed no answer" \
 		"-v: over SFTP: the check printed no answer"
 	is "$(tree_list "$D/127.0.1.5/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole"
+	# a check that never answers: -t bounds it, as any setup step
+	capture "$T" "${M[@]}" -t 2 -w 127.0.1.4 -r --copy "$S/tree" --dest "$D/%h"
+	is "$RC" 255 "a check that never answers: the host fails (255)"
+	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.4: SETUP: timed out waiting for the check for GNU tar after 2s \(-t\)$" \
+		"at -t, and says what it waited for"
 else
 	fail "sshd did not restart after SIGHUP"
-	skip_n 2 "no sshd"
+	skip_n 4 "no sshd"
 fi
 
 # single files never need the check; --sftp skips it for trees
