@@ -240,6 +240,8 @@ output_json_host(struct output *out, struct session *s, struct output_host *h)
 		snprintf(tmp, sizeof tmp, ",\"bytes\":%llu",
 		    (unsigned long long)s->copy_bytes);
 		xevbuffer_addstr(b, tmp);
+		xevbuffer_addstr(b, ",\"via\":");
+		output_json_str_or_null(b, s->copy_via);
 	}
 
 	xevbuffer_addstr(b, ",\"stage\":");

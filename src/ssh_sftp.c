@@ -352,6 +352,7 @@ sftp_xfer_new(struct session *s, LIBSSH2_SESSION *ssh, struct copy_plan *p,
 		x->fd = -1;
 	}
 	s->copy_total = p->total;
+	s->copy_via = "sftp";
 	return (xf);
 }
 

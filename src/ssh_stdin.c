@@ -210,6 +210,7 @@ ssh_tar_start(struct ssh_conn *c)
 	c->tar_cmd = copy_tar_command(dest, opt->preserve);
 	free(dest);
 	c->s->copy_total = c->r->copy->total;
+	c->s->copy_via = "tar";
 	c->tar_moved = run_now();
 	TAILQ_INSERT_TAIL(&c->r->tarq, c, tar_entry);
 }

@@ -154,6 +154,7 @@ struct session {
 	/* --copy/--rcopy: file bytes moved so far, and expected (0: unknown) */
 	uint64_t		 copy_bytes;
 	uint64_t		 copy_total;
+	const char		*copy_via;	/* "sftp" or "tar", once chosen */
 };
 
 const char *session_state_name(enum session_state);

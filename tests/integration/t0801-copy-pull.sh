@@ -86,7 +86,7 @@ is "$(grep -c '"bytes":1000000,' "$T/out")" 50 "--json: 50 hosts with 1000000 by
 is "$(sha256sum "$T"/push/*/data.bin | cut -d' ' -f1 | sort | uniq -c | awk '{print $1, $2}')" \
 	"50 $want" "50 identical checksums, the source's"
 capture "$T" "${M[@]}" --json -w '127.0.1.[1-2]' --copy "$S/data.bin" --dest "$T/nonexistent/%h/x"
-like "$(head -n 1 "$T/out")" '"status":"failed",.*"bytes":0,"stage":"running","reason":".*/x: open: no such file or directory"' \
+like "$(head -n 1 "$T/out")" '"status":"failed",.*"bytes":0,"via":"sftp","stage":"running","reason":".*/x: open: no such file or directory"' \
 	"--json: a failed copy has its stage and reason"
 
 done_testing

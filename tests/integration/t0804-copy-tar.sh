@@ -179,6 +179,8 @@ for h in 127.0.1.1 127.0.1.2 127.0.1.3; do
 	diff -r --no-dereference "$S/tree" "$D/$h/tree" >/dev/null 2>&1 || bad=$((bad + 1))
 done
 is "$bad" 0 "and every host has the whole tree, byte for byte"
+capture "$T" "${M[@]}" --json -w '127.0.1.[1-2]' -r --copy "$S/tree" --dest "$D/%h"
+is "$(grep -c "\"status\":\"ok\",.*\"bytes\":$bytes,\"via\":\"tar\"," "$T/out")" 2 "--json: bytes, and via tar"
 
 # a destination that is not a directory yet: SFTP makes it the target name
 rm -rf "$D/127.0.1.1/newname"
@@ -246,6 +248,8 @@ capture "$T" "${M[@]}" -v -w 127.0.1.3 -r --sftp --copy "$S/tree" --dest "$D/%h"
 is "$RC" 0 "-r --sftp: exit 0"
 unlike "$(cat "$T/err")" "the tree goes" "--sftp: no check"
 is "$(tree_list "$D/127.0.1.3/tree")" "$(tree_list "$S/tree")" "--sftp: the tree arrived whole"
+capture "$T" "${M[@]}" --json -w 127.0.1.3 -r --sftp --copy "$S/tree" --dest "$D/%h"
+is "$(grep -c "\"status\":\"ok\",.*\"bytes\":$bytes,\"via\":\"sftp\"," "$T/out")" 1 "--json: via sftp"
 
 # ---- usage -------------------------------------------------------------------
 capture "$T" "${M[@]}" -w 127.0.1.1 --tar uptime
