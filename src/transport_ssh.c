@@ -2097,11 +2097,42 @@ ssh_jump_close_cb(evutil_socket_t fd, short what, void *arg)
 	ssh_jump_close(arg, 1);
 }
 
-/* The jump session failed: every target behind it fails with the hop. */
+/*
+ * Another session to j's hop that can still carry channels: not closing,
+ * not failed; one whose opens are not stuck if there is one. NULL: none.
+ */
+static struct ssh_jump *
+ssh_jump_other(struct ssh_jump *j)
+{
+	struct ssh_jump	*o, *best = NULL;
+
+	TAILQ_FOREACH(o, &j->r->jumps, entry) {
+		if (o == j || o->closing || o->fail_reason != NULL ||
+		    strcmp(o->key, j->key) != 0)
+			continue;
+		if (!jump_pump_stalled(o->pump))
+			return (o);
+		if (best == NULL)
+			best = o;
+	}
+	return (best);
+}
+
+/*
+ * The jump session failed: every target behind it fails with the hop,
+ * but for the channels still queued (their open not begun), which go to
+ * another live session to the same hop when there is one. A lane whose
+ * own login failed (the bastion refusing a second connection) so hands
+ * back the targets moved onto it, to the session they came from, rather
+ * than failing them with its reason. No lane is made here: their number
+ * stays bound (ssh_jump_lane_cb).
+ */
 static void
 ssh_jump_failed(struct ssh_jump *j, enum fail_kind kind, const char *why)
 {
-	struct timeval	zero = { 0, 0 };
+	struct timeval	 zero = { 0, 0 };
+	struct ssh_jump	*o;
+	int		 n;
 
 	if (j->fail_reason != NULL)
 		return;
@@ -2112,6 +2143,11 @@ ssh_jump_failed(struct ssh_jump *j, enum fail_kind kind, const char *why)
 	else
 		xasprintf(&j->fail_reason, "jump host %s: %s", j->name, why);
 	debug("%s", j->fail_reason);
+	if ((o = ssh_jump_other(j)) != NULL &&
+	    (n = jump_pump_move_queued(j->pump, o->pump)) > 0)
+		debug("%s: this session failed; %d queued target%s move to "
+		    "another session to it", j->host.label, n,
+		    n == 1 ? "" : "s");
 	jump_pump_fail(j->pump, kind, j->fail_reason);
 	/* Not from inside the libssh2 call that failed. */
 	if (!j->closing) {

@@ -1,0 +1,145 @@
+#!/bin/bash
+# t0905: the sessions to one jump host ("lanes"), against real sshds in
+# network namespaces this test creates (the topology of t0903: mrsh's
+# namespace reaches only the bastion, 10.77.1.2 in namespace B; only B
+# reaches the targets, 10.77.2.x in namespace C).
+#
+# A forward that hangs in the bastion's connect (the targets' listen queue
+# is full, so their SYNs are dropped: t0903's trick) holds up the channels
+# queued behind it on the shared session; after a second they move to a
+# new session to the bastion, a lane. B's tcp_syn_retries is 1: such a
+# forward fails after about 3 s, with the bastion's reason.
+#
+# The lanes' logins fail: the bastion's listening sshd is stopped once the
+# first connection is in (OpenSSH's per-connection children outlive their
+# master's SIGTERM: the first session lives on, a new connection is
+# refused, as during a restart of sshd or under a per-source limit). The
+# targets moved onto a failed lane go back to the first session, which
+# carries them once the hanging forwards fail: they answer, each dead one
+# fails with its own reason, and with four dead targets in a row no more
+# than three lanes are tried (four sessions to the hop).
+# wait_for's conditions are single-quoted on purpose: eval'd later.
+# shellcheck disable=SC2016
+. "$top_srcdir/tests/integration/lib.sh"
+set -u
+
+reexec_in_netns
+need_cmd ip python3 ps
+
+NB=mrsh-lb-$$
+NT=mrsh-lt-$$
+T=$(make_tmpdir)
+ip netns add "$NB" || bail_out "ip netns add $NB"
+at_exit "ip netns del $NB"
+ip netns add "$NT" || bail_out "ip netns add $NT"
+at_exit "ip netns del $NT"
+ip link add lb0 type veth peer name lb1 netns "$NB"
+ip addr add 10.77.1.1/24 dev lb0
+ip link set lb0 up
+ip -n "$NB" addr add 10.77.1.2/24 dev lb1
+ip -n "$NB" link set lb1 up
+ip -n "$NB" link set lo up
+ip -n "$NB" link add lt0 type veth peer name lt1 netns "$NT"
+ip -n "$NB" addr add 10.77.2.1/24 dev lt0
+ip -n "$NB" link set lt0 up
+for a in 10 11 13 14 15 16; do
+	ip -n "$NT" addr add "10.77.2.$a/24" dev lt1
+done
+ip -n "$NT" link set lt1 up
+ip -n "$NT" link set lo up
+# The bastion's connect to a target that drops its SYNs: ~3 s, not ~2 min.
+ip netns exec "$NB" sysctl -qw net.ipv4.tcp_syn_retries=1 ||
+	bail_out "cannot set tcp_syn_retries in $NB"
+
+PT=$(free_port)
+printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
+chmod +x "$T/sshd-b"
+SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
+AllowUsers *" start_sshd 1
+[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+
+sed -e "s/^Port .*/Port $PT/" -e "s#^PidFile .*#PidFile $T/t.pid#" \
+	"$SSHD_CONFIG" >"$T/t_config"
+(ip netns exec "$NT" /usr/sbin/sshd -D -f "$T/t_config" -E "$T/t.log" \
+	</dev/null >/dev/null 2>&1 &
+	echo $! >"$T/t.launcher")
+at_exit "kill $(cat "$T/t.launcher")"
+wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
+	bail_out "the targets' sshd did not start"
+
+key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
+{
+	echo "[10.77.1.2]:$SSHD_PORT $key"
+	for a in 10 11; do
+		echo "[10.77.2.$a]:$PT $key"
+	done
+} >>"$KNOWN_HOSTS"
+{
+	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
+	printf 'Host 10.77.2.*\n\tPort %s\n\tProxyJump bastion\n' "$PT"
+	cat "$SSH_CONFIG"
+} >"$T/cfg"
+
+# The dead targets: every address of C on port HP, whose listener's queue
+# is full (t0903).
+HP=$(free_port)
+ip netns exec "$NT" python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(0)
+cs = []
+for i in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("10.77.2.13", int(sys.argv[1])))
+    except BlockingIOError:
+        pass
+    cs.append(c)
+open(sys.argv[2], "w").close()
+time.sleep(300)' "$HP" "$T/full.ready" &
+fullpid=$!
+at_exit "kill $fullpid"
+wait_for 20 "test -e '$T/full.ready'" || bail_out "the full listener did not start"
+
+# Four dead targets in a row, then two live ones; every lane refused.
+logins=$(grep -c 'Accepted publickey' "$SSHD_LOG")
+dead="10.77.2.13:$HP,10.77.2.14:$HP,10.77.2.15:$HP,10.77.2.16:$HP"
+"$MRSH" -F "$T/cfg" -vv -t 40 -w "$dead,10.77.2.[10-11]" echo ok \
+	</dev/null >"$T/out" 2>"$T/err" &
+mpid=$!
+at_exit "kill $mpid"
+# The bastion's sshd has forked for mrsh's connection: stop the listener.
+kids=
+wait_for 30 'kids=$(ps -o pid= --ppid "$SSHD_PID"); [ -n "$kids" ]' ||
+	diag "no connection reached the bastion"
+for k in $kids; do
+	at_exit "kill $k"
+done
+kill -TERM "$SSHD_PID"
+wait_for 90 '! kill -0 $mpid' || { diag "mrsh did not finish"; kill "$mpid"; }
+wait "$mpid"
+rc=$?
+
+is "$rc/$(sort "$T/out" | tr '\n' ' ')" "255/10.77.2.10: ok 10.77.2.11: ok " \
+	"the second sessions to the bastion refused: the targets moved to them answer"
+nf=$(grep -Ec '^mrsh: 10\.77\.2\.1[01]: [A-Z_]+: ' "$T/err")
+is "$nf" 0 "... nothing fails them"
+[ "$nf" = 0 ] || diag "$(grep -Ev '^mrsh: [a-z_0-9]+:[0-9]+: ' "$T/err")"
+for a in 13 14 15 16; do
+	grepok "^mrsh: 10\\.77\\.2\\.$a:$HP: CONNECTING: bastion refused the forward to 10\\.77\\.2\\.$a:$HP \\(connect failed\\)\$" \
+		"$T/err" "... the dead 10.77.2.$a fails with its own reason"
+done
+grepok ': jump host bastion: a forward is unanswered; 5 queued targets move to another session to it$' \
+	"$T/err" "... they had moved to a second session to the bastion"
+grepok ': jump host bastion: connect to 10\.77\.1\.2:[0-9]+: connection refused$' \
+	"$T/err" "... whose connect was refused"
+grepok ': jump host bastion: this session failed; 5 queued targets move to another session to it$' \
+	"$T/err" "... and they moved back to the first"
+is "$(grep -c ': jump host bastion: one session for every target behind it$' "$T/err"):$(
+	grep -c ': bastion: the forward to .* is unanswered after ' "$T/err"):$(
+	grep -c ': jump host bastion: a forward is unanswered; ' "$T/err"):$(
+	grep -c ': jump host bastion: this session failed; ' "$T/err")" \
+	"4:4:3:3" "... four stalls, three lanes tried and refused: four sessions to the bastion at most"
+is "$(grep -c 'Accepted publickey' "$SSHD_LOG")" "$((logins + 1))" \
+	"... one login on the bastion"
+
+done_testing
