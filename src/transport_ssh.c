@@ -2423,6 +2423,29 @@ ssh_jump_route(struct ssh_conn *c, char *err, size_t errlen)
 	return (1);
 }
 
+/*
+ * The jump session to close next at the end of the run: a hop of a chain
+ * before every session to the hop before it, whose channel it may be on;
+ * not simply the last made, as a lane to the hop before may have been made
+ * after it, and its channel moved there. Among equals, the last made.
+ */
+static struct ssh_jump *
+ssh_jump_close_next(struct ssh_run *r)
+{
+	struct ssh_jump	*j, *p, *last = NULL;
+	int		 depth, max = -1;
+
+	TAILQ_FOREACH_REVERSE(j, &r->jumps, ssh_jump_q, entry) {
+		for (depth = 0, p = j->parent; p != NULL; p = p->parent)
+			depth++;
+		if (depth > max) {
+			max = depth;
+			last = j;
+		}
+	}
+	return (last);
+}
+
 /* End of the run: close every jump session (bounded), then free them. */
 static void
 ssh_jumps_finish(struct ssh_run *r)
@@ -2430,8 +2453,7 @@ ssh_jumps_finish(struct ssh_run *r)
 	struct ssh_jump	*j;
 	int		 i;
 
-	/* The last made first: a hop of a chain before the one it uses. */
-	while ((j = TAILQ_LAST(&r->jumps, ssh_jump_q)) != NULL) {
+	while ((j = ssh_jump_close_next(r)) != NULL) {
 		if (!j->closing)
 			ssh_jump_close(j, run_aborting(r->run));
 		/* Each step of the close has a deadline (--close-wait). */

@@ -2,7 +2,7 @@
 # t0905: the sessions to one jump host ("lanes"), against real sshds in
 # network namespaces this test creates (the topology of t0903: mrsh's
 # namespace reaches only the bastion, 10.77.1.2 in namespace B; only B
-# reaches the targets, 10.77.2.x in namespace C).
+# reaches the targets, 10.77.2.x in namespace C, and hop1, 10.77.2.12).
 #
 # A forward that hangs in the bastion's connect (the targets' listen queue
 # is full, so their SYNs are dropped: t0903's trick) holds up the channels
@@ -10,14 +10,17 @@
 # new session to the bastion, a lane. B's tcp_syn_retries is 1: such a
 # forward fails after about 3 s, with the bastion's reason.
 #
-# The lanes' logins fail: the bastion's listening sshd is stopped once the
-# first connection is in (OpenSSH's per-connection children outlive their
-# master's SIGTERM: the first session lives on, a new connection is
-# refused, as during a restart of sshd or under a per-source limit). The
-# targets moved onto a failed lane go back to the first session, which
-# carries them once the hanging forwards fail: they answer, each dead one
-# fails with its own reason, and with four dead targets in a row no more
-# than three lanes are tried (four sessions to the hop).
+# 1. A chain (bastion, then hop1) whose hop1 session went through a lane
+#    made after it: at the end hop1 closes first (its disconnect reaches
+#    hop1's sshd), then the bastion's sessions.
+# 2. The lanes' logins fail: the bastion's listening sshd is stopped once
+#    the first connection is in (OpenSSH's per-connection children outlive
+#    their master's SIGTERM: the first session lives on, a new connection
+#    is refused, as during a restart of sshd or under a per-source limit).
+#    The targets moved onto a failed lane go back to the first session,
+#    which carries them once the hanging forwards fail: they answer, each
+#    dead one fails with its own reason, and with four dead targets in a
+#    row no more than three lanes are tried (four sessions to the hop).
 # wait_for's conditions are single-quoted on purpose: eval'd later.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
@@ -42,7 +45,7 @@ ip -n "$NB" link set lo up
 ip -n "$NB" link add lt0 type veth peer name lt1 netns "$NT"
 ip -n "$NB" addr add 10.77.2.1/24 dev lt0
 ip -n "$NB" link set lt0 up
-for a in 10 11 13 14 15 16; do
+for a in 10 11 12 13 14 15 16; do
 	ip -n "$NT" addr add "10.77.2.$a/24" dev lt1
 done
 ip -n "$NT" link set lt1 up
@@ -70,7 +73,7 @@ wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
 key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
 {
 	echo "[10.77.1.2]:$SSHD_PORT $key"
-	for a in 10 11; do
+	for a in 10 11 12; do
 		echo "[10.77.2.$a]:$PT $key"
 	done
 } >>"$KNOWN_HOSTS"
@@ -100,7 +103,40 @@ fullpid=$!
 at_exit "kill $fullpid"
 wait_for 20 "test -e '$T/full.ready'" || bail_out "the full listener did not start"
 
-# Four dead targets in a row, then two live ones; every lane refused.
+# 1. hop1 behind the bastion; 10.77.2.11 behind both. The dead target
+# first: its open hangs and hop1's, queued behind it, moves to a lane.
+{
+	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
+	printf 'Host hop1\n\tHostName 10.77.2.12\n\tPort %s\n' "$PT"
+	printf 'Host 10.77.2.11\n\tPort %s\n\tProxyJump bastion,hop1\n' "$PT"
+	printf 'Host 10.77.2.*\n\tPort %s\n\tProxyJump bastion\n' "$PT"
+	cat "$SSH_CONFIG"
+} >"$T/cfg-chain"
+"$MRSH" -F "$T/cfg-chain" -vv -t 30 -w "10.77.2.13:$HP,10.77.2.11" \
+	"touch $T/c.started; while [ ! -e $T/c.go ]; do sleep 0.1; done; echo done" \
+	</dev/null >"$T/c.out" 2>"$T/c.err" &
+mpid=$!
+at_exit "kill $mpid"
+# The target behind hop1 finishes last: hop1 is still closing when the
+# run ends.
+wait_for 30 "test -e '$T/c.started' && grep -q '^mrsh: 10\\.77\\.2\\.13:$HP: CONNECTING: ' '$T/c.err'" ||
+	diag "the chained target did not start, or the dead one did not fail"
+touch "$T/c.go"
+wait_for 60 '! kill -0 $mpid' || { diag "mrsh did not finish"; kill "$mpid"; }
+wait "$mpid"
+rc=$?
+is "$rc/$(cat "$T/c.out")" "255/10.77.2.11: done" \
+	"a chain through a lane: the target behind hop1 answers"
+grepok ': jump host bastion: a forward is unanswered; 1 queued target moves? to another session to it$' \
+	"$T/c.err" "... hop1's channel had moved to a lane to the bastion"
+# hop1's sshd logs the disconnect of the session from the bastion.
+wait_for 10 "grep -q '^Received disconnect from 10\\.77\\.2\\.1 port' '$T/t.log'"
+grepok '^Received disconnect from 10\.77\.2\.1 port [0-9]+:11:' "$T/t.log" \
+	"... at the end hop1's session closed first: its disconnect reached hop1"
+is "$(grep -c 'jump host hop1: jump host closed' "$T/c.err")" 0 \
+	"... not cut off by the lane's close"
+
+# 2. Four dead targets in a row, then two live ones; every lane refused.
 logins=$(grep -c 'Accepted publickey' "$SSHD_LOG")
 dead="10.77.2.13:$HP,10.77.2.14:$HP,10.77.2.15:$HP,10.77.2.16:$HP"
 "$MRSH" -F "$T/cfg" -vv -t 40 -w "$dead,10.77.2.[10-11]" echo ok \
