@@ -157,6 +157,7 @@ struct sftp_xfer {
 	struct sftp_chan	*chans[SFTP_CHANS];
 	int			 nchans;
 	struct sftp_chan	*sending;	/* its call is half-sent */
+	int			 aborting;	/* sftp_xfer_abort() was called */
 	int			 ninit;		/* channels started (in order) */
 	char			*dest;		/* --dest for this host */
 	int			 dest_is_dir;
@@ -1384,6 +1385,59 @@ sftp_half_sent(const struct sftp_xfer *xf)
 	    LIBSSH2_SESSION_BLOCK_OUTBOUND) != 0);
 }
 
+int
+sftp_xfer_abort(struct sftp_xfer *xf)
+{
+	if (xf->p->opt->copy != COPY_PUSH || xf->aborting)
+		return (0);
+	xf->aborting = 1;
+	return (1);
+}
+
+/*
+ * The abort, on every pass once no call is half-sent (a call left so
+ * must be repeated alone). A call waiting for its answer is abandoned:
+ * libssh2 drops answers nobody asks for at the close of their handle or
+ * channel. Some are let finish first: an SFTP start (then it takes
+ * nothing), an exclusive open (whether the name became ours is known
+ * only from its answer: a name that was not is not ours to remove) and
+ * a rename (between the removal of an old target and the rename,
+ * stopping would leave the name absent).
+ */
+static void
+sftp_apply_abort(struct sftp_xfer *xf)
+{
+	struct sftp_chan	*x;
+	int			 i;
+
+	if (xf->error == NULL)
+		xf->error = xstrdup("interrupted");
+	for (i = 0; i < xf->nchans; i++) {
+		x = xf->chans[i];
+		switch (x->step) {
+		case X_INIT:
+		case X_OPEN:
+		case X_RENAME:
+		case X_RN_LSTAT:
+		case X_RN_REMOVE:
+		case X_STATVFS:
+		case X_ABORT_CLOSE:
+		case X_ABORT_UNLINK:
+		case X_SHUTDOWN:
+		case X_DONE:
+			break;
+		default:
+			if (x->rd_attached && x->h == NULL) {
+				copy_reader_detach(x->p, &x->rd);
+				x->rd_attached = 0;
+			}
+			sftp_set_step(x, x->h != NULL ? X_ABORT_CLOSE :
+			    x->tmp != NULL ? X_ABORT_UNLINK : X_SHUTDOWN);
+			break;
+		}
+	}
+}
+
 /*
  * Run every channel until none can move. A call on one channel may read
  * the answer another channel waits for into libssh2's buffers, where the
@@ -1409,6 +1463,8 @@ sftp_xfer_step(struct sftp_xfer *xf)
 			return (SFTP_AGAIN);
 		xf->sending = NULL;
 	}
+	if (xf->aborting)
+		sftp_apply_abort(xf);
 	for (;;) {
 		moved = yield = done = 0;
 		rx = *xf->rx;

@@ -171,6 +171,8 @@ static void	ssh_configured(struct ssh_conn *);
 static void	ssh_io_cb(evutil_socket_t, short, void *);
 static void	ssh_teardown(struct ssh_conn *);
 static void	ssh_teardown_soon(struct ssh_conn *);
+static void	ssh_free_now(struct ssh_conn *);
+static void	ssh_netclose(struct ssh_conn *, int);
 static ssize_t	ssh_recv_cb(libssh2_socket_t, void *, size_t, int, void **);
 static void	ssh_jump_failed(struct ssh_jump *, enum fail_kind, const char *);
 static void	ssh_jump_check_close(struct ssh_jump *);
@@ -1391,7 +1393,16 @@ ssh_step_sftp(struct ssh_conn *c)
 	struct session		*s = c->s;
 	enum sftp_result	 r;
 
-	switch ((r = sftp_xfer_step(c->xfer))) {
+	r = sftp_xfer_step(c->xfer);
+	if (c->closing && r != SFTP_AGAIN && r != SFTP_YIELD) {
+		/* An abort's cleanup (ssh_close) is over: reset, as aborts. */
+		debug("%s: temporary files removed after the abort",
+		    s->host->label);
+		ssh_free_now(c);
+		ssh_netclose(c, 1);
+		return (STEP_DONE);
+	}
+	switch (r) {
 	case SFTP_AGAIN:
 		return (STEP_AGAIN);
 	case SFTP_YIELD:
@@ -1990,6 +2001,16 @@ ssh_close(struct session *s, int abort_it)
 		return;
 	}
 
+	if (abort_it && c->xfer != NULL && c->step == SSH_SFTP &&
+	    c->fd >= 0 && c->ssh != NULL && sftp_xfer_abort(c->xfer)) {
+		/*
+		 * A push aborted (ctrl-c, SIGTERM, -u): its temporary files
+		 * on the host are removed first, within --close-wait.
+		 */
+		ssh_close_deadline(c, c->s->run);
+		ssh_kick(c);
+		return;
+	}
 	if (c->fd < 0 || (abort_it && !c->copy_failed) || c->ssh == NULL ||
 	    c->step != SSH_EXITED) {
 		ssh_free_now(c);

@@ -40,6 +40,14 @@ struct sftp_xfer *sftp_xfer_new(struct session *, LIBSSH2_SESSION *,
 enum sftp_result sftp_xfer_step(struct sftp_xfer *);
 const char *sftp_xfer_error(const struct sftp_xfer *);
 /*
+ * The session is being aborted (ctrl-c, SIGTERM, -u): a push stops taking
+ * files and removes the temporary files it has on the host (a file being
+ * renamed into place is finished first) before shutting SFTP down, which
+ * sftp_xfer_step then reports as SFTP_FAILED. 0 when there is nothing to
+ * clean up there (a pull: its temporary files are local).
+ */
+int	sftp_xfer_abort(struct sftp_xfer *);
+/*
  * Free everything; called before libssh2_session_free(). If the transfer
  * did not finish, handles and the SFTP channel are dropped without
  * waiting (the caller has made the socket fail every call).

@@ -9,6 +9,8 @@
 # under the destination name, and every other host completes with the
 # right bytes; a host whose sshd dies in the middle of a pull (-r) fails
 # with the remote path and leaves neither the file nor its temporary; a
+# push aborted by SIGTERM or ctrl-c twice removes its temporary files (a
+# tree by tar too); a
 # 1 GB sparse file arrives byte for byte (to 2 hosts with
 # MRSH_TEST_BIG=1).
 . "$top_srcdir/tests/integration/lib.sh"
@@ -24,6 +26,21 @@ D=$T/dst
 mkdir -p "$S"
 for h in $(sshd_hosts 5); do mkdir -p "$D/$h"; done
 leftovers() { find "$1" -name '.*.mrsh-*' | wc -l; }
+# sshd_pids_of HOST: the sshd processes serving HOST's connections
+sshd_pids_of() {
+	ss -Htnp state established "( sport = :$SSHD_PORT )" |
+		awk -v a="$1:$SSHD_PORT" '$3 == a' |
+		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
+# grown DIR NAME: a temporary file of NAME in DIR has passed 5 MB
+grown() {
+	local f
+
+	for f in "$1"/."$2".mrsh-*; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
+	done
+	return 1
+}
 
 # ---- disk full on one host ------------------------------------------------
 head -c 3000000 /dev/urandom >"$S/three"
@@ -70,18 +87,8 @@ timeout -k 5 "$CAPTURE_TIMEOUT" "${M[@]}" -w '127.0.1.[1-3]' --copy "$S/big" \
 mpid=$!
 at_exit "kill $mpid"
 # wait until host 2's temporary file has grown, then kill its sshd
-grown() {
-	local f
-
-	for f in "$D/127.0.1.2"/.big.mrsh-*; do
-		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
-	done
-	return 1
-}
-if wait_for 300 grown; then
-	pids=$(ss -Htnp state established "( sport = :$SSHD_PORT )" |
-		awk -v a="127.0.1.2:$SSHD_PORT" '$3 == a' |
-		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+if wait_for 300 'grown "$D/127.0.1.2" big'; then
+	pids=$(sshd_pids_of 127.0.1.2)
 	[ -n "$pids" ] || diag "no sshd process found for 127.0.1.2"
 	# shellcheck disable=SC2086
 	kill -9 $pids
@@ -101,6 +108,82 @@ else
 fi
 rm -f "$S/big" "$D"/*/big "$D"/*/.big.mrsh-*
 
+# ---- an aborted push removes its temporary files ------------------------------
+# Host 2's sshd is stopped with its temporary file half written, mrsh is
+# aborted (SIGTERM; ctrl-c twice), then the sshd is let go: within
+# --close-wait mrsh closes the file and removes it, on every host.
+head -c 100000000 /dev/zero >"$S/big"
+for sig in TERM INT; do
+	want=$([ "$sig" = TERM ] && echo 143 || echo 130)
+	printf 'previous\n' >"$D/127.0.1.2/big"
+	"${M[@]}" --close-wait 60 -w '127.0.1.[1-3]' --copy "$S/big" \
+		--dest "$D/%h" >"$T/out" 2>"$T/err" </dev/null &
+	mpid=$!
+	at_exit "kill -9 $mpid 2>/dev/null"
+	if wait_for 300 'grown "$D/127.0.1.2" big' &&
+		pids=$(sshd_pids_of 127.0.1.2) && [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill -STOP $pids
+		at_exit "kill -CONT $pids 2>/dev/null"
+		kill -"$sig" "$mpid"
+		if [ "$sig" = INT ]; then
+			# the second once mrsh answered the first (not merged)
+			wait_for 30 "grep -q 'ctrl-c again' '$T/err'"
+			kill -INT "$mpid"
+		fi
+		# shellcheck disable=SC2086
+		kill -CONT $pids
+		wait_for 120 '! kill -0 $mpid' || kill -9 "$mpid"
+		wait "$mpid"
+		is "$?" "$want" "SIG$sig with a file half sent: exit $want"
+		is "$(leftovers "$D")" 0 "SIG$sig: no temporary file left on any host"
+		is "$(cat "$D/127.0.1.2/big")" previous "SIG$sig: the destination name still holds the previous file"
+		unlike "$(cat "$T/err")" 'AddressSanitizer|LeakSanitizer|runtime error' "SIG$sig: no sanitizer report"
+	else
+		fail "SIG$sig: host 2's temporary file never grew past 5 MB"
+		skip_n 3 "SIG$sig: nothing in flight"
+		kill "$mpid" 2>/dev/null
+		wait "$mpid"
+	fi
+	rm -f "$D"/*/big "$D"/*/.big.mrsh-*
+done
+# The same for a tree, which goes by tar: the host's script removes its
+# temporary directory when the stream ends early (after mrsh's exit).
+mkdir -p "$S/bigdir"
+mv "$S/big" "$S/bigdir/big"
+tgrown() {
+	local f
+
+	for f in "$D/127.0.1.2"/.mrsh-tar.*/bigdir/big; do
+		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
+	done
+	return 1
+}
+"${M[@]}" -w '127.0.1.[1-3]' -r --copy "$S/bigdir" --dest "$D/%h" \
+	>"$T/out" 2>"$T/err" </dev/null &
+mpid=$!
+at_exit "kill -9 $mpid 2>/dev/null"
+if wait_for 300 tgrown && pids=$(sshd_pids_of 127.0.1.2) && [ -n "$pids" ]; then
+	# shellcheck disable=SC2086
+	kill -STOP $pids
+	at_exit "kill -CONT $pids 2>/dev/null"
+	kill -TERM "$mpid"
+	# shellcheck disable=SC2086
+	kill -CONT $pids
+	wait_for 120 '! kill -0 $mpid' || kill -9 "$mpid"
+	wait "$mpid"
+	is "$?" 143 "SIGTERM with a tree half sent by tar: exit 143"
+	wait_for 60 '[ "$(find "$D" -name ".mrsh-tar.*" | wc -l)" = 0 ]'
+	ok $? "the host's temporary directory goes too"
+	is "$(ls "$D/127.0.1.2")" "" "and nothing is installed on the stopped host"
+else
+	fail "host 2's tar temporary file never grew past 5 MB"
+	skip_n 2 "nothing in flight"
+	kill "$mpid" 2>/dev/null
+	wait "$mpid"
+fi
+rm -rf "$S/bigdir" "$D"/*/bigdir
+
 # ---- a host dies in the middle of a pull ----------------------------------------
 # A tree whose first file is big: the host is killed inside it, with the
 # rest of the tree still to come. The local temporary file goes, nothing
@@ -113,18 +196,8 @@ timeout -k 5 "$CAPTURE_TIMEOUT" "${M[@]}" -w '127.0.1.[1-3]' -r --rcopy "$S/ptre
 	--dest "$T/pull" >"$T/out" 2>"$T/err" </dev/null &
 mpid=$!
 at_exit "kill $mpid"
-pgrown() {
-	local f
-
-	for f in "$T/pull/ptree.127.0.1.2"/.a-big.mrsh-*; do
-		[ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 5000000 ] && return 0
-	done
-	return 1
-}
-if wait_for 300 pgrown; then
-	pids=$(ss -Htnp state established "( sport = :$SSHD_PORT )" |
-		awk -v a="127.0.1.2:$SSHD_PORT" '$3 == a' |
-		grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+if wait_for 300 'grown "$T/pull/ptree.127.0.1.2" a-big'; then
+	pids=$(sshd_pids_of 127.0.1.2)
 	[ -n "$pids" ] || diag "no sshd process found for 127.0.1.2"
 	# shellcheck disable=SC2086
 	kill -9 $pids
