@@ -4,7 +4,9 @@ ADDR:PORT, answers A and AAAA queries from a zone file whose lines are
 "NAME A ADDRESS", "NAME AAAA ADDRESS" or "NAME CNAME TARGET" (names without
 the trailing dot), following CNAME chains within the zone as a recursive
 resolver would (the chain first, then the addresses). A name the zone does
-not hold is NXDOMAIN. Every question is appended to LOG ("NAME TYPE").
+not hold is NXDOMAIN. "NAME DROP" makes a name the server never answers
+(as a lost or unreachable server's): the question is logged, no reply
+goes out, so the resolver's own timeout (or the caller's) decides. Every question is appended to LOG ("NAME TYPE").
 Writes READY to stdout once bound. Used only inside the test's own network
 namespace (127.0.0.1:53)."""
 import socket
@@ -38,12 +40,15 @@ def rr(name, rtype, rdata):
 def main():
     addr, port, zonefile, log = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     zone = {}
+    drop = set()
     with open(zonefile) as f:
         for line in f:
             parts = line.split()
             if len(parts) == 3:
                 zone.setdefault(parts[0].lower(), []).append(
                     (parts[1].upper(), parts[2]))
+            elif len(parts) == 2 and parts[1].upper() == "DROP":
+                drop.add(parts[0].lower())
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((addr, port))
     print("READY", flush=True)
@@ -59,6 +64,8 @@ def main():
             f.write("%s %s\n" % (qname, {1: "A", 28: "AAAA"}.get(qtype, qtype)))
         answers = []
         name = qname.lower().rstrip(".")
+        if name in drop:
+            continue
         rcode = 0
         if name not in zone:
             rcode = 3
