@@ -82,5 +82,19 @@ mrsh: output of 2 of 2 hosts lost (stdout: No space left on device)" "stdout on 
 "$MRSH" -R exec -b -w h1,h2 -- echo x >/dev/full 2>"$T/err"
 is "$?/$(cat "$T/err")" "255/mrsh: stdout: No space left on device
 mrsh: output of 2 of 2 hosts lost (stdout: No space left on device)" "-b: stdout on a full disk: exit 255, said"
+# -b -L prints each line once every host has it: from the hosts' held
+# output once they ended, from their live output before (the second run:
+# line 1 goes out while both still run). Either way the same two lines.
+"$MRSH" -R exec -b -L -w h1,h2 -- echo x >/dev/full 2>"$T/err"
+is "$?/$(cat "$T/err")" "255/mrsh: stdout: No space left on device
+mrsh: output of 2 of 2 hosts lost (stdout: No space left on device)" "-b -L: stdout on a full disk: exit 255, said"
+"$MRSH" -R exec -b -L -w h1,h2 -- sh -c 'echo 1; sleep 1; echo 2' >/dev/full 2>"$T/err"
+is "$?/$(cat "$T/err")" "255/mrsh: stdout: No space left on device
+mrsh: output of 2 of 2 hosts lost (stdout: No space left on device)" "-b -L, lines printed while the hosts run: exit 255, said"
+# ... while a reader that went away (| head) is no lost output: SIGPIPE's
+# status, as in line mode (t0101), and nothing said.
+"$MRSH" -R exec -b -L -w h1,h2 -- seq 200000 2>"$T/err" | head -n 1 >"$T/out"
+is "${PIPESTATUS[0]}/$(cat "$T/out")/$(cat "$T/err")" "141/h[1-2]: 1/" \
+	"-b -L into | head: SIGPIPE's status, not lost, nothing said"
 
 done_testing
