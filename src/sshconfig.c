@@ -3056,6 +3056,14 @@ sshcfg_refusal(const struct sshcfg_ctx *ctx, char *err, size_t errlen)
 		    "not connecting", l->file, l->lineno, l->raw);
 		return -1;
 	}
+	/* ssh.c refuses it after reading (readconf.c takes 0). */
+	if ((l = sshcfg_foreign_line(ctx, "ConnectionAttempts")) != NULL &&
+	    strtol(l->argv[0], NULL, 10) == 0) {
+		snprintf(err, errlen, "%s:%d: ConnectionAttempts %s: Invalid "
+		    "number of ConnectionAttempts; not connecting", l->file,
+		    l->lineno, l->raw);
+		return -1;
+	}
 	for (i = 0; i < SSHCFG_NFOREIGN; i++) {
 		if ((l = ctx->foreign[i]) == NULL ||
 		    (what = sshcfg_not_supported(l)) == NULL)

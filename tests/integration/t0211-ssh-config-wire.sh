@@ -7,7 +7,7 @@
 # and on the one the config says. Keywords mrsh does not implement and
 # that would send it elsewhere (BindAddress, RequiredRSASize, ...) must refuse
 # the host with file:line and exit 255, and sshd's log must show that no
-# connection was made.
+# connection was made; so must ConnectionAttempts 0, which ssh refuses too.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -155,6 +155,16 @@ line() { grep -n "$1" "$cfg" | head -n 1 | cut -d: -f1; }
 refused bound "$cfg:$(line 'BindAddress 127.0.0.9'): BindAddress 127.0.0.9 is not supported by mrsh and changes where mrsh connects from; not connecting"
 refused alias "$cfg:$(line 'RequiredRSASize 2048'): RequiredRSASize 2048 is not supported by mrsh and changes which keys mrsh accepts; not connecting"
 refused killed "$cfg:$(line 'originalhost killed exec'): Match exec did not exit normally; not connecting"
+# ConnectionAttempts 0 passes readconf.c but ssh.c refuses it: ssh too.
+{ printf 'Host attempts0\n\tHostName 127.0.1.1\n\tConnectionAttempts 00\n'; cat "$cfg"; } >"$T/attempts.cfg"
+cfg_saved=$cfg
+cfg=$T/attempts.cfg
+refused attempts0 "$cfg:3: ConnectionAttempts 00: Invalid number of ConnectionAttempts; not connecting"
+before=$(connections)
+timeout 60 ssh -F "$cfg" attempts0 true </dev/null >/dev/null 2>"$T/ssh.err"
+is "$?/$(tr -d '\r' <"$T/ssh.err")" "255/Invalid number of ConnectionAttempts" "ssh refuses it too"
+is "$(connections)" "$before" "ssh: no connection either"
+cfg=$cfg_saved
 
 # One refused host does not stop the others.
 capture "$T" "$MRSH" -F "$cfg" -w bound,alias2 true
