@@ -15,7 +15,8 @@
 #   TOOLS="mrsh mrsh-sftp pdcp clush pscp"  (pull: rpdcp, clush --rcopy,
 #                          pslurp; mrsh sends the tree by tar, as it chooses
 #                          for a host with GNU tar; mrsh-sftp is mrsh --sftp,
-#                          tree rows only)
+#                          tree rows only; mrsh-tar, not run by default, is
+#                          mrsh --tar, push rows only)
 #   MRSH_ALT=BINARY        also run this mrsh binary as tool "mrsh-alt"
 #                          (e.g. one built without fsync, for comparison)
 #   FANOUT=64              the same fanout for every tool
@@ -85,6 +86,10 @@ bench_tool_cmd() {
 		BENCH_CMD=("$mrsh" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
 			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
 			--copy "$src" --dest .) ;;
+	*:mrsh-tar)
+		BENCH_CMD=("$MRSH" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
+			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
+			--tar --copy "$src" --dest .) ;;
 	*:mrsh-sftp)
 		BENCH_CMD=("$MRSH" -F "$SSH_CONFIG" -o "KexAlgorithms=$KEX" \
 			-f "$HOSTS_FILE" -j "$FANOUT" -t 60 -q "${rec[@]}" \
@@ -397,6 +402,7 @@ bench_main() {
 		kind=${row%%:*} n=${row#*:}
 		for tool in $tools; do
 			[ "$tool" = mrsh-sftp ] && [ "$kind" != tree ] && continue
+			[ "$tool" = mrsh-tar ] && [ "$kind" != push100m ] && continue
 			echo "bench: $(date -u +%T) $tool $kind n=$n" >&2
 			MRSH=$MRSH MRSH_ALT=$MRSH_ALT WORK=$WORK OUT=$OUT \
 				FANOUT=$FANOUT SAMPLE_MS=$SAMPLE_MS unshare -n \
