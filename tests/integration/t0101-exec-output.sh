@@ -133,6 +133,28 @@ is "$(grep -o 'output congested: pausing hosts$\|output drained$' "$T/bp.err" | 
 	"stdout backed up: the scheduler paused the hosts, then resumed them"
 is "$(grep -c '^123456789$' "$T/bp.out")" 1000000 "10 MB into a reader that waits: every line arrived"
 
+# stdout that takes bytes, stalls, then fails (not EPIPE): a TCP reader
+# that stops reading and, once both hosts ended with their 1 MB still
+# queued in mrsh, resets (tests/helpers/sink-reset.py: ECONNRESET). The
+# queued output of both hosts is lost, lines and -b alike: exit 255,
+# the error once, the summary counts them.
+for mode in "" -b; do
+	rm -f "$T/go"
+	# shellcheck disable=SC2086 # $mode: none, one or two options
+	python3 "$top_srcdir/tests/helpers/sink-reset.py" "$T/go" \
+		timeout -k 5 120 "$MRSH" -vv $mode -R exec -w h1,h2 -- \
+		sh -c 'yes 123456789 | head -n 100000' 2>"$T/rst.err" &
+	rpid=$!
+	wait_for 60 "[ \$(grep -c ' -> DONE\$' '$T/rst.err') = 2 ]" ||
+		diag "${mode:-lines}: the hosts did not end"
+	touch "$T/go"
+	wait "$rpid"
+	is "$?/$(grep -Ev '^mrsh: [a-z_0-9]+:[0-9]+: ' "$T/rst.err")" \
+		"255/mrsh: stdout: Connection reset by peer
+mrsh: output of 2 of 2 hosts lost (stdout: Connection reset by peer)" \
+		"stdout reset after it stalled, ${mode:-lines}: exit 255, said, both hosts lost"
+done
+
 # | head: mrsh ends quietly when its reader goes, although the commands
 # never stop writing (were it to go on, timeout's 124 would show it).
 tag="y.$$"
