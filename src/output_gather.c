@@ -666,6 +666,7 @@ output_bl_print(struct output *out)
 	struct output_host *h;
 	const char *p, *nl;
 	size_t i, n = out->nsessions, nk = 0, len;
+	uint64_t q;
 	int lost;
 
 	kl = xreallocarray(NULL, n == 0 ? 1 : n, sizeof *kl);
@@ -693,6 +694,18 @@ output_bl_print(struct output *out)
 		output_print_kline(out, kl, nk, v, g);
 		free(v);
 		free(g);
+		/*
+		 * The line is queued for each of its hosts: if stdout dies
+		 * before it is written (a reader that stalls, then resets),
+		 * output_fd_lost counts them, as for line mode.
+		 */
+		q = out->fds[STREAM_STDOUT].added;
+		for (i = 0; i < nk; i++) {
+			if (kl[i].r != &tmp[kl[i].r->idx])
+				kl[i].r->qend[STREAM_STDOUT] = q;
+			else if ((h = out->sessions[kl[i].r->idx].out) != NULL)
+				h->qend[STREAM_STDOUT] = q;
+		}
 		output_fd_kick(out, STREAM_STDOUT);
 		lost = out->fds[STREAM_STDOUT].dead &&
 		    out->fds[STREAM_STDOUT].dead_err != EPIPE &&

@@ -136,9 +136,9 @@ is "$(grep -c '^123456789$' "$T/bp.out")" 1000000 "10 MB into a reader that wait
 # stdout that takes bytes, stalls, then fails (not EPIPE): a TCP reader
 # that stops reading and, once both hosts ended with their 1 MB still
 # queued in mrsh, resets (tests/helpers/sink-reset.py: ECONNRESET). The
-# queued output of both hosts is lost, lines and -b alike: exit 255,
+# queued output of both hosts is lost, in every output mode: exit 255,
 # the error once, the summary counts them.
-for mode in "" -b; do
+for mode in "" -b "-b -L"; do
 	rm -f "$T/go"
 	# shellcheck disable=SC2086 # $mode: none, one or two options
 	python3 "$top_srcdir/tests/helpers/sink-reset.py" "$T/go" \
