@@ -667,15 +667,51 @@ sshcfg_argv_free(char **argv, int argc)
 	free(argv);
 }
 
+/*
+ * Keywords that take one of a few words, as readconf.c's multistate
+ * tables (case-insensitive). The entry with a NULL key is the value for
+ * any other word: malformed.
+ */
+struct sshcfg_multistate {
+	const char	*key;
+	int		 value;
+};
+static const struct sshcfg_multistate sshcfg_ms_flag[] = {
+	{ "true", 1 }, { "false", 0 }, { "yes", 1 }, { "no", 0 },
+	{ NULL, -1 }
+};
+/* -2 if malformed: -1 is "not set" for ctx->strict. */
+static const struct sshcfg_multistate sshcfg_ms_strict[] = {
+	{ "true", STRICT_YES }, { "false", STRICT_NO }, { "yes", STRICT_YES },
+	{ "no", STRICT_NO }, { "ask", SSHCFG_STRICT_ASK }, { "off", STRICT_NO },
+	{ "accept-new", STRICT_ACCEPT_NEW }, { NULL, -2 }
+};
+static const struct sshcfg_multistate sshcfg_ms_request_tty[] = {
+	{ "true", REQUEST_TTY_YES }, { "false", REQUEST_TTY_NO },
+	{ "yes", REQUEST_TTY_YES }, { "no", REQUEST_TTY_NO },
+	{ "force", REQUEST_TTY_FORCE }, { "auto", REQUEST_TTY_AUTO },
+	{ NULL, -1 }
+};
+static const struct sshcfg_multistate sshcfg_ms_canon[] = {
+	{ "true", CANON_YES }, { "false", CANON_NO }, { "yes", CANON_YES },
+	{ "no", CANON_NO }, { "always", CANON_ALWAYS }, { NULL, -1 }
+};
+
+static int
+sshcfg_multistate(const struct sshcfg_multistate *m, const char *s)
+{
+	for (; m->key != NULL; m++) {
+		if (strcasecmp(s, m->key) == 0)
+			break;
+	}
+	return m->value;
+}
+
 /* yes/true or no/false; -1 if neither. */
 static int
 sshcfg_parse_flag(const char *s)
 {
-	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0)
-		return 1;
-	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0)
-		return 0;
-	return -1;
+	return sshcfg_multistate(sshcfg_ms_flag, s);
 }
 
 /* A port number 1-65535 or a service name; -1 if neither. */
@@ -764,23 +800,6 @@ sshcfg_parse_time(const char *s)
 	return total;
 }
 
-/* StrictHostKeyChecking value; -2 if malformed. */
-static int
-sshcfg_parse_strict(const char *s)
-{
-	int flag;
-
-	if (strcasecmp(s, "accept-new") == 0)
-		return STRICT_ACCEPT_NEW;
-	if (strcasecmp(s, "ask") == 0)
-		return SSHCFG_STRICT_ASK;
-	if (strcasecmp(s, "off") == 0)
-		return STRICT_NO;
-	if ((flag = sshcfg_parse_flag(s)) == -1)
-		return -2;
-	return flag ? STRICT_YES : STRICT_NO;
-}
-
 /*
  * Which algorithm list a keyword of oAlgorithms (canonical name) sets: the
  * last kind is PubkeyAcceptedAlgorithms, or its old name
@@ -796,34 +815,6 @@ sshcfg_algs_kind(const char *name)
 			return k;
 	}
 	return ALGS_PUBKEY;
-}
-
-/* RequestTTY value (enum request_tty); -1 if malformed. */
-static int
-sshcfg_parse_request_tty(const char *s)
-{
-	int flag;
-
-	if (strcasecmp(s, "force") == 0)
-		return REQUEST_TTY_FORCE;
-	if (strcasecmp(s, "auto") == 0)
-		return REQUEST_TTY_AUTO;
-	if ((flag = sshcfg_parse_flag(s)) == -1)
-		return -1;
-	return flag ? REQUEST_TTY_YES : REQUEST_TTY_NO;
-}
-
-/* CanonicalizeHostname value (CANON_*); -1 if malformed. */
-static int
-sshcfg_parse_canon(const char *s)
-{
-	int flag;
-
-	if (strcasecmp(s, "always") == 0)
-		return CANON_ALWAYS;
-	if ((flag = sshcfg_parse_flag(s)) == -1)
-		return -1;
-	return flag ? CANON_YES : CANON_NO;
 }
 
 /*
@@ -1435,7 +1426,8 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oStrictHostKeyChecking:
-		if (l->argc != 1 || sshcfg_parse_strict(a) == -2)
+		if (l->argc != 1 ||
+		    sshcfg_multistate(sshcfg_ms_strict, a) == -2)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oAlgorithms:
@@ -1448,7 +1440,8 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		}
 		break;
 	case oRequestTTY:
-		if (l->argc != 1 || sshcfg_parse_request_tty(a) == -1)
+		if (l->argc != 1 ||
+		    sshcfg_multistate(sshcfg_ms_request_tty, a) == -1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oSendEnv:
@@ -1471,7 +1464,8 @@ sshcfg_check_line(const char *file, struct sshcfg_line *l)
 		}
 		break;
 	case oCanonicalizeHostname:
-		if (l->argc != 1 || sshcfg_parse_canon(a) == -1)
+		if (l->argc != 1 ||
+		    sshcfg_multistate(sshcfg_ms_canon, a) == -1)
 			return sshcfg_bad_value(file, l->lineno, l->name, a);
 		break;
 	case oCanonicalizeFallbackLocal:
@@ -2321,7 +2315,7 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		break;
 	case oStrictHostKeyChecking:
 		if (ctx->strict == STRICT_UNSET)
-			ctx->strict = sshcfg_parse_strict(a);
+			ctx->strict = sshcfg_multistate(sshcfg_ms_strict, a);
 		break;
 	case oUserKnownHostsFile:
 		sshcfg_set_files(ctx, ctx->ukh, &ctx->nukh, &ctx->ukh_set, l);
@@ -2368,7 +2362,8 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		break;
 	case oRequestTTY:
 		if (ctx->request_tty == -1)
-			ctx->request_tty = sshcfg_parse_request_tty(a);
+			ctx->request_tty = sshcfg_multistate(
+			    sshcfg_ms_request_tty, a);
 		break;
 	case oSendEnv:
 		sshcfg_send_env(ctx, l);
@@ -2400,7 +2395,7 @@ sshcfg_apply(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 		break;
 	case oCanonicalizeHostname:
 		if (ctx->canon == -1)
-			ctx->canon = sshcfg_parse_canon(a);
+			ctx->canon = sshcfg_multistate(sshcfg_ms_canon, a);
 		break;
 	case oCanonicalizeMaxDots:
 		if (ctx->canon_maxdots == -1)
