@@ -230,9 +230,9 @@ if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
 		"-v: over SFTP: the check printed no answer"
 	is "$(tree_list "$D/127.0.1.5/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole"
 	# a check that never answers: -t bounds it, as any setup step
-	capture "$T" "${M[@]}" -t 2 -w 127.0.1.4 -r --copy "$S/tree" --dest "$D/%h"
+	capture "$T" "${M[@]}" -t 6 -w 127.0.1.4 -r --copy "$S/tree" --dest "$D/%h"
 	is "$RC" 255 "a check that never answers: the host fails (255)"
-	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.4: SETUP: timed out waiting for the check for GNU tar after 2s \(-t\)$" \
+	like "$(cat "$T/err")" "^mrsh: 127\.0\.1\.4: SETUP: timed out waiting for the check for GNU tar after 6s \(-t\)$" \
 		"at -t, and says what it waited for"
 else
 	fail "sshd did not restart after SIGHUP"
