@@ -100,7 +100,7 @@ like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.1: PENDING: jump host loop[ab]: a Prox
 
 # ---- ssh_fake.py -----------------------------------------------------------
 if ! "$PY" -c 'import paramiko' 2>/dev/null; then
-	skip_n 12 "python3-paramiko not installed"
+	skip_n 13 "python3-paramiko not installed"
 	done_testing
 	exit 0
 fi
@@ -155,6 +155,11 @@ fake
 is "$MRC/$RC" "255/255" "exit-signal without a name: exit 255, as ssh (not 0)"
 hasline "mrsh: 127.0.0.1: exit status unknown: the server sent an exit-signal without a signal name" \
 	"$T/merr" "exit-signal without a name: says so"
+capture "$T" "${M[@]}" --json -o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" \
+	-w 127.0.0.1 true
+is "$RC/$("$PY" -c 'import json, sys; o = json.loads(sys.stdin.readline()); print(o["status"], o.get("exit_code"), o["stdout"].strip())' <"$T/out" 2>&1)" \
+	"255/unknown None out" \
+	"exit-signal without a name, --json: status \"unknown\", no exit code, the output kept"
 
 # (ssh exits 0 or 255 here, depending on which it reads first.)
 ssh_fake eof-drop
