@@ -45,6 +45,10 @@ compare "-b -L: hosts with different line counts" 'n[1-4]' \
 	'case %h in n1) seq 1 3;; n2) seq 1 5;; n3) seq 1 2;; n4) printf "1\n2\nlast";; esac' -b -L
 compare "--diff: changes more than 6 lines apart make separate hunks" 'n[1-3]' \
 	'seq 1 40 | if [ %h = n2 ]; then sed "s/^3$/three/;s/^20$/twenty/;s/^38$/x/"; else cat; fi' --diff
+# a change near the start: the last equal run (6 lines, too short to
+# split a hunk) is cut to the context
+compare "--diff: an equal tail longer than the context" 'n[1-3]' \
+	'seq 1 8 | if [ %h = n2 ]; then sed "s/^2$/two/"; else cat; fi' --diff
 compare "--diff: repeated lines" 'n[1-3]' \
 	'printf "a\nb\na\nb\na\nc\na\n"; [ %h = n2 ] && printf "b\na\nd\na\n"; true' --diff
 compare "--diff: all the same prints nothing" 'n[1-3]' 'echo same' --diff
