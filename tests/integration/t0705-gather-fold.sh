@@ -6,7 +6,7 @@
 . "$top_srcdir/tests/integration/lib.sh"
 
 T=$(make_tmpdir)
-plan 9
+plan 11
 
 # 1-3: 300 hosts, one output: held once (5 bytes, not 1,500).
 "$MRSH" -R exec -b --stats -j 64 -w 'h[1-300]' -- echo same \
@@ -36,3 +36,13 @@ is "$(grep -c '^h\[2-20\] (19) (output cut at 4 bytes)$' "$T/out")" 1 \
     "the 19 cut outputs fold into one group that says it was cut"
 grepok '^mrsh: stats: gather hosts 20, distinct 2, held 8 bytes$' \
     "$T/err" "4 bytes held for the 19 cut hosts, 4 for the whole one"
+
+# 10-11: the same held bytes, cut for some hosts and whole for one (it
+# printed exactly 4 bytes): same hash and length, two groups all the same,
+# only the cut ones say so.
+"$MRSH" -R exec -b --gather-max 4 -w 'h[1-5]' -- \
+    sh -c 'case %h in h3) printf abcd;; *) echo abcdefgh;; esac' \
+    >"$T/out" 2>"$T/err"
+is "$?" 0 "--gather-max 4, one output exactly 4 bytes: exit 0"
+is "$(cat "$T/out")" "$(printf -- '---------------\nh[1-2,4-5] (4) (output cut at 4 bytes)\n---------------\nabcd\n---------------\nh3\n---------------\nabcd')" \
+    "a cut and a whole output of the same bytes are two groups"
