@@ -55,21 +55,23 @@ EOF
 { echo "CanonicalizeFallbackLocal no"; cat "$T/cfg"; } >"$T/cfg_nofb"
 
 # ---- -t while the lookup is in flight -----------------------------------------
+# -t 3: before evdns gives up (2 s x 2 attempts; both are timers of the
+# same loop, so the order holds under load), and room for the other hosts'
+# logins, which -t bounds too. (ssh's ConnectTimeout does not cover the
+# lookup; nor does mrsh's, which is known only once the name is.)
 : >"$T/qlog"
-start=$SECONDS
-capture "$T" "$MRSH" -F "$T/cfg" -t 1 -w 'slow,node1,node2' 'true'
-took=$((SECONDS - start))
-is "$RC" 255 "-t 1 with a lookup nobody answers: exit 255"
-like "$(cat "$T/err")" '^mrsh: slow: RESOLVING: connect timeout after 1s \(-t\)$' \
+capture "$T" "$MRSH" -F "$T/cfg" -t 3 -w 'slow,node1,node2' 'true'
+is "$RC" 255 "-t 3 with a lookup nobody answers: exit 255"
+like "$(cat "$T/err")" '^mrsh: slow: RESOLVING: connect timeout after 3s \(-t\)$' \
 	"the host fails in RESOLVING with -t's connect timeout"
-is "$(sed 1d "$T/err")" "mrsh: 1 of 3 hosts failed: connect timeout after 1s (-t): slow" \
+is "$(sed 1d "$T/err")" "mrsh: 1 of 3 hosts failed: connect timeout after 3s (-t): slow" \
 	"then only the summary, naming it"
 is "$(sort "$T/out" | sed 's/^\([^:]*\): CONN [^ ]* [^ ]* \([^ ]*\) .*/\1 \2/')" \
 	"node1 127.0.1.1
 node2 127.0.1.2" "the other hosts ran, at their canonical addresses"
-is "$(tr A-Z a-z <"$T/qlog" | grep -c '^slow\.example\.test ')" 2  "the lookup was asked, A and AAAA (and never answered)"
-[ "$took" -lt 4 ]
-ok $? "-t ended it, not the resolver's own 2 s x 2 ($took s)"
+n=$(tr A-Z a-z <"$T/qlog" | grep -c '^slow\.example\.test ')
+[ "$n" -ge 2 ]
+ok $? "the lookup was asked, A and AAAA, and never answered ($n questions)"
 
 # ---- a server that never answers, against ssh -G ------------------------------
 # The resolvers time out (evdns after 2 s x 2, glibc after resolv.conf's
