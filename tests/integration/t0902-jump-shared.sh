@@ -13,62 +13,20 @@
 # Remote commands are single-quoted on purpose: they expand remotely.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/helpers/jumpnet.sh
+. "$top_srcdir/tests/helpers/jumpnet.sh"
 set -u
 
 reexec_in_netns
 need_cmd ip ss
 
-NB=mrsh-jb-$$
-NT=mrsh-jt-$$
-T=$(make_tmpdir)
-ip netns add "$NB" || bail_out "ip netns add $NB"
-at_exit "ip netns del $NB"
-ip netns add "$NT" || bail_out "ip netns add $NT"
-at_exit "ip netns del $NT"
-ip link add jb0 type veth peer name jb1 netns "$NB"
-ip addr add 10.77.1.1/24 dev jb0
-ip link set jb0 up
-ip -n "$NB" addr add 10.77.1.2/24 dev jb1
-ip -n "$NB" link set jb1 up
-ip -n "$NB" link set lo up
-ip -n "$NB" link add jt0 type veth peer name jt1 netns "$NT"
-ip -n "$NB" addr add 10.77.2.1/24 dev jt0
-ip -n "$NB" link set jt0 up
+# N targets, 10.77.2.10 and up, behind the bastion (tests/helpers/jumpnet.sh).
 N=200
-for ((i = 10; i < 10 + N; i++)); do
-	echo "addr add 10.77.2.$i/24 dev jt1"
-done >"$T/addrs"
-ip -n "$NT" -batch "$T/addrs" || bail_out "cannot add the target addresses"
-ip -n "$NT" link set jt1 up
-ip -n "$NT" link set lo up
+mapfile -t addrs < <(seq 10 $((10 + N - 1)))
+jumpnet_setup "${addrs[@]}"
 
 # Bastion A: the usual private sshd (its log counts logins), in B.
-PT=$(free_port)
-printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
-chmod +x "$T/sshd-b"
-SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
-AllowUsers *" start_sshd 1
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
-
-# extra_sshd NAME NETNS PORT [LINE...]: another sshd with the same keys,
-# the given lines first (first value wins); its log is $T/NAME.log.
-extra_sshd() {
-	local name=$1 ns=$2 port=$3 line
-	shift 3
-	{
-		for line in "$@"; do
-			echo "$line"
-		done
-		sed -e "s/^Port .*/Port $port/" -e "s#^PidFile .*#PidFile $T/$name.pid#" \
-			"$SSHD_CONFIG"
-	} >"$T/$name.config"
-	(ip netns exec "$ns" /usr/sbin/sshd -D -f "$T/$name.config" \
-		-E "$T/$name.log" </dev/null >/dev/null 2>&1 &
-		echo $! >"$T/$name.launcher")
-	at_exit "kill $(cat "$T/$name.launcher")"
-	wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $port' '$T/$name.log'" ||
-		bail_out "sshd $name did not start"
-}
+jumpnet_bastion
 
 extra_sshd targets "$NT" "$PT"
 PB=$(free_port)
@@ -76,15 +34,10 @@ extra_sshd bastion2 "$NB" "$PB" "AllowTcpForwarding yes"
 PN=$(free_port)
 extra_sshd nofwd "$NB" "$PN" "AllowTcpForwarding no"
 
-key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
-{
-	for p in "$SSHD_PORT" "$PB" "$PN"; do
-		echo "[10.77.1.2]:$p $key"
-	done
-	for ((i = 10; i < 10 + N; i++)); do
-		echo "[10.77.2.$i]:$PT $key"
-	done
-} >>"$KNOWN_HOSTS"
+jumpnet_known_hosts "${addrs[@]}"
+for p in "$PB" "$PN"; do
+	echo "[10.77.1.2]:$p $HOST_KEY_PUB"
+done >>"$KNOWN_HOSTS"
 
 {
 	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
