@@ -13,63 +13,26 @@
 # Remote commands are single-quoted on purpose: they expand remotely.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/helpers/jumpnet.sh
+. "$top_srcdir/tests/helpers/jumpnet.sh"
 set -u
 
 reexec_in_netns
 need_cmd ip ssh
 
-NB=mrsh-bastion-$$
-NT=mrsh-target-$$
-T=$(make_tmpdir)
-ip netns add "$NB" || bail_out "ip netns add $NB"
-at_exit "ip netns del $NB"
-ip netns add "$NT" || bail_out "ip netns add $NT"
-at_exit "ip netns del $NT"
-# us <-> bastion
-ip link add mb0 type veth peer name mb1 netns "$NB"
-ip addr add 10.77.1.1/24 dev mb0
-ip link set mb0 up
-ip -n "$NB" addr add 10.77.1.2/24 dev mb1
-ip -n "$NB" link set mb1 up
-ip -n "$NB" link set lo up
-# bastion <-> targets (we are not on this link and have no route to it)
-ip -n "$NB" link add mt0 type veth peer name mt1 netns "$NT"
-ip -n "$NB" addr add 10.77.2.1/24 dev mt0
-ip -n "$NB" link set mt0 up
-for a in 2 10 11 12 13; do
-	ip -n "$NT" addr add "10.77.2.$a/24" dev mt1
-done
-ip -n "$NT" link set mt1 up
-ip -n "$NT" link set lo up
+# The network of tests/helpers/jumpnet.sh: us, the bastion in B, the
+# targets (10.77.2.2, .10 - .13) in namespace C.
+jumpnet_setup 2 10 11 12 13
 
 # The bastion: the usual private sshd, run in namespace B, forwarding on,
 # but only to the targets it may open (10.77.2.13 is not among them).
-PT=$(free_port)
-printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
-chmod +x "$T/sshd-b"
-SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
-PermitOpen 10.77.2.2:$PT 10.77.2.10:$PT 10.77.2.11:$PT 10.77.2.12:$PT
-AllowUsers *" start_sshd 1
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
+jumpnet_bastion "PermitOpen 10.77.2.2:$PT 10.77.2.10:$PT 10.77.2.11:$PT 10.77.2.12:$PT"
 
 # The targets: a second sshd in namespace C, same keys, its own port; it
 # may forward too (it is the second hop of a chain).
-sed -e "s/^Port .*/Port $PT/" -e "s#^PidFile .*#PidFile $T/t.pid#" \
-	-e "s/^PermitOpen .*/PermitOpen any/" "$SSHD_CONFIG" >"$T/t_config"
-(ip netns exec "$NT" /usr/sbin/sshd -D -f "$T/t_config" -E "$T/t.log" \
-	</dev/null >/dev/null 2>&1 &
-	echo $! >"$T/t.launcher")
-at_exit "kill $(cat "$T/t.launcher")"
-wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
-	bail_out "the target sshd did not start"
+extra_sshd targets "$NT" "$PT" "PermitOpen any"
 
-key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
-{
-	echo "[10.77.1.2]:$SSHD_PORT $key"
-	for a in 2 10 11 12 13; do
-		echo "[10.77.2.$a]:$PT $key"
-	done
-} >>"$KNOWN_HOSTS"
+jumpnet_known_hosts 2 10 11 12 13
 
 # The client config: the jump hosts by name, then the usual Host * block;
 # cfg adds ProxyJump bastion for two targets in front of that.
