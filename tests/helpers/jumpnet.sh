@@ -19,6 +19,7 @@
 #   jumpnet_bastion [LINE...]       # start_sshd 1 in B, forwarding on
 #   extra_sshd targets "$NT" "$PT" [LINE...]   # the targets' sshd
 #   jumpnet_known_hosts 10 11 12    # the bastion and 10.77.2.A:$PT
+#   jumpnet_full_port 10.77.2.13 || bail_out ...  # HP: SYNs dropped in C
 #
 # Set by jumpnet_setup:
 #   T               a temp dir (make_tmpdir) for the test and these helpers
@@ -28,6 +29,7 @@
 # SSHD_PORT, SSHD_PID, SSHD_LOG, SSHD_CONFIG, SSH_CONFIG, KNOWN_HOSTS ...
 # The bastion is 10.77.1.2:$SSHD_PORT.
 # extra_sshd NAME ...: its config is $T/NAME.config, its log $T/NAME.log.
+# Set by jumpnet_full_port: HP, the port; FULL_PID, its listener's pid.
 
 # jumpnet_setup ADDR...: make T, namespaces B and C (removed at exit), the
 # links between them and mrsh's namespace, and the targets' addresses
@@ -126,3 +128,28 @@ jumpnet_known_hosts() {
 	} >>"$KNOWN_HOSTS"
 }
 
+# jumpnet_full_port ADDR: a free port HP on which a listener in C, bound
+# to ADDR (0.0.0.0: every target), has a full listen queue (backlog 0,
+# filled by three connections to 10.77.2.13), so the kernel drops the SYNs
+# of any other connection to it: the bastion's connect there hangs, and a
+# forward to it stays unanswered. The listener (FULL_PID) is killed at
+# exit. Returns 1 if it did not start; the caller says how bad that is.
+jumpnet_full_port() {
+	HP=$(free_port)
+	ip netns exec "$NT" python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind((sys.argv[3], int(sys.argv[1]))); s.listen(0)
+cs = []
+for i in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try:
+        c.connect(("10.77.2.13", int(sys.argv[1])))
+    except BlockingIOError:
+        pass
+    cs.append(c)
+open(sys.argv[2], "w").close()
+time.sleep(300)' "$HP" "$T/full.ready" "$1" &
+	FULL_PID=$!
+	at_exit "kill $FULL_PID"
+	wait_for 20 "test -e '$T/full.ready'"
+}

@@ -21,56 +21,17 @@
 # Remote commands are single-quoted on purpose: they expand remotely.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/helpers/jumpnet.sh
+. "$top_srcdir/tests/helpers/jumpnet.sh"
 set -u
 
 reexec_in_netns
 need_cmd ip sha256sum cmp head
 
-NB=mrsh-fb-$$
-NT=mrsh-ft-$$
-T=$(make_tmpdir)
-ip netns add "$NB" || bail_out "ip netns add $NB"
-at_exit "ip netns del $NB"
-ip netns add "$NT" || bail_out "ip netns add $NT"
-at_exit "ip netns del $NT"
-ip link add fb0 type veth peer name fb1 netns "$NB"
-ip addr add 10.77.1.1/24 dev fb0
-ip link set fb0 up
-ip -n "$NB" addr add 10.77.1.2/24 dev fb1
-ip -n "$NB" link set fb1 up
-ip -n "$NB" link set lo up
-ip -n "$NB" link add ft0 type veth peer name ft1 netns "$NT"
-ip -n "$NB" addr add 10.77.2.1/24 dev ft0
-ip -n "$NB" link set ft0 up
-for a in 10 11 12 13; do
-	ip -n "$NT" addr add "10.77.2.$a/24" dev ft1
-done
-ip -n "$NT" link set ft1 up
-ip -n "$NT" link set lo up
-
-PT=$(free_port)
-printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
-chmod +x "$T/sshd-b"
-SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
-AllowUsers *" start_sshd 1
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
-
-sed -e "s/^Port .*/Port $PT/" -e "s#^PidFile .*#PidFile $T/t.pid#" \
-	"$SSHD_CONFIG" >"$T/t_config"
-(ip netns exec "$NT" /usr/sbin/sshd -D -f "$T/t_config" -E "$T/t.log" \
-	</dev/null >/dev/null 2>&1 &
-	echo $! >"$T/t.launcher")
-at_exit "kill $(cat "$T/t.launcher")"
-wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
-	bail_out "the targets' sshd did not start"
-
-key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
-{
-	echo "[10.77.1.2]:$SSHD_PORT $key"
-	for a in 10 11 12 13; do
-		echo "[10.77.2.$a]:$PT $key"
-	done
-} >>"$KNOWN_HOSTS"
+jumpnet_setup 10 11 12 13
+jumpnet_bastion
+extra_sshd targets "$NT" "$PT"
+jumpnet_known_hosts 10 11 12 13
 {
 	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
 	printf 'Host 10.77.2.*\n\tPort %s\n\tProxyJump bastion\n' "$PT"
@@ -223,23 +184,7 @@ is "$(head -1 "$T/err")" "mrsh: 10.77.2.99: CONNECTING: connect timeout after 1s
 # at a time per session, so the targets queued behind it on the shared
 # jump session move to another session to the bastion after a second,
 # and answer; the hanging one fails at its own -t.
-HP=$(free_port)
-ip netns exec "$NT" python3 -c '
-import socket, sys, time
-s = socket.socket(); s.bind(("10.77.2.13", int(sys.argv[1]))); s.listen(0)
-cs = []
-for i in range(3):
-    c = socket.socket(); c.setblocking(False)
-    try:
-        c.connect(("10.77.2.13", int(sys.argv[1])))
-    except BlockingIOError:
-        pass
-    cs.append(c)
-open(sys.argv[2], "w").close()
-time.sleep(300)' "$HP" "$T/full.ready" &
-fullpid=$!
-at_exit "kill $fullpid"
-wait_for 20 "test -e '$T/full.ready'" || diag "the full listener did not start"
+jumpnet_full_port 10.77.2.13 || diag "the full listener did not start"
 capture "$T" "$MRSH" -F "$T/cfg" -vv -t 8 -w "10.77.2.13:$HP,10.77.2.[10-11]" echo ok
 is "$RC/$(sort "$T/out" | tr '\n' ' ')" "255/10.77.2.10: ok 10.77.2.11: ok " \
 	"a forward that hangs does not hold up the other targets of its jump host"
@@ -247,7 +192,7 @@ grepok "^mrsh: 10\\.77\\.2\\.13:$HP: CONNECTING: connect timeout after 8s \\(-t\
 	"... the hanging one fails at its own connect timeout"
 grepok ': jump host bastion: a forward is unanswered; 2 queued targets move to another session to it$' \
 	"$T/err" "... the two behind it moved to a second session to the bastion"
-kill "$fullpid" 2>/dev/null
+kill "$FULL_PID" 2>/dev/null
 
 # A target whose port takes the connection and closes it at once (no
 # SSH there): the channel closes before the target's banner, and the

@@ -24,59 +24,20 @@
 # wait_for's conditions are single-quoted on purpose: eval'd later.
 # shellcheck disable=SC2016
 . "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/helpers/jumpnet.sh
+. "$top_srcdir/tests/helpers/jumpnet.sh"
 set -u
 
 reexec_in_netns
 need_cmd ip python3 ps
 
-NB=mrsh-lb-$$
-NT=mrsh-lt-$$
-T=$(make_tmpdir)
-ip netns add "$NB" || bail_out "ip netns add $NB"
-at_exit "ip netns del $NB"
-ip netns add "$NT" || bail_out "ip netns add $NT"
-at_exit "ip netns del $NT"
-ip link add lb0 type veth peer name lb1 netns "$NB"
-ip addr add 10.77.1.1/24 dev lb0
-ip link set lb0 up
-ip -n "$NB" addr add 10.77.1.2/24 dev lb1
-ip -n "$NB" link set lb1 up
-ip -n "$NB" link set lo up
-ip -n "$NB" link add lt0 type veth peer name lt1 netns "$NT"
-ip -n "$NB" addr add 10.77.2.1/24 dev lt0
-ip -n "$NB" link set lt0 up
-for a in 10 11 12 13 14 15 16; do
-	ip -n "$NT" addr add "10.77.2.$a/24" dev lt1
-done
-ip -n "$NT" link set lt1 up
-ip -n "$NT" link set lo up
+jumpnet_setup 10 11 12 13 14 15 16
 # The bastion's connect to a target that drops its SYNs: ~3 s, not ~2 min.
 ip netns exec "$NB" sysctl -qw net.ipv4.tcp_syn_retries=1 ||
 	bail_out "cannot set tcp_syn_retries in $NB"
-
-PT=$(free_port)
-printf '#!/bin/sh\nexec ip netns exec %s /usr/sbin/sshd "$@"\n' "$NB" >"$T/sshd-b"
-chmod +x "$T/sshd-b"
-SSHD_BIN="$T/sshd-b" SSHD_EXTRA_CONFIG="AllowTcpForwarding yes
-AllowUsers *" start_sshd 1
-[ -x "$MRSH" ] || bail_out "no mrsh binary at $MRSH"
-
-sed -e "s/^Port .*/Port $PT/" -e "s#^PidFile .*#PidFile $T/t.pid#" \
-	"$SSHD_CONFIG" >"$T/t_config"
-(ip netns exec "$NT" /usr/sbin/sshd -D -f "$T/t_config" -E "$T/t.log" \
-	</dev/null >/dev/null 2>&1 &
-	echo $! >"$T/t.launcher")
-at_exit "kill $(cat "$T/t.launcher")"
-wait_for 20 "grep -q 'Server listening on 0.0.0.0 port $PT' '$T/t.log'" ||
-	bail_out "the targets' sshd did not start"
-
-key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
-{
-	echo "[10.77.1.2]:$SSHD_PORT $key"
-	for a in 10 11 12; do
-		echo "[10.77.2.$a]:$PT $key"
-	done
-} >>"$KNOWN_HOSTS"
+jumpnet_bastion
+extra_sshd targets "$NT" "$PT"
+jumpnet_known_hosts 10 11 12
 {
 	printf 'Host bastion\n\tHostName 10.77.1.2\n\tPort %s\n' "$SSHD_PORT"
 	printf 'Host 10.77.2.*\n\tPort %s\n\tProxyJump bastion\n' "$PT"
@@ -84,24 +45,8 @@ key=$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")
 } >"$T/cfg"
 
 # The dead targets: every address of C on port HP, whose listener's queue
-# is full (t0903).
-HP=$(free_port)
-ip netns exec "$NT" python3 -c '
-import socket, sys, time
-s = socket.socket(); s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(0)
-cs = []
-for i in range(3):
-    c = socket.socket(); c.setblocking(False)
-    try:
-        c.connect(("10.77.2.13", int(sys.argv[1])))
-    except BlockingIOError:
-        pass
-    cs.append(c)
-open(sys.argv[2], "w").close()
-time.sleep(300)' "$HP" "$T/full.ready" &
-fullpid=$!
-at_exit "kill $fullpid"
-wait_for 20 "test -e '$T/full.ready'" || bail_out "the full listener did not start"
+# is full (jumpnet_full_port, the trick of t0903).
+jumpnet_full_port 0.0.0.0 || bail_out "the full listener did not start"
 
 # 1. hop1 behind the bastion; 10.77.2.11 behind both. The dead target
 # first: its open hangs and hop1's, queued behind it, moves to a lane.
@@ -130,8 +75,8 @@ is "$rc/$(cat "$T/c.out")" "255/10.77.2.11: done" \
 grepok ': jump host bastion: a forward is unanswered; 1 queued target moves? to another session to it$' \
 	"$T/c.err" "... hop1's channel had moved to a lane to the bastion"
 # hop1's sshd logs the disconnect of the session from the bastion.
-wait_for 10 "grep -q '^Received disconnect from 10\\.77\\.2\\.1 port' '$T/t.log'"
-grepok '^Received disconnect from 10\.77\.2\.1 port [0-9]+:11:' "$T/t.log" \
+wait_for 10 "grep -q '^Received disconnect from 10\\.77\\.2\\.1 port' '$T/targets.log'"
+grepok '^Received disconnect from 10\.77\.2\.1 port [0-9]+:11:' "$T/targets.log" \
 	"... at the end hop1's session closed first: its disconnect reached hop1"
 is "$(grep -c 'jump host hop1: jump host closed' "$T/c.err")" 0 \
 	"... not cut off by the lane's close"
