@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,7 +381,10 @@ auth_agent_is_file(struct ssh_auth *a)
 	return (found);
 }
 
-/* A public key only, and no agent offered its private key. */
+/*
+ * A public key only, and no agent offered its private key. The private
+ * key may be there and unreadable (EACCES, EMFILE): not "not there".
+ */
 static void
 auth_pubonly(struct ssh_auth *a, struct ssh_key *k)
 {
@@ -388,8 +392,12 @@ auth_pubonly(struct ssh_auth *a, struct ssh_key *k)
 	if (k->warned)
 		return;
 	k->warned = 1;
-	warnx_m("key %s: the private key is not there and no agent holds it",
-	    k->path);
+	if (k->priv_errno != 0 && k->priv_errno != ENOENT)
+		warnx_m("key %s: cannot read the private key (%s) and no "
+		    "agent holds it", k->path, ssh_key_readerr(k->priv_errno));
+	else
+		warnx_m("key %s: the private key is not there and no agent "
+		    "holds it", k->path);
 }
 
 /* The public key fields of a key blob: what follows its type name. */

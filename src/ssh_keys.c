@@ -372,6 +372,20 @@ ssh_secret_free(char *p)
 	free(p);
 }
 
+/*
+ * The reading's own errnos in words (EINVAL: not a regular file; EFBIG:
+ * too big for a key), the others as strerror says them.
+ */
+const char *
+ssh_key_readerr(int err)
+{
+	if (err == EINVAL)
+		return ("not a regular file");
+	if (err == EFBIG)
+		return ("larger than 64 KiB, not a key");
+	return (strerror(err));
+}
+
 struct ssh_key *
 ssh_key_peek(struct ssh_keyring *kr, const char *path, int explicit)
 {
@@ -390,6 +404,7 @@ ssh_key_peek(struct ssh_keyring *kr, const char *path, int explicit)
 		kr->keys = k;
 		k->priv = ssh_key_readfile(path, &k->privlen);
 		save = errno;
+		k->priv_errno = k->priv == NULL ? save : 0;
 		xasprintf(&pubpath, "%s.pub", path);
 		if ((k->pub = ssh_key_readfile(pubpath, &k->publen)) != NULL)
 			k->pubpath = pubpath;
@@ -406,9 +421,7 @@ ssh_key_peek(struct ssh_keyring *kr, const char *path, int explicit)
 			k->unusable = 1;
 			if (explicit && save != ENOENT)
 				warnx_m("identity file %s: %s", path,
-				    save == EINVAL ? "not a regular file" :
-				    save == EFBIG ? "larger than 64 KiB, not a "
-				    "key" : strerror(save));
+				    ssh_key_readerr(save));
 			else if (explicit)
 				info("identity file %s not found", path);
 			return (k);

@@ -27,6 +27,7 @@ struct ssh_key {
 	char		*passphrase;	/* NULL if not encrypted, decrypted */
 	int		 decrypted;	/* priv is the decrypted key now */
 	int		 unusable;	/* missing, unreadable, no passphrase */
+	int		 priv_errno;	/* why PATH could not be read, or 0 */
 	int		 warned;
 	struct ssh_signer *signer;	/* parsed once (ssh_sign.c), or NULL */
 	int		 signer_checked;
@@ -48,6 +49,9 @@ struct ssh_key *ssh_key_get(struct ssh_keyring *, const char *path,
 /* An encrypted key whose passphrase was not asked (BatchMode). */
 int	ssh_key_locked(const struct ssh_key *);
 void	ssh_keyring_free(struct ssh_keyring *);
+
+/* Why a key file could not be read, for an errno of ssh_key_peek's. */
+const char *ssh_key_readerr(int);
 
 /* As ssh_key_get, but never asks for a passphrase. */
 struct ssh_key *ssh_key_peek(struct ssh_keyring *, const char *path,

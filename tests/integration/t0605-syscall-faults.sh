@@ -272,6 +272,23 @@ ssh_ pc_fork 'fork=EAGAIN@2' "$T/nc.cfg"
 one_fails pc_fork 'fork #2: EAGAIN' 127.0.1.2 \
     'CONNECTING: ProxyCommand: cannot start: Resource temporarily unavailable'
 
+# The private key there but unreadable (EACCES from open: as root no file
+# mode can do it), its .pub readable, no agent: every host is refused
+# (one key file for all), and the warning says why, not "not there".
+unset SSH_AUTH_SOCK
+ssh_ key_unread 'open=EACCES@2' "$SSH_CONFIG"
+hit key_unread 'open #2: EACCES'
+is "$rc" 255 "key_unread: exit 255"
+nokey="permission denied (publickey) as $SSHD_USER: no usable key (1 could not be read, decrypted or found in the agent)"
+is "$(grep '^mrsh: ' "$T/key_unread.err")" \
+    "mrsh: key $USER_KEY: cannot read the private key (Permission denied) and no agent holds it
+mrsh: 127.0.1.1: SETUP: $nokey
+mrsh: 127.0.1.2: SETUP: $nokey
+mrsh: 127.0.1.3: SETUP: $nokey
+mrsh: 3 of 3 hosts failed: $nokey: 127.0.1.[1-3]" \
+    "key_unread: the key cannot be read, says why; each host refused"
+is "$(cat "$T/key_unread.out")" "" "key_unread: no output"
+
 # The key in an agent only (IdentityFile names its .pub): per host the
 # connection's socket and connect, getpeername, then an agent connection
 # for the key list and one for the signature (socket and connect each).
