@@ -735,6 +735,36 @@ ssh_discard_extended(struct ssh_conn *c)
 }
 
 /*
+ * A tar install's output is what the host's tools say (tar's and mv's
+ * errors quoting names, a login shell's banner), not a command's: made
+ * safe as mrsh's own text is (log_safe), line by line, so that no byte
+ * from the server reaches the terminal raw.
+ */
+static void
+ssh_output_safe(struct session *s, enum stream st, const char *buf,
+    size_t n)
+{
+	const char	*nl, *end = buf + n;
+	char		*out;
+	size_t		 o = 0, len;
+
+	out = xmalloc(n * 4 + 1);
+	while (buf < end) {
+		nl = memchr(buf, '\n', (size_t)(end - buf));
+		len = (nl != NULL ? nl : end) - buf;
+		(void)log_safe(out + o, n * 4 + 1 - o, buf, len);
+		o += strlen(out + o);
+		buf += len;
+		if (nl != NULL) {
+			out[o++] = '\n';
+			buf++;
+		}
+	}
+	session_output(s, st, out, o);
+	free(out);
+}
+
+/*
  * Read both streams until both say EAGAIN (or EOF). Returns -1 if the
  * session failed, 1 at the channel's EOF, 0 otherwise.
  */
@@ -778,8 +808,12 @@ ssh_drain(struct ssh_conn *c)
 				continue;	/* no data; EOF is checked below */
 			progress = 1;
 			total += (size_t)n;
-			session_output(s, (enum stream)st, c->r->buf,
-			    (size_t)n);
+			if (c->tar != NULL)
+				ssh_output_safe(s, (enum stream)st, c->r->buf,
+				    (size_t)n);
+			else
+				session_output(s, (enum stream)st, c->r->buf,
+				    (size_t)n);
 			if (c->failed || c->closing)
 				return (-1);
 		}

@@ -7,12 +7,12 @@
 # times and modes are kept (atime too); the local files are read once for
 # all hosts (-v); nothing temporary is left; a file where a directory goes
 # fails that host only (exit 255, the stage as the reason), with the
-# path, leaving the file and every other host alone; a full disk fails
-# that host and leaves the destination names alone; a host whose tar
-# stops does not hold the others back; without --tar or --sftp a tree
-# goes by tar where the host's check says it can, else over SFTP (a new
-# target name, a file in the way, no GNU tar, an SFTP-only account);
-# usage errors.
+# path (made safe: no raw escape byte), leaving the file and every other
+# host alone; a full disk fails that host and leaves the destination
+# names alone; a host whose tar stops does not hold the others back;
+# without --tar or --sftp a tree goes by tar where the host's check says
+# it can, else over SFTP (a new target name, a file in the way, no GNU
+# tar, an SFTP-only account); usage errors.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -104,6 +104,17 @@ for h in 127.0.1.1 127.0.1.3; do
 done
 is "$bad" 0 "the other two hosts got the whole tree"
 is "$(leftovers "$D")" 0 "no temporary directory left"
+
+# what the host's tools say is made safe: a destination name with an
+# escape sequence in it, quoted back by the install's error
+E="$T/esc"$'\033'"[1mdir"
+mkdir -p "$E"
+printf 'in the way\n' >"$E/tree"
+capture "$T" "${M[@]}" -w 127.0.1.1 -r --tar --copy "$S/tree" --dest "$E"
+is "$RC" 255 "--tar: a file in the way under an odd name: the host failed (255)"
+like "$(cat "$T/err")" "^127\.0\.1\.1: $T/esc\\\\033\[1mdir/tree: file exists and is not a directory$" \
+	"the host's error shows the escape as \\033"
+is "$(grep -c $'\033' "$T/err")" 0 "no raw escape byte reaches the terminal"
 
 # a missing destination
 capture "$T" "${M[@]}" -w 127.0.1.1 -r --tar --copy "$S/tree" --dest "$T/nonexistent"
