@@ -416,6 +416,9 @@ struct sshcfg_exec {
 	char			*host;		/* as given */
 	char			*cmd;		/* expanded */
 	int			 status;	/* exit status; -1 abnormal */
+	const char		*why;		/* "fork: ..." if it could not
+						   run or be waited for */
+	char			*whybuf;
 };
 
 struct sshconfig {
@@ -444,6 +447,7 @@ struct sshcfg_ctx {
 	int			 want_final;	/* Match final seen */
 	const struct sshcfg_line *foreign[SSHCFG_NFOREIGN]; /* first value */
 	const struct sshcfg_line *failed;	/* Match exec that failed */
+	const char		*failed_why;	/* its sshcfg_exec's why */
 	char			*too_many;	/* key files past the limit */
 	const struct sshcfg_line *bad_hostname;	/* HostName, bad % token */
 	char			*hostname;	/* HostName, unexpanded */
@@ -1882,6 +1886,7 @@ sshconfig_free(struct sshconfig *cfg)
 	for (i = 0; i < cfg->nexecs; i++) {
 		free(cfg->execs[i].host);
 		free(cfg->execs[i].cmd);
+		free(cfg->execs[i].whybuf);
 	}
 	free(cfg->execs);
 	free(cfg->ignore_unknown);
@@ -2048,22 +2053,27 @@ sshcfg_foreign_value(const struct sshcfg_ctx *ctx, const char *name)
 
 /*
  * Run a Match exec command as ssh does ($SHELL or /bin/sh -c, stdin and
- * stdout on /dev/null): its exit status, or -1 if it did not exit. The
- * result is kept for the run, so the command runs once per host.
+ * stdout on /dev/null): its exit status, or -1 if it did not exit, with
+ * *why set when fork or waitpid failed (the host's refusal says it: the
+ * command never ran, or how it ended is unknown). The result is kept for
+ * the run, so the command runs once per host.
  */
 static int
-sshcfg_run_exec(struct sshconfig *cfg, const char *host, const char *cmd)
+sshcfg_run_exec(struct sshconfig *cfg, const char *host, const char *cmd,
+    const char **why)
 {
 	struct sshcfg_exec *e;
-	const char *shell;
+	const char *shell, *call = NULL;
 	pid_t pid;
 	size_t i;
-	int fd, status;
+	int fd, status, err = 0;
 
 	for (i = 0; i < cfg->nexecs; i++) {
 		e = &cfg->execs[i];
-		if (strcmp(e->host, host) == 0 && strcmp(e->cmd, cmd) == 0)
+		if (strcmp(e->host, host) == 0 && strcmp(e->cmd, cmd) == 0) {
+			*why = e->why;
 			return e->status;
+		}
 	}
 	if ((shell = getenv("SHELL")) == NULL || *shell == '\0')
 		shell = "/bin/sh";
@@ -2071,7 +2081,8 @@ sshcfg_run_exec(struct sshconfig *cfg, const char *host, const char *cmd)
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) == -1) {
-		error("Match exec: fork: %s", strerror(errno));
+		call = "fork";
+		err = errno;
 		status = -1;
 	} else if (pid == 0) {
 		if ((fd = open("/dev/null", O_RDWR)) != -1) {
@@ -2087,6 +2098,8 @@ sshcfg_run_exec(struct sshconfig *cfg, const char *host, const char *cmd)
 	} else {
 		while (waitpid(pid, &status, 0) == -1) {
 			if (errno != EINTR) {
+				call = "waitpid";
+				err = errno;
 				status = -1;
 				break;
 			}
@@ -2100,6 +2113,13 @@ sshcfg_run_exec(struct sshconfig *cfg, const char *host, const char *cmd)
 	e->host = xstrdup(host);
 	e->cmd = xstrdup(cmd);
 	e->status = status;
+	e->why = e->whybuf = NULL;
+	if (call != NULL) {
+		debug("Match exec for %s: %s: %s", host, call, strerror(err));
+		xasprintf(&e->whybuf, "%s: %s", call, strerror(err));
+		e->why = e->whybuf;
+	}
+	*why = e->why;
 	return status;
 }
 
@@ -2109,7 +2129,7 @@ sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 {
 	struct sshconfig *cfg = ctx->cfg;
 	struct sshcfg_tokens t;
-	const char *attr, *arg, *ruser, *alias;
+	const char *attr, *arg, *ruser, *alias, *why;
 	char *host, *subject, *cmd;
 	int i, negate, r, st, result = 1;
 
@@ -2158,10 +2178,12 @@ sshcfg_match_eval(struct sshcfg_ctx *ctx, const struct sshcfg_line *l)
 			t.port = ctx->port > 0 ? ctx->port :
 			    SSHCFG_DEFAULT_PORT;
 			cmd = sshcfg_expand_tokens(cfg, &t, arg, 0);
-			st = sshcfg_run_exec(cfg, ctx->host, cmd);
+			st = sshcfg_run_exec(cfg, ctx->host, cmd, &why);
 			free(cmd);
-			if (st == -1 && ctx->failed == NULL)
+			if (st == -1 && ctx->failed == NULL) {
 				ctx->failed = l;
+				ctx->failed_why = why;
+			}
 			r = st == 0;
 		}
 		if (r == negate)
@@ -3037,7 +3059,12 @@ sshcfg_refusal(const struct sshcfg_ctx *ctx, char *err, size_t errlen)
 	const char *what;
 	size_t i;
 
-	if ((l = ctx->failed) != NULL) {
+	if ((l = ctx->failed) != NULL && ctx->failed_why != NULL) {
+		snprintf(err, errlen, "%s:%d: Match exec: %s; not connecting",
+		    l->file, l->lineno, ctx->failed_why);
+		return -1;
+	}
+	if (l != NULL) {
 		snprintf(err, errlen, "%s:%d: Match exec did not exit "
 		    "normally; not connecting", l->file, l->lineno);
 		return -1;

@@ -7,7 +7,8 @@
 # stderr connection; send of the request), the scripted rshd for a listener
 # without the port pool (--ports ephemeral: bind, getsockname), the exec
 # transport (pipe2) and sshd, behind a ProxyCommand (socketpair, pipe2,
-# fork) and with the key in ssh-agent only (the agent's socket). Each time:
+# fork), with a Match exec (fork, waitpid), a KnownHostsCommand (fork) and
+# with the key in ssh-agent only (the agent's socket). Each time:
 # exit 255 (mrsh.1, EXIT STATUS), one line "mrsh: HOST: STAGE: reason" and
 # the summary, and every other host's whole output. Failures mrsh rides out
 # (EINTR, EAGAIN, one port conflict, the kernel's socket table unreadable,
@@ -271,6 +272,36 @@ one_fails pc_pipe 'pipe2 #3: EMFILE' 127.0.1.2 \
 ssh_ pc_fork 'fork=EAGAIN@2' "$T/nc.cfg"
 one_fails pc_fork 'fork #2: EAGAIN' 127.0.1.2 \
     'CONNECTING: ProxyCommand: cannot start: Resource temporarily unavailable'
+
+# A Match exec per host (fork, then waitpid): one that cannot run, or
+# whose end cannot be waited for, refuses its host and says which call
+# failed (it said "did not exit normally", after a line without the host).
+{
+	printf 'Match exec "true"\n\tServerAliveInterval 30\n'
+	cat "$SSH_CONFIG"
+} >"$T/mexec.cfg"
+ssh_ mexec_fork 'fork=EAGAIN@2' "$T/mexec.cfg"
+one_fails mexec_fork 'fork #2: EAGAIN' 127.0.1.2 \
+    "SETUP: $T/mexec.cfg:1: Match exec: fork: Resource temporarily unavailable; not connecting"
+ssh_ mexec_wait 'waitpid=ECHILD@2' "$T/mexec.cfg"
+one_fails mexec_wait 'waitpid #2: ECHILD' 127.0.1.2 \
+    "SETUP: $T/mexec.cfg:1: Match exec: waitpid: No child processes; not connecting"
+ssh_ mexec_intr 'waitpid=EINTR@2' "$T/mexec.cfg"
+all_ok mexec_intr 'waitpid #2: EINTR'
+
+# KnownHostsCommand, twice per host (pipe2, fork, poll until its EOF).
+printf '#!/bin/sh\ncat %s\n' "$KNOWN_HOSTS" >"$T/khc.sh"
+chmod +x "$T/khc.sh"
+{
+	printf 'Host *\n\tKnownHostsCommand %s\n' "$T/khc.sh"
+	printf '\tUserKnownHostsFile /dev/null\n'
+	cat "$SSH_CONFIG"
+} >"$T/khc.cfg"
+ssh_ khc_fork 'fork=EAGAIN@3' "$T/khc.cfg"
+one_fails khc_fork 'fork #3: EAGAIN' 127.0.1.2 \
+    "SETUP: KnownHostsCommand $T/khc.sh: Resource temporarily unavailable"
+ssh_ khc_poll 'poll=EINTR@5' "$T/khc.cfg"
+all_ok khc_poll 'poll #5: EINTR'
 
 # The private key there but unreadable (EACCES from open: as root no file
 # mode can do it), its .pub readable, no agent: every host is refused
