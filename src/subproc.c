@@ -90,8 +90,18 @@ subproc_capture(const char *what, const char *path, char *const argv[],
 		}
 		pfd.fd = fds[0];
 		pfd.events = POLLIN;
-		if ((r = poll(&pfd, 1, ms)) == -1 && errno != EINTR)
-			break;
+		if ((r = poll(&pfd, 1, ms)) == -1 && errno != EINTR) {
+			/* Ours, not the command's: not its exit status. */
+			i = errno;
+			close(fds[0]);
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &res->status, 0) == -1 &&
+			    errno == EINTR)
+				;
+			evbuffer_free(buf);
+			errno = i;
+			return (-1);
+		}
 		if (r <= 0)
 			continue;
 		if ((r = evbuffer_read(buf, fds[0], 65536)) == -1 &&

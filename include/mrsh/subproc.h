@@ -20,7 +20,8 @@ struct subproc_result {
  * default signals, input /dev/null, mrsh's stderr and no other
  * descriptor; read its stdout to the end, at most max bytes and timeout
  * seconds (<= 0: none), killing the group past either; then reap it.
- * 0 with res filled, or -1 with errno (pipe, fork). what names the
+ * 0 with res filled, or -1 with errno (pipe, fork, poll; the command is
+ * killed and reaped after a poll failure). what names the
  * command in the message of a failed exec (exit status 127).
  */
 int	subproc_capture(const char *what, const char *path,

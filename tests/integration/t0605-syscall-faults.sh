@@ -302,6 +302,11 @@ one_fails khc_fork 'fork #3: EAGAIN' 127.0.1.2 \
     "SETUP: KnownHostsCommand $T/khc.sh: Resource temporarily unavailable"
 ssh_ khc_poll 'poll=EINTR@5' "$T/khc.cfg"
 all_ok khc_poll 'poll #5: EINTR'
+# poll failing is mrsh's error, not the command's exit status (it said
+# "failed, status 141", the command killed by SIGPIPE).
+ssh_ khc_pollerr 'poll=ENOMEM@5' "$T/khc.cfg"
+one_fails khc_pollerr 'poll #5: ENOMEM' 127.0.1.2 \
+    "SETUP: KnownHostsCommand $T/khc.sh: Cannot allocate memory"
 
 # The private key there but unreadable (EACCES from open: as root no file
 # mode can do it), its .pub readable, no agent: every host is refused
