@@ -244,7 +244,7 @@ static const char usage_text[] =
 "host could not be reached, failed authentication or timed out, or output\n"
 "could not be written (e.g. a full disk); otherwise the largest exit status\n"
 "of the remote commands (128+N for signal N; one outside 0-255 counts as\n"
-"255); 2 for usage errors; 130 when interrupted.\n";
+"255); 2 for usage errors; 130 when interrupted, 143 when terminated.\n";
 
 /*
  * Built-in defaults, one table: options_parse applies them as options
