@@ -7,7 +7,7 @@
 # - sshd with PermitTTY no for 127.0.1.2: --tty (ssh -tt) fails there;
 # - --tty with TERM unset: the same terminal type as ssh's;
 # - ssh_fake.py: "none" authentication accepted (no key offered); the
-#   exec request refused; an exit-signal without a name
+#   exec request refused (for -r --copy's check for GNU tar too); an exit-signal without a name
 #   (not taken for exit 0); EOF then the TCP connection dropped without
 #   CHANNEL_CLOSE, after an exit status (which libssh2 cannot tell from
 #   none: a failure) or after an exit signal (reported);
@@ -100,7 +100,7 @@ like "$(cat "$T/err")" '^mrsh: 127\.0\.1\.1: PENDING: jump host loop[ab]: a Prox
 
 # ---- ssh_fake.py -----------------------------------------------------------
 if ! "$PY" -c 'import paramiko' 2>/dev/null; then
-	skip_n 13 "python3-paramiko not installed"
+	skip_n 18 "python3-paramiko not installed"
 	done_testing
 	exit 0
 fi
@@ -149,6 +149,16 @@ like "$(cat "$T/merr")" \
 	'^mrsh: 127\.0\.0\.1: SETUP: exec refused by the server: ' \
 	"exec refused: one line saying so"
 like "$(cat "$T/err")" 'exec request failed' "exec refused: ssh says so too"
+# -r --copy: the check for GNU tar is refused too, so SFTP, which this
+# server does not have either
+mkdir -p "$T/tree/d"
+echo x >"$T/tree/d/f"
+capture "$T" "${M[@]}" -v -o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" \
+	-w 127.0.0.1 -r --copy "$T/tree" --dest /nonexistent
+is "$RC" 255 "exec refused, -r --copy: exit 255"
+hasline "mrsh: 127.0.0.1: the tree goes over SFTP: the server refused the check's command" \
+	"$T/err" "the refused check means SFTP"
+like "$(cat "$T/err")" '^mrsh: 127\.0\.0\.1: SETUP: .*SFTP' "then SFTP's own failure, one line"
 
 ssh_fake exit-signal ''
 fake
@@ -169,6 +179,12 @@ is "$MRC" 255 \
 hasline "mrsh: 127.0.0.1: RUNNING: connection lost before the channel closed: the server closed or reset the connection" \
 	"$T/merr" "EOF then a drop: one line, the reason in words"
 is "$(cat "$T/mout")" "127.0.0.1: out" "EOF then a drop: the output arrived"
+# -r --copy: the check's channel is dropped the same way
+capture "$T" "${M[@]}" -o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" \
+	-w 127.0.0.1 -r --copy "$T/tree" --dest /nonexistent
+is "$RC" 255 "EOF then a drop during the check for GNU tar: exit 255"
+is "$(grep -c '^mrsh: 127\.0\.0\.1: SETUP: ' "$T/err")" 1 \
+	"one line: the host failed in setup"
 
 ssh_fake eof-drop TERM
 capture "$T" "${M[@]}" -v -o "UserKnownHostsFile=$FAKE_KH" -p "$FAKE_PORT" \

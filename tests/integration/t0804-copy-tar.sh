@@ -232,6 +232,9 @@ fi
 n=$(grep -c 'Server listening' "$SSHD_LOG")
 printf 'Match LocalAddress 127.0.1.5\n\tForceCommand internal-sftp\n' >>"$SSHD_CONFIG"
 printf 'Match LocalAddress 127.0.1.4\n\tForceCommand sleep 60\n' >>"$SSHD_CONFIG"
+# a login that greets on stdout and stderr before every command
+printf 'Match LocalAddress 127.0.1.2\n\tForceCommand %s\n' \
+	'echo hello; echo mind-the-gap >&2; eval "$SSH_ORIGINAL_COMMAND"' >>"$SSHD_CONFIG"
 kill -HUP "$SSHD_PID"
 if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
 	rm -rf "$D/127.0.1.5/tree"
@@ -240,6 +243,14 @@ if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
 	like "$(cat "$T/err")" "127\.0\.1\.5: the tree goes over SFTP: the check printed no answer" \
 		"-v: over SFTP: the check printed no answer"
 	is "$(tree_list "$D/127.0.1.5/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole"
+	# greetings around the check's answer do not hide it
+	rm -rf "$D/127.0.1.2/tree"
+	capture "$T" "${M[@]}" -v -w 127.0.1.2 -r --copy "$S/tree" --dest "$D/%h"
+	is "$RC" 0 "a login that greets: exit 0"
+	like "$(cat "$T/err")" "127\.0\.1\.2: the tree goes as a tar stream$" "-v: still by tar"
+	is "$(tree_list "$D/127.0.1.2/tree")" "$(tree_list "$S/tree")" "and the tree arrived whole"
+	is "$(cat "$T/out")" "127.0.1.2: hello" "the copy's own greeting is the host's output, the check's is not"
+	is "$(grep -c 'mind-the-gap' "$T/err")" 1 "on stderr too: once, from the copy's command"
 	# a check that never answers: -t bounds it, as any setup step
 	capture "$T" "${M[@]}" -t 6 -w 127.0.1.4 -r --copy "$S/tree" --dest "$D/%h"
 	is "$RC" 255 "a check that never answers: the host fails (255)"
@@ -247,7 +258,7 @@ if wait_for 30 '[ "$(grep -c "Server listening" "$SSHD_LOG")" -gt "$n" ]'; then
 		"at -t, and says what it waited for"
 else
 	fail "sshd did not restart after SIGHUP"
-	skip_n 4 "no sshd"
+	skip_n 9 "no sshd"
 fi
 
 # single files never need the check; --sftp skips it for trees
