@@ -12,7 +12,10 @@
 #   and with StrictHostKeyChecking no both log in;
 # - the host's key changed but the address's is unchanged: both refuse
 #   (mrsh names the DNS spoofing case);
-# - accept-new for an unknown host: both record "host,address";
+# - accept-new for an unknown host: both record "host,address" (with
+#   HashKnownHosts, a hashed line for each);
+# - a known_hosts on a full tmpfs: both warn and log in, the file as it
+#   was (ssh 9.2 wrongly says "Permanently added"; mrsh names the error);
 # - CheckHostIP no (the default) ignores a wrong address line, and so does
 #   yes for a loopback address.
 # KnownHostsCommand (an absolute path, no shell): ssh and mrsh run it with
@@ -62,7 +65,9 @@ both() {
 	capture "$T" "$MRSH" -F "$T/mrsh.cfg" -t 30 ${V:+"$V"} -w "$host" true
 	is "$RC/$SRC" "$want/$want" "$name: mrsh and ssh both exit $want" ||
 		diag "ssh: $(head -c 600 "$T/ssh.err") mrsh: $(head -c 600 "$T/err")"
-	is "$(sort "$T/kh.mrsh")" "$(sort "$T/kh.ssh")" \
+	# Hashed names differ by their random salt: compared as |1|HASH.
+	is "$(sed 's/^|1|[^ ]*/|1|HASH/' "$T/kh.mrsh" | sort)" \
+		"$(sed 's/^|1|[^ ]*/|1|HASH/' "$T/kh.ssh" | sort)" \
 		"$name: the same known_hosts afterwards"
 }
 
@@ -97,6 +102,62 @@ is "$RC" 0 "CheckHostIP no: a wrong address line does not matter"
 # line for it does not matter.
 both "loopback address" lob 0 "[lob]:$P $KEY
 [127.0.1.1]:$P $OTHER"
+
+# HashKnownHosts yes: the host and the address on lines of their own.
+both "accept-new, hashed" webb 0 "" "StrictHostKeyChecking accept-new" "HashKnownHosts yes"
+ssh-keygen -F "[webb]:$P" -f "$T/kh.mrsh" >/dev/null &&
+	ssh-keygen -F "[10.73.0.2]:$P" -f "$T/kh.mrsh" >/dev/null
+is "$?" 0 "accept-new, hashed: ssh-keygen -F finds the host and the address"
+
+# ---- a known_hosts that cannot be written -------------------------------
+# On a full tmpfs: ssh says it failed ("Failed to add the host ...") and
+# logs in; so does mrsh, and the file stays empty.
+mkdir -p "$T/full"
+mount -t tmpfs -o size=4k tmpfs "$T/full" ||
+	bail_out "cannot mount a tmpfs in the private mount namespace"
+at_exit "umount '$T/full'"
+# full NAME HOST LINE [CONFIG LINES...]: ssh and mrsh with CheckHostIP yes
+# on $T/full/kh holding LINE (if any), padded with a comment to fill the
+# tmpfs's one page, so that nothing more fits; both log in.
+full() {
+	local name=$1 host=$2 line=$3 pad
+
+	shift 3
+	rm -f "$T/full/kh" "$T/full/fill"
+	if [ -n "$line" ]; then
+		pad=$(printf '%*s' $((4096 - ${#line} - 3)) '' | tr ' ' x)
+		printf '%s\n#%s\n' "$line" "$pad" >"$T/full/kh" ||
+			bail_out "cannot write $T/full/kh"
+	else
+		: >"$T/full/kh"
+		head -c 65536 /dev/zero >"$T/full/fill" 2>/dev/null
+	fi
+	cp "$T/full/kh" "$T/kh.before"
+	sshd_client_config "$T/full.cfg" "$USER_KEY" "$T/full/kh" "$@" \
+		"CheckHostIP yes" "LogLevel INFO"
+	timeout 60 ssh -F "$T/full.cfg" "$host" true </dev/null >"$T/ssh.out" 2>"$T/ssh.err"
+	SRC=$?
+	capture "$T" "$MRSH" -F "$T/full.cfg" -t 30 -w "$host" true
+	is "$RC/$SRC" "0/0" "$name: mrsh and ssh both log in" ||
+		diag "ssh: $(head -c 600 "$T/ssh.err") mrsh: $(head -c 600 "$T/err")"
+	cmp -s "$T/full/kh" "$T/kh.before"
+	is "$?" 0 "$name: the file is unchanged"
+}
+
+# (ssh 9.2 ignores its fclose error and says "Permanently added" here;
+# mrsh says that it failed, and why.)
+full "full disk, host known, address not" weba "[weba]:$P $KEY"
+like "$(cat "$T/err")" "^mrsh: Failed to add the ssh-ed25519 host key for IP address '\[10\.73\.0\.1\]:$P' to the list of known hosts \($T/full/kh\)\.$" \
+	"full disk, address not added: mrsh says so"
+full "full disk, accept-new" webb "" "StrictHostKeyChecking accept-new"
+like "$(cat "$T/err")" "^mrsh: cannot add host key for \[webb\]:$P,\[10\.73\.0\.2\]:$P to $T/full/kh: No space left on device$" \
+	"full disk, accept-new: mrsh names the file and the error"
+full "full disk, accept-new, hashed" webb "" "StrictHostKeyChecking accept-new" "HashKnownHosts yes"
+like "$(cat "$T/err")" "^mrsh: cannot add host key for \[webb\]:$P to $T/full/kh: No space left on device$" \
+	"full disk, accept-new, hashed: mrsh names the file and the error"
+full "full disk, StrictHostKeyChecking no" webb "" "StrictHostKeyChecking no"
+like "$(cat "$T/err")" "^mrsh: cannot add host key for \[webb\]:$P,\[10\.73\.0\.2\]:$P to $T/full/kh: No space left on device$" \
+	"full disk, StrictHostKeyChecking no: mrsh names the file and the error"
 
 # ---- KnownHostsCommand --------------------------------------------------
 cat >"$T/kh.sh" <<EOF
