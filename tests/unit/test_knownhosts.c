@@ -7,7 +7,9 @@
  * ssh-keygen -H writes them, [host]:port and the fallback to the bare
  * host, wildcards and negation, @revoked and @cert-authority markers,
  * HostKeyAlias, StrictHostKeyChecking accept-new (the key is appended and
- * found next time) and no, and lines that are not entries. Each case is a
+ * found next time) and no, CheckHostIP (recording the address, "POSSIBLE
+ * DNS SPOOFING", a peer of another family), a known_hosts whose directory
+ * cannot be made, and lines that are not entries. Each case is a
  * fresh known_hosts file and a server key blob; the messages are compared
  * whole.
  */
@@ -324,15 +326,21 @@ main(void)
 	want_changed(want, sizeof want, "node1", "node1", 1);
 	is_str(err, want, "accept-new never accepts a changed key");
 
-	/* Malformed lines: no key, |1| without its second |, a hash that is
-	   not 20 bytes, a key blob of an unknown or missing type. */
+	/* Malformed lines: no key, |1| without its second |, a salt or a
+	   hash that is not 20 bytes, a key blob of an unknown or missing
+	   type, a marker and nothing else. */
 	rc = check("node1\nnode1 " ED "\n|1|abc " ED KEY_B "\n"
 	    "|1|c2FsdA==|c2hvcnQ= " ED KEY_B "\nnode1 foo-bar AAAAB2Zvby1iYXI=\n"
-	    "node1 " ED "AAAAAA==\nnode1 " ED KEY_B "\n", "node1", 22,
+	    "node1 " ED "AAAAAA==\n|1|4wv9NZDK4fzhpPasQAWpX4yfA0o=|c2hvcnQ= "
+	    ED KEY_B "\n@revoked\nnode1 " ED KEY_B "\n", "node1", 22,
 	    STRICT_YES, KEY_A, err, sizeof err);
-	want_changed(want, sizeof want, "node1", "node1", 7);
+	want_changed(want, sizeof want, "node1", "node1", 9);
 	is_str(err, want, "malformed lines are no entries: the change is "
-	    "found on line 7");
+	    "found on line 9");
+	rc = check("node1 " ED KEY_A "\n", "node1", 22, STRICT_YES, "AAAA",
+	    err, sizeof err);
+	ok(rc == -1 && strcmp(err, "no host key from node1") == 0,
+	    "a key blob without a type: no host key");
 	rc = check("node1 " ED KEY_A "\nnode1 " ED KEY_A "\n", "node1", 22,
 	    STRICT_YES, KEY_A, err, sizeof err);
 	ok(rc == 0 && err[0] == '\0', "the same key on two lines: accepted");
@@ -504,8 +512,73 @@ main(void)
 			    "added");
 			free(got);
 			hc.hostname = "node1";
+
+			/* The name's and the address's keys both differ from
+			   the server's, and from each other: ssh's "POSSIBLE
+			   DNS SPOOFING", the address "has a different value";
+			   the same (old) key for both: a plain change. */
+			if (write_file(path, "node1 " ED KEY_B "\n10.1.2.3 "
+			    EC KEY_C "\n") != 0)
+				abort();
+			rc = knownhosts_check_key(key, keylen, &hc,
+			    (struct sockaddr *)&sin, 5, err, sizeof err);
+			want_changed(want, sizeof want, "node1", "node1", 1);
+			got = NULL;
+			if (asprintf(&got, "POSSIBLE DNS SPOOFING: the key for "
+			    "the IP address 10.1.2.3 has a different value; %s",
+			    want) == -1)
+				abort();
+			ok(rc == -1 && strcmp(err, got) == 0, "CheckHostIP, "
+			    "name and address changed to different keys: "
+			    "refused, naming DNS spoofing");
+			if (strcmp(err, got) != 0)
+				diag("got: %s", err);
+			free(got);
+			knownhosts_cache_free();
+			if (write_file(path, "node1 " ED KEY_B "\n10.1.2.3 "
+			    ED KEY_B "\n") != 0)
+				abort();
+			rc = knownhosts_check_key(key, keylen, &hc,
+			    (struct sockaddr *)&sin, 5, err, sizeof err);
+			ok(rc == -1 && strcmp(err, want) == 0, "CheckHostIP, "
+			    "name and address changed from the same key: "
+			    "refused, no spoofing named");
+			knownhosts_cache_free();
+
+			/* A peer that is neither IPv4 nor IPv6 has no
+			   address to check: only the name is recorded. */
+			{
+				struct sockaddr	un;
+
+				memset(&un, 0, sizeof un);
+				un.sa_family = AF_UNIX;
+				if (write_file(path, "") != 0)
+					abort();
+				hc.strict = STRICT_ACCEPT_NEW;
+				rc = knownhosts_check_key(key, keylen, &hc,
+				    &un, 5, err, sizeof err);
+				knownhosts_cache_free();
+				got = read_file(path, &len);
+				ok(rc == 0 && got != NULL && strcmp(got,
+				    "node1 " ED KEY_A "\n") == 0, "CheckHostIP, "
+				    "a peer of another family: the name "
+				    "alone recorded");
+				free(got);
+				hc.strict = STRICT_YES;
+			}
 			hc.check_host_ip = 0;
 		}
+
+		/* accept-new where the file's directory cannot be made
+		   (its parent is missing): accepted, nothing written. */
+		snprintf(under, sizeof under, "%s/no/such/kh", dir);
+		hc.user_known_hosts[0] = under;
+		hc.strict = STRICT_ACCEPT_NEW;
+		rc = knownhosts_check_key(key, keylen, &hc, NULL, 5, err,
+		    sizeof err);
+		ok(rc == 0 && access(under, F_OK) == -1, "accept-new, "
+		    "known_hosts below a missing directory: accepted, as ssh");
+		knownhosts_cache_free();
 		free(key);
 	}
 
