@@ -8,17 +8,41 @@
 # from gcov (part of gcc; no other tool needed). Run it as "make coverage"
 # or directly from the source tree. The last line reads
 #   coverage: src/ NN.N% of lines (COVERED of TOTAL)
+#
+# With COVERAGE_LIBSSH2=PREFIX (a libssh2 built by contrib/build-libssh2.sh,
+# as CI's second pass uses) the suite also runs, side by side, in a second
+# build against it (BUILDDIR-libssh2), and the report is of both together,
+# as CI runs the suite: a line counts when either build compiled it, and
+# as run when either run ran it (code under #ifdef for one libssh2 counts
+# in that build only). The single build's total is printed first.
+# COVERAGE_TESTS="tests/unit/test_copy ..." runs only those tests (the
+# coverage of one file's tests while working on it).
 set -u
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$srcdir/build-coverage}
+alt=${COVERAGE_LIBSSH2:-}
 command -v gcov >/dev/null || { echo "coverage.sh: gcov not found" >&2; exit 1; }
 [ -x "$srcdir/configure" ] || (cd "$srcdir" && ./autogen.sh >/dev/null 2>&1) ||
 	{ echo "coverage.sh: autogen.sh failed" >&2; exit 1; }
-rm -rf "$build"
-mkdir -p "$build" && cd "$build" || exit 1
-"$srcdir/configure" --enable-fault-injection CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" \
-	>configure.out 2>&1 || { tail -20 configure.out; exit 1; }
-make -j2 >make.out 2>&1 || { tail -40 make.out; exit 1; }
+if [ -n "$alt" ] && [ ! -f "$alt/lib/libssh2.a" ]; then
+	echo "coverage.sh: no libssh2.a under COVERAGE_LIBSSH2=$alt" >&2
+	exit 1
+fi
+
+# cov_build DIR [CONFIGURE-ARG...]: a --coverage build in DIR, from scratch.
+cov_build() {
+	local dir=$1
+
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir" || return 1
+	(cd "$dir" && "$srcdir/configure" --enable-fault-injection \
+		CFLAGS="-O0 -g --coverage" LDFLAGS="--coverage" "$@" \
+		>configure.out 2>&1) || { tail -20 "$dir/configure.out"; return 1; }
+	(cd "$dir" && make -j2 >make.out 2>&1) || { tail -40 "$dir/make.out"; return 1; }
+}
+
+# cov_check DIR: the suite in DIR.
 # Tests run mrsh as other users (setpriv): let them write counter files
 # in the build tree, and send libgcov's complaints (about a .gcda another
 # user made) to a file instead of a stderr a test checks. No umask 000:
@@ -27,31 +51,71 @@ make -j2 >make.out 2>&1 || { tail -40 make.out; exit 1; }
 # one run of mrsh here), so that a test running mrsh as nobody adds to
 # them instead of failing to create them as root's (libgcov would say so
 # on the stderr the test checks).
-./mrsh --version >/dev/null 2>&1
-chmod -R a+rwX . 2>/dev/null
-export GCOV_ERROR_FILE=$build/gcov-errors.log
-make -j2 check >check.out 2>&1
-echo "coverage.sh: make check exited $? (see $build/check.out)"
+cov_check() {
+	(
+		cd "$1" || exit 1
+		./mrsh --version >/dev/null 2>&1
+		chmod -R a+rwX . 2>/dev/null
+		export GCOV_ERROR_FILE=$1/gcov-errors.log
+		make -j2 check ${COVERAGE_TESTS:+TESTS="$COVERAGE_TESTS"} \
+			>check.out 2>&1
+		echo "coverage.sh: make check in $1 exited $? (see $1/check.out)"
+	)
+}
 
-# gcov's summary per source file: "File 'X'" then "Lines executed:P% of N".
-cd "$build" || exit 1
-for f in "$srcdir"/src/*.c; do
-	gcov -n -o src "$f" 2>/dev/null
-done | awk -v src="$srcdir/src/" '
-/^File / {
-	file = $2; gsub(/\x27/, "", file)
-	next
+# cov_lines DIR: "FILE LINE RUN" for every line gcov counts in src/*.c as
+# compiled in DIR (RUN 1 if it ran, else 0).
+cov_lines() {
+	local f
+
+	for f in "$srcdir"/src/*.c; do
+		(cd "$1" && gcov -t -o src "$f" 2>/dev/null) |
+			awk -v name="${f##*/}" -F: '
+			/^ *-:/ || /^ *[0-9]+:/ && $2 + 0 == 0 { next }
+			{
+				c = $1; gsub(/ /, "", c); n = $2 + 0
+				if (c == "#####" || c == "=====") print name, n, 0
+				else if (c ~ /^[0-9]+\*?$/) print name, n, 1
+			}'
+	done
 }
-/^Lines executed:/ {
-	if (index(file, src) != 1 || seen[file]++)
-		next
-	split($2, a, ":"); pct = a[2]; sub(/%$/, "", pct)
-	n = $4; hit = int(pct * n / 100 + 0.5)
-	name = substr(file, length(src) + 1)
-	printf "%-22s %6.1f%% of %5d lines\n", name, pct, n
-	tot += n; cov += hit
+
+cov_build "$build" || exit 1
+if [ -n "$alt" ]; then
+	cov_build "$build-libssh2" --with-libssh2="$alt" || exit 1
+	cov_check "$build" &
+	cov_check "$build-libssh2"
+	wait
+else
+	cov_check "$build"
+fi
+
+# The per-file table and the total: of the one build, then of both.
+report() {
+	awk '
+	{
+		k = $1 " " $2
+		if (!(k in run)) { run[k] = 0; lines[$1]++; tot++ }
+		if ($3 == 1 && run[k] == 0) { run[k] = 1; hit[$1]++; cov++ }
+	}
+	END {
+		if (tot == 0) { print "2 coverage: no data"; exit 1 }
+		for (f in lines)
+			printf "1 %-22s %6.1f%% of %5d lines\n", f,
+			    100 * hit[f] / lines[f], lines[f]
+		printf "2 coverage: src/ %.1f%% of lines (%d of %d)\n",
+		    100 * cov / tot, cov, tot
+	}' | LC_ALL=C sort | cut -c 3-
 }
-END {
-	if (tot == 0) { print "coverage: no data"; exit 1 }
-	printf "coverage: src/ %.1f%% of lines (%d of %d)\n", 100 * cov / tot, cov, tot
-}'
+cov_lines "$build" >"$build/lines.txt"
+if [ -z "$alt" ]; then
+	report <"$build/lines.txt"
+	exit
+fi
+cov_lines "$build-libssh2" >"$build-libssh2/lines.txt"
+echo "coverage: with the system libssh2 alone:"
+report <"$build/lines.txt" | tail -n 1
+echo "coverage: with $alt alone:"
+report <"$build-libssh2/lines.txt" | tail -n 1
+echo "coverage: both builds together (as CI runs the suite):"
+cat "$build/lines.txt" "$build-libssh2/lines.txt" | report
