@@ -203,7 +203,7 @@ static void
 faultinj_parse(void)
 {
 	const char	*env;
-	char		*copy, *p, *tok;
+	char		*copy, *p, *tok, *text;
 
 	faultinj_parsed = 1;
 	if ((env = getenv("MRSH_FAULT")) == NULL || *env == '\0')
@@ -212,6 +212,8 @@ faultinj_parse(void)
 	while ((tok = strsep(&p, ",")) != NULL) {
 		if (*tok == '\0')
 			continue;
+		/* The parser cuts tok at ':' and '='; quote it whole. */
+		text = xstrdup(tok);
 		if (faultinj_parse_one(tok) != 0) {
 			/*
 			 * A mistake in a test: stop at once, and by _exit(),
@@ -219,9 +221,10 @@ faultinj_parse(void)
 			 * run's memory, still in use here.
 			 */
 			fprintf(stderr, "%s: MRSH_FAULT: cannot use \"%s\" "
-			    "(see src/faultinj.c)\n", log_progname(), tok);
+			    "(see src/faultinj.c)\n", log_progname(), text);
 			_exit(255);
 		}
+		free(text);
 	}
 	free(copy);
 	if (atexit(faultinj_report) != 0)

@@ -195,4 +195,48 @@ faulted close-eagain data "send=eagain:every=2:closing" \
 faulted close-stall data "send=eagain:every=1:closing" \
     "^mrsh: .*$H: SSH cleanup timed out, reset" --close-wait 1
 
+# Schedules it cannot read, each refused before any command runs,
+# by exit 255 and one line that quotes the rule as written (the
+# parser cuts its copy at ':' and '='): a bad seed, a bad direction or
+# kind, an option without "=" or with an unknown name, a cut= on an
+# eagain rule, a rule that would never fire, a 17th rule (16 at most).
+bad_fault() {
+	local want=$1 desc=$2
+	if [ "$have_fi" = 0 ]; then
+		skip "$desc" "no fault injector in this build"
+		return
+	fi
+	mkdir -p "$T/bad"
+	capture "$T/bad" "${M[@]}" 'echo ran'
+	is "$RC|$(cat "$T/bad/out")|$(cat "$T/bad/err")" \
+	    "255||mrsh: MRSH_FAULT: cannot use \"$want\" (see src/faultinj.c)" \
+	    "$desc: exit 255, the rule quoted, nothing run"
+}
+MRSH_FAULT=recv=eagain:every=2,seed=x bad_fault seed=x "seed=x"
+MRSH_FAULT=seed=-1 bad_fault seed=-1 "a negative seed"
+MRSH_FAULT=eagain=recv:every=2 bad_fault eagain=recv:every=2 \
+    "an unknown direction"
+MRSH_FAULT=send=drop:every=2 bad_fault send=drop:every=2 "an unknown kind"
+MRSH_FAULT=recv=eagain:every bad_fault recv=eagain:every "an option without ="
+MRSH_FAULT=recv=eagain:when=3 bad_fault recv=eagain:when=3 "an unknown option"
+MRSH_FAULT=recv=eagain:every=0 bad_fault recv=eagain:every=0 "every=0"
+MRSH_FAULT=send=eagain:every=1:cut=1 bad_fault send=eagain:every=1:cut=1 \
+    "cut= on an eagain rule"
+MRSH_FAULT=send=short:closing bad_fault send=short:closing \
+    "a rule with neither every= nor p="
+r=recv=eagain:every=1000000
+MRSH_FAULT=$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,$r,send=short:p=1 \
+    bad_fault send=short:p=1 "a 17th rule"
+
+# An empty item between commas is skipped; both rules are kept.
+if [ "$have_fi" = 1 ]; then
+	mkdir -p "$T/empty"
+	MRSH_FAULT="recv=eagain:every=1000000,,send=eagain:every=1000000," \
+	    capture "$T/empty" "${M[@]}" 'echo ran'
+	is "$RC|$(cat "$T/empty/out")|$(grep -c '^mrsh: fault injection: [a-z]*=eagain:every=1000000: 0 of [1-9][0-9]* calls$' "$T/empty/err")" \
+	    "0|ran|2" "empty items in MRSH_FAULT: skipped, both rules run"
+else
+	skip "empty items in MRSH_FAULT" "no fault injector in this build"
+fi
+
 done_testing
