@@ -10,7 +10,10 @@ has a line "OP CODE" for it, the request is not passed on and the client
 gets SSH_FXP_STATUS CODE instead. OP is a request name (open, close,
 read, write, lstat, fstat, setstat, fsetstat, opendir, readdir, remove,
 mkdir, stat, rename, readlink, symlink) or an extension name
-(fsync@openssh.com, ...). A missing RULES file: everything passes.
+(fsync@openssh.com, ...). The close of a handle that opendir gave is
+named closedir, so that a rule can fail it alone (and "close" then
+fails only the closes of files). A missing RULES file: everything
+passes.
 When RULES.log exists, each request's name and path (if it has one) is
 appended to it, one line each.
 Statuses that OpenSSH's server never sends on those paths, so that the
@@ -31,6 +34,7 @@ NAMES = {
 }
 SSH_FXP_EXTENDED = 200
 SSH_FXP_STATUS = 101
+SSH_FXP_HANDLE = 102
 
 
 def rules(path):
@@ -46,7 +50,7 @@ def rules(path):
     return r
 
 
-def op_name(pkt):
+def op_name(pkt, dir_handles):
     """The request's name, and its id (None for INIT)."""
     t = pkt[0]
     if t == 1:
@@ -55,7 +59,24 @@ def op_name(pkt):
     if t == SSH_FXP_EXTENDED:
         n = struct.unpack(">I", pkt[5:9])[0]
         return pkt[9:9 + n].decode("latin-1"), rid
+    if t == 4:
+        n = struct.unpack(">I", pkt[5:9])[0]
+        if pkt[9:9 + n] in dir_handles:
+            dir_handles.discard(pkt[9:9 + n])
+            return "closedir", rid
     return NAMES.get(t, str(t)), rid
+
+
+def packets(buf):
+    """The whole packets at the head of buf, and what is left."""
+    out = []
+    while len(buf) >= 4:
+        n = struct.unpack(">I", buf[:4])[0]
+        if len(buf) < 4 + n:
+            break
+        out.append(buf[4:4 + n])
+        buf = buf[4 + n:]
+    return out, buf
 
 
 def log(path, name, pkt):
@@ -88,6 +109,9 @@ def main():
                            stdout=subprocess.PIPE)
     to_srv, from_srv = srv.stdin.fileno(), srv.stdout.fileno()
     inbuf = b""
+    srvbuf = b""
+    opendirs = set()	# ids of opendir requests passed on
+    dir_handles = set()	# the handles they gave
     cli_open = True
     while True:
         watch = [from_srv] + ([0] if cli_open else [])
@@ -96,6 +120,15 @@ def main():
             data = os.read(from_srv, 65536)
             if not data:
                 break
+            srvbuf += data
+            pkts, srvbuf = packets(srvbuf)
+            for pkt in pkts:
+                rid = struct.unpack(">I", pkt[1:5])[0]
+                if rid in opendirs:
+                    opendirs.discard(rid)
+                    if pkt[0] == SSH_FXP_HANDLE:
+                        n = struct.unpack(">I", pkt[5:9])[0]
+                        dir_handles.add(pkt[9:9 + n])
             write_all(1, data)
         if 0 in ready:
             data = os.read(0, 65536)
@@ -105,18 +138,17 @@ def main():
                 continue
             inbuf += data
             out = b""
-            while len(inbuf) >= 4:
-                n = struct.unpack(">I", inbuf[:4])[0]
-                if len(inbuf) < 4 + n:
-                    break
-                pkt, inbuf = inbuf[4:4 + n], inbuf[4 + n:]
-                name, rid = op_name(pkt)
+            pkts, inbuf = packets(inbuf)
+            for pkt in pkts:
+                name, rid = op_name(pkt, dir_handles)
                 log(rules_file + ".log", name, pkt)
                 code = rules(rules_file).get(name)
                 if code is not None and rid is not None:
                     write_all(1, status(rid, code))
                 else:
-                    out += struct.pack(">I", n) + pkt
+                    if name == "opendir":
+                        opendirs.add(rid)
+                    out += struct.pack(">I", len(pkt)) + pkt
             if out:
                 write_all(to_srv, out)
     srv.wait()

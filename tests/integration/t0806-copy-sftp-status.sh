@@ -7,7 +7,10 @@
 # push whose chmod, fsync, close or rename fails, or whose directory's
 # setstat is refused, fails the host and removes its temporary file; a
 # pull whose read, open, close, opendir or readdir fails leaves nothing
-# behind (and asks the server to remove nothing).
+# behind (and asks the server to remove nothing); a tree push (--sftp)
+# whose mkdir, symlink, or the lstat or remove of a file in a link's way
+# is refused names that; a tree pull whose readlink or closedir fails,
+# or that finds a local directory where a link goes, names it.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -135,5 +138,63 @@ for f in "opendir 3 opendir: permission denied" "readdir 4 readdir: failure"; do
 	is "$(find "$P" -type f | wc -l)" 0 "pull -r, $op answered $code: no file"
 	rm -rf "${P:?}"/*
 done
+
+# ---- a tree push whose mkdir or symlink is refused (--sftp) ---------------------
+# mkdir refused, and the look at what is there says nothing is: mkdir's
+# host fails with the look's reason (the destination's own stat says "no
+# such file" too, which is fine for one top)
+fault mkdir 4 stat 2
+capture "$T" "${M[@]}" -r --sftp --copy "$S/dir" --dest "$D/new"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $D/new: mkdir: no such file or directory" \
+	"push -r, mkdir refused and nothing there: exit 255, 'mkdir: no such file or directory'"
+[ ! -e "$D/new" ]
+ok $? "push -r, mkdir refused: nothing made"
+
+# a symlink refused and not readable back, twice with a file in the way
+# removed in between: "file exists"; the lstat or the remove in between
+# failing: their reasons, and the file stays
+mkdir -p "$S/lt"
+ln -s one "$S/lt/l"
+# lpush WANT DESC: push $S/lt to $D; one line WANT, exit 255
+lpush() {
+	capture "$T" "${M[@]}" -r --sftp --copy "$S/lt" --dest "$D"
+	is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $1" "push -r, $2"
+}
+mkdir -p "$D/lt"
+printf 'old\n' >"$D/lt/l"
+fault symlink 4 readlink 4
+lpush "$D/lt/l: symlink: file exists" "symlink refused twice, a file in the way: 'symlink: file exists'"
+is "$(ls -A "$D/lt")" "" "... the file in the way was removed, no link made"
+printf 'old\n' >"$D/lt/l"
+fault symlink 4 readlink 4 lstat 3
+lpush "$D/lt/l: symlink: permission denied" "symlink refused, lstat refused: its reason"
+is "$(cat "$D/lt/l")" "old" "... the file in the way stays"
+fault symlink 4 readlink 4 remove 3
+lpush "$D/lt/l: replace: permission denied" "symlink refused, the remove refused: 'replace: permission denied'"
+is "$(cat "$D/lt/l")" "old" "... the file in the way stays"
+rm -rf "${D:?}/lt"
+
+# ---- a tree pull whose readlink or closedir fails -----------------------------
+fault readlink 5
+capture "$T" "${M[@]}" -r --rcopy "$S/lt" --dest "$P"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $S/lt/l: readlink: bad message" \
+	"pull -r, readlink failing: exit 255, 'readlink: bad message'"
+is "$(find "$P" -type l | wc -l)" 0 "pull -r, readlink failing: no link"
+rm -rf "${P:?}"/*
+fault closedir 4
+capture "$T" "${M[@]}" -r --rcopy "$S/dir" --dest "$P"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $S/dir: closedir: failure" \
+	"pull -r, closedir failing: exit 255, 'closedir: failure'"
+is "$(find "$P" -type f | wc -l)" 0 "pull -r, closedir failing: no file"
+rm -rf "${P:?}"/*
+# a local directory (not empty) where a pulled link goes: the local
+# reason, the directory left alone
+fault
+mkdir -p "$P/lt.127.0.1.1/l/x"
+capture "$T" "${M[@]}" -r --rcopy "$S/lt" --dest "$P"
+is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $P/lt.127.0.1.1/l: File exists" \
+	"pull -r, a non-empty directory where a link goes: exit 255, the local reason"
+is "$(ls -A "$P/lt.127.0.1.1/l")" "x" "... the directory stays"
+rm -rf "${P:?}"/*
 
 done_testing
