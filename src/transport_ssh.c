@@ -1210,7 +1210,7 @@ ssh_tar_check_keep(struct ssh_conn *c, const char *buf, size_t n)
 }
 
 /* Where TAR_CHECK is. */
-enum { TC_OPEN, TC_EXEC, TC_EOF, TC_READ, TC_FREE };
+enum { TC_OPEN, TC_EXEC, TC_EOF, TC_READ, TC_FLUSH, TC_FREE };
 
 /*
  * TAR_CHECK: run copy_tar_check_command() on a channel of its own, stdin
@@ -1224,8 +1224,9 @@ ssh_step_tar_check(struct ssh_conn *c)
 	struct session	*s = c->s;
 	char		 buf[4096], *dest;
 	enum ssh_res	 res;
+	unsigned long	 avail;
 	ssize_t		 n;
-	int		 rc, more;
+	int		 rc, more, idle = 0;
 
 	switch (c->tar_check_at) {
 	case TC_OPEN:
@@ -1269,6 +1270,7 @@ ssh_step_tar_check(struct ssh_conn *c)
 		c->tar_check_at = TC_READ;
 		/* FALLTHROUGH */
 	case TC_READ:
+	again:
 		do {
 			more = 0;
 			n = libssh2_channel_read_ex(c->ch,
@@ -1283,7 +1285,25 @@ ssh_step_tar_check(struct ssh_conn *c)
 				more = 1;
 			} else if (n < 0 && n != LIBSSH2_ERROR_EAGAIN)
 				goto lost;
+			if (more)
+				idle = 0;
 		} while (more);
+		/*
+		 * Every read pulls all packets off the socket, so the stdout
+		 * read can queue stderr bytes after the stderr read said
+		 * EAGAIN. The socket never wakes us for them, and queued data
+		 * masks the EOF: look in libssh2's queue, as ssh_drain does,
+		 * and go round again while anything waits there.
+		 */
+		avail = 0;
+		libssh2_channel_window_read_ex(c->ch, &avail, NULL);
+		if (avail > 0) {
+			if (++idle < 2)
+				goto again;
+			/* Queued, yet neither stdout nor stderr. */
+			c->tar_check_at = TC_FLUSH;
+			return (STEP_NEXT);
+		}
 		if (!libssh2_channel_eof(c->ch))
 			return (STEP_AGAIN);
 		c->tar_why_not = copy_tar_verdict(c->tar_check_out,
@@ -1301,6 +1321,16 @@ ssh_step_tar_check(struct ssh_conn *c)
 			return (STEP_FAILED);
 		}
 		break;
+	case TC_FLUSH:
+		/* Extended data of another type: dropped, then read on. */
+		rc = libssh2_channel_flush_ex(c->ch,
+		    LIBSSH2_CHANNEL_FLUSH_EXTENDED_DATA);
+		if (rc == LIBSSH2_ERROR_EAGAIN)
+			return (STEP_AGAIN);
+		if (rc < 0)
+			goto lost;
+		c->tar_check_at = TC_READ;
+		return (STEP_NEXT);
 	}
 	free(c->tar_check_cmd);
 	c->tar_check_cmd = NULL;
