@@ -5,7 +5,8 @@
 # chosen status: every status code reads as words (codes mrsh does not
 # know as "SFTP error"), naming the host, the path and the request; a
 # push whose chmod, fsync, close or rename fails, or whose directory's
-# setstat is refused, fails the host and removes its temporary file; a
+# setstat is refused, fails the host and removes its temporary file (a
+# "failure" at fsync on a full disk says "no space left on device"); a
 # pull whose read, open, close, opendir or readdir fails leaves nothing
 # behind (and asks the server to remove nothing); a tree push (--sftp)
 # whose mkdir, symlink, or the lstat or remove of a file in a link's way
@@ -85,6 +86,31 @@ for f in "fsetstat 3 chmod: permission denied" "fsync@openssh.com 4 fsync: failu
 	is "$(cat "$D/one") $(leftovers "$D")" "old 0" \
 		"push, $op answered $code: the old file stays, no temporary file"
 done
+
+# fsync answered "failure" where the disk is full (a tmpfs filled up;
+# the file is empty, so its write did not fail first): mrsh looks
+# (fstatvfs) and says "no space left on device"; the other host, with
+# room, gets the same answer and says "failure". (Not for close: its
+# handle is gone by then, and mrsh does not look.)
+: >"$S/empty"
+mkdir -p "$T/full/127.0.1.1" "$T/full/127.0.1.2"
+if mount -t tmpfs -o size=64k tmpfs "$T/full/127.0.1.1"; then
+	at_exit "umount '$T/full/127.0.1.1'"
+	head -c 1000000 /dev/zero >"$T/full/127.0.1.1/fill" 2>/dev/null
+	for op in fsync@openssh.com; do
+		fault "$op" 4
+		capture "$T" "$MRSH" -F "$SSH_CONFIG" -w '127.0.1.[1-2]' \
+			--copy "$S/empty" --dest "$T/full/%h"
+		is "$RC $(grep -v 'hosts failed' "$T/err" | sort | tr '\n' '|')" \
+			"255 mrsh: 127.0.1.1: RUNNING: $T/full/127.0.1.1/empty: ${op%@*}: no space left on device|mrsh: 127.0.1.2: RUNNING: $T/full/127.0.1.2/empty: ${op%@*}: failure|" \
+			"push, $op 'failure' on a full disk: 'no space left on device'; with room: 'failure'"
+		is "$(ls -A "$T/full/127.0.1.1" | tr '\n' ' ')$(ls -A "$T/full/127.0.1.2")" "fill " \
+			"push, $op 'failure': no temporary file left on either"
+	done
+	umount "$T/full/127.0.1.1"
+else
+	skip_n 2 "cannot mount a tmpfs here"
+fi
 
 # a rename refused where no file is in the way: the rename's reason (not
 # that of the look at the target that follows); libssh2 1.11 tries
