@@ -2,7 +2,7 @@
  * failcall: a test-only LD_PRELOAD shim that makes chosen libc calls fail
  * with a chosen errno on a schedule, so that the tests can run what mrsh
  * does when a system call fails (socket, bind, listen, accept, connect,
- * send, socketpair, pipe, fork, ...): things a test cannot provoke on a
+ * send, socketpair, pipe, fork, fchmod, utimensat, ...): things a test cannot provoke on a
  * shared machine otherwise. Built by make check (tests/helpers/failcall.so),
  * never installed.
  *
@@ -40,6 +40,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <dlfcn.h>
@@ -58,7 +59,8 @@ enum fc_func {
 	FC_accept, FC_accept4, FC_connect, FC_send, FC_sendto, FC_recv,
 	FC_recvfrom, FC_shutdown, FC_socketpair, FC_pipe, FC_pipe2, FC_fork,
 	FC_fcntl, FC_setsockopt, FC_getsockopt, FC_getrlimit, FC_waitpid,
-	FC_poll, FC_getrandom, FC_open,
+	FC_poll, FC_getrandom, FC_open, FC_fchmod, FC_chmod, FC_futimens,
+	FC_utimensat,
 	FC_NFUNCS
 };
 
@@ -67,7 +69,8 @@ static const char *const fc_names[FC_NFUNCS] = {
 	"accept", "accept4", "connect", "send", "sendto", "recv",
 	"recvfrom", "shutdown", "socketpair", "pipe", "pipe2", "fork",
 	"fcntl", "setsockopt", "getsockopt", "getrlimit", "waitpid",
-	"poll", "getrandom", "open"
+	"poll", "getrandom", "open", "fchmod", "chmod", "futimens",
+	"utimensat"
 };
 
 #define FC_MAX_RULES	32
@@ -335,6 +338,11 @@ FC_WRAP(int, getrlimit, (__rlimit_resource_t r, struct rlimit *rl), (r, rl))
 FC_WRAP(pid_t, waitpid, (pid_t p, int *st, int o), (p, st, o))
 FC_WRAP(int, poll, (struct pollfd *fds, nfds_t n, int ms), (fds, n, ms))
 FC_WRAP(ssize_t, getrandom, (void *b, size_t n, unsigned int fl), (b, n, fl))
+FC_WRAP(int, fchmod, (int fd, mode_t m), (fd, m))
+FC_WRAP(int, chmod, (const char *path, mode_t m), (path, m))
+FC_WRAP(int, futimens, (int fd, const struct timespec t[2]), (fd, t))
+FC_WRAP(int, utimensat, (int d, const char *path, const struct timespec t[2],
+    int fl), (d, path, t, fl))
 
 /* Variadic: the third argument, when there is one, is an int or a pointer. */
 int

@@ -11,7 +11,9 @@
 # behind (and asks the server to remove nothing); a tree push (--sftp)
 # whose mkdir, symlink, or the lstat or remove of a file in a link's way
 # is refused names that; a tree pull whose readlink or closedir fails,
-# or that finds a local directory where a link goes, names it.
+# or that finds a local directory where a link goes, names it; a pull
+# whose local fchmod, futimens or chmod fails (tests/helpers/failcall.so)
+# names the local file.
 . "$top_srcdir/tests/integration/lib.sh"
 set -u
 
@@ -164,6 +166,35 @@ for f in "opendir 3 opendir: permission denied" "readdir 4 readdir: failure"; do
 	is "$(find "$P" -type f | wc -l)" 0 "pull -r, $op answered $code: no file"
 	rm -rf "${P:?}"/*
 done
+
+# ---- a pull whose local chmod or utimes fails ---------------------------------
+# tests/helpers/failcall.so fails mrsh's own fchmod/futimens (on the
+# temporary file) or chmod (on a directory it made): the host fails with
+# the local name and the reason; no temporary file is left
+FAILCALL=$top_builddir/tests/helpers/failcall.so
+if [ -f "$FAILCALL" ]; then
+	fault
+	# lfail RULES WANT DESC ARGS...: a pull under failcall RULES
+	lfail() {
+		local rules=$1 want=$2 desc=$3
+		shift 3
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		LD_PRELOAD=$FAILCALL MRSH_FAILCALL=$rules \
+		    capture "$T" "${M[@]}" "$@" --dest "$P"
+		is "$RC $(head -n 1 "$T/err")" "255 mrsh: 127.0.1.1: RUNNING: $want" \
+			"pull, $desc: exit 255, the local name and reason"
+		is "$(leftovers "$P")" 0 "pull, $desc: no temporary file"
+		rm -rf "${P:?}"/*
+	}
+	lfail fchmod=EPERM@1* "$P/one.127.0.1.1: Operation not permitted" \
+		"fchmod failing" --rcopy "$S/one"
+	lfail futimens=EIO@1* "$P/one.127.0.1.1: Input/output error" \
+		"futimens failing (--preserve)" --preserve --rcopy "$S/one"
+	lfail chmod=EACCES@1* "$P/dir.127.0.1.1/sub: Permission denied" \
+		"a directory's chmod failing" -r --rcopy "$S/dir"
+else
+	skip_n 6 "no $FAILCALL (make check builds it)"
+fi
 
 # ---- a tree push whose mkdir or symlink is refused (--sftp) ---------------------
 # mkdir refused, and the look at what is there says nothing is: mkdir's
