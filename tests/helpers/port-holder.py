@@ -6,9 +6,12 @@
 Listens on 0.0.0.0:PORT for each PORT (SO_REUSEADDR, so a port in
 TIME_WAIT can be held too), prints "ready" once every socket listens, then
 sleeps until killed (at most 10 minutes). Exits 1 with the reason when a
-port cannot be bound.
+port cannot be bound. A PORT written as PORT/kernel is listened on, then
+sent over a socketpair that nobody reads and closed: the kernel holds it,
+and no process has it among its files.
 """
 
+import array
 import socket
 import sys
 import time
@@ -17,6 +20,8 @@ import time
 def main():
     socks = []
     for p in sys.argv[1:]:
+        kernel = p.endswith("/kernel")
+        p = p.split("/")[0]
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -25,6 +30,13 @@ def main():
             print("cannot bind port %s: %s" % (p, e), flush=True)
             return 1
         s.listen(1)
+        if kernel:
+            a, b = socket.socketpair()
+            a.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                array.array("i", [s.fileno()]))])
+            s.close()
+            socks += [a, b]
+            continue
         socks.append(s)
     print("ready", flush=True)
     time.sleep(600)
