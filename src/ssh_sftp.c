@@ -275,10 +275,12 @@ sftp_failed(struct sftp_chan *x, int rc, const char *path, const char *op)
 	}
 	sftp_set_error(x, "%s: %s: %s", path, op, sftp_status_str(st));
 	x->err_step = x->step;
-	if (st == LIBSSH2_FX_FAILURE && x->h != NULL &&
-	    (x->step == X_WRITE || x->step == X_FSYNC ||
-	    x->step == X_CLOSE)) {
-		/* OpenSSH says "failure" for ENOSPC: look. */
+	if (st == LIBSSH2_FX_FAILURE && (x->step == X_WRITE ||
+	    x->step == X_FSYNC || x->step == X_CLOSE)) {
+		/*
+		 * OpenSSH says "failure" for ENOSPC: look (at close, the
+		 * handle is gone: by the temporary file's name).
+		 */
 		sftp_set_step(x, X_STATVFS);
 		return (SFTP_GO);
 	}
@@ -1184,7 +1186,7 @@ sftp_pull_step(struct sftp_chan *x)
 
 /* ---- the driver ----------------------------------------------------- */
 
-/* X_STATVFS: after an SFTP "failure" while writing, is the disk full? */
+/* X_STATVFS: after an SFTP "failure" while storing, is the disk full? */
 static enum sftp_result
 sftp_statvfs(struct sftp_chan *x)
 {
@@ -1192,7 +1194,11 @@ sftp_statvfs(struct sftp_chan *x)
 	char			*old;
 	int			 rc;
 
-	rc = libssh2_sftp_fstatvfs(x->h, &vfs);
+	if (x->h != NULL)
+		rc = libssh2_sftp_fstatvfs(x->h, &vfs);
+	else
+		rc = libssh2_sftp_statvfs(x->sftp, x->tmp,
+		    strlen(x->tmp), &vfs);
 	if (rc == LIBSSH2_ERROR_EAGAIN)
 		return (SFTP_AGAIN);
 	if (rc == 0 && vfs.f_bavail == 0) {
@@ -1203,10 +1209,11 @@ sftp_statvfs(struct sftp_chan *x)
 		    "fsync" : "close");
 		free(old);
 	} else if (rc != 0 && sftp_status(x, rc) == 0) {
-		sftp_set_step(x, X_ABORT_CLOSE);
+		sftp_set_step(x, x->h != NULL ? X_ABORT_CLOSE :
+		    X_ABORT_UNLINK);
 		return (SFTP_LOST);
 	}
-	sftp_set_step(x, X_ABORT_CLOSE);
+	sftp_set_step(x, x->h != NULL ? X_ABORT_CLOSE : X_ABORT_UNLINK);
 	return (SFTP_GO);
 }
 

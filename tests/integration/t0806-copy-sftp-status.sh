@@ -89,17 +89,17 @@ for f in "fsetstat 3 chmod: permission denied" "fsync@openssh.com 4 fsync: failu
 		"push, $op answered $code: the old file stays, no temporary file"
 done
 
-# fsync answered "failure" where the disk is full (a tmpfs filled up;
-# the file is empty, so its write did not fail first): mrsh looks
-# (fstatvfs) and says "no space left on device"; the other host, with
-# room, gets the same answer and says "failure". (Not for close: its
-# handle is gone by then, and mrsh does not look.)
+# fsync or close answered "failure" where the disk is full (a tmpfs
+# filled up; the file is empty, so its write did not fail first): mrsh
+# looks (fstatvfs; statvfs on the temporary file's name after a close,
+# whose handle is gone) and says "no space left on device"; the other
+# host, with room, gets the same answer and says "failure"
 : >"$S/empty"
 mkdir -p "$T/full/127.0.1.1" "$T/full/127.0.1.2"
 if mount -t tmpfs -o size=64k tmpfs "$T/full/127.0.1.1"; then
 	at_exit "umount '$T/full/127.0.1.1'"
 	head -c 1000000 /dev/zero >"$T/full/127.0.1.1/fill" 2>/dev/null
-	for op in fsync@openssh.com; do
+	for op in fsync@openssh.com close; do
 		fault "$op" 4
 		capture "$T" "$MRSH" -F "$SSH_CONFIG" -w '127.0.1.[1-2]' \
 			--copy "$S/empty" --dest "$T/full/%h"
@@ -111,7 +111,7 @@ if mount -t tmpfs -o size=64k tmpfs "$T/full/127.0.1.1"; then
 	done
 	umount "$T/full/127.0.1.1"
 else
-	skip_n 2 "cannot mount a tmpfs here"
+	skip_n 4 "cannot mount a tmpfs here"
 fi
 
 # a rename refused where no file is in the way: the rename's reason (not
