@@ -8,7 +8,8 @@
  * host, wildcards and negation, @revoked and @cert-authority markers,
  * HostKeyAlias, StrictHostKeyChecking accept-new (the key is appended and
  * found next time) and no, CheckHostIP (recording the address, "POSSIBLE
- * DNS SPOOFING", a peer of another family), a known_hosts whose directory
+ * DNS SPOOFING", a peer of another family, a KnownHostsCommand failing
+ * for the address only), a known_hosts whose directory
  * cannot be made, and lines that are not entries. Each case is a
  * fresh known_hosts file and a server key blob; the messages are compared
  * whole.
@@ -565,6 +566,33 @@ main(void)
 				    "alone recorded");
 				free(got);
 				hc.strict = STRICT_YES;
+			}
+
+			/* A KnownHostsCommand that vouches for the name but
+			   fails for the address: refused, as when it fails
+			   for the name (mrsh's rule: never connect on a
+			   command that failed). */
+			{
+				char *argv_ip[] = { "/bin/sh", "-c",
+				    "[ \"$1\" = ADDRESS ] && exit 3; echo "
+				    "'node1 " ED KEY_A "'", "sh", "%I", NULL };
+
+				if (write_file(path, "") != 0)
+					abort();
+				hc.kh_command_raw = "/bin/sh";
+				hc.kh_command = argv_ip;
+				rc = knownhosts_check_key(key, keylen, &hc,
+				    (struct sockaddr *)&sin, 5, err,
+				    sizeof err);
+				ok(rc == -1 && strcmp(err, "KnownHostsCommand "
+				    "/bin/sh failed, status 3; not connecting")
+				    == 0, "CheckHostIP, KnownHostsCommand "
+				    "failing for the address only: refused");
+				if (rc != -1)
+					diag("got: %d %s", rc, err);
+				knownhosts_cache_free();
+				hc.kh_command = NULL;
+				hc.kh_command_raw = NULL;
 			}
 			hc.check_host_ip = 0;
 		}
