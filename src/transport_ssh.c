@@ -927,8 +927,19 @@ ssh_step_running(struct ssh_conn *c)
 		return (STEP_AGAIN);
 	if ((r = ssh_drain(c)) < 0)
 		return (STEP_FAILED);
-	if (r == 0)
+	if (r == 0) {
+		/*
+		 * The write found the server's window full, and the drain
+		 * then read the window adjust: the server waits for our
+		 * bytes and sends nothing that would wake us. Write now.
+		 */
+		if (c->wblocked && c->pending == PEND_NONE && !c->eof_sent &&
+		    !c->paused && !(libssh2_session_block_directions(c->ssh) &
+		    LIBSSH2_SESSION_BLOCK_OUTBOUND) &&
+		    libssh2_channel_window_write_ex(c->ch, NULL) > 0)
+			return (STEP_NEXT);
 		return (STEP_AGAIN);
+	}
 
 	/* Channel EOF: both streams are done. */
 	ssh_stdin_detach(c);

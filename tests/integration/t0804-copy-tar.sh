@@ -228,6 +228,24 @@ else
 	skip_n 3 "no GNU tar: cannot bind-mount over $realtar here"
 fi
 
+# ---- a stream under recv EAGAINs never stalls --------------------------------
+# A write that found the window full, then a read that took the server's
+# window adjust: the server waits for bytes and sends nothing, so mrsh
+# must write at once (4 of 20 runs stalled for ever before).
+mkdir -p "$S/eag/a"
+head -c 3000000 /dev/urandom >"$S/eag/a/big"
+echo x >"$S/eag/small"
+stalled=0
+for seed in $(seq 1 20); do
+	for h in 127.0.1.1 127.0.1.2 127.0.1.3; do rm -rf "$D/$h/eag"; done
+	CAPTURE_TIMEOUT=60 MRSH_FAULT="recv=eagain:p=50,seed=$seed" capture "$T" "${M[@]}" \
+		--tar -w '127.0.1.[1-3]' -r --copy "$S/eag" --dest "$D/%h"
+	[ "$RC" = 0 ] && cmp -s "$S/eag/a/big" "$D/127.0.1.2/eag/a/big" ||
+		{ stalled=$((stalled + 1)); diag "seed $seed: exit $RC"; }
+done
+is "$stalled" 0 "20 runs to 3 hosts with recv EAGAINs: every stream ends, whole"
+rm -rf "$S/eag" "$D"/*/eag
+
 # an SFTP-only account (ForceCommand internal-sftp): the check's command
 # runs no shell and says nothing; the tree goes over SFTP
 n=$(grep -c 'Server listening' "$SSHD_LOG")
