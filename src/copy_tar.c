@@ -334,7 +334,7 @@ static const char tar_install[] =
 	"if [ \"$d\" = \"$t\" ]; then r=.; else r=${d#\"$t\"/}; "
 	"if [ ! -e \"$r\" ] && [ ! -L \"$r\" ]; then "
 	"mv -T -- \"$d\" \"$r\" || exit 1; continue; fi; "
-	"if [ -L \"$r\" ] || [ ! -d \"$r\" ]; then "
+	"if [ ! -d \"$r\" ]; then "
 	"echo \"$PWD/$r: file exists and is not a directory\" >&2; "
 	"exit 1; fi; fi; "
 	"find \"$d\" -mindepth 1 -maxdepth 1 ! -type d "

@@ -228,6 +228,17 @@ else
 	skip_n 3 "no GNU tar: cannot bind-mount over $realtar here"
 fi
 
+# a link to a directory where the tree goes: followed, as over SFTP
+for via in tar sftp; do
+	rm -rf "$D/127.0.1.1/tree" "$D/127.0.1.1/elsewhere"
+	mkdir -p "$D/127.0.1.1/elsewhere"
+	ln -s elsewhere "$D/127.0.1.1/tree"
+	capture "$T" "${M[@]}" -w 127.0.1.1 -r --"$via" --copy "$S/tree" --dest "$D/%h"
+	is "$RC $(tree_list "$D/127.0.1.1/elsewhere")" "0 $(tree_list "$S/tree")" \
+		"--$via: a link to a directory at the tree's name: the tree goes into its target"
+done
+rm -rf "$D/127.0.1.1/tree" "$D/127.0.1.1/elsewhere"
+
 # ---- a stream under recv EAGAINs never stalls --------------------------------
 # A write that found the window full, then a read that took the server's
 # window adjust: the server waits for bytes and sends nothing, so mrsh
