@@ -1407,9 +1407,9 @@ sftp_xfer_abort(struct sftp_xfer *xf)
  * libssh2 drops answers nobody asks for at the close of their handle or
  * channel. Some are let finish first: an SFTP start (then it takes
  * nothing), an exclusive open (whether the name became ours is known
- * only from its answer: a name that was not is not ours to remove) and
- * a rename (between the removal of an old target and the rename,
- * stopping would leave the name absent).
+ * only from its answer: a name that was not is not ours to remove), a
+ * rename and a symbolic link (between the removal of an old target and
+ * the rename or the link, stopping would leave the name absent).
  */
 static void
 sftp_apply_abort(struct sftp_xfer *xf)
@@ -1424,6 +1424,10 @@ sftp_apply_abort(struct sftp_xfer *xf)
 		switch (x->step) {
 		case X_INIT:
 		case X_OPEN:
+		case X_SYMLINK:
+		case X_LINK_CHECK:
+		case X_LINK_LSTAT:
+		case X_LINK_REMOVE:
 		case X_RENAME:
 		case X_RN_LSTAT:
 		case X_RN_REMOVE:
