@@ -72,6 +72,10 @@ is "$(cat "$T/out")" "127.0.1.1: resolvable" "the other host answered"
 sshd_client_config "$T/slow.cfg" "$USER_KEY" "$KNOWN_HOSTS" "ConnectTimeout 300"
 { echo "127.0.0.1:$silent"; cat "$HOSTS_FILE"; } >"$T/hosts.stall"
 for j in 64 4; do
+	# Emptied here: the shell truncates them in the child, after the
+	# wait below may already have read the last round's 50 lines.
+	: >"$T/out"
+	: >"$T/err"
 	timeout 250 "$MRSH" -F "$T/slow.cfg" -t 300 -j "$j" -f "$T/hosts.stall" \
 		'echo fast' </dev/null >"$T/out" 2>"$T/err" &
 	pid=$!
